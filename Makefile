@@ -1,0 +1,39 @@
+# Every task of the project; `make help` lists them.
+PY ?= .venv/bin/python
+VENV ?= .venv
+
+.PHONY: help setup run demo serve test test-rust test-py lint proto proto-check bench wheel-check
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## create .venv and install everything (client, engine, server, Rust extension, dev tools)
+	bash scripts/setup.sh
+
+demo: ## run the demo on the embedded default (SQLite)
+	$(VENV)/bin/cashapp demo
+
+serve: ## run the server (CASHAPP_DATABASE_URL, CASHAPP_LISTEN)
+	$(VENV)/bin/cashapp serve
+
+test: test-rust test-py ## run every test (Rust core and Python)
+
+test-rust: ## cargo tests of the solver core
+	cargo test --release -p matcher_core
+
+test-py: ## pytest: unit, property, integration, e2e
+	$(PY) -m pytest -q
+
+lint: ## ruff, mypy --strict, stubtest, buf lint, clippy, rustfmt
+	bash scripts/lint.sh
+
+proto: ## regenerate the committed protobuf code
+	bash scripts/gen_proto.sh
+
+proto-check: ## fail when regeneration changes the committed code
+	bash scripts/gen_proto.sh --check
+
+bench: ## run the benchmarks and write bench/RESULTS.md
+	bash bench/run.sh
+
+wheel-check: ## build wheels and import them outside the repo
+	bash scripts/wheel_check.sh

@@ -1,0 +1,1 @@
+"""Python client for the cashapp gRPC API."""

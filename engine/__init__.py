@@ -1,0 +1,1 @@
+"""cashapp engine: the domain of cash application. Imports no gRPC."""

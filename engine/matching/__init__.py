@@ -1,0 +1,1 @@
+"""Matching pipeline: identify customer, find references, search amounts, decide."""

@@ -1,0 +1,1 @@
+"""gRPC adapter over the cashapp engine."""
