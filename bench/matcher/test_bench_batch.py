@@ -1,0 +1,99 @@
+"""Batches: 10,000 typical problems (n ~ 50, k <= 5), and one customer's 200 payments (n = 100).
+
+The Rust solver takes the whole batch in one call (flat arrays); run.sh runs this file once with
+RAYON_NUM_THREADS=1 and once with 2. Peers without a batch API solve problem by problem; the slow
+ones solve a prefix of the batch and their time is extrapolated linearly (the report says so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+import pytest
+
+from bench.matcher import peers as P
+from bench.matcher import project
+from bench.matcher.conftest import record_skip, run_timed
+from bench.matcher.generator import BatchInstance, batch_problem, customer_batch, typical_batch
+
+PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
+# How many problems of a batch each per-problem peer solves (None: all of them).
+PREFIX = {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20}
+BATCHES = {"typical": typical_batch, "customer": customer_batch}
+
+
+def counts_digest(counts: list[int | None]) -> str:
+    return hashlib.sha256(json.dumps(counts).encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("peer", PEERS)
+@pytest.mark.parametrize("which", list(BATCHES))
+def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
+    if peer not in peers:
+        pytest.skip("peer not selected for this process")
+    batch: BatchInstance = BATCHES[which]()
+    threads = os.environ.get("RAYON_NUM_THREADS", "")
+    if peer != "rust" and threads != "1":
+        pytest.skip("per-problem peers are single-threaded; measured in the 1-thread run")
+    benchmark.group = f"batch:{which}"
+    info: dict[str, Any] = {"instance": batch.id, "family": f"batch:{which}", "peer": peer}
+    if peer == "rust":
+        missing = project.unavailable(peer)
+        if missing:
+            record_skip(batch.id, info["family"], peer, missing)
+            pytest.skip(missing)
+        solve_batch = project.batch(batch)
+        counts = run_timed(benchmark, solve_batch)
+        solved = batch.problems
+        info["threads"] = int(threads or 0)
+    else:
+        if peer == "python" and project.unavailable(peer):
+            record_skip(batch.id, info["family"], peer, project.unavailable(peer))
+            pytest.skip(project.unavailable(peer))
+        solved = min(batch.problems, PREFIX[peer] or batch.problems)
+        problems = [batch_problem(batch, i) for i in range(solved)]
+        solve_one = _per_problem(peer)
+        P.warm_import(peer)
+        counts = run_timed(benchmark, lambda: [solve_one(p) for p in problems], slow=True)
+        info["threads"] = 1
+    # HiGHS only finds one set per problem, so it has no counts to compare.
+    counting = peer != "highs" and None not in counts
+    for i, c in enumerate(counts):
+        # Every problem has a planted set, so every finished count is at least one.
+        assert c is None or c >= 1, (batch.id, i, c)
+    info.update(
+        problems=batch.problems,
+        solved=solved,
+        extrapolated=solved < batch.problems,
+        counts_digest=counts_digest(counts[:solved]) if counting else None,
+        prefix_digests=(
+            {str(n): counts_digest(counts[:n]) for n in (10, 20, 1_000) if n <= solved}
+            if counting
+            else {}
+        ),
+        unfinished=sum(1 for c in counts if c is None),
+    )
+    benchmark.extra_info.update(info)
+
+
+def _per_problem(peer: str) -> Any:
+    """A function Instance -> count (None when the peer ran out of time or only finds one)."""
+    fn = {
+        "python": project.solver_fn("python"),
+        "itertools": P.itertools_solve,
+        "flsss": P.flsss_solve,
+        "cpsat": P.cpsat_solve,
+        "highs": P.highs_solve,
+    }[peer]
+
+    def count(inst: Any) -> int | None:
+        ans = fn(inst)
+        P.check_answer(inst, ans)
+        if peer == "highs":
+            return 1 if ans.status == "matched" else None  # find-one: "at least one"
+        return ans.count
+
+    return count

@@ -1,0 +1,70 @@
+"""One payment against many open items: find-one, exhaustive, no-match and dense families."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.matcher import peers as P
+from bench.matcher import project
+from bench.matcher.conftest import ITERTOOLS_SKIP_SECONDS, record_skip, run_timed
+from bench.matcher.generator import Instance, all_instances, dense_count_oracle
+
+FAMILIES = ("find-one", "exhaustive", "no-match", "dense")
+INSTANCES = [inst for fam in FAMILIES for inst in all_instances()[fam]]
+PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
+# Peers with their own wall-clock limit, or none at all, are timed on one round.
+SLOW_PEERS = {"itertools", "cpsat", "highs"}
+
+
+def _skip(inst: Instance, peer: str, reason: str) -> None:
+    record_skip(inst.id, inst.family, peer, reason)
+    pytest.skip(reason)
+
+
+def _reference_count(inst: Instance) -> int | None:
+    """An exact count from an independent oracle, where one is cheap."""
+    if inst.family == "dense":
+        return dense_count_oracle(inst.amounts, inst.payment, inst.tolerance_minor)
+    if inst.mode == "nomatch":
+        return 0
+    return project.reference_count(inst)
+
+
+@pytest.mark.parametrize("peer", PEERS)
+@pytest.mark.parametrize("inst", INSTANCES, ids=lambda i: i.id)
+def test_one_to_many(
+    benchmark: Any, inst: Instance, peer: str, peers: set[str], itertools_rate: dict[str, float]
+) -> None:
+    if peer not in peers:
+        pytest.skip("peer not selected for this process")
+    benchmark.group = inst.family
+    slow = peer in SLOW_PEERS
+    if peer == "itertools":
+        if inst.mode == "find":
+            est = P.itertools_find_visits(inst) / itertools_rate["find"]
+        else:
+            est = P.itertools_combos(inst) / itertools_rate["count"]
+        if est > ITERTOOLS_SKIP_SECONDS:
+            _skip(inst, peer, f"skipped (>60 s est.: {est:,.0f} s)")
+        slow = est > 0.2  # quick scans get repeated rounds like the fast peers
+        solve = lambda: P.itertools_solve(inst)  # noqa: E731
+    elif peer == "cpsat":
+        solve = lambda: P.cpsat_solve(inst)  # noqa: E731
+    elif peer == "highs":
+        solve = lambda: P.highs_solve(inst)  # noqa: E731
+    elif peer == "flsss":
+        solve = lambda: P.flsss_solve(inst)  # noqa: E731
+    else:
+        missing = project.unavailable(peer)
+        if missing:
+            _skip(inst, peer, missing)
+        solve = project.one_to_many(peer, inst)
+    P.warm_import(peer)
+    answer = run_timed(benchmark, solve, slow=slow)
+    P.check_answer(inst, answer, _reference_count(inst))
+    benchmark.extra_info.update(
+        instance=inst.id, family=inst.family, peer=peer, mode=inst.mode, **answer.as_info()
+    )
+    benchmark.extra_info["params"] = inst.params
