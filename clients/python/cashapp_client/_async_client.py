@@ -1,0 +1,571 @@
+"""The asyncio client (grpc.aio): the same methods as Client, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Self, TypeVar
+
+import grpc
+from grpc import aio
+
+from cashapp_client import _requests as build
+from cashapp_client._channel import (
+    CHANNEL_OPTIONS,
+    DEFAULT_INITIAL_BACKOFF_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TARGET,
+    DEFAULT_TIMEOUT_SECONDS,
+    auth_metadata,
+)
+from cashapp_client._errors import error_from_grpc, status_code
+from cashapp_client._proto.cashapp.v1 import (
+    customer_service_pb2 as customer_pb2,
+)
+from cashapp_client._proto.cashapp.v1 import (
+    customer_service_pb2_grpc,
+    invoice_service_pb2_grpc,
+    payment_service_pb2_grpc,
+    reconciliation_service_pb2_grpc,
+    return_service_pb2_grpc,
+)
+from cashapp_client._proto.cashapp.v1 import (
+    invoice_service_pb2 as invoice_pb2,
+)
+from cashapp_client._proto.cashapp.v1 import (
+    payment_service_pb2 as payment_pb2,
+)
+from cashapp_client._proto.cashapp.v1 import (
+    reconciliation_service_pb2 as reconciliation_pb2,
+)
+from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
+from cashapp_client._proto.cashapp.v1 import (
+    return_service_pb2 as return_pb2,
+)
+from cashapp_client._requests import DEFAULT_PAGE_SIZE, MAX_IMPORT_CHUNK_PAYMENTS, DateLike
+from cashapp_client._retry import RetryPolicy, remaining_seconds
+
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
+_Item = TypeVar("_Item")
+
+
+class AsyncClient:
+    """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
+
+    Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
+    retried on UNAVAILABLE only, with exponential backoff, at most ``max_attempts`` times within
+    that deadline. Mutating calls carry a request_id (a fresh uuid4 unless you pass one), the
+    same on every retry, so the server applies them at most once. Failures raise CashappError
+    subclasses carrying the server's reason and field violations.
+
+    The raw generated stubs are available as ``customer_service``, ``invoice_service``,
+    ``payment_service``, ``return_service`` and ``reconciliation_service``.
+    """
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        token: str | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        initial_backoff_seconds: float = DEFAULT_INITIAL_BACKOFF_SECONDS,
+        channel: aio.Channel | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        if timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+        self._retry = RetryPolicy(max_attempts, initial_backoff_seconds)
+        self._timeout_seconds = timeout_seconds
+        self._metadata = auth_metadata(token)
+        # A channel passed in belongs to the caller, who closes it.
+        self._owns_channel = channel is None
+        if channel is None:
+            if credentials is None:
+                channel = aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+            else:
+                channel = aio.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+        self.channel = channel
+        self.customer_service = customer_service_pb2_grpc.CustomerServiceStub(channel)
+        self.invoice_service = invoice_service_pb2_grpc.InvoiceServiceStub(channel)
+        self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
+        self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
+        self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(
+            channel
+        )
+
+    async def close(self) -> None:
+        if self._owns_channel:
+            await self.channel.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # Call machinery ------------------------------------------------------------------------------
+
+    def _timeout(self, timeout_seconds: float | None) -> float:
+        if timeout_seconds is None:
+            return self._timeout_seconds
+        if timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+        return timeout_seconds
+
+    async def _with_retries(
+        self, attempt: Callable[[float], Awaitable[_Response]], timeout_seconds: float | None
+    ) -> _Response:
+        deadline = time.monotonic() + self._timeout(timeout_seconds)
+        failed_attempts = 0
+        while True:
+            try:
+                return await attempt(remaining_seconds(deadline))
+            except grpc.RpcError as error:
+                failed_attempts += 1
+                sleep = self._retry.next_sleep(status_code(error), failed_attempts, deadline)
+                if sleep is None:
+                    raise error_from_grpc(error) from error
+            await asyncio.sleep(sleep)
+
+    async def _unary(
+        self,
+        method: aio.UnaryUnaryMultiCallable[_Request, _Response],
+        request: _Request,
+        timeout_seconds: float | None,
+    ) -> _Response:
+        async def attempt(timeout: float) -> _Response:
+            return await method(request, timeout=timeout, metadata=self._metadata)
+
+        return await self._with_retries(attempt, timeout_seconds)
+
+    async def _pages(
+        self,
+        fetch_page: Callable[[str], Awaitable[tuple[Sequence[_Item], str]]],
+    ) -> AsyncIterator[_Item]:
+        page_token = ""
+        while True:
+            items, next_page_token = await fetch_page(page_token)
+            for item in items:
+                yield item
+            if not next_page_token:
+                return
+            if next_page_token == page_token:
+                raise RuntimeError("server returned the same page_token twice")
+            page_token = next_page_token
+
+    # Customers -----------------------------------------------------------------------------------
+
+    async def create_customer(
+        self,
+        customer_id: str,
+        *,
+        display_name: str,
+        name_aliases: Iterable[str] = (),
+        payer_accounts: Iterable[str] = (),
+        payment_terms: pb.PaymentTerms | None = None,
+        tolerance_minor: int | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Customer:
+        """Creates a customer; the same id with identical content returns the existing one."""
+        request = build.create_customer(
+            customer_id,
+            display_name=display_name,
+            name_aliases=name_aliases,
+            payer_accounts=payer_accounts,
+            payment_terms=payment_terms,
+            tolerance_minor=tolerance_minor,
+            request_id=request_id,
+        )
+        return await self._unary(self.customer_service.CreateCustomer, request, timeout_seconds)
+
+    async def get_customer(
+        self, customer_id: str, *, timeout_seconds: float | None = None
+    ) -> pb.Customer:
+        request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
+        return await self._unary(self.customer_service.GetCustomer, request, timeout_seconds)
+
+    def list_customers(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, timeout_seconds: float | None = None
+    ) -> AsyncIterator[pb.Customer]:
+        """Every customer, fetching pages of `page_size` lazily as you iterate."""
+        request = customer_pb2.ListCustomersRequest(page_size=build.check_page_size(page_size))
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Customer], str]:
+            request.page_token = page_token
+            response = await self._unary(
+                self.customer_service.ListCustomers, request, timeout_seconds
+            )
+            return response.customers, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    async def update_customer(
+        self,
+        customer_id: str,
+        *,
+        display_name: str | None = None,
+        name_aliases: Iterable[str] | None = None,
+        payer_accounts: Iterable[str] | None = None,
+        payment_terms: pb.PaymentTerms | None = None,
+        tolerance_minor: int | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Customer:
+        """Changes only the fields given (they form the update mask); the rest stay as they are."""
+        request = build.update_customer(
+            customer_id,
+            display_name=display_name,
+            name_aliases=name_aliases,
+            payer_accounts=payer_accounts,
+            payment_terms=payment_terms,
+            tolerance_minor=tolerance_minor,
+            request_id=request_id,
+        )
+        return await self._unary(self.customer_service.UpdateCustomer, request, timeout_seconds)
+
+    # Invoices ------------------------------------------------------------------------------------
+
+    async def create_invoice(
+        self,
+        invoice_id: str,
+        *,
+        customer_id: str,
+        amount: pb.Money,
+        issue_date: DateLike,
+        due_date: DateLike | None = None,
+        payment_terms: pb.PaymentTerms | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Invoice:
+        """Creates an invoice; due_date and payment_terms default to the customer's terms."""
+        invoice = build.invoice(
+            invoice_id,
+            customer_id=customer_id,
+            amount=amount,
+            issue_date=issue_date,
+            due_date=due_date,
+            payment_terms=payment_terms,
+        )
+        request = build.create_invoice(invoice, request_id=request_id)
+        return await self._unary(self.invoice_service.CreateInvoice, request, timeout_seconds)
+
+    async def batch_create_invoices(
+        self,
+        invoices: Iterable[pb.Invoice],
+        *,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> list[pb.Invoice]:
+        """Creates 1..1000 invoices atomically (all or none); returns them in request order."""
+        request = build.batch_create_invoices(invoices, request_id=request_id)
+        response = await self._unary(
+            self.invoice_service.BatchCreateInvoices, request, timeout_seconds
+        )
+        return list(response.invoices)
+
+    async def get_invoice(
+        self, invoice_id: str, *, timeout_seconds: float | None = None
+    ) -> pb.Invoice:
+        request = invoice_pb2.GetInvoiceRequest(invoice_id=invoice_id)
+        return await self._unary(self.invoice_service.GetInvoice, request, timeout_seconds)
+
+    def list_invoices(
+        self,
+        *,
+        customer_id: str | None = None,
+        state: pb.InvoiceState.ValueType | None = None,
+        due_before: DateLike | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[pb.Invoice]:
+        """Every invoice matching all the filters given, fetched page by page as you iterate."""
+        request = build.list_invoices(
+            customer_id=customer_id, state=state, due_before=due_before, page_size=page_size
+        )
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Invoice], str]:
+            request.page_token = page_token
+            response = await self._unary(
+                self.invoice_service.ListInvoices, request, timeout_seconds
+            )
+            return response.invoices, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    async def void_invoice(
+        self,
+        invoice_id: str,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Invoice:
+        """Voids an invoice; refused (FailedPreconditionError) once money is applied to it."""
+        request = invoice_pb2.VoidInvoiceRequest(
+            invoice_id=invoice_id, reason=reason, request_id=build.request_id_or_new(request_id)
+        )
+        return await self._unary(self.invoice_service.VoidInvoice, request, timeout_seconds)
+
+    # Payments ------------------------------------------------------------------------------------
+
+    async def create_payment(
+        self,
+        payment_id: str,
+        *,
+        amount: pb.Money,
+        value_date: DateLike,
+        customer_id: str = "",
+        payer_account: str = "",
+        payer_name: str = "",
+        remittance_info: str = "",
+        references: Iterable[str] = (),
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Payment:
+        """Records money the bank reports; payment_id is the bank reference."""
+        request = build.create_payment(
+            payment_id,
+            amount=amount,
+            value_date=value_date,
+            customer_id=customer_id,
+            payer_account=payer_account,
+            payer_name=payer_name,
+            remittance_info=remittance_info,
+            references=references,
+            request_id=request_id,
+        )
+        return await self._unary(self.payment_service.CreatePayment, request, timeout_seconds)
+
+    async def import_payments(
+        self,
+        payments: Iterable[pb.Payment],
+        *,
+        chunk_size: int = MAX_IMPORT_CHUNK_PAYMENTS,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> payment_pb2.ImportPaymentsResponse:
+        """Bulk-imports payments (consumed lazily) in atomic chunks of <= chunk_size.
+
+        Returns one response aggregating every chunk's per-payment results and counts.
+        `timeout_seconds` applies per chunk. Each chunk's request_id derives from `request_id`
+        and the chunk's position: after a failure, calling again with the same request_id and
+        the same payments in the same order resumes safely (finished chunks are not redone).
+        """
+        responses: list[payment_pb2.ImportPaymentsResponse] = []
+        for stream in build.import_streams(payments, chunk_size=chunk_size, request_id=request_id):
+
+            async def attempt(
+                timeout: float, stream: Sequence[payment_pb2.ImportPaymentsRequest] = stream
+            ) -> payment_pb2.ImportPaymentsResponse:
+                return await self.payment_service.ImportPayments(
+                    iter(stream), timeout=timeout, metadata=self._metadata
+                )
+
+            timeout = self._timeout(timeout_seconds) * len(stream)
+            responses.append(await self._with_retries(attempt, timeout))
+        return build.merge_import_responses(responses)
+
+    async def get_payment(
+        self, payment_id: str, *, timeout_seconds: float | None = None
+    ) -> pb.Payment:
+        request = payment_pb2.GetPaymentRequest(payment_id=payment_id)
+        return await self._unary(self.payment_service.GetPayment, request, timeout_seconds)
+
+    def list_payments(
+        self,
+        *,
+        customer_id: str | None = None,
+        state: pb.PaymentState.ValueType | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[pb.Payment]:
+        """Every payment matching the filters, fetched page by page as you iterate."""
+        request = build.list_payments(customer_id=customer_id, state=state, page_size=page_size)
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Payment], str]:
+            request.page_token = page_token
+            response = await self._unary(
+                self.payment_service.ListPayments, request, timeout_seconds
+            )
+            return response.payments, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    async def apply_payment(
+        self,
+        payment_id: str,
+        allocations: Sequence[pb.Allocation],
+        *,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Payment:
+        """Applies the payment to invoices with 1..100 explicit allocations."""
+        request = build.apply_payment(payment_id, allocations, request_id=request_id)
+        return await self._unary(self.payment_service.ApplyPayment, request, timeout_seconds)
+
+    async def unapply_payment(
+        self,
+        payment_id: str,
+        *,
+        application_ids: Iterable[str] = (),
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Payment:
+        """Reverses the given applications, or every active one when none are given."""
+        request = build.unapply_payment(
+            payment_id, application_ids=application_ids, request_id=request_id
+        )
+        return await self._unary(self.payment_service.UnapplyPayment, request, timeout_seconds)
+
+    # Returns -------------------------------------------------------------------------------------
+
+    async def return_goods(
+        self,
+        return_id: str,
+        *,
+        invoice_id: str,
+        amount: pb.Money,
+        reason_code: str = "",
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Return:
+        """Issues a credit memo against an invoice; any excess becomes on-account credit."""
+        request = build.return_goods(
+            return_id,
+            invoice_id=invoice_id,
+            amount=amount,
+            reason_code=reason_code,
+            request_id=request_id,
+        )
+        return await self._unary(self.return_service.ReturnGoods, request, timeout_seconds)
+
+    async def return_payment(
+        self,
+        return_id: str,
+        *,
+        payment_id: str,
+        reason_code: str = "",
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Return:
+        """Returns a payment (NSF, chargeback): reverses its applications, re-opens invoices."""
+        request = build.return_payment(
+            return_id, payment_id=payment_id, reason_code=reason_code, request_id=request_id
+        )
+        return await self._unary(self.return_service.ReturnPayment, request, timeout_seconds)
+
+    async def get_return(
+        self, return_id: str, *, timeout_seconds: float | None = None
+    ) -> pb.Return:
+        request = return_pb2.GetReturnRequest(return_id=return_id)
+        return await self._unary(self.return_service.GetReturn, request, timeout_seconds)
+
+    def list_returns(
+        self,
+        *,
+        kind: pb.ReturnKind.ValueType | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[pb.Return]:
+        request = build.list_returns(kind=kind, page_size=page_size)
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Return], str]:
+            request.page_token = page_token
+            response = await self._unary(self.return_service.ListReturns, request, timeout_seconds)
+            return response.returns, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    # Reconciliation ------------------------------------------------------------------------------
+
+    async def auto_apply(
+        self,
+        *,
+        all_payments: bool = False,
+        customer_id: str | None = None,
+        payment_ids: Iterable[str] | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> reconciliation_pb2.AutoApplyResponse:
+        """Matches unapplied payments in exactly one scope: all, one customer's, or listed ids."""
+        request = build.auto_apply(
+            all_payments=all_payments,
+            customer_id=customer_id,
+            payment_ids=payment_ids,
+            request_id=request_id,
+        )
+        return await self._unary(self.reconciliation_service.AutoApply, request, timeout_seconds)
+
+    def list_exceptions(
+        self,
+        *,
+        state: pb.MatchExceptionState.ValueType | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[pb.MatchException]:
+        """The exception queue; open exceptions unless `state` says otherwise."""
+        request = build.list_exceptions(state=state, page_size=page_size)
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.MatchException], str]:
+            request.page_token = page_token
+            response = await self._unary(
+                self.reconciliation_service.ListExceptions, request, timeout_seconds
+            )
+            return response.exceptions, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    async def resolve_exception(
+        self,
+        exception_id: str,
+        *,
+        rank: int | None = None,
+        allocations: Sequence[pb.Allocation] | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.MatchException:
+        """Accepts the suggestion of 1-based `rank`, or applies explicit `allocations`."""
+        request = build.resolve_exception(
+            exception_id, rank=rank, allocations=allocations, request_id=request_id
+        )
+        return await self._unary(
+            self.reconciliation_service.ResolveException, request, timeout_seconds
+        )
+
+    def list_decisions(
+        self,
+        *,
+        payment_id: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[pb.Decision]:
+        """Stored matching decisions with their explanations, optionally of one payment."""
+        request = build.list_decisions(payment_id=payment_id, page_size=page_size)
+
+        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Decision], str]:
+            request.page_token = page_token
+            response = await self._unary(
+                self.reconciliation_service.ListDecisions, request, timeout_seconds
+            )
+            return response.decisions, response.next_page_token
+
+        return self._pages(fetch_page)
+
+    async def get_reconciliation_report(
+        self, *, timeout_seconds: float | None = None
+    ) -> pb.ReconciliationReport:
+        """Balances per account and currency, and whether each ledger invariant holds."""
+        request = reconciliation_pb2.GetReconciliationReportRequest()
+        return await self._unary(
+            self.reconciliation_service.GetReconciliationReport, request, timeout_seconds
+        )
