@@ -243,9 +243,7 @@ class Proxy(grpc.GenericRpcHandler):
                 return answer
         if self._upstream is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "the test proxy has no upstream")
-        forward_metadata = tuple(
-            (k, v) for k, v in metadata.items() if k in ("authorization",)
-        )
+        forward_metadata = tuple((k, v) for k, v in metadata.items() if k in ("authorization",))
         try:
             if method.endswith("/ImportPayments"):
                 stream_call = self._upstream.stream_unary(method)

@@ -6,7 +6,6 @@ import datetime
 import uuid
 
 import pytest
-
 from cashapp_client import Allocation, Payment, PaymentTerms, money
 from cashapp_client import _requests as build
 
@@ -94,9 +93,9 @@ def test_batch_create_refuses_more_than_one_atomic_batch() -> None:
         due_date=None,
         payment_terms=None,
     )
-    with pytest.raises(ValueError, match="1..1000"):
+    with pytest.raises(ValueError, match=r"1\.\.1000"):
         build.batch_create_invoices([invoice] * 1001, request_id=None)
-    with pytest.raises(ValueError, match="1..1000"):
+    with pytest.raises(ValueError, match=r"1\.\.1000"):
         build.batch_create_invoices([], request_id=None)
     request = build.batch_create_invoices([invoice] * 2, request_id="k")
     assert [r.invoice_id for r in request.requests] == ["I1", "I1"]

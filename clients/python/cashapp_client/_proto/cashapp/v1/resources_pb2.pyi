@@ -355,6 +355,7 @@ class Application(_message.Message):
     REVERSED_BY_APPLICATION_ID_FIELD_NUMBER: _builtins.int
     REVERSES_APPLICATION_ID_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    DEDUCTION_FIELD_NUMBER: _builtins.int
     application_id: _builtins.str
     payment_id: _builtins.str
     invoice_id: _builtins.str
@@ -377,6 +378,10 @@ class Application(_message.Message):
 
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deduction(self) -> Global___Money:
+        """Short payment beyond tolerance moved to DEDUCTIONS, with the invoice, in the same step."""
+
     def __init__(
         self,
         *,
@@ -390,10 +395,11 @@ class Application(_message.Message):
         reversed_by_application_id: _builtins.str = ...,
         reverses_application_id: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        deduction: Global___Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "deduction", b"deduction", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "application_id", b"application_id", "create_time", b"create_time", "discount", b"discount", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "reversed_by_application_id", b"reversed_by_application_id", "reverses_application_id", b"reverses_application_id", "source", b"source", "write_off", b"write_off"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "application_id", b"application_id", "create_time", b"create_time", "deduction", b"deduction", "discount", b"discount", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "reversed_by_application_id", b"reversed_by_application_id", "reverses_application_id", b"reverses_application_id", "source", b"source", "write_off", b"write_off"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -487,6 +493,7 @@ class Allocation(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     DISCOUNT_FIELD_NUMBER: _builtins.int
     WRITE_OFF_FIELD_NUMBER: _builtins.int
+    DEDUCTION_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     @_builtins.property
     def amount(self) -> Global___Money:
@@ -500,6 +507,10 @@ class Allocation(_message.Message):
     def write_off(self) -> Global___Money:
         """Residual written off (optional)."""
 
+    @_builtins.property
+    def deduction(self) -> Global___Money:
+        """Short payment beyond tolerance moved to DEDUCTIONS for research (optional)."""
+
     def __init__(
         self,
         *,
@@ -507,10 +518,11 @@ class Allocation(_message.Message):
         amount: Global___Money | None = ...,
         discount: Global___Money | None = ...,
         write_off: Global___Money | None = ...,
+        deduction: Global___Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "deduction", b"deduction", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "discount", b"discount", "invoice_id", b"invoice_id", "write_off", b"write_off"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "deduction", b"deduction", "discount", b"discount", "invoice_id", b"invoice_id", "write_off", b"write_off"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
