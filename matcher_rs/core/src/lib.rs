@@ -1,4 +1,345 @@
 //! Subset-matching core for cashapp. Knows nothing of Python.
+//!
+//! Given the open items of one customer and a payment, find every set of at most
+//! `max_items` distinct items (each taken at its full or, when it has one, its
+//! discounted amount) whose total lies within `tolerance_minor` of the payment,
+//! rank those candidates and say whether one of them is clearly best.
+//!
+//! The pure-Python fallback (`engine/matching/solver_py.py`) implements the very
+//! same algorithms with the very same work counter ("nodes"), so both return the
+//! same result bit for bit, including when the node budget runs out.
+//!
+//! Definitions (shared with the Python side):
+//! - `residual_minor = payment - total` (positive: the customer paid more).
+//! - One candidate per item set: the variant with the smallest `|residual|`, then
+//!   fewer discounted items, then the lexicographically smallest flag tuple.
+//! - Ranking key, ascending: `(residual != 0, |residual|, -sum(reference_score),
+//!   |S|, max(due) - min(due), sum(due), item_indices)`.
+//! - Outcome: `NoMatch` without candidates; `Matched` when exactly one candidate
+//!   has the best tier `(residual != 0, -sum(reference_score))`; `Ambiguous`
+//!   otherwise; `BudgetExhausted` whenever the search stopped early.
+
+mod batch;
+mod engine;
+mod many;
+mod rank;
+
+pub use batch::{solve_batch, FlatBatch, FlatSolutions};
+pub use many::{solve_many_to_many, Group, ManyLimits, ManySolution};
+
+use std::fmt;
 
 /// Version of the solver core, reported by the Python binding.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Highest accepted reference score (a percentage).
+pub const MAX_REFERENCE_SCORE: i64 = 100;
+
+/// Largest item count per set served by the k-sum kernel on pair tables.
+pub const KSUM_MAX_ITEMS: usize = 5;
+
+/// Horowitz-Sahni is chosen only when both half tables together hold at most
+/// this many partial assignments (entries, each 32 bytes).
+pub const HS_TABLE_LIMIT: u64 = 1 << 21;
+
+/// One open item (invoice) of the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub amount_minor: i64,
+    pub discounted_minor: Option<i64>,
+    pub due_ordinal: i64,
+    pub reference_score: i64,
+}
+
+impl Item {
+    /// An item without discount, due date or reference evidence.
+    pub fn plain(amount_minor: i64) -> Self {
+        Item {
+            amount_minor,
+            discounted_minor: None,
+            due_ordinal: 0,
+            reference_score: 0,
+        }
+    }
+}
+
+/// Search limits of a one-to-many problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_items: i64,
+    pub tolerance_minor: i64,
+    pub node_budget: i64,
+    pub max_candidates: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_items: 5,
+            tolerance_minor: 0,
+            node_budget: 5_000_000,
+            max_candidates: 10,
+        }
+    }
+}
+
+/// How a search ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Matched,
+    Ambiguous,
+    NoMatch,
+    BudgetExhausted,
+}
+
+impl Outcome {
+    /// All outcomes in code order (the batch API reports `code()`).
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Matched,
+        Outcome::Ambiguous,
+        Outcome::NoMatch,
+        Outcome::BudgetExhausted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Matched => "MATCHED",
+            Outcome::Ambiguous => "AMBIGUOUS",
+            Outcome::NoMatch => "NO_MATCH",
+            Outcome::BudgetExhausted => "BUDGET_EXHAUSTED",
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            Outcome::Matched => 0,
+            Outcome::Ambiguous => 1,
+            Outcome::NoMatch => 2,
+            Outcome::BudgetExhausted => 3,
+        }
+    }
+}
+
+/// The search algorithm chosen for an instance (see [`choose_algorithm`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    TwoPointer,
+    KsumMitm,
+    HorowitzSahni,
+    BranchAndBound,
+}
+
+impl Algorithm {
+    /// All algorithms in code order (the batch API reports `code()`).
+    pub const ALL: [Algorithm; 4] = [
+        Algorithm::TwoPointer,
+        Algorithm::KsumMitm,
+        Algorithm::HorowitzSahni,
+        Algorithm::BranchAndBound,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::TwoPointer => "two_pointer",
+            Algorithm::KsumMitm => "ksum_mitm",
+            Algorithm::HorowitzSahni => "horowitz_sahni",
+            Algorithm::BranchAndBound => "branch_and_bound",
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            Algorithm::TwoPointer => 0,
+            Algorithm::KsumMitm => 1,
+            Algorithm::HorowitzSahni => 2,
+            Algorithm::BranchAndBound => 3,
+        }
+    }
+}
+
+/// One explanation of the payment: a set of items and the amounts taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Item indices, ascending.
+    pub item_indices: Vec<u32>,
+    /// `discounted[i]` is true when `item_indices[i]` is taken at its discounted amount.
+    pub discounted: Vec<bool>,
+    pub total_minor: i64,
+    pub residual_minor: i64,
+}
+
+/// Result of a one-to-many search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Solution {
+    pub outcome: Outcome,
+    /// The best `max_candidates` candidates, best first.
+    pub candidates: Vec<Candidate>,
+    /// Number of candidates found (all of them, not only those returned).
+    pub candidate_count: u64,
+    pub algorithm: Algorithm,
+    /// Deterministic work counter, identical in the Python fallback.
+    pub nodes: u64,
+}
+
+/// Bad input. Every variant becomes a Python `ValueError` except `ThreadPool`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SolveError {
+    /// A field is out of its domain; the message names the field.
+    Invalid(String),
+    /// Sums could overflow i64; refused rather than wrapped.
+    Overflow(String),
+    /// The rayon thread pool could not be built.
+    ThreadPool(String),
+}
+
+impl fmt::Display for SolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SolveError::Invalid(m) | SolveError::Overflow(m) | SolveError::ThreadPool(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+impl std::error::Error for SolveError {}
+
+fn invalid(message: String) -> SolveError {
+    SolveError::Invalid(message)
+}
+
+/// Checks the limits shared by the one-to-many and many-to-many searches.
+pub(crate) fn validate_common_limits(
+    max_items: i64,
+    tolerance_minor: i64,
+    node_budget: i64,
+    max_candidates: i64,
+) -> Result<(), SolveError> {
+    if max_items < 1 {
+        return Err(invalid("limits.max_items must be >= 1".into()));
+    }
+    if tolerance_minor < 0 {
+        return Err(invalid("limits.tolerance_minor must be >= 0".into()));
+    }
+    if node_budget < 0 {
+        return Err(invalid("limits.node_budget must be >= 0".into()));
+    }
+    if max_candidates < 0 {
+        return Err(invalid("limits.max_candidates must be >= 0".into()));
+    }
+    Ok(())
+}
+
+/// Checks every item and returns the sum of the full amounts (as i128).
+pub(crate) fn validate_items(items: &[Item]) -> Result<i128, SolveError> {
+    let mut total: i128 = 0;
+    for (i, it) in items.iter().enumerate() {
+        if it.amount_minor <= 0 {
+            return Err(invalid(format!("items[{i}].amount_minor must be > 0")));
+        }
+        if let Some(d) = it.discounted_minor {
+            if d <= 0 || d >= it.amount_minor {
+                return Err(invalid(format!(
+                    "items[{i}].discounted_minor must be > 0 and < amount_minor"
+                )));
+            }
+        }
+        if !(0..=MAX_REFERENCE_SCORE).contains(&it.reference_score) {
+            return Err(invalid(format!(
+                "items[{i}].reference_score must be between 0 and 100"
+            )));
+        }
+        total += i128::from(it.amount_minor);
+    }
+    Ok(total)
+}
+
+fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(), SolveError> {
+    validate_common_limits(
+        limits.max_items,
+        limits.tolerance_minor,
+        limits.node_budget,
+        limits.max_candidates,
+    )?;
+    if payment_minor <= 0 {
+        return Err(invalid("payment_minor must be > 0".into()));
+    }
+    let total = validate_items(items)?;
+    let worst = total + i128::from(payment_minor) + i128::from(limits.tolerance_minor);
+    if worst > i128::from(i64::MAX) {
+        return Err(SolveError::Overflow(
+            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Deterministic rule choosing the algorithm; mirrored by `solver_py.choose_algorithm`.
+///
+/// With `k = min(max_items, n)`: `k <= 2` two-pointer; `k <= 5` k-sum
+/// meet-in-the-middle; otherwise Horowitz-Sahni when both half tables
+/// (3 states per discounted item, 2 otherwise) hold at most [`HS_TABLE_LIMIT`]
+/// entries together; branch-and-bound otherwise.
+pub fn choose_algorithm(items: &[Item], max_items: i64) -> Algorithm {
+    let k = effective_k(items.len(), max_items);
+    if k <= 2 {
+        return Algorithm::TwoPointer;
+    }
+    if k <= KSUM_MAX_ITEMS {
+        return Algorithm::KsumMitm;
+    }
+    let half = items.len() / 2;
+    let size = half_table_size(&items[..half]).saturating_add(half_table_size(&items[half..]));
+    if size <= HS_TABLE_LIMIT {
+        Algorithm::HorowitzSahni
+    } else {
+        Algorithm::BranchAndBound
+    }
+}
+
+fn half_table_size(items: &[Item]) -> u64 {
+    let mut size: u64 = 1;
+    for it in items {
+        let states = if it.discounted_minor.is_some() { 3 } else { 2 };
+        size = size.saturating_mul(states);
+        if size > HS_TABLE_LIMIT {
+            return u64::MAX / 2;
+        }
+    }
+    size
+}
+
+pub(crate) fn effective_k(n: usize, max_items: i64) -> usize {
+    let k = usize::try_from(max_items).unwrap_or(usize::MAX);
+    k.min(n)
+}
+
+/// Finds, ranks and classifies every candidate set of items for one payment.
+pub fn solve_one_to_many(
+    items: &[Item],
+    payment_minor: i64,
+    limits: &Limits,
+) -> Result<Solution, SolveError> {
+    validate_one(items, payment_minor, limits)?;
+    let algorithm = choose_algorithm(items, limits.max_items);
+    let k = effective_k(items.len(), limits.max_items);
+    let mut budget = engine::Budget::new(limits.node_budget);
+    let mut found = engine::Collector::default();
+    let complete =
+        match engine::Engine::prepare(items, k, limits.tolerance_minor, algorithm, &mut budget) {
+            Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
+            Err(engine::Exhausted) => false,
+        };
+    let (outcome, candidates, count) =
+        rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);
+    Ok(Solution {
+        outcome,
+        candidates,
+        candidate_count: count,
+        algorithm,
+        nodes: budget.nodes(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+"""Private Rust solver (crate matcher_binding over matcher_core). Use engine.matching.solver.
+
+Semantics are identical, bit for bit, to engine.matching.solver_py:
+
+- A candidate is a set S of distinct items, 1 <= |S| <= max_items, each at its full or
+  discounted amount, with |payment - total| <= tolerance; per set the variant with the
+  smallest |residual|, then fewer discounted items, then the smallest flag tuple.
+- residual_minor = payment - total (positive: the customer paid more).
+- Ranking key, ascending: (residual != 0, |residual|, -sum(reference_score), |S|,
+  max(due) - min(due), sum(due), item_indices).
+- Outcome "NO_MATCH" without candidates, "MATCHED" when exactly one candidate has the best
+  (residual != 0, -sum(reference_score)) tier, else "AMBIGUOUS"; "BUDGET_EXHAUSTED" when the
+  node budget ran out (candidates found so far, ranked).
+- Invalid input (non-positive amounts, discounts outside (0, amount), reference scores
+  outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
+  the field. Every argument must fit in int64 (the Python wrapper checks this first).
+- discounted_minor: None (one-to-many, many-to-many) or 0 (batch) means no discount.
+"""
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["__version__", "solve_batch", "solve_many_to_many", "solve_one_to_many"]
+
+__version__: str
+
+def solve_one_to_many(
+    amounts_minor: list[int],
+    discounted_minor: list[int | None],
+    due_ordinal: list[int],
+    reference_score: list[int],
+    payment_minor: int,
+    max_items: int,
+    tolerance_minor: int,
+    node_budget: int,
+    max_candidates: int,
+) -> tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]:
+    """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
+    candidate_count, algorithm, nodes)."""
+
+def solve_many_to_many(
+    amounts_minor: list[int],
+    discounted_minor: list[int | None],
+    due_ordinal: list[int],
+    reference_score: list[int],
+    payments_minor: list[int],
+    max_payments: int,
+    max_items: int,
+    tolerance_minor: int,
+    node_budget: int,
+    max_candidates: int,
+) -> tuple[str, list[tuple[list[int], list[int], list[bool], int]], int, str, int]:
+    """Returns (outcome, [(payment_indices, item_indices, discounted, residual_minor)],
+    group_count, algorithm, nodes)."""
+
+def solve_batch(
+    item_offsets: NDArray[np.int64],
+    amounts_minor: NDArray[np.int64],
+    discounted_minor: NDArray[np.int64],
+    due_ordinal: NDArray[np.int64],
+    reference_score: NDArray[np.int64],
+    payments_minor: NDArray[np.int64],
+    max_items: int,
+    tolerance_minor: int,
+    node_budget: int,
+    max_candidates: int,
+    num_threads: int,
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.bool_],
+]:
+    """Solves problems in parallel with the GIL released; num_threads=0 uses rayon's pool.
+    Returns (outcome_codes, algorithm_codes, candidate_counts, nodes, candidate_offsets,
+    candidate_total_minor, candidate_residual_minor, member_offsets, member_item_indices,
+    member_discounted); see solver_py.BatchSolution for the layout."""

@@ -1,0 +1,272 @@
+"""Exact subset solver: which open items (and payments) explain a payment.
+
+Public API of the amount-matching step. Two implementations return identical
+results bit for bit (same candidates, ranking, outcome, algorithm and node count):
+the compiled Rust core (``engine.matching._matcher``) and the pure-Python fallback
+(``engine.matching.solver_py``, where the definitions are documented in full).
+
+The environment variable ``CASHAPP_MATCHER`` chooses the implementation on every
+call: ``auto`` (default: Rust when the extension imports, else Python), ``rust``
+(ImportError when the extension is missing) or ``python``. Tests reach each
+implementation directly through :func:`rust_backend` and :func:`python_backend`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from engine.matching import solver_py
+from engine.matching.solver_py import (
+    ALGORITHMS,
+    OUTCOME_CODES,
+    BatchProblem,
+    BatchSolution,
+    Candidate,
+    Group,
+    Limits,
+    ManyLimits,
+    ManySolution,
+    OpenItem,
+    Outcome,
+    Solution,
+    check_int64,
+    check_int64_inputs,
+    choose_algorithm,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "ENV_VAR",
+    "OUTCOME_CODES",
+    "Backend",
+    "BatchProblem",
+    "BatchSolution",
+    "Candidate",
+    "Group",
+    "Limits",
+    "ManyLimits",
+    "ManySolution",
+    "OpenItem",
+    "Outcome",
+    "Solution",
+    "backend_name",
+    "choose_algorithm",
+    "python_backend",
+    "rust_backend",
+    "solve_batch",
+    "solve_many_to_many",
+    "solve_one_to_many",
+]
+
+ENV_VAR = "CASHAPP_MATCHER"
+_CHOICES = ("auto", "rust", "python")
+_DEFAULT_LIMITS = Limits()
+_DEFAULT_MANY_LIMITS = ManyLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One implementation of the solver API."""
+
+    name: str
+    solve_one_to_many: Callable[[Sequence[OpenItem], int, Limits], Solution]
+    solve_many_to_many: Callable[[Sequence[OpenItem], Sequence[int], ManyLimits], ManySolution]
+    solve_batch: Callable[[BatchProblem], BatchSolution]
+
+
+_PYTHON = Backend(
+    name="python",
+    solve_one_to_many=solver_py.solve_one_to_many,
+    solve_many_to_many=solver_py.solve_many_to_many,
+    solve_batch=solver_py.solve_batch,
+)
+
+
+def _load_extension() -> ModuleType | None:
+    try:
+        return importlib.import_module("engine.matching._matcher")
+    except ImportError:
+        return None
+
+
+_EXTENSION = _load_extension()
+
+
+def _item_columns(
+    items: Sequence[OpenItem],
+) -> tuple[list[int], list[int | None], list[int], list[int]]:
+    return (
+        [it.amount_minor for it in items],
+        [it.discounted_minor for it in items],
+        [it.due_ordinal for it in items],
+        [it.reference_score for it in items],
+    )
+
+
+def _rust_one(
+    items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS
+) -> Solution:
+    assert _EXTENSION is not None
+    l_ = limits
+    check_int64_inputs(
+        items,
+        {
+            "limits.max_items": l_.max_items,
+            "limits.tolerance_minor": l_.tolerance_minor,
+            "limits.node_budget": l_.node_budget,
+            "limits.max_candidates": l_.max_candidates,
+            "payment_minor": payment_minor,
+        },
+    )
+    outcome, raw, count, algorithm, nodes = _EXTENSION.solve_one_to_many(
+        *_item_columns(items),
+        payment_minor,
+        l_.max_items,
+        l_.tolerance_minor,
+        l_.node_budget,
+        l_.max_candidates,
+    )
+    candidates = tuple(
+        Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in raw
+    )
+    return Solution(Outcome(outcome), candidates, count, algorithm, nodes)
+
+
+def _rust_many(
+    items: Sequence[OpenItem],
+    payments_minor: Sequence[int],
+    limits: ManyLimits = _DEFAULT_MANY_LIMITS,
+) -> ManySolution:
+    assert _EXTENSION is not None
+    l_ = limits
+    numbers = {
+        "limits.max_items": l_.max_items,
+        "limits.tolerance_minor": l_.tolerance_minor,
+        "limits.node_budget": l_.node_budget,
+        "limits.max_candidates": l_.max_candidates,
+        "limits.max_payments": l_.max_payments,
+    }
+    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+    check_int64_inputs(items, numbers)
+    outcome, raw, count, algorithm, nodes = _EXTENSION.solve_many_to_many(
+        *_item_columns(items),
+        list(payments_minor),
+        l_.max_payments,
+        l_.max_items,
+        l_.tolerance_minor,
+        l_.node_budget,
+        l_.max_candidates,
+    )
+    groups = tuple(
+        Group(tuple(pay), tuple(idx), tuple(flags), residual) for pay, idx, flags, residual in raw
+    )
+    return ManySolution(Outcome(outcome), groups, count, algorithm, nodes)
+
+
+def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
+    """Solves the batch in Rust; ``num_threads=0`` uses rayon's global pool."""
+    assert _EXTENSION is not None
+    l_ = problem.limits
+    for name, value in (
+        ("limits.max_items", l_.max_items),
+        ("limits.tolerance_minor", l_.tolerance_minor),
+        ("limits.node_budget", l_.node_budget),
+        ("limits.max_candidates", l_.max_candidates),
+    ):
+        check_int64(name, value)
+    if num_threads < 0:
+        raise ValueError("num_threads must be >= 0")
+
+    def arr(a: np.typing.ArrayLike) -> np.typing.NDArray[np.int64]:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    out = _EXTENSION.solve_batch(
+        arr(problem.item_offsets),
+        arr(problem.amounts_minor),
+        arr(problem.discounted_minor),
+        arr(problem.due_ordinal),
+        arr(problem.reference_score),
+        arr(problem.payments_minor),
+        l_.max_items,
+        l_.tolerance_minor,
+        l_.node_budget,
+        l_.max_candidates,
+        num_threads,
+    )
+    return BatchSolution(*out)
+
+
+def _rust_backend_or_none() -> Backend | None:
+    if _EXTENSION is None:
+        return None
+    return Backend(
+        name="rust",
+        solve_one_to_many=_rust_one,
+        solve_many_to_many=_rust_many,
+        solve_batch=_rust_batch,
+    )
+
+
+_RUST = _rust_backend_or_none()
+
+
+def python_backend() -> Backend:
+    """The pure-Python implementation."""
+    return _PYTHON
+
+
+def rust_backend() -> Backend:
+    """The Rust implementation; ImportError when the extension is not built."""
+    if _RUST is None:
+        raise ImportError(
+            "engine.matching._matcher (the Rust solver) is not built; "
+            "run `maturin develop --release` or set CASHAPP_MATCHER=python"
+        )
+    return _RUST
+
+
+def _selected() -> Backend:
+    choice = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if choice not in _CHOICES:
+        raise ValueError(f"{ENV_VAR} must be one of auto, rust, python; got {choice!r}")
+    if choice == "python" or (choice == "auto" and _RUST is None):
+        return _PYTHON
+    return rust_backend()
+
+
+def backend_name() -> str:
+    """``"rust"`` or ``"python"``: what the dispatcher chooses now."""
+    return _selected().name
+
+
+def solve_one_to_many(
+    items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS
+) -> Solution:
+    """Every set of at most ``max_items`` items whose total meets the payment within
+    tolerance, ranked, with the verdict (see ``solver_py`` for the definitions)."""
+    return _selected().solve_one_to_many(items, payment_minor, limits)
+
+
+def solve_many_to_many(
+    items: Sequence[OpenItem],
+    payments_minor: Sequence[int],
+    limits: ManyLimits = _DEFAULT_MANY_LIMITS,
+) -> ManySolution:
+    """Groups of payments explained by groups of items, ranked, with the verdict."""
+    return _selected().solve_many_to_many(items, payments_minor, limits)
+
+
+def solve_batch(problem: BatchProblem, *, num_threads: int = 0) -> BatchSolution:
+    """Many independent one-to-many problems. In Rust the GIL is released for the
+    whole call and problems run in parallel (``num_threads=0``: rayon's default);
+    results do not depend on the thread count. Python solves them in order."""
+    backend = _selected()
+    if backend is _RUST:
+        return _rust_batch(problem, num_threads)
+    return backend.solve_batch(problem)

@@ -1,0 +1,833 @@
+"""Pure-Python subset solver: the public types and the fallback implementation.
+
+This module mirrors ``matcher_rs/core`` line for line: same validation and messages,
+same algorithm choice, same enumeration order and the same ``budget.tick`` calls, so
+both return identical results bit for bit, including the node counter and the point
+where a node budget runs out. ``engine.matching.solver`` is the public entry point;
+it re-exports the types defined here and dispatches to Rust or to this module.
+
+Definitions
+-----------
+- A candidate is a set S of distinct items, ``1 <= |S| <= max_items``, each taken at
+  its full or (when it has one) its discounted amount, with
+  ``|payment - total| <= tolerance``. One candidate per item set: the variant with the
+  smallest ``|residual|``, then fewer discounted items, then the lexicographically
+  smallest discount-flag tuple (False < True).
+- ``residual_minor = payment - total``: positive when the customer paid more.
+- Ranking key, ascending: ``(residual != 0, |residual|, -sum(reference_score), |S|,
+  max(due) - min(due), sum(due), item_indices)``.
+- Outcome: NO_MATCH without candidates; MATCHED when exactly one candidate has the
+  best tier ``(residual != 0, -sum(reference_score))``; AMBIGUOUS otherwise;
+  BUDGET_EXHAUSTED whenever the node budget ran out (candidates found so far).
+- Algorithm rule, with ``k = min(max_items, n)``: ``k <= 2`` two_pointer; ``k <= 5``
+  ksum_mitm; else horowitz_sahni when the two half tables hold at most
+  ``HS_TABLE_LIMIT`` partial assignments (3 per discounted item, 2 otherwise);
+  branch_and_bound otherwise.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations, pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+MAX_REFERENCE_SCORE = 100
+KSUM_MAX_ITEMS = 5
+HS_TABLE_LIMIT = 1 << 21
+ALGORITHMS = ("two_pointer", "ksum_mitm", "horowitz_sahni", "branch_and_bound")
+
+
+class Outcome(enum.Enum):
+    """How a search ended. Only MATCHED may ever be auto-applied."""
+
+    MATCHED = "MATCHED"
+    AMBIGUOUS = "AMBIGUOUS"
+    NO_MATCH = "NO_MATCH"
+    BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
+
+
+# Code order of the batch API's outcome_codes.
+OUTCOME_CODES = (Outcome.MATCHED, Outcome.AMBIGUOUS, Outcome.NO_MATCH, Outcome.BUDGET_EXHAUSTED)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An open item (invoice); ``discounted_minor`` is the early-payment amount."""
+
+    amount_minor: int
+    discounted_minor: int | None = None
+    due_ordinal: int = 0
+    reference_score: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits of a one-to-many search."""
+
+    max_items: int = 5
+    tolerance_minor: int = 0
+    node_budget: int = 5_000_000
+    max_candidates: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One explanation: item indices ascending, one discount flag per item."""
+
+    item_indices: tuple[int, ...]
+    discounted: tuple[bool, ...]
+    total_minor: int
+    residual_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """Ranked candidates (best first, at most max_candidates) and the verdict."""
+
+    outcome: Outcome
+    candidates: tuple[Candidate, ...]
+    candidate_count: int
+    algorithm: str
+    nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManyLimits:
+    """Limits of a many-to-many search."""
+
+    max_payments: int = 3
+    max_items: int = 5
+    tolerance_minor: int = 0
+    node_budget: int = 5_000_000
+    max_candidates: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Payments explained by items; ``residual_minor = sum(payments) - item total``."""
+
+    payment_indices: tuple[int, ...]
+    item_indices: tuple[int, ...]
+    discounted: tuple[bool, ...]
+    residual_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManySolution:
+    """Ranked groups (best first, at most max_candidates) and the verdict."""
+
+    outcome: Outcome
+    groups: tuple[Group, ...]
+    group_count: int
+    algorithm: str
+    nodes: int
+
+
+def _i64(values: Sequence[int] | None = None) -> NDArray[np.int64]:
+    return np.asarray([] if values is None else values, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchProblem:
+    """Many independent one-to-many problems in flat int64 arrays.
+
+    Problem ``p`` owns items ``item_offsets[p]:item_offsets[p + 1]`` of the item arrays
+    (so ``len(item_offsets) == len(payments_minor) + 1``, starting at 0, never
+    decreasing, ending at ``len(amounts_minor)``) and pays ``payments_minor[p]``.
+    ``discounted_minor`` uses 0 for "no discount". One ``limits`` applies to all.
+    """
+
+    item_offsets: NDArray[np.int64]
+    amounts_minor: NDArray[np.int64]
+    discounted_minor: NDArray[np.int64]
+    due_ordinal: NDArray[np.int64]
+    reference_score: NDArray[np.int64]
+    payments_minor: NDArray[np.int64]
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_problems(
+        cls, problems: Sequence[tuple[Sequence[OpenItem], int]], limits: Limits = Limits()
+    ) -> BatchProblem:
+        """Packs (items, payment_minor) pairs into flat arrays."""
+        offsets = [0]
+        flat: list[OpenItem] = []
+        for items, _payment in problems:
+            flat.extend(items)
+            offsets.append(len(flat))
+        return cls(
+            item_offsets=_i64(offsets),
+            amounts_minor=_i64([it.amount_minor for it in flat]),
+            discounted_minor=_i64([it.discounted_minor or 0 for it in flat]),
+            due_ordinal=_i64([it.due_ordinal for it in flat]),
+            reference_score=_i64([it.reference_score for it in flat]),
+            payments_minor=_i64([p for _items, p in problems]),
+            limits=limits,
+        )
+
+    def problems(self) -> Iterator[tuple[list[OpenItem], int]]:
+        """Unpacks the flat arrays into (items, payment_minor) pairs."""
+        _check_batch_shape(self)
+        for p, payment in enumerate(self.payments_minor.tolist()):
+            lo, hi = int(self.item_offsets[p]), int(self.item_offsets[p + 1])
+            items = [
+                OpenItem(int(a), int(d) if d != 0 else None, int(due), int(r))
+                for a, d, due, r in zip(
+                    self.amounts_minor[lo:hi].tolist(),
+                    self.discounted_minor[lo:hi].tolist(),
+                    self.due_ordinal[lo:hi].tolist(),
+                    self.reference_score[lo:hi].tolist(),
+                    strict=True,
+                )
+            ]
+            yield items, int(payment)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchSolution:
+    """Flat results of a batch, in problem order.
+
+    Per problem ``p``: ``outcome_codes[p]`` indexes ``OUTCOME_CODES``,
+    ``algorithm_codes[p]`` indexes ``ALGORITHMS``, plus ``candidate_counts`` and
+    ``nodes``. Its candidates are ``candidate_offsets[p]:candidate_offsets[p + 1]`` of
+    ``candidate_total_minor`` / ``candidate_residual_minor``; members of candidate
+    ``c`` are ``member_offsets[c]:member_offsets[c + 1]`` of ``member_item_indices``
+    (local to the problem: 0 is its first item) and ``member_discounted`` (bool).
+    """
+
+    outcome_codes: NDArray[np.int64]
+    algorithm_codes: NDArray[np.int64]
+    candidate_counts: NDArray[np.int64]
+    nodes: NDArray[np.int64]
+    candidate_offsets: NDArray[np.int64]
+    candidate_total_minor: NDArray[np.int64]
+    candidate_residual_minor: NDArray[np.int64]
+    member_offsets: NDArray[np.int64]
+    member_item_indices: NDArray[np.int64]
+    member_discounted: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.outcome_codes)
+
+    def solution(self, p: int) -> Solution:
+        """Problem ``p``'s result as a :class:`Solution`."""
+        cands = []
+        for c in range(int(self.candidate_offsets[p]), int(self.candidate_offsets[p + 1])):
+            lo, hi = int(self.member_offsets[c]), int(self.member_offsets[c + 1])
+            cands.append(
+                Candidate(
+                    item_indices=tuple(int(i) for i in self.member_item_indices[lo:hi]),
+                    discounted=tuple(bool(f) for f in self.member_discounted[lo:hi]),
+                    total_minor=int(self.candidate_total_minor[c]),
+                    residual_minor=int(self.candidate_residual_minor[c]),
+                )
+            )
+        return Solution(
+            outcome=OUTCOME_CODES[int(self.outcome_codes[p])],
+            candidates=tuple(cands),
+            candidate_count=int(self.candidate_counts[p]),
+            algorithm=ALGORITHMS[int(self.algorithm_codes[p])],
+            nodes=int(self.nodes[p]),
+        )
+
+    def solutions(self) -> list[Solution]:
+        return [self.solution(p) for p in range(len(self))]
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+def check_int64(name: str, value: int) -> None:
+    """Refuses a Python int that does not fit in int64 (shared by both backends)."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"overflow: {name} does not fit in int64")
+
+
+def check_int64_inputs(items: Sequence[OpenItem], numbers: dict[str, int]) -> None:
+    """Checks representability of every field before any backend sees it."""
+    for name, value in numbers.items():
+        check_int64(name, value)
+    for i, it in enumerate(items):
+        check_int64(f"items[{i}].amount_minor", it.amount_minor)
+        if it.discounted_minor is not None:
+            check_int64(f"items[{i}].discounted_minor", it.discounted_minor)
+        check_int64(f"items[{i}].due_ordinal", it.due_ordinal)
+        check_int64(f"items[{i}].reference_score", it.reference_score)
+
+
+def _validate_common_limits(
+    max_items: int, tolerance_minor: int, node_budget: int, max_candidates: int
+) -> None:
+    if max_items < 1:
+        raise ValueError("limits.max_items must be >= 1")
+    if tolerance_minor < 0:
+        raise ValueError("limits.tolerance_minor must be >= 0")
+    if node_budget < 0:
+        raise ValueError("limits.node_budget must be >= 0")
+    if max_candidates < 0:
+        raise ValueError("limits.max_candidates must be >= 0")
+
+
+def _validate_items(items: Sequence[OpenItem]) -> int:
+    total = 0
+    for i, it in enumerate(items):
+        if it.amount_minor <= 0:
+            raise ValueError(f"items[{i}].amount_minor must be > 0")
+        d = it.discounted_minor
+        if d is not None and (d <= 0 or d >= it.amount_minor):
+            raise ValueError(f"items[{i}].discounted_minor must be > 0 and < amount_minor")
+        if not 0 <= it.reference_score <= MAX_REFERENCE_SCORE:
+            raise ValueError(f"items[{i}].reference_score must be between 0 and 100")
+        total += it.amount_minor
+    return total
+
+
+def _validate_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits) -> None:
+    check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
+    _validate_common_limits(
+        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
+    )
+    if payment_minor <= 0:
+        raise ValueError("payment_minor must be > 0")
+    total = _validate_items(items)
+    if total + payment_minor + limits.tolerance_minor > INT64_MAX:
+        raise ValueError(
+            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64"
+        )
+
+
+def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
+    fields = {
+        "limits.max_items": limits.max_items,
+        "limits.tolerance_minor": limits.tolerance_minor,
+        "limits.node_budget": limits.node_budget,
+        "limits.max_candidates": limits.max_candidates,
+    }
+    if isinstance(limits, ManyLimits):
+        fields["limits.max_payments"] = limits.max_payments
+    return fields
+
+
+# --- algorithm choice ---------------------------------------------------------------
+
+
+def _half_table_size(items: Sequence[OpenItem]) -> int:
+    size = 1
+    for it in items:
+        size *= 3 if it.discounted_minor is not None else 2
+        if size > HS_TABLE_LIMIT:
+            return 2**63 - 1
+    return size
+
+
+def choose_algorithm(items: Sequence[OpenItem], max_items: int) -> str:
+    """The deterministic algorithm rule (see the module docstring)."""
+    k = min(max_items, len(items))
+    if k <= 2:
+        return "two_pointer"
+    if k <= KSUM_MAX_ITEMS:
+        return "ksum_mitm"
+    half = len(items) // 2
+    if _half_table_size(items[:half]) + _half_table_size(items[half:]) <= HS_TABLE_LIMIT:
+        return "horowitz_sahni"
+    return "branch_and_bound"
+
+
+# --- engine -------------------------------------------------------------------------
+
+
+class _Exhausted(Exception):
+    """The node budget ran out."""
+
+
+class _Budget:
+    __slots__ = ("limit", "nodes")
+
+    def __init__(self, limit: int) -> None:
+        self.nodes = 0
+        self.limit = limit
+
+    def tick(self, n: int = 1) -> None:
+        self.nodes += n
+        if self.nodes > self.limit:
+            raise _Exhausted
+
+
+# item set -> (residual, discount flags) of its best variant so far
+_Collector = dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]
+_Member = tuple[int, bool]
+_PairT = tuple[int, int, int, bool, bool]
+
+
+def _record(found: _Collector, target: int, total: int, members: list[_Member]) -> None:
+    members.sort()
+    indices = tuple(m[0] for m in members)
+    flags = tuple(m[1] for m in members)
+    residual = target - total
+    best = found.get(indices)
+    if best is None or (abs(residual), sum(flags), flags) < (
+        abs(best[0]),
+        sum(best[1]),
+        best[1],
+    ):
+        found[indices] = (residual, flags)
+
+
+def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
+    if it.discounted_minor is None:
+        return [(it.amount_minor, False)]
+    return [(it.amount_minor, False), (it.discounted_minor, True)]
+
+
+class _Engine:
+    """Target-independent tables of one algorithm, reusable across payments."""
+
+    def __init__(
+        self, items: Sequence[OpenItem], k: int, tol: int, algorithm: str, budget: _Budget
+    ) -> None:
+        self.items = items
+        self.k = k
+        self.tol = tol
+        self.algorithm = algorithm
+        self.vals: list[tuple[int, int, bool]] = []
+        self.pairs: list[_PairT] = []
+        self.pair_values: list[int] = []
+        self.left: list[tuple[int, int, int, int]] = []
+        self.right: list[tuple[int, int, int, int]] = []
+        self.right_values: list[int] = []
+        self.order: list[int] = []
+        self.prefix: list[int] = []
+        if algorithm in ("two_pointer", "ksum_mitm"):
+            self._sorted_values(budget)
+        if algorithm == "ksum_mitm":
+            self._pair_table(budget)
+        elif algorithm == "horowitz_sahni":
+            half = len(items) // 2
+            self.left = self._half_table(range(half), budget)
+            self.right = sorted(self._half_table(range(half, len(items)), budget))
+            self.right_values = [r[0] for r in self.right]
+        elif algorithm == "branch_and_bound":
+            budget.tick(len(items))
+            self.order = sorted(range(len(items)), key=lambda i: (-items[i].amount_minor, i))
+            self.prefix = [0]
+            for i in self.order:
+                self.prefix.append(self.prefix[-1] + items[i].amount_minor)
+
+    def _sorted_values(self, budget: _Budget) -> None:
+        vals = []
+        for i, it in enumerate(self.items):
+            vals.append((it.amount_minor, i, False))
+            if it.discounted_minor is not None:
+                vals.append((it.discounted_minor, i, True))
+        budget.tick(len(vals))
+        vals.sort()
+        self.vals = vals
+
+    def _pair_table(self, budget: _Budget) -> None:
+        # Count first so the budget refuses a table before it is allocated.
+        count = len(self.vals)
+        budget.tick(max(count * max(count - 1, 0) // 2 - (count - len(self.items)), 0))
+        pairs = []
+        amounts = [_amounts(it) for it in self.items]
+        for a in range(len(self.items)):
+            for b in range(a + 1, len(self.items)):
+                for x, fa in amounts[a]:
+                    for y, fb in amounts[b]:
+                        pairs.append((x + y, a, b, fa, fb))
+        pairs.sort()
+        self.pairs = pairs
+        self.pair_values = [p[0] for p in pairs]
+
+    def _half_table(self, indices: range, budget: _Budget) -> list[tuple[int, int, int, int]]:
+        table = [(0, 0, 0, 0)]
+        budget.tick(1)
+        for i in indices:
+            current = len(table)
+            for v, disc in _amounts(self.items[i]):
+                for e in range(current):
+                    hv, mask, dmask, size = table[e]
+                    if size < self.k:
+                        budget.tick(1)
+                        bit = 1 << i
+                        table.append((hv + v, mask | bit, dmask | bit if disc else dmask, size + 1))
+        return table
+
+    def query(self, target: int, budget: _Budget, found: _Collector) -> None:
+        """Records every candidate for ``target`` into ``found``."""
+        if self.algorithm == "two_pointer":
+            self._singles(target, budget, found)
+            if self.k >= 2:
+                self._two_pointer(target, budget, found)
+        elif self.algorithm == "ksum_mitm":
+            self._singles(target, budget, found)
+            self._two_pointer(target, budget, found)
+            self._ksum3(target, budget, found)
+            if self.k >= 4:
+                self._ksum4(target, budget, found)
+            if self.k >= 5:
+                self._ksum5(target, budget, found)
+        elif self.algorithm == "horowitz_sahni":
+            self._horowitz_sahni(target, budget, found)
+        else:
+            self._bnb(target, budget, found, 0, 0, [])
+
+    def _singles(self, target: int, budget: _Budget, found: _Collector) -> None:
+        hi = target + self.tol
+        for v, item, disc in self.vals:
+            budget.tick()
+            if v > hi:
+                break
+            if abs(target - v) <= self.tol:
+                _record(found, target, v, [(item, disc)])
+
+    def _two_pointer(self, target: int, budget: _Budget, found: _Collector) -> None:
+        vals = self.vals
+        n = len(vals)
+        hi_ptr = n - 1
+        lo_ptr = n
+        for i in range(n):
+            budget.tick()
+            vi, item_i, disc_i = vals[i]
+            up = target + self.tol - vi
+            down = target - self.tol - vi
+            if up < vi:
+                break
+            while hi_ptr >= 0 and vals[hi_ptr][0] > up:
+                hi_ptr -= 1
+                budget.tick()
+            while lo_ptr > 0 and vals[lo_ptr - 1][0] >= down:
+                lo_ptr -= 1
+                budget.tick()
+            for j in range(max(lo_ptr, i + 1), hi_ptr + 1):
+                budget.tick()
+                vj, item_j, disc_j = vals[j]
+                if item_j != item_i:
+                    _record(found, target, vi + vj, [(item_i, disc_i), (item_j, disc_j)])
+
+    def _window(self, lo: int, hi: int, budget: _Budget) -> Iterator[_PairT]:
+        """Yields the pairs whose value lies in ``[lo, hi]``, counting each."""
+        pairs = self.pairs
+        j = bisect.bisect_left(self.pair_values, lo)
+        while j < len(pairs) and pairs[j][0] <= hi:
+            budget.tick()
+            yield pairs[j]
+            j += 1
+
+    def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Triples: single s plus pair (a, b) with s.item < a < b.
+        lo0, hi0 = target - self.tol, target + self.tol
+        min_pair = self.pairs[0][0]
+        for sv, s_item, s_disc in self.vals:
+            budget.tick()
+            if sv + min_pair > hi0:
+                break
+            for p in self._window(lo0 - sv, hi0 - sv, budget):
+                if p[1] > s_item:
+                    members = [(s_item, s_disc), (p[1], p[3]), (p[2], p[4])]
+                    _record(found, target, sv + p[0], members)
+
+    def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quadruples: pair l plus pair r with l.b < r.a.
+        lo0, hi0 = target - self.tol, target + self.tol
+        min_pair = self.pairs[0][0]
+        for lv, la, lb, lfa, lfb in self.pairs:
+            budget.tick()
+            if lv + min_pair > hi0:
+                break
+            for r in self._window(lo0 - lv, hi0 - lv, budget):
+                if r[1] > lb:
+                    members = [(la, lfa), (lb, lfb), (r[1], r[3]), (r[2], r[4])]
+                    _record(found, target, lv + r[0], members)
+
+    def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quintuples: single s plus pairs l, r with s.item < l.a and l.b < r.a.
+        lo0, hi0 = target - self.tol, target + self.tol
+        min_pair = self.pairs[0][0]
+        for sv, s_item, s_disc in self.vals:
+            budget.tick()
+            if sv + 2 * min_pair > hi0:
+                break
+            for lv, la, lb, lfa, lfb in self.pairs:
+                budget.tick()
+                slv = sv + lv
+                if slv + min_pair > hi0:
+                    break
+                if la <= s_item:
+                    continue
+                for r in self._window(lo0 - slv, hi0 - slv, budget):
+                    if r[1] > lb:
+                        members = [(s_item, s_disc), (la, lfa), (lb, lfb), (r[1], r[3])]
+                        members.append((r[2], r[4]))
+                        _record(found, target, slv + r[0], members)
+
+    def _horowitz_sahni(self, target: int, budget: _Budget, found: _Collector) -> None:
+        lo0, hi0 = target - self.tol, target + self.tol
+        right = self.right
+        for ev, emask, edmask, esize in self.left:
+            budget.tick()
+            j = bisect.bisect_left(self.right_values, lo0 - ev)
+            while j < len(right) and right[j][0] <= hi0 - ev:
+                budget.tick()
+                rv, rmask, rdmask, rsize = right[j]
+                if 1 <= esize + rsize <= self.k:
+                    mask, dmask = emask | rmask, edmask | rdmask
+                    members = [(i, bool(dmask >> i & 1)) for i in range(64) if mask >> i & 1]
+                    _record(found, target, ev + rv, members)
+                j += 1
+
+    def _bnb(
+        self,
+        target: int,
+        budget: _Budget,
+        found: _Collector,
+        s: int,
+        start: int,
+        stack: list[_Member],
+    ) -> None:
+        # Depth-first by descending amount, pruned by the payment window and by the
+        # largest amounts still available (a prefix of the descending order).
+        budget.tick()
+        lo, hi = target - self.tol, target + self.tol
+        if stack and lo <= s <= hi:
+            _record(found, target, s, list(stack))
+        size = len(stack)
+        if size == self.k:
+            return
+        r = self.k - size
+        n = len(self.order)
+        for j in range(start, n):
+            if s + self.prefix[min(j + r, n)] - self.prefix[j] < lo:
+                break
+            idx = self.order[j]
+            for v, disc in _amounts(self.items[idx]):
+                if s + v > hi:
+                    continue
+                stack.append((idx, disc))
+                try:
+                    self._bnb(target, budget, found, s + v, j + 1, stack)
+                finally:
+                    stack.pop()
+
+
+# --- ranking ------------------------------------------------------------------------
+
+_Evidence = tuple[bool, int, int, int, int, int]
+
+
+def _evidence(
+    items: Sequence[OpenItem], indices: tuple[int, ...], residual: int, extra: int
+) -> _Evidence:
+    dues = [items[i].due_ordinal for i in indices]
+    return (
+        residual != 0,
+        abs(residual),
+        -sum(items[i].reference_score for i in indices),
+        len(indices) + extra,
+        max(dues) - min(dues),
+        sum(dues),
+    )
+
+
+def _outcome(ranked: list[_Evidence], complete: bool) -> Outcome:
+    if not complete:
+        return Outcome.BUDGET_EXHAUSTED
+    if not ranked:
+        return Outcome.NO_MATCH
+    if len(ranked) == 1 or (ranked[1][0], ranked[1][2]) > (ranked[0][0], ranked[0][2]):
+        return Outcome.MATCHED
+    return Outcome.AMBIGUOUS
+
+
+def _run(engine_args: tuple[Sequence[OpenItem], int, int, str], budget: _Budget) -> _Engine | None:
+    try:
+        return _Engine(*engine_args, budget)
+    except _Exhausted:
+        return None
+
+
+# --- public functions ---------------------------------------------------------------
+
+
+def solve_one_to_many(
+    items: Sequence[OpenItem], payment_minor: int, limits: Limits = Limits()
+) -> Solution:
+    """Finds, ranks and classifies every candidate item set for one payment."""
+    _validate_one(items, payment_minor, limits)
+    algorithm = choose_algorithm(items, limits.max_items)
+    k = min(limits.max_items, len(items))
+    budget = _Budget(limits.node_budget)
+    found: _Collector = {}
+    engine = _run((items, k, limits.tolerance_minor, algorithm), budget)
+    complete = engine is not None
+    if engine is not None:
+        try:
+            engine.query(payment_minor, budget, found)
+        except _Exhausted:
+            complete = False
+    keyed = sorted(
+        (_evidence(items, indices, residual, 0), indices, flags, residual)
+        for indices, (residual, flags) in found.items()
+    )
+    candidates = tuple(
+        Candidate(indices, flags, payment_minor - residual, residual)
+        for _ev, indices, flags, residual in keyed[: limits.max_candidates]
+    )
+    return Solution(
+        outcome=_outcome([k_[0] for k_ in keyed[:2]], complete),
+        candidates=candidates,
+        candidate_count=len(keyed),
+        algorithm=algorithm,
+        nodes=budget.nodes,
+    )
+
+
+def _validate_many(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits
+) -> None:
+    numbers = _limit_fields(limits)
+    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+    check_int64_inputs(items, numbers)
+    if limits.max_payments < 1:
+        raise ValueError("limits.max_payments must be >= 1")
+    _validate_common_limits(
+        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
+    )
+    for j, p in enumerate(payments_minor):
+        if p <= 0:
+            raise ValueError(f"payments_minor[{j}] must be > 0")
+    total = _validate_items(items)
+    if total + sum(payments_minor) + limits.tolerance_minor > INT64_MAX:
+        raise ValueError(
+            "overflow: sum of amount_minor, payments_minor and tolerance_minor exceeds int64"
+        )
+
+
+def _many_search(
+    engine: _Engine,
+    payments_minor: Sequence[int],
+    max_payments: int,
+    budget: _Budget,
+    groups: list[Group],
+) -> None:
+    m = len(payments_minor)
+    for size in range(1, min(max_payments, m) + 1):
+        for combo in combinations(range(m), size):
+            budget.tick()
+            found: _Collector = {}
+            try:
+                engine.query(sum(payments_minor[j] for j in combo), budget, found)
+            finally:
+                for indices, (residual, flags) in found.items():
+                    groups.append(Group(combo, indices, flags, residual))
+
+
+def solve_many_to_many(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits = ManyLimits()
+) -> ManySolution:
+    """Finds, ranks and classifies groups of payments explained by groups of items.
+
+    A group is a non-empty set P of at most ``max_payments`` payments and a non-empty
+    set S of at most ``max_items`` items with ``|sum(P) - total(S)| <= tolerance``;
+    ``residual = sum(P) - total(S)``. One variant per (P, S) as in one-to-many. Ranking
+    key: ``(residual != 0, |residual|, -sum(reference_score), |P| + |S|, due spread,
+    due sum, payment_indices, item_indices)``; outcome rule as in one-to-many. Payment
+    subsets are enumerated by size, then lexicographically, one node each. Run it on
+    what one-to-many left unmatched: two independent exact pairs are AMBIGUOUS here.
+    """
+    _validate_many(items, payments_minor, limits)
+    algorithm = choose_algorithm(items, limits.max_items)
+    k = min(limits.max_items, len(items))
+    budget = _Budget(limits.node_budget)
+    groups: list[Group] = []
+    engine = _run((items, k, limits.tolerance_minor, algorithm), budget)
+    complete = engine is not None
+    if engine is not None:
+        try:
+            _many_search(engine, payments_minor, limits.max_payments, budget, groups)
+        except _Exhausted:
+            complete = False
+    keyed = sorted(
+        (
+            _evidence(items, g.item_indices, g.residual_minor, len(g.payment_indices)),
+            g.payment_indices,
+            g.item_indices,
+            g,
+        )
+        for g in groups
+    )
+    return ManySolution(
+        outcome=_outcome([k_[0] for k_ in keyed[:2]], complete),
+        groups=tuple(k_[3] for k_ in keyed[: limits.max_candidates]),
+        group_count=len(keyed),
+        algorithm=algorithm,
+        nodes=budget.nodes,
+    )
+
+
+def _check_batch_shape(problem: BatchProblem) -> None:
+    n = len(problem.amounts_minor)
+    offsets = [int(o) for o in problem.item_offsets]
+    if len(offsets) != len(problem.payments_minor) + 1:
+        raise ValueError("item_offsets must have len(payments_minor) + 1 entries")
+    lengths = {
+        len(problem.discounted_minor),
+        len(problem.due_ordinal),
+        len(problem.reference_score),
+    }
+    if lengths != {n}:
+        raise ValueError(
+            "amounts_minor, discounted_minor, due_ordinal and reference_score "
+            "must have equal lengths"
+        )
+    monotone = all(a <= b for a, b in pairwise(offsets))
+    if offsets[0] != 0 or not monotone or offsets[-1] != n:
+        raise ValueError(
+            "item_offsets must start at 0, never decrease and end at len(amounts_minor)"
+        )
+
+
+def pack_solutions(solutions: Sequence[Solution]) -> BatchSolution:
+    """Flattens solutions into a :class:`BatchSolution` (the Python batch layout)."""
+    cand_offsets, member_offsets = [0], [0]
+    totals: list[int] = []
+    residuals: list[int] = []
+    members: list[int] = []
+    flags: list[bool] = []
+    for s in solutions:
+        for c in s.candidates:
+            totals.append(c.total_minor)
+            residuals.append(c.residual_minor)
+            members.extend(c.item_indices)
+            flags.extend(c.discounted)
+            member_offsets.append(len(members))
+        cand_offsets.append(len(totals))
+    return BatchSolution(
+        outcome_codes=_i64([OUTCOME_CODES.index(s.outcome) for s in solutions]),
+        algorithm_codes=_i64([ALGORITHMS.index(s.algorithm) for s in solutions]),
+        candidate_counts=_i64([s.candidate_count for s in solutions]),
+        nodes=_i64([s.nodes for s in solutions]),
+        candidate_offsets=_i64(cand_offsets),
+        candidate_total_minor=_i64(totals),
+        candidate_residual_minor=_i64(residuals),
+        member_offsets=_i64(member_offsets),
+        member_item_indices=_i64(members),
+        member_discounted=np.asarray(flags, dtype=np.bool_),
+    )
+
+
+def solve_batch(problem: BatchProblem) -> BatchSolution:
+    """Solves every problem in order; the first invalid one raises ``problem {p}: ...``."""
+    solutions = []
+    for p, (items, payment) in enumerate(problem.problems()):
+        try:
+            solutions.append(solve_one_to_many(items, payment, problem.limits))
+        except ValueError as exc:
+            raise ValueError(f"problem {p}: {exc}") from None
+    return pack_solutions(solutions)

@@ -1,0 +1,565 @@
+//! The search algorithms. Each one is mirrored line for line in
+//! `engine/matching/solver_py.py`, including every `budget.tick(..)` call,
+//! so the node counter and the exhaustion point agree between the two.
+//!
+//! Window arithmetic is done in i128: bounds such as `payment - tolerance - v`
+//! may fall outside i64 even though every real sum fits (validated up front).
+
+use crate::{Algorithm, Item};
+use std::collections::HashMap;
+
+/// The node budget ran out; the search is incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exhausted;
+
+/// Deterministic work counter with a limit.
+pub(crate) struct Budget {
+    nodes: u64,
+    limit: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: i64) -> Self {
+        Budget {
+            nodes: 0,
+            limit: u64::try_from(limit).unwrap_or(0),
+        }
+    }
+
+    /// Counts `n` units of work; fails once the total exceeds the limit.
+    #[inline]
+    pub(crate) fn tick(&mut self, n: u64) -> Result<(), Exhausted> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limit {
+            Err(Exhausted)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn nodes(&self) -> u64 {
+        self.nodes
+    }
+}
+
+/// Best variant found so far for one item set: (residual, discount flags).
+pub(crate) type Collector = HashMap<Vec<u32>, (i64, Vec<bool>)>;
+
+/// Records the variant `members` (item, discounted) with total `total`.
+fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, bool)]) {
+    members.sort_unstable();
+    let indices: Vec<u32> = members.iter().map(|m| m.0).collect();
+    let flags: Vec<bool> = members.iter().map(|m| m.1).collect();
+    let residual = target - total;
+    match found.get_mut(&indices) {
+        Some(best) => {
+            if variant_key(residual, &flags) < variant_key(best.0, &best.1) {
+                *best = (residual, flags);
+            }
+        }
+        None => {
+            found.insert(indices, (residual, flags));
+        }
+    }
+}
+
+fn variant_key(residual: i64, flags: &[bool]) -> (u64, usize, &[bool]) {
+    let discounted = flags.iter().filter(|f| **f).count();
+    (residual.unsigned_abs(), discounted, flags)
+}
+
+/// One amount an item can contribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Val {
+    v: i64,
+    item: u32,
+    disc: bool,
+}
+
+/// Two distinct items `a < b` with their chosen amounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Pair {
+    v: i64,
+    a: u32,
+    b: u32,
+    fa: bool,
+    fb: bool,
+}
+
+/// A partial assignment of one Horowitz-Sahni half (bit per global item index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Half {
+    v: i64,
+    mask: u64,
+    dmask: u64,
+    size: u32,
+}
+
+enum Prepared {
+    TwoPointer { vals: Vec<Val> },
+    Ksum { vals: Vec<Val>, pairs: Vec<Pair> },
+    Hs { left: Vec<Half>, right: Vec<Half> },
+    Bnb { order: Vec<u32>, prefix: Vec<i128> },
+}
+
+/// Target-independent tables of one algorithm, reusable across payments.
+pub(crate) struct Engine<'a> {
+    items: &'a [Item],
+    k: usize,
+    tol: i64,
+    prepared: Prepared,
+}
+
+fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhausted> {
+    let mut vals = Vec::with_capacity(items.len() * 2);
+    for (i, it) in items.iter().enumerate() {
+        vals.push(Val {
+            v: it.amount_minor,
+            item: i as u32,
+            disc: false,
+        });
+        if let Some(d) = it.discounted_minor {
+            vals.push(Val {
+                v: d,
+                item: i as u32,
+                disc: true,
+            });
+        }
+    }
+    budget.tick(vals.len() as u64)?;
+    vals.sort_unstable();
+    Ok(vals)
+}
+
+fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
+    match it.discounted_minor {
+        Some(d) => ([(it.amount_minor, false), (d, true)], 2),
+        None => ([(it.amount_minor, false), (0, true)], 1),
+    }
+}
+
+fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<Pair>, Exhausted> {
+    // Count first so the budget refuses a table before it is allocated.
+    let l = vals.len() as u64;
+    let same_item = (vals.len() - items.len()) as u64;
+    budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
+    let mut pairs = Vec::new();
+    for a in 0..items.len() {
+        let (va, na) = amounts(&items[a]);
+        for (b, item_b) in items.iter().enumerate().skip(a + 1) {
+            let (vb, nb) = amounts(item_b);
+            for &(x, fa) in &va[..na] {
+                for &(y, fb) in &vb[..nb] {
+                    pairs.push(Pair {
+                        v: x + y,
+                        a: a as u32,
+                        b: b as u32,
+                        fa,
+                        fb,
+                    });
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    Ok(pairs)
+}
+
+fn half_table(
+    items: &[Item],
+    range: std::ops::Range<usize>,
+    k: usize,
+    budget: &mut Budget,
+) -> Result<Vec<Half>, Exhausted> {
+    let mut table = vec![Half {
+        v: 0,
+        mask: 0,
+        dmask: 0,
+        size: 0,
+    }];
+    budget.tick(1)?;
+    for i in range {
+        let (vs, nv) = amounts(&items[i]);
+        let current = table.len();
+        for &(v, disc) in &vs[..nv] {
+            for e in 0..current {
+                let h = table[e];
+                if (h.size as usize) < k {
+                    budget.tick(1)?;
+                    table.push(Half {
+                        v: h.v + v,
+                        mask: h.mask | (1 << i),
+                        dmask: if disc { h.dmask | (1 << i) } else { h.dmask },
+                        size: h.size + 1,
+                    });
+                }
+            }
+        }
+    }
+    Ok(table)
+}
+
+impl<'a> Engine<'a> {
+    /// Builds the tables of `algorithm`; their entries count as nodes.
+    pub(crate) fn prepare(
+        items: &'a [Item],
+        k: usize,
+        tol: i64,
+        algorithm: Algorithm,
+        budget: &mut Budget,
+    ) -> Result<Self, Exhausted> {
+        let prepared = match algorithm {
+            Algorithm::TwoPointer => Prepared::TwoPointer {
+                vals: sorted_values(items, budget)?,
+            },
+            Algorithm::KsumMitm => {
+                let vals = sorted_values(items, budget)?;
+                let pairs = pair_table(items, &vals, budget)?;
+                Prepared::Ksum { vals, pairs }
+            }
+            Algorithm::HorowitzSahni => {
+                let half = items.len() / 2;
+                let left = half_table(items, 0..half, k, budget)?;
+                let mut right = half_table(items, half..items.len(), k, budget)?;
+                right.sort_unstable();
+                Prepared::Hs { left, right }
+            }
+            Algorithm::BranchAndBound => {
+                budget.tick(items.len() as u64)?;
+                let mut order: Vec<u32> = (0..items.len() as u32).collect();
+                order.sort_unstable_by_key(|&i| {
+                    (std::cmp::Reverse(items[i as usize].amount_minor), i)
+                });
+                let mut prefix = vec![0i128; items.len() + 1];
+                for (j, &i) in order.iter().enumerate() {
+                    prefix[j + 1] = prefix[j] + i128::from(items[i as usize].amount_minor);
+                }
+                Prepared::Bnb { order, prefix }
+            }
+        };
+        Ok(Engine {
+            items,
+            k,
+            tol,
+            prepared,
+        })
+    }
+
+    /// Records every candidate for `target` into `found`.
+    pub(crate) fn query(
+        &self,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        match &self.prepared {
+            Prepared::TwoPointer { vals } => {
+                self.singles(vals, target, budget, found)?;
+                if self.k >= 2 {
+                    self.two_pointer(vals, target, budget, found)?;
+                }
+                Ok(())
+            }
+            Prepared::Ksum { vals, pairs } => {
+                self.singles(vals, target, budget, found)?;
+                self.two_pointer(vals, target, budget, found)?;
+                self.ksum3(vals, pairs, target, budget, found)?;
+                if self.k >= 4 {
+                    self.ksum4(pairs, target, budget, found)?;
+                }
+                if self.k >= 5 {
+                    self.ksum5(vals, pairs, target, budget, found)?;
+                }
+                Ok(())
+            }
+            Prepared::Hs { left, right } => self.horowitz_sahni(left, right, target, budget, found),
+            Prepared::Bnb { order, prefix } => {
+                let mut stack = Vec::with_capacity(self.k);
+                let search = Bnb {
+                    items: self.items,
+                    order,
+                    prefix,
+                    k: self.k,
+                    lo: i128::from(target) - i128::from(self.tol),
+                    hi: i128::from(target) + i128::from(self.tol),
+                    target,
+                };
+                search.visit(0, 0, &mut stack, budget, found)
+            }
+        }
+    }
+
+    fn singles(
+        &self,
+        vals: &[Val],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let hi = i128::from(target) + i128::from(self.tol);
+        for s in vals {
+            budget.tick(1)?;
+            if i128::from(s.v) > hi {
+                break;
+            }
+            if (target - s.v).unsigned_abs() <= self.tol as u64 {
+                record(found, target, s.v, &mut [(s.item, s.disc)]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Pairs of distinct items: two pointers sliding left over the sorted values.
+    fn two_pointer(
+        &self,
+        vals: &[Val],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let n = vals.len();
+        let mut hi_ptr = n as isize - 1;
+        let mut lo_ptr = n;
+        for i in 0..n {
+            budget.tick(1)?;
+            let vi = i128::from(vals[i].v);
+            let up = i128::from(target) + i128::from(self.tol) - vi;
+            let down = i128::from(target) - i128::from(self.tol) - vi;
+            if up < vi {
+                break;
+            }
+            while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
+                hi_ptr -= 1;
+                budget.tick(1)?;
+            }
+            while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
+                lo_ptr -= 1;
+                budget.tick(1)?;
+            }
+            let start = lo_ptr.max(i + 1);
+            let mut j = start as isize;
+            while j <= hi_ptr {
+                budget.tick(1)?;
+                let o = vals[j as usize];
+                if o.item != vals[i].item {
+                    let total = vals[i].v + o.v;
+                    record(
+                        found,
+                        target,
+                        total,
+                        &mut [(vals[i].item, vals[i].disc), (o.item, o.disc)],
+                    );
+                }
+                j += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `visit` on every pair whose value lies in `[lo, hi]`, counting each.
+    fn scan_pairs(
+        pairs: &[Pair],
+        lo: i128,
+        hi: i128,
+        budget: &mut Budget,
+        mut visit: impl FnMut(&Pair),
+    ) -> Result<(), Exhausted> {
+        let mut j = pairs.partition_point(|p| i128::from(p.v) < lo);
+        while j < pairs.len() && i128::from(pairs[j].v) <= hi {
+            budget.tick(1)?;
+            visit(&pairs[j]);
+            j += 1;
+        }
+        Ok(())
+    }
+
+    /// Triples: single `s` plus pair `(a, b)` with `s.item < a < b`.
+    fn ksum3(
+        &self,
+        vals: &[Val],
+        pairs: &[Pair],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let min_pair = i128::from(pairs[0].v);
+        for s in vals {
+            budget.tick(1)?;
+            let sv = i128::from(s.v);
+            if sv + min_pair > hi0 {
+                break;
+            }
+            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |p| {
+                if p.a > s.item {
+                    let mut m = [(s.item, s.disc), (p.a, p.fa), (p.b, p.fb)];
+                    record(found, target, s.v + p.v, &mut m);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Quadruples: pair `l` plus pair `r` with `l.b < r.a`.
+    fn ksum4(
+        &self,
+        pairs: &[Pair],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let min_pair = i128::from(pairs[0].v);
+        for l in pairs {
+            budget.tick(1)?;
+            let lv = i128::from(l.v);
+            if lv + min_pair > hi0 {
+                break;
+            }
+            Self::scan_pairs(pairs, lo0 - lv, hi0 - lv, budget, |r| {
+                if r.a > l.b {
+                    let mut m = [(l.a, l.fa), (l.b, l.fb), (r.a, r.fa), (r.b, r.fb)];
+                    record(found, target, l.v + r.v, &mut m);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Quintuples: single `s` plus pairs `l`, `r` with `s.item < l.a`, `l.b < r.a`.
+    fn ksum5(
+        &self,
+        vals: &[Val],
+        pairs: &[Pair],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let min_pair = i128::from(pairs[0].v);
+        for s in vals {
+            budget.tick(1)?;
+            let sv = i128::from(s.v);
+            if sv + 2 * min_pair > hi0 {
+                break;
+            }
+            for l in pairs {
+                budget.tick(1)?;
+                let slv = sv + i128::from(l.v);
+                if slv + min_pair > hi0 {
+                    break;
+                }
+                if l.a <= s.item {
+                    continue;
+                }
+                Self::scan_pairs(pairs, lo0 - slv, hi0 - slv, budget, |r| {
+                    if r.a > l.b {
+                        let mut m = [
+                            (s.item, s.disc),
+                            (l.a, l.fa),
+                            (l.b, l.fb),
+                            (r.a, r.fa),
+                            (r.b, r.fb),
+                        ];
+                        record(found, target, s.v + l.v + r.v, &mut m);
+                    }
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn window(&self, target: i64) -> (i128, i128) {
+        let t = i128::from(target);
+        let tol = i128::from(self.tol);
+        (t - tol, t + tol)
+    }
+
+    fn horowitz_sahni(
+        &self,
+        left: &[Half],
+        right: &[Half],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        for e in left {
+            budget.tick(1)?;
+            let ev = i128::from(e.v);
+            let mut j = right.partition_point(|r| i128::from(r.v) < lo0 - ev);
+            while j < right.len() && i128::from(right[j].v) <= hi0 - ev {
+                budget.tick(1)?;
+                let r = &right[j];
+                let size = (e.size + r.size) as usize;
+                if size >= 1 && size <= self.k {
+                    let mut m = members_of(e.mask | r.mask, e.dmask | r.dmask);
+                    record(found, target, e.v + r.v, &mut m);
+                }
+                j += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn members_of(mask: u64, dmask: u64) -> Vec<(u32, bool)> {
+    (0..64u32)
+        .filter(|i| mask >> i & 1 == 1)
+        .map(|i| (i, dmask >> i & 1 == 1))
+        .collect()
+}
+
+/// Depth-first search over items by descending amount, pruned by the
+/// payment window and by the largest amounts still available.
+struct Bnb<'a> {
+    items: &'a [Item],
+    order: &'a [u32],
+    prefix: &'a [i128],
+    k: usize,
+    lo: i128,
+    hi: i128,
+    target: i64,
+}
+
+impl Bnb<'_> {
+    fn visit(
+        &self,
+        sum: i64,
+        start: usize,
+        stack: &mut Vec<(u32, bool)>,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        budget.tick(1)?;
+        let s = i128::from(sum);
+        if !stack.is_empty() && s >= self.lo && s <= self.hi {
+            let mut m = stack.clone();
+            record(found, self.target, sum, &mut m);
+        }
+        let size = stack.len();
+        if size == self.k {
+            return Ok(());
+        }
+        let r = self.k - size;
+        let n = self.order.len();
+        for j in start..n {
+            let best = self.prefix[(j + r).min(n)] - self.prefix[j];
+            if s + best < self.lo {
+                break;
+            }
+            let idx = self.order[j];
+            let (vs, nv) = amounts(&self.items[idx as usize]);
+            for &(v, disc) in &vs[..nv] {
+                if s + i128::from(v) > self.hi {
+                    continue;
+                }
+                stack.push((idx, disc));
+                let result = self.visit(sum + v, j + 1, stack, budget, found);
+                stack.pop();
+                result?;
+            }
+        }
+        Ok(())
+    }
+}

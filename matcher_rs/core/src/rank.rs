@@ -1,0 +1,93 @@
+//! Ranking of candidates and the outcome rule.
+
+use crate::engine::Collector;
+use crate::{Candidate, Item, Outcome};
+
+/// Evidence shared by one-to-many candidates and many-to-many groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Evidence {
+    pub(crate) inexact: bool,
+    pub(crate) abs_residual: u64,
+    pub(crate) neg_reference: i64,
+    pub(crate) size: usize,
+    pub(crate) due_spread: i128,
+    pub(crate) due_sum: i128,
+}
+
+impl Evidence {
+    pub(crate) fn of(items: &[Item], indices: &[u32], residual: i64, extra_size: usize) -> Self {
+        let mut reference = 0i64;
+        let mut lo = i128::MAX;
+        let mut hi = i128::MIN;
+        let mut due_sum = 0i128;
+        for &i in indices {
+            let it = &items[i as usize];
+            reference += it.reference_score;
+            let d = i128::from(it.due_ordinal);
+            lo = lo.min(d);
+            hi = hi.max(d);
+            due_sum += d;
+        }
+        Evidence {
+            inexact: residual != 0,
+            abs_residual: residual.unsigned_abs(),
+            neg_reference: -reference,
+            size: indices.len() + extra_size,
+            due_spread: hi - lo,
+            due_sum,
+        }
+    }
+
+    /// The tier decides MATCHED versus AMBIGUOUS.
+    pub(crate) fn tier(&self) -> (bool, i64) {
+        (self.inexact, self.neg_reference)
+    }
+}
+
+/// Outcome of a ranked, non-empty or empty list of evidence keys.
+pub(crate) fn outcome_of(ranked: &[Evidence], complete: bool) -> Outcome {
+    if !complete {
+        return Outcome::BudgetExhausted;
+    }
+    match ranked {
+        [] => Outcome::NoMatch,
+        [_] => Outcome::Matched,
+        [best, second, ..] => {
+            if second.tier() > best.tier() {
+                Outcome::Matched
+            } else {
+                Outcome::Ambiguous
+            }
+        }
+    }
+}
+
+/// Turns the collected item sets into the ranked, truncated candidate list.
+pub(crate) fn finish_one(
+    items: &[Item],
+    payment_minor: i64,
+    found: Collector,
+    complete: bool,
+    max_candidates: i64,
+) -> (Outcome, Vec<Candidate>, u64) {
+    let mut keyed: Vec<(Evidence, Candidate)> = found
+        .into_iter()
+        .map(|(indices, (residual, flags))| {
+            let ev = Evidence::of(items, &indices, residual, 0);
+            let cand = Candidate {
+                item_indices: indices,
+                discounted: flags,
+                total_minor: payment_minor - residual,
+                residual_minor: residual,
+            };
+            (ev, cand)
+        })
+        .collect();
+    keyed.sort_unstable_by(|x, y| (x.0, &x.1.item_indices).cmp(&(y.0, &y.1.item_indices)));
+    let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
+    let outcome = outcome_of(&keys, complete);
+    let count = keyed.len() as u64;
+    let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
+    let candidates = keyed.into_iter().take(keep).map(|k| k.1).collect();
+    (outcome, candidates, count)
+}

@@ -1,0 +1,244 @@
+use super::*;
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+/// Brute force straight from the definition: every subset, every variant.
+fn oracle(items: &[Item], payment: i64, max_items: usize, tol: i64) -> Vec<Candidate> {
+    let n = items.len();
+    let mut best: HashMap<Vec<u32>, (i64, Vec<bool>)> = HashMap::new();
+    for mask in 1u32..(1 << n) {
+        let idx: Vec<u32> = (0..n as u32).filter(|i| mask >> i & 1 == 1).collect();
+        if idx.len() > max_items {
+            continue;
+        }
+        let discountable: Vec<usize> = (0..idx.len())
+            .filter(|&p| items[idx[p] as usize].discounted_minor.is_some())
+            .collect();
+        for dm in 0u32..(1 << discountable.len()) {
+            let mut flags = vec![false; idx.len()];
+            for (b, &p) in discountable.iter().enumerate() {
+                flags[p] = dm >> b & 1 == 1;
+            }
+            let total: i64 = idx
+                .iter()
+                .zip(&flags)
+                .map(|(&i, &f)| {
+                    let it = &items[i as usize];
+                    if f {
+                        it.discounted_minor.unwrap()
+                    } else {
+                        it.amount_minor
+                    }
+                })
+                .sum();
+            let residual = payment - total;
+            if residual.abs() > tol {
+                continue;
+            }
+            let key =
+                |r: i64, f: &Vec<bool>| (r.abs(), f.iter().filter(|x| **x).count(), f.clone());
+            let e = best.entry(idx.clone()).or_insert((residual, flags.clone()));
+            if key(residual, &flags) < key(e.0, &e.1) {
+                *e = (residual, flags);
+            }
+        }
+    }
+    let mut out: Vec<(rank::Evidence, Candidate)> = best
+        .into_iter()
+        .map(|(idx, (r, f))| {
+            (
+                rank::Evidence::of(items, &idx, r, 0),
+                Candidate {
+                    item_indices: idx,
+                    discounted: f,
+                    total_minor: payment - r,
+                    residual_minor: r,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1.item_indices).cmp(&(b.0, &b.1.item_indices)));
+    out.into_iter().map(|x| x.1).collect()
+}
+
+fn limits(max_items: i64, tol: i64) -> Limits {
+    Limits {
+        max_items,
+        tolerance_minor: tol,
+        node_budget: i64::MAX,
+        max_candidates: i64::MAX,
+    }
+}
+
+fn force(
+    items: &[Item],
+    payment: i64,
+    max_items: usize,
+    tol: i64,
+    alg: Algorithm,
+) -> Vec<Candidate> {
+    let mut budget = engine::Budget::new(i64::MAX);
+    let mut found = engine::Collector::default();
+    let eng =
+        engine::Engine::prepare(items, max_items.min(items.len()), tol, alg, &mut budget).unwrap();
+    eng.query(payment, &mut budget, &mut found).unwrap();
+    rank::finish_one(items, payment, found, true, i64::MAX).1
+}
+
+#[test]
+fn single_exact_invoice_is_matched() {
+    let items = [Item::plain(100), Item::plain(250), Item::plain(75)];
+    let s = solve_one_to_many(&items, 250, &Limits::default()).unwrap();
+    assert_eq!(s.outcome, Outcome::Matched);
+    assert_eq!(s.candidates[0].item_indices, vec![1]);
+    assert_eq!(s.candidates[0].residual_minor, 0);
+}
+
+#[test]
+fn two_equal_sets_are_ambiguous() {
+    let items = [Item::plain(100), Item::plain(100), Item::plain(5)];
+    let s = solve_one_to_many(&items, 100, &Limits::default()).unwrap();
+    assert_eq!(s.outcome, Outcome::Ambiguous);
+    assert_eq!(s.candidate_count, 2);
+}
+
+#[test]
+fn reference_score_breaks_the_tie() {
+    let mut items = [Item::plain(100), Item::plain(100)];
+    items[1].reference_score = 90;
+    let s = solve_one_to_many(&items, 100, &Limits::default()).unwrap();
+    assert_eq!(s.outcome, Outcome::Matched);
+    assert_eq!(s.candidates[0].item_indices, vec![1]);
+}
+
+#[test]
+fn discount_variant_with_smaller_residual_wins() {
+    let items = [Item {
+        discounted_minor: Some(98),
+        ..Item::plain(100)
+    }];
+    let s = solve_one_to_many(&items, 98, &Limits::default()).unwrap();
+    assert_eq!(s.candidates[0].discounted, vec![true]);
+    assert_eq!(s.candidates[0].total_minor, 98);
+}
+
+#[test]
+fn five_item_set_is_found_by_ksum() {
+    let items: Vec<Item> = [3, 5, 7, 11, 13, 17, 19, 1000]
+        .iter()
+        .map(|&a| Item::plain(a))
+        .collect();
+    let s = solve_one_to_many(&items, 3 + 5 + 7 + 11 + 13, &Limits::default()).unwrap();
+    assert_eq!(s.algorithm, Algorithm::KsumMitm);
+    assert!(s
+        .candidates
+        .iter()
+        .any(|c| c.item_indices == vec![0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn budget_exhaustion_is_reported_never_guessed() {
+    let items: Vec<Item> = (1..40).map(Item::plain).collect();
+    let l = Limits {
+        node_budget: 100,
+        ..Limits::default()
+    };
+    let s = solve_one_to_many(&items, 60, &l).unwrap();
+    assert_eq!(s.outcome, Outcome::BudgetExhausted);
+    assert!(s.nodes > 100);
+}
+
+#[test]
+fn invalid_inputs_name_the_field() {
+    let e = solve_one_to_many(&[Item::plain(0)], 5, &Limits::default()).unwrap_err();
+    assert!(e.to_string().contains("items[0].amount_minor"));
+    let e = solve_one_to_many(&[Item::plain(5)], 0, &Limits::default()).unwrap_err();
+    assert!(e.to_string().contains("payment_minor"));
+    let e = solve_one_to_many(&[Item::plain(i64::MAX)], 5, &Limits::default()).unwrap_err();
+    assert!(matches!(e, SolveError::Overflow(_)));
+}
+
+#[test]
+fn algorithm_rule_picks_each_kernel() {
+    let few: Vec<Item> = (1..=10).map(Item::plain).collect();
+    let many: Vec<Item> = (1..=80).map(Item::plain).collect();
+    assert_eq!(choose_algorithm(&few, 2), Algorithm::TwoPointer);
+    assert_eq!(choose_algorithm(&few, 4), Algorithm::KsumMitm);
+    assert_eq!(choose_algorithm(&few, 8), Algorithm::HorowitzSahni);
+    assert_eq!(choose_algorithm(&many, 8), Algorithm::BranchAndBound);
+}
+
+#[test]
+fn batch_is_identical_for_any_thread_count() {
+    let amounts: Vec<i64> = (0..300).map(|i| 10 + (i * 37) % 91).collect();
+    let offsets: Vec<i64> = (0..=30).map(|p| p * 10).collect();
+    let payments: Vec<i64> = (0..30).map(|p| 150 + p).collect();
+    let zeros = vec![0i64; 300];
+    let batch = FlatBatch {
+        item_offsets: &offsets,
+        amounts_minor: &amounts,
+        discounted_minor: &zeros,
+        due_ordinal: &zeros,
+        reference_score: &zeros,
+        payments_minor: &payments,
+        limits: Limits::default(),
+    };
+    let one = solve_batch(&batch, 1).unwrap();
+    assert_eq!(one, solve_batch(&batch, 2).unwrap());
+    assert_eq!(one, solve_batch(&batch, 0).unwrap());
+    assert_eq!(one.outcome_codes.len(), 30);
+}
+
+#[test]
+fn many_to_many_finds_two_payments_for_one_invoice() {
+    let items = [Item::plain(300), Item::plain(70)];
+    let s = solve_many_to_many(&items, &[100, 200], &ManyLimits::default()).unwrap();
+    assert_eq!(s.outcome, Outcome::Matched);
+    assert_eq!(s.groups[0].payment_indices, vec![0, 1]);
+    assert_eq!(s.groups[0].item_indices, vec![0]);
+}
+
+fn arb_items(max_n: usize, max_amount: i64) -> impl Strategy<Value = Vec<Item>> {
+    prop::collection::vec(
+        (
+            1..=max_amount,
+            prop::option::of(1..=max_amount),
+            0i64..5,
+            0i64..=3,
+        ),
+        0..=max_n,
+    )
+    .prop_map(|raw| {
+        raw.into_iter()
+            .map(|(a, d, due, r)| Item {
+                amount_minor: a,
+                discounted_minor: d.filter(|&d| d < a),
+                due_ordinal: due,
+                reference_score: r * 30,
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_algorithm_equals_the_oracle(
+        items in arb_items(9, 40),
+        payment in 1i64..150,
+        max_items in 1usize..10,
+        tol in prop_oneof![Just(0i64), 0i64..4, 0i64..60],
+    ) {
+        let want = oracle(&items, payment, max_items, tol);
+        let k = max_items.min(items.len());
+        let mut algs = vec![Algorithm::HorowitzSahni, Algorithm::BranchAndBound];
+        if k <= 2 { algs.push(Algorithm::TwoPointer); }
+        if (3..=5).contains(&k) { algs.push(Algorithm::KsumMitm); }
+        for alg in algs {
+            prop_assert_eq!(&force(&items, payment, max_items, tol, alg), &want, "{:?}", alg);
+        }
+        let s = solve_one_to_many(&items, payment, &limits(max_items as i64, tol)).unwrap();
+        prop_assert_eq!(s.candidates, want);
+    }
+}
