@@ -1,0 +1,86 @@
+"""The engine's front door: every read and write the server makes goes through `CashApp`.
+
+Writes run in one transaction together with their AIP-155 idempotency record: a request_id that
+was seen returns the response stored with the effect, byte for byte; the same request_id with a
+different request is refused. The response is encoded by the caller (the engine stores opaque
+bytes and never imports the wire format).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from engine import validate as v
+from engine.errors import Aborted, InvalidArgument
+from engine.storage.db import Database
+from engine.storage.store import ConcurrentChange, Store
+
+T = TypeVar("T")
+MAX_REQUEST_ID_LENGTH = 128
+
+
+class CashApp:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def read(self, tenant_id: str, work: Callable[[Store], T]) -> T:
+        with self.db.reading() as conn:
+            return work(Store(conn, tenant_id))
+
+    def mutate(
+        self,
+        tenant_id: str,
+        request_id: str,
+        method: str,
+        fingerprint: str,
+        work: Callable[[Store], T],
+        encode: Callable[[T], bytes],
+    ) -> bytes:
+        """Runs `work` once per request_id and returns the encoded response."""
+        if request_id:
+            v.text(request_id, "request_id", MAX_REQUEST_ID_LENGTH)
+
+        def transaction(conn: Connection) -> bytes:
+            store = Store(conn, tenant_id)
+            if request_id:
+                record = store.idempotency_record(request_id)
+                if record is not None:
+                    if (record.method, record.fingerprint) != (method, fingerprint):
+                        raise InvalidArgument(
+                            "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
+                            "this request_id was used for a different request",
+                            "request_id",
+                        )
+                    return bytes(record.response)
+            try:
+                response = encode(work(store))
+            except ConcurrentChange as exc:
+                # Locks make this unreachable; the guard is the second line of defence.
+                raise Aborted("CONCURRENT_MODIFICATION", str(exc)) from exc
+            if request_id:
+                store.insert_idempotency_record(request_id, method, fingerprint, response)
+            return response
+
+        return self.db.transact(transaction)
+
+    def seen_response(self, tenant_id: str, request_id: str, method: str, fingerprint: str) -> bytes | None:
+        """The stored response of a request_id, checked like `mutate` does (for two-phase work)."""
+        if not request_id:
+            return None
+
+        def look(store: Store) -> bytes | None:
+            record = store.idempotency_record(request_id)
+            if record is None:
+                return None
+            if (record.method, record.fingerprint) != (method, fingerprint):
+                raise InvalidArgument(
+                    "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
+                    "this request_id was used for a different request",
+                    "request_id",
+                )
+            return bytes(record.response)
+
+        return self.read(tenant_id, look)

@@ -1,0 +1,195 @@
+"""The five ledger invariants of DESIGN.md section 5, each computed from the database with
+set-based queries and reported with the offending rows (at most MAX_VIOLATIONS each)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import case, func, select
+
+from engine import model as m
+from engine.storage import tables as t
+from engine.storage.store import Store, now_us
+
+MAX_VIOLATIONS = 100
+
+
+def reconciliation_report(store: Store) -> m.ReconciliationReport:
+    checks = (
+        _entries_balance(store),
+        _ar_equals_open_invoices(store),
+        _payments_add_up(store),
+        _replay_matches_balances(store),
+        _effects_once(store),
+    )
+    return m.ReconciliationReport(account_balances(store), checks, now_us())
+
+
+def account_balances(store: Store) -> tuple[m.AccountBalance, ...]:
+    jl = t.journal_lines.c
+    rows = store.conn.execute(
+        select(
+            jl.account,
+            jl.currency,
+            func.coalesce(func.sum(case((jl.amount_minor > 0, jl.amount_minor), else_=0)), 0),
+            func.coalesce(func.sum(case((jl.amount_minor < 0, -jl.amount_minor), else_=0)), 0),
+        )
+        .where(jl.tenant_id == store.tenant_id)
+        .group_by(jl.account, jl.currency)
+        .order_by(jl.account, jl.currency)
+    )
+    return tuple(m.AccountBalance(a, c, int(d), int(cr)) for a, c, d, cr in rows)
+
+
+def _entries_balance(store: Store) -> m.InvariantCheck:
+    jl = t.journal_lines.c
+    total = func.sum(jl.amount_minor)
+    rows = store.conn.execute(
+        select(jl.entry_id, jl.currency, total)
+        .where(jl.tenant_id == store.tenant_id)
+        .group_by(jl.entry_id, jl.currency)
+        .having(total != 0)
+        .limit(MAX_VIOLATIONS)
+    )
+    return m.InvariantCheck(
+        "ENTRIES_BALANCE",
+        "Each journal entry balances: debits equal credits per currency.",
+        tuple(f"entry {e} {c}: debits - credits = {s}" for e, c, s in rows),
+    )
+
+
+def _ar_equals_open_invoices(store: Store) -> m.InvariantCheck:
+    inv = t.invoices.c
+    violations = [
+        f"invoice {i}: open {o} outside [0, {a}]"
+        for i, o, a in store.conn.execute(
+            select(inv.invoice_id, inv.open_minor, inv.amount_minor)
+            .where(inv.tenant_id == store.tenant_id, (inv.open_minor < 0) | (inv.open_minor > inv.amount_minor))
+            .limit(MAX_VIOLATIONS)
+        )
+    ]
+    open_by_currency = dict(
+        store.conn.execute(
+            select(inv.currency, func.sum(inv.open_minor)).where(inv.tenant_id == store.tenant_id).group_by(inv.currency)
+        ).all()
+    )
+    ar = {b.currency: b.balance_minor for b in account_balances(store) if b.account == m.Account.AR.value}
+    for currency in sorted(set(open_by_currency) | set(ar)):
+        ledger_ar, open_sum = ar.get(currency, 0), int(open_by_currency.get(currency, 0))
+        if ledger_ar != open_sum:
+            violations.append(f"{currency}: AR balance {ledger_ar} != open invoices {open_sum}")
+    return m.InvariantCheck(
+        "AR_EQUALS_OPEN_INVOICES",
+        "The AR balance equals the open amounts of all invoices; no open amount < 0 or > the invoice.",
+        tuple(violations[:MAX_VIOLATIONS]),
+    )
+
+
+def _applied_by_payment(store: Store) -> dict[str, int]:
+    ap = t.applications.c
+    signed = case((ap.reverses_application_id.is_(None), ap.amount_minor), else_=-ap.amount_minor)
+    rows = store.conn.execute(
+        select(ap.payment_id, func.sum(signed)).where(ap.tenant_id == store.tenant_id).group_by(ap.payment_id)
+    )
+    return {p: int(s) for p, s in rows}
+
+
+def _payments_add_up(store: Store) -> m.InvariantCheck:
+    applied = _applied_by_payment(store)
+    pay = t.payments.c
+    violations = []
+    for pid, amount, unapplied, returned in store.conn.execute(
+        select(pay.payment_id, pay.amount_minor, pay.unapplied_minor, pay.returned_minor).where(
+            pay.tenant_id == store.tenant_id
+        )
+    ):
+        a = applied.get(pid, 0)
+        if a + unapplied + returned != amount or a < 0 or unapplied < 0 or a > amount:
+            violations.append(f"payment {pid}: applied {a} + unapplied {unapplied} + returned {returned} != {amount}")
+            if len(violations) >= MAX_VIOLATIONS:
+                break
+    return m.InvariantCheck(
+        "PAYMENT_AMOUNTS_ADD_UP",
+        "For each payment: applied + unapplied + returned = amount, never applied beyond its amount.",
+        tuple(violations),
+    )
+
+
+def _replay(store: Store) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Replays every journal line from zero: AR per invoice, unapplied and cash per payment."""
+    jl = t.journal_lines.c
+    ar: dict[str, int] = defaultdict(int)
+    unapplied: dict[str, int] = defaultdict(int)
+    cash: dict[str, int] = defaultdict(int)
+    for account, invoice_id, payment_id, amount in store.conn.execute(
+        select(jl.account, jl.invoice_id, jl.payment_id, func.sum(jl.amount_minor))
+        .where(jl.tenant_id == store.tenant_id, jl.account.in_(["AR", "UNAPPLIED_CASH", "CASH"]))
+        .group_by(jl.account, jl.invoice_id, jl.payment_id)
+    ):
+        if account == "AR" and invoice_id:
+            ar[invoice_id] += int(amount)
+        elif account == "UNAPPLIED_CASH" and payment_id:
+            unapplied[payment_id] -= int(amount)  # unapplied cash is a credit balance
+        elif account == "CASH" and payment_id:
+            cash[payment_id] += int(amount)
+    return ar, unapplied, cash
+
+
+def _replay_matches_balances(store: Store) -> m.InvariantCheck:
+    ar, unapplied, cash = _replay(store)
+    violations = []
+    inv, pay = t.invoices.c, t.payments.c
+    for invoice_id, open_minor in store.conn.execute(
+        select(inv.invoice_id, inv.open_minor).where(inv.tenant_id == store.tenant_id)
+    ):
+        if ar.get(invoice_id, 0) != open_minor:
+            violations.append(f"invoice {invoice_id}: replayed AR {ar.get(invoice_id, 0)} != open {open_minor}")
+    for pid, amount, unapplied_minor, returned in store.conn.execute(
+        select(pay.payment_id, pay.amount_minor, pay.unapplied_minor, pay.returned_minor).where(
+            pay.tenant_id == store.tenant_id
+        )
+    ):
+        if unapplied.get(pid, 0) != unapplied_minor:
+            violations.append(f"payment {pid}: replayed unapplied {unapplied.get(pid, 0)} != {unapplied_minor}")
+        if cash.get(pid, 0) != amount - returned:
+            violations.append(f"payment {pid}: replayed cash {cash.get(pid, 0)} != {amount - returned}")
+    return m.InvariantCheck(
+        "JOURNAL_REPLAY_MATCHES_BALANCES",
+        "Replaying the journal from zero reproduces every invoice and payment balance.",
+        tuple(violations[:MAX_VIOLATIONS]),
+    )
+
+
+def _effects_once(store: Store) -> m.InvariantCheck:
+    """Nothing took effect twice: one issue entry per invoice, one receipt per payment, at most
+    one return per payment, each application reversed at most once."""
+    je, jl, ap = t.journal_entries.c, t.journal_lines.c, t.applications.c
+    violations = []
+    for kind, column, most in (
+        ("INVOICE_ISSUED", jl.invoice_id, 1),
+        ("PAYMENT_RECEIVED", jl.payment_id, 1),
+        ("PAYMENT_RETURNED", jl.payment_id, 1),
+    ):
+        count = func.count(func.distinct(je.entry_id))
+        for key, n in store.conn.execute(
+            select(column, count)
+            .join(t.journal_entries, (je.tenant_id == jl.tenant_id) & (je.entry_id == jl.entry_id))
+            .where(jl.tenant_id == store.tenant_id, je.kind == kind)
+            .group_by(column)
+            .having(count > most)
+            .limit(MAX_VIOLATIONS)
+        ):
+            violations.append(f"{kind} posted {n} times for {key}")
+    n_rev = func.count()
+    for original, n in store.conn.execute(
+        select(ap.reverses_application_id, n_rev)
+        .where(ap.tenant_id == store.tenant_id, ap.reverses_application_id.is_not(None))
+        .group_by(ap.reverses_application_id)
+        .having(n_rev > 1)
+    ):
+        violations.append(f"application {original} reversed {n} times")
+    return m.InvariantCheck(
+        "EFFECTS_TAKE_EFFECT_ONCE",
+        "No request or resource took effect twice (issues, receipts, returns, reversals).",
+        tuple(violations[:MAX_VIOLATIONS]),
+    )

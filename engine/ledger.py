@@ -1,0 +1,132 @@
+"""Double-entry postings. Every state change posts one balanced journal entry; nothing is ever
+updated or deleted: an unapply, return or void is a new entry linked to what it compensates.
+
+Sign convention: a line's amount is positive for a debit and negative for a credit, so an entry
+balances when its lines sum to zero in each currency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from engine import model as m
+from engine.model import Account
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account: Account
+    currency: str
+    amount_minor: int  # debit > 0, credit < 0
+    customer_id: str | None = None
+    invoice_id: str | None = None
+    payment_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    entry_id: str
+    kind: str
+    memo: str
+    lines: tuple[Line, ...]
+    create_us: int
+    reverses_entry_id: str | None = None
+
+
+class UnbalancedEntry(AssertionError):
+    """A bug: the engine built an entry whose debits and credits differ."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def entry(kind: str, memo: str, lines: list[Line], create_us: int, reverses: str | None = None) -> JournalEntry:
+    """Builds an entry and asserts it balances per currency (invariant 1, at the source)."""
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        totals[line.currency] += line.amount_minor
+    unbalanced = {currency: total for currency, total in totals.items() if total}
+    if unbalanced or not lines:
+        raise UnbalancedEntry(f"{kind} entry does not balance: {unbalanced}")
+    return JournalEntry(new_id(), kind, memo, tuple(lines), create_us, reverses)
+
+
+def invoice_issued(inv: m.Invoice, now: int) -> JournalEntry:
+    return entry(
+        "INVOICE_ISSUED",
+        f"invoice {inv.invoice_id}",
+        [
+            Line(Account.AR, inv.currency, inv.amount_minor, inv.customer_id, inv.invoice_id),
+            Line(Account.REVENUE, inv.currency, -inv.amount_minor, inv.customer_id, inv.invoice_id),
+        ],
+        now,
+    )
+
+
+def invoice_voided(inv: m.Invoice, now: int) -> JournalEntry:
+    """Reverses what is still open of the invoice (credit memos already reduced the rest)."""
+    return entry(
+        "INVOICE_VOIDED",
+        f"void invoice {inv.invoice_id}",
+        [
+            Line(Account.REVENUE, inv.currency, inv.open_minor, inv.customer_id, inv.invoice_id),
+            Line(Account.AR, inv.currency, -inv.open_minor, inv.customer_id, inv.invoice_id),
+        ],
+        now,
+    )
+
+
+def payment_received(pay: m.Payment, now: int) -> JournalEntry:
+    return entry(
+        "PAYMENT_RECEIVED",
+        f"payment {pay.payment_id}",
+        [
+            Line(Account.CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id),
+            Line(Account.UNAPPLIED_CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id),
+        ],
+        now,
+    )
+
+
+def application_lines(app: m.Application, customer_id: str | None, sign: int) -> list[Line]:
+    """Unapplied cash, discount and write-off against AR; sign -1 builds the reversal."""
+    tags = {"customer_id": customer_id, "invoice_id": app.invoice_id, "payment_id": app.payment_id}
+    lines = []
+    for account, amount in (
+        (Account.UNAPPLIED_CASH, app.amount_minor),
+        (Account.DISCOUNTS, app.discount_minor),
+        (Account.WRITE_OFFS, app.write_off_minor),
+        (Account.DEDUCTIONS, app.deduction_minor),
+    ):
+        if amount:
+            lines.append(Line(account, app.currency, sign * amount, **tags))
+    lines.append(Line(Account.AR, app.currency, -sign * app.settles_minor, **tags))
+    return lines
+
+
+def credit_memo(inv: m.Invoice, ret: m.Return, now: int) -> JournalEntry:
+    """Goods returned: the credited part lowers AR, the rest becomes the customer's on-account credit."""
+    lines = [Line(Account.CREDIT_MEMOS, ret.currency, ret.amount_minor, inv.customer_id, inv.invoice_id)]
+    if ret.credited_minor:
+        lines.append(Line(Account.AR, ret.currency, -ret.credited_minor, inv.customer_id, inv.invoice_id))
+    if ret.on_account_minor:
+        lines.append(
+            Line(Account.ON_ACCOUNT, ret.currency, -ret.on_account_minor, inv.customer_id, inv.invoice_id)
+        )
+    return entry("CREDIT_MEMO", f"goods return {ret.return_id}", lines, now)
+
+
+def payment_returned(pay: m.Payment, now: int) -> JournalEntry:
+    """The bank took the money back: unapplied cash (all of it, after reversals) leaves CASH."""
+    return entry(
+        "PAYMENT_RETURNED",
+        f"payment return {pay.payment_id}",
+        [
+            Line(Account.UNAPPLIED_CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id),
+            Line(Account.CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id),
+        ],
+        now,
+    )

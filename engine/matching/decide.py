@@ -1,0 +1,194 @@
+"""Steps 3-4 of matching: explain the payment's amount and decide.
+
+AUTO_APPLIED only when one explanation is clearly best (an exact reference whose amount agrees,
+or the solver's unique best subset); an ambiguous or unfinished search goes to the exception queue
+with ranked suggestions; no explanation leaves the cash unapplied with its reason.
+
+Residuals: a shortfall within the customer's tolerance is written off; beyond it, with exact
+references, the invoices are paid oldest first and the shortfall becomes a deduction; an excess
+stays with the customer as on-account credit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine import model as m
+from engine.matching import solver
+from engine.money import Money
+from engine.matching.references import SCORE_EXACT
+
+# Limits of the amount search, with their units.
+MAX_ITEMS_PER_PAYMENT = 5  # invoices one payment may settle in an amount-only match
+MAX_CANDIDATE_INVOICES = 1000  # oldest open invoices of the customer given to the solver
+MAX_SUGGESTIONS = 5
+SOLVER_NODE_BUDGET = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What matching would do with one payment; persisted only after every amount is re-checked."""
+
+    payment_id: str
+    customer_id: str | None
+    outcome: m.DecisionOutcome
+    reason: str
+    explanation: m.Explanation
+    allocations: tuple[m.Allocation, ...] = ()
+    on_account_rest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    payment: m.Payment
+    customer_id: str
+    identified_by: str
+    open_invoices: Sequence[m.Invoice]  # the customer's, in the payment's currency, oldest due first
+    reference_scores: dict[str, int]  # invoice_id -> best reference score, for open invoices here
+    tolerance_minor: int
+
+
+def _allocation(inv: m.Invoice, use_discount: bool, value_date: object) -> m.Allocation:
+    discounted = inv.discounted_minor(value_date) if use_discount else None  # type: ignore[arg-type]
+    if discounted is None:
+        return m.Allocation(inv.invoice_id, inv.open_minor)
+    return m.Allocation(inv.invoice_id, discounted, discount_minor=inv.open_minor - discounted)
+
+
+def _absorb_shortfall(allocs: list[m.Allocation], shortfall: int, *, write_off: bool) -> list[m.Allocation]:
+    """Moves a shortfall from cash to write-off (or deduction), newest allocations first."""
+    out = list(allocs)
+    for i in reversed(range(len(out))):
+        take = min(shortfall, out[i].amount_minor)
+        if take:
+            a = out[i]
+            out[i] = m.Allocation(
+                a.invoice_id, a.amount_minor - take, a.discount_minor,
+                a.write_off_minor + (take if write_off else 0), a.deduction_minor + (0 if write_off else take),
+            )
+            shortfall -= take
+    return out
+
+
+def _candidate(
+    invoices: Sequence[m.Invoice], c: solver.Candidate, facts: Facts, rule: str
+) -> m.MatchCandidate:
+    chosen = [invoices[i] for i in c.item_indices]
+    allocs = [_allocation(inv, d, facts.payment.value_date) for inv, d in zip(chosen, c.discounted, strict=True)]
+    if c.residual_minor < 0:
+        allocs = _absorb_shortfall(allocs, -c.residual_minor, write_off=True)
+    ref = sum(facts.reference_scores.get(inv.invoice_id, 0) for inv in chosen) // len(chosen)
+    score = 50 + (30 if c.residual_minor == 0 else 10) + ref // 5 - 2 * (len(chosen) - 1)
+    return m.MatchCandidate(
+        tuple(inv.invoice_id for inv in chosen), tuple(allocs), c.residual_minor, max(1, min(100, score)), rule
+    )
+
+
+def _money(facts: Facts, amount: int) -> str:
+    return Money(amount, facts.payment.currency).format()
+
+
+def by_amount(facts: Facts) -> Proposal:
+    """Amount-only: the solver's exhaustive subset search over the customer's open invoices."""
+    invoices = list(facts.open_invoices[:MAX_CANDIDATE_INVOICES])
+    items = [
+        solver.OpenItem(
+            amount_minor=inv.open_minor,
+            discounted_minor=inv.discounted_minor(facts.payment.value_date),
+            due_ordinal=inv.due_date.toordinal(),
+            reference_score=facts.reference_scores.get(inv.invoice_id, 0),
+        )
+        for inv in invoices
+    ]
+    limits = solver.Limits(
+        max_items=MAX_ITEMS_PER_PAYMENT,
+        tolerance_minor=facts.tolerance_minor,
+        node_budget=SOLVER_NODE_BUDGET,
+        max_candidates=MAX_SUGGESTIONS,
+    )
+    result = solver.solve_one_to_many(items, facts.payment.unapplied_minor, limits)
+    rule = "AMOUNT_UNIQUE_SUBSET" if result.outcome is solver.Outcome.MATCHED else "AMOUNT_SUBSET"
+    candidates = tuple(_candidate(invoices, c, facts, rule) for c in result.candidates)
+    solver_facts = {
+        "solver_algorithm": result.algorithm,
+        "solver_candidate_count": result.candidate_count,
+        "solver_outcome": result.outcome.value,
+    }
+    paid = _money(facts, facts.payment.unapplied_minor)
+    if result.outcome is solver.Outcome.MATCHED:
+        best = candidates[0]
+        runner = candidates[1] if len(candidates) > 1 else None
+        summary = (
+            f"Applied {paid} to {', '.join(best.invoice_ids)}: the only best combination of "
+            f"{len(invoices)} open invoices (residual {best.residual_minor})."
+        )
+        explanation = m.Explanation(summary, facts.identified_by, candidates, runner, rule, **solver_facts)
+        return Proposal(
+            facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.AUTO_APPLIED, rule,
+            explanation, best.allocations, on_account_rest=best.residual_minor > 0,
+        )
+    if result.outcome is solver.Outcome.NO_MATCH:
+        summary = f"No combination of up to {MAX_ITEMS_PER_PAYMENT} open invoices sums to {paid}."
+        explanation = m.Explanation(summary, facts.identified_by, (), None, "NO_AMOUNT_MATCH", **solver_facts)
+        return Proposal(facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.UNMATCHED,
+                        "NO_AMOUNT_MATCH", explanation)
+    reason = (
+        "AMBIGUOUS_AMOUNT_MATCH" if result.outcome is solver.Outcome.AMBIGUOUS else "SOLVER_BUDGET_EXHAUSTED"
+    )
+    summary = (
+        f"{result.candidate_count} combinations explain {paid} equally well; a person must choose."
+        if reason == "AMBIGUOUS_AMOUNT_MATCH"
+        else f"The search stopped at its budget with {result.candidate_count} candidates; a person must choose."
+    )
+    explanation = m.Explanation(
+        summary, facts.identified_by, candidates, candidates[1] if len(candidates) > 1 else None,
+        reason, **solver_facts,
+    )
+    return Proposal(facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.SUGGESTED, reason, explanation)
+
+
+def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
+    """The payment names open invoices of its customer: settle them when the amount agrees.
+
+    A normalized (fuzzy) reference never auto-applies on its own: the amount must agree too
+    (exactly, with the discount, or within tolerance); otherwise it becomes a suggestion.
+    """
+    pay = facts.payment
+    unapplied = pay.unapplied_minor
+    exact_refs = all(facts.reference_scores.get(i.invoice_id, 0) >= SCORE_EXACT for i in referenced)
+    full = [_allocation(inv, False, pay.value_date) for inv in referenced]
+    disc = [_allocation(inv, True, pay.value_date) for inv in referenced]
+    total_full = sum(a.amount_minor for a in full)
+    total_disc = sum(a.amount_minor for a in disc)
+    ids = ", ".join(i.invoice_id for i in referenced)
+    paid = _money(facts, unapplied)
+
+    def decide(rule: str, allocs: list[m.Allocation], summary: str, *, auto: bool, rest: bool = False) -> Proposal:
+        residual = unapplied - sum(a.amount_minor for a in allocs)
+        cand = m.MatchCandidate(tuple(i.invoice_id for i in referenced), tuple(allocs), residual,
+                                100 if auto else 60, rule)
+        outcome = m.DecisionOutcome.AUTO_APPLIED if auto else m.DecisionOutcome.SUGGESTED
+        reason = rule if auto else "REFERENCE_AMOUNT_DISAGREES"
+        explanation = m.Explanation(summary, facts.identified_by, (cand,), None, rule)
+        return Proposal(pay.payment_id, facts.customer_id, outcome, reason, explanation,
+                        tuple(allocs) if auto else (), on_account_rest=rest)
+
+    if unapplied == total_full:
+        return decide("REFERENCE_EXACT_AMOUNT", full, f"Remittance names {ids}; {paid} settles them exactly.", auto=True)
+    if total_disc != total_full and unapplied == total_disc:
+        return decide("REFERENCE_WITH_DISCOUNT", disc,
+                      f"Remittance names {ids}; {paid} equals their total less the early-payment discount.", auto=True)
+    shortfall = total_full - unapplied
+    if 0 < shortfall <= facts.tolerance_minor:
+        allocs = _absorb_shortfall(full, shortfall, write_off=True)
+        return decide("REFERENCE_WITHIN_TOLERANCE", allocs,
+                      f"Remittance names {ids}; the {shortfall} short is within tolerance and written off.", auto=True)
+    if shortfall < 0:
+        return decide("REFERENCE_OVERPAYMENT_ON_ACCOUNT", full,
+                      f"Remittance names {ids}; the excess {-shortfall} stays as on-account credit.",
+                      auto=exact_refs, rest=True)
+    allocs = _absorb_shortfall(full, shortfall, write_off=False)
+    return decide("REFERENCE_SHORT_PAY_DEDUCTION", allocs,
+                  f"Remittance names {ids}; {paid} is {shortfall} short, beyond tolerance: the shortfall "
+                  "is recorded as a deduction.", auto=exact_refs)

@@ -1,0 +1,79 @@
+"""Step 1 of matching: whose money is this?
+
+In order of trust: the customer the caller named; the owner of the payer account (exact); the one
+customer that the payment's invoice references belong to; the payer name matched fuzzily against
+names and aliases (rapidfuzz), refusing a near tie between two customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process, utils
+
+from engine import model as m
+
+# A payer-name match needs this score (0..100), and the best other customer must trail it by
+# at least NAME_MARGIN, or the name identifies nobody.
+NAME_THRESHOLD = 88.0
+NAME_MARGIN = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    customer_id: str | None
+    by: str  # REQUEST | PAYER_ACCOUNT | REFERENCE | PAYER_NAME | NONE
+    detail: str
+
+
+class NameIndex:
+    """Every customer's display name and aliases, for fuzzy payer-name look-ups."""
+
+    def __init__(self, customers: Iterable[m.Customer]) -> None:
+        self._names: list[str] = []
+        self._owners: list[str] = []
+        for c in customers:
+            for name in (c.display_name, *c.name_aliases):
+                self._names.append(name)
+                self._owners.append(c.customer_id)
+
+    def best(self, payer_name: str) -> Identification:
+        if not payer_name.strip() or not self._names:
+            return Identification(None, "NONE", "no payer name")
+        hits = process.extract(
+            payer_name, self._names, scorer=fuzz.token_sort_ratio, processor=utils.default_process, limit=20
+        )
+        best_by_owner: dict[str, float] = {}
+        for _name, score, index in hits:
+            owner = self._owners[index]
+            best_by_owner[owner] = max(best_by_owner.get(owner, 0.0), score)
+        ranked = sorted(best_by_owner.items(), key=lambda kv: (-kv[1], kv[0]))
+        top_owner, top_score = ranked[0]
+        runner_score = ranked[1][1] if len(ranked) > 1 else 0.0
+        if top_score < NAME_THRESHOLD:
+            return Identification(None, "NONE", f"best name score {top_score:.0f} below {NAME_THRESHOLD:.0f}")
+        if top_score - runner_score < NAME_MARGIN:
+            return Identification(
+                None, "NONE", f"payer name ties between {ranked[0][0]!r} and {ranked[1][0]!r}"
+            )
+        return Identification(top_owner, "PAYER_NAME", f"payer name score {top_score:.0f}")
+
+
+def identify(
+    payment: m.Payment,
+    account_owner: str | None,
+    referenced_customers: set[str],
+    names: NameIndex,
+) -> Identification:
+    if payment.customer_id:
+        return Identification(payment.customer_id, "REQUEST", "customer given with the payment")
+    if account_owner:
+        return Identification(account_owner, "PAYER_ACCOUNT", f"payer account {payment.payer_account}")
+    if len(referenced_customers) == 1:
+        (owner,) = referenced_customers
+        return Identification(owner, "REFERENCE", "the referenced invoices belong to one customer")
+    by_name = names.best(payment.payer_name)
+    if len(referenced_customers) > 1 and by_name.customer_id not in referenced_customers:
+        return Identification(None, "NONE", "references point to several customers")
+    return by_name

@@ -1,0 +1,112 @@
+"""The matching pipeline over a batch of payments: load what they need in a few set-based
+queries, identify each payment's customer, find its references, and propose a decision.
+
+Proposing reads a snapshot and changes nothing; engine.reconciliation persists the proposals in
+one transaction that re-checks every amount (DESIGN.md section 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import model as m
+from engine import validate as v
+from engine.errors import InvalidArgument
+from engine.matching import decide
+from engine.matching.identify import Identification, NameIndex, identify
+from engine.matching.references import SCORE_NORMALIZED, Token, reference_key, remittance_tokens
+from engine.storage.store import Store
+
+# The tolerance when a customer sets none: exact to the cent.
+DEFAULT_TOLERANCE_MINOR = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceHit:
+    invoice: m.Invoice
+    score: int
+    how: str
+
+
+def _account_key(raw: str) -> str | None:
+    try:
+        return v.account_key(raw, "payer_account") if raw else None
+    except InvalidArgument:
+        return None  # a malformed payer account identifies nobody
+
+
+def _reference_hits(tokens: list[Token], by_id: dict[str, m.Invoice], by_key: dict[str, list[m.Invoice]]) -> list[ReferenceHit]:
+    best: dict[str, ReferenceHit] = {}
+    for token in tokens:
+        exact = by_id.get(token.raw)
+        hits = [(exact, token.score, token.how)] if exact else []
+        hits += [(inv, token.score if token.how == "CREDITOR_REFERENCE" else SCORE_NORMALIZED, "NORMALIZED")
+                 for inv in by_key.get(token.key, []) if inv is not exact]
+        for inv, score, how in hits:
+            if inv is not None and score > best.get(inv.invoice_id, ReferenceHit(inv, -1, "")).score:
+                best[inv.invoice_id] = ReferenceHit(inv, score, how)
+    return sorted(best.values(), key=lambda h: (h.invoice.due_date, h.invoice.invoice_id))
+
+
+def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
+    """Proposals for the payments, in their order."""
+    tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
+    all_tokens = [t for ts in tokens.values() for t in ts]
+    referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
+    by_id = {inv.invoice_id: inv for inv in referenced}
+    by_key: dict[str, list[m.Invoice]] = {}
+    for inv in referenced:
+        by_key.setdefault(reference_key(inv.invoice_id), []).append(inv)
+    account_keys = {p.payment_id: _account_key(p.payer_account) for p in payments}
+    owners = store.payer_account_owners(k for k in account_keys.values() if k)
+    customers = {c.customer_id: c for c in store.all_customers()}
+    names = NameIndex(customers.values())
+
+    found: dict[str, tuple[Identification, list[ReferenceHit]]] = {}
+    for p in payments:
+        hits = _reference_hits(tokens[p.payment_id], by_id, by_key)
+        key = account_keys[p.payment_id]
+        who = identify(p, owners.get(key) if key else None, {h.invoice.customer_id for h in hits}, names)
+        found[p.payment_id] = (who, hits)
+    open_by_customer: dict[str, list[m.Invoice]] = {}
+    for inv in store.open_invoices_of(w.customer_id for w, _ in found.values() if w.customer_id):
+        open_by_customer.setdefault(inv.customer_id, []).append(inv)
+
+    proposals = []
+    for p in payments:
+        who, hits = found[p.payment_id]
+        customer = customers.get(who.customer_id) if who.customer_id else None
+        proposals.append(_propose_one(p, who, hits, customer, open_by_customer))
+    return proposals
+
+
+def _propose_one(
+    p: m.Payment,
+    who: Identification,
+    hits: list[ReferenceHit],
+    customer: m.Customer | None,
+    open_by_customer: dict[str, list[m.Invoice]],
+) -> decide.Proposal:
+    if customer is None:
+        explanation = m.Explanation(f"No customer identified: {who.detail}.", who.by, winning_rule="NO_CUSTOMER")
+        return decide.Proposal(p.payment_id, None, m.DecisionOutcome.UNMATCHED, "NO_CUSTOMER_IDENTIFIED", explanation)
+    open_invoices = [i for i in open_by_customer.get(customer.customer_id, []) if i.currency == p.currency]
+    if not open_invoices:
+        explanation = m.Explanation(
+            f"{customer.display_name} has no open invoices in {p.currency}.", who.by, winning_rule="NO_OPEN_INVOICES"
+        )
+        return decide.Proposal(p.payment_id, customer.customer_id, m.DecisionOutcome.UNMATCHED,
+                               "NO_OPEN_INVOICES_IN_CURRENCY", explanation)
+    open_ids = {i.invoice_id for i in open_invoices}
+    usable = [h for h in hits if h.invoice.invoice_id in open_ids]
+    facts = decide.Facts(
+        payment=p,
+        customer_id=customer.customer_id,
+        identified_by=who.by,
+        open_invoices=open_invoices,
+        reference_scores={h.invoice.invoice_id: h.score for h in usable},
+        tolerance_minor=customer.tolerance_minor if customer.tolerance_minor is not None else DEFAULT_TOLERANCE_MINOR,
+    )
+    if usable:
+        return decide.by_reference(facts, [h.invoice for h in usable])
+    return decide.by_amount(facts)

@@ -1,0 +1,299 @@
+"""Domain types: frozen dataclasses, amounts in integer minor units."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Account(enum.Enum):
+    """Ledger accounts. Debit-positive balances."""
+
+    CASH = "CASH"
+    AR = "AR"
+    UNAPPLIED_CASH = "UNAPPLIED_CASH"
+    ON_ACCOUNT = "ON_ACCOUNT"
+    DISCOUNTS = "DISCOUNTS"
+    WRITE_OFFS = "WRITE_OFFS"
+    DEDUCTIONS = "DEDUCTIONS"
+    CREDIT_MEMOS = "CREDIT_MEMOS"
+    REVENUE = "REVENUE"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTerms:
+    """E.g. 2/10 NET30: discount_basis_points=200, discount_days=10, net_days=30."""
+
+    net_days: int = 30
+    discount_days: int = 0
+    discount_basis_points: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str
+    display_name: str
+    name_aliases: tuple[str, ...] = ()
+    payer_accounts: tuple[str, ...] = ()
+    payment_terms: PaymentTerms = PaymentTerms()
+    tolerance_minor: int | None = None
+    create_us: int = 0
+    update_us: int = 0
+
+
+class InvoiceState(enum.Enum):
+    OPEN = "OPEN"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    VOIDED = "VOIDED"
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    invoice_id: str
+    customer_id: str
+    currency: str
+    amount_minor: int
+    open_minor: int
+    issue_date: dt.date
+    due_date: dt.date
+    payment_terms: PaymentTerms
+    voided: bool = False
+    create_us: int = 0
+
+    @property
+    def state(self) -> InvoiceState:
+        if self.voided:
+            return InvoiceState.VOIDED
+        if self.open_minor == 0:
+            return InvoiceState.PAID
+        if self.open_minor == self.amount_minor:
+            return InvoiceState.OPEN
+        return InvoiceState.PARTIALLY_PAID
+
+    def discounted_minor(self, value_date: dt.date) -> int | None:
+        """The open amount payable with the early-payment discount at `value_date`, if any.
+
+        The discount is computed on the invoice amount (HALF_EVEN) and granted only while the
+        invoice is fully open and the value date lies inside the discount window.
+        """
+        from engine.money import basis_points_of
+
+        terms = self.payment_terms
+        if terms.discount_basis_points <= 0 or self.open_minor != self.amount_minor:
+            return None
+        if value_date > self.issue_date + dt.timedelta(days=terms.discount_days):
+            return None
+        discount = basis_points_of(self.amount_minor, terms.discount_basis_points)
+        return self.amount_minor - discount if 0 < discount < self.amount_minor else None
+
+
+class PaymentState(enum.Enum):
+    UNAPPLIED = "UNAPPLIED"
+    PARTIALLY_APPLIED = "PARTIALLY_APPLIED"
+    APPLIED = "APPLIED"
+    ON_ACCOUNT = "ON_ACCOUNT"
+    RETURNED = "RETURNED"
+
+
+class ApplicationSource(enum.Enum):
+    MANUAL = "MANUAL"
+    AUTO = "AUTO"
+    EXCEPTION_RESOLUTION = "EXCEPTION_RESOLUTION"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """Money of one payment settling one invoice; a reversal is a new row pointing back."""
+
+    application_id: str
+    payment_id: str
+    invoice_id: str
+    currency: str
+    amount_minor: int
+    discount_minor: int
+    write_off_minor: int
+    source: ApplicationSource
+    deduction_minor: int = 0
+    reverses_application_id: str | None = None
+    reversed_by_application_id: str | None = None
+    create_us: int = 0
+
+    @property
+    def settles_minor(self) -> int:
+        """How much of the invoice's open amount this application closes."""
+        return self.amount_minor + self.discount_minor + self.write_off_minor + self.deduction_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    payment_id: str
+    currency: str
+    amount_minor: int
+    unapplied_minor: int
+    returned_minor: int
+    value_date: dt.date
+    customer_id: str | None = None
+    payer_account: str = ""
+    payer_name: str = ""
+    remittance_info: str = ""
+    references: tuple[str, ...] = ()
+    on_account: bool = False
+    applications: tuple[Application, ...] = ()
+    create_us: int = 0
+
+    @property
+    def applied_minor(self) -> int:
+        return self.amount_minor - self.unapplied_minor - self.returned_minor
+
+    @property
+    def state(self) -> PaymentState:
+        if self.returned_minor:
+            return PaymentState.RETURNED
+        if self.unapplied_minor == 0:
+            return PaymentState.APPLIED
+        if self.on_account:
+            return PaymentState.ON_ACCOUNT
+        if self.unapplied_minor == self.amount_minor:
+            return PaymentState.UNAPPLIED
+        return PaymentState.PARTIALLY_APPLIED
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """One invoice's share of a payment, as requested by a caller or proposed by the matcher."""
+
+    invoice_id: str
+    amount_minor: int
+    discount_minor: int = 0
+    write_off_minor: int = 0
+    # A short payment beyond tolerance moved to DEDUCTIONS for research (closes that much AR).
+    deduction_minor: int = 0
+
+    @property
+    def settles_minor(self) -> int:
+        return self.amount_minor + self.discount_minor + self.write_off_minor + self.deduction_minor
+
+
+class ReturnKind(enum.Enum):
+    GOODS = "GOODS"
+    PAYMENT = "PAYMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    return_id: str
+    kind: ReturnKind
+    currency: str
+    amount_minor: int
+    reason_code: str
+    invoice_id: str | None = None
+    payment_id: str | None = None
+    credited_minor: int = 0
+    on_account_minor: int = 0
+    reopened_invoice_ids: tuple[str, ...] = ()
+    create_us: int = 0
+
+
+class DecisionOutcome(enum.Enum):
+    AUTO_APPLIED = "AUTO_APPLIED"
+    SUGGESTED = "SUGGESTED"
+    UNMATCHED = "UNMATCHED"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """One way the payment could be explained; `allocations` are what it would post."""
+
+    invoice_ids: tuple[str, ...]
+    allocations: tuple[Allocation, ...]
+    residual_minor: int
+    score: int
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    summary: str
+    customer_identified_by: str
+    candidates: tuple[MatchCandidate, ...] = ()
+    runner_up: MatchCandidate | None = None
+    winning_rule: str = ""
+    solver_algorithm: str = ""
+    solver_candidate_count: int = 0
+    solver_outcome: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision_id: str
+    payment_id: str
+    customer_id: str | None
+    outcome: DecisionOutcome
+    reason: str
+    explanation: Explanation
+    create_us: int = 0
+
+
+class ExceptionState(enum.Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchException:
+    exception_id: str
+    payment_id: str
+    customer_id: str | None
+    state: ExceptionState
+    reason: str
+    suggestions: tuple[MatchCandidate, ...]
+    decision_id: str
+    create_us: int = 0
+    resolve_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    account: str
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+    @property
+    def balance_minor(self) -> int:
+        return self.debit_minor - self.credit_minor
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantCheck:
+    name: str
+    description: str
+    violations: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationReport:
+    balances: tuple[AccountBalance, ...]
+    invariants: tuple[InvariantCheck, ...]
+    create_us: int = 0
+
+    @property
+    def all_passed(self) -> bool:
+        return all(check.passed for check in self.invariants)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list and the opaque token of the next (empty at the end)."""
+
+    items: list[T] = field(default_factory=list)
+    next_page_token: str = ""

@@ -1,0 +1,283 @@
+"""Payments: recording, explicit application, and un-application with compensating entries.
+
+Applying money always takes the same path (manual, automatic, exception resolution): lock the
+payment, then its invoices in id order; re-check every amount against the locked rows; then guarded
+updates, append-only application rows and one balanced journal entry, in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine import ledger
+from engine import model as m
+from engine import validate as v
+from engine.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
+from engine.money import Money, check_amount
+from engine.storage.store import Store, now_us
+
+MAX_ALLOCATIONS = 100
+MAX_IMPORT_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDraft:
+    payment_id: str
+    amount: Money
+    value_date: str
+    customer_id: str = ""
+    payer_account: str = ""
+    payer_name: str = ""
+    remittance_info: str = ""
+    references: tuple[str, ...] = ()
+    field: str = "payment"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    payment_id: str
+    result: str  # CREATED | ALREADY_EXISTED | FAILED
+    error: DomainError | None = None
+
+
+def _build(store: Store, d: PaymentDraft, now: int) -> m.Payment:
+    f = d.field
+    customer_id = v.optional_id(d.customer_id, f"{f}.customer_id")
+    if customer_id and not store.existing_customer_ids([customer_id]):
+        raise NotFound("CUSTOMER_NOT_FOUND", f"customer {customer_id!r} does not exist", f"{f}.customer_id")
+    v.list_length(d.references, f"{f}.references")
+    return m.Payment(
+        payment_id=d.payment_id,
+        currency=d.amount.currency,
+        amount_minor=d.amount.amount_minor,
+        unapplied_minor=d.amount.amount_minor,
+        returned_minor=0,
+        value_date=v.require_date(d.value_date, f"{f}.value_date"),
+        customer_id=customer_id,
+        payer_account=v.text(d.payer_account, f"{f}.payer_account", 64),
+        payer_name=v.text(d.payer_name, f"{f}.payer_name", v.MAX_NAME_LENGTH),
+        remittance_info=v.text(d.remittance_info, f"{f}.remittance_info"),
+        references=tuple(v.text(r, f"{f}.references[{i}]", v.MAX_ID_LENGTH) for i, r in enumerate(d.references)),
+        create_us=now,
+    )
+
+
+def _same_content(a: m.Payment, b: m.Payment) -> bool:
+    keep = ("currency", "amount_minor", "value_date", "customer_id", "payer_account", "payer_name",
+            "remittance_info", "references")
+    return all(getattr(a, k) == getattr(b, k) for k in keep)
+
+
+def create_payment(store: Store, draft: PaymentDraft, id_field: str = "payment_id") -> m.Payment:
+    v.require_id(draft.payment_id, id_field)
+    payment = _build(store, draft, now_us())
+    existing = store.get_payment(draft.payment_id)
+    if existing is not None:
+        if _same_content(existing, payment):
+            return existing
+        raise AlreadyExists(
+            "PAYMENT_ALREADY_EXISTS", f"payment {draft.payment_id!r} exists with different content", id_field
+        )
+    _insert(store, [payment])
+    return payment
+
+
+def import_payments(store: Store, drafts: Sequence[PaymentDraft]) -> list[ImportResult]:
+    """One atomic chunk: valid payments are inserted together, invalid ones reported per item."""
+    if not 1 <= len(drafts) <= MAX_IMPORT_CHUNK:
+        raise InvalidArgument(
+            "INVALID_BATCH_SIZE", f"a chunk holds 1..{MAX_IMPORT_CHUNK} payments", "payments"
+        )
+    existing = store.get_payments([d.payment_id for d in drafts], with_applications=False)
+    now = now_us()
+    results: list[ImportResult] = []
+    fresh: dict[str, m.Payment] = {}
+    for d in drafts:
+        try:
+            v.require_id(d.payment_id, f"{d.field}.payment_id")
+            payment = _build(store, d, now)
+            stored = existing.get(d.payment_id) or fresh.get(d.payment_id)
+            if stored is not None and not _same_content(stored, payment):
+                raise AlreadyExists(
+                    "PAYMENT_ALREADY_EXISTS",
+                    f"payment {d.payment_id!r} exists with different content",
+                    f"{d.field}.payment_id",
+                )
+            if stored is not None:
+                results.append(ImportResult(d.payment_id, "ALREADY_EXISTED"))
+                continue
+            fresh[d.payment_id] = payment
+            results.append(ImportResult(d.payment_id, "CREATED"))
+        except DomainError as error:
+            results.append(ImportResult(d.payment_id, "FAILED", error))
+    _insert(store, list(fresh.values()))
+    return results
+
+
+def _insert(store: Store, payments: list[m.Payment]) -> None:
+    if payments:
+        store.insert_payments(payments)
+        store.insert_journal([ledger.payment_received(p, p.create_us) for p in payments])
+
+
+def get_payment(store: Store, payment_id: str, field: str = "payment_id", *, lock: bool = False) -> m.Payment:
+    v.require_id(payment_id, field)
+    payment = store.get_payment(payment_id, lock=lock)
+    if payment is None:
+        raise NotFound("PAYMENT_NOT_FOUND", f"payment {payment_id!r} does not exist", field)
+    return payment
+
+
+def _check_allocations(allocations: Sequence[m.Allocation], field: str) -> None:
+    if not 1 <= len(allocations) <= MAX_ALLOCATIONS:
+        raise InvalidArgument(
+            "INVALID_ALLOCATION_COUNT", f"give 1..{MAX_ALLOCATIONS} allocations", field
+        )
+    seen: set[str] = set()
+    for i, a in enumerate(allocations):
+        f = f"{field}[{i}]"
+        v.require_id(a.invoice_id, f"{f}.invoice_id")
+        if a.invoice_id in seen:
+            raise InvalidArgument("DUPLICATE_INVOICE", "each invoice may appear once", f"{f}.invoice_id")
+        seen.add(a.invoice_id)
+        check_amount(a.amount_minor, f"{f}.amount.amount_minor", positive=False)
+        check_amount(a.discount_minor, f"{f}.discount.amount_minor", positive=False)
+        check_amount(a.write_off_minor, f"{f}.write_off.amount_minor", positive=False)
+        check_amount(a.deduction_minor, f"{f}.deduction.amount_minor", positive=False)
+        if a.settles_minor == 0:
+            raise InvalidArgument("AMOUNT_MUST_BE_POSITIVE", "an allocation must settle something", f"{f}.amount.amount_minor")
+
+
+def apply_allocations(
+    store: Store,
+    payment_id: str,
+    allocations: Sequence[m.Allocation],
+    source: m.ApplicationSource,
+    *,
+    field: str = "allocations",
+    on_account_rest: bool = False,
+    customer_id: str | None = None,
+) -> m.Payment:
+    """Applies a payment to invoices after re-checking every amount against locked rows.
+
+    `on_account_rest` marks what stays unapplied as the customer's on-account credit (overpayment).
+    """
+    _check_allocations(allocations, field)
+    payment = get_payment(store, payment_id, lock=True)
+    if payment.returned_minor:
+        raise FailedPrecondition("PAYMENT_RETURNED", f"payment {payment_id!r} was returned", "payment_id")
+    invoices = store.get_invoices([a.invoice_id for a in allocations], lock=True)
+    for i, a in enumerate(allocations):
+        _check_against_invoice(payment, invoices.get(a.invoice_id), a, f"{field}[{i}]")
+    cash = sum(a.amount_minor for a in allocations)
+    if cash > payment.unapplied_minor:
+        raise FailedPrecondition(
+            "PAYMENT_OVER_APPLIED",
+            f"allocations take {cash} but payment {payment_id!r} has {payment.unapplied_minor} unapplied",
+            field,
+        )
+    now = now_us()
+    apps = [
+        m.Application(ledger.new_id(), payment_id, a.invoice_id, payment.currency, a.amount_minor,
+                      a.discount_minor, a.write_off_minor, source, a.deduction_minor, create_us=now)
+        for a in allocations
+    ]
+    owner = customer_id or payment.customer_id or invoices[allocations[0].invoice_id].customer_id
+    _post_applications(store, payment, apps, owner, sign=1, now=now)
+    store.set_payment_customer(payment_id, owner, on_account=on_account_rest and cash < payment.unapplied_minor)
+    if cash == payment.unapplied_minor:
+        store.resolve_open_exceptions(payment_id, now)
+    return get_payment(store, payment_id)
+
+
+def _check_against_invoice(payment: m.Payment, invoice: m.Invoice | None, a: m.Allocation, f: str) -> None:
+    if invoice is None:
+        raise NotFound("INVOICE_NOT_FOUND", f"invoice {a.invoice_id!r} does not exist", f"{f}.invoice_id")
+    if invoice.voided:
+        raise FailedPrecondition("INVOICE_VOIDED", f"invoice {a.invoice_id!r} is void", f"{f}.invoice_id")
+    if invoice.currency != payment.currency:
+        raise FailedPrecondition(
+            "PAYMENT_CURRENCY_MUST_MATCH_INVOICE",
+            f"payment is in {payment.currency}, invoice {a.invoice_id!r} in {invoice.currency}",
+            f"{f}.invoice_id",
+        )
+    if a.settles_minor > invoice.open_minor:
+        raise FailedPrecondition(
+            "INVOICE_OVER_APPLIED",
+            f"allocation settles {a.settles_minor} but invoice "
+            f"{a.invoice_id!r} has {invoice.open_minor} open",
+            f"{f}.amount.amount_minor",
+        )
+
+
+def _post_applications(
+    store: Store, payment: m.Payment, apps: list[m.Application], customer_id: str | None, *, sign: int, now: int
+) -> None:
+    """Guarded balance updates, the application rows and one journal entry for all of them."""
+    lines = [line for app in apps for line in ledger.application_lines(app, customer_id, sign)]
+    kind = "APPLICATION" if sign > 0 else "APPLICATION_REVERSAL"
+    entry = ledger.entry(kind, f"{kind.lower()} of payment {payment.payment_id}", lines, now)
+    store.change_payment_unapplied(payment.payment_id, -sign * sum(a.amount_minor for a in apps))
+    for app in sorted(apps, key=lambda a: a.invoice_id):
+        store.change_invoice_open(app.invoice_id, -sign * app.settles_minor)
+    store.insert_applications([(app, entry.entry_id) for app in apps])
+    store.insert_journal([entry])
+
+
+def active_applications(payment: m.Payment) -> list[m.Application]:
+    return [
+        a for a in payment.applications
+        if a.reverses_application_id is None and a.reversed_by_application_id is None
+    ]
+
+
+def reverse_applications(
+    store: Store, payment: m.Payment, application_ids: Sequence[str], field: str = "application_ids"
+) -> list[m.Application]:
+    """Reverses the named active applications (all when none named); returns the originals."""
+    active = {a.application_id: a for a in active_applications(payment)}
+    if application_ids:
+        by_id = {a.application_id: a for a in payment.applications}
+        for i, app_id in enumerate(application_ids):
+            if app_id not in by_id:
+                raise NotFound(
+                    "APPLICATION_NOT_FOUND",
+                    f"payment {payment.payment_id!r} has no application {app_id!r}",
+                    f"{field}[{i}]",
+                )
+            if app_id not in active:
+                raise FailedPrecondition(
+                    "APPLICATION_NOT_ACTIVE", f"application {app_id!r} is already reversed or is a reversal",
+                    f"{field}[{i}]",
+                )
+        if len(set(application_ids)) != len(application_ids):
+            raise InvalidArgument("DUPLICATE_APPLICATION", "an application is named twice", field)
+        targets = [active[i] for i in application_ids]
+    else:
+        targets = list(active.values())
+    if not targets:
+        return []
+    now = now_us()
+    reversals = [
+        dataclasses.replace(a, application_id=ledger.new_id(), reverses_application_id=a.application_id,
+                            reversed_by_application_id=None, create_us=now)
+        for a in targets
+    ]
+    store.get_invoices([a.invoice_id for a in targets], lock=True)
+    _post_applications(store, payment, reversals, payment.customer_id, sign=-1, now=now)
+    return targets
+
+
+def unapply_payment(store: Store, payment_id: str, application_ids: Sequence[str]) -> m.Payment:
+    v.list_length(list(application_ids), "application_ids", MAX_ALLOCATIONS)
+    payment = get_payment(store, payment_id, lock=True)
+    if payment.returned_minor:
+        raise FailedPrecondition("PAYMENT_RETURNED", f"payment {payment_id!r} was returned", "payment_id")
+    reversed_apps = reverse_applications(store, payment, application_ids)
+    if not reversed_apps:
+        raise FailedPrecondition("NOTHING_TO_UNAPPLY", f"payment {payment_id!r} has no active applications", "payment_id")
+    if payment.customer_id:
+        store.set_payment_customer(payment_id, payment.customer_id, on_account=False)
+    return get_payment(store, payment_id)

@@ -1,0 +1,88 @@
+"""Returns: goods returned (a credit memo against an invoice) and payments returned (NSF,
+chargeback), the latter reversing every application and re-opening the invoices."""
+
+from __future__ import annotations
+
+from engine import ledger
+from engine import model as m
+from engine import validate as v
+from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from engine.invoices import get_invoice
+from engine.money import Money
+from engine.payments import get_payment, reverse_applications
+from engine.storage.store import Store, now_us
+
+
+def _existing(store: Store, return_id: str, same: bool) -> m.Return | None:
+    found = store.get_return(return_id)
+    if found is not None and not same:
+        raise AlreadyExists("RETURN_ALREADY_EXISTS", f"return {return_id!r} exists with different content", "return_id")
+    return found
+
+
+def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, reason_code: str) -> m.Return:
+    v.require_id(return_id, "return_id")
+    v.text(reason_code, "reason_code", 64)
+    found = store.get_return(return_id)
+    if found is not None:
+        same = (found.kind, found.invoice_id, found.amount_minor, found.currency, found.reason_code) == (
+            m.ReturnKind.GOODS, invoice_id, amount.amount_minor, amount.currency, reason_code)
+        _existing(store, return_id, same)
+        return found
+    invoice = get_invoice(store, invoice_id, lock=True)
+    if invoice.voided:
+        raise FailedPrecondition("INVOICE_VOIDED", f"invoice {invoice_id!r} is void", "invoice_id")
+    if amount.currency != invoice.currency:
+        raise InvalidArgument(
+            "CURRENCY_MISMATCH", f"the invoice is in {invoice.currency}", "amount.currency_code"
+        )
+    if amount.amount_minor > invoice.amount_minor:
+        raise FailedPrecondition(
+            "CREDIT_MEMO_EXCEEDS_INVOICE", "a credit memo cannot exceed the invoice amount", "amount.amount_minor"
+        )
+    credited = min(amount.amount_minor, invoice.open_minor)
+    now = now_us()
+    ret = m.Return(
+        return_id, m.ReturnKind.GOODS, amount.currency, amount.amount_minor, reason_code,
+        invoice_id=invoice_id, credited_minor=credited, on_account_minor=amount.amount_minor - credited,
+        create_us=now,
+    )
+    if credited:
+        store.change_invoice_open(invoice_id, -credited)
+    store.insert_return(ret)
+    store.insert_journal([ledger.credit_memo(invoice, ret, now)])
+    return ret
+
+
+def return_payment(store: Store, return_id: str, payment_id: str, reason_code: str) -> m.Return:
+    v.require_id(return_id, "return_id")
+    v.text(reason_code, "reason_code", 64)
+    found = store.get_return(return_id)
+    if found is not None:
+        same = (found.kind, found.payment_id, found.reason_code) == (m.ReturnKind.PAYMENT, payment_id, reason_code)
+        _existing(store, return_id, same)
+        return found
+    payment = get_payment(store, payment_id, lock=True)
+    if payment.returned_minor:
+        raise FailedPrecondition("PAYMENT_ALREADY_RETURNED", f"payment {payment_id!r} was already returned", "payment_id")
+    reversed_apps = reverse_applications(store, payment, ())
+    now = now_us()
+    store.mark_payment_returned(payment_id, payment.amount_minor)
+    store.insert_journal([ledger.payment_returned(payment, now)])
+    store.resolve_open_exceptions(payment_id, now)
+    ret = m.Return(
+        return_id, m.ReturnKind.PAYMENT, payment.currency, payment.amount_minor, reason_code,
+        payment_id=payment_id,
+        reopened_invoice_ids=tuple(sorted({a.invoice_id for a in reversed_apps})),
+        create_us=now,
+    )
+    store.insert_return(ret)
+    return ret
+
+
+def get_return(store: Store, return_id: str) -> m.Return:
+    v.require_id(return_id, "return_id")
+    ret = store.get_return(return_id)
+    if ret is None:
+        raise NotFound("RETURN_NOT_FOUND", f"return {return_id!r} does not exist", "return_id")
+    return ret

@@ -1,0 +1,122 @@
+"""The database handle: engine setup per dialect, transactions with bounded retries, migrations."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from engine.errors import Aborted
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# A transaction that hits a serialization failure, a deadlock, a busy SQLite file or a
+# concurrent insert of the same key is re-run from the start, at most this many times.
+MAX_TRANSACTION_ATTEMPTS = 8
+RETRY_BACKOFF_SECONDS = 0.01
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+class Database:
+    """One SQLAlchemy engine and the transaction discipline every write goes through."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: Engine = _create_engine(url, echo=echo)
+
+    def migrate(self) -> None:
+        """Brings the schema to the newest Alembic revision."""
+        from engine.storage.migrate import upgrade_to_head
+
+        upgrade_to_head(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction (deferred on SQLite, so readers never wait for the write lock)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(cashapp_read_only=True)
+            with conn.begin():
+                yield conn
+
+    def transact(self, work: Callable[[Connection], T]) -> T:
+        """Runs `work` in one write transaction, re-running it on transient conflicts.
+
+        `work` must be safe to re-run: it reads its state inside the transaction. Domain errors
+        propagate at once (and roll back); after the last attempt a conflict becomes Aborted.
+        """
+        for attempt in range(1, MAX_TRANSACTION_ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except (OperationalError, IntegrityError) as exc:
+                if not _is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
+                    if isinstance(exc, IntegrityError) or _is_transient(exc):
+                        raise Aborted("CONCURRENT_MODIFICATION", "retry the request") from exc
+                    raise
+                log.debug("transaction attempt %d conflicted: %s", attempt, exc.orig)
+                time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
+        raise AssertionError("unreachable")
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        # A concurrent insert of the same primary key (two creates of one id, two uses of one
+        # request_id). Re-running lets the loser see the winner's row and answer from it.
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def _create_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        _configure_sqlite(engine)
+        _ensure_sqlite_parent_dir(url)
+        return engine
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _ensure_sqlite_parent_dir(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for writes (the SQLAlchemy-documented recipe).
+
+    BEGIN IMMEDIATE takes the write lock at the start, so two writers never both read and then
+    fail to upgrade; writers queue on the busy timeout instead. Reads use a deferred BEGIN.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the "begin" hook emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("cashapp_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,732 @@
+"""Repository over one transaction: every read and write the engine does, scoped to one tenant.
+
+Hot paths are set-based: bulk inserts with one executemany, candidate invoices of many customers
+in one query. Balance changes are guarded updates whose row count is checked, so two writers can
+never take the same cents even where row locks are not available.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine import model as m
+from engine.matching.references import reference_key
+from engine.storage import tables as t
+from engine.storage.pagination import decode_token, encode_token, page_size_or_default
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class ConcurrentChange(Exception):
+    """A guarded update matched no row: another transaction changed the balance first."""
+
+
+class Store:
+    """The tenant's data as seen from one transaction."""
+
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self.conn = conn
+        self.tenant_id = tenant_id
+
+    def _tenant(self, table: Any) -> ColumnElement[bool]:
+        return table.c.tenant_id == self.tenant_id  # type: ignore[no-any-return]
+
+    # --- customers -------------------------------------------------------------------------
+
+    def get_customer(self, customer_id: str) -> m.Customer | None:
+        row = self.conn.execute(
+            select(t.customers).where(self._tenant(t.customers), t.customers.c.customer_id == customer_id)
+        ).first()
+        if row is None:
+            return None
+        return self._customers_from_rows([row])[0]
+
+    def _customers_from_rows(self, rows: Sequence[Row[Any]]) -> list[m.Customer]:
+        ids = [r.customer_id for r in rows]
+        accounts: dict[str, list[str]] = {i: [] for i in ids}
+        if ids:
+            for acc in self.conn.execute(
+                select(t.payer_accounts.c.customer_id, t.payer_accounts.c.account_display)
+                .where(self._tenant(t.payer_accounts), t.payer_accounts.c.customer_id.in_(ids))
+                .order_by(t.payer_accounts.c.account_key)
+            ):
+                accounts[acc.customer_id].append(acc.account_display)
+        return [
+            m.Customer(
+                customer_id=r.customer_id,
+                display_name=r.display_name,
+                name_aliases=tuple(json.loads(r.name_aliases)),
+                payer_accounts=tuple(accounts[r.customer_id]),
+                payment_terms=m.PaymentTerms(r.net_days, r.discount_days, r.discount_basis_points),
+                tolerance_minor=r.tolerance_minor,
+                create_us=r.create_us,
+                update_us=r.update_us,
+            )
+            for r in rows
+        ]
+
+    def all_customers(self) -> list[m.Customer]:
+        rows = self.conn.execute(
+            select(t.customers).where(self._tenant(t.customers)).order_by(t.customers.c.customer_id)
+        ).all()
+        return self._customers_from_rows(rows)
+
+    def list_customers(self, page_size: int, page_token: str) -> m.Page[m.Customer]:
+        rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
+        return m.Page(self._customers_from_rows(rows), token)
+
+    def save_customer(self, customer: m.Customer, account_keys: dict[str, str], *, new: bool) -> None:
+        """Inserts or replaces a customer and its payer accounts (key -> display form)."""
+        values = {
+            "display_name": customer.display_name,
+            "name_aliases": json.dumps(list(customer.name_aliases)),
+            "net_days": customer.payment_terms.net_days,
+            "discount_days": customer.payment_terms.discount_days,
+            "discount_basis_points": customer.payment_terms.discount_basis_points,
+            "tolerance_minor": customer.tolerance_minor,
+            "update_us": customer.update_us,
+        }
+        if new:
+            self.conn.execute(
+                insert(t.customers).values(
+                    tenant_id=self.tenant_id,
+                    customer_id=customer.customer_id,
+                    create_us=customer.create_us,
+                    **values,
+                )
+            )
+        else:
+            self.conn.execute(
+                update(t.customers)
+                .where(self._tenant(t.customers), t.customers.c.customer_id == customer.customer_id)
+                .values(**values)
+            )
+            self.conn.execute(
+                t.payer_accounts.delete().where(
+                    self._tenant(t.payer_accounts),
+                    t.payer_accounts.c.customer_id == customer.customer_id,
+                )
+            )
+        if account_keys:
+            self.conn.execute(
+                insert(t.payer_accounts),
+                [
+                    {
+                        "tenant_id": self.tenant_id,
+                        "account_key": key,
+                        "customer_id": customer.customer_id,
+                        "account_display": display,
+                    }
+                    for key, display in account_keys.items()
+                ],
+            )
+
+    def payer_account_owners(self, keys: Iterable[str]) -> dict[str, str]:
+        """Normalized account key -> customer_id, for the keys that are known."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            select(t.payer_accounts.c.account_key, t.payer_accounts.c.customer_id).where(
+                self._tenant(t.payer_accounts), t.payer_accounts.c.account_key.in_(keys)
+            )
+        )
+        return {r.account_key: r.customer_id for r in rows}
+
+    def existing_customer_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(set(ids))
+        if not ids:
+            return set()
+        rows = self.conn.execute(
+            select(t.customers.c.customer_id).where(
+                self._tenant(t.customers), t.customers.c.customer_id.in_(ids)
+            )
+        )
+        return {r.customer_id for r in rows}
+
+    # --- invoices --------------------------------------------------------------------------
+
+    @staticmethod
+    def _invoice(r: Row[Any]) -> m.Invoice:
+        return m.Invoice(
+            invoice_id=r.invoice_id,
+            customer_id=r.customer_id,
+            currency=r.currency,
+            amount_minor=r.amount_minor,
+            open_minor=r.open_minor,
+            issue_date=dt.date.fromisoformat(r.issue_date),
+            due_date=dt.date.fromisoformat(r.due_date),
+            payment_terms=m.PaymentTerms(r.net_days, r.discount_days, r.discount_basis_points),
+            voided=r.voided,
+            create_us=r.create_us,
+        )
+
+    def get_invoices(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, m.Invoice]:
+        """The named invoices that exist; with `lock`, row-locked in id order (PostgreSQL)."""
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        query = (
+            select(t.invoices)
+            .where(self._tenant(t.invoices), t.invoices.c.invoice_id.in_(ids))
+            .order_by(t.invoices.c.invoice_id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return {r.invoice_id: self._invoice(r) for r in self.conn.execute(query)}
+
+    def get_invoice(self, invoice_id: str, *, lock: bool = False) -> m.Invoice | None:
+        return self.get_invoices([invoice_id], lock=lock).get(invoice_id)
+
+    def insert_invoices(self, invoices: Sequence[m.Invoice]) -> None:
+        self.conn.execute(
+            insert(t.invoices),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "invoice_id": i.invoice_id,
+                    "invoice_key": reference_key(i.invoice_id),
+                    "customer_id": i.customer_id,
+                    "currency": i.currency,
+                    "amount_minor": i.amount_minor,
+                    "open_minor": i.open_minor,
+                    "issue_date": i.issue_date.isoformat(),
+                    "due_date": i.due_date.isoformat(),
+                    "net_days": i.payment_terms.net_days,
+                    "discount_days": i.payment_terms.discount_days,
+                    "discount_basis_points": i.payment_terms.discount_basis_points,
+                    "voided": i.voided,
+                    "create_us": i.create_us,
+                }
+                for i in invoices
+            ],
+        )
+
+    def list_invoices(
+        self,
+        page_size: int,
+        page_token: str,
+        *,
+        customer_id: str = "",
+        state: m.InvoiceState | None = None,
+        due_before: dt.date | None = None,
+    ) -> m.Page[m.Invoice]:
+        c = t.invoices.c
+        where: list[ColumnElement[bool]] = []
+        if customer_id:
+            where.append(c.customer_id == customer_id)
+        if due_before is not None:
+            where.append(c.due_date < due_before.isoformat())
+        if state is not None:
+            where.append(_invoice_state_filter(state))
+        filters = {"c": customer_id, "s": state.value if state else "", "d": str(due_before or "")}
+        rows, token = self._page(t.invoices, c.invoice_id, where, page_size, page_token, filters)
+        return m.Page([self._invoice(r) for r in rows], token)
+
+    def invoices_by_reference(self, raw_ids: Iterable[str], keys: Iterable[str]) -> list[m.Invoice]:
+        """Invoices whose id equals a raw token or whose normalized key equals a key, in one query."""
+        raw_ids, keys = sorted(set(raw_ids)), sorted(set(keys))
+        if not raw_ids and not keys:
+            return []
+        c = t.invoices.c
+        rows = self.conn.execute(
+            select(t.invoices).where(
+                self._tenant(t.invoices), or_(c.invoice_id.in_(raw_ids), c.invoice_key.in_(keys))
+            )
+        )
+        return [self._invoice(r) for r in rows]
+
+    def open_invoices_of(self, customer_ids: Iterable[str]) -> list[m.Invoice]:
+        """Every open, non-voided invoice of the given customers, in one query."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return []
+        c = t.invoices.c
+        rows = self.conn.execute(
+            select(t.invoices)
+            .where(self._tenant(t.invoices), c.customer_id.in_(ids), c.open_minor > 0, c.voided.is_(False))
+            .order_by(c.due_date, c.invoice_id)
+        )
+        return [self._invoice(r) for r in rows]
+
+    def change_invoice_open(self, invoice_id: str, delta_minor: int) -> None:
+        """open_minor += delta, guarded so it stays within [0, amount]; checks the row count."""
+        c = t.invoices.c
+        guard = (
+            c.open_minor + delta_minor <= c.amount_minor if delta_minor > 0 else c.open_minor >= -delta_minor
+        )
+        result = self.conn.execute(
+            update(t.invoices)
+            .where(self._tenant(t.invoices), c.invoice_id == invoice_id, c.voided.is_(False), guard)
+            .values(open_minor=c.open_minor + delta_minor)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"invoice {invoice_id} open amount changed concurrently")
+
+    def void_invoice(self, invoice_id: str, open_minor: int) -> None:
+        c = t.invoices.c
+        result = self.conn.execute(
+            update(t.invoices)
+            .where(
+                self._tenant(t.invoices),
+                c.invoice_id == invoice_id,
+                c.voided.is_(False),
+                c.open_minor == open_minor,
+            )
+            .values(voided=True, open_minor=0)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"invoice {invoice_id} changed concurrently")
+
+    # --- payments --------------------------------------------------------------------------
+
+    @staticmethod
+    def _payment(r: Row[Any], applications: tuple[m.Application, ...] = ()) -> m.Payment:
+        return m.Payment(
+            payment_id=r.payment_id,
+            currency=r.currency,
+            amount_minor=r.amount_minor,
+            unapplied_minor=r.unapplied_minor,
+            returned_minor=r.returned_minor,
+            value_date=dt.date.fromisoformat(r.value_date),
+            customer_id=r.customer_id,
+            payer_account=r.payer_account,
+            payer_name=r.payer_name,
+            remittance_info=r.remittance_info,
+            references=tuple(json.loads(r.references)),
+            on_account=r.on_account,
+            applications=applications,
+            create_us=r.create_us,
+        )
+
+    def get_payments(
+        self, ids: Iterable[str], *, lock: bool = False, with_applications: bool = True
+    ) -> dict[str, m.Payment]:
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        query = (
+            select(t.payments)
+            .where(self._tenant(t.payments), t.payments.c.payment_id.in_(ids))
+            .order_by(t.payments.c.payment_id)
+        )
+        if lock:
+            query = query.with_for_update()
+        rows = self.conn.execute(query).all()
+        apps = self.applications_of_payments(ids) if with_applications else {}
+        return {r.payment_id: self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows}
+
+    def get_payment(self, payment_id: str, *, lock: bool = False) -> m.Payment | None:
+        return self.get_payments([payment_id], lock=lock).get(payment_id)
+
+    def insert_payments(self, payments: Sequence[m.Payment]) -> None:
+        self.conn.execute(
+            insert(t.payments),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "payment_id": p.payment_id,
+                    "currency": p.currency,
+                    "amount_minor": p.amount_minor,
+                    "unapplied_minor": p.unapplied_minor,
+                    "returned_minor": p.returned_minor,
+                    "value_date": p.value_date.isoformat(),
+                    "customer_id": p.customer_id,
+                    "payer_account": p.payer_account,
+                    "payer_name": p.payer_name,
+                    "remittance_info": p.remittance_info,
+                    "references": json.dumps(list(p.references)),
+                    "on_account": p.on_account,
+                    "create_us": p.create_us,
+                }
+                for p in payments
+            ],
+        )
+
+    def list_payments(
+        self,
+        page_size: int,
+        page_token: str,
+        *,
+        customer_id: str = "",
+        state: m.PaymentState | None = None,
+    ) -> m.Page[m.Payment]:
+        c = t.payments.c
+        where: list[ColumnElement[bool]] = []
+        if customer_id:
+            where.append(c.customer_id == customer_id)
+        if state is not None:
+            where.append(_payment_state_filter(state))
+        filters = {"c": customer_id, "s": state.value if state else ""}
+        rows, token = self._page(t.payments, c.payment_id, where, page_size, page_token, filters)
+        apps = self.applications_of_payments([r.payment_id for r in rows])
+        return m.Page([self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows], token)
+
+    def unapplied_payment_ids(
+        self, *, customer_id: str = "", payment_ids: Sequence[str] = (), limit: int
+    ) -> list[str]:
+        """Payments with unapplied cash that matching may still explain: not on account, not
+        returned, and not waiting in the exception queue for a person."""
+        c, x = t.payments.c, t.match_exceptions.c
+        queued = (
+            select(x.exception_id)
+            .where(x.tenant_id == c.tenant_id, x.payment_id == c.payment_id, x.state == "OPEN")
+            .exists()
+        )
+        query = select(c.payment_id).where(
+            self._tenant(t.payments),
+            c.unapplied_minor > 0,
+            c.on_account.is_(False),
+            c.returned_minor == 0,
+            ~queued,
+        )
+        if customer_id:
+            query = query.where(c.customer_id == customer_id)
+        if payment_ids:
+            query = query.where(c.payment_id.in_(list(payment_ids)))
+        rows = self.conn.execute(query.order_by(c.value_date, c.payment_id).limit(limit))
+        return [r.payment_id for r in rows]
+
+    def change_payment_unapplied(self, payment_id: str, delta_minor: int) -> None:
+        """unapplied_minor += delta, guarded to stay within [0, amount]; checks the row count."""
+        c = t.payments.c
+        guard = (
+            c.unapplied_minor + delta_minor <= c.amount_minor
+            if delta_minor > 0
+            else c.unapplied_minor >= -delta_minor
+        )
+        result = self.conn.execute(
+            update(t.payments)
+            .where(self._tenant(t.payments), c.payment_id == payment_id, c.returned_minor == 0, guard)
+            .values(unapplied_minor=c.unapplied_minor + delta_minor)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"payment {payment_id} unapplied amount changed concurrently")
+
+    def set_payment_customer(self, payment_id: str, customer_id: str, *, on_account: bool) -> None:
+        self.conn.execute(
+            update(t.payments)
+            .where(self._tenant(t.payments), t.payments.c.payment_id == payment_id)
+            .values(customer_id=customer_id, on_account=on_account)
+        )
+
+    def mark_payment_returned(self, payment_id: str, unapplied_minor: int) -> None:
+        c = t.payments.c
+        result = self.conn.execute(
+            update(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.payment_id == payment_id,
+                c.returned_minor == 0,
+                c.unapplied_minor == unapplied_minor,
+            )
+            .values(returned_minor=c.amount_minor, unapplied_minor=0, on_account=False)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"payment {payment_id} changed concurrently")
+
+    # --- applications ----------------------------------------------------------------------
+
+    def applications_of_payments(self, payment_ids: Iterable[str]) -> dict[str, list[m.Application]]:
+        return self._applications(t.applications.c.payment_id, payment_ids, key="payment_id")
+
+    def applications_of_invoices(self, invoice_ids: Iterable[str]) -> dict[str, list[m.Application]]:
+        return self._applications(t.applications.c.invoice_id, invoice_ids, key="invoice_id")
+
+    def _applications(
+        self, column: Any, ids: Iterable[str], *, key: str
+    ) -> dict[str, list[m.Application]]:
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            select(t.applications)
+            .where(self._tenant(t.applications), column.in_(ids))
+            .order_by(t.applications.c.create_us, t.applications.c.application_id)
+        ).all()
+        reversed_by = {r.reverses_application_id: r.application_id for r in rows if r.reverses_application_id}
+        result: dict[str, list[m.Application]] = {}
+        for r in rows:
+            result.setdefault(getattr(r, key), []).append(
+                m.Application(
+                    application_id=r.application_id,
+                    payment_id=r.payment_id,
+                    invoice_id=r.invoice_id,
+                    currency=r.currency,
+                    amount_minor=r.amount_minor,
+                    discount_minor=r.discount_minor,
+                    write_off_minor=r.write_off_minor,
+                    source=m.ApplicationSource(r.source),
+                    deduction_minor=r.deduction_minor,
+                    reverses_application_id=r.reverses_application_id,
+                    reversed_by_application_id=reversed_by.get(r.application_id),
+                    create_us=r.create_us,
+                )
+            )
+        return result
+
+    def insert_applications(self, apps: Sequence[tuple[m.Application, str]]) -> None:
+        """Inserts (application, journal entry id) pairs."""
+        self.conn.execute(
+            insert(t.applications),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "application_id": a.application_id,
+                    "payment_id": a.payment_id,
+                    "invoice_id": a.invoice_id,
+                    "currency": a.currency,
+                    "amount_minor": a.amount_minor,
+                    "discount_minor": a.discount_minor,
+                    "write_off_minor": a.write_off_minor,
+                    "deduction_minor": a.deduction_minor,
+                    "source": a.source.value,
+                    "reverses_application_id": a.reverses_application_id,
+                    "entry_id": entry_id,
+                    "create_us": a.create_us,
+                }
+                for a, entry_id in apps
+            ],
+        )
+
+    # --- returns, decisions, exceptions ------------------------------------------------------
+
+    @staticmethod
+    def _return(r: Row[Any]) -> m.Return:
+        return m.Return(
+            return_id=r.return_id,
+            kind=m.ReturnKind(r.kind),
+            currency=r.currency,
+            amount_minor=r.amount_minor,
+            reason_code=r.reason_code,
+            invoice_id=r.invoice_id,
+            payment_id=r.payment_id,
+            credited_minor=r.credited_minor,
+            on_account_minor=r.on_account_minor,
+            reopened_invoice_ids=tuple(json.loads(r.reopened_invoice_ids)),
+            create_us=r.create_us,
+        )
+
+    def get_return(self, return_id: str) -> m.Return | None:
+        row = self.conn.execute(
+            select(t.returns).where(self._tenant(t.returns), t.returns.c.return_id == return_id)
+        ).first()
+        return self._return(row) if row else None
+
+    def return_of_payment(self, payment_id: str) -> m.Return | None:
+        row = self.conn.execute(
+            select(t.returns).where(self._tenant(t.returns), t.returns.c.payment_id == payment_id)
+        ).first()
+        return self._return(row) if row else None
+
+    def insert_return(self, ret: m.Return) -> None:
+        self.conn.execute(
+            insert(t.returns).values(
+                tenant_id=self.tenant_id,
+                return_id=ret.return_id,
+                kind=ret.kind.value,
+                currency=ret.currency,
+                amount_minor=ret.amount_minor,
+                reason_code=ret.reason_code,
+                invoice_id=ret.invoice_id,
+                payment_id=ret.payment_id,
+                credited_minor=ret.credited_minor,
+                on_account_minor=ret.on_account_minor,
+                reopened_invoice_ids=json.dumps(list(ret.reopened_invoice_ids)),
+                create_us=ret.create_us,
+            )
+        )
+
+    def list_returns(self, page_size: int, page_token: str, kind: m.ReturnKind | None) -> m.Page[m.Return]:
+        where = [t.returns.c.kind == kind.value] if kind else []
+        rows, token = self._page(
+            t.returns, t.returns.c.return_id, where, page_size, page_token, {"k": kind.value if kind else ""}
+        )
+        return m.Page([self._return(r) for r in rows], token)
+
+    def insert_decision(self, decision: m.Decision, explanation_json: str) -> None:
+        self.conn.execute(
+            insert(t.decisions).values(
+                tenant_id=self.tenant_id,
+                decision_id=decision.decision_id,
+                payment_id=decision.payment_id,
+                customer_id=decision.customer_id,
+                outcome=decision.outcome.value,
+                reason=decision.reason,
+                explanation=explanation_json,
+                create_us=decision.create_us,
+            )
+        )
+
+    def list_decision_rows(self, page_size: int, page_token: str, payment_id: str) -> tuple[list[Row[Any]], str]:
+        where = [t.decisions.c.payment_id == payment_id] if payment_id else []
+        return self._page(
+            t.decisions, t.decisions.c.decision_id, where, page_size, page_token, {"p": payment_id}
+        )
+
+    def insert_exception(self, exc: m.MatchException, suggestions_json: str) -> None:
+        self.conn.execute(
+            insert(t.match_exceptions).values(
+                tenant_id=self.tenant_id,
+                exception_id=exc.exception_id,
+                payment_id=exc.payment_id,
+                customer_id=exc.customer_id,
+                state=exc.state.value,
+                reason=exc.reason,
+                suggestions=suggestions_json,
+                decision_id=exc.decision_id,
+                create_us=exc.create_us,
+                resolve_us=0,
+            )
+        )
+
+    def exception_rows(self, exception_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(t.match_exceptions).where(
+                self._tenant(t.match_exceptions), t.match_exceptions.c.exception_id == exception_id
+            )
+        ).first()
+
+    def list_exception_rows(
+        self, page_size: int, page_token: str, state: m.ExceptionState
+    ) -> tuple[list[Row[Any]], str]:
+        return self._page(
+            t.match_exceptions,
+            t.match_exceptions.c.exception_id,
+            [t.match_exceptions.c.state == state.value],
+            page_size,
+            page_token,
+            {"s": state.value},
+        )
+
+    def resolve_open_exceptions(self, payment_id: str, resolve_us: int) -> int:
+        """Closes every open exception of a payment (it was applied); returns how many."""
+        c = t.match_exceptions.c
+        result = self.conn.execute(
+            update(t.match_exceptions)
+            .where(self._tenant(t.match_exceptions), c.payment_id == payment_id, c.state == "OPEN")
+            .values(state="RESOLVED", resolve_us=resolve_us)
+        )
+        return int(result.rowcount)
+
+    # --- journal ---------------------------------------------------------------------------
+
+    def insert_journal(self, entries: Sequence[Any]) -> None:
+        """Inserts ledger.JournalEntry objects and their lines (two executemany calls)."""
+        if not entries:
+            return
+        self.conn.execute(
+            insert(t.journal_entries),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "entry_id": e.entry_id,
+                    "kind": e.kind,
+                    "reverses_entry_id": e.reverses_entry_id,
+                    "memo": e.memo[:512],
+                    "create_us": e.create_us,
+                }
+                for e in entries
+            ],
+        )
+        self.conn.execute(
+            insert(t.journal_lines),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "entry_id": e.entry_id,
+                    "line_no": n,
+                    "account": line.account.value,
+                    "currency": line.currency,
+                    "amount_minor": line.amount_minor,
+                    "customer_id": line.customer_id,
+                    "invoice_id": line.invoice_id,
+                    "payment_id": line.payment_id,
+                }
+                for e in entries
+                for n, line in enumerate(e.lines)
+            ],
+        )
+
+    # --- idempotency -----------------------------------------------------------------------
+
+    def idempotency_record(self, request_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(t.idempotency_keys).where(
+                self._tenant(t.idempotency_keys), t.idempotency_keys.c.request_id == request_id
+            )
+        ).first()
+
+    def insert_idempotency_record(
+        self, request_id: str, method: str, fingerprint: str, response: bytes
+    ) -> None:
+        self.conn.execute(
+            insert(t.idempotency_keys).values(
+                tenant_id=self.tenant_id,
+                request_id=request_id,
+                method=method,
+                fingerprint=fingerprint,
+                response=response,
+                create_us=now_us(),
+            )
+        )
+
+    # --- shared ----------------------------------------------------------------------------
+
+    def _page(
+        self,
+        table: Any,
+        key: Any,
+        where: list[ColumnElement[bool]],
+        page_size: int,
+        page_token: str,
+        filters: object,
+    ) -> tuple[list[Row[Any]], str]:
+        size = page_size_or_default(page_size)
+        after = decode_token(page_token, filters)
+        query = select(table).where(self._tenant(table), *where)
+        if after is not None:
+            query = query.where(key > after)
+        rows = self.conn.execute(query.order_by(key).limit(size + 1)).all()
+        if len(rows) <= size:
+            return list(rows), ""
+        rows = rows[:size]
+        return list(rows), encode_token(getattr(rows[-1], key.name), filters)
+
+    def count(self, table: Any) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(table).where(self._tenant(table))).scalar_one())
+
+
+def _invoice_state_filter(state: m.InvoiceState) -> ColumnElement[bool]:
+    c = t.invoices.c
+    if state is m.InvoiceState.VOIDED:
+        return c.voided.is_(True)
+    live = c.voided.is_(False)
+    if state is m.InvoiceState.PAID:
+        return and_(live, c.open_minor == 0)
+    if state is m.InvoiceState.OPEN:
+        return and_(live, c.open_minor == c.amount_minor)
+    return and_(live, c.open_minor > 0, c.open_minor < c.amount_minor)
+
+
+def _payment_state_filter(state: m.PaymentState) -> ColumnElement[bool]:
+    c = t.payments.c
+    if state is m.PaymentState.RETURNED:
+        return c.returned_minor > 0
+    live = c.returned_minor == 0
+    if state is m.PaymentState.APPLIED:
+        return and_(live, c.unapplied_minor == 0)
+    if state is m.PaymentState.ON_ACCOUNT:
+        return and_(live, c.unapplied_minor > 0, c.on_account.is_(True))
+    if state is m.PaymentState.UNAPPLIED:
+        return and_(live, c.on_account.is_(False), c.unapplied_minor == c.amount_minor)
+    return and_(live, c.on_account.is_(False), c.unapplied_minor > 0, c.unapplied_minor < c.amount_minor)

@@ -1,0 +1,206 @@
+"""The schema. tenant_id leads every primary key and index (ready for sharding by tenant).
+
+Money rows (journal lines, applications, returns) are append-only. The open amount of an invoice
+and the unapplied amount of a payment are balances cached next to the resource so they can be
+guarded with `UPDATE ... WHERE open_minor >= x`; invariant 4 proves they equal a replay of the
+journal. Timestamps are integer microseconds since the epoch, dates ISO strings: both compare and
+sort the same way on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+ID = 128  # longest client-chosen id, in characters
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True),
+    Column("display_name", String(512), nullable=False),
+    Column("name_aliases", Text, nullable=False),  # JSON list
+    Column("net_days", Integer, nullable=False),
+    Column("discount_days", Integer, nullable=False),
+    Column("discount_basis_points", Integer, nullable=False),
+    Column("tolerance_minor", BigInteger, nullable=True),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+)
+
+payer_accounts = Table(
+    "payer_accounts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("account_key", String(64), primary_key=True),  # normalized IBAN / account number
+    Column("customer_id", String(ID), nullable=False),
+    Column("account_display", String(64), nullable=False),
+    Index("ix_payer_accounts_customer", "tenant_id", "customer_id"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("invoice_id", String(ID), primary_key=True),
+    # The invoice number normalized for reference matching (case, separators, OCR look-alikes).
+    Column("invoice_key", String(ID), nullable=False),
+    Column("customer_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("open_minor", BigInteger, nullable=False),
+    Column("issue_date", String(10), nullable=False),
+    Column("due_date", String(10), nullable=False),
+    Column("net_days", Integer, nullable=False),
+    Column("discount_days", Integer, nullable=False),
+    Column("discount_basis_points", Integer, nullable=False),
+    Column("voided", Boolean, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_invoices_customer_open", "tenant_id", "customer_id", "currency", "open_minor"),
+    Index("ix_invoices_due", "tenant_id", "due_date"),
+    Index("ix_invoices_key", "tenant_id", "invoice_key"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("payment_id", String(ID), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("unapplied_minor", BigInteger, nullable=False),
+    Column("returned_minor", BigInteger, nullable=False),
+    Column("value_date", String(10), nullable=False),
+    Column("customer_id", String(ID), nullable=True),
+    Column("payer_account", String(64), nullable=False),
+    Column("payer_name", String(512), nullable=False),
+    Column("remittance_info", Text, nullable=False),
+    Column("references", Text, nullable=False),  # JSON list
+    Column("on_account", Boolean, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_payments_customer", "tenant_id", "customer_id"),
+    Index("ix_payments_unapplied", "tenant_id", "unapplied_minor"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("application_id", String(64), primary_key=True),
+    Column("payment_id", String(ID), nullable=False),
+    Column("invoice_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("write_off_minor", BigInteger, nullable=False),
+    Column("deduction_minor", BigInteger, nullable=False),
+    Column("source", String(32), nullable=False),
+    # A reversal row repeats the amounts of the row it reverses. The unique index makes "an
+    # application is reversed at most once" a database fact, whatever retries or replicas do.
+    Column("reverses_application_id", String(64), nullable=True),
+    Column("entry_id", String(64), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_applications_payment", "tenant_id", "payment_id"),
+    Index("ix_applications_invoice", "tenant_id", "invoice_id"),
+    Index("ux_applications_reverses", "tenant_id", "reverses_application_id", unique=True),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("return_id", String(ID), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason_code", String(64), nullable=False),
+    Column("invoice_id", String(ID), nullable=True),
+    Column("payment_id", String(ID), nullable=True),
+    Column("credited_minor", BigInteger, nullable=False),
+    Column("on_account_minor", BigInteger, nullable=False),
+    Column("reopened_invoice_ids", Text, nullable=False),  # JSON list
+    Column("create_us", BigInteger, nullable=False),
+    # A payment is returned at most once.
+    Index("ux_returns_payment", "tenant_id", "payment_id", unique=True),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("decision_id", String(64), primary_key=True),
+    Column("payment_id", String(ID), nullable=False),
+    Column("customer_id", String(ID), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("explanation", Text, nullable=False),  # JSON
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_decisions_payment", "tenant_id", "payment_id"),
+)
+
+match_exceptions = Table(
+    "match_exceptions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("exception_id", String(64), primary_key=True),
+    Column("payment_id", String(ID), nullable=False),
+    Column("customer_id", String(ID), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("suggestions", Text, nullable=False),  # JSON
+    Column("decision_id", String(64), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("resolve_us", BigInteger, nullable=False),
+    Index("ix_exceptions_state", "tenant_id", "state"),
+    Index("ix_exceptions_payment", "tenant_id", "payment_id"),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("entry_id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("reverses_entry_id", String(64), nullable=True),
+    Column("memo", String(512), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+)
+
+journal_lines = Table(
+    "journal_lines",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("entry_id", String(64), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("account", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),  # debit positive, credit negative
+    Column("customer_id", String(ID), nullable=True),
+    Column("invoice_id", String(ID), nullable=True),
+    Column("payment_id", String(ID), nullable=True),
+    Index("ix_journal_lines_account", "tenant_id", "account", "currency"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("request_id", String(128), primary_key=True),
+    Column("method", String(128), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", LargeBinary, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+)
