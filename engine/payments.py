@@ -8,7 +8,7 @@ updates, append-only application rows and one balanced journal entry, in one tra
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine import ledger
@@ -84,18 +84,25 @@ def create_payment(store: Store, draft: PaymentDraft, id_field: str = "payment_i
     return payment
 
 
-def import_payments(store: Store, drafts: Sequence[PaymentDraft]) -> list[ImportResult]:
-    """One atomic chunk: valid payments are inserted together, invalid ones reported per item."""
-    if not 1 <= len(drafts) <= MAX_IMPORT_CHUNK:
+def import_payments(
+    store: Store, items: Sequence[tuple[str, Callable[[], PaymentDraft]]]
+) -> list[ImportResult]:
+    """One atomic chunk: valid payments are inserted together, invalid ones reported per item.
+
+    Each item is (payment_id, a function building its draft), so that a payment whose wire form
+    is invalid fails alone, with its reason, instead of failing the chunk.
+    """
+    if not 1 <= len(items) <= MAX_IMPORT_CHUNK:
         raise InvalidArgument(
             "INVALID_BATCH_SIZE", f"a chunk holds 1..{MAX_IMPORT_CHUNK} payments", "payments"
         )
-    existing = store.get_payments([d.payment_id for d in drafts], with_applications=False)
+    existing = store.get_payments([pid for pid, _ in items], with_applications=False)
     now = now_us()
     results: list[ImportResult] = []
     fresh: dict[str, m.Payment] = {}
-    for d in drafts:
+    for payment_id, build in items:
         try:
+            d = build()
             v.require_id(d.payment_id, f"{d.field}.payment_id")
             payment = _build(store, d, now)
             stored = existing.get(d.payment_id) or fresh.get(d.payment_id)
@@ -111,7 +118,7 @@ def import_payments(store: Store, drafts: Sequence[PaymentDraft]) -> list[Import
             fresh[d.payment_id] = payment
             results.append(ImportResult(d.payment_id, "CREATED"))
         except DomainError as error:
-            results.append(ImportResult(d.payment_id, "FAILED", error))
+            results.append(ImportResult(payment_id, "FAILED", error))
     _insert(store, list(fresh.values()))
     return results
 

@@ -14,6 +14,7 @@ from engine.matching.decide import Proposal
 from engine.matching.pipeline import propose
 from engine.payments import apply_allocations
 from engine.storage.store import ConcurrentChange, Store, now_us
+from engine.telemetry import decisions_total, tracer
 
 # One AutoApply call considers at most this many payments (oldest value date first); callers
 # page through larger backlogs by calling again.
@@ -49,13 +50,21 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
 
 def plan(store: Store, scope: Scope) -> list[Proposal]:
     """Proposals for the scope, computed from a snapshot (outside the write transaction)."""
-    return propose(store, select_payments(store, scope))
+    with tracer.start_as_current_span("match.plan") as span:
+        selected = select_payments(store, scope)
+        span.set_attribute("cashapp.payments", len(selected))
+        return propose(store, selected)
 
 
 def commit(store: Store, proposals: Sequence[Proposal]) -> list[m.Decision]:
     """Persists proposals; each AUTO one re-checks its amounts and falls back to UNMATCHED
     (reason STATE_CHANGED) when the books moved since it was proposed."""
-    return [_commit_one(store, p) for p in proposals]
+    with tracer.start_as_current_span("match.persist") as span:
+        made = [_commit_one(store, p) for p in proposals]
+        for d in made:
+            decisions_total.add(1, {"outcome": d.outcome.value, "reason": d.reason})
+        span.set_attribute("cashapp.decisions", len(made))
+        return made
 
 
 def _commit_one(store: Store, p: Proposal) -> m.Decision:

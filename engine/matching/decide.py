@@ -11,6 +11,7 @@ stays with the customer as on-account credit.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from engine import model as m
 from engine.matching import solver
 from engine.money import Money
 from engine.matching.references import SCORE_EXACT
+from engine.telemetry import solve_duration, tracer
 
 # Limits of the amount search, with their units.
 MAX_ITEMS_PER_PAYMENT = 5  # invoices one payment may settle in an amount-only match
@@ -107,7 +109,19 @@ def by_amount(facts: Facts) -> Proposal:
         node_budget=SOLVER_NODE_BUDGET,
         max_candidates=MAX_SUGGESTIONS,
     )
-    result = solver.solve_one_to_many(items, facts.payment.unapplied_minor, limits)
+    with tracer.start_as_current_span("match.solve") as span:
+        started = time.perf_counter()
+        result = solver.solve_one_to_many(items, facts.payment.unapplied_minor, limits)
+        solve_duration.record((time.perf_counter() - started) * 1000, {"algorithm": result.algorithm})
+        span.set_attributes(
+            {
+                "cashapp.payment_id": facts.payment.payment_id,
+                "cashapp.candidate_invoices": len(items),
+                "cashapp.solver.algorithm": result.algorithm,
+                "cashapp.solver.outcome": result.outcome.value,
+                "cashapp.solver.candidates": result.candidate_count,
+            }
+        )
     rule = "AMOUNT_UNIQUE_SUBSET" if result.outcome is solver.Outcome.MATCHED else "AMOUNT_SUBSET"
     candidates = tuple(_candidate(invoices, c, facts, rule) for c in result.candidates)
     solver_facts = {
@@ -121,7 +135,7 @@ def by_amount(facts: Facts) -> Proposal:
         runner = candidates[1] if len(candidates) > 1 else None
         summary = (
             f"Applied {paid} to {', '.join(best.invoice_ids)}: the only best combination of "
-            f"{len(invoices)} open invoices (residual {best.residual_minor})."
+            f"{len(invoices)} open invoices (residual {_money(facts, best.residual_minor)})."
         )
         explanation = m.Explanation(summary, facts.identified_by, candidates, runner, rule, **solver_facts)
         return Proposal(
@@ -183,12 +197,12 @@ def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
     if 0 < shortfall <= facts.tolerance_minor:
         allocs = _absorb_shortfall(full, shortfall, write_off=True)
         return decide("REFERENCE_WITHIN_TOLERANCE", allocs,
-                      f"Remittance names {ids}; the {shortfall} short is within tolerance and written off.", auto=True)
+                      f"Remittance names {ids}; the {_money(facts, shortfall)} short is within tolerance and written off.", auto=True)
     if shortfall < 0:
         return decide("REFERENCE_OVERPAYMENT_ON_ACCOUNT", full,
-                      f"Remittance names {ids}; the excess {-shortfall} stays as on-account credit.",
+                      f"Remittance names {ids}; the excess {_money(facts, -shortfall)} stays as on-account credit.",
                       auto=exact_refs, rest=True)
     allocs = _absorb_shortfall(full, shortfall, write_off=False)
     return decide("REFERENCE_SHORT_PAY_DEDUCTION", allocs,
-                  f"Remittance names {ids}; {paid} is {shortfall} short, beyond tolerance: the shortfall "
+                  f"Remittance names {ids}; {paid} is {_money(facts, shortfall)} short, beyond tolerance: the shortfall "
                   "is recorded as a deduction.", auto=exact_refs)

@@ -16,6 +16,7 @@ from engine.matching import decide
 from engine.matching.identify import Identification, NameIndex, identify
 from engine.matching.references import SCORE_NORMALIZED, Token, reference_key, remittance_tokens
 from engine.storage.store import Store
+from engine.telemetry import tracer
 
 # The tolerance when a customer sets none: exact to the cent.
 DEFAULT_TOLERANCE_MINOR = 0
@@ -50,6 +51,19 @@ def _reference_hits(tokens: list[Token], by_id: dict[str, m.Invoice], by_key: di
 
 def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
     """Proposals for the payments, in their order."""
+    with tracer.start_as_current_span("match.identify") as span:
+        span.set_attribute("cashapp.payments", len(payments))
+        facts = _identify_all(store, payments)
+    with tracer.start_as_current_span("match.decide"):
+        return [_propose_one(p, *facts[p.payment_id]) for p in payments]
+
+
+_Found = tuple[Identification, list[ReferenceHit], "m.Customer | None", dict[str, list[m.Invoice]]]
+
+
+def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
+    """Customer and reference hits of every payment, and the open invoices of those customers,
+    in five queries whatever the number of payments."""
     tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
     all_tokens = [t for ts in tokens.values() for t in ts]
     referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
@@ -72,12 +86,10 @@ def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
     for inv in store.open_invoices_of(w.customer_id for w, _ in found.values() if w.customer_id):
         open_by_customer.setdefault(inv.customer_id, []).append(inv)
 
-    proposals = []
-    for p in payments:
-        who, hits = found[p.payment_id]
-        customer = customers.get(who.customer_id) if who.customer_id else None
-        proposals.append(_propose_one(p, who, hits, customer, open_by_customer))
-    return proposals
+    return {
+        pid: (who, hits, customers.get(who.customer_id) if who.customer_id else None, open_by_customer)
+        for pid, (who, hits) in found.items()
+    }
 
 
 def _propose_one(

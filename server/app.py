@@ -1,0 +1,107 @@
+"""Builds and runs the grpc.aio server: the five services, health, reflection, limits, and a
+graceful shutdown (health NOT_SERVING first, then stop with a grace period)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from cashapp_client._proto.cashapp.v1 import (
+    customer_service_pb2,
+    customer_service_pb2_grpc,
+    invoice_service_pb2,
+    invoice_service_pb2_grpc,
+    payment_service_pb2,
+    payment_service_pb2_grpc,
+    reconciliation_service_pb2,
+    reconciliation_service_pb2_grpc,
+    return_service_pb2,
+    return_service_pb2_grpc,
+)
+from engine.app import CashApp
+from engine.storage.db import Database
+from server import servicers, telemetry
+from server.auth import Authenticator
+from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
+from server.rpc import Rpc
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = [
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (customer_service_pb2, "CustomerService"),
+        (invoice_service_pb2, "InvoiceService"),
+        (payment_service_pb2, "PaymentService"),
+        (return_service_pb2, "ReturnService"),
+        (reconciliation_service_pb2, "ReconciliationService"),
+    )
+]
+
+
+@dataclass
+class Running:
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    db: Database
+    executor: ThreadPoolExecutor
+    grace_seconds: float
+
+    async def stop(self) -> None:
+        """Graceful: report NOT_SERVING so balancers drain, then finish in-flight calls."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.grace_seconds)
+        self.executor.shutdown(wait=True)
+        self.db.dispose()
+
+
+async def start(settings: Settings) -> Running:
+    db = Database(settings.database_url)
+    db.migrate()
+    telemetry.configure(db.engine)
+    executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="cashapp-db")
+    rpc = Rpc(CashApp(db), Authenticator(dict(settings.tokens)), executor)
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+    )
+    customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicers.CustomerService(rpc), server)
+    invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicers.InvoiceService(rpc), server)
+    payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(servicers.PaymentService(rpc), server)
+    return_service_pb2_grpc.add_ReturnServiceServicer_to_server(servicers.ReturnService(rpc), server)
+    reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(
+        servicers.ReconciliationService(rpc), server
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(settings.listen)
+    await server.start()
+    for name in ["", *SERVICE_NAMES]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return Running(server, port, health_servicer, db, executor, settings.shutdown_grace_seconds)
+
+
+async def serve(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    running = await start(settings)
+    host = settings.listen.rsplit(":", 1)[0]
+    print(f"cashapp listening on {host}:{running.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await running.stop()

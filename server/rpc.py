@@ -1,0 +1,79 @@
+"""What every servicer method shares: the tenant from auth, blocking work off the event loop,
+AIP-155 idempotency fingerprints, and the single error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from engine.app import CashApp
+from engine.storage.store import Store
+from server.auth import Authenticator
+from server.errors import status_for
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Message)
+
+
+def fingerprint(request: Message) -> str:
+    """A hash of the request without its request_id: equal requests, equal fingerprints."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if "request_id" in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField("request_id")  # type: ignore[arg-type]
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+class Rpc:
+    def __init__(self, app: CashApp, auth: Authenticator, executor: ThreadPoolExecutor) -> None:
+        self.app = app
+        self.auth = auth
+        self.executor = executor
+
+    def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        return self.auth.tenant(context.invocation_metadata())  # type: ignore[arg-type]
+
+    async def offload(self, fn: Callable[[], T]) -> T:
+        """Runs blocking database and solver work on the worker pool, never on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
+
+    async def abort(self, context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+        await context.abort_with_status(status_for(exc))
+
+    async def read(self, context: grpc.aio.ServicerContext[Any, Any], work: Callable[[Store], T]) -> T:
+        try:
+            tenant = self.tenant(context)
+            return await self.offload(lambda: self.app.read(tenant, work))
+        except Exception as exc:
+            await self.abort(context, exc)
+            raise  # unreachable: abort raises
+
+    async def mutate(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        request: Message,
+        response_type: type[M],
+        work: Callable[[Store], T],
+        encode: Callable[[T], M],
+    ) -> M:
+        """Runs a mutating request once per request_id and returns its (possibly stored) response."""
+        try:
+            tenant = self.tenant(context)
+            method = type(request).__name__
+            request_id = getattr(request, "request_id", "")
+            data = await self.offload(
+                lambda: self.app.mutate(
+                    tenant, request_id, method, fingerprint(request), work,
+                    lambda result: encode(result).SerializeToString(deterministic=True),
+                )
+            )
+            return response_type.FromString(data)
+        except Exception as exc:
+            await self.abort(context, exc)
+            raise

@@ -1,0 +1,313 @@
+"""The five cashapp.v1 services. Servicers only translate: proto in, call the engine, proto out."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from cashapp_client._proto.cashapp.v1 import customer_service_pb2 as cs
+from cashapp_client._proto.cashapp.v1 import customer_service_pb2_grpc as cs_grpc
+from cashapp_client._proto.cashapp.v1 import invoice_service_pb2 as ivs
+from cashapp_client._proto.cashapp.v1 import invoice_service_pb2_grpc as ivs_grpc
+from cashapp_client._proto.cashapp.v1 import payment_service_pb2 as ps
+from cashapp_client._proto.cashapp.v1 import payment_service_pb2_grpc as ps_grpc
+from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2 as rs
+from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2_grpc as rs_grpc
+from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
+from cashapp_client._proto.cashapp.v1 import return_service_pb2 as rts
+from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
+from engine import customers, decisions, invoices, payments, reconciliation, returns
+from engine import model as m
+from engine import validate as v
+from engine.errors import InvalidArgument
+from engine.invariants import reconciliation_report
+from engine.storage.store import Store
+from server import convert
+from server.rpc import Rpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class CustomerService(cs_grpc.CustomerServiceServicer):
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def CreateCustomer(self, request: cs.CreateCustomerRequest, context: Context) -> pb.Customer:
+        return await self.rpc.mutate(
+            context, request, pb.Customer,
+            lambda s: customers.create_customer(s, convert.customer_in(request.customer_id, request.customer)),
+            convert.customer_out,
+        )
+
+    async def GetCustomer(self, request: cs.GetCustomerRequest, context: Context) -> pb.Customer:
+        found = await self.rpc.read(context, lambda s: customers.get_customer(s, request.customer_id))
+        return convert.customer_out(found)
+
+    async def ListCustomers(self, request: cs.ListCustomersRequest, context: Context) -> cs.ListCustomersResponse:
+        page = await self.rpc.read(context, lambda s: s.list_customers(request.page_size, request.page_token))
+        return cs.ListCustomersResponse(
+            customers=[convert.customer_out(c) for c in page.items], next_page_token=page.next_page_token
+        )
+
+    async def UpdateCustomer(self, request: cs.UpdateCustomerRequest, context: Context) -> pb.Customer:
+        return await self.rpc.mutate(
+            context, request, pb.Customer,
+            lambda s: customers.update_customer(
+                s, convert.customer_in(request.customer.customer_id, request.customer), list(request.update_mask.paths)
+            ),
+            convert.customer_out,
+        )
+
+
+class InvoiceService(ivs_grpc.InvoiceServiceServicer):
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def CreateInvoice(self, request: ivs.CreateInvoiceRequest, context: Context) -> pb.Invoice:
+        return await self.rpc.mutate(
+            context, request, pb.Invoice,
+            lambda s: invoices.create_invoices(s, [convert.invoice_in(request.invoice_id, request.invoice)])[0],
+            convert.invoice_out,
+        )
+
+    async def BatchCreateInvoices(
+        self, request: ivs.BatchCreateInvoicesRequest, context: Context
+    ) -> ivs.BatchCreateInvoicesResponse:
+        def work(s: Store) -> list[m.Invoice]:
+            drafts = [
+                convert.invoice_in(r.invoice_id, r.invoice, f"requests[{i}].invoice")
+                for i, r in enumerate(request.requests)
+            ]
+            return invoices.create_invoices(s, drafts, batch_field="requests")
+
+        return await self.rpc.mutate(
+            context, request, ivs.BatchCreateInvoicesResponse, work,
+            lambda created: ivs.BatchCreateInvoicesResponse(invoices=[convert.invoice_out(i) for i in created]),
+        )
+
+    async def GetInvoice(self, request: ivs.GetInvoiceRequest, context: Context) -> pb.Invoice:
+        return convert.invoice_out(await self.rpc.read(context, lambda s: invoices.get_invoice(s, request.invoice_id)))
+
+    async def ListInvoices(self, request: ivs.ListInvoicesRequest, context: Context) -> ivs.ListInvoicesResponse:
+        def work(s: Store) -> m.Page[m.Invoice]:
+            due_before = v.require_date(request.due_before, "due_before") if request.due_before else None
+            return s.list_invoices(
+                request.page_size, request.page_token, customer_id=request.customer_id,
+                state=convert.invoice_state_in(request.state), due_before=due_before,
+            )
+
+        page = await self.rpc.read(context, work)
+        return ivs.ListInvoicesResponse(
+            invoices=[convert.invoice_out(i) for i in page.items], next_page_token=page.next_page_token
+        )
+
+    async def VoidInvoice(self, request: ivs.VoidInvoiceRequest, context: Context) -> pb.Invoice:
+        return await self.rpc.mutate(
+            context, request, pb.Invoice,
+            lambda s: invoices.void_invoice(s, request.invoice_id, request.reason), convert.invoice_out,
+        )
+
+
+def _import_response(results: list[payments.ImportResult]) -> ps.ImportPaymentsResponse:
+    out = ps.ImportPaymentsResponse()
+    for r in results:
+        out.results.append(
+            ps.ImportPaymentResult(
+                payment_id=r.payment_id, result=r.result,
+                error_reason=r.error.reason if r.error else "",
+                error_message=(
+                    f"{r.error.violations[0].field}: {r.error.message}" if r.error and r.error.violations
+                    else (r.error.message if r.error else "")
+                ),
+            )
+        )
+    out.created_count = sum(r.result == "CREATED" for r in results)
+    out.existing_count = sum(r.result == "ALREADY_EXISTED" for r in results)
+    out.failed_count = sum(r.result == "FAILED" for r in results)
+    return out
+
+
+class PaymentService(ps_grpc.PaymentServiceServicer):
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def CreatePayment(self, request: ps.CreatePaymentRequest, context: Context) -> pb.Payment:
+        return await self.rpc.mutate(
+            context, request, pb.Payment,
+            lambda s: payments.create_payment(s, convert.payment_in(request.payment_id, request.payment)),
+            convert.payment_out,
+        )
+
+    async def ImportPayments(
+        self, request_iterator: AsyncIterator[ps.ImportPaymentsRequest], context: Context
+    ) -> ps.ImportPaymentsResponse:
+        """Each message is one atomic chunk with its own request_id; results are aggregated."""
+        total = ps.ImportPaymentsResponse()
+        async for chunk in request_iterator:
+            def work(s: Store, chunk: ps.ImportPaymentsRequest = chunk) -> list[payments.ImportResult]:
+                return payments.import_payments(
+                    s,
+                    [
+                        (p.payment_id, functools.partial(convert.payment_in, p.payment_id, p, f"payments[{i}]"))
+                        for i, p in enumerate(chunk.payments)
+                    ],
+                )
+
+            part = await self.rpc.mutate(context, chunk, ps.ImportPaymentsResponse, work, _import_response)
+            total.results.extend(part.results)
+            total.created_count += part.created_count
+            total.existing_count += part.existing_count
+            total.failed_count += part.failed_count
+        return total
+
+    async def GetPayment(self, request: ps.GetPaymentRequest, context: Context) -> pb.Payment:
+        return convert.payment_out(await self.rpc.read(context, lambda s: payments.get_payment(s, request.payment_id)))
+
+    async def ListPayments(self, request: ps.ListPaymentsRequest, context: Context) -> ps.ListPaymentsResponse:
+        page = await self.rpc.read(
+            context,
+            lambda s: s.list_payments(
+                request.page_size, request.page_token, customer_id=request.customer_id,
+                state=convert.payment_state_in(request.state),
+            ),
+        )
+        return ps.ListPaymentsResponse(
+            payments=[convert.payment_out(p) for p in page.items], next_page_token=page.next_page_token
+        )
+
+    async def ApplyPayment(self, request: ps.ApplyPaymentRequest, context: Context) -> pb.Payment:
+        def work(s: Store) -> m.Payment:
+            currency = payments.get_payment(s, request.payment_id).currency
+            allocations = convert.allocations_in(request.allocations, currency, "allocations")
+            return payments.apply_allocations(s, request.payment_id, allocations, m.ApplicationSource.MANUAL)
+
+        return await self.rpc.mutate(context, request, pb.Payment, work, convert.payment_out)
+
+    async def UnapplyPayment(self, request: ps.UnapplyPaymentRequest, context: Context) -> pb.Payment:
+        return await self.rpc.mutate(
+            context, request, pb.Payment,
+            lambda s: payments.unapply_payment(s, request.payment_id, list(request.application_ids)),
+            convert.payment_out,
+        )
+
+
+class ReturnService(rts_grpc.ReturnServiceServicer):
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def ReturnGoods(self, request: rts.ReturnGoodsRequest, context: Context) -> pb.Return:
+        def work(s: Store) -> m.Return:
+            if not request.HasField("amount"):
+                raise InvalidArgument("MISSING_AMOUNT", "amount is required", "amount")
+            amount = convert.money_in(request.amount, "amount")
+            return returns.return_goods(s, request.return_id, request.invoice_id, amount, request.reason_code)
+
+        return await self.rpc.mutate(context, request, pb.Return, work, convert.return_out)
+
+    async def ReturnPayment(self, request: rts.ReturnPaymentRequest, context: Context) -> pb.Return:
+        return await self.rpc.mutate(
+            context, request, pb.Return,
+            lambda s: returns.return_payment(s, request.return_id, request.payment_id, request.reason_code),
+            convert.return_out,
+        )
+
+    async def GetReturn(self, request: rts.GetReturnRequest, context: Context) -> pb.Return:
+        return convert.return_out(await self.rpc.read(context, lambda s: returns.get_return(s, request.return_id)))
+
+    async def ListReturns(self, request: rts.ListReturnsRequest, context: Context) -> rts.ListReturnsResponse:
+        page = await self.rpc.read(
+            context,
+            lambda s: s.list_returns(request.page_size, request.page_token, convert.return_kind_in(request.kind)),
+        )
+        return rts.ListReturnsResponse(
+            returns=[convert.return_out(r) for r in page.items], next_page_token=page.next_page_token
+        )
+
+
+def _currencies(s: Store, payment_ids: list[str]) -> dict[str, str]:
+    return {p.payment_id: p.currency for p in s.get_payments(payment_ids, with_applications=False).values()}
+
+
+class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
+    def __init__(self, rpc: Rpc) -> None:
+        self.rpc = rpc
+
+    async def AutoApply(self, request: rs.AutoApplyRequest, context: Context) -> rs.AutoApplyResponse:
+        """Proposes from a snapshot outside the write transaction, then commits with re-checks."""
+        scope_kind = request.WhichOneof("scope")
+        if scope_kind is None or (scope_kind == "all_payments" and not request.all_payments):
+            await self.rpc.abort(
+                context, InvalidArgument("MISSING_SCOPE", "set all_payments, customer_id or payments", "scope")
+            )
+        scope = reconciliation.Scope(
+            customer_id=request.customer_id if scope_kind == "customer_id" else "",
+            payment_ids=tuple(request.payments.payment_ids) if scope_kind == "payments" else (),
+        )
+        if scope_kind == "payments" and not scope.payment_ids:
+            await self.rpc.abort(
+                context, InvalidArgument("MISSING_PAYMENT_IDS", "give 1..1000 payment ids", "payments.payment_ids")
+            )
+        proposals = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
+
+        def encode(result: tuple[list[m.Decision], dict[str, str]]) -> rs.AutoApplyResponse:
+            made, currencies = result
+            return rs.AutoApplyResponse(
+                decisions=[convert.decision_out(d, currencies[d.payment_id]) for d in made],
+                auto_applied_count=sum(d.outcome is m.DecisionOutcome.AUTO_APPLIED for d in made),
+                suggested_count=sum(d.outcome is m.DecisionOutcome.SUGGESTED for d in made),
+                unmatched_count=sum(d.outcome is m.DecisionOutcome.UNMATCHED for d in made),
+            )
+
+        return await self.rpc.mutate(
+            context, request, rs.AutoApplyResponse,
+            lambda s: (reconciliation.commit(s, proposals), _currencies(s, [p.payment_id for p in proposals])),
+            encode,
+        )
+
+    async def ListExceptions(self, request: rs.ListExceptionsRequest, context: Context) -> rs.ListExceptionsResponse:
+        def work(s: Store) -> tuple[m.Page[m.MatchException], dict[str, str]]:
+            page = decisions.list_exceptions(
+                s, request.page_size, request.page_token, convert.exception_state_in(request.state)
+            )
+            return page, _currencies(s, [x.payment_id for x in page.items])
+
+        page, currencies = await self.rpc.read(context, work)
+        return rs.ListExceptionsResponse(
+            exceptions=[convert.exception_out(x, currencies[x.payment_id]) for x in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def ResolveException(self, request: rs.ResolveExceptionRequest, context: Context) -> pb.MatchException:
+        def work(s: Store) -> tuple[m.MatchException, str]:
+            row = s.exception_rows(request.exception_id) if request.exception_id else None
+            currency = _currencies(s, [row.payment_id]).get(row.payment_id, "") if row else ""
+            rank = request.accept_suggestion_rank if request.WhichOneof("resolution") == "accept_suggestion_rank" else None
+            allocations = (
+                convert.allocations_in(request.allocations.allocations, currency, "allocations.allocations")
+                if request.WhichOneof("resolution") == "allocations"
+                else None
+            )
+            return reconciliation.resolve_exception(s, request.exception_id, rank, allocations), currency
+
+        return await self.rpc.mutate(
+            context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])
+        )
+
+    async def ListDecisions(self, request: rs.ListDecisionsRequest, context: Context) -> rs.ListDecisionsResponse:
+        def work(s: Store) -> tuple[m.Page[m.Decision], dict[str, str]]:
+            page = decisions.list_decisions(s, request.page_size, request.page_token, request.payment_id)
+            return page, _currencies(s, [d.payment_id for d in page.items])
+
+        page, currencies = await self.rpc.read(context, work)
+        return rs.ListDecisionsResponse(
+            decisions=[convert.decision_out(d, currencies[d.payment_id]) for d in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def GetReconciliationReport(
+        self, request: rs.GetReconciliationReportRequest, context: Context
+    ) -> pb.ReconciliationReport:
+        return convert.report_out(await self.rpc.read(context, reconciliation_report))
