@@ -655,13 +655,32 @@ def _run(engine_args: tuple[Sequence[OpenItem], int, int, str], budget: _Budget)
 # --- public functions ---------------------------------------------------------------
 
 
+def _check_forced(algorithm: str, k: int) -> None:
+    # The kernels below serve only these set sizes; the other two serve any size.
+    if (algorithm == "two_pointer" and k > 2) or (algorithm == "ksum_mitm" and not 3 <= k <= 5):
+        raise ValueError(f"algorithm {algorithm} cannot serve max_items {k}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}")
+
+
 def solve_one_to_many(
-    items: Sequence[OpenItem], payment_minor: int, limits: Limits = Limits()
+    items: Sequence[OpenItem],
+    payment_minor: int,
+    limits: Limits = Limits(),
+    *,
+    algorithm: str | None = None,
 ) -> Solution:
-    """Finds, ranks and classifies every candidate item set for one payment."""
+    """Finds, ranks and classifies every candidate item set for one payment.
+
+    ``algorithm`` overrides the rule (tests use it to check every kernel against an
+    oracle); the candidate set is the same whichever kernel serves the instance.
+    """
     _validate_one(items, payment_minor, limits)
-    algorithm = choose_algorithm(items, limits.max_items)
     k = min(limits.max_items, len(items))
+    if algorithm is None:
+        algorithm = choose_algorithm(items, limits.max_items)
+    else:
+        _check_forced(algorithm, k)
     budget = _Budget(limits.node_budget)
     found: _Collector = {}
     engine = _run((items, k, limits.tolerance_minor, algorithm), budget)

@@ -1,0 +1,226 @@
+"""Rust and Python agree bit for bit, and both equal a brute-force oracle."""
+
+from __future__ import annotations
+
+import importlib.util
+from itertools import combinations, product
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.matching import solver, solver_py
+from engine.matching.solver import (
+    BatchProblem,
+    Candidate,
+    Limits,
+    ManyLimits,
+    OpenItem,
+    Outcome,
+    Solution,
+)
+
+HAS_RUST = importlib.util.find_spec("engine.matching._matcher") is not None
+needs_rust = pytest.mark.skipif(not HAS_RUST, reason="Rust extension not built (maturin develop)")
+PY = solver.python_backend()
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def open_items(draw: st.DrawFn, max_n: int, max_amount: int = 60) -> list[OpenItem]:
+    # Few distinct amounts so duplicates, near-ties and many candidates are common.
+    n = draw(st.integers(0, max_n))
+    out = []
+    for _ in range(n):
+        amount = draw(st.integers(1, max_amount))
+        discounted = draw(st.one_of(st.none(), st.integers(1, max_amount)))
+        if discounted is not None and discounted >= amount:
+            discounted = None
+        out.append(
+            OpenItem(
+                amount,
+                discounted,
+                due_ordinal=draw(st.integers(0, 4)),
+                reference_score=draw(st.sampled_from([0, 0, 40, 100])),
+            )
+        )
+    return out
+
+
+tolerances = st.one_of(st.just(0), st.integers(0, 3), st.integers(0, 80))
+
+
+@st.composite
+def limits(draw: st.DrawFn, max_k: int = 9) -> Limits:
+    return Limits(
+        max_items=draw(st.integers(1, max_k)),
+        tolerance_minor=draw(tolerances),
+        node_budget=draw(st.sampled_from([0, 30, 400, 5_000, 5_000_000])),
+        max_candidates=draw(st.integers(0, 12)),
+    )
+
+
+def oracle(items: list[OpenItem], payment: int, lim: Limits) -> tuple[Outcome, list[Candidate]]:
+    """Straight from the definition with itertools; no shared code with the solvers."""
+    best: dict[tuple[int, ...], tuple[int, int, tuple[bool, ...], int]] = {}
+    for size in range(1, min(lim.max_items, len(items)) + 1):
+        for idx in combinations(range(len(items)), size):
+            choices = [[False, True] if items[i].discounted_minor else [False] for i in idx]
+            for flags in product(*choices):
+                total = sum(
+                    items[i].discounted_minor or 0 if f else items[i].amount_minor
+                    for i, f in zip(idx, flags, strict=True)
+                )
+                residual = payment - total
+                if abs(residual) <= lim.tolerance_minor:
+                    key = (abs(residual), sum(flags), flags, residual)
+                    if idx not in best or key < best[idx]:
+                        best[idx] = key
+
+    def rank(idx: tuple[int, ...]) -> tuple[object, ...]:
+        residual = best[idx][3]
+        dues = [items[i].due_ordinal for i in idx]
+        ref = sum(items[i].reference_score for i in idx)
+        return (residual != 0, abs(residual), -ref, len(idx), max(dues) - min(dues), sum(dues), idx)
+
+    ranked = sorted(best, key=rank)
+    cands = [Candidate(i, best[i][2], payment - best[i][3], best[i][3]) for i in ranked]
+    if not ranked:
+        return Outcome.NO_MATCH, cands
+    tier = [(rank(i)[0], rank(i)[2]) for i in ranked[:2]]
+    unique = len(ranked) == 1 or tier[1] > tier[0]
+    return (Outcome.MATCHED if unique else Outcome.AMBIGUOUS), cands
+
+
+def backends() -> list[solver.Backend]:
+    return [PY, solver.rust_backend()] if HAS_RUST else [PY]
+
+
+@FAST
+@given(items=open_items(12), payment=st.integers(1, 200), lim=limits())
+def test_every_backend_equals_the_bruteforce_oracle(
+    items: list[OpenItem], payment: int, lim: Limits
+) -> None:
+    lim = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, lim)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, lim)
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+
+
+@FAST
+@given(items=open_items(16, 40), payment=st.integers(1, 120), lim=limits(max_k=5))
+def test_ksum_kernels_equal_the_oracle_up_to_sixteen_items(
+    items: list[OpenItem], payment: int, lim: Limits
+) -> None:
+    lim = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, lim)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, lim)
+        assert (s.outcome, list(s.candidates)) == (outcome, cands)
+
+
+@needs_rust
+@FAST
+@given(items=open_items(14), payment=st.integers(1, 250), lim=limits(max_k=14))
+def test_rust_and_python_agree_including_budget_exhaustion(
+    items: list[OpenItem], payment: int, lim: Limits
+) -> None:
+    rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
+    assert rust == PY.solve_one_to_many(items, payment, lim)
+
+
+@needs_rust
+@FAST
+@given(
+    items=open_items(8),
+    payments=st.lists(st.integers(1, 120), max_size=4),
+    max_payments=st.integers(1, 3),
+    lim=limits(max_k=6),
+)
+def test_rust_and_python_agree_on_many_to_many(
+    items: list[OpenItem], payments: list[int], max_payments: int, lim: Limits
+) -> None:
+    many = ManyLimits(
+        max_payments, lim.max_items, lim.tolerance_minor, lim.node_budget, lim.max_candidates
+    )
+    rust = solver.rust_backend().solve_many_to_many(items, payments, many)
+    assert rust == PY.solve_many_to_many(items, payments, many)
+
+
+@needs_rust
+@settings(max_examples=40, deadline=None)
+@given(
+    problems=st.lists(st.tuples(open_items(9), st.integers(1, 150)), max_size=8),
+    lim=limits(max_k=6),
+    threads=st.integers(1, 4),
+)
+def test_rust_batch_equals_python_batch_for_any_thread_count(
+    problems: list[tuple[list[OpenItem], int]], lim: Limits, threads: int
+) -> None:
+    batch = BatchProblem.from_problems(problems, lim)
+    want: list[Solution] = PY.solve_batch(batch).solutions()
+    assert solver._rust_batch(batch, threads).solutions() == want
+
+
+BIG = 2**62
+
+
+@needs_rust
+@FAST
+@given(
+    amounts=st.lists(st.integers(BIG // 2, 2**63 - 1), min_size=1, max_size=3),
+    payment=st.integers(1, 2**63 - 1),
+)
+def test_amounts_near_int64_limits_are_refused_identically(
+    amounts: list[int], payment: int
+) -> None:
+    items = [OpenItem(a) for a in amounts]
+    errors = []
+    for b in backends():
+        try:
+            b.solve_one_to_many(items, payment, Limits())
+            errors.append("")
+        except ValueError as exc:
+            errors.append(str(exc))
+    assert len(set(errors)) == 1
+    if sum(amounts) + payment > 2**63 - 1:
+        assert errors[0].startswith("overflow")
+
+
+@FAST
+@given(
+    items=open_items(10),
+    payment=st.integers(1, 200),
+    lim=limits(),
+    algorithm=st.sampled_from(solver.ALGORITHMS),
+)
+def test_every_python_kernel_equals_the_oracle(
+    items: list[OpenItem], payment: int, lim: Limits, algorithm: str
+) -> None:
+    lim = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    k = min(lim.max_items, len(items))
+    if (algorithm == "two_pointer" and k > 2) or (algorithm == "ksum_mitm" and not 3 <= k <= 5):
+        return
+    outcome, cands = oracle(items, payment, lim)
+    s = solver_py.solve_one_to_many(items, payment, lim, algorithm=algorithm)
+    assert (s.outcome, list(s.candidates)) == (outcome, cands)
+
+
+@needs_rust
+@settings(max_examples=60, deadline=None)
+@given(
+    amounts=st.lists(st.integers(1, 400), min_size=42, max_size=50),
+    payment=st.integers(1, 900),
+    max_items=st.integers(6, 12),
+    tol=tolerances,
+    budget=st.integers(0, 20_000),
+)
+def test_rust_and_python_branch_and_bound_agree_on_large_instances(
+    amounts: list[int], payment: int, max_items: int, tol: int, budget: int
+) -> None:
+    items = [OpenItem(a, a - 1 if a % 3 == 0 and a > 1 else None) for a in amounts]
+    lim = Limits(max_items, tol, budget, 10)
+    rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
+    assert rust.algorithm == "branch_and_bound"
+    assert rust == PY.solve_one_to_many(items, payment, lim)
