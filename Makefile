@@ -2,7 +2,8 @@
 PY ?= .venv/bin/python
 VENV ?= .venv
 
-.PHONY: help setup run demo serve test test-rust test-py lint proto proto-check bench wheel-check
+
+.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench wheel-check
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -14,6 +15,9 @@ demo: ## run the demo on the embedded default (SQLite)
 
 serve: ## run the server (CASHAPP_DATABASE_URL, CASHAPP_LISTEN)
 	$(VENV)/bin/cashapp serve
+
+postgres: ## install (Debian) and start a local PostgreSQL for the tests; needs root
+	bash scripts/postgres.sh
 
 test: test-rust test-py ## run every test (Rust core and Python)
 

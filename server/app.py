@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -105,3 +108,40 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down")
     await running.stop()
+
+
+# How long an embedded server may take to start (migrations included) before we give up.
+EMBEDDED_START_TIMEOUT_SECONDS = 60.0
+
+
+@contextmanager
+def run_in_thread(settings: Settings) -> Iterator[Running]:
+    """A server on its own event loop in a background thread (the demo and tests embed it)."""
+    loop = asyncio.new_event_loop()
+    started: dict[str, Running | BaseException] = {}
+    ready = threading.Event()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        try:
+            started["running"] = await start(settings)
+        except BaseException as exc:
+            started["error"] = exc
+            ready.set()
+            return
+        ready.set()
+        await stop.wait()
+        await started["running"].stop()  # type: ignore[union-attr]
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    if not ready.wait(EMBEDDED_START_TIMEOUT_SECONDS):
+        raise RuntimeError("embedded server did not start in time")
+    if "error" in started:
+        raise RuntimeError("embedded server failed to start") from started["error"]  # type: ignore[arg-type]
+    try:
+        yield started["running"]  # type: ignore[misc]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(EMBEDDED_START_TIMEOUT_SECONDS)
+        loop.close()

@@ -4,48 +4,19 @@ reconciliation report, printed for a person to read."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from cashapp_client import Client, Payment, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine.money import Money
-from server.app import start
+from server.app import run_in_thread
 from server.config import Settings
 
 DEMO_SEED = 20261122
 ISSUE = "2026-11-01"
 PAID = "2026-11-08"
-
-
-@contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """A server on a free loopback port in a background thread; yields its address."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, object] = {}
-
-    async def main() -> None:
-        holder["running"] = await start(Settings(database_url=database_url, listen="127.0.0.1:0"))
-        ready.set()
-        holder["stop"] = asyncio.Event()
-        await holder["stop"].wait()  # type: ignore[attr-defined]
-        await holder["running"].stop()  # type: ignore[attr-defined]
-
-    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
-    thread.start()
-    if not ready.wait(60):
-        raise RuntimeError("demo server did not start")
-    try:
-        yield f"127.0.0.1:{holder['running'].port}"  # type: ignore[attr-defined]
-    finally:
-        loop.call_soon_threadsafe(holder["stop"].set)  # type: ignore[attr-defined]
-        thread.join(30)
 
 
 def _eur(text: str) -> pb.Money:
@@ -154,7 +125,9 @@ def run_demo(database_url: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="cashapp-demo-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'cashapp.db'}"
         print(f"cashapp demo on {url}\n")
-        with running_server(url) as target, Client(target) as client:
+        with run_in_thread(Settings(database_url=url, listen="127.0.0.1:0")) as running, Client(
+            f"127.0.0.1:{running.port}"
+        ) as client:
             load_book(client)
             print_decisions(client)
             resolve_queue(client)
