@@ -75,9 +75,11 @@ def _pump(stream: Any, sink: list[str], lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-def start_server(db_path: Path, env: dict[str, str] | None = None) -> RunningServer:
+def start_server(
+    db_path: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> RunningServer:
     """Starts `cashapp serve` and returns once it printed its listening line and is SERVING."""
-    port = free_port()
+    port = port or free_port()
     target = f"127.0.0.1:{port}"
     command = [
         sys.executable,
@@ -152,8 +154,8 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
         pytest.skip(SERVER_MISSING_REASON)
     started: list[RunningServer] = []
 
-    def factory(env: dict[str, str] | None = None) -> RunningServer:
-        server = start_server(tmp_path / f"{uuid.uuid4().hex}.db", env)
+    def factory(env: dict[str, str] | None = None, port: int | None = None) -> RunningServer:
+        server = start_server(tmp_path / f"{uuid.uuid4().hex}.db", env, port)
         started.append(server)
         return server
 

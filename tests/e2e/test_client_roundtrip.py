@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -421,6 +423,35 @@ def test_retry_whose_first_attempt_took_effect_is_answered_from_storage(
     assert len(proxy.calls) == 2
     assert payment.applied_amount.amount_minor == 1000
     assert len([a for a in payment.applications if not a.reverses_application_id]) == 1
+
+
+def test_call_made_before_the_server_starts_succeeds_once_it_is_up(
+    server_factory: Callable[..., RunningServer], unique: Unique
+) -> None:
+    with socket.socket() as probe:  # a free port nobody listens on yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    customer_id = unique("late")
+    outcome: list[object] = []
+
+    def call() -> None:
+        # Backoff 0.25, 0.5, 1, 2, 4 s: the server (a second or two to start) is up in between.
+        with Client(
+            f"127.0.0.1:{port}", max_attempts=6, initial_backoff_seconds=0.25, timeout_seconds=30
+        ) as client:
+            try:
+                outcome.append(client.create_customer(customer_id, display_name="Late"))
+            except CashappError as error:
+                outcome.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    server = server_factory(port=port)
+    caller.join(timeout=40)
+    (result,) = outcome
+    assert not isinstance(result, CashappError), result
+    with Client(server.target) as client:
+        assert client.get_customer(customer_id).display_name == "Late"
 
 
 def test_invalid_argument_from_the_server_is_not_retried(
