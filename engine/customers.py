@@ -31,9 +31,7 @@ def _validated(c: m.Customer, field: str) -> tuple[m.Customer, dict[str, str]]:
         keys.setdefault(key, account)
     v.terms(c.payment_terms, f"{field}.payment_terms")
     if c.tolerance_minor is not None and not 0 <= c.tolerance_minor <= MAX_AMOUNT_MINOR:
-        raise InvalidArgument(
-            "INVALID_TOLERANCE", "tolerance_minor must be >= 0", f"{field}.tolerance_minor"
-        )
+        raise InvalidArgument("INVALID_TOLERANCE", "tolerance_minor must be >= 0", f"{field}.tolerance_minor")
     return c, keys
 
 
@@ -69,9 +67,7 @@ def create_customer(store: Store, customer: m.Customer) -> m.Customer:
         )
     _claim_accounts(store, customer.customer_id, keys, "customer")
     now = now_us()
-    created = dataclasses.replace(
-        customer, payer_accounts=tuple(keys.values()), create_us=now, update_us=now
-    )
+    created = dataclasses.replace(customer, payer_accounts=tuple(keys.values()), create_us=now, update_us=now)
     store.save_customer(created, keys, new=True)
     return created
 
@@ -88,9 +84,7 @@ def update_customer(store: Store, patch: m.Customer, mask: list[str]) -> m.Custo
     """Replaces the fields named in `mask` (all updatable fields when empty)."""
     unknown = [path for path in mask if path not in UPDATABLE_FIELDS]
     if unknown:
-        raise InvalidArgument(
-            "INVALID_UPDATE_MASK", f"cannot update {unknown[0]!r}", "update_mask.paths"
-        )
+        raise InvalidArgument("INVALID_UPDATE_MASK", f"cannot update {unknown[0]!r}", "update_mask.paths")
     current = get_customer(store, patch.customer_id, "customer.customer_id")
     fields = set(mask) or UPDATABLE_FIELDS
     updated = dataclasses.replace(

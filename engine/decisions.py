@@ -10,7 +10,13 @@ from engine.storage.store import Store
 
 
 def _allocation_dict(a: m.Allocation) -> dict[str, Any]:
-    return {"i": a.invoice_id, "a": a.amount_minor, "d": a.discount_minor, "w": a.write_off_minor, "x": a.deduction_minor}
+    return {
+        "i": a.invoice_id,
+        "a": a.amount_minor,
+        "d": a.discount_minor,
+        "w": a.write_off_minor,
+        "x": a.deduction_minor,
+    }
 
 
 def _allocation(d: dict[str, Any]) -> m.Allocation:
@@ -29,8 +35,11 @@ def candidate_dict(c: m.MatchCandidate) -> dict[str, Any]:
 
 def candidate(d: dict[str, Any]) -> m.MatchCandidate:
     return m.MatchCandidate(
-        tuple(d["invoice_ids"]), tuple(_allocation(a) for a in d["allocations"]),
-        d["residual_minor"], d["score"], d["rule"],
+        tuple(d["invoice_ids"]),
+        tuple(_allocation(a) for a in d["allocations"]),
+        d["residual_minor"],
+        d["score"],
+        d["rule"],
     )
 
 
@@ -52,9 +61,14 @@ def explanation_json(e: m.Explanation) -> str:
 def explanation(text: str) -> m.Explanation:
     d = json.loads(text)
     return m.Explanation(
-        d["summary"], d["customer_identified_by"], tuple(candidate(c) for c in d["candidates"]),
-        candidate(d["runner_up"]) if d["runner_up"] else None, d["winning_rule"],
-        d["solver_algorithm"], d["solver_candidate_count"], d["solver_outcome"],
+        d["summary"],
+        d["customer_identified_by"],
+        tuple(candidate(c) for c in d["candidates"]),
+        candidate(d["runner_up"]) if d["runner_up"] else None,
+        d["winning_rule"],
+        d["solver_algorithm"],
+        d["solver_candidate_count"],
+        d["solver_outcome"],
     )
 
 
@@ -64,15 +78,27 @@ def suggestions_json(items: tuple[m.MatchCandidate, ...]) -> str:
 
 def decision_from_row(r: Any) -> m.Decision:
     return m.Decision(
-        r.decision_id, r.payment_id, r.customer_id, m.DecisionOutcome(r.outcome), r.reason,
-        explanation(r.explanation), r.create_us,
+        r.decision_id,
+        r.payment_id,
+        r.customer_id,
+        m.DecisionOutcome(r.outcome),
+        r.reason,
+        explanation(r.explanation),
+        r.create_us,
     )
 
 
 def exception_from_row(r: Any) -> m.MatchException:
     return m.MatchException(
-        r.exception_id, r.payment_id, r.customer_id, m.ExceptionState(r.state), r.reason,
-        tuple(candidate(c) for c in json.loads(r.suggestions)), r.decision_id, r.create_us, r.resolve_us,
+        r.exception_id,
+        r.payment_id,
+        r.customer_id,
+        m.ExceptionState(r.state),
+        r.reason,
+        tuple(candidate(c) for c in json.loads(r.suggestions)),
+        r.decision_id,
+        r.create_us,
+        r.resolve_us,
     )
 
 

@@ -22,9 +22,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
-        self.violations: list[FieldViolation] = (
-            [FieldViolation(field, message)] if field is not None else []
-        )
+        self.violations: list[FieldViolation] = [FieldViolation(field, message)] if field is not None else []
 
 
 class InvalidArgument(DomainError):
@@ -45,4 +43,3 @@ class FailedPrecondition(DomainError):
 
 class Aborted(DomainError):
     """A concurrency conflict persisted through every retry; the caller may retry."""
-

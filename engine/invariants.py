@@ -64,15 +64,20 @@ def _ar_equals_open_invoices(store: Store) -> m.InvariantCheck:
         f"invoice {i}: open {o} outside [0, {a}]"
         for i, o, a in store.conn.execute(
             select(inv.invoice_id, inv.open_minor, inv.amount_minor)
-            .where(inv.tenant_id == store.tenant_id, (inv.open_minor < 0) | (inv.open_minor > inv.amount_minor))
+            .where(
+                inv.tenant_id == store.tenant_id, (inv.open_minor < 0) | (inv.open_minor > inv.amount_minor)
+            )
             .limit(MAX_VIOLATIONS)
         )
     ]
-    open_by_currency = dict(
-        store.conn.execute(
-            select(inv.currency, func.sum(inv.open_minor)).where(inv.tenant_id == store.tenant_id).group_by(inv.currency)
-        ).all()
-    )
+    open_by_currency: dict[str, int] = {
+        currency: int(total)
+        for currency, total in store.conn.execute(
+            select(inv.currency, func.sum(inv.open_minor))
+            .where(inv.tenant_id == store.tenant_id)
+            .group_by(inv.currency)
+        )
+    }
     ar = {b.currency: b.balance_minor for b in account_balances(store) if b.account == m.Account.AR.value}
     for currency in sorted(set(open_by_currency) | set(ar)):
         ledger_ar, open_sum = ar.get(currency, 0), int(open_by_currency.get(currency, 0))
@@ -105,7 +110,9 @@ def _payments_add_up(store: Store) -> m.InvariantCheck:
     ):
         a = applied.get(pid, 0)
         if a + unapplied + returned != amount or a < 0 or unapplied < 0 or a > amount:
-            violations.append(f"payment {pid}: applied {a} + unapplied {unapplied} + returned {returned} != {amount}")
+            violations.append(
+                f"payment {pid}: applied {a} + unapplied {unapplied} + returned {returned} != {amount}"
+            )
             if len(violations) >= MAX_VIOLATIONS:
                 break
     return m.InvariantCheck(
@@ -143,14 +150,18 @@ def _replay_matches_balances(store: Store) -> m.InvariantCheck:
         select(inv.invoice_id, inv.open_minor).where(inv.tenant_id == store.tenant_id)
     ):
         if ar.get(invoice_id, 0) != open_minor:
-            violations.append(f"invoice {invoice_id}: replayed AR {ar.get(invoice_id, 0)} != open {open_minor}")
+            violations.append(
+                f"invoice {invoice_id}: replayed AR {ar.get(invoice_id, 0)} != open {open_minor}"
+            )
     for pid, amount, unapplied_minor, returned in store.conn.execute(
         select(pay.payment_id, pay.amount_minor, pay.unapplied_minor, pay.returned_minor).where(
             pay.tenant_id == store.tenant_id
         )
     ):
         if unapplied.get(pid, 0) != unapplied_minor:
-            violations.append(f"payment {pid}: replayed unapplied {unapplied.get(pid, 0)} != {unapplied_minor}")
+            violations.append(
+                f"payment {pid}: replayed unapplied {unapplied.get(pid, 0)} != {unapplied_minor}"
+            )
         if cash.get(pid, 0) != amount - returned:
             violations.append(f"payment {pid}: replayed cash {cash.get(pid, 0)} != {amount - returned}")
     return m.InvariantCheck(

@@ -64,7 +64,9 @@ def _same_content(existing: m.Invoice, new: m.Invoice) -> bool:
     ) == (new.customer_id, new.currency, new.amount_minor, new.issue_date, new.due_date, new.payment_terms)
 
 
-def create_invoices(store: Store, drafts: Sequence[InvoiceDraft], *, batch_field: str = "") -> list[m.Invoice]:
+def create_invoices(
+    store: Store, drafts: Sequence[InvoiceDraft], *, batch_field: str = ""
+) -> list[m.Invoice]:
     """Creates invoices atomically (one set-based insert); identical re-creates return the stored one."""
     if batch_field and not 1 <= len(drafts) <= MAX_BATCH_INVOICES:
         raise InvalidArgument(
@@ -75,7 +77,9 @@ def create_invoices(store: Store, drafts: Sequence[InvoiceDraft], *, batch_field
         v.require_id(d.invoice_id, f"{d.field}_id" if not batch_field else f"{d.field}.invoice_id")
         v.require_id(d.customer_id, f"{d.field}.customer_id")
         if d.invoice_id in seen:
-            raise InvalidArgument("DUPLICATE_ID", "invoice_id repeats within the batch", f"{d.field}.invoice_id")
+            raise InvalidArgument(
+                "DUPLICATE_ID", "invoice_id repeats within the batch", f"{d.field}.invoice_id"
+            )
         seen.add(d.invoice_id)
     customers = {c: store.get_customer(c) for c in {d.customer_id for d in drafts}}
     existing = store.get_invoices(seen)

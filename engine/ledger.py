@@ -43,7 +43,9 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def entry(kind: str, memo: str, lines: list[Line], create_us: int, reverses: str | None = None) -> JournalEntry:
+def entry(
+    kind: str, memo: str, lines: list[Line], create_us: int, reverses: str | None = None
+) -> JournalEntry:
     """Builds an entry and asserts it balances per currency (invariant 1, at the source)."""
     totals: dict[str, int] = defaultdict(int)
     for line in lines:
@@ -85,7 +87,9 @@ def payment_received(pay: m.Payment, now: int) -> JournalEntry:
         f"payment {pay.payment_id}",
         [
             Line(Account.CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id),
-            Line(Account.UNAPPLIED_CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id),
+            Line(
+                Account.UNAPPLIED_CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id
+            ),
         ],
         now,
     )
@@ -125,7 +129,9 @@ def payment_returned(pay: m.Payment, now: int) -> JournalEntry:
         "PAYMENT_RETURNED",
         f"payment return {pay.payment_id}",
         [
-            Line(Account.UNAPPLIED_CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id),
+            Line(
+                Account.UNAPPLIED_CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id
+            ),
             Line(Account.CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id),
         ],
         now,

@@ -59,14 +59,24 @@ def _build(store: Store, d: PaymentDraft, now: int) -> m.Payment:
         payer_account=v.text(d.payer_account, f"{f}.payer_account", 64),
         payer_name=v.text(d.payer_name, f"{f}.payer_name", v.MAX_NAME_LENGTH),
         remittance_info=v.text(d.remittance_info, f"{f}.remittance_info"),
-        references=tuple(v.text(r, f"{f}.references[{i}]", v.MAX_ID_LENGTH) for i, r in enumerate(d.references)),
+        references=tuple(
+            v.text(r, f"{f}.references[{i}]", v.MAX_ID_LENGTH) for i, r in enumerate(d.references)
+        ),
         create_us=now,
     )
 
 
 def _same_content(a: m.Payment, b: m.Payment) -> bool:
-    keep = ("currency", "amount_minor", "value_date", "customer_id", "payer_account", "payer_name",
-            "remittance_info", "references")
+    keep = (
+        "currency",
+        "amount_minor",
+        "value_date",
+        "customer_id",
+        "payer_account",
+        "payer_name",
+        "remittance_info",
+        "references",
+    )
     return all(getattr(a, k) == getattr(b, k) for k in keep)
 
 
@@ -139,9 +149,7 @@ def get_payment(store: Store, payment_id: str, field: str = "payment_id", *, loc
 
 def _check_allocations(allocations: Sequence[m.Allocation], field: str) -> None:
     if not 1 <= len(allocations) <= MAX_ALLOCATIONS:
-        raise InvalidArgument(
-            "INVALID_ALLOCATION_COUNT", f"give 1..{MAX_ALLOCATIONS} allocations", field
-        )
+        raise InvalidArgument("INVALID_ALLOCATION_COUNT", f"give 1..{MAX_ALLOCATIONS} allocations", field)
     seen: set[str] = set()
     for i, a in enumerate(allocations):
         f = f"{field}[{i}]"
@@ -154,7 +162,9 @@ def _check_allocations(allocations: Sequence[m.Allocation], field: str) -> None:
         check_amount(a.write_off_minor, f"{f}.write_off.amount_minor", positive=False)
         check_amount(a.deduction_minor, f"{f}.deduction.amount_minor", positive=False)
         if a.settles_minor == 0:
-            raise InvalidArgument("AMOUNT_MUST_BE_POSITIVE", "an allocation must settle something", f"{f}.amount.amount_minor")
+            raise InvalidArgument(
+                "AMOUNT_MUST_BE_POSITIVE", "an allocation must settle something", f"{f}.amount.amount_minor"
+            )
 
 
 def apply_allocations(
@@ -187,13 +197,25 @@ def apply_allocations(
         )
     now = now_us()
     apps = [
-        m.Application(ledger.new_id(), payment_id, a.invoice_id, payment.currency, a.amount_minor,
-                      a.discount_minor, a.write_off_minor, source, a.deduction_minor, create_us=now)
+        m.Application(
+            ledger.new_id(),
+            payment_id,
+            a.invoice_id,
+            payment.currency,
+            a.amount_minor,
+            a.discount_minor,
+            a.write_off_minor,
+            source,
+            a.deduction_minor,
+            create_us=now,
+        )
         for a in allocations
     ]
     owner = customer_id or payment.customer_id or invoices[allocations[0].invoice_id].customer_id
     _post_applications(store, payment, apps, owner, sign=1, now=now)
-    store.set_payment_customer(payment_id, owner, on_account=on_account_rest and cash < payment.unapplied_minor)
+    store.set_payment_customer(
+        payment_id, owner, on_account=on_account_rest and cash < payment.unapplied_minor
+    )
     if cash == payment.unapplied_minor:
         store.resolve_open_exceptions(payment_id, now)
     return get_payment(store, payment_id)
@@ -220,7 +242,13 @@ def _check_against_invoice(payment: m.Payment, invoice: m.Invoice | None, a: m.A
 
 
 def _post_applications(
-    store: Store, payment: m.Payment, apps: list[m.Application], customer_id: str | None, *, sign: int, now: int
+    store: Store,
+    payment: m.Payment,
+    apps: list[m.Application],
+    customer_id: str | None,
+    *,
+    sign: int,
+    now: int,
 ) -> None:
     """Guarded balance updates, the application rows and one journal entry for all of them."""
     lines = [line for app in apps for line in ledger.application_lines(app, customer_id, sign)]
@@ -235,7 +263,8 @@ def _post_applications(
 
 def active_applications(payment: m.Payment) -> list[m.Application]:
     return [
-        a for a in payment.applications
+        a
+        for a in payment.applications
         if a.reverses_application_id is None and a.reversed_by_application_id is None
     ]
 
@@ -256,7 +285,8 @@ def reverse_applications(
                 )
             if app_id not in active:
                 raise FailedPrecondition(
-                    "APPLICATION_NOT_ACTIVE", f"application {app_id!r} is already reversed or is a reversal",
+                    "APPLICATION_NOT_ACTIVE",
+                    f"application {app_id!r} is already reversed or is a reversal",
                     f"{field}[{i}]",
                 )
         if len(set(application_ids)) != len(application_ids):
@@ -268,8 +298,13 @@ def reverse_applications(
         return []
     now = now_us()
     reversals = [
-        dataclasses.replace(a, application_id=ledger.new_id(), reverses_application_id=a.application_id,
-                            reversed_by_application_id=None, create_us=now)
+        dataclasses.replace(
+            a,
+            application_id=ledger.new_id(),
+            reverses_application_id=a.application_id,
+            reversed_by_application_id=None,
+            create_us=now,
+        )
         for a in targets
     ]
     store.get_invoices([a.invoice_id for a in targets], lock=True)
@@ -284,7 +319,9 @@ def unapply_payment(store: Store, payment_id: str, application_ids: Sequence[str
         raise FailedPrecondition("PAYMENT_RETURNED", f"payment {payment_id!r} was returned", "payment_id")
     reversed_apps = reverse_applications(store, payment, application_ids)
     if not reversed_apps:
-        raise FailedPrecondition("NOTHING_TO_UNAPPLY", f"payment {payment_id!r} has no active applications", "payment_id")
+        raise FailedPrecondition(
+            "NOTHING_TO_UNAPPLY", f"payment {payment_id!r} has no active applications", "payment_id"
+        )
     if payment.customer_id:
         store.set_payment_customer(payment_id, payment.customer_id, on_account=False)
     return get_payment(store, payment_id)

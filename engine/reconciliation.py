@@ -34,14 +34,22 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
         v.list_length(list(scope.payment_ids), "payments.payment_ids", MAX_AUTO_APPLY_PAYMENTS)
         for i, pid in enumerate(scope.payment_ids):
             v.require_id(pid, f"payments.payment_ids[{i}]")
-        missing = sorted(set(scope.payment_ids) - set(store.get_payments(scope.payment_ids, with_applications=False)))
+        missing = sorted(
+            set(scope.payment_ids) - set(store.get_payments(scope.payment_ids, with_applications=False))
+        )
         if missing:
             index = scope.payment_ids.index(missing[0])
-            raise NotFound("PAYMENT_NOT_FOUND", f"payment {missing[0]!r} does not exist", f"payments.payment_ids[{index}]")
+            raise NotFound(
+                "PAYMENT_NOT_FOUND",
+                f"payment {missing[0]!r} does not exist",
+                f"payments.payment_ids[{index}]",
+            )
     if scope.customer_id:
         v.require_id(scope.customer_id, "customer_id")
         if not store.existing_customer_ids([scope.customer_id]):
-            raise NotFound("CUSTOMER_NOT_FOUND", f"customer {scope.customer_id!r} does not exist", "customer_id")
+            raise NotFound(
+                "CUSTOMER_NOT_FOUND", f"customer {scope.customer_id!r} does not exist", "customer_id"
+            )
     ids = store.unapplied_payment_ids(
         customer_id=scope.customer_id, payment_ids=scope.payment_ids, limit=MAX_AUTO_APPLY_PAYMENTS
     )
@@ -73,14 +81,24 @@ def _commit_one(store: Store, p: Proposal) -> m.Decision:
     if outcome is m.DecisionOutcome.AUTO_APPLIED:
         try:
             with store.conn.begin_nested():
-                apply_allocations(store, p.payment_id, p.allocations, m.ApplicationSource.AUTO,
-                                  on_account_rest=p.on_account_rest, customer_id=p.customer_id)
+                apply_allocations(
+                    store,
+                    p.payment_id,
+                    p.allocations,
+                    m.ApplicationSource.AUTO,
+                    on_account_rest=p.on_account_rest,
+                    customer_id=p.customer_id,
+                )
         except (DomainError, ConcurrentChange) as error:
             outcome, reason = m.DecisionOutcome.UNMATCHED, "STATE_CHANGED"
             explanation = m.Explanation(
                 f"The books changed while matching ({error}); the payment stays unapplied for the next run.",
-                explanation.customer_identified_by, explanation.candidates, explanation.runner_up,
-                "STATE_CHANGED", explanation.solver_algorithm, explanation.solver_candidate_count,
+                explanation.customer_identified_by,
+                explanation.candidates,
+                explanation.runner_up,
+                "STATE_CHANGED",
+                explanation.solver_algorithm,
+                explanation.solver_candidate_count,
                 explanation.solver_outcome,
             )
     elif p.customer_id:
@@ -89,8 +107,14 @@ def _commit_one(store: Store, p: Proposal) -> m.Decision:
     store.insert_decision(decision, codec.explanation_json(explanation))
     if outcome is m.DecisionOutcome.SUGGESTED:
         exc = m.MatchException(
-            ledger.new_id(), p.payment_id, p.customer_id, m.ExceptionState.OPEN, reason,
-            explanation.candidates, decision.decision_id, now,
+            ledger.new_id(),
+            p.payment_id,
+            p.customer_id,
+            m.ExceptionState.OPEN,
+            reason,
+            explanation.candidates,
+            decision.decision_id,
+            now,
         )
         store.insert_exception(exc, codec.suggestions_json(exc.suggestions))
     return decision
@@ -106,7 +130,9 @@ def resolve_exception(
         raise NotFound("EXCEPTION_NOT_FOUND", f"exception {exception_id!r} does not exist", "exception_id")
     exc = codec.exception_from_row(row)
     if exc.state is m.ExceptionState.RESOLVED:
-        raise FailedPrecondition("EXCEPTION_ALREADY_RESOLVED", f"exception {exception_id!r} is resolved", "exception_id")
+        raise FailedPrecondition(
+            "EXCEPTION_ALREADY_RESOLVED", f"exception {exception_id!r} is resolved", "exception_id"
+        )
     if rank is not None:
         if not 1 <= rank <= len(exc.suggestions):
             raise InvalidArgument(
@@ -118,9 +144,18 @@ def resolve_exception(
     elif allocations:
         field, rest = "allocations.allocations", False
     else:
-        raise InvalidArgument("MISSING_RESOLUTION", "give accept_suggestion_rank or allocations", "resolution")
-    apply_allocations(store, exc.payment_id, allocations, m.ApplicationSource.EXCEPTION_RESOLUTION,
-                      field=field, on_account_rest=rest, customer_id=exc.customer_id)
+        raise InvalidArgument(
+            "MISSING_RESOLUTION", "give accept_suggestion_rank or allocations", "resolution"
+        )
+    apply_allocations(
+        store,
+        exc.payment_id,
+        allocations,
+        m.ApplicationSource.EXCEPTION_RESOLUTION,
+        field=field,
+        on_account_rest=rest,
+        customer_id=exc.customer_id,
+    )
     store.resolve_open_exceptions(exc.payment_id, now_us())
     resolved = store.exception_rows(exception_id)
     assert resolved is not None

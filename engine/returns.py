@@ -16,7 +16,9 @@ from engine.storage.store import Store, now_us
 def _existing(store: Store, return_id: str, same: bool) -> m.Return | None:
     found = store.get_return(return_id)
     if found is not None and not same:
-        raise AlreadyExists("RETURN_ALREADY_EXISTS", f"return {return_id!r} exists with different content", "return_id")
+        raise AlreadyExists(
+            "RETURN_ALREADY_EXISTS", f"return {return_id!r} exists with different content", "return_id"
+        )
     return found
 
 
@@ -26,7 +28,12 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
     found = store.get_return(return_id)
     if found is not None:
         same = (found.kind, found.invoice_id, found.amount_minor, found.currency, found.reason_code) == (
-            m.ReturnKind.GOODS, invoice_id, amount.amount_minor, amount.currency, reason_code)
+            m.ReturnKind.GOODS,
+            invoice_id,
+            amount.amount_minor,
+            amount.currency,
+            reason_code,
+        )
         _existing(store, return_id, same)
         return found
     invoice = get_invoice(store, invoice_id, lock=True)
@@ -38,13 +45,21 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
         )
     if amount.amount_minor > invoice.amount_minor:
         raise FailedPrecondition(
-            "CREDIT_MEMO_EXCEEDS_INVOICE", "a credit memo cannot exceed the invoice amount", "amount.amount_minor"
+            "CREDIT_MEMO_EXCEEDS_INVOICE",
+            "a credit memo cannot exceed the invoice amount",
+            "amount.amount_minor",
         )
     credited = min(amount.amount_minor, invoice.open_minor)
     now = now_us()
     ret = m.Return(
-        return_id, m.ReturnKind.GOODS, amount.currency, amount.amount_minor, reason_code,
-        invoice_id=invoice_id, credited_minor=credited, on_account_minor=amount.amount_minor - credited,
+        return_id,
+        m.ReturnKind.GOODS,
+        amount.currency,
+        amount.amount_minor,
+        reason_code,
+        invoice_id=invoice_id,
+        credited_minor=credited,
+        on_account_minor=amount.amount_minor - credited,
         create_us=now,
     )
     if credited:
@@ -59,19 +74,29 @@ def return_payment(store: Store, return_id: str, payment_id: str, reason_code: s
     v.text(reason_code, "reason_code", 64)
     found = store.get_return(return_id)
     if found is not None:
-        same = (found.kind, found.payment_id, found.reason_code) == (m.ReturnKind.PAYMENT, payment_id, reason_code)
+        same = (found.kind, found.payment_id, found.reason_code) == (
+            m.ReturnKind.PAYMENT,
+            payment_id,
+            reason_code,
+        )
         _existing(store, return_id, same)
         return found
     payment = get_payment(store, payment_id, lock=True)
     if payment.returned_minor:
-        raise FailedPrecondition("PAYMENT_ALREADY_RETURNED", f"payment {payment_id!r} was already returned", "payment_id")
+        raise FailedPrecondition(
+            "PAYMENT_ALREADY_RETURNED", f"payment {payment_id!r} was already returned", "payment_id"
+        )
     reversed_apps = reverse_applications(store, payment, ())
     now = now_us()
     store.mark_payment_returned(payment_id, payment.amount_minor)
     store.insert_journal([ledger.payment_returned(payment, now)])
     store.resolve_open_exceptions(payment_id, now)
     ret = m.Return(
-        return_id, m.ReturnKind.PAYMENT, payment.currency, payment.amount_minor, reason_code,
+        return_id,
+        m.ReturnKind.PAYMENT,
+        payment.currency,
+        payment.amount_minor,
+        reason_code,
         payment_id=payment_id,
         reopened_invoice_ids=tuple(sorted({a.invoice_id for a in reversed_apps})),
         create_us=now,

@@ -52,9 +52,7 @@ def terms(value: PaymentTerms, field: str) -> PaymentTerms:
     if not 0 <= value.net_days <= MAX_TERMS_DAYS:
         raise InvalidArgument("INVALID_TERMS", f"net_days must be 0..{MAX_TERMS_DAYS}", f"{field}.net_days")
     if not 0 <= value.discount_days <= value.net_days:
-        raise InvalidArgument(
-            "INVALID_TERMS", "discount_days must be 0..net_days", f"{field}.discount_days"
-        )
+        raise InvalidArgument("INVALID_TERMS", "discount_days must be 0..net_days", f"{field}.discount_days")
     if not 0 <= value.discount_basis_points < 10_000:
         raise InvalidArgument(
             "INVALID_TERMS", "discount_basis_points must be 0..9999", f"{field}.discount_basis_points"

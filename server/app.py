@@ -13,9 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-
 from cashapp_client._proto.cashapp.v1 import (
     customer_service_pb2,
     customer_service_pb2_grpc,
@@ -28,6 +25,9 @@ from cashapp_client._proto.cashapp.v1 import (
     return_service_pb2,
     return_service_pb2_grpc,
 )
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
 from engine.app import CashApp
 from engine.storage.db import Database
 from server import servicers, telemetry
@@ -88,7 +88,9 @@ async def start(settings: Settings) -> Running:
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection([*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
     port = server.add_insecure_port(settings.listen)
     await server.start()
     for name in ["", *SERVICE_NAMES]:
@@ -138,7 +140,9 @@ def run_in_thread(settings: Settings) -> Iterator[Running]:
     if not ready.wait(EMBEDDED_START_TIMEOUT_SECONDS):
         raise RuntimeError("embedded server did not start in time")
     if "error" in started:
-        raise RuntimeError("embedded server failed to start") from started["error"]  # type: ignore[arg-type]
+        error = started["error"]
+        assert isinstance(error, BaseException)
+        raise RuntimeError("embedded server failed to start") from error
     try:
         yield started["running"]  # type: ignore[misc]
     finally:

@@ -14,10 +14,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cashapp", description="Cash-application engine")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--database-url", help="SQLAlchemy URL (env CASHAPP_DATABASE_URL, default sqlite:///cashapp.db)")
+    serve.add_argument(
+        "--database-url", help="SQLAlchemy URL (env CASHAPP_DATABASE_URL, default sqlite:///cashapp.db)"
+    )
     serve.add_argument("--listen", help="host:port (env CASHAPP_LISTEN, default 127.0.0.1:50051)")
     serve.add_argument("--workers", type=int, help="database worker threads (env CASHAPP_WORKERS, default 8)")
-    demo = sub.add_parser("demo", help="run a server on the embedded default, load a book, auto-apply, report")
+    demo = sub.add_parser(
+        "demo", help="run a server on the embedded default, load a book, auto-apply, report"
+    )
     demo.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
     migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
     migrate.add_argument("--database-url")
@@ -28,14 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet = args.command == "demo"
     logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         if args.command == "serve":
             from server.app import serve
 
-            settings = Settings.from_env(database_url=args.database_url, listen=args.listen, workers=args.workers)
+            settings = Settings.from_env(
+                database_url=args.database_url, listen=args.listen, workers=args.workers
+            )
             asyncio.run(serve(settings))
         elif args.command == "demo":
             from server.demo import run_demo

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
+from collections.abc import Iterable
 
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from engine import model as m
 from engine.errors import InvalidArgument
 from engine.invoices import InvoiceDraft
@@ -48,10 +50,13 @@ def terms_in(msg: pb.PaymentTerms) -> m.PaymentTerms:
 
 
 def terms_out(t: m.PaymentTerms) -> pb.PaymentTerms:
-    return pb.PaymentTerms(net_days=t.net_days, discount_days=t.discount_days, discount_basis_points=t.discount_basis_points)
+    return pb.PaymentTerms(
+        net_days=t.net_days, discount_days=t.discount_days, discount_basis_points=t.discount_basis_points
+    )
 
 
 # --- customers -----------------------------------------------------------------------------
+
 
 def customer_in(customer_id: str, msg: pb.Customer) -> m.Customer:
     return m.Customer(
@@ -187,17 +192,19 @@ def payment_out(p: m.Payment) -> pb.Payment:
     )
 
 
-def allocations_in(msgs: list[pb.Allocation] | object, currency: str, field: str) -> list[m.Allocation]:
+def allocations_in(msgs: Iterable[pb.Allocation], currency: str, field: str) -> list[m.Allocation]:
     """Allocations in the payment's currency; a different currency is INVALID_ARGUMENT."""
     result = []
-    for i, a in enumerate(msgs):  # type: ignore[attr-defined]
+    for i, a in enumerate(msgs):
         f = f"{field}[{i}]"
         if not a.HasField("amount"):
             raise InvalidArgument("MISSING_AMOUNT", "amount is required", f"{f}.amount")
         cash = money_in(a.amount, f"{f}.amount", positive=False)
         if cash.currency != currency:
             raise InvalidArgument(
-                "PAYMENT_CURRENCY_MUST_MATCH_ALLOCATION", f"the payment is in {currency}", f"{f}.amount.currency_code"
+                "PAYMENT_CURRENCY_MUST_MATCH_ALLOCATION",
+                f"the payment is in {currency}",
+                f"{f}.amount.currency_code",
             )
         result.append(
             m.Allocation(
@@ -315,13 +322,18 @@ def report_out(r: m.ReconciliationReport) -> pb.ReconciliationReport:
     return pb.ReconciliationReport(
         balances=[
             pb.AccountBalance(
-                account=b.account, currency_code=b.currency, debit_minor=b.debit_minor,
-                credit_minor=b.credit_minor, balance_minor=b.balance_minor,
+                account=b.account,
+                currency_code=b.currency,
+                debit_minor=b.debit_minor,
+                credit_minor=b.credit_minor,
+                balance_minor=b.balance_minor,
             )
             for b in r.balances
         ],
         invariants=[
-            pb.InvariantCheck(name=c.name, description=c.description, passed=c.passed, violations=list(c.violations))
+            pb.InvariantCheck(
+                name=c.name, description=c.description, passed=c.passed, violations=list(c.violations)
+            )
             for c in r.invariants
         ],
         all_passed=r.all_passed,

@@ -26,7 +26,7 @@ def fingerprint(request: Message) -> str:
     copy = type(request)()
     copy.CopyFrom(request)
     if "request_id" in copy.DESCRIPTOR.fields_by_name:
-        copy.ClearField("request_id")  # type: ignore[arg-type]
+        copy.ClearField("request_id")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
@@ -69,7 +69,11 @@ class Rpc:
             request_id = getattr(request, "request_id", "")
             data = await self.offload(
                 lambda: self.app.mutate(
-                    tenant, request_id, method, fingerprint(request), work,
+                    tenant,
+                    request_id,
+                    method,
+                    fingerprint(request),
+                    work,
                     lambda result: encode(result).SerializeToString(deterministic=True),
                 )
             )

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2 as cs
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2_grpc as cs_grpc
 from cashapp_client._proto.cashapp.v1 import invoice_service_pb2 as ivs
@@ -19,6 +18,7 @@ from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2_grpc as 
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from cashapp_client._proto.cashapp.v1 import return_service_pb2 as rts
 from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
+
 from engine import customers, decisions, invoices, payments, reconciliation, returns
 from engine import model as m
 from engine import validate as v
@@ -37,8 +37,12 @@ class CustomerService(cs_grpc.CustomerServiceServicer):
 
     async def CreateCustomer(self, request: cs.CreateCustomerRequest, context: Context) -> pb.Customer:
         return await self.rpc.mutate(
-            context, request, pb.Customer,
-            lambda s: customers.create_customer(s, convert.customer_in(request.customer_id, request.customer)),
+            context,
+            request,
+            pb.Customer,
+            lambda s: customers.create_customer(
+                s, convert.customer_in(request.customer_id, request.customer)
+            ),
             convert.customer_out,
         )
 
@@ -46,7 +50,9 @@ class CustomerService(cs_grpc.CustomerServiceServicer):
         found = await self.rpc.read(context, lambda s: customers.get_customer(s, request.customer_id))
         return convert.customer_out(found)
 
-    async def ListCustomers(self, request: cs.ListCustomersRequest, context: Context) -> cs.ListCustomersResponse:
+    async def ListCustomers(
+        self, request: cs.ListCustomersRequest, context: Context
+    ) -> cs.ListCustomersResponse:
         page = await self.rpc.read(context, lambda s: s.list_customers(request.page_size, request.page_token))
         return cs.ListCustomersResponse(
             customers=[convert.customer_out(c) for c in page.items], next_page_token=page.next_page_token
@@ -54,9 +60,13 @@ class CustomerService(cs_grpc.CustomerServiceServicer):
 
     async def UpdateCustomer(self, request: cs.UpdateCustomerRequest, context: Context) -> pb.Customer:
         return await self.rpc.mutate(
-            context, request, pb.Customer,
+            context,
+            request,
+            pb.Customer,
             lambda s: customers.update_customer(
-                s, convert.customer_in(request.customer.customer_id, request.customer), list(request.update_mask.paths)
+                s,
+                convert.customer_in(request.customer.customer_id, request.customer),
+                list(request.update_mask.paths),
             ),
             convert.customer_out,
         )
@@ -68,8 +78,12 @@ class InvoiceService(ivs_grpc.InvoiceServiceServicer):
 
     async def CreateInvoice(self, request: ivs.CreateInvoiceRequest, context: Context) -> pb.Invoice:
         return await self.rpc.mutate(
-            context, request, pb.Invoice,
-            lambda s: invoices.create_invoices(s, [convert.invoice_in(request.invoice_id, request.invoice)])[0],
+            context,
+            request,
+            pb.Invoice,
+            lambda s: invoices.create_invoices(s, [convert.invoice_in(request.invoice_id, request.invoice)])[
+                0
+            ],
             convert.invoice_out,
         )
 
@@ -84,19 +98,31 @@ class InvoiceService(ivs_grpc.InvoiceServiceServicer):
             return invoices.create_invoices(s, drafts, batch_field="requests")
 
         return await self.rpc.mutate(
-            context, request, ivs.BatchCreateInvoicesResponse, work,
-            lambda created: ivs.BatchCreateInvoicesResponse(invoices=[convert.invoice_out(i) for i in created]),
+            context,
+            request,
+            ivs.BatchCreateInvoicesResponse,
+            work,
+            lambda created: ivs.BatchCreateInvoicesResponse(
+                invoices=[convert.invoice_out(i) for i in created]
+            ),
         )
 
     async def GetInvoice(self, request: ivs.GetInvoiceRequest, context: Context) -> pb.Invoice:
-        return convert.invoice_out(await self.rpc.read(context, lambda s: invoices.get_invoice(s, request.invoice_id)))
+        return convert.invoice_out(
+            await self.rpc.read(context, lambda s: invoices.get_invoice(s, request.invoice_id))
+        )
 
-    async def ListInvoices(self, request: ivs.ListInvoicesRequest, context: Context) -> ivs.ListInvoicesResponse:
+    async def ListInvoices(
+        self, request: ivs.ListInvoicesRequest, context: Context
+    ) -> ivs.ListInvoicesResponse:
         def work(s: Store) -> m.Page[m.Invoice]:
             due_before = v.require_date(request.due_before, "due_before") if request.due_before else None
             return s.list_invoices(
-                request.page_size, request.page_token, customer_id=request.customer_id,
-                state=convert.invoice_state_in(request.state), due_before=due_before,
+                request.page_size,
+                request.page_token,
+                customer_id=request.customer_id,
+                state=convert.invoice_state_in(request.state),
+                due_before=due_before,
             )
 
         page = await self.rpc.read(context, work)
@@ -106,8 +132,11 @@ class InvoiceService(ivs_grpc.InvoiceServiceServicer):
 
     async def VoidInvoice(self, request: ivs.VoidInvoiceRequest, context: Context) -> pb.Invoice:
         return await self.rpc.mutate(
-            context, request, pb.Invoice,
-            lambda s: invoices.void_invoice(s, request.invoice_id, request.reason), convert.invoice_out,
+            context,
+            request,
+            pb.Invoice,
+            lambda s: invoices.void_invoice(s, request.invoice_id, request.reason),
+            convert.invoice_out,
         )
 
 
@@ -116,10 +145,12 @@ def _import_response(results: list[payments.ImportResult]) -> ps.ImportPaymentsR
     for r in results:
         out.results.append(
             ps.ImportPaymentResult(
-                payment_id=r.payment_id, result=r.result,
+                payment_id=r.payment_id,
+                result=r.result,
                 error_reason=r.error.reason if r.error else "",
                 error_message=(
-                    f"{r.error.violations[0].field}: {r.error.message}" if r.error and r.error.violations
+                    f"{r.error.violations[0].field}: {r.error.message}"
+                    if r.error and r.error.violations
                     else (r.error.message if r.error else "")
                 ),
             )
@@ -136,7 +167,9 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
 
     async def CreatePayment(self, request: ps.CreatePaymentRequest, context: Context) -> pb.Payment:
         return await self.rpc.mutate(
-            context, request, pb.Payment,
+            context,
+            request,
+            pb.Payment,
             lambda s: payments.create_payment(s, convert.payment_in(request.payment_id, request.payment)),
             convert.payment_out,
         )
@@ -147,11 +180,15 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
         """Each message is one atomic chunk with its own request_id; results are aggregated."""
         total = ps.ImportPaymentsResponse()
         async for chunk in request_iterator:
+
             def work(s: Store, chunk: ps.ImportPaymentsRequest = chunk) -> list[payments.ImportResult]:
                 return payments.import_payments(
                     s,
                     [
-                        (p.payment_id, functools.partial(convert.payment_in, p.payment_id, p, f"payments[{i}]"))
+                        (
+                            p.payment_id,
+                            functools.partial(convert.payment_in, p.payment_id, p, f"payments[{i}]"),
+                        )
                         for i, p in enumerate(chunk.payments)
                     ],
                 )
@@ -164,13 +201,19 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
         return total
 
     async def GetPayment(self, request: ps.GetPaymentRequest, context: Context) -> pb.Payment:
-        return convert.payment_out(await self.rpc.read(context, lambda s: payments.get_payment(s, request.payment_id)))
+        return convert.payment_out(
+            await self.rpc.read(context, lambda s: payments.get_payment(s, request.payment_id))
+        )
 
-    async def ListPayments(self, request: ps.ListPaymentsRequest, context: Context) -> ps.ListPaymentsResponse:
+    async def ListPayments(
+        self, request: ps.ListPaymentsRequest, context: Context
+    ) -> ps.ListPaymentsResponse:
         page = await self.rpc.read(
             context,
             lambda s: s.list_payments(
-                request.page_size, request.page_token, customer_id=request.customer_id,
+                request.page_size,
+                request.page_token,
+                customer_id=request.customer_id,
                 state=convert.payment_state_in(request.state),
             ),
         )
@@ -188,7 +231,9 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
 
     async def UnapplyPayment(self, request: ps.UnapplyPaymentRequest, context: Context) -> pb.Payment:
         return await self.rpc.mutate(
-            context, request, pb.Payment,
+            context,
+            request,
+            pb.Payment,
             lambda s: payments.unapply_payment(s, request.payment_id, list(request.application_ids)),
             convert.payment_out,
         )
@@ -209,18 +254,24 @@ class ReturnService(rts_grpc.ReturnServiceServicer):
 
     async def ReturnPayment(self, request: rts.ReturnPaymentRequest, context: Context) -> pb.Return:
         return await self.rpc.mutate(
-            context, request, pb.Return,
+            context,
+            request,
+            pb.Return,
             lambda s: returns.return_payment(s, request.return_id, request.payment_id, request.reason_code),
             convert.return_out,
         )
 
     async def GetReturn(self, request: rts.GetReturnRequest, context: Context) -> pb.Return:
-        return convert.return_out(await self.rpc.read(context, lambda s: returns.get_return(s, request.return_id)))
+        return convert.return_out(
+            await self.rpc.read(context, lambda s: returns.get_return(s, request.return_id))
+        )
 
     async def ListReturns(self, request: rts.ListReturnsRequest, context: Context) -> rts.ListReturnsResponse:
         page = await self.rpc.read(
             context,
-            lambda s: s.list_returns(request.page_size, request.page_token, convert.return_kind_in(request.kind)),
+            lambda s: s.list_returns(
+                request.page_size, request.page_token, convert.return_kind_in(request.kind)
+            ),
         )
         return rts.ListReturnsResponse(
             returns=[convert.return_out(r) for r in page.items], next_page_token=page.next_page_token
@@ -240,7 +291,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         scope_kind = request.WhichOneof("scope")
         if scope_kind is None or (scope_kind == "all_payments" and not request.all_payments):
             await self.rpc.abort(
-                context, InvalidArgument("MISSING_SCOPE", "set all_payments, customer_id or payments", "scope")
+                context,
+                InvalidArgument("MISSING_SCOPE", "set all_payments, customer_id or payments", "scope"),
             )
         scope = reconciliation.Scope(
             customer_id=request.customer_id if scope_kind == "customer_id" else "",
@@ -248,7 +300,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         )
         if scope_kind == "payments" and not scope.payment_ids:
             await self.rpc.abort(
-                context, InvalidArgument("MISSING_PAYMENT_IDS", "give 1..1000 payment ids", "payments.payment_ids")
+                context,
+                InvalidArgument("MISSING_PAYMENT_IDS", "give 1..1000 payment ids", "payments.payment_ids"),
             )
         proposals = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
 
@@ -262,12 +315,19 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             )
 
         return await self.rpc.mutate(
-            context, request, rs.AutoApplyResponse,
-            lambda s: (reconciliation.commit(s, proposals), _currencies(s, [p.payment_id for p in proposals])),
+            context,
+            request,
+            rs.AutoApplyResponse,
+            lambda s: (
+                reconciliation.commit(s, proposals),
+                _currencies(s, [p.payment_id for p in proposals]),
+            ),
             encode,
         )
 
-    async def ListExceptions(self, request: rs.ListExceptionsRequest, context: Context) -> rs.ListExceptionsResponse:
+    async def ListExceptions(
+        self, request: rs.ListExceptionsRequest, context: Context
+    ) -> rs.ListExceptionsResponse:
         def work(s: Store) -> tuple[m.Page[m.MatchException], dict[str, str]]:
             page = decisions.list_exceptions(
                 s, request.page_size, request.page_token, convert.exception_state_in(request.state)
@@ -280,11 +340,17 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             next_page_token=page.next_page_token,
         )
 
-    async def ResolveException(self, request: rs.ResolveExceptionRequest, context: Context) -> pb.MatchException:
+    async def ResolveException(
+        self, request: rs.ResolveExceptionRequest, context: Context
+    ) -> pb.MatchException:
         def work(s: Store) -> tuple[m.MatchException, str]:
             row = s.exception_rows(request.exception_id) if request.exception_id else None
             currency = _currencies(s, [row.payment_id]).get(row.payment_id, "") if row else ""
-            rank = request.accept_suggestion_rank if request.WhichOneof("resolution") == "accept_suggestion_rank" else None
+            rank = (
+                request.accept_suggestion_rank
+                if request.WhichOneof("resolution") == "accept_suggestion_rank"
+                else None
+            )
             allocations = (
                 convert.allocations_in(request.allocations.allocations, currency, "allocations.allocations")
                 if request.WhichOneof("resolution") == "allocations"
@@ -296,7 +362,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])
         )
 
-    async def ListDecisions(self, request: rs.ListDecisionsRequest, context: Context) -> rs.ListDecisionsResponse:
+    async def ListDecisions(
+        self, request: rs.ListDecisionsRequest, context: Context
+    ) -> rs.ListDecisionsResponse:
         def work(s: Store) -> tuple[m.Page[m.Decision], dict[str, str]]:
             page = decisions.list_decisions(s, request.page_size, request.page_token, request.payment_id)
             return page, _currencies(s, [d.payment_id for d in page.items])

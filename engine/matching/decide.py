@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from engine import model as m
 from engine.matching import solver
-from engine.money import Money
 from engine.matching.references import SCORE_EXACT
+from engine.money import Money
 from engine.telemetry import solve_duration, tracer
 
 # Limits of the amount search, with their units.
@@ -66,8 +66,11 @@ def _absorb_shortfall(allocs: list[m.Allocation], shortfall: int, *, write_off: 
         if take:
             a = out[i]
             out[i] = m.Allocation(
-                a.invoice_id, a.amount_minor - take, a.discount_minor,
-                a.write_off_minor + (take if write_off else 0), a.deduction_minor + (0 if write_off else take),
+                a.invoice_id,
+                a.amount_minor - take,
+                a.discount_minor,
+                a.write_off_minor + (take if write_off else 0),
+                a.deduction_minor + (0 if write_off else take),
             )
             shortfall -= take
     return out
@@ -77,13 +80,19 @@ def _candidate(
     invoices: Sequence[m.Invoice], c: solver.Candidate, facts: Facts, rule: str
 ) -> m.MatchCandidate:
     chosen = [invoices[i] for i in c.item_indices]
-    allocs = [_allocation(inv, d, facts.payment.value_date) for inv, d in zip(chosen, c.discounted, strict=True)]
+    allocs = [
+        _allocation(inv, d, facts.payment.value_date) for inv, d in zip(chosen, c.discounted, strict=True)
+    ]
     if c.residual_minor < 0:
         allocs = _absorb_shortfall(allocs, -c.residual_minor, write_off=True)
     ref = sum(facts.reference_scores.get(inv.invoice_id, 0) for inv in chosen) // len(chosen)
     score = 50 + (30 if c.residual_minor == 0 else 10) + ref // 5 - 2 * (len(chosen) - 1)
     return m.MatchCandidate(
-        tuple(inv.invoice_id for inv in chosen), tuple(allocs), c.residual_minor, max(1, min(100, score)), rule
+        tuple(inv.invoice_id for inv in chosen),
+        tuple(allocs),
+        c.residual_minor,
+        max(1, min(100, score)),
+        rule,
     )
 
 
@@ -124,11 +133,7 @@ def by_amount(facts: Facts) -> Proposal:
         )
     rule = "AMOUNT_UNIQUE_SUBSET" if result.outcome is solver.Outcome.MATCHED else "AMOUNT_SUBSET"
     candidates = tuple(_candidate(invoices, c, facts, rule) for c in result.candidates)
-    solver_facts = {
-        "solver_algorithm": result.algorithm,
-        "solver_candidate_count": result.candidate_count,
-        "solver_outcome": result.outcome.value,
-    }
+    solved = (result.algorithm, result.candidate_count, result.outcome.value)
     paid = _money(facts, facts.payment.unapplied_minor)
     if result.outcome is solver.Outcome.MATCHED:
         best = candidates[0]
@@ -137,29 +142,46 @@ def by_amount(facts: Facts) -> Proposal:
             f"Applied {paid} to {', '.join(best.invoice_ids)}: the only best combination of "
             f"{len(invoices)} open invoices (residual {_money(facts, best.residual_minor)})."
         )
-        explanation = m.Explanation(summary, facts.identified_by, candidates, runner, rule, **solver_facts)
+        explanation = m.Explanation(summary, facts.identified_by, candidates, runner, rule, *solved)
         return Proposal(
-            facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.AUTO_APPLIED, rule,
-            explanation, best.allocations, on_account_rest=best.residual_minor > 0,
+            facts.payment.payment_id,
+            facts.customer_id,
+            m.DecisionOutcome.AUTO_APPLIED,
+            rule,
+            explanation,
+            best.allocations,
+            on_account_rest=best.residual_minor > 0,
         )
     if result.outcome is solver.Outcome.NO_MATCH:
         summary = f"No combination of up to {MAX_ITEMS_PER_PAYMENT} open invoices sums to {paid}."
-        explanation = m.Explanation(summary, facts.identified_by, (), None, "NO_AMOUNT_MATCH", **solver_facts)
-        return Proposal(facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.UNMATCHED,
-                        "NO_AMOUNT_MATCH", explanation)
+        explanation = m.Explanation(summary, facts.identified_by, (), None, "NO_AMOUNT_MATCH", *solved)
+        return Proposal(
+            facts.payment.payment_id,
+            facts.customer_id,
+            m.DecisionOutcome.UNMATCHED,
+            "NO_AMOUNT_MATCH",
+            explanation,
+        )
     reason = (
         "AMBIGUOUS_AMOUNT_MATCH" if result.outcome is solver.Outcome.AMBIGUOUS else "SOLVER_BUDGET_EXHAUSTED"
     )
     summary = (
         f"{result.candidate_count} combinations explain {paid} equally well; a person must choose."
         if reason == "AMBIGUOUS_AMOUNT_MATCH"
-        else f"The search stopped at its budget with {result.candidate_count} candidates; a person must choose."
+        else f"The search stopped at its budget with {result.candidate_count} candidates; "
+        "a person must choose."
     )
     explanation = m.Explanation(
-        summary, facts.identified_by, candidates, candidates[1] if len(candidates) > 1 else None,
-        reason, **solver_facts,
+        summary,
+        facts.identified_by,
+        candidates,
+        candidates[1] if len(candidates) > 1 else None,
+        reason,
+        *solved,
     )
-    return Proposal(facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.SUGGESTED, reason, explanation)
+    return Proposal(
+        facts.payment.payment_id, facts.customer_id, m.DecisionOutcome.SUGGESTED, reason, explanation
+    )
 
 
 def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
@@ -178,31 +200,60 @@ def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
     ids = ", ".join(i.invoice_id for i in referenced)
     paid = _money(facts, unapplied)
 
-    def decide(rule: str, allocs: list[m.Allocation], summary: str, *, auto: bool, rest: bool = False) -> Proposal:
+    def decide(
+        rule: str, allocs: list[m.Allocation], summary: str, *, auto: bool, rest: bool = False
+    ) -> Proposal:
         residual = unapplied - sum(a.amount_minor for a in allocs)
-        cand = m.MatchCandidate(tuple(i.invoice_id for i in referenced), tuple(allocs), residual,
-                                100 if auto else 60, rule)
+        cand = m.MatchCandidate(
+            tuple(i.invoice_id for i in referenced), tuple(allocs), residual, 100 if auto else 60, rule
+        )
         outcome = m.DecisionOutcome.AUTO_APPLIED if auto else m.DecisionOutcome.SUGGESTED
         reason = rule if auto else "REFERENCE_AMOUNT_DISAGREES"
         explanation = m.Explanation(summary, facts.identified_by, (cand,), None, rule)
-        return Proposal(pay.payment_id, facts.customer_id, outcome, reason, explanation,
-                        tuple(allocs) if auto else (), on_account_rest=rest)
+        return Proposal(
+            pay.payment_id,
+            facts.customer_id,
+            outcome,
+            reason,
+            explanation,
+            tuple(allocs) if auto else (),
+            on_account_rest=rest,
+        )
 
     if unapplied == total_full:
-        return decide("REFERENCE_EXACT_AMOUNT", full, f"Remittance names {ids}; {paid} settles them exactly.", auto=True)
+        return decide(
+            "REFERENCE_EXACT_AMOUNT", full, f"Remittance names {ids}; {paid} settles them exactly.", auto=True
+        )
     if total_disc != total_full and unapplied == total_disc:
-        return decide("REFERENCE_WITH_DISCOUNT", disc,
-                      f"Remittance names {ids}; {paid} equals their total less the early-payment discount.", auto=True)
+        return decide(
+            "REFERENCE_WITH_DISCOUNT",
+            disc,
+            f"Remittance names {ids}; {paid} equals their total less the early-payment discount.",
+            auto=True,
+        )
     shortfall = total_full - unapplied
     if 0 < shortfall <= facts.tolerance_minor:
         allocs = _absorb_shortfall(full, shortfall, write_off=True)
-        return decide("REFERENCE_WITHIN_TOLERANCE", allocs,
-                      f"Remittance names {ids}; the {_money(facts, shortfall)} short is within tolerance and written off.", auto=True)
+        return decide(
+            "REFERENCE_WITHIN_TOLERANCE",
+            allocs,
+            f"Remittance names {ids}; the {_money(facts, shortfall)} short is within tolerance "
+            "and written off.",
+            auto=True,
+        )
     if shortfall < 0:
-        return decide("REFERENCE_OVERPAYMENT_ON_ACCOUNT", full,
-                      f"Remittance names {ids}; the excess {_money(facts, -shortfall)} stays as on-account credit.",
-                      auto=exact_refs, rest=True)
+        return decide(
+            "REFERENCE_OVERPAYMENT_ON_ACCOUNT",
+            full,
+            f"Remittance names {ids}; the excess {_money(facts, -shortfall)} stays as on-account credit.",
+            auto=exact_refs,
+            rest=True,
+        )
     allocs = _absorb_shortfall(full, shortfall, write_off=False)
-    return decide("REFERENCE_SHORT_PAY_DEDUCTION", allocs,
-                  f"Remittance names {ids}; {paid} is {_money(facts, shortfall)} short, beyond tolerance: the shortfall "
-                  "is recorded as a deduction.", auto=exact_refs)
+    return decide(
+        "REFERENCE_SHORT_PAY_DEDUCTION",
+        allocs,
+        f"Remittance names {ids}; {paid} is {_money(facts, shortfall)} short, beyond tolerance: "
+        "the shortfall is recorded as a deduction.",
+        auto=exact_refs,
+    )

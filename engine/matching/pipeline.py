@@ -36,13 +36,18 @@ def _account_key(raw: str) -> str | None:
         return None  # a malformed payer account identifies nobody
 
 
-def _reference_hits(tokens: list[Token], by_id: dict[str, m.Invoice], by_key: dict[str, list[m.Invoice]]) -> list[ReferenceHit]:
+def _reference_hits(
+    tokens: list[Token], by_id: dict[str, m.Invoice], by_key: dict[str, list[m.Invoice]]
+) -> list[ReferenceHit]:
     best: dict[str, ReferenceHit] = {}
     for token in tokens:
         exact = by_id.get(token.raw)
         hits = [(exact, token.score, token.how)] if exact else []
-        hits += [(inv, token.score if token.how == "CREDITOR_REFERENCE" else SCORE_NORMALIZED, "NORMALIZED")
-                 for inv in by_key.get(token.key, []) if inv is not exact]
+        hits += [
+            (inv, token.score if token.how == "CREDITOR_REFERENCE" else SCORE_NORMALIZED, "NORMALIZED")
+            for inv in by_key.get(token.key, [])
+            if inv is not exact
+        ]
         for inv, score, how in hits:
             if inv is not None and score > best.get(inv.invoice_id, ReferenceHit(inv, -1, "")).score:
                 best[inv.invoice_id] = ReferenceHit(inv, score, how)
@@ -100,15 +105,26 @@ def _propose_one(
     open_by_customer: dict[str, list[m.Invoice]],
 ) -> decide.Proposal:
     if customer is None:
-        explanation = m.Explanation(f"No customer identified: {who.detail}.", who.by, winning_rule="NO_CUSTOMER")
-        return decide.Proposal(p.payment_id, None, m.DecisionOutcome.UNMATCHED, "NO_CUSTOMER_IDENTIFIED", explanation)
+        explanation = m.Explanation(
+            f"No customer identified: {who.detail}.", who.by, winning_rule="NO_CUSTOMER"
+        )
+        return decide.Proposal(
+            p.payment_id, None, m.DecisionOutcome.UNMATCHED, "NO_CUSTOMER_IDENTIFIED", explanation
+        )
     open_invoices = [i for i in open_by_customer.get(customer.customer_id, []) if i.currency == p.currency]
     if not open_invoices:
         explanation = m.Explanation(
-            f"{customer.display_name} has no open invoices in {p.currency}.", who.by, winning_rule="NO_OPEN_INVOICES"
+            f"{customer.display_name} has no open invoices in {p.currency}.",
+            who.by,
+            winning_rule="NO_OPEN_INVOICES",
         )
-        return decide.Proposal(p.payment_id, customer.customer_id, m.DecisionOutcome.UNMATCHED,
-                               "NO_OPEN_INVOICES_IN_CURRENCY", explanation)
+        return decide.Proposal(
+            p.payment_id,
+            customer.customer_id,
+            m.DecisionOutcome.UNMATCHED,
+            "NO_OPEN_INVOICES_IN_CURRENCY",
+            explanation,
+        )
     open_ids = {i.invoice_id for i in open_invoices}
     usable = [h for h in hits if h.invoice.invoice_id in open_ids]
     facts = decide.Facts(
@@ -117,7 +133,9 @@ def _propose_one(
         identified_by=who.by,
         open_invoices=open_invoices,
         reference_scores={h.invoice.invoice_id: h.score for h in usable},
-        tolerance_minor=customer.tolerance_minor if customer.tolerance_minor is not None else DEFAULT_TOLERANCE_MINOR,
+        tolerance_minor=customer.tolerance_minor
+        if customer.tolerance_minor is not None
+        else DEFAULT_TOLERANCE_MINOR,
     )
     if usable:
         return decide.by_reference(facts, [h.invoice for h in usable])

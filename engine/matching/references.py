@@ -7,6 +7,7 @@ the digit on BOTH sides, so "INV-1OO1" in a bank memo and invoice "inv 1001" mee
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -49,12 +50,14 @@ def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token
     tokens: list[Token] = []
     words = [w.strip(".") for w in _TOKEN_SPLIT.split(free_text) if w.strip(".")]
     # Adjacent word pairs catch numbers split by a space ("INV 1001").
-    pairs = [a + b for a, b in zip(words, words[1:], strict=False)]
+    pairs = [a + b for a, b in itertools.pairwise(words)]
     for raw in [*structured, *words, *pairs]:
         compact = raw.replace(" ", "").upper()
         if compact.startswith("RF") and iso11649.is_valid(compact):
             payload = compact[4:]
-            tokens.append(Token(payload, reference_key(payload), SCORE_CREDITOR_REFERENCE, "CREDITOR_REFERENCE"))
+            tokens.append(
+                Token(payload, reference_key(payload), SCORE_CREDITOR_REFERENCE, "CREDITOR_REFERENCE")
+            )
             continue
         key = reference_key(raw)
         if len(key) >= MIN_KEY_LENGTH:

@@ -442,9 +442,7 @@ class Store:
     def applications_of_invoices(self, invoice_ids: Iterable[str]) -> dict[str, list[m.Application]]:
         return self._applications(t.applications.c.invoice_id, invoice_ids, key="invoice_id")
 
-    def _applications(
-        self, column: Any, ids: Iterable[str], *, key: str
-    ) -> dict[str, list[m.Application]]:
+    def _applications(self, column: Any, ids: Iterable[str], *, key: str) -> dict[str, list[m.Application]]:
         ids = list(set(ids))
         if not ids:
             return {}
@@ -567,7 +565,9 @@ class Store:
             )
         )
 
-    def list_decision_rows(self, page_size: int, page_token: str, payment_id: str) -> tuple[list[Row[Any]], str]:
+    def list_decision_rows(
+        self, page_size: int, page_token: str, payment_id: str
+    ) -> tuple[list[Row[Any]], str]:
         where = [t.decisions.c.payment_id == payment_id] if payment_id else []
         return self._page(
             t.decisions, t.decisions.c.decision_id, where, page_size, page_token, {"p": payment_id}
@@ -703,7 +703,9 @@ class Store:
         return list(rows), encode_token(getattr(rows[-1], key.name), filters)
 
     def count(self, table: Any) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(table).where(self._tenant(table))).scalar_one())
+        return int(
+            self.conn.execute(select(func.count()).select_from(table).where(self._tenant(table))).scalar_one()
+        )
 
 
 def _invoice_state_filter(state: m.InvoiceState) -> ColumnElement[bool]:

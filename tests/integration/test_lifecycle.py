@@ -9,8 +9,11 @@ from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 
 def _book(client: Client) -> None:
     client.create_customer(
-        "C1", display_name="ACME GmbH", payer_accounts=["DE89370400440532013000"],
-        payment_terms=PaymentTerms(net_days=30, discount_days=10, discount_basis_points=200), tolerance_minor=500,
+        "C1",
+        display_name="ACME GmbH",
+        payer_accounts=["DE89370400440532013000"],
+        payment_terms=PaymentTerms(net_days=30, discount_days=10, discount_basis_points=200),
+        tolerance_minor=500,
     )
     for iid, amount in (("INV-1", "100.00"), ("INV-2", "250.50"), ("INV-3", "73.00")):
         client.create_invoice(iid, customer_id="C1", amount=money(amount, "EUR"), issue_date="2026-11-01")
@@ -19,10 +22,13 @@ def _book(client: Client) -> None:
 def test_payment_returned_after_application_reopens_exactly_the_invoices_it_paid(client: Client) -> None:
     _book(client)
     client.create_payment("P1", amount=money("350.50", "EUR"), value_date="2026-11-20", customer_id="C1")
-    client.apply_payment("P1", allocations=[
-        Allocation(invoice_id="INV-1", amount=money("100.00", "EUR")),
-        Allocation(invoice_id="INV-2", amount=money("250.50", "EUR")),
-    ])
+    client.apply_payment(
+        "P1",
+        allocations=[
+            Allocation(invoice_id="INV-1", amount=money("100.00", "EUR")),
+            Allocation(invoice_id="INV-2", amount=money("250.50", "EUR")),
+        ],
+    )
     assert client.get_invoice("INV-1").state == pb.INVOICE_STATE_PAID
     ret = client.return_payment("R1", payment_id="P1", reason_code="R01")
     assert sorted(ret.reopened_invoice_ids) == ["INV-1", "INV-2"]
@@ -38,11 +44,22 @@ def test_payment_returned_after_application_reopens_exactly_the_invoices_it_paid
 def test_auto_apply_settles_a_unique_subset_and_queues_an_ambiguous_one(client: Client) -> None:
     _book(client)
     client.create_invoice("INV-4", customer_id="C1", amount=money("73.00", "EUR"), issue_date="2026-11-01")
-    client.import_payments([
-        Payment(payment_id="P-SUM", amount=money("350.50", "EUR"), value_date="2026-11-20",
-                payer_account="DE89 3704 0044 0532 0130 00"),
-        Payment(payment_id="P-AMB", amount=money("73.00", "EUR"), value_date="2026-11-20", payer_name="Acme GmbH"),
-    ])
+    client.import_payments(
+        [
+            Payment(
+                payment_id="P-SUM",
+                amount=money("350.50", "EUR"),
+                value_date="2026-11-20",
+                payer_account="DE89 3704 0044 0532 0130 00",
+            ),
+            Payment(
+                payment_id="P-AMB",
+                amount=money("73.00", "EUR"),
+                value_date="2026-11-20",
+                payer_name="Acme GmbH",
+            ),
+        ]
+    )
     result = client.auto_apply(all_payments=True)
     by_payment = {d.payment_id: d for d in result.decisions}
     assert by_payment["P-SUM"].outcome == pb.DECISION_OUTCOME_AUTO_APPLIED
