@@ -75,9 +75,7 @@ def _pump(stream: Any, sink: list[str], lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-def start_server(
-    db_path: Path, env: dict[str, str] | None = None, port: int | None = None
-) -> RunningServer:
+def start_server(db_path: Path, env: dict[str, str] | None = None, port: int | None = None) -> RunningServer:
     """Starts `cashapp serve` and returns once it printed its listening line and is SERVING."""
     port = port or free_port()
     target = f"127.0.0.1:{port}"

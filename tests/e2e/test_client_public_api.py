@@ -95,9 +95,7 @@ ERROR_CLASSES = [
 
 
 def _public_methods(cls: type) -> list[str]:
-    return sorted(
-        name for name, _ in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_")
-    )
+    return sorted(name for name, _ in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_"))
 
 
 def test_all_equals_the_pinned_list() -> None:

@@ -28,9 +28,7 @@ def test_readme_examples_run_against_a_fresh_server(
     outputs = []
     for block in blocks:
         code = block.replace("127.0.0.1:50051", server.target)
-        result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         outputs.append(result.stdout)
     assert "ledger reconciles: True" in outputs[0]

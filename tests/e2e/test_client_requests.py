@@ -141,9 +141,9 @@ def test_auto_apply_takes_exactly_one_scope() -> None:
         all_payments=True, customer_id=None, payment_ids=None, request_id=None
     ).all_payments
     assert (
-        build.auto_apply(
-            all_payments=False, customer_id="C1", payment_ids=None, request_id=None
-        ).WhichOneof("scope")
+        build.auto_apply(all_payments=False, customer_id="C1", payment_ids=None, request_id=None).WhichOneof(
+            "scope"
+        )
         == "customer_id"
     )
     request = build.auto_apply(

@@ -151,9 +151,7 @@ def test_invalid_argument_is_not_retried_and_carries_its_details(
         )
     )
     with Client(proxy.target) as client, pytest.raises(InvalidArgumentError) as raised:
-        client.create_invoice(
-            "I1", customer_id="C1", amount=money("1.00", "XXX"), issue_date="2026-01-01"
-        )
+        client.create_invoice("I1", customer_id="C1", amount=money("1.00", "XXX"), issue_date="2026-01-01")
     error = raised.value
     assert len(proxy.calls) == 1
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT
@@ -343,9 +341,7 @@ async def test_async_list_iterator_and_import(proxy_factory: ProxyFactory) -> No
         assert [c.customer_id async for c in client.list_customers()] == ["A"]
         response = await client.import_payments(_payments(1001))
     assert response.created_count == 1001
-    chunks = [
-        payment_service_pb2.ImportPaymentsRequest.FromString(r) for r in proxy.calls[1].requests
-    ]
+    chunks = [payment_service_pb2.ImportPaymentsRequest.FromString(r) for r in proxy.calls[1].requests]
     assert [len(c.payments) for c in chunks] == [1000, 1]
     assert proxy.calls[0].metadata["authorization"] == "Bearer t"
 

@@ -148,9 +148,7 @@ def test_batch_create_and_filtered_listing(client: Client, unique: Unique) -> No
     assert voided.state == InvoiceState.INVOICE_STATE_VOIDED
     open_ids = {
         i.invoice_id
-        for i in client.list_invoices(
-            customer_id=customer_id, state=InvoiceState.INVOICE_STATE_OPEN
-        )
+        for i in client.list_invoices(customer_id=customer_id, state=InvoiceState.INVOICE_STATE_OPEN)
     }
     assert open_ids == {i.invoice_id for i in invoices[:4]}
 
@@ -296,18 +294,14 @@ def test_goods_and_payment_returns(client: Client, unique: Unique) -> None:
     client.create_payment(
         payment_id, amount=money("30.00", "EUR"), value_date=VALUE_DATE, customer_id=customer_id
     )
-    client.apply_payment(
-        payment_id, [Allocation(invoice_id=invoice_id, amount=money("30.00", "EUR"))]
-    )
+    client.apply_payment(payment_id, [Allocation(invoice_id=invoice_id, amount=money("30.00", "EUR"))])
     returned = client.return_payment(unique("rp"), payment_id=payment_id, reason_code="R01")
     assert returned.kind == ReturnKind.RETURN_KIND_PAYMENT
     assert list(returned.reopened_invoice_ids) == [invoice_id]
     assert client.get_payment(payment_id).state == PaymentState.PAYMENT_STATE_RETURNED
     assert client.get_invoice(invoice_id).open_amount.amount_minor == 3000
 
-    payment_returns = {
-        r.return_id for r in client.list_returns(kind=ReturnKind.RETURN_KIND_PAYMENT)
-    }
+    payment_returns = {r.return_id for r in client.list_returns(kind=ReturnKind.RETURN_KIND_PAYMENT)}
     assert returned.return_id in payment_returns and goods.return_id not in payment_returns
 
 
@@ -331,9 +325,7 @@ def test_auto_apply_a_clear_reference_match_and_explain_it(client: Client, uniqu
     assert response.auto_applied_count == 1
     assert decision.explanation.summary
     assert client.get_invoice(invoice_id).state == InvoiceState.INVOICE_STATE_PAID
-    assert [d.decision_id for d in client.list_decisions(payment_id=payment_id)] == [
-        decision.decision_id
-    ]
+    assert [d.decision_id for d in client.list_decisions(payment_id=payment_id)] == [decision.decision_id]
 
 
 def test_ambiguous_match_goes_to_the_exception_queue_and_resolves_by_rank(
@@ -384,13 +376,9 @@ def test_retry_after_unavailable_applies_the_payment_once(
     proxy.fail_next(2)
     payment_id = unique("retry")
     with Client(proxy.target, initial_backoff_seconds=0.01) as client:
-        payment = client.create_payment(
-            payment_id, amount=money("9.99", "EUR"), value_date=VALUE_DATE
-        )
+        payment = client.create_payment(payment_id, amount=money("9.99", "EUR"), value_date=VALUE_DATE)
     assert payment.amount.amount_minor == 999
-    requests = [
-        payment_service_pb2.CreatePaymentRequest.FromString(c.requests[0]) for c in proxy.calls
-    ]
+    requests = [payment_service_pb2.CreatePaymentRequest.FromString(c.requests[0]) for c in proxy.calls]
     assert len(requests) == 3 and len({r.request_id for r in requests}) == 1
 
 
@@ -499,9 +487,7 @@ async def test_async_client_round_trips(server_target: str, unique: Unique) -> N
                 amount=money("10.00", "EUR"),
                 issue_date=ISSUE_DATE,
             )
-        listed = [
-            i.invoice_id async for i in client.list_invoices(customer_id=customer_id, page_size=2)
-        ]
+        listed = [i.invoice_id async for i in client.list_invoices(customer_id=customer_id, page_size=2)]
         assert listed == invoice_ids
 
         payment_id = unique("apay")

@@ -93,9 +93,7 @@ class AsyncClient:
         self.invoice_service = invoice_service_pb2_grpc.InvoiceServiceStub(channel)
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
-        self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(
-            channel
-        )
+        self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:
@@ -188,9 +186,7 @@ class AsyncClient:
         )
         return await self._unary(self.customer_service.CreateCustomer, request, timeout_seconds)
 
-    async def get_customer(
-        self, customer_id: str, *, timeout_seconds: float | None = None
-    ) -> pb.Customer:
+    async def get_customer(self, customer_id: str, *, timeout_seconds: float | None = None) -> pb.Customer:
         request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
         return await self._unary(self.customer_service.GetCustomer, request, timeout_seconds)
 
@@ -202,9 +198,7 @@ class AsyncClient:
 
         async def fetch_page(page_token: str) -> tuple[Sequence[pb.Customer], str]:
             request.page_token = page_token
-            response = await self._unary(
-                self.customer_service.ListCustomers, request, timeout_seconds
-            )
+            response = await self._unary(self.customer_service.ListCustomers, request, timeout_seconds)
             return response.customers, response.next_page_token
 
         return self._pages(fetch_page)
@@ -268,14 +262,10 @@ class AsyncClient:
     ) -> list[pb.Invoice]:
         """Creates 1..1000 invoices atomically (all or none); returns them in request order."""
         request = build.batch_create_invoices(invoices, request_id=request_id)
-        response = await self._unary(
-            self.invoice_service.BatchCreateInvoices, request, timeout_seconds
-        )
+        response = await self._unary(self.invoice_service.BatchCreateInvoices, request, timeout_seconds)
         return list(response.invoices)
 
-    async def get_invoice(
-        self, invoice_id: str, *, timeout_seconds: float | None = None
-    ) -> pb.Invoice:
+    async def get_invoice(self, invoice_id: str, *, timeout_seconds: float | None = None) -> pb.Invoice:
         request = invoice_pb2.GetInvoiceRequest(invoice_id=invoice_id)
         return await self._unary(self.invoice_service.GetInvoice, request, timeout_seconds)
 
@@ -295,9 +285,7 @@ class AsyncClient:
 
         async def fetch_page(page_token: str) -> tuple[Sequence[pb.Invoice], str]:
             request.page_token = page_token
-            response = await self._unary(
-                self.invoice_service.ListInvoices, request, timeout_seconds
-            )
+            response = await self._unary(self.invoice_service.ListInvoices, request, timeout_seconds)
             return response.invoices, response.next_page_token
 
         return self._pages(fetch_page)
@@ -375,9 +363,7 @@ class AsyncClient:
             responses.append(await self._with_retries(attempt, timeout))
         return build.merge_import_responses(responses)
 
-    async def get_payment(
-        self, payment_id: str, *, timeout_seconds: float | None = None
-    ) -> pb.Payment:
+    async def get_payment(self, payment_id: str, *, timeout_seconds: float | None = None) -> pb.Payment:
         request = payment_pb2.GetPaymentRequest(payment_id=payment_id)
         return await self._unary(self.payment_service.GetPayment, request, timeout_seconds)
 
@@ -394,9 +380,7 @@ class AsyncClient:
 
         async def fetch_page(page_token: str) -> tuple[Sequence[pb.Payment], str]:
             request.page_token = page_token
-            response = await self._unary(
-                self.payment_service.ListPayments, request, timeout_seconds
-            )
+            response = await self._unary(self.payment_service.ListPayments, request, timeout_seconds)
             return response.payments, response.next_page_token
 
         return self._pages(fetch_page)
@@ -422,9 +406,7 @@ class AsyncClient:
         timeout_seconds: float | None = None,
     ) -> pb.Payment:
         """Reverses the given applications, or every active one when none are given."""
-        request = build.unapply_payment(
-            payment_id, application_ids=application_ids, request_id=request_id
-        )
+        request = build.unapply_payment(payment_id, application_ids=application_ids, request_id=request_id)
         return await self._unary(self.payment_service.UnapplyPayment, request, timeout_seconds)
 
     # Returns -------------------------------------------------------------------------------------
@@ -464,9 +446,7 @@ class AsyncClient:
         )
         return await self._unary(self.return_service.ReturnPayment, request, timeout_seconds)
 
-    async def get_return(
-        self, return_id: str, *, timeout_seconds: float | None = None
-    ) -> pb.Return:
+    async def get_return(self, return_id: str, *, timeout_seconds: float | None = None) -> pb.Return:
         request = return_pb2.GetReturnRequest(return_id=return_id)
         return await self._unary(self.return_service.GetReturn, request, timeout_seconds)
 
@@ -518,9 +498,7 @@ class AsyncClient:
 
         async def fetch_page(page_token: str) -> tuple[Sequence[pb.MatchException], str]:
             request.page_token = page_token
-            response = await self._unary(
-                self.reconciliation_service.ListExceptions, request, timeout_seconds
-            )
+            response = await self._unary(self.reconciliation_service.ListExceptions, request, timeout_seconds)
             return response.exceptions, response.next_page_token
 
         return self._pages(fetch_page)
@@ -538,9 +516,7 @@ class AsyncClient:
         request = build.resolve_exception(
             exception_id, rank=rank, allocations=allocations, request_id=request_id
         )
-        return await self._unary(
-            self.reconciliation_service.ResolveException, request, timeout_seconds
-        )
+        return await self._unary(self.reconciliation_service.ResolveException, request, timeout_seconds)
 
     def list_decisions(
         self,
@@ -554,9 +530,7 @@ class AsyncClient:
 
         async def fetch_page(page_token: str) -> tuple[Sequence[pb.Decision], str]:
             request.page_token = page_token
-            response = await self._unary(
-                self.reconciliation_service.ListDecisions, request, timeout_seconds
-            )
+            response = await self._unary(self.reconciliation_service.ListDecisions, request, timeout_seconds)
             return response.decisions, response.next_page_token
 
         return self._pages(fetch_page)

@@ -91,9 +91,7 @@ class Client:
         self.invoice_service = invoice_service_pb2_grpc.InvoiceServiceStub(channel)
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
-        self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(
-            channel
-        )
+        self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
 
     def close(self) -> None:
         if self._owns_channel:
@@ -185,9 +183,7 @@ class Client:
         )
         return self._unary(self.customer_service.CreateCustomer, request, timeout_seconds)
 
-    def get_customer(
-        self, customer_id: str, *, timeout_seconds: float | None = None
-    ) -> pb.Customer:
+    def get_customer(self, customer_id: str, *, timeout_seconds: float | None = None) -> pb.Customer:
         request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
         return self._unary(self.customer_service.GetCustomer, request, timeout_seconds)
 
@@ -407,9 +403,7 @@ class Client:
         timeout_seconds: float | None = None,
     ) -> pb.Payment:
         """Reverses the given applications, or every active one when none are given."""
-        request = build.unapply_payment(
-            payment_id, application_ids=application_ids, request_id=request_id
-        )
+        request = build.unapply_payment(payment_id, application_ids=application_ids, request_id=request_id)
         return self._unary(self.payment_service.UnapplyPayment, request, timeout_seconds)
 
     # Returns -------------------------------------------------------------------------------------
@@ -501,9 +495,7 @@ class Client:
 
         def fetch_page(page_token: str) -> tuple[Sequence[pb.MatchException], str]:
             request.page_token = page_token
-            response = self._unary(
-                self.reconciliation_service.ListExceptions, request, timeout_seconds
-            )
+            response = self._unary(self.reconciliation_service.ListExceptions, request, timeout_seconds)
             return response.exceptions, response.next_page_token
 
         return self._pages(fetch_page)
@@ -535,18 +527,12 @@ class Client:
 
         def fetch_page(page_token: str) -> tuple[Sequence[pb.Decision], str]:
             request.page_token = page_token
-            response = self._unary(
-                self.reconciliation_service.ListDecisions, request, timeout_seconds
-            )
+            response = self._unary(self.reconciliation_service.ListDecisions, request, timeout_seconds)
             return response.decisions, response.next_page_token
 
         return self._pages(fetch_page)
 
-    def get_reconciliation_report(
-        self, *, timeout_seconds: float | None = None
-    ) -> pb.ReconciliationReport:
+    def get_reconciliation_report(self, *, timeout_seconds: float | None = None) -> pb.ReconciliationReport:
         """Balances per account and currency, and whether each ledger invariant holds."""
         request = reconciliation_pb2.GetReconciliationReportRequest()
-        return self._unary(
-            self.reconciliation_service.GetReconciliationReport, request, timeout_seconds
-        )
+        return self._unary(self.reconciliation_service.GetReconciliationReport, request, timeout_seconds)

@@ -16,7 +16,7 @@ import grpc
 
 # googleapis-common-protos ships .pyi stubs but no py.typed marker, so mypy sees these as Any;
 # the values read from them are typed where this module hands them out.
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 
 # The trailer key gRPC uses for a serialized google.rpc.Status (see grpc_status._common).
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -146,8 +146,7 @@ def error_from_grpc(error: grpc.RpcError) -> CashappError:
                 bad_request = error_details_pb2.BadRequest()
                 detail.Unpack(bad_request)
                 violations.extend(
-                    FieldViolation(str(v.field), str(v.description))
-                    for v in bad_request.field_violations
+                    FieldViolation(str(v.field), str(v.description)) for v in bad_request.field_violations
                 )
     error_class = _ERROR_CLASSES.get(code, CashappError)
     return error_class(

@@ -34,9 +34,7 @@ def money(amount: str | int | Decimal, currency_code: str) -> resources_pb2.Mone
             " (floats cannot represent money exactly)"
         )
     if isinstance(amount, int):
-        return resources_pb2.Money(
-            currency_code=currency_code, amount_minor=_checked_int64(amount, amount)
-        )
+        return resources_pb2.Money(currency_code=currency_code, amount_minor=_checked_int64(amount, amount))
     decimal = _parse_decimal(amount)
     exponent = decimal.as_tuple().exponent
     assert isinstance(exponent, int)  # _parse_decimal refused NaN and infinities

@@ -62,9 +62,7 @@ def date_text(value: DateLike | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
-        raise TypeError(
-            "dates are calendar dates: pass a datetime.date or 'YYYY-MM-DD', not a datetime"
-        )
+        raise TypeError("dates are calendar dates: pass a datetime.date or 'YYYY-MM-DD', not a datetime")
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
@@ -174,17 +172,12 @@ def batch_create_invoices(
     invoices: Iterable[resources_pb2.Invoice], *, request_id: str | None
 ) -> invoice_pb2.BatchCreateInvoicesRequest:
     requests = [
-        invoice_pb2.CreateInvoiceRequest(invoice_id=item.invoice_id, invoice=item)
-        for item in invoices
+        invoice_pb2.CreateInvoiceRequest(invoice_id=item.invoice_id, invoice=item) for item in invoices
     ]
     if not 1 <= len(requests) <= MAX_BATCH_INVOICES:
         # The batch is atomic on the server; splitting it here would silently break that promise.
-        raise ValueError(
-            f"batch_create_invoices takes 1..{MAX_BATCH_INVOICES} invoices, got {len(requests)}"
-        )
-    return invoice_pb2.BatchCreateInvoicesRequest(
-        requests=requests, request_id=request_id_or_new(request_id)
-    )
+        raise ValueError(f"batch_create_invoices takes 1..{MAX_BATCH_INVOICES} invoices, got {len(requests)}")
+    return invoice_pb2.BatchCreateInvoicesRequest(requests=requests, request_id=request_id_or_new(request_id))
 
 
 def list_invoices(
@@ -369,9 +362,7 @@ def auto_apply(
     """Exactly one scope: every unapplied payment, one customer's, or the listed payments."""
     scopes = [all_payments, customer_id is not None, payment_ids is not None]
     if scopes.count(True) != 1:
-        raise ValueError(
-            "auto_apply takes exactly one of all_payments=True, customer_id=, payment_ids="
-        )
+        raise ValueError("auto_apply takes exactly one of all_payments=True, customer_id=, payment_ids=")
     request = reconciliation_pb2.AutoApplyRequest(request_id=request_id_or_new(request_id))
     if all_payments:
         request.all_payments = True
@@ -420,9 +411,7 @@ def resolve_exception(
     return request
 
 
-def list_decisions(
-    *, payment_id: str | None, page_size: int
-) -> reconciliation_pb2.ListDecisionsRequest:
+def list_decisions(*, payment_id: str | None, page_size: int) -> reconciliation_pb2.ListDecisionsRequest:
     return reconciliation_pb2.ListDecisionsRequest(
         page_size=check_page_size(page_size), payment_id=payment_id or ""
     )

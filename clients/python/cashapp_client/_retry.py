@@ -38,9 +38,7 @@ class RetryPolicy:
         ceiling = min(self.initial_backoff_seconds * growth, MAX_BACKOFF_SECONDS)
         return ceiling * (0.5 + random.random() / 2)
 
-    def next_sleep(
-        self, code: grpc.StatusCode | None, failed_attempts: int, deadline: float
-    ) -> float | None:
+    def next_sleep(self, code: grpc.StatusCode | None, failed_attempts: int, deadline: float) -> float | None:
         """How long to sleep before the next attempt, or None to give up and raise."""
         if code != grpc.StatusCode.UNAVAILABLE or failed_attempts >= self.max_attempts:
             return None
