@@ -13,6 +13,7 @@ from engine.matching import solver, solver_py
 from engine.matching.solver import (
     BatchProblem,
     Candidate,
+    Group,
     Limits,
     ManyLimits,
     OpenItem,
@@ -98,9 +99,7 @@ def backends() -> list[solver.Backend]:
 
 @FAST
 @given(items=open_items(12), payment=st.integers(1, 200), lim=limits())
-def test_every_backend_equals_the_bruteforce_oracle(
-    items: list[OpenItem], payment: int, lim: Limits
-) -> None:
+def test_every_backend_equals_the_bruteforce_oracle(items: list[OpenItem], payment: int, lim: Limits) -> None:
     lim = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
     outcome, cands = oracle(items, payment, lim)
     for b in backends():
@@ -141,9 +140,7 @@ def test_rust_and_python_agree_including_budget_exhaustion(
 def test_rust_and_python_agree_on_many_to_many(
     items: list[OpenItem], payments: list[int], max_payments: int, lim: Limits
 ) -> None:
-    many = ManyLimits(
-        max_payments, lim.max_items, lim.tolerance_minor, lim.node_budget, lim.max_candidates
-    )
+    many = ManyLimits(max_payments, lim.max_items, lim.tolerance_minor, lim.node_budget, lim.max_candidates)
     rust = solver.rust_backend().solve_many_to_many(items, payments, many)
     assert rust == PY.solve_many_to_many(items, payments, many)
 
@@ -172,9 +169,7 @@ BIG = 2**62
     amounts=st.lists(st.integers(BIG // 2, 2**63 - 1), min_size=1, max_size=3),
     payment=st.integers(1, 2**63 - 1),
 )
-def test_amounts_near_int64_limits_are_refused_identically(
-    amounts: list[int], payment: int
-) -> None:
+def test_amounts_near_int64_limits_are_refused_identically(amounts: list[int], payment: int) -> None:
     items = [OpenItem(a) for a in amounts]
     errors = []
     for b in backends():
@@ -224,3 +219,44 @@ def test_rust_and_python_branch_and_bound_agree_on_large_instances(
     rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
     assert rust.algorithm == "branch_and_bound"
     assert rust == PY.solve_one_to_many(items, payment, lim)
+
+
+def many_oracle(items: list[OpenItem], payments: list[int], lim: ManyLimits) -> tuple[Outcome, list[Group]]:
+    """Many-to-many from its definition: every payment subset, every item subset."""
+    groups: list[tuple[tuple[object, ...], Group]] = []
+    one = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    for size in range(1, min(lim.max_payments, len(payments)) + 1):
+        for pay_idx in combinations(range(len(payments)), size):
+            _outcome, cands = oracle(items, sum(payments[j] for j in pay_idx), one)
+            for c in cands:
+                r = c.residual_minor
+                dues = [items[i].due_ordinal for i in c.item_indices]
+                ref = sum(items[i].reference_score for i in c.item_indices)
+                key = (r != 0, abs(r), -ref, size + len(c.item_indices), max(dues) - min(dues))
+                key += (sum(dues), pay_idx, c.item_indices)
+                groups.append((key, Group(pay_idx, c.item_indices, c.discounted, r)))
+    groups.sort(key=lambda g: g[0])
+    if not groups:
+        return Outcome.NO_MATCH, []
+    unique = len(groups) == 1 or (groups[1][0][0], groups[1][0][2]) > (
+        groups[0][0][0],
+        groups[0][0][2],
+    )
+    return (Outcome.MATCHED if unique else Outcome.AMBIGUOUS), [g[1] for g in groups]
+
+
+@FAST
+@given(
+    items=open_items(7),
+    payments=st.lists(st.integers(1, 120), max_size=4),
+    max_payments=st.integers(1, 3),
+    lim=limits(max_k=7),
+)
+def test_many_to_many_equals_its_oracle(
+    items: list[OpenItem], payments: list[int], max_payments: int, lim: Limits
+) -> None:
+    many = ManyLimits(max_payments, lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    outcome, groups = many_oracle(items, payments, many)
+    for b in backends():
+        s = b.solve_many_to_many(items, payments, many)
+        assert (s.outcome, list(s.groups), s.group_count) == (outcome, groups, len(groups))

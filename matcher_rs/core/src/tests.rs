@@ -242,3 +242,32 @@ proptest! {
         prop_assert_eq!(s.candidates, want);
     }
 }
+
+#[test]
+fn sums_next_to_the_int64_limit_never_wrap() {
+    // Accepted by validation with no headroom at all; debug builds trap any wrap.
+    let big = 1i64 << 60;
+    let items = vec![
+        Item {
+            discounted_minor: Some(big - 1),
+            ..Item::plain(big)
+        },
+        Item::plain(big),
+        Item::plain(big),
+    ];
+    let payment = 1i64 << 61;
+    let tol = i64::MAX - 3 * big - payment;
+    let want = oracle(&items, payment, 3, tol);
+    assert!(!want.is_empty());
+    for alg in [
+        Algorithm::KsumMitm,
+        Algorithm::HorowitzSahni,
+        Algorithm::BranchAndBound,
+    ] {
+        assert_eq!(force(&items, payment, 3, tol, alg), want, "{alg:?}");
+    }
+    let s = solve_one_to_many(&items, payment, &limits(3, tol)).unwrap();
+    assert_eq!(s.candidates, want);
+    let refused = solve_one_to_many(&items, payment, &limits(3, tol + 1)).unwrap_err();
+    assert!(matches!(refused, SolveError::Overflow(_)));
+}
