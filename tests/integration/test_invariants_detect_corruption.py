@@ -1,0 +1,88 @@
+"""The reconciliation report is not a rubber stamp: each invariant fails, naming the offending
+rows, when the stored books are corrupted behind the engine's back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from engine import customers, invoices, payments
+from engine import model as m
+from engine.app import CashApp
+from engine.invariants import reconciliation_report
+from engine.invoices import InvoiceDraft
+from engine.money import Money
+from engine.payments import PaymentDraft
+from engine.storage.db import Database
+
+TENANT = "t"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[CashApp]:
+    db = Database(database_url)
+    db.migrate()
+    app = CashApp(db)
+
+    def book(store):  # type: ignore[no-untyped-def]
+        customers.create_customer(store, m.Customer("C1", "ACME"))
+        invoices.create_invoices(store, [InvoiceDraft("I1", "C1", Money(1000, "EUR"), "2026-11-01")])
+        payments.create_payment(store, PaymentDraft("P1", Money(600, "EUR"), "2026-11-02", customer_id="C1"))
+        return payments.apply_allocations(store, "P1", [m.Allocation("I1", 600)], m.ApplicationSource.MANUAL)
+
+    app.mutate(TENANT, "", "setup", "", book, lambda _: b"")
+    yield app
+    db.dispose()
+
+
+def _failed(app: CashApp) -> dict[str, tuple[str, ...]]:
+    report = app.read(TENANT, reconciliation_report)
+    return {c.name: c.violations for c in report.invariants if not c.passed}
+
+
+def _corrupt(app: CashApp, sql: str) -> None:
+    with app.db.engine.begin() as conn:
+        conn.execute(text(sql))
+
+
+def test_a_clean_book_passes_every_invariant(app: CashApp) -> None:
+    assert _failed(app) == {}
+
+
+def test_an_open_amount_changed_outside_the_ledger_is_caught(app: CashApp) -> None:
+    _corrupt(app, "UPDATE invoices SET open_minor = 300 WHERE invoice_id = 'I1'")
+    failed = _failed(app)
+    assert set(failed) == {"AR_EQUALS_OPEN_INVOICES", "JOURNAL_REPLAY_MATCHES_BALANCES"}
+    assert any("I1" in row for row in failed["JOURNAL_REPLAY_MATCHES_BALANCES"])
+
+
+def test_an_unbalanced_journal_line_is_caught(app: CashApp) -> None:
+    _corrupt(app, "UPDATE journal_lines SET amount_minor = amount_minor + 1 WHERE account = 'CASH'")
+    assert "ENTRIES_BALANCE" in _failed(app)
+
+
+def test_a_payment_whose_parts_do_not_add_up_is_caught(app: CashApp) -> None:
+    _corrupt(app, "UPDATE payments SET unapplied_minor = 100 WHERE payment_id = 'P1'")
+    failed = _failed(app)
+    assert "PAYMENT_AMOUNTS_ADD_UP" in failed
+    assert any("P1" in row for row in failed["PAYMENT_AMOUNTS_ADD_UP"])
+
+
+def test_a_receipt_posted_twice_is_caught(app: CashApp) -> None:
+    _corrupt(
+        app,
+        "INSERT INTO journal_entries (tenant_id, entry_id, kind, reverses_entry_id, memo, create_us) "
+        "VALUES ('t', 'dup', 'PAYMENT_RECEIVED', NULL, 'dup', 0)",
+    )
+    _corrupt(
+        app,
+        "INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, currency, amount_minor, "
+        "customer_id, invoice_id, payment_id) VALUES "
+        "('t', 'dup', 0, 'CASH', 'EUR', 600, 'C1', NULL, 'P1'), "
+        "('t', 'dup', 1, 'UNAPPLIED_CASH', 'EUR', -600, 'C1', NULL, 'P1')",
+    )
+    failed = _failed(app)
+    assert "EFFECTS_TAKE_EFFECT_ONCE" in failed
+    assert "JOURNAL_REPLAY_MATCHES_BALANCES" in failed
