@@ -298,9 +298,7 @@ def _validate_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits)
         raise ValueError("payment_minor must be > 0")
     total = _validate_items(items)
     if total + payment_minor + limits.tolerance_minor > INT64_MAX:
-        raise ValueError(
-            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64"
-        )
+        raise ValueError("overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64")
 
 
 def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
@@ -363,7 +361,7 @@ class _Budget:
 # item set -> (residual, discount flags) of its best variant so far
 _Collector = dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]
 _Member = tuple[int, bool]
-_PairT = tuple[int, int, int, bool, bool]
+_PairT = tuple[int, int, int]
 
 
 def _record(found: _Collector, target: int, total: int, members: list[_Member]) -> None:
@@ -389,9 +387,7 @@ def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
 class _Engine:
     """Target-independent tables of one algorithm, reusable across payments."""
 
-    def __init__(
-        self, items: Sequence[OpenItem], k: int, tol: int, algorithm: str, budget: _Budget
-    ) -> None:
+    def __init__(self, items: Sequence[OpenItem], k: int, tol: int, algorithm: str, budget: _Budget) -> None:
         self.items = items
         self.k = k
         self.tol = tol
@@ -432,18 +428,18 @@ class _Engine:
 
     def _pair_table(self, budget: _Budget) -> None:
         # Count first so the budget refuses a table before it is allocated.
-        count = len(self.vals)
+        vals = self.vals
+        count = len(vals)
         budget.tick(max(count * max(count - 1, 0) // 2 - (count - len(self.items)), 0))
-        pairs = []
-        amounts = [_amounts(it) for it in self.items]
-        for a in range(len(self.items)):
-            for b in range(a + 1, len(self.items)):
-                for x, fa in amounts[a]:
-                    for y, fb in amounts[b]:
-                        pairs.append((x + y, a, b, fa, fb))
+        pairs = [
+            (vals[p][0] + vals[q][0], p, q)
+            for p in range(count)
+            for q in range(p + 1, count)
+            if vals[p][1] != vals[q][1]
+        ]
         pairs.sort()
         self.pairs = pairs
-        self.pair_values = [p[0] for p in pairs]
+        self.pair_values = [x[0] for x in pairs]
 
     def _half_table(self, indices: range, budget: _Budget) -> list[tuple[int, int, int, int]]:
         table = [(0, 0, 0, 0)]
@@ -520,52 +516,64 @@ class _Engine:
             yield pairs[j]
             j += 1
 
+    # Sets of 3 to 5 are decomposed in value order: with the chosen entries at sorted
+    # positions e1 < e2 < ..., a triple is e1 + (e2, e3), a quadruple (e1, e2) + (e3, e4)
+    # and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of each set appears exactly
+    # once, and because later entries are never smaller, a loop over smaller parts can
+    # stop as soon as ``parts * value > hi``.
+
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Triples: single s plus pair (a, b) with s.item < a < b.
+        # Triples: entry s plus pair (p, q) with s < p.
         lo0, hi0 = target - self.tol, target + self.tol
-        min_pair = self.pairs[0][0]
-        for sv, s_item, s_disc in self.vals:
+        vals = self.vals
+        for p0, (sv, s_item, s_disc) in enumerate(vals):
             budget.tick()
-            if sv + min_pair > hi0:
+            if 3 * sv > hi0:
                 break
-            for p in self._window(lo0 - sv, hi0 - sv, budget):
-                if p[1] > s_item:
-                    members = [(s_item, s_disc), (p[1], p[3]), (p[2], p[4])]
-                    _record(found, target, sv + p[0], members)
+            for rv, rp, rq in self._window(lo0 - sv, hi0 - sv, budget):
+                x, y = vals[rp], vals[rq]
+                if rp > p0 and x[1] != s_item and y[1] != s_item:
+                    members = [(s_item, s_disc), (x[1], x[2]), (y[1], y[2])]
+                    _record(found, target, sv + rv, members)
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quadruples: pair l plus pair r with l.b < r.a.
+        # Quadruples: pair l plus pair r with l.q < r.p.
         lo0, hi0 = target - self.tol, target + self.tol
-        min_pair = self.pairs[0][0]
-        for lv, la, lb, lfa, lfb in self.pairs:
+        vals = self.vals
+        for lv, lp, lq in self.pairs:
             budget.tick()
-            if lv + min_pair > hi0:
+            if 2 * lv > hi0:
                 break
-            for r in self._window(lo0 - lv, hi0 - lv, budget):
-                if r[1] > lb:
-                    members = [(la, lfa), (lb, lfb), (r[1], r[3]), (r[2], r[4])]
-                    _record(found, target, lv + r[0], members)
+            a, b = vals[lp], vals[lq]
+            for rv, rp, rq in self._window(lo0 - lv, hi0 - lv, budget):
+                x, y = vals[rp], vals[rq]
+                if rp > lq and x[1] not in (a[1], b[1]) and y[1] not in (a[1], b[1]):
+                    members = [(a[1], a[2]), (b[1], b[2]), (x[1], x[2]), (y[1], y[2])]
+                    _record(found, target, lv + rv, members)
 
     def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quintuples: single s plus pairs l, r with s.item < l.a and l.b < r.a.
+        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p.
         lo0, hi0 = target - self.tol, target + self.tol
-        min_pair = self.pairs[0][0]
-        for sv, s_item, s_disc in self.vals:
+        vals = self.vals
+        for p0, (sv, s_item, s_disc) in enumerate(vals):
             budget.tick()
-            if sv + 2 * min_pair > hi0:
+            if 5 * sv > hi0:
                 break
-            for lv, la, lb, lfa, lfb in self.pairs:
+            for lv, lp, lq in self.pairs:
                 budget.tick()
-                slv = sv + lv
-                if slv + min_pair > hi0:
+                if sv + 2 * lv > hi0:
                     break
-                if la <= s_item:
+                a, b = vals[lp], vals[lq]
+                if lp <= p0 or a[1] == s_item or b[1] == s_item:
                     continue
-                for r in self._window(lo0 - slv, hi0 - slv, budget):
-                    if r[1] > lb:
-                        members = [(s_item, s_disc), (la, lfa), (lb, lfb), (r[1], r[3])]
-                        members.append((r[2], r[4]))
-                        _record(found, target, slv + r[0], members)
+                slv = sv + lv
+                taken = (s_item, a[1], b[1])
+                for rv, rp, rq in self._window(lo0 - slv, hi0 - slv, budget):
+                    x, y = vals[rp], vals[rq]
+                    if rp > lq and x[1] not in taken and y[1] not in taken:
+                        members = [(s_item, s_disc), (a[1], a[2]), (b[1], b[2])]
+                        members += [(x[1], x[2]), (y[1], y[2])]
+                        _record(found, target, slv + rv, members)
 
     def _horowitz_sahni(self, target: int, budget: _Budget, found: _Collector) -> None:
         lo0, hi0 = target - self.tol, target + self.tol
@@ -621,9 +629,7 @@ class _Engine:
 _Evidence = tuple[bool, int, int, int, int, int]
 
 
-def _evidence(
-    items: Sequence[OpenItem], indices: tuple[int, ...], residual: int, extra: int
-) -> _Evidence:
+def _evidence(items: Sequence[OpenItem], indices: tuple[int, ...], residual: int, extra: int) -> _Evidence:
     dues = [items[i].due_ordinal for i in indices]
     return (
         residual != 0,
@@ -707,9 +713,7 @@ def solve_one_to_many(
     )
 
 
-def _validate_many(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits
-) -> None:
+def _validate_many(items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits) -> None:
     numbers = _limit_fields(limits)
     numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
     check_int64_inputs(items, numbers)
@@ -723,9 +727,7 @@ def _validate_many(
             raise ValueError(f"payments_minor[{j}] must be > 0")
     total = _validate_items(items)
     if total + sum(payments_minor) + limits.tolerance_minor > INT64_MAX:
-        raise ValueError(
-            "overflow: sum of amount_minor, payments_minor and tolerance_minor exceeds int64"
-        )
+        raise ValueError("overflow: sum of amount_minor, payments_minor and tolerance_minor exceeds int64")
 
 
 def _many_search(
@@ -802,14 +804,11 @@ def _check_batch_shape(problem: BatchProblem) -> None:
     }
     if lengths != {n}:
         raise ValueError(
-            "amounts_minor, discounted_minor, due_ordinal and reference_score "
-            "must have equal lengths"
+            "amounts_minor, discounted_minor, due_ordinal and reference_score must have equal lengths"
         )
     monotone = all(a <= b for a, b in pairwise(offsets))
     if offsets[0] != 0 or not monotone or offsets[-1] != n:
-        raise ValueError(
-            "item_offsets must start at 0, never decrease and end at len(amounts_minor)"
-        )
+        raise ValueError("item_offsets must start at 0, never decrease and end at len(amounts_minor)")
 
 
 def pack_solutions(solutions: Sequence[Solution]) -> BatchSolution:

@@ -76,14 +76,12 @@ struct Val {
     disc: bool,
 }
 
-/// Two distinct items `a < b` with their chosen amounts.
+/// Two value entries at sorted positions `p < q` belonging to distinct items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Pair {
     v: i64,
-    a: u32,
-    b: u32,
-    fa: bool,
-    fb: bool,
+    p: u32,
+    q: u32,
 }
 
 /// A partial assignment of one Horowitz-Sahni half (bit per global item index).
@@ -144,20 +142,14 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<P
     let same_item = (vals.len() - items.len()) as u64;
     budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
     let mut pairs = Vec::new();
-    for a in 0..items.len() {
-        let (va, na) = amounts(&items[a]);
-        for (b, item_b) in items.iter().enumerate().skip(a + 1) {
-            let (vb, nb) = amounts(item_b);
-            for &(x, fa) in &va[..na] {
-                for &(y, fb) in &vb[..nb] {
-                    pairs.push(Pair {
-                        v: x + y,
-                        a: a as u32,
-                        b: b as u32,
-                        fa,
-                        fb,
-                    });
-                }
+    for (p, x) in vals.iter().enumerate() {
+        for (q, y) in vals.iter().enumerate().skip(p + 1) {
+            if x.item != y.item {
+                pairs.push(Pair {
+                    v: x.v + y.v,
+                    p: p as u32,
+                    q: q as u32,
+                });
             }
         }
     }
@@ -265,7 +257,7 @@ impl<'a> Engine<'a> {
                 self.two_pointer(vals, target, budget, found)?;
                 self.ksum3(vals, pairs, target, budget, found)?;
                 if self.k >= 4 {
-                    self.ksum4(pairs, target, budget, found)?;
+                    self.ksum4(vals, pairs, target, budget, found)?;
                 }
                 if self.k >= 5 {
                     self.ksum5(vals, pairs, target, budget, found)?;
@@ -373,7 +365,13 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Triples: single `s` plus pair `(a, b)` with `s.item < a < b`.
+    // Sets of 3 to 5 are decomposed in value order: with the chosen entries at
+    // sorted positions e1 < e2 < ... , a triple is e1 + (e2, e3), a quadruple
+    // (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of
+    // each set therefore appears exactly once, and because later entries are never
+    // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
+
+    /// Triples: entry `s` plus pair `(p, q)` with `s < p`.
     fn ksum3(
         &self,
         vals: &[Val],
@@ -383,42 +381,49 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let min_pair = i128::from(pairs[0].v);
-        for s in vals {
+        for (p0, s) in vals.iter().enumerate() {
             budget.tick(1)?;
             let sv = i128::from(s.v);
-            if sv + min_pair > hi0 {
+            if 3 * sv > hi0 {
                 break;
             }
-            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |p| {
-                if p.a > s.item {
-                    let mut m = [(s.item, s.disc), (p.a, p.fa), (p.b, p.fb)];
-                    record(found, target, s.v + p.v, &mut m);
+            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
+                let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                if r.p as usize > p0 && x.item != s.item && y.item != s.item {
+                    let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
+                    record(found, target, s.v + r.v, &mut m);
                 }
             })?;
         }
         Ok(())
     }
 
-    /// Quadruples: pair `l` plus pair `r` with `l.b < r.a`.
+    /// Quadruples: pair `l` plus pair `r` with `l.q < r.p`.
     fn ksum4(
         &self,
+        vals: &[Val],
         pairs: &[Pair],
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let min_pair = i128::from(pairs[0].v);
         for l in pairs {
             budget.tick(1)?;
             let lv = i128::from(l.v);
-            if lv + min_pair > hi0 {
+            if 2 * lv > hi0 {
                 break;
             }
+            let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
             Self::scan_pairs(pairs, lo0 - lv, hi0 - lv, budget, |r| {
-                if r.a > l.b {
-                    let mut m = [(l.a, l.fa), (l.b, l.fb), (r.a, r.fa), (r.b, r.fb)];
+                let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                if r.p > l.q && distinct(&[a.item, b.item], x.item, y.item) {
+                    let mut m = [
+                        (a.item, a.disc),
+                        (b.item, b.disc),
+                        (x.item, x.disc),
+                        (y.item, y.disc),
+                    ];
                     record(found, target, l.v + r.v, &mut m);
                 }
             })?;
@@ -426,7 +431,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quintuples: single `s` plus pairs `l`, `r` with `s.item < l.a`, `l.b < r.a`.
+    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`.
     fn ksum5(
         &self,
         vals: &[Val],
@@ -436,30 +441,32 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let min_pair = i128::from(pairs[0].v);
-        for s in vals {
+        for (p0, s) in vals.iter().enumerate() {
             budget.tick(1)?;
             let sv = i128::from(s.v);
-            if sv + 2 * min_pair > hi0 {
+            if 5 * sv > hi0 {
                 break;
             }
             for l in pairs {
                 budget.tick(1)?;
-                let slv = sv + i128::from(l.v);
-                if slv + min_pair > hi0 {
+                let lv = i128::from(l.v);
+                if sv + 2 * lv > hi0 {
                     break;
                 }
-                if l.a <= s.item {
+                let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+                if l.p as usize <= p0 || a.item == s.item || b.item == s.item {
                     continue;
                 }
+                let slv = sv + lv;
                 Self::scan_pairs(pairs, lo0 - slv, hi0 - slv, budget, |r| {
-                    if r.a > l.b {
+                    let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                    if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
                             (s.item, s.disc),
-                            (l.a, l.fa),
-                            (l.b, l.fb),
-                            (r.a, r.fa),
-                            (r.b, r.fb),
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                            (x.item, x.disc),
+                            (y.item, y.disc),
                         ];
                         record(found, target, s.v + l.v + r.v, &mut m);
                     }
@@ -501,6 +508,11 @@ impl<'a> Engine<'a> {
         }
         Ok(())
     }
+}
+
+/// True when neither `x` nor `y` is one of `taken`.
+fn distinct(taken: &[u32], x: u32, y: u32) -> bool {
+    !taken.contains(&x) && !taken.contains(&y)
 }
 
 fn members_of(mask: u64, dmask: u64) -> Vec<(u32, bool)> {

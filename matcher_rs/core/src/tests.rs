@@ -221,7 +221,7 @@ fn arb_items(max_n: usize, max_amount: i64) -> impl Strategy<Value = Vec<Item>> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn every_algorithm_equals_the_oracle(
