@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
 from cashapp_client._proto.cashapp.v1 import (
     customer_service_pb2,
     customer_service_pb2_grpc,
@@ -25,9 +28,6 @@ from cashapp_client._proto.cashapp.v1 import (
     return_service_pb2,
     return_service_pb2_grpc,
 )
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-
 from engine.app import CashApp
 from engine.storage.db import Database
 from server import servicers, telemetry

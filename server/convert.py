@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine import model as m
 from engine.errors import InvalidArgument
 from engine.invoices import InvoiceDraft

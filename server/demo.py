@@ -10,7 +10,6 @@ from pathlib import Path
 
 from cashapp_client import Client, Payment, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
-
 from engine.money import Money
 from server.app import run_in_thread
 from server.config import Settings

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2 as cs
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2_grpc as cs_grpc
 from cashapp_client._proto.cashapp.v1 import invoice_service_pb2 as ivs
@@ -18,7 +19,6 @@ from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2_grpc as 
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from cashapp_client._proto.cashapp.v1 import return_service_pb2 as rts
 from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
-
 from engine import customers, decisions, invoices, payments, reconciliation, returns
 from engine import model as m
 from engine import validate as v

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from cashapp_client import Client, NotFoundError, UnauthenticatedError, UnavailableError
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from cashapp_client import Client, NotFoundError, UnauthenticatedError, UnavailableError
 from tests.e2e.conftest import REPO_ROOT, RunningServer
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from cashapp_client import Client
 
+from cashapp_client import Client
 from server.app import Running, run_in_thread
 from server.config import Settings
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from cashapp_client import (
     Allocation,
     CashappError,
