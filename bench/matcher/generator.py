@@ -27,6 +27,9 @@ DENSE_AMOUNT_MAX_MINOR = 5_000
 
 FIND_ONE_SIZES = (10, 100, 1_000, 10_000)
 FIND_ONE_MAX_ITEMS = 3
+# The project solver enumerates every match even when one would do; at n = 10,000 its k-sum
+# pair table alone is 50 M nodes, past the default 5 M budget, so find-one raises the budget.
+FIND_ONE_NODE_BUDGET = 100_000_000
 EXHAUSTIVE_SIZES = (20, 60, 100, 200)
 EXHAUSTIVE_MAX_ITEMS = (3, 4, 5)
 EXHAUSTIVE_TOLERANCES_MINOR = (0, 50)
@@ -35,6 +38,7 @@ NO_MATCH_MAX_ITEMS = 5
 DENSE_SIZES = (30, 35, 40, 45)
 MANY_SHAPES = ((5, 50), (10, 100), (15, 250), (20, 500))  # (payments m, items n)
 MANY_MAX_ITEMS = 3
+MANY_MAX_PAYMENTS = 3
 BATCH_PROBLEMS = 10_000
 BATCH_ITEMS_RANGE = (40, 60)
 BATCH_MAX_ITEMS = 5
@@ -111,7 +115,7 @@ def find_one(n: int) -> Instance:
     payment = sum(amounts[i] for i in planted)
     return Instance(
         f"find-one/n={n}", "find-one", "find", amounts, (payment,), FIND_ONE_MAX_ITEMS, 0,
-        (planted,), {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0},
+        (planted,), {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0, "node_budget": FIND_ONE_NODE_BUDGET},
     )
 
 
@@ -192,7 +196,11 @@ def dense(n: int) -> Instance:
 
 
 def many_to_many(m: int, n: int) -> Instance:
-    """m payments over n items; each payment is the sum of its own planted group of 1..3 items."""
+    """m payments over n items; each payment is the sum of its own planted group of 1..3 items.
+
+    The question is the project's many-to-many one: count every group (P, S) of <= 3 payments
+    and <= 3 items with sum(P) = total(S).
+    """
     rng = _rng("many", m, n)
     amounts = log_uniform_amounts(rng, n, AMOUNT_MIN_MINOR, AMOUNT_MAX_MINOR)
     pool = rng.sample(range(n), n)
@@ -203,8 +211,9 @@ def many_to_many(m: int, n: int) -> Instance:
         pool = pool[size:]
     payments = tuple(sum(amounts[i] for i in g) for g in groups)
     return Instance(
-        f"many-to-many/m={m}/n={n}", "many-to-many", "find", amounts, payments, MANY_MAX_ITEMS, 0,
-        tuple(groups), {"m": m, "n": n, "k": MANY_MAX_ITEMS, "tol": 0},
+        f"many-to-many/m={m}/n={n}", "many-to-many", "count", amounts, payments, MANY_MAX_ITEMS, 0,
+        tuple(groups),
+        {"m": m, "n": n, "k": MANY_MAX_ITEMS, "max_payments": MANY_MAX_PAYMENTS, "tol": 0},
     )
 
 

@@ -32,6 +32,7 @@ class PeerAnswer:
     found: tuple[int, ...] | None = None  # one matching item set, when the peer found one
     found_many: tuple[tuple[int, ...], ...] | None = None  # many-to-many: one group per payment
     note: str = ""
+    nodes: int = 0  # the project solver's node counter; 0 for other peers
 
     def as_info(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class PeerAnswer:
             "count": self.count,
             "found": list(self.found) if self.found is not None else None,
             "note": self.note,
+            "nodes": self.nodes,
         }
 
 
@@ -232,3 +234,155 @@ def warm_import(peer: str) -> None:
         import highspy  # noqa: F401
     elif peer == "flsss":
         import flsss  # noqa: F401
+
+
+# ---------------------------------------------------------------- many-to-many
+# A group is (P, S): <= max_payments payments and <= k items with |sum(P) - total(S)| <= tol.
+# Every peer counts groups; HiGHS finds one.
+
+
+def payment_sets(inst: Instance) -> list[tuple[int, ...]]:
+    m = len(inst.payments)
+    top = min(inst.params["max_payments"], m)
+    return [c for r in range(1, top + 1) for c in itertools.combinations(range(m), r)]
+
+
+def check_many(inst: Instance, ans: PeerAnswer, reference_count: int | None = None) -> None:
+    if ans.found_many is not None:
+        pays, idx = ans.found_many
+        assert 1 <= len(pays) <= inst.params["max_payments"], (inst.id, pays)
+        assert 1 <= len(idx) <= inst.max_items and len(set(idx)) == len(idx), (inst.id, idx)
+        diff = sum(inst.payments[j] for j in pays) - sum(inst.amounts[i] for i in idx)
+        assert abs(diff) <= inst.tolerance_minor, (inst.id, pays, idx, diff)
+    assert ans.status != "no_match", (inst.id, "planted groups exist", ans)
+    if ans.count is not None:
+        assert ans.count >= len(inst.payments), (inst.id, "each planted group counts", ans)
+        if reference_count is not None:
+            assert ans.count == reference_count, (inst.id, ans.count, reference_count)
+
+
+def many_itertools_combos(inst: Instance) -> int:
+    return len(payment_sets(inst)) * itertools_combos(inst)
+
+
+def many_itertools(inst: Instance) -> PeerAnswer:
+    tol, count, first = inst.tolerance_minor, 0, None
+    for pays in payment_sets(inst):
+        target = sum(inst.payments[j] for j in pays)
+        for r in range(1, inst.max_items + 1):
+            for combo in itertools.combinations(inst.amounts, r):
+                if abs(target - sum(combo)) <= tol:
+                    count += 1
+    return PeerAnswer("matched" if count else "no_match", count=count, found_many=first)
+
+
+def _single(inst: Instance, target: int) -> Instance:
+    return Instance(
+        inst.id, inst.family, "count", inst.amounts, (target,), inst.max_items,
+        inst.tolerance_minor,
+    )
+
+
+def many_flsss(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> PeerAnswer:
+    """flsss has no many-to-many mode: one counting call per payment set, under one deadline."""
+    deadline = time.perf_counter() + time_limit
+    count, first = 0, None
+    for pays in payment_sets(inst):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return PeerAnswer("timeout", found_many=first, note=f"no answer in {time_limit:g} s")
+        ans = flsss_solve(_single(inst, sum(inst.payments[j] for j in pays)), remaining)
+        if ans.status in ("timeout", "capped"):
+            return PeerAnswer(ans.status, found_many=first, note=ans.note)
+        count += ans.count or 0
+        if first is None and ans.found is not None:
+            first = (pays, ans.found)
+    return PeerAnswer("matched" if count else "no_match", count=count, found_many=first)
+
+
+def _many_model(inst: Instance) -> tuple[Any, list[Any], list[Any]]:
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    ys = [model.new_bool_var(f"y{j}") for j in range(len(inst.payments))]
+    xs = [model.new_bool_var(f"x{i}") for i in range(inst.n)]
+    diff = cp_model.LinearExpr.weighted_sum(ys, list(inst.payments)) - cp_model.LinearExpr.weighted_sum(
+        xs, list(inst.amounts)
+    )
+    model.add(diff >= -inst.tolerance_minor)
+    model.add(diff <= inst.tolerance_minor)
+    model.add(sum(ys) >= 1)
+    model.add(sum(ys) <= inst.params["max_payments"])
+    model.add(sum(xs) >= 1)
+    model.add(sum(xs) <= inst.max_items)
+    return model, ys, xs
+
+
+def many_cpsat(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> PeerAnswer:
+    from ortools.sat.python import cp_model
+
+    model, ys, xs = _many_model(inst)
+
+    class Counter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+            self.first: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+        def on_solution_callback(self) -> None:
+            self.count += 1
+            if self.first is None:
+                pick = lambda vs: tuple(i for i, v in enumerate(vs) if self.boolean_value(v))  # noqa: E731
+                self.first = (pick(ys), pick(xs))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.enumerate_all_solutions = True
+    counter = Counter()
+    status = solver.solve(model, counter)
+    if status == cp_model.OPTIMAL:
+        return PeerAnswer("matched", count=counter.count, found_many=counter.first)
+    if status == cp_model.INFEASIBLE:
+        return PeerAnswer("no_match", count=0)
+    return PeerAnswer(
+        "timeout", found_many=counter.first,
+        note=f"{counter.count} groups enumerated in {time_limit:g} s",
+    )
+
+
+def many_highs(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> PeerAnswer:
+    """One group (P, S) as a MIP feasibility problem; HiGHS cannot count."""
+    import highspy
+
+    m, n = len(inst.payments), inst.n
+    cols = m + n
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.addVars(cols, np.zeros(cols), np.ones(cols))
+    h.changeColsIntegrality(
+        cols, np.arange(cols, dtype=np.int32),
+        np.full(cols, int(highspy.HighsVarType.kInteger), np.uint8),
+    )
+    tol = inst.tolerance_minor
+    lower = np.array([-tol, 1, 1], dtype=np.float64)
+    upper = np.array([tol, inst.params["max_payments"], inst.max_items], dtype=np.float64)
+    starts = np.array([0, cols, cols + m], dtype=np.int32)
+    index = np.concatenate([np.arange(cols), np.arange(m), m + np.arange(n)]).astype(np.int32)
+    values = np.concatenate([
+        np.array(inst.payments, dtype=np.float64), -np.array(inst.amounts, dtype=np.float64),
+        np.ones(m), np.ones(n),
+    ])
+    h.addRows(3, lower, upper, len(index), starts, index, values)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        col = h.getSolution().col_value
+        pays = tuple(j for j in range(m) if col[j] > 0.5)
+        idx = tuple(i for i in range(n) if col[m + i] > 0.5)
+        return PeerAnswer("matched", found_many=(pays, idx))
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return PeerAnswer("no_match", count=0)
+    return PeerAnswer("timeout", note=f"no answer in {time_limit:g} s")

@@ -24,17 +24,15 @@ def _solver() -> Any:
 
 @functools.cache
 def _backend(peer: str) -> Any:
-    """The module (or object) exposing solve_one_to_many / solve_many_to_many / solve_batch."""
-    if peer == "python":
-        return importlib.import_module("engine.matching.solver_py")
-    return importlib.import_module("engine.matching.solver_rs")
+    """The solver Backend (solve_one_to_many / solve_many_to_many / solve_batch) of a peer."""
+    solver = _solver()
+    return solver.python_backend() if peer == "python" else solver.rust_backend()
 
 
 @functools.cache
 def unavailable(peer: str) -> str:
     """Empty when the peer can run; otherwise the reason it cannot (recorded in RESULTS.md)."""
     try:
-        _solver()
         _backend(peer)
     except Exception as exc:  # the reason is reported, not hidden
         return f"solver not available: {type(exc).__name__}: {exc}"
@@ -42,47 +40,106 @@ def unavailable(peer: str) -> str:
 
 
 def _limits(inst: Instance) -> Any:
-    return _solver().Limits(max_items=inst.max_items, tolerance_minor=inst.tolerance_minor)
+    """The product's default limits, except where an instance raises the node budget."""
+    extra = {"node_budget": inst.params["node_budget"]} if "node_budget" in inst.params else {}
+    return _solver().Limits(
+        max_items=inst.max_items, tolerance_minor=inst.tolerance_minor, **extra
+    )
 
 
 def to_answer(inst: Instance, sol: Any) -> PeerAnswer:
     outcome = sol.outcome.name
     found = tuple(sol.candidates[0].item_indices) if sol.candidates else None
-    note = f"{sol.algorithm}, {sol.nodes} nodes"
+    note = f"{sol.algorithm}, {sol.nodes:,} nodes"
     if outcome == "NO_MATCH":
-        return PeerAnswer("no_match", count=0, note=note)
+        return PeerAnswer("no_match", count=0, note=note, nodes=sol.nodes)
     if outcome == "BUDGET_EXHAUSTED":
-        return PeerAnswer("budget", found=found, note=note)
-    return PeerAnswer("matched", count=sol.candidate_count, found=found, note=note)
+        return PeerAnswer("budget", found=found, note=note, nodes=sol.nodes)
+    return PeerAnswer(
+        "matched", count=sol.candidate_count, found=found, note=note, nodes=sol.nodes
+    )
 
 
 def solver_fn(peer: str) -> Callable[[Instance], PeerAnswer]:
     backend = _backend(peer)
 
     def solve(inst: Instance) -> PeerAnswer:
-        sol = backend.solve_one_to_many(list(inst.amounts), inst.payment, _limits(inst))
+        sol = backend.solve_one_to_many(open_items(inst), inst.payment, _limits(inst))
         return to_answer(inst, sol)
 
     return solve
 
 
+def open_items(inst: Instance) -> list[Any]:
+    open_item = _solver().OpenItem
+    return [open_item(a) for a in inst.amounts]
+
+
 def one_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
-    fn = solver_fn(peer)
-    items = inst  # bound now so the timed call does no lookups
-    return lambda: fn(items)
+    """The timed call: the items are built once, outside it, as a caller would hold them."""
+    solve = _backend(peer).solve_one_to_many
+    items, payment, limits = open_items(inst), inst.payment, _limits(inst)
+    return lambda: to_answer(inst, solve(items, payment, limits))
 
 
-def reference_count(inst: Instance) -> int | None:
-    """The Rust solver's count, when it is available and finished; peers are checked against it."""
-    if inst.mode != "count" or unavailable("rust"):
-        return None
-    ans = solver_fn("rust")(inst)
-    return ans.count if ans.status == "matched" else None
+def batch(b: BatchInstance, num_threads: int) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
+    """The timed call (one solve_batch over flat arrays built outside it) and, for after it,
+    the conversion of its result to per-problem counts (None where the node budget ran out),
+    which also re-sums the best candidate of every problem against its payment."""
+    solver = _solver()
+    zeros = np.zeros(len(b.amounts), dtype=np.int64)
+    problem = solver.BatchProblem(
+        item_offsets=b.offsets,
+        amounts_minor=b.amounts,
+        discounted_minor=zeros,
+        due_ordinal=zeros,
+        reference_score=zeros,
+        payments_minor=b.payments,
+        limits=solver.Limits(max_items=b.max_items, tolerance_minor=b.tolerance_minor),
+    )
+    rust_batch = solver._rust_batch  # the only entry taking an explicit thread count
+    solver.rust_backend()  # ImportError when the extension is missing
+
+    return (lambda: rust_batch(problem, num_threads)), (lambda out: _batch_counts(b, out))
 
 
-def batch(b: BatchInstance) -> Callable[[], list[int | None]]:
-    raise NotImplementedError
+def _batch_counts(b: BatchInstance, out: Any) -> list[int | None]:
+    budget_code = 3  # OUTCOME_CODES index of BUDGET_EXHAUSTED
+    codes = out.outcome_codes
+    counts = [None if c == budget_code else int(n) for c, n in zip(codes, out.candidate_counts)]
+    first = out.candidate_offsets[:-1]
+    has = out.candidate_offsets[1:] > first
+    assert has.all(), "every batch problem has a planted match"
+    lo, hi = out.member_offsets[first], out.member_offsets[first + 1]
+    base = b.offsets[:-1]
+    for p in range(b.problems):
+        members = out.member_item_indices[lo[p] : hi[p]] + base[p]
+        total = int(b.amounts[members].sum())
+        assert abs(total - int(b.payments[p])) <= b.tolerance_minor, (p, total)
+    return counts
 
 
-def _unused(x: np.ndarray) -> None:  # placeholder until the batch API lands
-    del x
+def many_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
+    """The timed call of solve_many_to_many, counting groups (P, S) like the other peers."""
+    solver = _solver()
+    solve = _backend(peer).solve_many_to_many
+    items = open_items(inst)
+    limits = solver.ManyLimits(
+        max_payments=inst.params["max_payments"],
+        max_items=inst.max_items,
+        tolerance_minor=inst.tolerance_minor,
+    )
+    payments = list(inst.payments)
+
+    def run() -> PeerAnswer:
+        sol = solve(items, payments, limits)
+        note = f"{sol.algorithm}, {sol.nodes:,} nodes"
+        first = (sol.groups[0].payment_indices, sol.groups[0].item_indices) if sol.groups else None
+        if sol.outcome.name == "BUDGET_EXHAUSTED":
+            return PeerAnswer("budget", found_many=first, note=note, nodes=sol.nodes)
+        status = "no_match" if sol.outcome.name == "NO_MATCH" else "matched"
+        return PeerAnswer(
+            status, count=sol.group_count, found_many=first, note=note, nodes=sol.nodes
+        )
+
+    return run

@@ -21,7 +21,11 @@ from bench.matcher.generator import BatchInstance, batch_problem, customer_batch
 
 PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
 # How many problems of a batch each per-problem peer solves (None: all of them).
-PREFIX = {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20}
+PREFIX = {
+    "typical": {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20},
+    "customer": {"python": 200, "itertools": 2, "flsss": None, "cpsat": 4, "highs": 10},
+}
+PREFIX_LENGTHS = sorted({v for d in PREFIX.values() for v in d.values() if v})
 BATCHES = {"typical": typical_batch, "customer": customer_batch}
 
 
@@ -45,19 +49,20 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
         if missing:
             record_skip(batch.id, info["family"], peer, missing)
             pytest.skip(missing)
-        solve_batch = project.batch(batch)
-        counts = run_timed(benchmark, solve_batch)
+        solve_batch, to_counts = project.batch(batch, int(threads or 0))
+        counts = to_counts(run_timed(benchmark, solve_batch))
         solved = batch.problems
         info["threads"] = int(threads or 0)
     else:
         if peer == "python" and project.unavailable(peer):
             record_skip(batch.id, info["family"], peer, project.unavailable(peer))
             pytest.skip(project.unavailable(peer))
-        solved = min(batch.problems, PREFIX[peer] or batch.problems)
+        solved = min(batch.problems, PREFIX[which][peer] or batch.problems)
         problems = [batch_problem(batch, i) for i in range(solved)]
         solve_one = _per_problem(peer)
         P.warm_import(peer)
-        counts = run_timed(benchmark, lambda: [solve_one(p) for p in problems], slow=True)
+        answers = run_timed(benchmark, lambda: [solve_one(p) for p in problems], slow=True)
+        counts = [_count(peer, p, a) for p, a in zip(problems, answers, strict=True)]
         info["threads"] = 1
     # HiGHS only finds one set per problem, so it has no counts to compare.
     counting = peer != "highs" and None not in counts
@@ -70,7 +75,7 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
         extrapolated=solved < batch.problems,
         counts_digest=counts_digest(counts[:solved]) if counting else None,
         prefix_digests=(
-            {str(n): counts_digest(counts[:n]) for n in (10, 20, 1_000) if n <= solved}
+            {str(n): counts_digest(counts[:n]) for n in PREFIX_LENGTHS if n <= solved}
             if counting
             else {}
         ),
@@ -89,11 +94,12 @@ def _per_problem(peer: str) -> Any:
         "highs": P.highs_solve,
     }[peer]
 
-    def count(inst: Any) -> int | None:
-        ans = fn(inst)
-        P.check_answer(inst, ans)
-        if peer == "highs":
-            return 1 if ans.status == "matched" else None  # find-one: "at least one"
-        return ans.count
+    return fn
 
-    return count
+
+def _count(peer: str, inst: Any, ans: P.PeerAnswer) -> int | None:
+    """Checks one per-problem answer (after the timed run) and returns its count."""
+    P.check_answer(inst, ans)
+    if peer == "highs":
+        return 1 if ans.status == "matched" else None  # find-one: "at least one"
+    return ans.count

@@ -1,0 +1,364 @@
+"""Turns the pytest-benchmark JSON in bench/results/ into bench/RESULTS.md.
+
+Every number in RESULTS.md comes from those files; nothing is typed in by hand.
+Usage: python -m bench.matcher.report bench/results bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
+PEER_TITLES = {
+    "rust": "Rust",
+    "python": "Python fallback",
+    "itertools": "itertools",
+    "flsss": "flsss",
+    "cpsat": "CP-SAT",
+    "highs": "HiGHS (find-one)",
+}
+FAMILY_NOTES = {
+    "find-one": "A payment equal to a planted set of 1..3 items; k <= 3, tolerance 0. Any one "
+    "matching set is an answer (each one re-summed by the suite).",
+    "exhaustive": "Count every set of <= k items within tolerance of the payment (a planted "
+    "3-item sum). HiGHS cannot enumerate: its column is the time to find one set.",
+    "no-match": "k <= 5, tolerance 0; the payment is proved unmatched by a sound meet-in-the-"
+    "middle oracle in the generator. Every peer must prove that no set matches.",
+    "dense": "Amounts 1.00..50.00, unbounded k (any number of items), payment = a planted "
+    "quarter of the items. Counts are checked against an exact counting DP.",
+    "many-to-many": "m payments against n items; each payment is a planted group of 1..3 items.",
+}
+
+
+@dataclass
+class Row:
+    median_s: float
+    info: dict[str, Any]
+    rounds: int
+
+
+@dataclass
+class Results:
+    rows: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # (family, inst, peer)
+    batch: dict[tuple[str, str, int], Row] = field(default_factory=dict)  # (family, peer, threads)
+    skips: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    order: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    machine: dict[str, Any] = field(default_factory=dict)
+
+
+def load(results_dir: Path) -> Results:
+    res = Results()
+    for path in sorted(results_dir.glob("*.json")):
+        if path.name.endswith(".skips.json"):
+            for s in json.loads(path.read_text()):
+                res.skips[(s["family"], s["instance"], s["peer"])] = s["reason"]
+                _note_order(res, s["family"], s["instance"])
+            continue
+        data = json.loads(path.read_text())
+        res.machine = res.machine or data.get("machine_info", {})
+        for b in data["benchmarks"]:
+            info = b["extra_info"]
+            row = Row(b["stats"]["median"], info, b["stats"]["rounds"])
+            fam = info["family"]
+            if fam.startswith("batch:"):
+                res.batch[(fam, info["peer"], int(info.get("threads", 1)))] = row
+            else:
+                res.rows[(fam, info["instance"], info["peer"])] = row
+                _note_order(res, fam, info["instance"])
+    return res
+
+
+def _note_order(res: Results, fam: str, inst: str) -> None:
+    if inst not in res.order[fam]:
+        res.order[fam].append(inst)
+
+
+def _sort_key(inst: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", inst)]
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} µs"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def fmt_ratio(r: float) -> str:
+    if r >= 100:
+        return f"{r:,.0f}x"
+    return f"{r:.1f}x" if r >= 10 else f"{r:.2f}x"
+
+
+def _status_word(row: Row) -> str:
+    st = row.info.get("status")
+    if st == "timeout":
+        return "time-out"
+    if st == "capped":
+        return "capped"
+    if st == "budget":
+        return "budget exhausted"
+    return ""
+
+
+def cell(res: Results, fam: str, inst: str, peer: str) -> str:
+    row = res.rows.get((fam, inst, peer))
+    if row is None:
+        reason = res.skips.get((fam, inst, peer))
+        return reason if reason else "—"
+    text = fmt_time(row.median_s)
+    word = _status_word(row)
+    if word:
+        text = f"{word} ({text}; {row.info.get('note', '')})"
+    rust = res.rows.get((fam, inst, "rust"))
+    if peer != "rust" and rust is not None and rust.info.get("status") in ("matched", "no_match"):
+        text += f" ({'≥' if word == 'time-out' else ''}{fmt_ratio(row.median_s / rust.median_s)})"
+    return text
+
+
+def cross_check(res: Results, fam: str, inst: str) -> str:
+    counts = {}
+    for peer in PEERS:
+        row = res.rows.get((fam, inst, peer))
+        if row and row.info.get("count") is not None and row.info.get("status") != "timeout":
+            counts[peer] = row.info["count"]
+    if not counts:
+        return "found sets re-summed"
+    values = set(counts.values())
+    if len(values) == 1:
+        return f"{values.pop():,} (agree: {', '.join(counts)})"
+    return "MISMATCH " + ", ".join(f"{p}={c}" for p, c in counts.items())
+
+
+def family_table(res: Results, fam: str) -> list[str]:
+    peers = [p for p in PEERS if any(k[0] == fam and k[2] == p for k in res.rows)]
+    peers += [p for p in PEERS if p not in peers and any(k[0] == fam and k[2] == p for k in res.skips)]
+    peers = [p for p in PEERS if p in peers]
+    head = ["instance", *(PEER_TITLES[p] for p in peers), "count / cross-check"]
+    lines = [f"### {fam}", "", FAMILY_NOTES.get(fam, ""), ""]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for inst in sorted(res.order[fam], key=_sort_key):
+        cells = [inst, *(cell(res, fam, inst, p) for p in peers), cross_check(res, fam, inst)]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return [*lines, ""]
+
+
+def batch_time(row: Row) -> tuple[float, str]:
+    """Whole-batch seconds; a prefix run is scaled up linearly and marked as extrapolated."""
+    solved, total = row.info["solved"], row.info["problems"]
+    if solved < total:
+        return row.median_s * total / solved, f" (extrapolated from {solved})"
+    return row.median_s, ""
+
+
+def batch_tables(res: Results) -> list[str]:
+    lines: list[str] = []
+    for fam in sorted({k[0] for k in res.batch}):
+        rows = {k: v for k, v in res.batch.items() if k[0] == fam}
+        any_row = next(iter(rows.values()))
+        problems = any_row.info["problems"]
+        rust1 = rows.get((fam, "rust", 1))
+        lines += [f"### {fam}: `{any_row.info['instance']}`", ""]
+        lines += ["| peer | threads | whole batch | per problem | vs Rust 1 thread | counts |"]
+        lines += ["|---|---|---|---|---|---|"]
+        ref_digest = rust1.info.get("counts_digest") if rust1 else None
+        for (_, peer, threads), row in sorted(rows.items(), key=lambda kv: (PEERS.index(kv[0][1]), kv[0][2])):
+            total, note = batch_time(row)
+            ratio = fmt_ratio(total / batch_time(rust1)[0]) if rust1 else "—"
+            lines.append(
+                f"| {PEER_TITLES[peer]} | {threads} | {fmt_time(total)}{note} | "
+                f"{fmt_time(total / problems)} | {ratio} | {batch_agreement(row, rust1, ref_digest)} |"
+            )
+        lines.append("")
+    return lines
+
+
+def batch_agreement(row: Row, rust1: Row | None, ref: str | None) -> str:
+    if row.info["peer"] == "highs":
+        return "find-one only"
+    if row.info.get("unfinished"):
+        return f"{row.info['unfinished']} unfinished"
+    if rust1 is None or row is rust1:
+        return "reference" if row is rust1 else "no Rust reference"
+    solved = row.info["solved"]
+    if solved == row.info["problems"]:
+        mine, theirs = row.info.get("counts_digest"), ref
+    else:
+        mine = row.info["prefix_digests"].get(str(solved))
+        theirs = rust1.info["prefix_digests"].get(str(solved))
+    if mine is None or theirs is None:
+        return "not compared"
+    return "agree" if mine == theirs else "MISMATCH"
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _ratios(res: Results, peer: str, pred: Any) -> list[tuple[str, float]]:
+    out = []
+    for (fam, inst, p), row in res.rows.items():
+        rust = res.rows.get((fam, inst, "rust"))
+        if p != peer or rust is None or not pred(fam, inst, row):
+            continue
+        if row.info.get("status") in ("matched", "no_match", "timeout") and rust.info.get(
+            "status"
+        ) in ("matched", "no_match"):
+            out.append((inst, row.median_s / rust.median_s))
+    return out
+
+
+def _n(inst: str) -> int:
+    m = re.search(r"n=(\d+)", inst)
+    return int(m.group(1)) if m else 0
+
+
+def _summary(ratios: list[tuple[str, float]]) -> str:
+    rs = [r for _, r in ratios]
+    worst = min(ratios, key=lambda t: t[1])
+    gmean = math.exp(statistics.fmean(math.log(r) for r in rs))
+    return f"min {fmt_ratio(worst[1])} ({worst[0]}), geometric mean {fmt_ratio(gmean)} over {len(rs)}"
+
+
+def targets(res: Results) -> list[str]:
+    out = ["## Targets", ""]
+
+    def verdict(ok: bool | None) -> str:
+        return "**holds**" if ok else ("**not measured**" if ok is None else "**does not hold**")
+
+    fams_1m = ("find-one", "exhaustive", "no-match", "dense")
+    r = _ratios(res, "python", lambda f, i, row: f in fams_1m)
+    ok = all(x >= 30 for _, x in r) if r else None
+    out.append(f"1. Rust >= 30x the Python fallback (same algorithm, every one-to-many instance): "
+               f"{verdict(ok)}" + (f" — {_summary(r)}." if r else "."))
+
+    r = _ratios(res, "itertools", lambda f, i, row: _n(i) >= 60 and f in fams_1m)
+    ok = all(x >= 1000 for _, x in r) if r else None
+    out.append(f"2. Rust >= 1,000x itertools at n >= 60 (where itertools ran, <= 60 s est.): "
+               f"{verdict(ok)}" + (f" — {_summary(r)}." if r else "."))
+
+    for peer in ("cpsat", "highs"):
+        r = _ratios(res, peer, lambda f, i, row: f == "find-one")
+        ok = all(x >= 100 for _, x in r) if r else None
+        out.append(f"3. Rust >= 100x {PEER_TITLES[peer]} on find-one: {verdict(ok)}"
+                   + (f" — {_summary(r)}." if r else "."))
+    timeouts = [
+        (fam, inst, p) for (fam, inst, p), row in res.rows.items()
+        if p in ("cpsat", "highs") and row.info.get("status") == "timeout"
+    ]
+    bad = [
+        (fam, inst, p) for fam, inst, p in timeouts
+        if (rust := res.rows.get((fam, inst, "rust"))) is None
+        or rust.info.get("status") not in ("matched", "no_match")
+    ]
+    ok = None if not timeouts else not bad
+    out.append(f"4. No Rust time-out (or budget exhaustion) where CP-SAT / HiGHS time out "
+               f"({len(timeouts)} peer time-outs): {verdict(ok)}"
+               + (f" — unfinished for Rust: {', '.join(i for _, i, _ in bad)}." if bad else "."))
+
+    r = _ratios(res, "flsss", lambda f, i, row: f == "exhaustive" and "k<=5" in i)
+    ok = all(x > 1 for _, x in r) if r else None
+    at200 = [(i, x) for i, x in r if _n(i) == 200]
+    ok200 = all(x >= 2 for _, x in at200) if at200 else None
+    per_n = ", ".join(f"{i}: {fmt_ratio(x)}" for i, x in sorted(r, key=lambda t: _sort_key(t[0])))
+    out.append(f"5. Rust faster than flsss at every n on exhaustive k <= 5: {verdict(ok)}; "
+               f">= 2x at n = 200: {verdict(ok200)}" + (f" — flsss/Rust: {per_n}." if r else "."))
+
+    cust = res.batch.get(("batch:customer", "rust", 1))
+    if cust:
+        per = cust.median_s / cust.info["problems"]
+        out.append(f"6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment, a customer's "
+                   f"{cust.info['problems']} payments batched (1 thread): {verdict(per <= 200e-6)}"
+                   f" — {fmt_time(per)} per payment.")
+    else:
+        out.append("6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment (batched): "
+                   f"{verdict(None)}.")
+    typ = res.batch.get(("batch:typical", "rust", 2))
+    if typ:
+        out.append(f"7. {typ.info['problems']:,} typical problems (n ~ 50, k <= 5) in < 1 s on 2 "
+                   f"cores: {verdict(typ.median_s < 1)} — {fmt_time(typ.median_s)} at 2 threads.")
+    else:
+        out.append(f"7. 10,000 typical problems in < 1 s on 2 cores: {verdict(None)}.")
+    return [*out, ""]
+
+
+# ---------------------------------------------------------------- machine
+
+
+def _cmd(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "unavailable"
+
+
+def machine(res: Results) -> list[str]:
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in _cmd("lscpu").splitlines() if ln.startswith("Model name")),
+        res.machine.get("cpu", {}).get("brand_raw", "unknown"),
+    )
+
+    def ver(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return [
+        "## Machine",
+        "",
+        f"- nproc: {_cmd('nproc')}; CPU: {cpu}",
+        f"- Python {platform.python_version()}; {_cmd('rustc', '--version')}",
+        f"- OS: {platform.platform()}",
+        f"- commit: {_cmd('git', 'rev-parse', '--short', 'HEAD')}; "
+        f"report written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- peers: ortools {ver('ortools')}, highspy {ver('highspy')}, flsss {ver('flsss')}, "
+        f"pytest-benchmark {ver('pytest-benchmark')}",
+        "",
+    ]
+
+
+def render(res: Results) -> str:
+    lines = [
+        "# Matcher benchmarks",
+        "",
+        "Generated by `bench/matcher/report.py` from `bench/results/*.json`; reproduce with "
+        "`make bench` (which runs `bash bench/run.sh`). Times are medians of pytest-benchmark "
+        "rounds, single-threaded (`RAYON_NUM_THREADS=1`) unless a thread count is given. A "
+        "ratio in parentheses is that peer's median divided by Rust's on the same instance "
+        "(`≥` when the peer timed out). Peers with a wall-clock limit (CP-SAT, HiGHS, flsss: "
+        "10 s) and slow itertools scans are timed on one round.",
+        "",
+        *machine(res),
+        *targets(res),
+        "## Results by family",
+        "",
+    ]
+    for fam in ("find-one", "exhaustive", "no-match", "dense", "many-to-many"):
+        if res.order.get(fam):
+            lines += family_table(res, fam)
+    lines += ["## Batches", "", *batch_tables(res)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    results_dir, out = Path(argv[1]), Path(argv[2])
+    out.write_text(render(load(results_dir)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
