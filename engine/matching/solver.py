@@ -109,9 +109,7 @@ def _item_columns(
     )
 
 
-def _rust_one(
-    items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS
-) -> Solution:
+def _rust_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     assert _EXTENSION is not None
     l_ = limits
     check_int64_inputs(
@@ -163,9 +161,7 @@ def _rust_many(
         l_.node_budget,
         l_.max_candidates,
     )
-    groups = tuple(
-        Group(tuple(pay), tuple(idx), tuple(flags), residual) for pay, idx, flags, residual in raw
-    )
+    groups = tuple(Group(tuple(pay), tuple(idx), tuple(flags), residual) for pay, idx, flags, residual in raw)
     return ManySolution(Outcome(outcome), groups, count, algorithm, nodes)
 
 

@@ -111,9 +111,7 @@ def test_max_candidates_truncates_but_count_is_complete(backend: Backend) -> Non
     [(2, 10, "two_pointer"), (5, 10, "ksum_mitm"), (8, 20, "horowitz_sahni"),
      (8, 60, "branch_and_bound")],
 )  # fmt: skip
-def test_algorithm_rule_is_reported(
-    backend: Backend, max_items: int, n: int, algorithm: str
-) -> None:
+def test_algorithm_rule_is_reported(backend: Backend, max_items: int, n: int, algorithm: str) -> None:
     items = items_of(*range(1, n + 1))
     s = backend.solve_one_to_many(items, 7, Limits(max_items=max_items))
     assert s.algorithm == algorithm
@@ -186,14 +184,11 @@ def test_batch_refuses_inconsistent_offsets(backend: Backend) -> None:
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_rust_batch_is_identical_for_any_thread_count(threads: int) -> None:
     problems = [
-        ([OpenItem(10 + (i * 37 + p) % 91, due_ordinal=i % 4) for i in range(12)], 150 + p)
-        for p in range(40)
+        ([OpenItem(10 + (i * 37 + p) % 91, due_ordinal=i % 4) for i in range(12)], 150 + p) for p in range(40)
     ]
     batch = BatchProblem.from_problems(problems, Limits(tolerance_minor=2))
     reference = solver.python_backend().solve_batch(batch).solutions()
-    got = (
-        solver.solve_batch(batch, num_threads=threads) if solver.backend_name() == "rust" else None
-    )
+    got = solver.solve_batch(batch, num_threads=threads) if solver.backend_name() == "rust" else None
     rust = solver.rust_backend().solve_batch(batch).solutions()
     assert rust == reference
     if got is not None:

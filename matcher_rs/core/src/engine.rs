@@ -7,6 +7,7 @@
 
 use crate::{Algorithm, Item};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The node budget ran out; the search is incomplete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,30 +43,87 @@ impl Budget {
     }
 }
 
+/// FxHash-style hasher. The keys are short index lists the solver builds itself,
+/// so HashDoS resistance buys nothing and SipHash would dominate the run time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
 /// Best variant found so far for one item set: (residual, discount flags).
-pub(crate) type Collector = HashMap<Vec<u32>, (i64, Vec<bool>)>;
+pub(crate) type Collector = HashMap<Box<[u32]>, (i64, Box<[bool]>), BuildHasherDefault<FxHasher>>;
+
+/// Largest set recorded without a heap allocation for the lookup key.
+const INLINE_SET: usize = 8;
 
 /// Records the variant `members` (item, discounted) with total `total`.
 fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, bool)]) {
     members.sort_unstable();
-    let indices: Vec<u32> = members.iter().map(|m| m.0).collect();
-    let flags: Vec<bool> = members.iter().map(|m| m.1).collect();
+    let n = members.len();
+    let mut inline = [0u32; INLINE_SET];
+    let spilled: Vec<u32>;
+    let indices: &[u32] = if n <= INLINE_SET {
+        for (slot, m) in inline.iter_mut().zip(members.iter()) {
+            *slot = m.0;
+        }
+        &inline[..n]
+    } else {
+        spilled = members.iter().map(|m| m.0).collect();
+        &spilled
+    };
     let residual = target - total;
-    match found.get_mut(&indices) {
+    let discounted = members.iter().filter(|m| m.1).count();
+    let flags = || members.iter().map(|m| m.1).collect::<Box<[bool]>>();
+    match found.get_mut(indices) {
         Some(best) => {
-            if variant_key(residual, &flags) < variant_key(best.0, &best.1) {
-                *best = (residual, flags);
+            let best_discounted = best.1.iter().filter(|f| **f).count();
+            let order = (residual.unsigned_abs(), discounted)
+                .cmp(&(best.0.unsigned_abs(), best_discounted))
+                .then_with(|| members.iter().map(|m| m.1).cmp(best.1.iter().copied()));
+            if order == std::cmp::Ordering::Less {
+                *best = (residual, flags());
             }
         }
         None => {
-            found.insert(indices, (residual, flags));
+            found.insert(indices.into(), (residual, flags()));
         }
     }
-}
-
-fn variant_key(residual: i64, flags: &[bool]) -> (u64, usize, &[bool]) {
-    let discounted = flags.iter().filter(|f| **f).count();
-    (residual.unsigned_abs(), discounted, flags)
 }
 
 /// One amount an item can contribute.

@@ -12,7 +12,7 @@
 //! the one-to-many engine prepared once for all of them.
 
 use crate::engine::{Budget, Collector, Engine, Exhausted};
-use crate::rank::{outcome_of, Evidence};
+use crate::rank::{outcome_of, top_sorted, Evidence};
 use crate::{
     choose_algorithm, effective_k, validate_common_limits, validate_items, Algorithm, Item,
     Outcome, SolveError,
@@ -126,8 +126,8 @@ fn search(
             for (indices, (residual, flags)) in found {
                 groups.push(Group {
                     payment_indices: payment_indices.clone(),
-                    item_indices: indices,
-                    discounted: flags,
+                    item_indices: indices.into_vec(),
+                    discounted: flags.into_vec(),
                     residual_minor: residual,
                 });
             }
@@ -168,7 +168,9 @@ pub fn solve_many_to_many(
             (ev, g)
         })
         .collect();
-    keyed.sort_unstable_by(|x, y| {
+    let group_count = keyed.len() as u64;
+    let keep = usize::try_from(limits.max_candidates).unwrap_or(usize::MAX);
+    top_sorted(&mut keyed, keep.max(2), |x, y| {
         (x.0, &x.1.payment_indices, &x.1.item_indices).cmp(&(
             y.0,
             &y.1.payment_indices,
@@ -176,10 +178,9 @@ pub fn solve_many_to_many(
         ))
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
-    let keep = usize::try_from(limits.max_candidates).unwrap_or(usize::MAX);
     Ok(ManySolution {
         outcome: outcome_of(&keys, complete),
-        group_count: keyed.len() as u64,
+        group_count,
         groups: keyed.into_iter().take(keep).map(|k| k.1).collect(),
         algorithm,
         nodes: budget.nodes(),

@@ -2,6 +2,7 @@
 
 use crate::engine::Collector;
 use crate::{Candidate, Item, Outcome};
+use std::cmp::Ordering;
 
 /// Evidence shared by one-to-many candidates and many-to-many groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,6 +63,23 @@ pub(crate) fn outcome_of(ranked: &[Evidence], complete: bool) -> Outcome {
     }
 }
 
+/// Keeps the `need` smallest elements of `v` under `cmp`, sorted.
+pub(crate) fn top_sorted<T>(v: &mut Vec<T>, need: usize, cmp: impl Fn(&T, &T) -> Ordering) {
+    let need = need.min(v.len());
+    if need == 0 {
+        v.clear();
+        return;
+    }
+    if need < v.len() {
+        v.select_nth_unstable_by(need - 1, &cmp);
+        v.truncate(need);
+    }
+    v.sort_unstable_by(cmp);
+}
+
+/// A collected item set with its ranking evidence: (evidence, items, residual, flags).
+type Ranked = (Evidence, Box<[u32]>, i64, Box<[bool]>);
+
 /// Turns the collected item sets into the ranked, truncated candidate list.
 pub(crate) fn finish_one(
     items: &[Item],
@@ -70,24 +88,30 @@ pub(crate) fn finish_one(
     complete: bool,
     max_candidates: i64,
 ) -> (Outcome, Vec<Candidate>, u64) {
-    let mut keyed: Vec<(Evidence, Candidate)> = found
+    let count = found.len() as u64;
+    let mut keyed: Vec<Ranked> = found
         .into_iter()
         .map(|(indices, (residual, flags))| {
             let ev = Evidence::of(items, &indices, residual, 0);
-            let cand = Candidate {
-                item_indices: indices,
-                discounted: flags,
-                total_minor: payment_minor - residual,
-                residual_minor: residual,
-            };
-            (ev, cand)
+            (ev, indices, residual, flags)
         })
         .collect();
-    keyed.sort_unstable_by(|x, y| (x.0, &x.1.item_indices).cmp(&(y.0, &y.1.item_indices)));
+    let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
+    // Two are always needed: the outcome compares the best with the runner-up.
+    top_sorted(&mut keyed, keep.max(2), |x, y| {
+        (x.0, &x.1).cmp(&(y.0, &y.1))
+    });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
     let outcome = outcome_of(&keys, complete);
-    let count = keyed.len() as u64;
-    let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
-    let candidates = keyed.into_iter().take(keep).map(|k| k.1).collect();
+    let candidates = keyed
+        .into_iter()
+        .take(keep)
+        .map(|(_, indices, residual, flags)| Candidate {
+            item_indices: indices.into_vec(),
+            discounted: flags.into_vec(),
+            total_minor: payment_minor - residual,
+            residual_minor: residual,
+        })
+        .collect();
     (outcome, candidates, count)
 }
