@@ -68,9 +68,7 @@ def itertools_rate() -> dict[str, float]:
     return {"count": count_rate, "find": find_rate}
 
 
-def run_timed(
-    benchmark: Any, solve: Callable[[], PeerAnswer], *, slow: bool = False
-) -> PeerAnswer:
+def run_timed(benchmark: Any, solve: Callable[[], PeerAnswer], *, slow: bool = False) -> PeerAnswer:
     """Benchmark solve() and return its answer.
 
     Peers known to be slow (or found slow on a first call) are timed on a single round so the

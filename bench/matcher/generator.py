@@ -114,8 +114,15 @@ def find_one(n: int) -> Instance:
     planted = _plant(rng, n, rng.randint(1, FIND_ONE_MAX_ITEMS))
     payment = sum(amounts[i] for i in planted)
     return Instance(
-        f"find-one/n={n}", "find-one", "find", amounts, (payment,), FIND_ONE_MAX_ITEMS, 0,
-        (planted,), {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0, "node_budget": FIND_ONE_NODE_BUDGET},
+        f"find-one/n={n}",
+        "find-one",
+        "find",
+        amounts,
+        (payment,),
+        FIND_ONE_MAX_ITEMS,
+        0,
+        (planted,),
+        {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0, "node_budget": FIND_ONE_NODE_BUDGET},
     )
 
 
@@ -126,8 +133,15 @@ def exhaustive(n: int, k: int, tolerance_minor: int) -> Instance:
     planted = _plant(rng, n, 3)
     payment = sum(amounts[i] for i in planted)
     return Instance(
-        f"exhaustive/n={n}/k<={k}/tol={tolerance_minor}", "exhaustive", "count", amounts,
-        (payment,), k, tolerance_minor, (planted,), {"n": n, "k": k, "tol": tolerance_minor},
+        f"exhaustive/n={n}/k<={k}/tol={tolerance_minor}",
+        "exhaustive",
+        "count",
+        amounts,
+        (payment,),
+        k,
+        tolerance_minor,
+        (planted,),
+        {"n": n, "k": k, "tol": tolerance_minor},
     )
 
 
@@ -138,15 +152,14 @@ def _subset_sums(amounts: np.ndarray, max_size: int) -> np.ndarray:
     for r in range(1, max_size + 1):
         flat = np.fromiter(
             itertools.chain.from_iterable(itertools.combinations(range(n), r)),
-            dtype=np.int64, count=math.comb(n, r) * r,
+            dtype=np.int64,
+            count=math.comb(n, r) * r,
         )
         parts.append(amounts[flat.reshape(-1, r)].sum(axis=1))
     return np.sort(np.concatenate(parts))
 
 
-def relaxed_match_exists(
-    amounts: tuple[int, ...], payments: list[int], k: int, tol: int
-) -> list[bool]:
+def relaxed_match_exists(amounts: tuple[int, ...], payments: list[int], k: int, tol: int) -> list[bool]:
     """Sound no-match oracle: False proves no set of <= k items sums to payment +- tol.
 
     It splits k into a + b (a <= b) and asks whether any sum of <= a items plus any sum of <= b
@@ -179,7 +192,14 @@ def no_match(n: int) -> Instance:
     assert cleared, f"no provable no-match payment for n={n}"
     payment = min(cleared)
     return Instance(
-        f"no-match/n={n}/k<={k}", "no-match", "nomatch", amounts, (payment,), k, 0, (),
+        f"no-match/n={n}/k<={k}",
+        "no-match",
+        "nomatch",
+        amounts,
+        (payment,),
+        k,
+        0,
+        (),
         {"n": n, "k": k, "tol": 0},
     )
 
@@ -190,7 +210,14 @@ def dense(n: int) -> Instance:
     planted = _plant(rng, n, n // 4)
     payment = sum(amounts[i] for i in planted)
     return Instance(
-        f"dense/n={n}/k<=n", "dense", "count", amounts, (payment,), n, 0, (planted,),
+        f"dense/n={n}/k<=n",
+        "dense",
+        "count",
+        amounts,
+        (payment,),
+        n,
+        0,
+        (planted,),
         {"n": n, "k": n, "tol": 0},
     )
 
@@ -211,7 +238,13 @@ def many_to_many(m: int, n: int) -> Instance:
         pool = pool[size:]
     payments = tuple(sum(amounts[i] for i in g) for g in groups)
     return Instance(
-        f"many-to-many/m={m}/n={n}", "many-to-many", "count", amounts, payments, MANY_MAX_ITEMS, 0,
+        f"many-to-many/m={m}/n={n}",
+        "many-to-many",
+        "count",
+        amounts,
+        payments,
+        MANY_MAX_ITEMS,
+        0,
         tuple(groups),
         {"m": m, "n": n, "k": MANY_MAX_ITEMS, "max_payments": MANY_MAX_PAYMENTS, "tol": 0},
     )
@@ -222,9 +255,7 @@ def _flat_batch(
 ) -> BatchInstance:
     offsets = np.zeros(len(problems) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(a) for a, _, _ in problems])
-    amounts = np.fromiter(
-        (x for a, _, _ in problems for x in a), dtype=np.int64, count=int(offsets[-1])
-    )
+    amounts = np.fromiter((x for a, _, _ in problems for x in a), dtype=np.int64, count=int(offsets[-1]))
     payments = np.array([p for _, p, _ in problems], dtype=np.int64)
     return BatchInstance(id_, amounts, offsets, payments, k, 0, tuple(g for _, _, g in problems))
 
@@ -252,9 +283,7 @@ def customer_batch() -> BatchInstance:
     for _ in range(CUSTOMER_BATCH_PAYMENTS):
         planted = _plant(rng, n, rng.randint(1, BATCH_MAX_ITEMS))
         rows.append((amounts, sum(amounts[i] for i in planted), planted))
-    return _flat_batch(
-        f"customer/{CUSTOMER_BATCH_PAYMENTS}x/n={n}/k<=5", rows, BATCH_MAX_ITEMS
-    )
+    return _flat_batch(f"customer/{CUSTOMER_BATCH_PAYMENTS}x/n={n}/k<=5", rows, BATCH_MAX_ITEMS)
 
 
 @functools.cache
@@ -289,7 +318,13 @@ def batch_problem(batch: BatchInstance, i: int) -> Instance:
     """Problem i of a batch as a stand-alone counting instance, for peers without a batch API."""
     amounts, payment = batch.problem(i)
     return Instance(
-        f"{batch.id}#{i}", "batch", "count", tuple(amounts), (payment,), batch.max_items,
-        batch.tolerance_minor, (batch.planted[i],),
+        f"{batch.id}#{i}",
+        "batch",
+        "count",
+        tuple(amounts),
+        (payment,),
+        batch.max_items,
+        batch.tolerance_minor,
+        (batch.planted[i],),
         {"n": len(amounts), "k": batch.max_items, "tol": batch.tolerance_minor},
     )

@@ -154,9 +154,7 @@ def _cpsat_count(solver: Any, model: Any, xs: list[Any]) -> PeerAnswer:
     if status == cp_model.INFEASIBLE:
         return PeerAnswer("no_match", count=0)
     limit = solver.parameters.max_time_in_seconds
-    return PeerAnswer(
-        "timeout", found=counter.first, note=f"{counter.count} sets enumerated in {limit:g} s"
-    )
+    return PeerAnswer("timeout", found=counter.first, note=f"{counter.count} sets enumerated in {limit:g} s")
 
 
 # ---------------------------------------------------------------- HiGHS (MIP, find-one only)
@@ -278,7 +276,12 @@ def many_itertools(inst: Instance) -> PeerAnswer:
 
 def _single(inst: Instance, target: int) -> Instance:
     return Instance(
-        inst.id, inst.family, "count", inst.amounts, (target,), inst.max_items,
+        inst.id,
+        inst.family,
+        "count",
+        inst.amounts,
+        (target,),
+        inst.max_items,
         inst.tolerance_minor,
     )
 
@@ -346,7 +349,8 @@ def many_cpsat(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
     if status == cp_model.INFEASIBLE:
         return PeerAnswer("no_match", count=0)
     return PeerAnswer(
-        "timeout", found_many=counter.first,
+        "timeout",
+        found_many=counter.first,
         note=f"{counter.count} groups enumerated in {time_limit:g} s",
     )
 
@@ -363,7 +367,8 @@ def many_highs(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
     h.setOptionValue("time_limit", float(time_limit))
     h.addVars(cols, np.zeros(cols), np.ones(cols))
     h.changeColsIntegrality(
-        cols, np.arange(cols, dtype=np.int32),
+        cols,
+        np.arange(cols, dtype=np.int32),
         np.full(cols, int(highspy.HighsVarType.kInteger), np.uint8),
     )
     tol = inst.tolerance_minor
@@ -371,10 +376,14 @@ def many_highs(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
     upper = np.array([tol, inst.params["max_payments"], inst.max_items], dtype=np.float64)
     starts = np.array([0, cols, cols + m], dtype=np.int32)
     index = np.concatenate([np.arange(cols), np.arange(m), m + np.arange(n)]).astype(np.int32)
-    values = np.concatenate([
-        np.array(inst.payments, dtype=np.float64), -np.array(inst.amounts, dtype=np.float64),
-        np.ones(m), np.ones(n),
-    ])
+    values = np.concatenate(
+        [
+            np.array(inst.payments, dtype=np.float64),
+            -np.array(inst.amounts, dtype=np.float64),
+            np.ones(m),
+            np.ones(n),
+        ]
+    )
     h.addRows(3, lower, upper, len(index), starts, index, values)
     h.run()
     status = h.getModelStatus()

@@ -42,9 +42,7 @@ def unavailable(peer: str) -> str:
 def _limits(inst: Instance) -> Any:
     """The product's default limits, except where an instance raises the node budget."""
     extra = {"node_budget": inst.params["node_budget"]} if "node_budget" in inst.params else {}
-    return _solver().Limits(
-        max_items=inst.max_items, tolerance_minor=inst.tolerance_minor, **extra
-    )
+    return _solver().Limits(max_items=inst.max_items, tolerance_minor=inst.tolerance_minor, **extra)
 
 
 def to_answer(inst: Instance, sol: Any) -> PeerAnswer:
@@ -55,9 +53,7 @@ def to_answer(inst: Instance, sol: Any) -> PeerAnswer:
         return PeerAnswer("no_match", count=0, note=note, nodes=sol.nodes)
     if outcome == "BUDGET_EXHAUSTED":
         return PeerAnswer("budget", found=found, note=note, nodes=sol.nodes)
-    return PeerAnswer(
-        "matched", count=sol.candidate_count, found=found, note=note, nodes=sol.nodes
-    )
+    return PeerAnswer("matched", count=sol.candidate_count, found=found, note=note, nodes=sol.nodes)
 
 
 def solver_fn(peer: str) -> Callable[[Instance], PeerAnswer]:
@@ -106,7 +102,7 @@ def batch(b: BatchInstance, num_threads: int) -> tuple[Callable[[], Any], Callab
 def _batch_counts(b: BatchInstance, out: Any) -> list[int | None]:
     budget_code = 3  # OUTCOME_CODES index of BUDGET_EXHAUSTED
     codes = out.outcome_codes
-    counts = [None if c == budget_code else int(n) for c, n in zip(codes, out.candidate_counts)]
+    counts = [None if c == budget_code else int(n) for c, n in zip(codes, out.candidate_counts, strict=True)]
     first = out.candidate_offsets[:-1]
     has = out.candidate_offsets[1:] > first
     assert has.all(), "every batch problem has a planted match"
@@ -138,8 +134,6 @@ def many_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
         if sol.outcome.name == "BUDGET_EXHAUSTED":
             return PeerAnswer("budget", found_many=first, note=note, nodes=sol.nodes)
         status = "no_match" if sol.outcome.name == "NO_MATCH" else "matched"
-        return PeerAnswer(
-            status, count=sol.group_count, found_many=first, note=note, nodes=sol.nodes
-        )
+        return PeerAnswer(status, count=sol.group_count, found_many=first, note=note, nodes=sol.nodes)
 
     return run

@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+SOLVER_PATHS = "matcher_rs, engine/matching"
 PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
 PEER_TITLES = {
     "rust": "Rust",
@@ -214,9 +215,10 @@ def _ratios(res: Results, peer: str, pred: Any) -> list[tuple[str, float]]:
         rust = res.rows.get((fam, inst, "rust"))
         if p != peer or rust is None or not pred(fam, inst, row):
             continue
-        if row.info.get("status") in ("matched", "no_match", "timeout") and rust.info.get(
-            "status"
-        ) in ("matched", "no_match"):
+        if row.info.get("status") in ("matched", "no_match", "timeout") and rust.info.get("status") in (
+            "matched",
+            "no_match",
+        ):
             out.append((inst, row.median_s / rust.median_s))
     return out
 
@@ -242,54 +244,69 @@ def targets(res: Results) -> list[str]:
     fams_1m = ("find-one", "exhaustive", "no-match", "dense")
     r = _ratios(res, "python", lambda f, i, row: f in fams_1m)
     ok = all(x >= 30 for _, x in r) if r else None
-    out.append(f"1. Rust >= 30x the Python fallback (same algorithm, every one-to-many instance): "
-               f"{verdict(ok)}" + (f" — {_summary(r)}." if r else "."))
+    out.append(
+        f"1. Rust >= 30x the Python fallback (same algorithm, every one-to-many instance): "
+        f"{verdict(ok)}" + (f" — {_summary(r)}." if r else ".")
+    )
 
     r = _ratios(res, "itertools", lambda f, i, row: _n(i) >= 60 and f in fams_1m)
     ok = all(x >= 1000 for _, x in r) if r else None
-    out.append(f"2. Rust >= 1,000x itertools at n >= 60 (where itertools ran, <= 60 s est.): "
-               f"{verdict(ok)}" + (f" — {_summary(r)}." if r else "."))
+    out.append(
+        f"2. Rust >= 1,000x itertools at n >= 60 (where itertools ran, <= 60 s est.): "
+        f"{verdict(ok)}" + (f" — {_summary(r)}." if r else ".")
+    )
 
     for peer in ("cpsat", "highs"):
         r = _ratios(res, peer, lambda f, i, row: f == "find-one")
         ok = all(x >= 100 for _, x in r) if r else None
-        out.append(f"3. Rust >= 100x {PEER_TITLES[peer]} on find-one: {verdict(ok)}"
-                   + (f" — {_summary(r)}." if r else "."))
+        out.append(
+            f"3. Rust >= 100x {PEER_TITLES[peer]} on find-one: {verdict(ok)}"
+            + (f" — {_summary(r)}." if r else ".")
+        )
     timeouts = [
-        (fam, inst, p) for (fam, inst, p), row in res.rows.items()
+        (fam, inst, p)
+        for (fam, inst, p), row in res.rows.items()
         if p in ("cpsat", "highs") and row.info.get("status") == "timeout"
     ]
+    measured = [t for t in timeouts if (t[0], t[1], "rust") in res.rows]
     bad = [
-        (fam, inst, p) for fam, inst, p in timeouts
-        if (rust := res.rows.get((fam, inst, "rust"))) is None
-        or rust.info.get("status") not in ("matched", "no_match")
+        (fam, inst, p)
+        for fam, inst, p in measured
+        if res.rows[(fam, inst, "rust")].info.get("status") not in ("matched", "no_match")
     ]
-    ok = None if not timeouts else not bad
-    out.append(f"4. No Rust time-out (or budget exhaustion) where CP-SAT / HiGHS time out "
-               f"({len(timeouts)} peer time-outs): {verdict(ok)}"
-               + (f" — unfinished for Rust: {', '.join(i for _, i, _ in bad)}." if bad else "."))
+    ok = None if not measured else not bad
+    out.append(
+        f"4. No Rust time-out (or budget exhaustion) where CP-SAT / HiGHS time out "
+        f"({len(timeouts)} peer time-outs): {verdict(ok)}"
+        + (f" — unfinished for Rust: {', '.join(i for _, i, _ in bad)}." if bad else ".")
+    )
 
     r = _ratios(res, "flsss", lambda f, i, row: f == "exhaustive" and "k<=5" in i)
     ok = all(x > 1 for _, x in r) if r else None
     at200 = [(i, x) for i, x in r if _n(i) == 200]
     ok200 = all(x >= 2 for _, x in at200) if at200 else None
     per_n = ", ".join(f"{i}: {fmt_ratio(x)}" for i, x in sorted(r, key=lambda t: _sort_key(t[0])))
-    out.append(f"5. Rust faster than flsss at every n on exhaustive k <= 5: {verdict(ok)}; "
-               f">= 2x at n = 200: {verdict(ok200)}" + (f" — flsss/Rust: {per_n}." if r else "."))
+    out.append(
+        f"5. Rust faster than flsss at every n on exhaustive k <= 5: {verdict(ok)}; "
+        f">= 2x at n = 200: {verdict(ok200)}" + (f" — flsss/Rust: {per_n}." if r else ".")
+    )
 
     cust = res.batch.get(("batch:customer", "rust", 1))
     if cust:
         per = cust.median_s / cust.info["problems"]
-        out.append(f"6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment, a customer's "
-                   f"{cust.info['problems']} payments batched (1 thread): {verdict(per <= 200e-6)}"
-                   f" — {fmt_time(per)} per payment.")
+        out.append(
+            f"6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment, a customer's "
+            f"{cust.info['problems']} payments batched (1 thread): {verdict(per <= 200e-6)}"
+            f" — {fmt_time(per)} per payment."
+        )
     else:
-        out.append("6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment (batched): "
-                   f"{verdict(None)}.")
+        out.append(f"6. Exhaustive k <= 5 at n = 100 <= 200 µs per payment (batched): {verdict(None)}.")
     typ = res.batch.get(("batch:typical", "rust", 2))
     if typ:
-        out.append(f"7. {typ.info['problems']:,} typical problems (n ~ 50, k <= 5) in < 1 s on 2 "
-                   f"cores: {verdict(typ.median_s < 1)} — {fmt_time(typ.median_s)} at 2 threads.")
+        out.append(
+            f"7. {typ.info['problems']:,} typical problems (n ~ 50, k <= 5) in < 1 s on 2 "
+            f"cores: {verdict(typ.median_s < 1)} — {fmt_time(typ.median_s)} at 2 threads."
+        )
     else:
         out.append(f"7. 10,000 typical problems in < 1 s on 2 cores: {verdict(None)}.")
     return [*out, ""]
@@ -317,6 +334,8 @@ def machine(res: Results) -> list[str]:
         except metadata.PackageNotFoundError:
             return "not installed"
 
+    changed = _cmd("git", "status", "--porcelain", "--", *SOLVER_PATHS.split(", "))
+    dirty = "uncommitted changes in " + ", ".join(ln[3:] for ln in changed.splitlines()) if changed else ""
     return [
         "## Machine",
         "",
@@ -325,6 +344,7 @@ def machine(res: Results) -> list[str]:
         f"- OS: {platform.platform()}",
         f"- commit: {_cmd('git', 'rev-parse', '--short', 'HEAD')}; "
         f"report written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- solver sources ({SOLVER_PATHS}): {dirty or 'clean at this commit'}",
         f"- peers: ortools {ver('ortools')}, highspy {ver('highspy')}, flsss {ver('flsss')}, "
         f"pytest-benchmark {ver('pytest-benchmark')}",
         "",

@@ -75,9 +75,7 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
         extrapolated=solved < batch.problems,
         counts_digest=counts_digest(counts[:solved]) if counting else None,
         prefix_digests=(
-            {str(n): counts_digest(counts[:n]) for n in PREFIX_LENGTHS if n <= solved}
-            if counting
-            else {}
+            {str(n): counts_digest(counts[:n]) for n in PREFIX_LENGTHS if n <= solved} if counting else {}
         ),
         unfinished=sum(1 for c in counts if c is None),
     )
