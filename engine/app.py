@@ -55,13 +55,18 @@ class CashApp:
                             "request_id",
                         )
                     return bytes(record.response)
+                # Claim the key before doing the work: a concurrent copy of this request blocks
+                # on the key's unique index until we commit, then fails its insert, is re-run by
+                # Database.transact, and answers from the record above. Without the claim it
+                # would run the work itself and report that work's refusal instead.
+                store.insert_idempotency_record(request_id, method, fingerprint, b"")
             try:
                 response = encode(work(store))
             except ConcurrentChange as exc:
                 # Locks make this unreachable; the guard is the second line of defence.
                 raise Aborted("CONCURRENT_MODIFICATION", str(exc)) from exc
             if request_id:
-                store.insert_idempotency_record(request_id, method, fingerprint, response)
+                store.set_idempotency_response(request_id, response)
             return response
 
         return self.db.transact(transaction)

@@ -81,13 +81,13 @@ def create_invoices(
                 "DUPLICATE_ID", "invoice_id repeats within the batch", f"{d.field}.invoice_id"
             )
         seen.add(d.invoice_id)
-    customers = {c: store.get_customer(c) for c in {d.customer_id for d in drafts}}
+    customers = store.get_customers({d.customer_id for d in drafts})
     existing = store.get_invoices(seen)
     now = now_us()
     results: list[m.Invoice] = []
     fresh: list[m.Invoice] = []
     for d in drafts:
-        customer = customers[d.customer_id]
+        customer = customers.get(d.customer_id)
         if customer is None:
             raise NotFound(
                 "CUSTOMER_NOT_FOUND", f"customer {d.customer_id!r} does not exist", f"{d.field}.customer_id"

@@ -42,10 +42,10 @@ class ImportResult:
     error: DomainError | None = None
 
 
-def _build(store: Store, d: PaymentDraft, now: int) -> m.Payment:
+def _build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
     f = d.field
     customer_id = v.optional_id(d.customer_id, f"{f}.customer_id")
-    if customer_id and not store.existing_customer_ids([customer_id]):
+    if customer_id and customer_id not in known_customers:
         raise NotFound("CUSTOMER_NOT_FOUND", f"customer {customer_id!r} does not exist", f"{f}.customer_id")
     v.list_length(d.references, f"{f}.references")
     return m.Payment(
@@ -82,7 +82,8 @@ def _same_content(a: m.Payment, b: m.Payment) -> bool:
 
 def create_payment(store: Store, draft: PaymentDraft, id_field: str = "payment_id") -> m.Payment:
     v.require_id(draft.payment_id, id_field)
-    payment = _build(store, draft, now_us())
+    known = store.existing_customer_ids([draft.customer_id] if draft.customer_id else [])
+    payment = _build(draft, now_us(), known)
     existing = store.get_payment(draft.payment_id)
     if existing is not None:
         if _same_content(existing, payment):
@@ -106,15 +107,24 @@ def import_payments(
         raise InvalidArgument(
             "INVALID_BATCH_SIZE", f"a chunk holds 1..{MAX_IMPORT_CHUNK} payments", "payments"
         )
+    built: list[tuple[str, PaymentDraft | DomainError]] = []
+    for payment_id, build in items:
+        try:
+            built.append((payment_id, build()))
+        except DomainError as error:
+            built.append((payment_id, error))
+    drafts = [d for _, d in built if isinstance(d, PaymentDraft)]
+    known = store.existing_customer_ids(d.customer_id for d in drafts if d.customer_id)
     existing = store.get_payments([pid for pid, _ in items], with_applications=False)
     now = now_us()
     results: list[ImportResult] = []
     fresh: dict[str, m.Payment] = {}
-    for payment_id, build in items:
+    for payment_id, d in built:
         try:
-            d = build()
+            if isinstance(d, DomainError):
+                raise d
             v.require_id(d.payment_id, f"{d.field}.payment_id")
-            payment = _build(store, d, now)
+            payment = _build(d, now, known)
             stored = existing.get(d.payment_id) or fresh.get(d.payment_id)
             if stored is not None and not _same_content(stored, payment):
                 raise AlreadyExists(

@@ -43,12 +43,16 @@ class Store:
     # --- customers -------------------------------------------------------------------------
 
     def get_customer(self, customer_id: str) -> m.Customer | None:
-        row = self.conn.execute(
-            select(t.customers).where(self._tenant(t.customers), t.customers.c.customer_id == customer_id)
-        ).first()
-        if row is None:
-            return None
-        return self._customers_from_rows([row])[0]
+        return self.get_customers([customer_id]).get(customer_id)
+
+    def get_customers(self, ids: Iterable[str]) -> dict[str, m.Customer]:
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            select(t.customers).where(self._tenant(t.customers), t.customers.c.customer_id.in_(ids))
+        ).all()
+        return {c.customer_id: c for c in self._customers_from_rows(rows)}
 
     def _customers_from_rows(self, rows: Sequence[Row[Any]]) -> list[m.Customer]:
         ids = [r.customer_id for r in rows]
@@ -678,6 +682,13 @@ class Store:
                 response=response,
                 create_us=now_us(),
             )
+        )
+
+    def set_idempotency_response(self, request_id: str, response: bytes) -> None:
+        self.conn.execute(
+            update(t.idempotency_keys)
+            .where(self._tenant(t.idempotency_keys), t.idempotency_keys.c.request_id == request_id)
+            .values(response=response)
         )
 
     # --- shared ----------------------------------------------------------------------------

@@ -312,22 +312,10 @@ def test_the_same_full_apply_sent_at_once_applies_once(client: Client, target: s
     assert client.get_invoice("INV-1").open_amount.amount_minor == 0
 
 
-CONCURRENT_DUPLICATE_BUG = (
-    "BUG: engine/app.py CashApp.mutate reads the idempotency record without a lock; on PostgreSQL "
-    "(READ COMMITTED) a concurrent copy of the same request_id passes that check, waits on the row "
-    "lock taken by the work, then fails the work's own re-check (PAYMENT_ALREADY_RETURNED, "
-    "PAYMENT_OVER_APPLIED / INVOICE_OVER_APPLIED) and that domain error is returned instead of the "
-    "stored response (Database.transact retries only IntegrityError/serialization failures)"
-)
-
-
 @pytest.mark.parametrize("race", [_return_race, _full_apply_race], ids=["return", "full-apply"])
 def test_every_copy_of_a_request_sent_at_once_gets_the_stored_response(
-    client: Client, target: str, database_url: str, request: pytest.FixtureRequest,
-    race: Callable[[Client, str], list[Any]],
+    client: Client, target: str, race: Callable[[Client, str], list[Any]],
 ) -> None:
-    if database_url.startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CONCURRENT_DUPLICATE_BUG))
     _book_fully_applied(client)
     answers = race(client, target)
     refusals = [a for a in answers if isinstance(a, CashappError)]
