@@ -3,6 +3,8 @@ chargeback), the latter reversing every application and re-opening the invoices.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine import ledger
 from engine import model as m
 from engine import validate as v
@@ -13,9 +15,12 @@ from engine.payments import get_payment, reverse_applications
 from engine.storage.store import Store, now_us
 
 
-def _existing(store: Store, return_id: str, same: bool) -> m.Return | None:
+def _stored(store: Store, return_id: str, same: Callable[[m.Return], bool]) -> m.Return | None:
+    """The return already recorded under this id: the same one again, or ALREADY_EXISTS."""
     found = store.get_return(return_id)
-    if found is not None and not same:
+    if found is None:
+        return None
+    if not same(found):
         raise AlreadyExists(
             "RETURN_ALREADY_EXISTS", f"return {return_id!r} exists with different content", "return_id"
         )
@@ -23,18 +28,20 @@ def _existing(store: Store, return_id: str, same: bool) -> m.Return | None:
 
 
 def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, reason_code: str) -> m.Return:
+    """A credit memo: lowers the invoice's open amount; what exceeds it becomes on-account credit.
+    All credit memos of an invoice together never exceed the invoice amount."""
     v.require_id(return_id, "return_id")
+    v.require_id(invoice_id, "invoice_id")
     v.text(reason_code, "reason_code", 64)
-    found = store.get_return(return_id)
+    found = _stored(
+        store,
+        return_id,
+        lambda r: (
+            (r.kind, r.invoice_id, r.amount_minor, r.currency, r.reason_code)
+            == (m.ReturnKind.GOODS, invoice_id, amount.amount_minor, amount.currency, reason_code)
+        ),
+    )
     if found is not None:
-        same = (found.kind, found.invoice_id, found.amount_minor, found.currency, found.reason_code) == (
-            m.ReturnKind.GOODS,
-            invoice_id,
-            amount.amount_minor,
-            amount.currency,
-            reason_code,
-        )
-        _existing(store, return_id, same)
         return found
     invoice = get_invoice(store, invoice_id, lock=True)
     if invoice.voided:
@@ -43,10 +50,12 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
         raise InvalidArgument(
             "CURRENCY_MISMATCH", f"the invoice is in {invoice.currency}", "amount.currency_code"
         )
-    if amount.amount_minor > invoice.amount_minor:
+    already = store.credit_memo_total(invoice_id)
+    if already + amount.amount_minor > invoice.amount_minor:
         raise FailedPrecondition(
             "CREDIT_MEMO_EXCEEDS_INVOICE",
-            "a credit memo cannot exceed the invoice amount",
+            f"credit memos would total {already + amount.amount_minor}, more than the invoice amount "
+            f"{invoice.amount_minor}",
             "amount.amount_minor",
         )
     credited = min(amount.amount_minor, invoice.open_minor)
@@ -71,15 +80,14 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
 
 def return_payment(store: Store, return_id: str, payment_id: str, reason_code: str) -> m.Return:
     v.require_id(return_id, "return_id")
+    v.require_id(payment_id, "payment_id")
     v.text(reason_code, "reason_code", 64)
-    found = store.get_return(return_id)
+    found = _stored(
+        store,
+        return_id,
+        lambda r: (r.kind, r.payment_id, r.reason_code) == (m.ReturnKind.PAYMENT, payment_id, reason_code),
+    )
     if found is not None:
-        same = (found.kind, found.payment_id, found.reason_code) == (
-            m.ReturnKind.PAYMENT,
-            payment_id,
-            reason_code,
-        )
-        _existing(store, return_id, same)
         return found
     payment = get_payment(store, payment_id, lock=True)
     if payment.returned_minor:

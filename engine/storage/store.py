@@ -530,6 +530,15 @@ class Store:
         ).first()
         return self._return(row) if row else None
 
+    def credit_memo_total(self, invoice_id: str) -> int:
+        c = t.returns.c
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(c.amount_minor), 0)).where(
+                self._tenant(t.returns), c.invoice_id == invoice_id, c.kind == m.ReturnKind.GOODS.value
+            )
+        ).scalar_one()
+        return int(total)
+
     def insert_return(self, ret: m.Return) -> None:
         self.conn.execute(
             insert(t.returns).values(

@@ -3,7 +3,9 @@ application, unapply, goods and payment returns, voids; on SQLite and PostgreSQL
 
 from __future__ import annotations
 
-from cashapp_client import Allocation, Client, Payment, PaymentTerms, money
+import pytest
+
+from cashapp_client import Allocation, Client, FailedPreconditionError, Payment, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 
 
@@ -90,3 +92,14 @@ def test_goods_return_beyond_the_open_amount_becomes_on_account_credit(client: C
     assert ret.credited_to_invoice.amount_minor == 1300
     assert ret.on_account_credit.amount_minor == 700
     assert client.get_invoice("INV-3").open_amount.amount_minor == 0
+
+
+def test_credit_memos_of_one_invoice_never_total_more_than_the_invoice(client: Client) -> None:
+    _book(client)
+    client.return_goods("G1", invoice_id="INV-1", amount=money("80.00", "EUR"), reason_code="DAMAGED")
+    with pytest.raises(FailedPreconditionError) as err:
+        client.return_goods("G2", invoice_id="INV-1", amount=money("20.01", "EUR"), reason_code="DAMAGED")
+    assert err.value.reason == "CREDIT_MEMO_EXCEEDS_INVOICE"
+    last = client.return_goods("G3", invoice_id="INV-1", amount=money("20.00", "EUR"), reason_code="DAMAGED")
+    assert last.credited_to_invoice.amount_minor == 2000
+    assert client.get_invoice("INV-1").state == pb.INVOICE_STATE_PAID
