@@ -393,6 +393,7 @@ class _Engine:
         self.tol = tol
         self.algorithm = algorithm
         self.vals: list[tuple[int, int, bool]] = []
+        self.values: list[int] = []
         self.pairs: list[_PairT] = []
         self.pair_values: list[int] = []
         self.left: list[tuple[int, int, int, int]] = []
@@ -402,7 +403,8 @@ class _Engine:
         self.prefix: list[int] = []
         if algorithm in ("two_pointer", "ksum_mitm"):
             self._sorted_values(budget)
-        if algorithm == "ksum_mitm":
+        if algorithm == "ksum_mitm" and k >= 4:
+            # Triples need no table; only sets of 4 and 5 use the pair table.
             self._pair_table(budget)
         elif algorithm == "horowitz_sahni":
             half = len(items) // 2
@@ -425,6 +427,7 @@ class _Engine:
         budget.tick(len(vals))
         vals.sort()
         self.vals = vals
+        self.values = [v[0] for v in vals]
 
     def _pair_table(self, budget: _Budget) -> None:
         # Count first so the budget refuses a table before it is allocated.
@@ -483,16 +486,25 @@ class _Engine:
             if abs(target - v) <= self.tol:
                 _record(found, target, v, [(item, disc)])
 
-    def _two_pointer(self, target: int, budget: _Budget, found: _Collector) -> None:
+    def _pairs_in_window(
+        self, start: int, lo: int, hi: int, budget: _Budget
+    ) -> Iterator[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
+        """Yields every pair of entries at positions ``start <= i < j`` of distinct items
+        whose values sum into ``[lo, hi]``. Two pointers slide left over the sorted
+        values; both start by binary search (one node); every move and scanned entry is
+        a node."""
         vals = self.vals
         n = len(vals)
-        hi_ptr = n - 1
-        lo_ptr = n
-        for i in range(n):
+        if start >= n:
+            return
+        budget.tick()
+        v0 = vals[start][0]
+        hi_ptr = bisect.bisect_right(self.values, hi - v0) - 1
+        lo_ptr = bisect.bisect_left(self.values, lo - v0)
+        for i in range(start, n):
             budget.tick()
-            vi, item_i, disc_i = vals[i]
-            up = target + self.tol - vi
-            down = target - self.tol - vi
+            vi = vals[i][0]
+            up, down = hi - vi, lo - vi
             if up < vi:
                 break
             while hi_ptr >= 0 and vals[hi_ptr][0] > up:
@@ -503,9 +515,14 @@ class _Engine:
                 budget.tick()
             for j in range(max(lo_ptr, i + 1), hi_ptr + 1):
                 budget.tick()
-                vj, item_j, disc_j = vals[j]
-                if item_j != item_i:
-                    _record(found, target, vi + vj, [(item_i, disc_i), (item_j, disc_j)])
+                if vals[j][1] != vals[i][1]:
+                    yield vals[i], vals[j]
+
+    def _two_pointer(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Pairs of distinct items.
+        window = self._pairs_in_window(0, target - self.tol, target + self.tol, budget)
+        for (xv, xi, xd), (yv, yi, yd) in window:
+            _record(found, target, xv + yv, [(xi, xd), (yi, yd)])
 
     def _window(self, lo: int, hi: int, budget: _Budget) -> Iterator[_PairT]:
         """Yields the pairs whose value lies in ``[lo, hi]``, counting each."""
@@ -523,18 +540,15 @@ class _Engine:
     # stop as soon as ``parts * value > hi``.
 
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Triples: entry s plus pair (p, q) with s < p.
+        # Triples: entry s plus a two-pointer pair of later entries (no table).
         lo0, hi0 = target - self.tol, target + self.tol
-        vals = self.vals
-        for p0, (sv, s_item, s_disc) in enumerate(vals):
+        for p0, (sv, s_item, s_disc) in enumerate(self.vals):
             budget.tick()
             if 3 * sv > hi0:
                 break
-            for rv, rp, rq in self._window(lo0 - sv, hi0 - sv, budget):
-                x, y = vals[rp], vals[rq]
-                if rp > p0 and x[1] != s_item and y[1] != s_item:
-                    members = [(s_item, s_disc), (x[1], x[2]), (y[1], y[2])]
-                    _record(found, target, sv + rv, members)
+            for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, lo0 - sv, hi0 - sv, budget):
+                if xi != s_item and yi != s_item:
+                    _record(found, target, sv + xv + yv, [(s_item, s_disc), (xi, xd), (yi, yd)])
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Quadruples: pair l plus pair r with l.q < r.p.

@@ -264,7 +264,12 @@ impl<'a> Engine<'a> {
             },
             Algorithm::KsumMitm => {
                 let vals = sorted_values(items, budget)?;
-                let pairs = pair_table(items, &vals, budget)?;
+                // Triples need no table; only sets of 4 and 5 use the pair table.
+                let pairs = if k >= 4 {
+                    pair_table(items, &vals, budget)?
+                } else {
+                    Vec::new()
+                };
                 Prepared::Ksum { vals, pairs }
             }
             Algorithm::HorowitzSahni => {
@@ -313,7 +318,7 @@ impl<'a> Engine<'a> {
             Prepared::Ksum { vals, pairs } => {
                 self.singles(vals, target, budget, found)?;
                 self.two_pointer(vals, target, budget, found)?;
-                self.ksum3(vals, pairs, target, budget, found)?;
+                self.ksum3(vals, target, budget, found)?;
                 if self.k >= 4 {
                     self.ksum4(vals, pairs, target, budget, found)?;
                 }
@@ -359,7 +364,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Pairs of distinct items: two pointers sliding left over the sorted values.
+    /// Pairs of distinct items.
     fn two_pointer(
         &self,
         vals: &[Val],
@@ -367,43 +372,11 @@ impl<'a> Engine<'a> {
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
-        let n = vals.len();
-        let mut hi_ptr = n as isize - 1;
-        let mut lo_ptr = n;
-        for i in 0..n {
-            budget.tick(1)?;
-            let vi = i128::from(vals[i].v);
-            let up = i128::from(target) + i128::from(self.tol) - vi;
-            let down = i128::from(target) - i128::from(self.tol) - vi;
-            if up < vi {
-                break;
-            }
-            while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
-                hi_ptr -= 1;
-                budget.tick(1)?;
-            }
-            while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
-                lo_ptr -= 1;
-                budget.tick(1)?;
-            }
-            let start = lo_ptr.max(i + 1);
-            let mut j = start as isize;
-            while j <= hi_ptr {
-                budget.tick(1)?;
-                let o = vals[j as usize];
-                if o.item != vals[i].item {
-                    let total = vals[i].v + o.v;
-                    record(
-                        found,
-                        target,
-                        total,
-                        &mut [(vals[i].item, vals[i].disc), (o.item, o.disc)],
-                    );
-                }
-                j += 1;
-            }
-        }
-        Ok(())
+        let (lo, hi) = self.window(target);
+        pairs_in_window(vals, 0, lo, hi, budget, |x, y| {
+            let mut m = [(x.item, x.disc), (y.item, y.disc)];
+            record(found, target, x.v + y.v, &mut m);
+        })
     }
 
     /// Calls `visit` on every pair whose value lies in `[lo, hi]`, counting each.
@@ -429,11 +402,10 @@ impl<'a> Engine<'a> {
     // each set therefore appears exactly once, and because later entries are never
     // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
 
-    /// Triples: entry `s` plus pair `(p, q)` with `s < p`.
+    /// Triples: entry `s` plus a two-pointer pair of later entries (no table).
     fn ksum3(
         &self,
         vals: &[Val],
-        pairs: &[Pair],
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
@@ -445,11 +417,10 @@ impl<'a> Engine<'a> {
             if 3 * sv > hi0 {
                 break;
             }
-            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
-                let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
-                if r.p as usize > p0 && x.item != s.item && y.item != s.item {
+            pairs_in_window(vals, p0 + 1, lo0 - sv, hi0 - sv, budget, |x, y| {
+                if x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
-                    record(found, target, s.v + r.v, &mut m);
+                    record(found, target, s.v + x.v + y.v, &mut m);
                 }
             })?;
         }
@@ -566,6 +537,53 @@ impl<'a> Engine<'a> {
         }
         Ok(())
     }
+}
+
+/// Calls `visit` for every pair of entries at positions `start <= i < j` of distinct
+/// items whose values sum into `[lo, hi]`. Two pointers slide left over the sorted
+/// values; both start by binary search (one node), every move and scanned entry is a node.
+fn pairs_in_window(
+    vals: &[Val],
+    start: usize,
+    lo: i128,
+    hi: i128,
+    budget: &mut Budget,
+    mut visit: impl FnMut(&Val, &Val),
+) -> Result<(), Exhausted> {
+    let n = vals.len();
+    if start >= n {
+        return Ok(());
+    }
+    budget.tick(1)?;
+    let v0 = i128::from(vals[start].v);
+    let mut hi_ptr = vals.partition_point(|x| i128::from(x.v) <= hi - v0) as isize - 1;
+    let mut lo_ptr = vals.partition_point(|x| i128::from(x.v) < lo - v0);
+    for i in start..n {
+        budget.tick(1)?;
+        let vi = i128::from(vals[i].v);
+        let (up, down) = (hi - vi, lo - vi);
+        if up < vi {
+            break;
+        }
+        while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
+            hi_ptr -= 1;
+            budget.tick(1)?;
+        }
+        while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
+            lo_ptr -= 1;
+            budget.tick(1)?;
+        }
+        let mut j = lo_ptr.max(i + 1) as isize;
+        while j <= hi_ptr {
+            budget.tick(1)?;
+            let o = &vals[j as usize];
+            if o.item != vals[i].item {
+                visit(&vals[i], o);
+            }
+            j += 1;
+        }
+    }
+    Ok(())
 }
 
 /// True when neither `x` nor `y` is one of `taken`.
