@@ -566,21 +566,25 @@ class _Engine:
                     _record(found, target, lv + rv, members)
 
     def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p.
+        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. The pair l is
+        # the outer loop so that s runs over the contiguous positions 0..l.p and no
+        # combination is visited only to be skipped.
         lo0, hi0 = target - self.tol, target + self.tol
         vals = self.vals
-        for p0, (sv, s_item, s_disc) in enumerate(vals):
+        min_val = vals[0][0]
+        max_pair = self.pairs[-1][0]
+        for lv, lp, lq in self.pairs:
             budget.tick()
-            if 5 * sv > hi0:
+            if min_val + 2 * lv > hi0:
                 break
-            for lv, lp, lq in self.pairs:
+            a, b = vals[lp], vals[lq]
+            for sv, s_item, s_disc in vals[:lp]:
                 budget.tick()
-                if sv + 2 * lv > hi0:
+                if 5 * sv > hi0 or sv + 2 * lv > hi0:
                     break
-                a, b = vals[lp], vals[lq]
-                if lp <= p0 or a[1] == s_item or b[1] == s_item:
-                    continue
                 slv = sv + lv
+                if s_item in (a[1], b[1]) or slv + max_pair < lo0:
+                    continue
                 taken = (s_item, a[1], b[1])
                 for rv, rp, rq in self._window(lo0 - slv, hi0 - slv, budget):
                     x, y = vals[rp], vals[rq]

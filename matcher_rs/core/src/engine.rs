@@ -461,6 +461,8 @@ impl<'a> Engine<'a> {
     }
 
     /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`.
+    /// The pair `l` is the outer loop so that `s` runs over the contiguous positions
+    /// `0..l.p` and no combination is visited only to be skipped.
     fn ksum5(
         &self,
         vals: &[Val],
@@ -470,23 +472,25 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        for (p0, s) in vals.iter().enumerate() {
+        let min_val = i128::from(vals[0].v);
+        let max_pair = i128::from(pairs[pairs.len() - 1].v);
+        for l in pairs {
             budget.tick(1)?;
-            let sv = i128::from(s.v);
-            if 5 * sv > hi0 {
+            let lv = i128::from(l.v);
+            if min_val + 2 * lv > hi0 {
                 break;
             }
-            for l in pairs {
+            let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+            for s in &vals[..l.p as usize] {
                 budget.tick(1)?;
-                let lv = i128::from(l.v);
-                if sv + 2 * lv > hi0 {
+                let sv = i128::from(s.v);
+                if 5 * sv > hi0 || sv + 2 * lv > hi0 {
                     break;
                 }
-                let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-                if l.p as usize <= p0 || a.item == s.item || b.item == s.item {
+                let slv = sv + lv;
+                if s.item == a.item || s.item == b.item || slv + max_pair < lo0 {
                     continue;
                 }
-                let slv = sv + lv;
                 Self::scan_pairs(pairs, lo0 - slv, hi0 - slv, budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                     if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
