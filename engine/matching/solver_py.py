@@ -362,6 +362,8 @@ class _Budget:
 _Collector = dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]
 _Member = tuple[int, bool]
 _PairT = tuple[int, int, int]
+# Stands for "no pair after this position"; mirrors i128::MAX / 4 in Rust.
+_NO_PAIR = (2**127 - 1) // 4
 
 
 def _record(found: _Collector, target: int, total: int, members: list[_Member]) -> None:
@@ -573,14 +575,22 @@ class _Engine:
         vals = self.vals
         min_val = vals[0][0]
         max_pair = self.pairs[-1][0]
+        # The smallest value a pair of entries after position q can have (a bound: the
+        # two entries may belong to one item).
+        min_after = [
+            vals[q + 1][0] + vals[q + 2][0] if q + 2 < len(vals) else _NO_PAIR for q in range(len(vals))
+        ]
         for lv, lp, lq in self.pairs:
             budget.tick()
             if min_val + 2 * lv > hi0:
                 break
+            rest = min_after[lq]
+            if min_val + lv + rest > hi0:
+                continue
             a, b = vals[lp], vals[lq]
             for sv, s_item, s_disc in vals[:lp]:
                 budget.tick()
-                if 5 * sv > hi0 or sv + 2 * lv > hi0:
+                if 5 * sv > hi0 or sv + 2 * lv > hi0 or sv + lv + rest > hi0:
                     break
                 slv = sv + lv
                 if s_item in (a[1], b[1]) or slv + max_pair < lo0:

@@ -380,14 +380,20 @@ impl<'a> Engine<'a> {
     }
 
     /// Calls `visit` on every pair whose value lies in `[lo, hi]`, counting each.
+    ///
+    /// `hint` carries the window start between calls whose `lo` never increases
+    /// (the callers' loops guarantee it); start at `pairs.len()`. Finding the start
+    /// is not counted as work, so how it is found does not change the node count.
     fn scan_pairs(
         pairs: &[Pair],
+        hint: &mut usize,
         lo: i128,
         hi: i128,
         budget: &mut Budget,
         mut visit: impl FnMut(&Pair),
     ) -> Result<(), Exhausted> {
-        let mut j = pairs.partition_point(|p| i128::from(p.v) < lo);
+        let mut j = gallop_down(pairs, *hint, lo);
+        *hint = j;
         while j < pairs.len() && i128::from(pairs[j].v) <= hi {
             budget.tick(1)?;
             visit(&pairs[j]);
@@ -437,6 +443,7 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
+        let mut hint = pairs.len();
         for l in pairs {
             budget.tick(1)?;
             let lv = i128::from(l.v);
@@ -444,7 +451,7 @@ impl<'a> Engine<'a> {
                 break;
             }
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-            Self::scan_pairs(pairs, lo0 - lv, hi0 - lv, budget, |r| {
+            Self::scan_pairs(pairs, &mut hint, lo0 - lv, hi0 - lv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p > l.q && distinct(&[a.item, b.item], x.item, y.item) {
                     let mut m = [
@@ -474,24 +481,37 @@ impl<'a> Engine<'a> {
         let (lo0, hi0) = self.window(target);
         let min_val = i128::from(vals[0].v);
         let max_pair = i128::from(pairs[pairs.len() - 1].v);
+        // The smallest value a pair of entries after position q can have (a bound:
+        // the two entries may belong to one item).
+        let min_after: Vec<i128> = (0..vals.len())
+            .map(|q| match (vals.get(q + 1), vals.get(q + 2)) {
+                (Some(x), Some(y)) => i128::from(x.v) + i128::from(y.v),
+                _ => i128::MAX / 4,
+            })
+            .collect();
         for l in pairs {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if min_val + 2 * lv > hi0 {
                 break;
             }
+            let rest = min_after[l.q as usize];
+            if min_val + lv + rest > hi0 {
+                continue;
+            }
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+            let mut hint = pairs.len();
             for s in &vals[..l.p as usize] {
                 budget.tick(1)?;
                 let sv = i128::from(s.v);
-                if 5 * sv > hi0 || sv + 2 * lv > hi0 {
+                if 5 * sv > hi0 || sv + 2 * lv > hi0 || sv + lv + rest > hi0 {
                     break;
                 }
                 let slv = sv + lv;
                 if s.item == a.item || s.item == b.item || slv + max_pair < lo0 {
                     continue;
                 }
-                Self::scan_pairs(pairs, lo0 - slv, hi0 - slv, budget, |r| {
+                Self::scan_pairs(pairs, &mut hint, lo0 - slv, hi0 - slv, budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                     if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
@@ -588,6 +608,30 @@ fn pairs_in_window(
         }
     }
     Ok(())
+}
+
+/// First index whose pair value is `>= lo`, given that every pair from `hint` on
+/// already is: exponential search downwards from `hint`, then binary search.
+fn gallop_down(pairs: &[Pair], hint: usize, lo: i128) -> usize {
+    let below = |j: usize| i128::from(pairs[j].v) < lo;
+    if hint == 0 || below(hint - 1) {
+        return hint;
+    }
+    // pairs[top] >= lo throughout; pairs[base - 1] < lo once found.
+    let mut top = hint - 1;
+    let mut step = 1;
+    let base = loop {
+        if step > top {
+            break 0;
+        }
+        let j = top - step;
+        if below(j) {
+            break j + 1;
+        }
+        top = j;
+        step *= 2;
+    };
+    base + pairs[base..top].partition_point(|p| i128::from(p.v) < lo)
 }
 
 /// True when neither `x` nor `y` is one of `taken`.
