@@ -53,7 +53,9 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
     ids = store.unapplied_payment_ids(
         customer_id=scope.customer_id, payment_ids=scope.payment_ids, limit=MAX_AUTO_APPLY_PAYMENTS
     )
-    return list(store.get_payments(ids).values())
+    # Re-checked on the loaded rows: under PostgreSQL's READ COMMITTED a payment could be fully
+    # applied between the two statements (reads also run in one REPEATABLE READ snapshot).
+    return [p for p in store.get_payments(ids).values() if p.unapplied_minor > 0 and not p.returned_minor]
 
 
 def plan(store: Store, scope: Scope) -> list[Proposal]:

@@ -46,8 +46,12 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A read-only transaction (deferred on SQLite, so readers never wait for the write lock)."""
+        options: dict[str, object] = {"cashapp_read_only": True}
+        if not self.is_sqlite:
+            # One snapshot for every statement of the read: a plan never mixes two states.
+            options["isolation_level"] = "REPEATABLE READ"
         with self.engine.connect() as conn:
-            conn = conn.execution_options(cashapp_read_only=True)
+            conn = conn.execution_options(**options)
             with conn.begin():
                 yield conn
 
