@@ -8,15 +8,14 @@ that changed anything fails, and the invariants are checked after each case and 
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+
 from cashapp_client import Allocation as Alloc
 from cashapp_client import (
     AlreadyExistsError,
@@ -35,11 +34,9 @@ from cashapp_client._proto.cashapp.v1 import payment_service_pb2 as ps
 from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2 as rs
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from cashapp_client._proto.cashapp.v1 import return_service_pb2 as rts
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from server.app import run_in_thread
 from server.config import Settings
+from tests.databases import database
 
 IBAN = "DE89370400440532013000"
 BAD_IBAN = "DE89370400440532013001"  # one digit off: checksum fails
@@ -57,39 +54,23 @@ class Books:
     reversed_application_id: str  # P-UN -> INV-1, reversed by unapply
 
 
-def _postgres_url() -> Iterator[str]:
-    admin_url = os.environ.get("CASHAPP_TEST_POSTGRES_URL", "")
-    if not admin_url:
-        if os.environ.get("CASHAPP_REQUIRE_POSTGRES") == "1":
-            pytest.fail("CASHAPP_REQUIRE_POSTGRES=1 but CASHAPP_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tests need CASHAPP_TEST_POSTGRES_URL (set by .ci/run)")
-    name = f"cashapp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _sqlite_url(directory: Path) -> Iterator[str]:
-    yield f"sqlite:///{directory / 'cashapp.db'}"
-
-
 def _book(c: Client) -> Books:
     c.create_customer("C1", display_name="ACME GmbH", payer_accounts=[IBAN])
     c.create_customer("C2", display_name="Beta Ltd")
     for iid, amount, currency in (
-        ("INV-1", "100.00", "EUR"), ("INV-2", "50.00", "EUR"), ("INV-3", "73.00", "EUR"),
-        ("INV-4", "73.00", "EUR"), ("INV-V", "5.00", "EUR"), ("INV-J", "1000", "JPY"),
+        ("INV-1", "100.00", "EUR"),
+        ("INV-2", "50.00", "EUR"),
+        ("INV-3", "73.00", "EUR"),
+        ("INV-4", "73.00", "EUR"),
+        ("INV-V", "5.00", "EUR"),
+        ("INV-J", "1000", "JPY"),
     ):
         c.create_invoice(iid, customer_id="C1", amount=money(amount, currency), issue_date="2026-11-01")
     c.void_invoice("INV-V", reason="issued in error")
     for pid, amount, currency in (
-        ("P-EUR", "120.00", "EUR"), ("P-USD", "100.00", "USD"), ("P-UN", "10.00", "EUR"),
+        ("P-EUR", "120.00", "EUR"),
+        ("P-USD", "100.00", "USD"),
+        ("P-UN", "10.00", "EUR"),
         ("P-RET", "10.00", "EUR"),
     ):
         c.create_payment(pid, amount=money(amount, currency), value_date="2026-11-20", customer_id="C1")
@@ -106,16 +87,12 @@ def _book(c: Client) -> Books:
     (exception,) = list(c.list_exceptions())
     assert len(exception.suggestions) == 2
     (reversed_app,) = [a for a in unapplied.applications if a.reversed_by_application_id]
-    return Books(c, exception.exception_id, paid.applications[0].application_id,
-                 reversed_app.application_id)
+    return Books(c, exception.exception_id, paid.applications[0].application_id, reversed_app.application_id)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def books(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Books]:
-    urls = (
-        _sqlite_url(tmp_path_factory.mktemp("bad_input"))
-        if request.param == "sqlite" else _postgres_url()
-    )
+    urls = database(request.param, tmp_path_factory.mktemp("bad_input"))
     url = next(urls)
     try:
         with (
@@ -253,252 +230,692 @@ EUR = "EUR"
 
 # (call, error class, reason, field)
 MONEY_CASES = [
-    pytest.param(_inv("N", money("0.00", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE",
-                 "invoice.amount.amount_minor", id="invoice-zero"),
-    pytest.param(_inv("N", money("-5.00", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE",
-                 "invoice.amount.amount_minor", id="invoice-negative"),
-    pytest.param(_pay("N", money("0.00", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE",
-                 "payment.amount.amount_minor", id="payment-zero"),
-    pytest.param(_pay("N", money("-0.01", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE",
-                 "payment.amount.amount_minor", id="payment-negative"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("0.00", EUR))), IA, "AMOUNT_MUST_BE_POSITIVE",
-                 "allocations[0].amount.amount_minor", id="allocation-zero"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("-1.00", EUR))), IA, "AMOUNT_MUST_NOT_BE_NEGATIVE",
-                 "allocations[0].amount.amount_minor", id="allocation-negative"),
-    pytest.param(lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("0", EUR)),
-                 IA, "AMOUNT_MUST_BE_POSITIVE", "amount.amount_minor", id="credit-memo-zero"),
-    pytest.param(_inv("N", money("10.00", "XXX")), IA, "UNKNOWN_CURRENCY",
-                 "invoice.amount.currency_code", id="invoice-unknown-currency"),
-    pytest.param(_inv("N", money("10.00", "eur")), IA, "UNKNOWN_CURRENCY",
-                 "invoice.amount.currency_code", id="invoice-lowercase-currency"),
-    pytest.param(_pay("N", money("10.00", "ABC")), IA, "UNKNOWN_CURRENCY",
-                 "payment.amount.currency_code", id="payment-unknown-currency"),
-    pytest.param(_pay("N", money("10.00", "")), IA, "MISSING_CURRENCY",
-                 "payment.amount.currency_code", id="payment-missing-currency"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("1.00", "QQQ"))), IA, "UNKNOWN_CURRENCY",
-                 "allocations[0].amount.currency_code", id="allocation-unknown-currency"),
-    pytest.param(_inv("N", money("10.005", EUR)), IA, "PRECISION_FINER_THAN_CURRENCY",
-                 "invoice.amount.amount_minor", id="eur-scale-3"),
-    pytest.param(_inv("N", money("1000.50", "JPY")), IA, "PRECISION_FINER_THAN_CURRENCY",
-                 "invoice.amount.amount_minor", id="jpy-scale-2"),
-    pytest.param(_pay("N", money("0.001", EUR)), IA, "PRECISION_FINER_THAN_CURRENCY",
-                 "payment.amount.amount_minor", id="payment-eur-scale-3"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("10.005", EUR))), IA, "PRECISION_FINER_THAN_CURRENCY",
-                 "allocations[0].amount.amount_minor", id="allocation-eur-scale-3"),
-    pytest.param(_inv("N", _m(1, scale=10)), IA, "INVALID_SCALE", "invoice.amount.scale",
-                 id="scale-too-large"),
-    pytest.param(_inv("N", _m(1, scale=-1)), IA, "INVALID_SCALE", "invoice.amount.scale",
-                 id="scale-negative"),
-    pytest.param(_inv("N", money(10**15 + 1, EUR)), IA, "AMOUNT_OUT_OF_RANGE",
-                 "invoice.amount.amount_minor", id="invoice-out-of-range"),
-    pytest.param(_pay("N", money("10000000000000.01", EUR)), IA, "AMOUNT_OUT_OF_RANGE",
-                 "payment.amount.amount_minor", id="payment-out-of-range"),
-    pytest.param(_inv("N", _m(2**62, EUR, scale=0)), IA, "AMOUNT_OUT_OF_RANGE",
-                 "invoice.amount.amount_minor", id="scale-up-out-of-range"),
-    pytest.param(_inv("N", money(2**63 - 1, EUR)), IA, "AMOUNT_OUT_OF_RANGE",
-                 "invoice.amount.amount_minor", id="int64-max"),
-    pytest.param(_apply("P-EUR", ("INV-1", money(10**15 + 1, EUR))), IA, "AMOUNT_OUT_OF_RANGE",
-                 "allocations[0].amount.amount_minor", id="allocation-out-of-range"),
+    pytest.param(
+        _inv("N", money("0.00", EUR)),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "invoice.amount.amount_minor",
+        id="invoice-zero",
+    ),
+    pytest.param(
+        _inv("N", money("-5.00", EUR)),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "invoice.amount.amount_minor",
+        id="invoice-negative",
+    ),
+    pytest.param(
+        _pay("N", money("0.00", EUR)),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "payment.amount.amount_minor",
+        id="payment-zero",
+    ),
+    pytest.param(
+        _pay("N", money("-0.01", EUR)),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "payment.amount.amount_minor",
+        id="payment-negative",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("0.00", EUR))),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "allocations[0].amount.amount_minor",
+        id="allocation-zero",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("-1.00", EUR))),
+        IA,
+        "AMOUNT_MUST_NOT_BE_NEGATIVE",
+        "allocations[0].amount.amount_minor",
+        id="allocation-negative",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("0", EUR)),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "amount.amount_minor",
+        id="credit-memo-zero",
+    ),
+    pytest.param(
+        _inv("N", money("10.00", "XXX")),
+        IA,
+        "UNKNOWN_CURRENCY",
+        "invoice.amount.currency_code",
+        id="invoice-unknown-currency",
+    ),
+    pytest.param(
+        _inv("N", money("10.00", "eur")),
+        IA,
+        "UNKNOWN_CURRENCY",
+        "invoice.amount.currency_code",
+        id="invoice-lowercase-currency",
+    ),
+    pytest.param(
+        _pay("N", money("10.00", "ABC")),
+        IA,
+        "UNKNOWN_CURRENCY",
+        "payment.amount.currency_code",
+        id="payment-unknown-currency",
+    ),
+    pytest.param(
+        _pay("N", money("10.00", "")),
+        IA,
+        "MISSING_CURRENCY",
+        "payment.amount.currency_code",
+        id="payment-missing-currency",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("1.00", "QQQ"))),
+        IA,
+        "UNKNOWN_CURRENCY",
+        "allocations[0].amount.currency_code",
+        id="allocation-unknown-currency",
+    ),
+    pytest.param(
+        _inv("N", money("10.005", EUR)),
+        IA,
+        "PRECISION_FINER_THAN_CURRENCY",
+        "invoice.amount.amount_minor",
+        id="eur-scale-3",
+    ),
+    pytest.param(
+        _inv("N", money("1000.50", "JPY")),
+        IA,
+        "PRECISION_FINER_THAN_CURRENCY",
+        "invoice.amount.amount_minor",
+        id="jpy-scale-2",
+    ),
+    pytest.param(
+        _pay("N", money("0.001", EUR)),
+        IA,
+        "PRECISION_FINER_THAN_CURRENCY",
+        "payment.amount.amount_minor",
+        id="payment-eur-scale-3",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("10.005", EUR))),
+        IA,
+        "PRECISION_FINER_THAN_CURRENCY",
+        "allocations[0].amount.amount_minor",
+        id="allocation-eur-scale-3",
+    ),
+    pytest.param(
+        _inv("N", _m(1, scale=10)), IA, "INVALID_SCALE", "invoice.amount.scale", id="scale-too-large"
+    ),
+    pytest.param(
+        _inv("N", _m(1, scale=-1)), IA, "INVALID_SCALE", "invoice.amount.scale", id="scale-negative"
+    ),
+    pytest.param(
+        _inv("N", money(10**15 + 1, EUR)),
+        IA,
+        "AMOUNT_OUT_OF_RANGE",
+        "invoice.amount.amount_minor",
+        id="invoice-out-of-range",
+    ),
+    pytest.param(
+        _pay("N", money("10000000000000.01", EUR)),
+        IA,
+        "AMOUNT_OUT_OF_RANGE",
+        "payment.amount.amount_minor",
+        id="payment-out-of-range",
+    ),
+    pytest.param(
+        _inv("N", _m(2**62, EUR, scale=0)),
+        IA,
+        "AMOUNT_OUT_OF_RANGE",
+        "invoice.amount.amount_minor",
+        id="scale-up-out-of-range",
+    ),
+    pytest.param(
+        _inv("N", money(2**63 - 1, EUR)),
+        IA,
+        "AMOUNT_OUT_OF_RANGE",
+        "invoice.amount.amount_minor",
+        id="int64-max",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money(10**15 + 1, EUR))),
+        IA,
+        "AMOUNT_OUT_OF_RANGE",
+        "allocations[0].amount.amount_minor",
+        id="allocation-out-of-range",
+    ),
 ]
 
 CURRENCY_AND_BALANCE_CASES = [
-    pytest.param(_apply("P-USD", ("INV-1", money("10.00", "USD"))), FP,
-                 "PAYMENT_CURRENCY_MUST_MATCH_INVOICE", "allocations[0].invoice_id",
-                 id="usd-payment-to-eur-invoice"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("10.00", "USD"))), IA,
-                 "PAYMENT_CURRENCY_MUST_MATCH_ALLOCATION", "allocations[0].amount.currency_code",
-                 id="allocation-in-other-currency"),
-    pytest.param(_apply("P-EUR", ("INV-J", money("10.00", EUR))), FP,
-                 "PAYMENT_CURRENCY_MUST_MATCH_INVOICE", "allocations[0].invoice_id",
-                 id="eur-payment-to-jpy-invoice"),
-    pytest.param(lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("1", "USD")),
-                 IA, "CURRENCY_MISMATCH", "amount.currency_code", id="credit-memo-other-currency"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("95.00", EUR))), FP, "PAYMENT_OVER_APPLIED",
-                 "allocations", id="more-than-the-payment"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("60.00", EUR)), ("INV-3", money("40.00", EUR))), FP,
-                 "PAYMENT_OVER_APPLIED", "allocations", id="more-than-the-payment-in-sum"),
-    pytest.param(_apply("P-EUR", ("INV-2", money("25.00", EUR))), FP, "INVOICE_OVER_APPLIED",
-                 "allocations[0].amount.amount_minor", id="more-than-the-open-amount"),
     pytest.param(
-        lambda b: b.client.apply_payment("P-EUR", [Alloc(
-            invoice_id="INV-2", amount=money("15.00", EUR), discount=money("10.00", EUR))]),
-        FP, "INVOICE_OVER_APPLIED", "allocations[0].amount.amount_minor",
-        id="amount-plus-discount-beyond-open"),
-    pytest.param(_apply("P-EUR", ("INV-1", money("1.00", EUR)), ("INV-1", money("1.00", EUR))), IA,
-                 "DUPLICATE_INVOICE", "allocations[1].invoice_id", id="same-invoice-twice"),
-    pytest.param(_apply("P-EUR", ("INV-V", money("1.00", EUR))), FP, "INVOICE_VOIDED",
-                 "allocations[0].invoice_id", id="apply-to-void-invoice"),
-    pytest.param(_apply("P-RET", ("INV-1", money("1.00", EUR))), FP, "PAYMENT_RETURNED",
-                 "payment_id", id="apply-returned-payment"),
-    pytest.param(lambda b: b.client.void_invoice("INV-2"), FP, "INVOICE_HAS_APPLIED_MONEY",
-                 "invoice_id", id="void-invoice-with-money-applied"),
-    pytest.param(lambda b: b.client.return_payment("R-N", payment_id="P-RET"), FP,
-                 "PAYMENT_ALREADY_RETURNED", "payment_id", id="return-payment-twice"),
-    pytest.param(lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("100.01", EUR)),
-                 FP, "CREDIT_MEMO_EXCEEDS_INVOICE", "amount.amount_minor", id="credit-memo-beyond-invoice"),
-    pytest.param(lambda b: b.client.unapply_payment("P-UN", application_ids=[b.reversed_application_id]),
-                 FP, "APPLICATION_NOT_ACTIVE", "application_ids[0]", id="unapply-reversed-application"),
-    pytest.param(lambda b: b.client.unapply_payment("P-USD"), FP, "NOTHING_TO_UNAPPLY", "payment_id",
-                 id="unapply-nothing"),
-    pytest.param(lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=[IBAN]),
-                 FP, "PAYER_ACCOUNT_BELONGS_TO_ANOTHER_CUSTOMER", "customer.payer_accounts[0]",
-                 id="payer-account-of-another-customer"),
+        _apply("P-USD", ("INV-1", money("10.00", "USD"))),
+        FP,
+        "PAYMENT_CURRENCY_MUST_MATCH_INVOICE",
+        "allocations[0].invoice_id",
+        id="usd-payment-to-eur-invoice",
+    ),
     pytest.param(
-        lambda b: _raw(b.client.payment_service.ApplyPayment, ps.ApplyPaymentRequest(
-            payment_id="P-EUR", request_id=str(uuid.uuid4()))),
-        IA, "INVALID_ALLOCATION_COUNT", "allocations", id="no-allocations"),
+        _apply("P-EUR", ("INV-1", money("10.00", "USD"))),
+        IA,
+        "PAYMENT_CURRENCY_MUST_MATCH_ALLOCATION",
+        "allocations[0].amount.currency_code",
+        id="allocation-in-other-currency",
+    ),
     pytest.param(
-        lambda b: _raw(b.client.payment_service.ApplyPayment, ps.ApplyPaymentRequest(
-            payment_id="P-EUR", request_id=str(uuid.uuid4()),
-            allocations=[Alloc(invoice_id=f"X{i}", amount=money("0.01", EUR)) for i in range(101)])),
-        IA, "INVALID_ALLOCATION_COUNT", "allocations", id="101-allocations"),
+        _apply("P-EUR", ("INV-J", money("10.00", EUR))),
+        FP,
+        "PAYMENT_CURRENCY_MUST_MATCH_INVOICE",
+        "allocations[0].invoice_id",
+        id="eur-payment-to-jpy-invoice",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("1", "USD")),
+        IA,
+        "CURRENCY_MISMATCH",
+        "amount.currency_code",
+        id="credit-memo-other-currency",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("95.00", EUR))),
+        FP,
+        "PAYMENT_OVER_APPLIED",
+        "allocations",
+        id="more-than-the-payment",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("60.00", EUR)), ("INV-3", money("40.00", EUR))),
+        FP,
+        "PAYMENT_OVER_APPLIED",
+        "allocations",
+        id="more-than-the-payment-in-sum",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-2", money("25.00", EUR))),
+        FP,
+        "INVOICE_OVER_APPLIED",
+        "allocations[0].amount.amount_minor",
+        id="more-than-the-open-amount",
+    ),
+    pytest.param(
+        lambda b: b.client.apply_payment(
+            "P-EUR", [Alloc(invoice_id="INV-2", amount=money("15.00", EUR), discount=money("10.00", EUR))]
+        ),
+        FP,
+        "INVOICE_OVER_APPLIED",
+        "allocations[0].amount.amount_minor",
+        id="amount-plus-discount-beyond-open",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-1", money("1.00", EUR)), ("INV-1", money("1.00", EUR))),
+        IA,
+        "DUPLICATE_INVOICE",
+        "allocations[1].invoice_id",
+        id="same-invoice-twice",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("INV-V", money("1.00", EUR))),
+        FP,
+        "INVOICE_VOIDED",
+        "allocations[0].invoice_id",
+        id="apply-to-void-invoice",
+    ),
+    pytest.param(
+        _apply("P-RET", ("INV-1", money("1.00", EUR))),
+        FP,
+        "PAYMENT_RETURNED",
+        "payment_id",
+        id="apply-returned-payment",
+    ),
+    pytest.param(
+        lambda b: b.client.void_invoice("INV-2"),
+        FP,
+        "INVOICE_HAS_APPLIED_MONEY",
+        "invoice_id",
+        id="void-invoice-with-money-applied",
+    ),
+    pytest.param(
+        lambda b: b.client.return_payment("R-N", payment_id="P-RET"),
+        FP,
+        "PAYMENT_ALREADY_RETURNED",
+        "payment_id",
+        id="return-payment-twice",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods("G-N", invoice_id="INV-1", amount=money("100.01", EUR)),
+        FP,
+        "CREDIT_MEMO_EXCEEDS_INVOICE",
+        "amount.amount_minor",
+        id="credit-memo-beyond-invoice",
+    ),
+    pytest.param(
+        lambda b: b.client.unapply_payment("P-UN", application_ids=[b.reversed_application_id]),
+        FP,
+        "APPLICATION_NOT_ACTIVE",
+        "application_ids[0]",
+        id="unapply-reversed-application",
+    ),
+    pytest.param(
+        lambda b: b.client.unapply_payment("P-USD"),
+        FP,
+        "NOTHING_TO_UNAPPLY",
+        "payment_id",
+        id="unapply-nothing",
+    ),
+    pytest.param(
+        lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=[IBAN]),
+        FP,
+        "PAYER_ACCOUNT_BELONGS_TO_ANOTHER_CUSTOMER",
+        "customer.payer_accounts[0]",
+        id="payer-account-of-another-customer",
+    ),
+    pytest.param(
+        lambda b: _raw(
+            b.client.payment_service.ApplyPayment,
+            ps.ApplyPaymentRequest(payment_id="P-EUR", request_id=str(uuid.uuid4())),
+        ),
+        IA,
+        "INVALID_ALLOCATION_COUNT",
+        "allocations",
+        id="no-allocations",
+    ),
+    pytest.param(
+        lambda b: _raw(
+            b.client.payment_service.ApplyPayment,
+            ps.ApplyPaymentRequest(
+                payment_id="P-EUR",
+                request_id=str(uuid.uuid4()),
+                allocations=[Alloc(invoice_id=f"X{i}", amount=money("0.01", EUR)) for i in range(101)],
+            ),
+        ),
+        IA,
+        "INVALID_ALLOCATION_COUNT",
+        "allocations",
+        id="101-allocations",
+    ),
 ]
 
 NOT_FOUND_CASES = [
-    pytest.param(lambda b: b.client.get_customer("NOPE"), NF, "CUSTOMER_NOT_FOUND", "customer_id",
-                 id="get-customer"),
-    pytest.param(lambda b: b.client.update_customer("NOPE", display_name="X"), NF,
-                 "CUSTOMER_NOT_FOUND", "customer.customer_id", id="update-customer"),
-    pytest.param(lambda b: b.client.get_invoice("NOPE"), NF, "INVOICE_NOT_FOUND", "invoice_id",
-                 id="get-invoice"),
-    pytest.param(lambda b: b.client.void_invoice("NOPE"), NF, "INVOICE_NOT_FOUND", "invoice_id",
-                 id="void-invoice"),
-    pytest.param(_inv("N", money("1.00", EUR), customer_id="NOPE"), NF, "CUSTOMER_NOT_FOUND",
-                 "invoice.customer_id", id="invoice-of-unknown-customer"),
-    pytest.param(_pay("N", money("1.00", EUR), customer_id="NOPE"), NF, "CUSTOMER_NOT_FOUND",
-                 "payment.customer_id", id="payment-of-unknown-customer"),
-    pytest.param(lambda b: b.client.get_payment("NOPE"), NF, "PAYMENT_NOT_FOUND", "payment_id",
-                 id="get-payment"),
-    pytest.param(_apply("NOPE", ("INV-1", money("1.00", EUR))), NF, "PAYMENT_NOT_FOUND", "payment_id",
-                 id="apply-unknown-payment"),
-    pytest.param(_apply("P-EUR", ("NOPE", money("1.00", EUR))), NF, "INVOICE_NOT_FOUND",
-                 "allocations[0].invoice_id", id="apply-to-unknown-invoice"),
-    pytest.param(lambda b: b.client.unapply_payment("NOPE"), NF, "PAYMENT_NOT_FOUND", "payment_id",
-                 id="unapply-unknown-payment"),
-    pytest.param(lambda b: b.client.unapply_payment("P-EUR", application_ids=["NOPE"]), NF,
-                 "APPLICATION_NOT_FOUND", "application_ids[0]", id="unapply-unknown-application"),
-    pytest.param(lambda b: b.client.unapply_payment("P-EUR", application_ids=[b.reversed_application_id]),
-                 NF, "APPLICATION_NOT_FOUND", "application_ids[0]", id="application-of-another-payment"),
-    pytest.param(lambda b: b.client.get_return("NOPE"), NF, "RETURN_NOT_FOUND", "return_id",
-                 id="get-return"),
-    pytest.param(lambda b: b.client.return_payment("R-N", payment_id="NOPE"), NF, "PAYMENT_NOT_FOUND",
-                 "payment_id", id="return-unknown-payment"),
-    pytest.param(lambda b: b.client.return_goods("G-N", invoice_id="NOPE", amount=money("1", EUR)), NF,
-                 "INVOICE_NOT_FOUND", "invoice_id", id="credit-memo-on-unknown-invoice"),
-    pytest.param(lambda b: b.client.resolve_exception("NOPE", rank=1), NF, "EXCEPTION_NOT_FOUND",
-                 "exception_id", id="resolve-unknown-exception"),
-    pytest.param(lambda b: b.client.auto_apply(payment_ids=["P-EUR", "NOPE"]), NF, "PAYMENT_NOT_FOUND",
-                 "payments.payment_ids[1]", id="auto-apply-unknown-payment"),
-    pytest.param(lambda b: b.client.auto_apply(customer_id="NOPE"), NF, "CUSTOMER_NOT_FOUND",
-                 "customer_id", id="auto-apply-unknown-customer"),
+    pytest.param(
+        lambda b: b.client.get_customer("NOPE"), NF, "CUSTOMER_NOT_FOUND", "customer_id", id="get-customer"
+    ),
+    pytest.param(
+        lambda b: b.client.update_customer("NOPE", display_name="X"),
+        NF,
+        "CUSTOMER_NOT_FOUND",
+        "customer.customer_id",
+        id="update-customer",
+    ),
+    pytest.param(
+        lambda b: b.client.get_invoice("NOPE"), NF, "INVOICE_NOT_FOUND", "invoice_id", id="get-invoice"
+    ),
+    pytest.param(
+        lambda b: b.client.void_invoice("NOPE"), NF, "INVOICE_NOT_FOUND", "invoice_id", id="void-invoice"
+    ),
+    pytest.param(
+        _inv("N", money("1.00", EUR), customer_id="NOPE"),
+        NF,
+        "CUSTOMER_NOT_FOUND",
+        "invoice.customer_id",
+        id="invoice-of-unknown-customer",
+    ),
+    pytest.param(
+        _pay("N", money("1.00", EUR), customer_id="NOPE"),
+        NF,
+        "CUSTOMER_NOT_FOUND",
+        "payment.customer_id",
+        id="payment-of-unknown-customer",
+    ),
+    pytest.param(
+        lambda b: b.client.get_payment("NOPE"), NF, "PAYMENT_NOT_FOUND", "payment_id", id="get-payment"
+    ),
+    pytest.param(
+        _apply("NOPE", ("INV-1", money("1.00", EUR))),
+        NF,
+        "PAYMENT_NOT_FOUND",
+        "payment_id",
+        id="apply-unknown-payment",
+    ),
+    pytest.param(
+        _apply("P-EUR", ("NOPE", money("1.00", EUR))),
+        NF,
+        "INVOICE_NOT_FOUND",
+        "allocations[0].invoice_id",
+        id="apply-to-unknown-invoice",
+    ),
+    pytest.param(
+        lambda b: b.client.unapply_payment("NOPE"),
+        NF,
+        "PAYMENT_NOT_FOUND",
+        "payment_id",
+        id="unapply-unknown-payment",
+    ),
+    pytest.param(
+        lambda b: b.client.unapply_payment("P-EUR", application_ids=["NOPE"]),
+        NF,
+        "APPLICATION_NOT_FOUND",
+        "application_ids[0]",
+        id="unapply-unknown-application",
+    ),
+    pytest.param(
+        lambda b: b.client.unapply_payment("P-EUR", application_ids=[b.reversed_application_id]),
+        NF,
+        "APPLICATION_NOT_FOUND",
+        "application_ids[0]",
+        id="application-of-another-payment",
+    ),
+    pytest.param(lambda b: b.client.get_return("NOPE"), NF, "RETURN_NOT_FOUND", "return_id", id="get-return"),
+    pytest.param(
+        lambda b: b.client.return_payment("R-N", payment_id="NOPE"),
+        NF,
+        "PAYMENT_NOT_FOUND",
+        "payment_id",
+        id="return-unknown-payment",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods("G-N", invoice_id="NOPE", amount=money("1", EUR)),
+        NF,
+        "INVOICE_NOT_FOUND",
+        "invoice_id",
+        id="credit-memo-on-unknown-invoice",
+    ),
+    pytest.param(
+        lambda b: b.client.resolve_exception("NOPE", rank=1),
+        NF,
+        "EXCEPTION_NOT_FOUND",
+        "exception_id",
+        id="resolve-unknown-exception",
+    ),
+    pytest.param(
+        lambda b: b.client.auto_apply(payment_ids=["P-EUR", "NOPE"]),
+        NF,
+        "PAYMENT_NOT_FOUND",
+        "payments.payment_ids[1]",
+        id="auto-apply-unknown-payment",
+    ),
+    pytest.param(
+        lambda b: b.client.auto_apply(customer_id="NOPE"),
+        NF,
+        "CUSTOMER_NOT_FOUND",
+        "customer_id",
+        id="auto-apply-unknown-customer",
+    ),
 ]
 
 REQUEST_CASES = [
     pytest.param(
         lambda b: b.client.apply_payment(
-            "P-EUR", [Alloc(invoice_id="INV-1", amount=money("10.00", EUR))], request_id=SETUP_REQUEST_ID),
-        IA, "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST", "request_id", id="request-id-reused-same-method"),
+            "P-EUR", [Alloc(invoice_id="INV-1", amount=money("10.00", EUR))], request_id=SETUP_REQUEST_ID
+        ),
+        IA,
+        "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
+        "request_id",
+        id="request-id-reused-same-method",
+    ),
     pytest.param(
-        lambda b: b.client.create_payment("N", amount=money("1", EUR), value_date="2026-11-20",
-                                          request_id=SETUP_REQUEST_ID),
-        IA, "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST", "request_id", id="request-id-reused-other-method"),
-    pytest.param(lambda b: b.client.void_invoice("INV-1", request_id="r" * 129),
-                 IA, "TEXT_TOO_LONG", "request_id", id="request-id-too-long"),
+        lambda b: b.client.create_payment(
+            "N", amount=money("1", EUR), value_date="2026-11-20", request_id=SETUP_REQUEST_ID
+        ),
+        IA,
+        "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
+        "request_id",
+        id="request-id-reused-other-method",
+    ),
+    pytest.param(
+        lambda b: b.client.void_invoice("INV-1", request_id="r" * 129),
+        IA,
+        "TEXT_TOO_LONG",
+        "request_id",
+        id="request-id-too-long",
+    ),
     *[
         pytest.param(
             _list_call(stub, method, req_type(page_size=-1)),
-            IA, "INVALID_PAGE_SIZE", "page_size", id=f"{method}-negative-page-size")
+            IA,
+            "INVALID_PAGE_SIZE",
+            "page_size",
+            id=f"{method}-negative-page-size",
+        )
         for stub, method, req_type in LIST_METHODS
     ],
     *[
         pytest.param(
             _list_call(stub, method, req_type(page_token=token)),
-            IA, "INVALID_PAGE_TOKEN", "page_token", id=f"{method}-page-token-{name}")
+            IA,
+            "INVALID_PAGE_TOKEN",
+            "page_token",
+            id=f"{method}-page-token-{name}",
+        )
         for stub, method, req_type in LIST_METHODS
         for name, token in (("garbage", "!!not-a-token!!"), ("json-without-key", "e30="))
     ],
-    pytest.param(_foreign_page_token, IA, "INVALID_PAGE_TOKEN", "page_token",
-                 id="page-token-of-another-filter"),
+    pytest.param(
+        _foreign_page_token, IA, "INVALID_PAGE_TOKEN", "page_token", id="page-token-of-another-filter"
+    ),
     pytest.param(_batch([]), IA, "INVALID_BATCH_SIZE", "requests", id="batch-of-0-invoices"),
-    pytest.param(_batch([_invoice_msg(f"B-{i}", _m(100)) for i in range(1001)]), IA,
-                 "INVALID_BATCH_SIZE", "requests", id="batch-of-1001-invoices"),
-    pytest.param(_batch([_invoice_msg("B-1", _m(100)), _invoice_msg("B-2", _m(0))]), IA,
-                 "AMOUNT_MUST_BE_POSITIVE", "requests[1].invoice.amount.amount_minor",
-                 id="batch-with-one-bad-item-creates-none"),
-    pytest.param(_batch([_invoice_msg("B-1", _m(100)), _invoice_msg("B-1", _m(100))]), IA,
-                 "DUPLICATE_ID", "requests[1].invoice.invoice_id", id="batch-repeating-an-id"),
-    pytest.param(_batch([_invoice_msg("B-1", _m(100)), _invoice_msg("INV-1", _m(1))]), AE,
-                 "INVOICE_ALREADY_EXISTS", "requests[1].invoice.invoice_id",
-                 id="batch-with-existing-id-other-content"),
+    pytest.param(
+        _batch([_invoice_msg(f"B-{i}", _m(100)) for i in range(1001)]),
+        IA,
+        "INVALID_BATCH_SIZE",
+        "requests",
+        id="batch-of-1001-invoices",
+    ),
+    pytest.param(
+        _batch([_invoice_msg("B-1", _m(100)), _invoice_msg("B-2", _m(0))]),
+        IA,
+        "AMOUNT_MUST_BE_POSITIVE",
+        "requests[1].invoice.amount.amount_minor",
+        id="batch-with-one-bad-item-creates-none",
+    ),
+    pytest.param(
+        _batch([_invoice_msg("B-1", _m(100)), _invoice_msg("B-1", _m(100))]),
+        IA,
+        "DUPLICATE_ID",
+        "requests[1].invoice.invoice_id",
+        id="batch-repeating-an-id",
+    ),
+    pytest.param(
+        _batch([_invoice_msg("B-1", _m(100)), _invoice_msg("INV-1", _m(1))]),
+        AE,
+        "INVOICE_ALREADY_EXISTS",
+        "requests[1].invoice.invoice_id",
+        id="batch-with-existing-id-other-content",
+    ),
     pytest.param(_import_chunk([]), IA, "INVALID_BATCH_SIZE", "payments", id="import-chunk-of-0"),
-    pytest.param(_import_chunk([_pay_msg(f"I-{i}") for i in range(1001)]), IA, "INVALID_BATCH_SIZE",
-                 "payments", id="import-chunk-of-1001"),
-    pytest.param(_inv("N", money("1", EUR), issue_date="2026-13-01"), IA, "INVALID_DATE",
-                 "invoice.issue_date", id="invoice-month-13"),
-    pytest.param(_inv("N", money("1", EUR), issue_date="2026-02-30"), IA, "INVALID_DATE",
-                 "invoice.issue_date", id="invoice-february-30"),
-    pytest.param(_inv("N", money("1", EUR), issue_date=""), IA, "MISSING_DATE",
-                 "invoice.issue_date", id="invoice-without-issue-date"),
-    pytest.param(_inv("N", money("1", EUR), due_date="2026/12/01"), IA, "INVALID_DATE",
-                 "invoice.due_date", id="invoice-slashed-due-date"),
-    pytest.param(_inv("N", money("1", EUR), due_date="2026-10-31"), IA, "DUE_BEFORE_ISSUE",
-                 "invoice.due_date", id="due-before-issue"),
-    pytest.param(_pay("N", money("1", EUR), value_date="yesterday"), IA, "INVALID_DATE",
-                 "payment.value_date", id="payment-value-date-text"),
-    pytest.param(lambda b: list(b.client.list_invoices(due_before="2026-1-1")), IA, "INVALID_DATE",
-                 "due_before", id="list-due-before"),
-    pytest.param(lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=[BAD_IBAN]),
-                 IA, "INVALID_IBAN", "customer.payer_accounts[0]", id="create-customer-bad-iban"),
-    pytest.param(lambda b: b.client.update_customer("C2", payer_accounts=["NL91ABNA0417164300", BAD_IBAN]),
-                 IA, "INVALID_IBAN", "customer.payer_accounts[1]", id="update-customer-bad-iban"),
-    pytest.param(lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=["#1"]),
-                 IA, "INVALID_PAYER_ACCOUNT", "customer.payer_accounts[0]", id="payer-account-garbage"),
-    pytest.param(lambda b: b.client.create_customer("C-N", display_name=" "), IA, "MISSING_NAME",
-                 "customer.display_name", id="customer-blank-name"),
+    pytest.param(
+        _import_chunk([_pay_msg(f"I-{i}") for i in range(1001)]),
+        IA,
+        "INVALID_BATCH_SIZE",
+        "payments",
+        id="import-chunk-of-1001",
+    ),
+    pytest.param(
+        _inv("N", money("1", EUR), issue_date="2026-13-01"),
+        IA,
+        "INVALID_DATE",
+        "invoice.issue_date",
+        id="invoice-month-13",
+    ),
+    pytest.param(
+        _inv("N", money("1", EUR), issue_date="2026-02-30"),
+        IA,
+        "INVALID_DATE",
+        "invoice.issue_date",
+        id="invoice-february-30",
+    ),
+    pytest.param(
+        _inv("N", money("1", EUR), issue_date=""),
+        IA,
+        "MISSING_DATE",
+        "invoice.issue_date",
+        id="invoice-without-issue-date",
+    ),
+    pytest.param(
+        _inv("N", money("1", EUR), due_date="2026/12/01"),
+        IA,
+        "INVALID_DATE",
+        "invoice.due_date",
+        id="invoice-slashed-due-date",
+    ),
+    pytest.param(
+        _inv("N", money("1", EUR), due_date="2026-10-31"),
+        IA,
+        "DUE_BEFORE_ISSUE",
+        "invoice.due_date",
+        id="due-before-issue",
+    ),
+    pytest.param(
+        _pay("N", money("1", EUR), value_date="yesterday"),
+        IA,
+        "INVALID_DATE",
+        "payment.value_date",
+        id="payment-value-date-text",
+    ),
+    pytest.param(
+        lambda b: list(b.client.list_invoices(due_before="2026-1-1")),
+        IA,
+        "INVALID_DATE",
+        "due_before",
+        id="list-due-before",
+    ),
+    pytest.param(
+        lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=[BAD_IBAN]),
+        IA,
+        "INVALID_IBAN",
+        "customer.payer_accounts[0]",
+        id="create-customer-bad-iban",
+    ),
+    pytest.param(
+        lambda b: b.client.update_customer("C2", payer_accounts=["NL91ABNA0417164300", BAD_IBAN]),
+        IA,
+        "INVALID_IBAN",
+        "customer.payer_accounts[1]",
+        id="update-customer-bad-iban",
+    ),
+    pytest.param(
+        lambda b: b.client.create_customer("C-N", display_name="X", payer_accounts=["#1"]),
+        IA,
+        "INVALID_PAYER_ACCOUNT",
+        "customer.payer_accounts[0]",
+        id="payer-account-garbage",
+    ),
+    pytest.param(
+        lambda b: b.client.create_customer("C-N", display_name=" "),
+        IA,
+        "MISSING_NAME",
+        "customer.display_name",
+        id="customer-blank-name",
+    ),
     pytest.param(_inv("INV 1 ", money("1", EUR)), IA, "INVALID_ID", "invoice_id", id="id-with-edge-space"),
     pytest.param(_inv("", money("1", EUR)), IA, "MISSING_ID", "invoice_id", id="invoice-without-id"),
     pytest.param(
-        lambda b: _raw(b.client.customer_service.UpdateCustomer, cs.UpdateCustomerRequest(
-            customer=pb.Customer(customer_id="C2", display_name="Y"), request_id=str(uuid.uuid4()),
-            update_mask={"paths": ["create_time"]})),
-        IA, "INVALID_UPDATE_MASK", "update_mask.paths", id="update-mask-unknown-path"),
-    pytest.param(lambda b: b.client.create_customer("C1", display_name="Another name"), AE,
-                 "CUSTOMER_ALREADY_EXISTS", "customer_id", id="customer-id-other-content"),
-    pytest.param(_inv("INV-1", money("100.01", EUR)), AE, "INVOICE_ALREADY_EXISTS", "invoice_id",
-                 id="invoice-id-other-content"),
-    pytest.param(_pay("P-EUR", money("120.00", EUR), value_date="2026-11-21", customer_id="C1"), AE,
-                 "PAYMENT_ALREADY_EXISTS", "payment_id", id="payment-id-other-content"),
-    pytest.param(lambda b: b.client.return_payment("R-1", payment_id="P-UN", reason_code="R01"), AE,
-                 "RETURN_ALREADY_EXISTS", "return_id", id="return-id-other-content"),
-    pytest.param(lambda b: b.client.return_goods("G-1", invoice_id="INV-1", amount=money("2", EUR),
-                                                 reason_code="DAMAGED"),
-                 AE, "RETURN_ALREADY_EXISTS", "return_id", id="goods-return-id-other-content"),
+        lambda b: _raw(
+            b.client.customer_service.UpdateCustomer,
+            cs.UpdateCustomerRequest(
+                customer=pb.Customer(customer_id="C2", display_name="Y"),
+                request_id=str(uuid.uuid4()),
+                update_mask={"paths": ["create_time"]},
+            ),
+        ),
+        IA,
+        "INVALID_UPDATE_MASK",
+        "update_mask.paths",
+        id="update-mask-unknown-path",
+    ),
+    pytest.param(
+        lambda b: b.client.create_customer("C1", display_name="Another name"),
+        AE,
+        "CUSTOMER_ALREADY_EXISTS",
+        "customer_id",
+        id="customer-id-other-content",
+    ),
+    pytest.param(
+        _inv("INV-1", money("100.01", EUR)),
+        AE,
+        "INVOICE_ALREADY_EXISTS",
+        "invoice_id",
+        id="invoice-id-other-content",
+    ),
+    pytest.param(
+        _pay("P-EUR", money("120.00", EUR), value_date="2026-11-21", customer_id="C1"),
+        AE,
+        "PAYMENT_ALREADY_EXISTS",
+        "payment_id",
+        id="payment-id-other-content",
+    ),
+    pytest.param(
+        lambda b: b.client.return_payment("R-1", payment_id="P-UN", reason_code="R01"),
+        AE,
+        "RETURN_ALREADY_EXISTS",
+        "return_id",
+        id="return-id-other-content",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods(
+            "G-1", invoice_id="INV-1", amount=money("2", EUR), reason_code="DAMAGED"
+        ),
+        AE,
+        "RETURN_ALREADY_EXISTS",
+        "return_id",
+        id="goods-return-id-other-content",
+    ),
     pytest.param(
         lambda b: _raw(b.client.reconciliation_service.AutoApply, rs.AutoApplyRequest(request_id="x1")),
-        IA, "MISSING_SCOPE", "scope", id="auto-apply-without-scope"),
+        IA,
+        "MISSING_SCOPE",
+        "scope",
+        id="auto-apply-without-scope",
+    ),
     pytest.param(
-        lambda b: _raw(b.client.reconciliation_service.AutoApply,
-                       rs.AutoApplyRequest(all_payments=False, request_id="x2")),
-        IA, "MISSING_SCOPE", "scope", id="auto-apply-all-payments-false"),
+        lambda b: _raw(
+            b.client.reconciliation_service.AutoApply,
+            rs.AutoApplyRequest(all_payments=False, request_id="x2"),
+        ),
+        IA,
+        "MISSING_SCOPE",
+        "scope",
+        id="auto-apply-all-payments-false",
+    ),
     pytest.param(
-        lambda b: _raw(b.client.reconciliation_service.AutoApply,
-                       rs.AutoApplyRequest(payments=rs.PaymentIds(), request_id="x3")),
-        IA, "MISSING_PAYMENT_IDS", "payments.payment_ids", id="auto-apply-empty-payment-ids"),
-    pytest.param(lambda b: b.client.resolve_exception(b.exception_id, rank=3), IA,
-                 "INVALID_SUGGESTION_RANK", "accept_suggestion_rank", id="resolve-rank-beyond-suggestions"),
-    pytest.param(_resolve_rank(0), IA, "INVALID_SUGGESTION_RANK", "accept_suggestion_rank",
-                 id="resolve-rank-0"),
-    pytest.param(_resolve_rank(-1), IA, "INVALID_SUGGESTION_RANK", "accept_suggestion_rank",
-                 id="resolve-rank-negative"),
+        lambda b: _raw(
+            b.client.reconciliation_service.AutoApply,
+            rs.AutoApplyRequest(payments=rs.PaymentIds(), request_id="x3"),
+        ),
+        IA,
+        "MISSING_PAYMENT_IDS",
+        "payments.payment_ids",
+        id="auto-apply-empty-payment-ids",
+    ),
     pytest.param(
-        lambda b: _raw(b.client.reconciliation_service.ResolveException, rs.ResolveExceptionRequest(
-            exception_id=b.exception_id, request_id=str(uuid.uuid4()))),
-        IA, "MISSING_RESOLUTION", "resolution", id="resolve-without-resolution"),
+        lambda b: b.client.resolve_exception(b.exception_id, rank=3),
+        IA,
+        "INVALID_SUGGESTION_RANK",
+        "accept_suggestion_rank",
+        id="resolve-rank-beyond-suggestions",
+    ),
+    pytest.param(
+        _resolve_rank(0), IA, "INVALID_SUGGESTION_RANK", "accept_suggestion_rank", id="resolve-rank-0"
+    ),
+    pytest.param(
+        _resolve_rank(-1), IA, "INVALID_SUGGESTION_RANK", "accept_suggestion_rank", id="resolve-rank-negative"
+    ),
+    pytest.param(
+        lambda b: _raw(
+            b.client.reconciliation_service.ResolveException,
+            rs.ResolveExceptionRequest(exception_id=b.exception_id, request_id=str(uuid.uuid4())),
+        ),
+        IA,
+        "MISSING_RESOLUTION",
+        "resolution",
+        id="resolve-without-resolution",
+    ),
     pytest.param(
         lambda b: b.client.resolve_exception(
-            b.exception_id, allocations=[Alloc(invoice_id="INV-3", amount=money("74.00", EUR))]),
-        FP, "INVOICE_OVER_APPLIED", "allocations.allocations[0].amount.amount_minor",
-        id="resolve-with-allocation-beyond-open"),
+            b.exception_id, allocations=[Alloc(invoice_id="INV-3", amount=money("74.00", EUR))]
+        ),
+        FP,
+        "INVOICE_OVER_APPLIED",
+        "allocations.allocations[0].amount.amount_minor",
+        id="resolve-with-allocation-beyond-open",
+    ),
 ]
 
 
@@ -531,29 +948,52 @@ def test_malformed_requests_are_refused_naming_the_field_and_change_nothing(
 
 
 def test_status_classes_match_the_grpc_codes(books: Books) -> None:
-    err = _refused(books, _apply("P-EUR", ("INV-2", money("25.00", EUR))), FP, "INVOICE_OVER_APPLIED",
-                   "allocations[0].amount.amount_minor")
+    err = _refused(
+        books,
+        _apply("P-EUR", ("INV-2", money("25.00", EUR))),
+        FP,
+        "INVOICE_OVER_APPLIED",
+        "allocations[0].amount.amount_minor",
+    )
     assert err.code == grpc.StatusCode.FAILED_PRECONDITION
     err = _refused(books, lambda b: b.client.get_invoice("NOPE"), NF, "INVOICE_NOT_FOUND", "invoice_id")
     assert err.code == grpc.StatusCode.NOT_FOUND
-    err = _refused(books, _inv("N", money("0", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE",
-                   "invoice.amount.amount_minor")
+    err = _refused(
+        books, _inv("N", money("0", EUR)), IA, "AMOUNT_MUST_BE_POSITIVE", "invoice.amount.amount_minor"
+    )
     assert err.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 IDENTICAL_CASES = [
-    pytest.param(lambda b: b.client.create_customer("C1", display_name="ACME GmbH", payer_accounts=[IBAN]),
-                 "customer_id", "C1", id="customer"),
+    pytest.param(
+        lambda b: b.client.create_customer("C1", display_name="ACME GmbH", payer_accounts=[IBAN]),
+        "customer_id",
+        "C1",
+        id="customer",
+    ),
     pytest.param(_inv("INV-1", money("100.00", EUR)), "invoice_id", "INV-1", id="invoice"),
     pytest.param(_inv("INV-1", money("100.000", EUR)), "invoice_id", "INV-1", id="invoice-other-scale"),
-    pytest.param(lambda b: b.client.batch_create_invoices([_invoice_msg("INV-1", money("100.00", EUR))])[0],
-                 "invoice_id", "INV-1", id="invoice-in-batch"),
+    pytest.param(
+        lambda b: b.client.batch_create_invoices([_invoice_msg("INV-1", money("100.00", EUR))])[0],
+        "invoice_id",
+        "INV-1",
+        id="invoice-in-batch",
+    ),
     pytest.param(_pay("P-EUR", money("120.00", EUR), customer_id="C1"), "payment_id", "P-EUR", id="payment"),
-    pytest.param(lambda b: b.client.return_payment("R-1", payment_id="P-RET", reason_code="R01"),
-                 "return_id", "R-1", id="payment-return"),
-    pytest.param(lambda b: b.client.return_goods("G-1", invoice_id="INV-1", amount=money("1.00", EUR),
-                                                 reason_code="DAMAGED"),
-                 "return_id", "G-1", id="goods-return"),
+    pytest.param(
+        lambda b: b.client.return_payment("R-1", payment_id="P-RET", reason_code="R01"),
+        "return_id",
+        "R-1",
+        id="payment-return",
+    ),
+    pytest.param(
+        lambda b: b.client.return_goods(
+            "G-1", invoice_id="INV-1", amount=money("1.00", EUR), reason_code="DAMAGED"
+        ),
+        "return_id",
+        "G-1",
+        id="goods-return",
+    ),
     pytest.param(lambda b: b.client.void_invoice("INV-V"), "invoice_id", "INV-V", id="void-twice"),
 ]
 
@@ -570,14 +1010,16 @@ def test_duplicate_id_with_identical_content_returns_the_existing_resource_and_c
 
 def test_import_chunk_reports_bad_payments_per_item_and_creates_the_good_ones(books: Books) -> None:
     before = _snapshot(books.client)
-    response = books.client.import_payments([
-        Pay(payment_id="IMP-OK", amount=money("5.00", EUR), value_date="2026-11-20"),
-        Pay(payment_id="IMP-CUR", amount=money("5.00", "XXX"), value_date="2026-11-20"),
-        Pay(payment_id="IMP-PREC", amount=money("5.005", EUR), value_date="2026-11-20"),
-        Pay(payment_id="IMP-DATE", amount=money("5.00", EUR), value_date="2026-02-30"),
-        Pay(payment_id="P-EUR", amount=money("1.00", EUR), value_date="2026-11-20"),
-        Pay(payment_id="P-USD", amount=money("100.00", "USD"), value_date="2026-11-20", customer_id="C1"),
-    ])
+    response = books.client.import_payments(
+        [
+            Pay(payment_id="IMP-OK", amount=money("5.00", EUR), value_date="2026-11-20"),
+            Pay(payment_id="IMP-CUR", amount=money("5.00", "XXX"), value_date="2026-11-20"),
+            Pay(payment_id="IMP-PREC", amount=money("5.005", EUR), value_date="2026-11-20"),
+            Pay(payment_id="IMP-DATE", amount=money("5.00", EUR), value_date="2026-02-30"),
+            Pay(payment_id="P-EUR", amount=money("1.00", EUR), value_date="2026-11-20"),
+            Pay(payment_id="P-USD", amount=money("100.00", "USD"), value_date="2026-11-20", customer_id="C1"),
+        ]
+    )
     by_id = {r.payment_id: r for r in response.results}
     assert (response.created_count, response.existing_count, response.failed_count) == (1, 1, 4)
     assert by_id["IMP-OK"].result == "CREATED"
@@ -613,8 +1055,9 @@ def test_exact_conversions_from_another_scale_are_accepted(client: Client) -> No
         assert invoice.amount.amount_minor == expected, iid
         assert invoice.open_amount.amount_minor == expected, iid
         assert not invoice.amount.HasField("scale")
-    payment = client.create_payment("PX", amount=money("10.500", EUR), value_date="2026-11-20",
-                                    customer_id="C1")
+    payment = client.create_payment(
+        "PX", amount=money("10.500", EUR), value_date="2026-11-20", customer_id="C1"
+    )
     assert payment.amount.amount_minor == 1050
     applied = client.apply_payment("PX", [Alloc(invoice_id="X-EUR3", amount=money("10.50000", EUR))])
     assert applied.unapplied_amount.amount_minor == 0
