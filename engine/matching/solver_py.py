@@ -389,8 +389,19 @@ def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
 class _Engine:
     """Target-independent tables of one algorithm, reusable across payments."""
 
-    def __init__(self, items: Sequence[OpenItem], k: int, tol: int, algorithm: str, budget: _Budget) -> None:
+    def __init__(
+        self,
+        items: Sequence[OpenItem],
+        k: int,
+        tol: int,
+        algorithm: str,
+        multi: bool,
+        budget: _Budget,
+    ) -> None:
+        # multi: the engine will answer many targets (many-to-many); k-sum then builds
+        # the pair table for triples too and answers sets of 1 to 3 by window lookups.
         self.items = items
+        self.multi = multi
         self.k = k
         self.tol = tol
         self.algorithm = algorithm
@@ -405,7 +416,7 @@ class _Engine:
         self.prefix: list[int] = []
         if algorithm in ("two_pointer", "ksum_mitm"):
             self._sorted_values(budget)
-        if algorithm == "ksum_mitm" and k >= 4:
+        if algorithm == "ksum_mitm" and (k >= 4 or multi):
             # Triples need no table; only sets of 4 and 5 use the pair table.
             self._pair_table(budget)
         elif algorithm == "horowitz_sahni":
@@ -467,9 +478,14 @@ class _Engine:
             if self.k >= 2:
                 self._two_pointer(target, budget, found)
         elif self.algorithm == "ksum_mitm":
-            self._singles(target, budget, found)
-            self._two_pointer(target, budget, found)
-            self._ksum3(target, budget, found)
+            if self.multi:
+                self._singles_window(target, budget, found)
+                self._pairs_window(target, budget, found)
+                self._ksum3_table(target, budget, found)
+            else:
+                self._singles(target, budget, found)
+                self._two_pointer(target, budget, found)
+                self._ksum3(target, budget, found)
             if self.k >= 4:
                 self._ksum4(target, budget, found)
             if self.k >= 5:
@@ -551,6 +567,39 @@ class _Engine:
             for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, lo0 - sv, hi0 - sv, budget):
                 if xi != s_item and yi != s_item:
                     _record(found, target, sv + xv + yv, [(s_item, s_disc), (xi, xd), (yi, yd)])
+
+    def _singles_window(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Singles by binary search (one node) plus one node per entry in the window.
+        lo, hi = target - self.tol, target + self.tol
+        budget.tick()
+        vals = self.vals
+        j = bisect.bisect_left(self.values, lo)
+        while j < len(vals) and vals[j][0] <= hi:
+            budget.tick()
+            _record(found, target, vals[j][0], [(vals[j][1], vals[j][2])])
+            j += 1
+
+    def _pairs_window(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Pairs of distinct items read from the pair table's window.
+        budget.tick()
+        vals = self.vals
+        for rv, rp, rq in self._window(target - self.tol, target + self.tol, budget):
+            x, y = vals[rp], vals[rq]
+            _record(found, target, rv, [(x[1], x[2]), (y[1], y[2])])
+
+    def _ksum3_table(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Triples: entry s plus a pair (p, q) of the table with s < p.
+        lo0, hi0 = target - self.tol, target + self.tol
+        vals = self.vals
+        for p0, (sv, s_item, s_disc) in enumerate(vals):
+            budget.tick()
+            if 3 * sv > hi0:
+                break
+            for rv, rp, rq in self._window(lo0 - sv, hi0 - sv, budget):
+                x, y = vals[rp], vals[rq]
+                if rp > p0 and x[1] != s_item and y[1] != s_item:
+                    members = [(s_item, s_disc), (x[1], x[2]), (y[1], y[2])]
+                    _record(found, target, sv + rv, members)
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Quadruples: pair l plus pair r with l.q < r.p.
@@ -679,7 +728,7 @@ def _outcome(ranked: list[_Evidence], complete: bool) -> Outcome:
     return Outcome.AMBIGUOUS
 
 
-def _run(engine_args: tuple[Sequence[OpenItem], int, int, str], budget: _Budget) -> _Engine | None:
+def _run(engine_args: tuple[Sequence[OpenItem], int, int, str, bool], budget: _Budget) -> _Engine | None:
     try:
         return _Engine(*engine_args, budget)
     except _Exhausted:
@@ -717,7 +766,7 @@ def solve_one_to_many(
         _check_forced(algorithm, k)
     budget = _Budget(limits.node_budget)
     found: _Collector = {}
-    engine = _run((items, k, limits.tolerance_minor, algorithm), budget)
+    engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
     complete = engine is not None
     if engine is not None:
         try:
@@ -795,7 +844,7 @@ def solve_many_to_many(
     k = min(limits.max_items, len(items))
     budget = _Budget(limits.node_budget)
     groups: list[Group] = []
-    engine = _run((items, k, limits.tolerance_minor, algorithm), budget)
+    engine = _run((items, k, limits.tolerance_minor, algorithm, True), budget)
     complete = engine is not None
     if engine is not None:
         try:

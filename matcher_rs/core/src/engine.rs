@@ -163,6 +163,7 @@ pub(crate) struct Engine<'a> {
     items: &'a [Item],
     k: usize,
     tol: i64,
+    multi: bool,
     prepared: Prepared,
 }
 
@@ -251,11 +252,16 @@ fn half_table(
 
 impl<'a> Engine<'a> {
     /// Builds the tables of `algorithm`; their entries count as nodes.
+    ///
+    /// `multi` says the engine will answer many targets (many-to-many): k-sum then
+    /// builds the pair table for triples too and answers sets of 1 to 3 by window
+    /// lookups, paying for the table once instead of O(n^2) per target.
     pub(crate) fn prepare(
         items: &'a [Item],
         k: usize,
         tol: i64,
         algorithm: Algorithm,
+        multi: bool,
         budget: &mut Budget,
     ) -> Result<Self, Exhausted> {
         let prepared = match algorithm {
@@ -265,7 +271,7 @@ impl<'a> Engine<'a> {
             Algorithm::KsumMitm => {
                 let vals = sorted_values(items, budget)?;
                 // Triples need no table; only sets of 4 and 5 use the pair table.
-                let pairs = if k >= 4 {
+                let pairs = if k >= 4 || multi {
                     pair_table(items, &vals, budget)?
                 } else {
                     Vec::new()
@@ -296,6 +302,7 @@ impl<'a> Engine<'a> {
             items,
             k,
             tol,
+            multi,
             prepared,
         })
     }
@@ -316,9 +323,15 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Prepared::Ksum { vals, pairs } => {
-                self.singles(vals, target, budget, found)?;
-                self.two_pointer(vals, target, budget, found)?;
-                self.ksum3(vals, target, budget, found)?;
+                if self.multi {
+                    self.singles_window(vals, target, budget, found)?;
+                    self.pairs_window(vals, pairs, target, budget, found)?;
+                    self.ksum3_table(vals, pairs, target, budget, found)?;
+                } else {
+                    self.singles(vals, target, budget, found)?;
+                    self.two_pointer(vals, target, budget, found)?;
+                    self.ksum3(vals, target, budget, found)?;
+                }
                 if self.k >= 4 {
                     self.ksum4(vals, pairs, target, budget, found)?;
                 }
@@ -427,6 +440,77 @@ impl<'a> Engine<'a> {
                 if x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
                     record(found, target, s.v + x.v + y.v, &mut m);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Singles by binary search (one node) plus one node per entry in the window.
+    fn singles_window(
+        &self,
+        vals: &[Val],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo, hi) = self.window(target);
+        budget.tick(1)?;
+        let mut j = vals.partition_point(|x| i128::from(x.v) < lo);
+        while j < vals.len() && i128::from(vals[j].v) <= hi {
+            budget.tick(1)?;
+            let x = &vals[j];
+            record(found, target, x.v, &mut [(x.item, x.disc)]);
+            j += 1;
+        }
+        Ok(())
+    }
+
+    /// Pairs of distinct items read from the pair table's window.
+    fn pairs_window(
+        &self,
+        vals: &[Val],
+        pairs: &[Pair],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo, hi) = self.window(target);
+        budget.tick(1)?;
+        let mut hint = pairs.len();
+        Self::scan_pairs(pairs, &mut hint, lo, hi, budget, |r| {
+            let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+            record(
+                found,
+                target,
+                r.v,
+                &mut [(x.item, x.disc), (y.item, y.disc)],
+            );
+        })
+    }
+
+    /// Triples: entry `s` plus a pair `(p, q)` of the table with `s < p`.
+    fn ksum3_table(
+        &self,
+        vals: &[Val],
+        pairs: &[Pair],
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let mut hint = pairs.len();
+        for (p0, s) in vals.iter().enumerate() {
+            budget.tick(1)?;
+            let sv = i128::from(s.v);
+            if 3 * sv > hi0 {
+                break;
+            }
+            Self::scan_pairs(pairs, &mut hint, lo0 - sv, hi0 - sv, budget, |r| {
+                let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                if r.p as usize > p0 && x.item != s.item && y.item != s.item {
+                    let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
+                    record(found, target, s.v + r.v, &mut m);
                 }
             })?;
         }

@@ -325,11 +325,17 @@ pub fn solve_one_to_many(
     let k = effective_k(items.len(), limits.max_items);
     let mut budget = engine::Budget::new(limits.node_budget);
     let mut found = engine::Collector::default();
-    let complete =
-        match engine::Engine::prepare(items, k, limits.tolerance_minor, algorithm, &mut budget) {
-            Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
-            Err(engine::Exhausted) => false,
-        };
+    let complete = match engine::Engine::prepare(
+        items,
+        k,
+        limits.tolerance_minor,
+        algorithm,
+        false,
+        &mut budget,
+    ) {
+        Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
+        Err(engine::Exhausted) => false,
+    };
     let (outcome, candidates, count) =
         rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);
     Ok(Solution {

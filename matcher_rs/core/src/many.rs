@@ -152,7 +152,14 @@ pub fn solve_many_to_many(
     let max_payments = usize::try_from(limits.max_payments).unwrap_or(usize::MAX);
     let mut budget = Budget::new(limits.node_budget);
     let mut groups = Vec::new();
-    let complete = match Engine::prepare(items, k, limits.tolerance_minor, algorithm, &mut budget) {
+    let complete = match Engine::prepare(
+        items,
+        k,
+        limits.tolerance_minor,
+        algorithm,
+        true,
+        &mut budget,
+    ) {
         Ok(engine) => search(&engine, payments, max_payments, &mut budget, &mut groups).is_ok(),
         Err(Exhausted) => false,
     };

@@ -76,11 +76,19 @@ fn force(
     max_items: usize,
     tol: i64,
     alg: Algorithm,
+    multi: bool,
 ) -> Vec<Candidate> {
     let mut budget = engine::Budget::new(i64::MAX);
     let mut found = engine::Collector::default();
-    let eng =
-        engine::Engine::prepare(items, max_items.min(items.len()), tol, alg, &mut budget).unwrap();
+    let eng = engine::Engine::prepare(
+        items,
+        max_items.min(items.len()),
+        tol,
+        alg,
+        multi,
+        &mut budget,
+    )
+    .unwrap();
     eng.query(payment, &mut budget, &mut found).unwrap();
     rank::finish_one(items, payment, found, true, i64::MAX).1
 }
@@ -236,7 +244,10 @@ proptest! {
         if k <= 2 { algs.push(Algorithm::TwoPointer); }
         if (3..=5).contains(&k) { algs.push(Algorithm::KsumMitm); }
         for alg in algs {
-            prop_assert_eq!(&force(&items, payment, max_items, tol, alg), &want, "{:?}", alg);
+            for multi in [false, true] {
+                let got = force(&items, payment, max_items, tol, alg, multi);
+                prop_assert_eq!(&got, &want, "{:?} multi={}", alg, multi);
+            }
         }
         let s = solve_one_to_many(&items, payment, &limits(max_items as i64, tol)).unwrap();
         prop_assert_eq!(s.candidates, want);
@@ -264,7 +275,9 @@ fn sums_next_to_the_int64_limit_never_wrap() {
         Algorithm::HorowitzSahni,
         Algorithm::BranchAndBound,
     ] {
-        assert_eq!(force(&items, payment, 3, tol, alg), want, "{alg:?}");
+        for multi in [false, true] {
+            assert_eq!(force(&items, payment, 3, tol, alg, multi), want, "{alg:?}");
+        }
     }
     let s = solve_one_to_many(&items, payment, &limits(3, tol)).unwrap();
     assert_eq!(s.candidates, want);
