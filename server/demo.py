@@ -52,6 +52,8 @@ def load_book(client: Client) -> None:
         "INV-3002": ("C-INITECH", "1500.00"),
         "INV-3003": ("C-INITECH", "3275.20"),
         "INV-4001": ("C-UMBRELLA", "918.37"),
+        "INV-4002": ("C-UMBRELLA", "600.00"),
+        "INV-4003": ("C-UMBRELLA", "400.00"),
     }
     rng = random.Random(DEMO_SEED)
     invoices = [
@@ -121,6 +123,9 @@ def load_book(client: Client) -> None:
             value_date=PAID,
             payer_account="DE89370400440532013000",
         ),
+        # Two transfers that only together settle two invoices (many-to-many).
+        Payment(payment_id="BANK-12", amount=_eur("700.00"), value_date=PAID, payer_name="Umbrella Holdings"),
+        Payment(payment_id="BANK-13", amount=_eur("300.00"), value_date=PAID, payer_name="Umbrella Holdings"),
     ]
     imported = client.import_payments(payments)
     print(f"Loaded 4 customers, {len(invoices)} invoices, {imported.created_count} payments.\n")

@@ -25,6 +25,8 @@ from engine.telemetry import solve_duration, tracer
 MAX_ITEMS_PER_PAYMENT = 5  # invoices one payment may settle in an amount-only match
 MAX_CANDIDATE_INVOICES = 1000  # oldest open invoices of the customer given to the solver
 MAX_SUGGESTIONS = 5
+MAX_PAYMENTS_PER_BUNDLE = 3  # payments one many-to-many group may combine
+MAX_BUNDLE_PAYMENTS = 20  # unmatched payments of one customer searched together
 SOLVER_NODE_BUDGET = 5_000_000
 
 
@@ -257,3 +259,113 @@ def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
         "the shortfall is recorded as a deduction.",
         auto=exact_refs,
     )
+
+
+def contested(p: Proposal) -> Proposal:
+    """An auto-application another payment of the same run also claims, sent to a person."""
+    e = p.explanation
+    explanation = m.Explanation(
+        f"Another payment in this run explains the same invoice(s) equally: {e.summary}",
+        e.customer_identified_by,
+        e.candidates,
+        e.runner_up,
+        "CONFLICTING_PAYMENTS",
+        e.solver_algorithm,
+        e.solver_candidate_count,
+        e.solver_outcome,
+    )
+    return Proposal(
+        p.payment_id, p.customer_id, m.DecisionOutcome.SUGGESTED, "CONFLICTING_PAYMENTS", explanation
+    )
+
+
+def by_bundle(
+    payments: Sequence[m.Payment], invoices: Sequence[m.Invoice], tolerance_minor: int, identified_by: str
+) -> dict[str, Proposal]:
+    """Several payments of one customer settling several invoices together (many-to-many).
+
+    Acts only on a MATCHED group of two or more payments: the cash of the group's payments (oldest
+    value date first) fills its invoices (oldest due first), so each payment gets allocations of
+    its own. Anything else leaves the payments' single-payment decisions as they were.
+    """
+    payments = list(payments[:MAX_BUNDLE_PAYMENTS])
+    invoices = list(invoices[:MAX_CANDIDATE_INVOICES])
+    if len(payments) < 2 or not invoices:
+        return {}
+    value_date = min(p.value_date for p in payments)
+    items = [
+        solver.OpenItem(i.open_minor, i.discounted_minor(value_date), i.due_date.toordinal(), 0)
+        for i in invoices
+    ]
+    limits = solver.ManyLimits(
+        max_payments=min(MAX_PAYMENTS_PER_BUNDLE, len(payments)),
+        max_items=MAX_ITEMS_PER_PAYMENT,
+        tolerance_minor=tolerance_minor,
+        node_budget=SOLVER_NODE_BUDGET,
+        max_candidates=MAX_SUGGESTIONS,
+    )
+    with tracer.start_as_current_span("match.solve_many") as span:
+        result = solver.solve_many_to_many(items, [p.unapplied_minor for p in payments], limits)
+        span.set_attributes(
+            {"cashapp.solver.outcome": result.outcome.value, "cashapp.payments": len(payments)}
+        )
+    if result.outcome is not solver.Outcome.MATCHED or len(result.groups[0].payment_indices) < 2:
+        return {}
+    group = result.groups[0]
+    paying = sorted((payments[i] for i in group.payment_indices), key=lambda p: (p.value_date, p.payment_id))
+    chosen = [invoices[i] for i in group.item_indices]
+    targets = [_allocation(inv, d, value_date) for inv, d in zip(chosen, group.discounted, strict=True)]
+    if group.residual_minor < 0:
+        targets = _absorb_shortfall(targets, -group.residual_minor, write_off=True)
+    per_payment = _waterfall(paying, targets)
+    ids = ", ".join(i.invoice_id for i in chosen)
+    solved = (result.algorithm, result.group_count, result.outcome.value)
+    rule = "AMOUNT_MANY_TO_MANY_GROUP"
+    proposals = {}
+    for p in paying:
+        allocations = tuple(per_payment[p.payment_id])
+        summary = (
+            f"{len(paying)} payments together settle {ids}: the only best many-to-many group of "
+            f"{len(payments)} unmatched payments and {len(invoices)} open invoices."
+        )
+        candidate = m.MatchCandidate(
+            tuple(i.invoice_id for i in chosen), allocations, group.residual_minor, 90, rule
+        )
+        explanation = m.Explanation(summary, identified_by, (candidate,), None, rule, *solved)
+        rest = sum(a.amount_minor for a in allocations) < p.unapplied_minor
+        proposals[p.payment_id] = Proposal(
+            p.payment_id,
+            chosen[0].customer_id,
+            m.DecisionOutcome.AUTO_APPLIED,
+            rule,
+            explanation,
+            allocations,
+            rest,
+        )
+    return proposals
+
+
+def _waterfall(
+    payments: Sequence[m.Payment], targets: Sequence[m.Allocation]
+) -> dict[str, list[m.Allocation]]:
+    """Pours the payments' cash into the targets in order. An invoice's discount, write-off and
+    deduction travel with its first piece; a payment's allocations to one invoice stay one row."""
+    out: dict[str, list[m.Allocation]] = {p.payment_id: [] for p in payments}
+    remaining = {p.payment_id: p.unapplied_minor for p in payments}
+    order = [p.payment_id for p in payments]
+    for target in targets:
+        need = target.amount_minor
+        extras = (target.discount_minor, target.write_off_minor, target.deduction_minor)
+        for pid in order:
+            take = min(need, remaining[pid])
+            if take == 0 and (need > 0 or extras == (0, 0, 0)):
+                continue
+            remaining[pid] -= take
+            need -= take
+            out[pid].append(m.Allocation(target.invoice_id, take, *extras))
+            extras = (0, 0, 0)
+            if need == 0:
+                break
+        if need:
+            raise AssertionError("the payments of a MATCHED group cover its invoices")
+    return out

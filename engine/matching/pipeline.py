@@ -60,7 +60,57 @@ def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
         span.set_attribute("cashapp.payments", len(payments))
         facts = _identify_all(store, payments)
     with tracer.start_as_current_span("match.decide"):
-        return [_propose_one(p, *facts[p.payment_id]) for p in payments]
+        proposals = {p.payment_id: _propose_one(p, *facts[p.payment_id]) for p in payments}
+        proposals.update(_refuse_conflicts(proposals))
+        proposals.update(_bundles(payments, proposals, facts))
+        return [proposals[p.payment_id] for p in payments]
+
+
+def _refuse_conflicts(proposals: dict[str, decide.Proposal]) -> dict[str, decide.Proposal]:
+    """Two payments must never both be auto-applied to one invoice in a run: which one paid it
+    is a question for a person, so both go to the exception queue."""
+    claims: dict[str, list[str]] = {}
+    for pid, p in proposals.items():
+        if p.outcome is m.DecisionOutcome.AUTO_APPLIED:
+            for a in p.allocations:
+                claims.setdefault(a.invoice_id, []).append(pid)
+    contested = {pid for pids in claims.values() if len(pids) > 1 for pid in pids}
+    return {pid: decide.contested(proposals[pid]) for pid in contested}
+
+
+def _bundles(
+    payments: list[m.Payment], proposals: dict[str, decide.Proposal], facts: dict[str, _Found]
+) -> dict[str, decide.Proposal]:
+    """Payments of one customer that no single subset explains, tried together (many-to-many)
+    against the open invoices that no auto-applied proposal of this run takes."""
+    taken = {
+        a.invoice_id
+        for p in proposals.values()
+        if p.outcome is m.DecisionOutcome.AUTO_APPLIED
+        for a in p.allocations
+    }
+    groups: dict[tuple[str, str], list[m.Payment]] = {}
+    for p in payments:
+        proposal = proposals[p.payment_id]
+        if proposal.reason == "NO_AMOUNT_MATCH" and proposal.customer_id:
+            groups.setdefault((proposal.customer_id, p.currency), []).append(p)
+    result: dict[str, decide.Proposal] = {}
+    for (customer_id, currency), group in groups.items():
+        if len(group) < 2:
+            continue
+        who, _hits, customer, open_by_customer = facts[group[0].payment_id]
+        assert customer is not None
+        invoices = [
+            i
+            for i in open_by_customer.get(customer_id, [])
+            if i.currency == currency and i.invoice_id not in taken
+        ]
+        result.update(decide.by_bundle(group, invoices, _tolerance(customer), who.by))
+    return result
+
+
+def _tolerance(customer: m.Customer) -> int:
+    return customer.tolerance_minor if customer.tolerance_minor is not None else DEFAULT_TOLERANCE_MINOR
 
 
 _Found = tuple[Identification, list[ReferenceHit], "m.Customer | None", dict[str, list[m.Invoice]]]
@@ -133,9 +183,7 @@ def _propose_one(
         identified_by=who.by,
         open_invoices=open_invoices,
         reference_scores={h.invoice.invoice_id: h.score for h in usable},
-        tolerance_minor=customer.tolerance_minor
-        if customer.tolerance_minor is not None
-        else DEFAULT_TOLERANCE_MINOR,
+        tolerance_minor=_tolerance(customer),
     )
     if usable:
         return decide.by_reference(facts, [h.invoice for h in usable])
