@@ -23,8 +23,8 @@ for d in "$out" "$out/cashapp" "$out/cashapp/v1"; do
 done
 
 if [[ "${1:-}" == "--check" ]]; then
-  if ! diff -r "$out" "$DEST" >/dev/null; then
-    diff -r "$out" "$DEST" | head -40
+  if ! diff -r -x __pycache__ "$out" "$DEST" >/dev/null; then
+    diff -r -x __pycache__ "$out" "$DEST" | head -40
     echo "generated protobuf code is stale: run 'make proto' and commit" >&2
     exit 1
   fi

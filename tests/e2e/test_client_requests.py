@@ -6,6 +6,7 @@ import datetime
 import uuid
 
 import pytest
+
 from cashapp_client import Allocation, Payment, PaymentTerms, money
 from cashapp_client import _requests as build
 

@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
 from cashapp_client import (
     AsyncClient,
     CashappError,
@@ -26,9 +30,6 @@ from cashapp_client import (
     money,
 )
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2, payment_service_pb2
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 if TYPE_CHECKING:  # the fixtures hand these out; tests/e2e is not a package to import from
     from conftest import Behaviour, Proxy, RecordedCall

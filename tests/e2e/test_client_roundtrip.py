@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
+
 from cashapp_client import (
     Allocation,
     AlreadyExistsError,

@@ -70,8 +70,9 @@ def test_create_payment_repeated_returns_the_stored_payment_and_changes_nothing(
     rid = str(uuid.uuid4())
 
     def create() -> pb.Payment:
-        return client.create_payment("P1", amount=money("100.00", "EUR"), value_date="2026-11-20",
-                                     customer_id="C1", request_id=rid)
+        return client.create_payment(
+            "P1", amount=money("100.00", "EUR"), value_date="2026-11-20", customer_id="C1", request_id=rid
+        )
 
     _repeat_changes_nothing(client, create)
     assert len(list(client.list_payments())) == 1
@@ -115,10 +116,13 @@ def test_unapply_payment_repeated_reverses_once(client: Client) -> None:
 def test_return_payment_repeated_returns_once(client: Client) -> None:
     _book(client)
     client.create_payment("P1", amount=money("350.50", "EUR"), value_date="2026-11-20", customer_id="C1")
-    client.apply_payment("P1", [
-        Allocation(invoice_id="INV-1", amount=money("100.00", "EUR")),
-        Allocation(invoice_id="INV-2", amount=money("250.50", "EUR")),
-    ])
+    client.apply_payment(
+        "P1",
+        [
+            Allocation(invoice_id="INV-1", amount=money("100.00", "EUR")),
+            Allocation(invoice_id="INV-2", amount=money("250.50", "EUR")),
+        ],
+    )
     rid = str(uuid.uuid4())
     ret = _repeat_changes_nothing(
         client, lambda: client.return_payment("R1", payment_id="P1", reason_code="R01", request_id=rid)
@@ -131,12 +135,22 @@ def test_return_payment_repeated_returns_once(client: Client) -> None:
 def test_auto_apply_repeated_returns_the_stored_decisions_and_records_no_new_ones(client: Client) -> None:
     _book(client)
     client.create_invoice("INV-4", customer_id="C1", amount=money("73.00", "EUR"), issue_date="2026-11-01")
-    client.import_payments([
-        Payment(payment_id="P-SUM", amount=money("350.50", "EUR"), value_date="2026-11-20",
-                payer_account="DE89 3704 0044 0532 0130 00"),
-        Payment(payment_id="P-AMB", amount=money("73.00", "EUR"), value_date="2026-11-20",
-                payer_name="Acme GmbH"),
-    ])
+    client.import_payments(
+        [
+            Payment(
+                payment_id="P-SUM",
+                amount=money("350.50", "EUR"),
+                value_date="2026-11-20",
+                payer_account="DE89 3704 0044 0532 0130 00",
+            ),
+            Payment(
+                payment_id="P-AMB",
+                amount=money("73.00", "EUR"),
+                value_date="2026-11-20",
+                payer_name="Acme GmbH",
+            ),
+        ]
+    )
     rid = str(uuid.uuid4())
     result = _repeat_changes_nothing(client, lambda: client.auto_apply(all_payments=True, request_id=rid))
     assert (result.auto_applied_count, result.suggested_count) == (1, 1)
@@ -151,13 +165,15 @@ def test_auto_apply_repeated_returns_the_stored_decisions_and_records_no_new_one
 def test_resolve_exception_repeated_applies_once(client: Client) -> None:
     _book(client)
     client.create_invoice("INV-4", customer_id="C1", amount=money("73.00", "EUR"), issue_date="2026-11-01")
-    client.create_payment("P-AMB", amount=money("73.00", "EUR"), value_date="2026-11-20",
-                          payer_name="Acme GmbH")
+    client.create_payment(
+        "P-AMB", amount=money("73.00", "EUR"), value_date="2026-11-20", payer_name="Acme GmbH"
+    )
     client.auto_apply(payment_ids=["P-AMB"])
     (exception,) = list(client.list_exceptions())
     rid = str(uuid.uuid4())
-    _repeat_changes_nothing(client, lambda: client.resolve_exception(exception.exception_id, rank=1,
-                                                                      request_id=rid))
+    _repeat_changes_nothing(
+        client, lambda: client.resolve_exception(exception.exception_id, rank=1, request_id=rid)
+    )
     assert len(client.get_payment("P-AMB").applications) == 1
 
 
@@ -165,8 +181,9 @@ def _chunk(payment_ids: list[str], request_id: str) -> ps.ImportPaymentsRequest:
     return ps.ImportPaymentsRequest(
         request_id=request_id,
         payments=[
-            pb.Payment(payment_id=pid, amount=money("10.00", "EUR"), value_date="2026-11-20",
-                       customer_id="C1")
+            pb.Payment(
+                payment_id=pid, amount=money("10.00", "EUR"), value_date="2026-11-20", customer_id="C1"
+            )
             for pid in payment_ids
         ],
     )
@@ -245,8 +262,10 @@ def test_the_same_apply_sent_at_once_from_many_connections_takes_effect_once(
     client.create_payment("P1", amount=money("300.00", "EUR"), value_date="2026-11-20", customer_id="C1")
     rid = str(uuid.uuid4())
     # 20.00 would fit six times over: a second effect could not hide behind a refusal.
-    allocations = [Allocation(invoice_id="INV-1", amount=money("10.00", "EUR")),
-                   Allocation(invoice_id="INV-2", amount=money("10.00", "EUR"))]
+    allocations = [
+        Allocation(invoice_id="INV-1", amount=money("10.00", "EUR")),
+        Allocation(invoice_id="INV-2", amount=money("10.00", "EUR")),
+    ]
     answers = _race(target, RACERS, lambda c: c.apply_payment("P1", allocations, request_id=rid))
     assert len({_ser(a) for a in answers}) == 1
     payment = client.get_payment("P1")
@@ -258,8 +277,13 @@ def test_the_same_apply_sent_at_once_from_many_connections_takes_effect_once(
 def test_the_same_create_sent_at_once_creates_once(client: Client, target: str) -> None:
     _book(client)
     rid = str(uuid.uuid4())
-    created = _race(target, RACERS, lambda c: c.create_payment(
-        "P1", amount=money("100.00", "EUR"), value_date="2026-11-20", customer_id="C1", request_id=rid))
+    created = _race(
+        target,
+        RACERS,
+        lambda c: c.create_payment(
+            "P1", amount=money("100.00", "EUR"), value_date="2026-11-20", customer_id="C1", request_id=rid
+        ),
+    )
     assert len({_ser(p) for p in created}) == 1
     assert len(list(client.list_payments())) == 1
 
@@ -314,7 +338,9 @@ def test_the_same_full_apply_sent_at_once_applies_once(client: Client, target: s
 
 @pytest.mark.parametrize("race", [_return_race, _full_apply_race], ids=["return", "full-apply"])
 def test_every_copy_of_a_request_sent_at_once_gets_the_stored_response(
-    client: Client, target: str, race: Callable[[Client, str], list[Any]],
+    client: Client,
+    target: str,
+    race: Callable[[Client, str], list[Any]],
 ) -> None:
     _book_fully_applied(client)
     answers = race(client, target)
@@ -325,8 +351,12 @@ def test_every_copy_of_a_request_sent_at_once_gets_the_stored_response(
 
 def test_the_same_auto_apply_sent_at_once_decides_once(client: Client, target: str) -> None:
     _book(client)
-    client.create_payment("P-SUM", amount=money("350.50", "EUR"), value_date="2026-11-20",
-                          payer_account="DE89370400440532013000")
+    client.create_payment(
+        "P-SUM",
+        amount=money("350.50", "EUR"),
+        value_date="2026-11-20",
+        payer_account="DE89370400440532013000",
+    )
     rid = str(uuid.uuid4())
     answers = _race(target, RACERS, lambda c: c.auto_apply(all_payments=True, request_id=rid))
     assert len({_ser(a) for a in answers}) == 1
