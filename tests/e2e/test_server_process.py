@@ -3,16 +3,38 @@ unauthenticated public listener, and a clean exit on SIGTERM."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+if TYPE_CHECKING:  # handed out by the fixtures of tests/e2e/conftest.py
+    from conftest import RunningServer
+
 from cashapp_client import Client, NotFoundError, UnauthenticatedError, UnavailableError
-from tests.e2e.conftest import REPO_ROOT, RunningServer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readme_example_works_when_pasted_and_twice(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory()
+    (block,) = re.findall(r"```python\n(.*?)```", (REPO_ROOT / "README.md").read_text(), flags=re.DOTALL)
+    code = block.replace("127.0.0.1:50051", server.target)
+    first, second = (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "BANK-1 AMOUNT_UNIQUE_SUBSET" in first.stdout
+    assert "books reconcile: True" in first.stdout
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "books reconcile: True" in second.stdout
 
 
 def test_reflection_lists_every_service_and_health(server_factory: Callable[..., RunningServer]) -> None:
