@@ -493,7 +493,7 @@ class _Engine:
         elif self.algorithm == "horowitz_sahni":
             self._horowitz_sahni(target, budget, found)
         else:
-            self._bnb(target, budget, found, 0, 0, [])
+            self._bnb(target, budget, found)
 
     def _singles(self, target: int, budget: _Budget, found: _Collector) -> None:
         hi = target + self.tol
@@ -667,38 +667,44 @@ class _Engine:
                     _record(found, target, ev + rv, members)
                 j += 1
 
-    def _bnb(
-        self,
-        target: int,
-        budget: _Budget,
-        found: _Collector,
-        s: int,
-        start: int,
-        stack: list[_Member],
-    ) -> None:
+    def _bnb(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Depth-first by descending amount, pruned by the payment window and by the
-        # largest amounts still available (a prefix of the descending order).
-        budget.tick()
+        # largest amounts still available (a prefix of the descending order). The stack
+        # is explicit because max_items may exceed Python's recursion limit; the visit
+        # order is that of the recursive Rust search.
         lo, hi = target - self.tol, target + self.tol
-        if stack and lo <= s <= hi:
-            _record(found, target, s, list(stack))
-        size = len(stack)
-        if size == self.k:
-            return
-        r = self.k - size
         n = len(self.order)
-        for j in range(start, n):
-            if s + self.prefix[min(j + r, n)] - self.prefix[j] < lo:
-                break
-            idx = self.order[j]
-            for v, disc in _amounts(self.items[idx]):
-                if s + v > hi:
-                    continue
-                stack.append((idx, disc))
-                try:
-                    self._bnb(target, budget, found, s + v, j + 1, stack)
-                finally:
-                    stack.pop()
+        chosen: list[_Member] = []
+        frames: list[Iterator[tuple[int, int]]] = []
+
+        def children(s: int, start: int) -> Iterator[tuple[int, int]]:
+            # Yields (sum, start) of each child with its member pushed onto chosen.
+            r = self.k - len(chosen)
+            for j in range(start, n):
+                if s + self.prefix[min(j + r, n)] - self.prefix[j] < lo:
+                    return
+                idx = self.order[j]
+                for v, disc in _amounts(self.items[idx]):
+                    if s + v > hi:
+                        continue
+                    chosen.append((idx, disc))
+                    yield s + v, j + 1
+                    chosen.pop()
+
+        def visit(s: int, start: int) -> None:
+            budget.tick()
+            if chosen and lo <= s <= hi:
+                _record(found, target, s, list(chosen))
+            if len(chosen) < self.k:
+                frames.append(children(s, start))
+
+        visit(0, 0)
+        while frames:
+            child = next(frames[-1], None)
+            if child is None:
+                frames.pop()
+            else:
+                visit(*child)
 
 
 # --- ranking ------------------------------------------------------------------------

@@ -342,7 +342,6 @@ impl<'a> Engine<'a> {
             }
             Prepared::Hs { left, right } => self.horowitz_sahni(left, right, target, budget, found),
             Prepared::Bnb { order, prefix } => {
-                let mut stack = Vec::with_capacity(self.k);
                 let search = Bnb {
                     items: self.items,
                     order,
@@ -352,7 +351,7 @@ impl<'a> Engine<'a> {
                     hi: i128::from(target) + i128::from(self.tol),
                     target,
                 };
-                search.visit(0, 0, &mut stack, budget, found)
+                search.run(budget, found)
             }
         }
     }
@@ -742,44 +741,96 @@ struct Bnb<'a> {
     target: i64,
 }
 
+/// One level of the explicit depth-first stack: a node whose children are
+/// being generated (items from `j` on, amount variant `variant` of item `j`).
+struct Frame {
+    sum: i64,
+    j: usize,
+    variant: usize,
+    remaining: usize,
+    owns_member: bool,
+}
+
 impl Bnb<'_> {
+    /// The stack is explicit because `max_items` may be in the thousands and a
+    /// rayon worker's stack is small; the visit order is that of the plain
+    /// recursion (and of the Python mirror).
+    fn run(&self, budget: &mut Budget, found: &mut Collector) -> Result<(), Exhausted> {
+        let mut chosen: Vec<(u32, bool)> = Vec::with_capacity(self.k.min(64));
+        let mut frames: Vec<Frame> = Vec::new();
+        self.visit(0, 0, &mut chosen, &mut frames, budget, found)?;
+        while let Some(top) = frames.last_mut() {
+            match self.next_child(top) {
+                Some((sum, start, member)) => {
+                    chosen.push(member);
+                    if !self.visit(sum, start, &mut chosen, &mut frames, budget, found)? {
+                        chosen.pop();
+                    }
+                }
+                None => {
+                    if frames.pop().is_some_and(|f| f.owns_member) {
+                        chosen.pop();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts and records a node; returns whether it may have children.
     fn visit(
         &self,
         sum: i64,
         start: usize,
-        stack: &mut Vec<(u32, bool)>,
+        chosen: &mut [(u32, bool)],
+        frames: &mut Vec<Frame>,
         budget: &mut Budget,
         found: &mut Collector,
-    ) -> Result<(), Exhausted> {
+    ) -> Result<bool, Exhausted> {
         budget.tick(1)?;
         let s = i128::from(sum);
-        if !stack.is_empty() && s >= self.lo && s <= self.hi {
-            let mut m = stack.clone();
+        if !chosen.is_empty() && s >= self.lo && s <= self.hi {
+            let mut m = chosen.to_vec();
             record(found, self.target, sum, &mut m);
         }
-        let size = stack.len();
-        if size == self.k {
-            return Ok(());
+        if chosen.len() == self.k {
+            return Ok(false);
         }
-        let r = self.k - size;
+        frames.push(Frame {
+            sum,
+            j: start,
+            variant: 0,
+            remaining: self.k - chosen.len(),
+            owns_member: !chosen.is_empty(),
+        });
+        Ok(true)
+    }
+
+    /// The next child of `f`: (sum, first item position for its children, member).
+    fn next_child(&self, f: &mut Frame) -> Option<(i64, usize, (u32, bool))> {
         let n = self.order.len();
-        for j in start..n {
-            let best = self.prefix[(j + r).min(n)] - self.prefix[j];
-            if s + best < self.lo {
-                break;
+        let s = i128::from(f.sum);
+        while f.j < n {
+            if f.variant == 0 {
+                let best = self.prefix[(f.j + f.remaining).min(n)] - self.prefix[f.j];
+                if s + best < self.lo {
+                    f.j = n;
+                    return None;
+                }
             }
-            let idx = self.order[j];
+            let idx = self.order[f.j];
             let (vs, nv) = amounts(&self.items[idx as usize]);
-            for &(v, disc) in &vs[..nv] {
+            if f.variant < nv {
+                let (v, disc) = vs[f.variant];
+                f.variant += 1;
                 if s + i128::from(v) > self.hi {
                     continue;
                 }
-                stack.push((idx, disc));
-                let result = self.visit(sum + v, j + 1, stack, budget, found);
-                stack.pop();
-                result?;
+                return Some((f.sum + v, f.j + 1, (idx, disc)));
             }
+            f.j += 1;
+            f.variant = 0;
         }
-        Ok(())
+        None
     }
 }
