@@ -23,7 +23,7 @@ PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
 # How many problems of a batch each per-problem peer solves (None: all of them).
 PREFIX = {
     "typical": {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20},
-    "customer": {"python": 200, "itertools": 2, "flsss": None, "cpsat": 4, "highs": 10},
+    "customer": {"python": 200, "itertools": 1, "flsss": None, "cpsat": 4, "highs": 10},
 }
 PREFIX_LENGTHS = sorted({v for d in PREFIX.values() for v in d.values() if v})
 BATCHES = {"typical": typical_batch, "customer": customer_batch}
