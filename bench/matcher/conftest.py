@@ -11,11 +11,9 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-
-from bench.matcher.peers import PeerAnswer
 
 # Per-peer skip threshold for the plain itertools baseline, from the brief.
 ITERTOOLS_SKIP_SECONDS = 60.0
@@ -25,6 +23,7 @@ MAX_ROUNDS = 50
 # A peer slower than this on its first call is timed on that one call only.
 SLOW_CALL_SECONDS = 0.5
 
+T = TypeVar("T")
 _SKIPS: list[dict[str, Any]] = []
 
 
@@ -68,14 +67,14 @@ def itertools_rate() -> dict[str, float]:
     return {"count": count_rate, "find": find_rate}
 
 
-def run_timed(benchmark: Any, solve: Callable[[], PeerAnswer], *, slow: bool = False) -> PeerAnswer:
+def run_timed(benchmark: Any, solve: Callable[[], T], *, slow: bool = False) -> T:
     """Benchmark solve() and return its answer.
 
     Peers known to be slow (or found slow on a first call) are timed on a single round so the
     whole run stays within its budget; fast peers get a warm-up call and enough rounds for a
     stable median.
     """
-    answers: list[PeerAnswer] = []
+    answers: list[T] = []
 
     def call() -> None:
         answers.append(solve())

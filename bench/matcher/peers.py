@@ -135,7 +135,7 @@ def cpsat_solve(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> 
 def _cpsat_count(solver: Any, model: Any, xs: list[Any]) -> PeerAnswer:
     from ortools.sat.python import cp_model
 
-    class Counter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    class Counter(cp_model.CpSolverSolutionCallback):
         def __init__(self) -> None:
             super().__init__()
             self.count = 0
@@ -165,7 +165,7 @@ def highs_solve(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> 
     import highspy
 
     n = inst.n
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit))
@@ -196,7 +196,7 @@ def highs_solve(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> 
 
 def flsss_solve(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> PeerAnswer:
     """flsss searches one subset size at a time (len=L), or any size (len=0) when k = n."""
-    from flsss import gen
+    from flsss import gen  # type: ignore[import-untyped]
 
     x = np.array(inst.amounts, dtype=np.int64)
     lo, hi = inst.payment - inst.tolerance_minor, inst.payment + inst.tolerance_minor
@@ -326,7 +326,7 @@ def many_cpsat(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
 
     model, ys, xs = _many_model(inst)
 
-    class Counter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    class Counter(cp_model.CpSolverSolutionCallback):
         def __init__(self) -> None:
             super().__init__()
             self.count = 0
@@ -335,8 +335,10 @@ def many_cpsat(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
         def on_solution_callback(self) -> None:
             self.count += 1
             if self.first is None:
-                pick = lambda vs: tuple(i for i, v in enumerate(vs) if self.boolean_value(v))  # noqa: E731
-                self.first = (pick(ys), pick(xs))
+                self.first = (self._pick(ys), self._pick(xs))
+
+        def _pick(self, variables: list[Any]) -> tuple[int, ...]:
+            return tuple(i for i, v in enumerate(variables) if self.boolean_value(v))
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -361,7 +363,7 @@ def many_highs(inst: Instance, time_limit: float = PEER_TIME_LIMIT_SECONDS) -> P
 
     m, n = len(inst.payments), inst.n
     cols = m + n
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit))
