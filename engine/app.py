@@ -46,15 +46,9 @@ class CashApp:
         def transaction(conn: Connection) -> bytes:
             store = Store(conn, tenant_id)
             if request_id:
-                record = store.idempotency_record(request_id)
-                if record is not None:
-                    if (record.method, record.fingerprint) != (method, fingerprint):
-                        raise InvalidArgument(
-                            "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
-                            "this request_id was used for a different request",
-                            "request_id",
-                        )
-                    return bytes(record.response)
+                stored = _stored_response(store, request_id, method, fingerprint)
+                if stored is not None:
+                    return stored
                 # Claim the key before doing the work: a concurrent copy of this request blocks
                 # on the key's unique index until we commit, then fails its insert, is re-run by
                 # Database.transact, and answers from the record above. Without the claim it
@@ -76,16 +70,18 @@ class CashApp:
         if not request_id:
             return None
 
-        def look(store: Store) -> bytes | None:
-            record = store.idempotency_record(request_id)
-            if record is None:
-                return None
-            if (record.method, record.fingerprint) != (method, fingerprint):
-                raise InvalidArgument(
-                    "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
-                    "this request_id was used for a different request",
-                    "request_id",
-                )
-            return bytes(record.response)
+        return self.read(tenant_id, lambda store: _stored_response(store, request_id, method, fingerprint))
 
-        return self.read(tenant_id, look)
+
+def _stored_response(store: Store, request_id: str, method: str, fingerprint: str) -> bytes | None:
+    """The response stored with this request_id; a different request under it is refused."""
+    record = store.idempotency_record(request_id)
+    if record is None:
+        return None
+    if (record.method, record.fingerprint) != (method, fingerprint):
+        raise InvalidArgument(
+            "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
+            "this request_id was used for a different request",
+            "request_id",
+        )
+    return bytes(record.response)

@@ -54,6 +54,23 @@ class Rpc:
             await self.abort(context, exc)
             raise  # unreachable: abort raises
 
+    async def stored(
+        self, context: grpc.aio.ServicerContext[Any, Any], request: Message, response_type: type[M]
+    ) -> M | None:
+        """The response already stored for this request's request_id, if any: lets two-phase
+        work (AutoApply plans before it writes) skip the first phase on a retry."""
+        try:
+            tenant = self.tenant(context)
+            request_id = getattr(request, "request_id", "")
+            method = type(request).__name__
+            data = await self.offload(
+                lambda: self.app.seen_response(tenant, request_id, method, fingerprint(request))
+            )
+            return None if data is None else response_type.FromString(data)
+        except Exception as exc:
+            await self.abort(context, exc)
+            raise
+
     async def mutate(
         self,
         context: grpc.aio.ServicerContext[Any, Any],

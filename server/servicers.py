@@ -303,6 +303,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 context,
                 InvalidArgument("MISSING_PAYMENT_IDS", "give 1..1000 payment ids", "payments.payment_ids"),
             )
+        stored = await self.rpc.stored(context, request, rs.AutoApplyResponse)
+        if stored is not None:
+            return stored
         proposals = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
 
         def encode(result: tuple[list[m.Decision], dict[str, str]]) -> rs.AutoApplyResponse:
