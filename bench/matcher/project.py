@@ -137,3 +137,30 @@ def many_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
         return PeerAnswer(status, count=sol.group_count, found_many=first, note=note, nodes=sol.nodes)
 
     return run
+
+
+# One customer's payments against the same open items can share the solver's target-independent
+# tables: solve_many_to_many with max_payments = 1 builds them once and queries every payment.
+SHARED_NODE_BUDGET = 1_000_000_000
+
+
+def shared_tables(b: BatchInstance) -> tuple[Callable[[], Any], Callable[[Any], int | None]]:
+    """The timed call for a batch whose problems all hold the same items, and the total count."""
+    solver = _solver()
+    amounts = b.problem(0)[0]
+    for p in range(b.problems):
+        assert b.problem(p)[0] == amounts, "shared tables need one item list"
+    items = [solver.OpenItem(a) for a in amounts]
+    payments = [int(p) for p in b.payments]
+    limits = solver.ManyLimits(
+        max_payments=1,
+        max_items=b.max_items,
+        tolerance_minor=b.tolerance_minor,
+        node_budget=SHARED_NODE_BUDGET,
+    )
+    solve = solver.rust_backend().solve_many_to_many
+
+    def total(sol: Any) -> int | None:
+        return None if sol.outcome.name == "BUDGET_EXHAUSTED" else int(sol.group_count)
+
+    return (lambda: solve(items, payments, limits)), total

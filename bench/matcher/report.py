@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 SOLVER_PATHS = "matcher_rs, engine/matching"
-PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
+PEERS = ("rust", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
 PEER_TITLES = {
     "rust": "Rust",
+    "rust_shared": "Rust, shared tables (many-to-many API, max_payments=1)",
     "python": "Python fallback",
     "itertools": "itertools",
     "flsss": "flsss",
@@ -222,6 +223,12 @@ def batch_tables(res: Results) -> list[str]:
 def batch_agreement(row: Row, rust1: Row | None, ref: str | None) -> str:
     if row.info["peer"] == "highs":
         return "find-one only"
+    if row.info["peer"] == "rust_shared":
+        ref_total = rust1.info.get("total_count") if rust1 else None
+        if ref_total is None:
+            return f"total {row.info['total_count']:,}"
+        verdict = "agree" if ref_total == row.info["total_count"] else "MISMATCH"
+        return f"total {row.info['total_count']:,}: {verdict}"
     if row.info.get("unfinished"):
         return f"{row.info['unfinished']} unfinished"
     if rust1 is None or row is rust1:

@@ -19,7 +19,7 @@ from bench.matcher import project
 from bench.matcher.conftest import record_skip, run_timed
 from bench.matcher.generator import BatchInstance, batch_problem, customer_batch, typical_batch
 
-PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
+PEERS = ("rust", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
 # How many problems of a batch each per-problem peer solves (None: all of them).
 PREFIX = {
     "typical": {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20},
@@ -36,10 +36,14 @@ def counts_digest(counts: list[int | None]) -> str:
 @pytest.mark.parametrize("peer", PEERS)
 @pytest.mark.parametrize("which", list(BATCHES))
 def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
-    if peer not in peers:
+    if peer not in peers and peer != "rust_shared":
         pytest.skip("peer not selected for this process")
     batch: BatchInstance = BATCHES[which]()
     threads = os.environ.get("RAYON_NUM_THREADS", "")
+    if peer == "rust_shared" and which != "customer":
+        pytest.skip("only a customer's payments share their items")
+    if peer == "rust_shared" and "rust" not in peers:
+        pytest.skip("peer not selected for this process")
     if peer != "rust" and threads != "1":
         pytest.skip("per-problem peers are single-threaded; measured in the 1-thread run")
     benchmark.group = f"batch:{which}"
@@ -53,6 +57,14 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
         counts = to_counts(run_timed(benchmark, solve_batch))
         solved = batch.problems
         info["threads"] = int(threads or 0)
+    elif peer == "rust_shared":
+        solve_shared, to_total = project.shared_tables(batch)
+        total = to_total(run_timed(benchmark, solve_shared))
+        assert total is not None, "the raised node budget suffices"
+        info.update(threads=1, problems=batch.problems, solved=batch.problems, total_count=total)
+        info.update(extrapolated=False, counts_digest=None, prefix_digests={}, unfinished=0)
+        benchmark.extra_info.update(info)
+        return
     else:
         if peer == "python" and project.unavailable(peer):
             record_skip(batch.id, info["family"], peer, project.unavailable(peer))
@@ -78,6 +90,7 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
             {str(n): counts_digest(counts[:n]) for n in PREFIX_LENGTHS if n <= solved} if counting else {}
         ),
         unfinished=sum(1 for c in counts if c is None),
+        total_count=sum(counts[:solved]) if counting else None,
     )
     benchmark.extra_info.update(info)
 
