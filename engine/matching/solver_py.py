@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import bisect
 import enum
+import operator
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import combinations, pairwise
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -245,7 +247,12 @@ class BatchSolution:
 
 
 def check_int64(name: str, value: int) -> None:
-    """Refuses a Python int that does not fit in int64 (shared by both backends)."""
+    """Refuses a non-integer (TypeError) or an int outside int64 (ValueError "overflow");
+    shared by both backends so they fail alike before either sees the value."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
     if not INT64_MIN <= value <= INT64_MAX:
         raise ValueError(f"overflow: {name} does not fit in int64")
 
@@ -289,8 +296,12 @@ def _validate_items(items: Sequence[OpenItem]) -> int:
     return total
 
 
-def _validate_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits) -> None:
+def _validate_one(
+    items: Sequence[OpenItem], payment_minor: int, limits: Limits
+) -> tuple[list[OpenItem], int, Limits]:
+    """Validates and returns the inputs as plain Python ints."""
     check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
+    items, payment_minor, limits = _plain_items(items), operator.index(payment_minor), _plain_limits(limits)
     _validate_common_limits(
         limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
     )
@@ -299,6 +310,30 @@ def _validate_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits)
     total = _validate_items(items)
     if total + payment_minor + limits.tolerance_minor > INT64_MAX:
         raise ValueError("overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64")
+    return items, payment_minor, limits
+
+
+def _plain_items(items: Sequence[OpenItem]) -> list[OpenItem]:
+    """The items with plain Python ints (numpy integers are fixed-width and could wrap
+    in the search's intermediate arithmetic)."""
+    ix = operator.index
+    return [
+        OpenItem(
+            ix(it.amount_minor),
+            None if it.discounted_minor is None else ix(it.discounted_minor),
+            ix(it.due_ordinal),
+            ix(it.reference_score),
+        )
+        for it in items
+    ]
+
+
+_L = TypeVar("_L", Limits, ManyLimits)
+
+
+def _plain_limits(limits: _L) -> _L:
+    ints = {f.name: operator.index(getattr(limits, f.name)) for f in fields(limits)}
+    return type(limits)(**ints)
 
 
 def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
@@ -764,7 +799,7 @@ def solve_one_to_many(
     ``algorithm`` overrides the rule (tests use it to check every kernel against an
     oracle); the candidate set is the same whichever kernel serves the instance.
     """
-    _validate_one(items, payment_minor, limits)
+    items, payment_minor, limits = _validate_one(items, payment_minor, limits)
     k = min(limits.max_items, len(items))
     if algorithm is None:
         algorithm = choose_algorithm(items, limits.max_items)
@@ -796,10 +831,15 @@ def solve_one_to_many(
     )
 
 
-def _validate_many(items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits) -> None:
+def _validate_many(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits
+) -> tuple[list[OpenItem], list[int], ManyLimits]:
+    """Validates and returns the inputs as plain Python ints."""
     numbers = _limit_fields(limits)
     numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
     check_int64_inputs(items, numbers)
+    items, limits = _plain_items(items), _plain_limits(limits)
+    payments_minor = [operator.index(p) for p in payments_minor]
     if limits.max_payments < 1:
         raise ValueError("limits.max_payments must be >= 1")
     _validate_common_limits(
@@ -811,6 +851,7 @@ def _validate_many(items: Sequence[OpenItem], payments_minor: Sequence[int], lim
     total = _validate_items(items)
     if total + sum(payments_minor) + limits.tolerance_minor > INT64_MAX:
         raise ValueError("overflow: sum of amount_minor, payments_minor and tolerance_minor exceeds int64")
+    return items, payments_minor, limits
 
 
 def _many_search(
@@ -845,7 +886,7 @@ def solve_many_to_many(
     subsets are enumerated by size, then lexicographically, one node each. Run it on
     what one-to-many left unmatched: two independent exact pairs are AMBIGUOUS here.
     """
-    _validate_many(items, payments_minor, limits)
+    items, payments_minor, limits = _validate_many(items, payments_minor, limits)
     algorithm = choose_algorithm(items, limits.max_items)
     k = min(limits.max_items, len(items))
     budget = _Budget(limits.node_budget)

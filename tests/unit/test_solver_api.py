@@ -244,3 +244,21 @@ def test_public_names_are_pinned() -> None:
         assert name in solver.__all__
         assert hasattr(solver, name)
     assert [o.value for o in Outcome] == ["MATCHED", "AMBIGUOUS", "NO_MATCH", "BUDGET_EXHAUSTED"]
+
+
+def test_non_integer_amount_is_refused_alike_by_every_backend(backend: Backend) -> None:
+    with pytest.raises(TypeError, match=r"items\[0\]\.amount_minor must be an integer"):
+        backend.solve_one_to_many([OpenItem(1.5)], 5, Limits())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"payments_minor\[0\] must be an integer"):
+        backend.solve_many_to_many([OpenItem(1)], [2.0], ManyLimits())  # type: ignore[list-item]
+
+
+def test_numpy_integers_are_accepted(backend: Backend) -> None:
+    s = backend.solve_one_to_many([OpenItem(np.int64(5))], np.int64(5), Limits())  # type: ignore[arg-type]
+    assert s.outcome is Outcome.MATCHED
+
+
+def test_numpy_integers_cannot_wrap_the_overflow_check(backend: Backend) -> None:
+    items = [OpenItem(np.int64(2**61)), OpenItem(np.int64(2**61 + 1))]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^overflow: sum"):
+        backend.solve_one_to_many(items, np.int64(2**62 + 1), Limits(tolerance_minor=2))  # type: ignore[arg-type]
