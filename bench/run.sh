@@ -27,6 +27,8 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -x .venv/bin/maturin ]]; then
 fi
 
 rm -f "$OUT"/*.json "$OUT"/*.log
+# The machine and the exact sources measured, recorded now (the report may be rendered later).
+$PY -m bench.matcher.report --snapshot "$OUT/meta.json" || exit 1
 status=0
 suite() {  # suite NAME THREADS PEERS FILES...
     local name=$1 threads=$2 peers=$3
