@@ -20,7 +20,7 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["__version__", "solve_batch", "solve_many_to_many", "solve_one_to_many"]
+__all__ = ["__version__", "solve_batch", "solve_many_to_many", "solve_one_to_many", "solve_one_to_many_multi"]
 
 __version__: str
 
@@ -37,6 +37,20 @@ def solve_one_to_many(
 ) -> tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]:
     """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
     candidate_count, algorithm, nodes)."""
+
+def solve_one_to_many_multi(
+    amounts_minor: list[int],
+    discounted_minor: list[int | None],
+    due_ordinal: list[int],
+    reference_score: list[int],
+    payments_minor: list[int],
+    max_items: int,
+    tolerance_minor: int,
+    node_budget: int,
+    max_candidates: int,
+) -> list[tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]]:
+    """One solve_one_to_many result per payment (identical to separate calls, node counts
+    included); the target-independent tables are built once, payments run in parallel."""
 
 def solve_many_to_many(
     amounts_minor: list[int],

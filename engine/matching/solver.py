@@ -62,6 +62,7 @@ __all__ = [
     "solve_batch",
     "solve_many_to_many",
     "solve_one_to_many",
+    "solve_one_to_many_multi",
 ]
 
 ENV_VAR = "CASHAPP_MATCHER"
@@ -76,6 +77,7 @@ class Backend:
 
     name: str
     solve_one_to_many: Callable[[Sequence[OpenItem], int, Limits], Solution]
+    solve_one_to_many_multi: Callable[[Sequence[OpenItem], Sequence[int], Limits], tuple[Solution, ...]]
     solve_many_to_many: Callable[[Sequence[OpenItem], Sequence[int], ManyLimits], ManySolution]
     solve_batch: Callable[[BatchProblem], BatchSolution]
 
@@ -83,6 +85,7 @@ class Backend:
 _PYTHON = Backend(
     name="python",
     solve_one_to_many=solver_py.solve_one_to_many,
+    solve_one_to_many_multi=solver_py.solve_one_to_many_multi,
     solve_many_to_many=solver_py.solve_many_to_many,
     solve_batch=solver_py.solve_batch,
 )
@@ -134,6 +137,38 @@ def _rust_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits = _D
         Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in raw
     )
     return Solution(Outcome(outcome), candidates, count, algorithm, nodes)
+
+
+def _solution(raw: tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]) -> Solution:
+    outcome, cands, count, algorithm, nodes = raw
+    candidates = tuple(
+        Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in cands
+    )
+    return Solution(Outcome(outcome), candidates, count, algorithm, nodes)
+
+
+def _rust_one_multi(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
+) -> tuple[Solution, ...]:
+    assert _EXTENSION is not None
+    l_ = limits
+    numbers = {
+        "limits.max_items": l_.max_items,
+        "limits.tolerance_minor": l_.tolerance_minor,
+        "limits.node_budget": l_.node_budget,
+        "limits.max_candidates": l_.max_candidates,
+    }
+    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+    check_int64_inputs(items, numbers)
+    raw = _EXTENSION.solve_one_to_many_multi(
+        *_item_columns(items),
+        list(payments_minor),
+        l_.max_items,
+        l_.tolerance_minor,
+        l_.node_budget,
+        l_.max_candidates,
+    )
+    return tuple(_solution(r) for r in raw)
 
 
 def _rust_many(
@@ -204,6 +239,7 @@ def _rust_backend_or_none() -> Backend | None:
     return Backend(
         name="rust",
         solve_one_to_many=_rust_one,
+        solve_one_to_many_multi=_rust_one_multi,
         solve_many_to_many=_rust_many,
         solve_batch=_rust_batch,
     )
@@ -247,6 +283,15 @@ def solve_one_to_many(
     """Every set of at most ``max_items`` items whose total meets the payment within
     tolerance, ranked, with the verdict (see ``solver_py`` for the definitions)."""
     return _selected().solve_one_to_many(items, payment_minor, limits)
+
+
+def solve_one_to_many_multi(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
+) -> tuple[Solution, ...]:
+    """One :func:`solve_one_to_many` result per payment of the same customer (same items),
+    identical to separate calls in every field, node counts included; the sorted entries
+    and pair-sum tables are built once for all payments (Rust solves them in parallel)."""
+    return _selected().solve_one_to_many_multi(items, payments_minor, limits)
 
 
 def solve_many_to_many(

@@ -814,6 +814,18 @@ def solve_one_to_many(
             engine.query(payment_minor, budget, found)
         except _Exhausted:
             complete = False
+    return _finish_one(items, payment_minor, found, complete, limits, algorithm, budget.nodes)
+
+
+def _finish_one(
+    items: Sequence[OpenItem],
+    payment_minor: int,
+    found: _Collector,
+    complete: bool,
+    limits: Limits,
+    algorithm: str,
+    nodes: int,
+) -> Solution:
     keyed = sorted(
         (_evidence(items, indices, residual, 0), indices, flags, residual)
         for indices, (residual, flags) in found.items()
@@ -827,8 +839,60 @@ def solve_one_to_many(
         candidates=candidates,
         candidate_count=len(keyed),
         algorithm=algorithm,
-        nodes=budget.nodes,
+        nodes=nodes,
     )
+
+
+def _validate_multi(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits
+) -> tuple[list[OpenItem], list[int], Limits]:
+    """Validates and returns the inputs as plain Python ints."""
+    numbers = _limit_fields(limits)
+    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+    check_int64_inputs(items, numbers)
+    items, limits = _plain_items(items), _plain_limits(limits)
+    payments_minor = [operator.index(p) for p in payments_minor]
+    _validate_common_limits(
+        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
+    )
+    for j, p in enumerate(payments_minor):
+        if p <= 0:
+            raise ValueError(f"payments_minor[{j}] must be > 0")
+    total = _validate_items(items)
+    if total + max(payments_minor, default=0) + limits.tolerance_minor > INT64_MAX:
+        raise ValueError("overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64")
+    return items, payments_minor, limits
+
+
+def solve_one_to_many_multi(
+    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = Limits()
+) -> tuple[Solution, ...]:
+    """One :func:`solve_one_to_many` result per payment, for payments against the same items.
+
+    Entry ``j`` equals ``solve_one_to_many(items, payments_minor[j], limits)`` in every
+    field, node count and budget exhaustion included: the target-independent tables are
+    built once, and every payment's count starts from the nodes their construction took,
+    as a separate call would. A bad payment raises ``payments_minor[{j}] must be > 0``;
+    the overflow check uses the largest payment.
+    """
+    items, payments_minor, limits = _validate_multi(items, payments_minor, limits)
+    k = min(limits.max_items, len(items))
+    algorithm = choose_algorithm(items, limits.max_items)
+    prepared = _Budget(limits.node_budget)
+    engine = _run((items, k, limits.tolerance_minor, algorithm, False), prepared)
+    solutions = []
+    for payment_minor in payments_minor:
+        budget = _Budget(limits.node_budget)
+        budget.nodes = prepared.nodes
+        found: _Collector = {}
+        complete = engine is not None
+        if engine is not None:
+            try:
+                engine.query(payment_minor, budget, found)
+            except _Exhausted:
+                complete = False
+        solutions.append(_finish_one(items, payment_minor, found, complete, limits, algorithm, budget.nodes))
+    return tuple(solutions)
 
 
 def _validate_many(

@@ -131,6 +131,17 @@ def test_rust_and_python_agree_including_budget_exhaustion(
 
 @needs_rust
 @FAST
+@given(items=open_items(14), payments=st.lists(st.integers(1, 250), max_size=5), lim=limits(max_k=14))
+def test_multi_equals_separate_calls_in_both_backends(
+    items: list[OpenItem], payments: list[int], lim: Limits
+) -> None:
+    want = tuple(PY.solve_one_to_many(items, p, lim) for p in payments)
+    assert PY.solve_one_to_many_multi(items, payments, lim) == want
+    assert solver.rust_backend().solve_one_to_many_multi(items, payments, lim) == want
+
+
+@needs_rust
+@FAST
 @given(
     items=open_items(8),
     payments=st.lists(st.integers(1, 120), max_size=4),

@@ -237,10 +237,26 @@ def test_invalid_matcher_choice_raises_value_error_naming_the_variable(
         solver.backend_name()
 
 
+def test_multi_equals_one_call_per_payment(backend: Backend) -> None:
+    items = [OpenItem(100, 98), OpenItem(250), OpenItem(75), OpenItem(175), OpenItem(350, 340)]
+    payments = [250, 175, 425, 1, 98, 600]
+    for lim in (Limits(), Limits(max_items=2, tolerance_minor=3), Limits(node_budget=30, max_candidates=1)):
+        got = backend.solve_one_to_many_multi(items, payments, lim)
+        assert got == tuple(backend.solve_one_to_many(items, p, lim) for p in payments)
+    assert backend.solve_one_to_many_multi(items, [], Limits()) == ()
+
+
+def test_multi_refuses_a_bad_payment_naming_it(backend: Backend) -> None:
+    with pytest.raises(ValueError, match=r"payments_minor\[1\] must be > 0"):
+        backend.solve_one_to_many_multi(items_of(100), [100, 0], Limits())
+    with pytest.raises(ValueError, match=r"^overflow"):
+        backend.solve_one_to_many_multi(items_of(100), [2**63 - 50], Limits())
+
+
 def test_public_names_are_pinned() -> None:
     for name in ["Outcome", "OpenItem", "Limits", "Candidate", "Solution", "ManyLimits", "Group",
                  "ManySolution", "BatchProblem", "BatchSolution", "solve_one_to_many",
-                 "solve_many_to_many", "solve_batch", "backend_name"]:  # fmt: skip
+                 "solve_one_to_many_multi", "solve_many_to_many", "solve_batch", "backend_name"]:  # fmt: skip
         assert name in solver.__all__
         assert hasattr(solver, name)
     assert [o.value for o in Outcome] == ["MATCHED", "AMBIGUOUS", "NO_MATCH", "BUDGET_EXHAUSTED"]

@@ -46,6 +46,28 @@ fn items_of(
         .collect())
 }
 
+fn raw_solution(s: matcher_core::Solution) -> RawSolution {
+    let candidates = s
+        .candidates
+        .into_iter()
+        .map(|c| {
+            (
+                c.item_indices,
+                c.discounted,
+                c.total_minor,
+                c.residual_minor,
+            )
+        })
+        .collect();
+    (
+        s.outcome.as_str(),
+        candidates,
+        s.candidate_count,
+        s.algorithm.as_str(),
+        s.nodes,
+    )
+}
+
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 fn solve_one_to_many(
@@ -75,26 +97,40 @@ fn solve_one_to_many(
         )?;
         matcher_core::solve_one_to_many(&items, payment_minor, &limits)
     });
-    let s = result.map_err(to_py_err)?;
-    let candidates = s
-        .candidates
-        .into_iter()
-        .map(|c| {
-            (
-                c.item_indices,
-                c.discounted,
-                c.total_minor,
-                c.residual_minor,
-            )
-        })
-        .collect();
-    Ok((
-        s.outcome.as_str(),
-        candidates,
-        s.candidate_count,
-        s.algorithm.as_str(),
-        s.nodes,
-    ))
+    Ok(raw_solution(result.map_err(to_py_err)?))
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn solve_one_to_many_multi(
+    py: Python<'_>,
+    amounts_minor: Vec<i64>,
+    discounted_minor: Vec<Option<i64>>,
+    due_ordinal: Vec<i64>,
+    reference_score: Vec<i64>,
+    payments_minor: Vec<i64>,
+    max_items: i64,
+    tolerance_minor: i64,
+    node_budget: i64,
+    max_candidates: i64,
+) -> PyResult<Vec<RawSolution>> {
+    let limits = Limits {
+        max_items,
+        tolerance_minor,
+        node_budget,
+        max_candidates,
+    };
+    let result = py.detach(|| {
+        let items = items_of(
+            amounts_minor,
+            discounted_minor,
+            due_ordinal,
+            reference_score,
+        )?;
+        matcher_core::solve_one_to_many_multi(&items, &payments_minor, &limits)
+    });
+    let solutions = result.map_err(to_py_err)?;
+    Ok(solutions.into_iter().map(raw_solution).collect())
 }
 
 #[pyfunction]
@@ -223,6 +259,7 @@ fn solve_batch<'py>(
 fn _matcher(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", matcher_core::VERSION)?;
     m.add_function(wrap_pyfunction!(solve_one_to_many, m)?)?;
+    m.add_function(wrap_pyfunction!(solve_one_to_many_multi, m)?)?;
     m.add_function(wrap_pyfunction!(solve_many_to_many, m)?)?;
     m.add_function(wrap_pyfunction!(solve_batch, m)?)?;
     Ok(())

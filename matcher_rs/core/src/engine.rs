@@ -14,6 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub(crate) struct Exhausted;
 
 /// Deterministic work counter with a limit.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Budget {
     nodes: u64,
     limit: u64,
@@ -86,11 +87,95 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Best variant found so far for one item set: (residual, discount flags).
-pub(crate) type Collector = HashMap<Box<[u32]>, (i64, Box<[bool]>), BuildHasherDefault<FxHasher>>;
+/// Largest set whose key and flags are stored inline (every k-sum and two-pointer set).
+const INLINE_SET: usize = 5;
 
-/// Largest set recorded without a heap allocation for the lookup key.
-const INLINE_SET: usize = 8;
+/// The item indices of a candidate set, ascending; small sets need no allocation.
+#[derive(Clone, Debug)]
+pub(crate) enum Key {
+    Small(u8, [u32; INLINE_SET]),
+    Large(Box<[u32]>),
+}
+
+impl Key {
+    fn new(indices: &[u32]) -> Self {
+        if indices.len() <= INLINE_SET {
+            let mut a = [0u32; INLINE_SET];
+            a[..indices.len()].copy_from_slice(indices);
+            Key::Small(indices.len() as u8, a)
+        } else {
+            Key::Large(indices.into())
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[u32] {
+        match self {
+            Key::Small(n, a) => &a[..*n as usize],
+            Key::Large(b) => b,
+        }
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u32]> for Key {
+    fn borrow(&self) -> &[u32] {
+        self.as_slice()
+    }
+}
+
+/// Discount flags of a candidate (one per member, in member order); a bit mask
+/// (member `i` is bit `i`) for sets of at most 64 items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Flags {
+    Bits(u64),
+    Spilled(Box<[bool]>),
+}
+
+impl Flags {
+    fn new(flags: impl ExactSizeIterator<Item = bool>) -> Self {
+        if flags.len() <= 64 {
+            Flags::Bits(
+                flags
+                    .enumerate()
+                    .fold(0u64, |m, (i, f)| m | (u64::from(f) << i)),
+            )
+        } else {
+            Flags::Spilled(flags.collect())
+        }
+    }
+
+    /// The flags of a set of `len` members.
+    pub(crate) fn to_vec(&self, len: usize) -> Vec<bool> {
+        match self {
+            Flags::Bits(m) => (0..len).map(|i| m >> i & 1 == 1).collect(),
+            Flags::Spilled(b) => b.to_vec(),
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Flags::Bits(m) => m >> i & 1 == 1,
+            Flags::Spilled(b) => b[i],
+        }
+    }
+}
+
+/// Best variant found so far for one item set: (residual, discount flags).
+pub(crate) type Collector = HashMap<Key, (i64, Flags), BuildHasherDefault<FxHasher>>;
 
 /// Records the variant `members` (item, discounted) with total `total`.
 fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, bool)]) {
@@ -109,19 +194,24 @@ fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, b
     };
     let residual = target - total;
     let discounted = members.iter().filter(|m| m.1).count();
-    let flags = || members.iter().map(|m| m.1).collect::<Box<[bool]>>();
+    let flags = || Flags::new(members.iter().map(|m| m.1));
     match found.get_mut(indices) {
         Some(best) => {
-            let best_discounted = best.1.iter().filter(|f| **f).count();
+            let best_discounted = (0..n).filter(|&i| best.1.get(i)).count();
             let order = (residual.unsigned_abs(), discounted)
                 .cmp(&(best.0.unsigned_abs(), best_discounted))
-                .then_with(|| members.iter().map(|m| m.1).cmp(best.1.iter().copied()));
+                .then_with(|| {
+                    members
+                        .iter()
+                        .map(|m| m.1)
+                        .cmp((0..n).map(|i| best.1.get(i)))
+                });
             if order == std::cmp::Ordering::Less {
                 *best = (residual, flags());
             }
         }
         None => {
-            found.insert(indices.into(), (residual, flags()));
+            found.insert(Key::new(indices), (residual, flags()));
         }
     }
 }

@@ -347,5 +347,89 @@ pub fn solve_one_to_many(
     })
 }
 
+/// Solves every payment of `payments_minor` against the same `items`: entry `j` of
+/// the result equals `solve_one_to_many(items, payments_minor[j], limits)` in every
+/// field, node count and budget exhaustion included.
+///
+/// The target-independent tables (sorted value entries, pair-sum table, half tables,
+/// branch-and-bound order) are built once and shared by all payments; each payment's
+/// node count still includes the table entries, exactly as a separate call would count
+/// them, so the budget is applied per payment as in `solve_one_to_many`. Payments are
+/// solved in parallel on rayon's global pool; results come back in input order.
+///
+/// Errors: the one-to-many checks, with `payments_minor[{j}] must be > 0` for a bad
+/// payment and the overflow check made with the largest payment.
+pub fn solve_one_to_many_multi(
+    items: &[Item],
+    payments_minor: &[i64],
+    limits: &Limits,
+) -> Result<Vec<Solution>, SolveError> {
+    validate_multi(items, payments_minor, limits)?;
+    let algorithm = choose_algorithm(items, limits.max_items);
+    let k = effective_k(items.len(), limits.max_items);
+    let mut prepared_budget = engine::Budget::new(limits.node_budget);
+    let prepared = engine::Engine::prepare(
+        items,
+        k,
+        limits.tolerance_minor,
+        algorithm,
+        false,
+        &mut prepared_budget,
+    );
+    let solve = |&payment_minor: &i64| {
+        let mut budget = prepared_budget;
+        let mut found = engine::Collector::default();
+        let complete = match &prepared {
+            Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
+            Err(engine::Exhausted) => false,
+        };
+        let (outcome, candidates, count) =
+            rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);
+        Solution {
+            outcome,
+            candidates,
+            candidate_count: count,
+            algorithm,
+            nodes: budget.nodes(),
+        }
+    };
+    if payments_minor.len() <= 1 {
+        return Ok(payments_minor.iter().map(solve).collect());
+    }
+    use rayon::prelude::*;
+    Ok(payments_minor
+        .par_iter()
+        .with_max_len(1)
+        .map(solve)
+        .collect())
+}
+
+fn validate_multi(
+    items: &[Item],
+    payments_minor: &[i64],
+    limits: &Limits,
+) -> Result<(), SolveError> {
+    validate_common_limits(
+        limits.max_items,
+        limits.tolerance_minor,
+        limits.node_budget,
+        limits.max_candidates,
+    )?;
+    for (j, &p) in payments_minor.iter().enumerate() {
+        if p <= 0 {
+            return Err(invalid(format!("payments_minor[{j}] must be > 0")));
+        }
+    }
+    let total = validate_items(items)?;
+    let largest = payments_minor.iter().copied().max().unwrap_or(0);
+    let worst = total + i128::from(largest) + i128::from(limits.tolerance_minor);
+    if worst > i128::from(i64::MAX) {
+        return Err(SolveError::Overflow(
+            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

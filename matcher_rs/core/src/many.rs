@@ -126,8 +126,8 @@ fn search(
             for (indices, (residual, flags)) in found {
                 groups.push(Group {
                     payment_indices: payment_indices.clone(),
-                    item_indices: indices.into_vec(),
-                    discounted: flags.into_vec(),
+                    item_indices: indices.as_slice().to_vec(),
+                    discounted: flags.to_vec(indices.as_slice().len()),
                     residual_minor: residual,
                 });
             }

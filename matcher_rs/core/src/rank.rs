@@ -1,6 +1,6 @@
 //! Ranking of candidates and the outcome rule.
 
-use crate::engine::Collector;
+use crate::engine::{Collector, Flags, Key};
 use crate::{Candidate, Item, Outcome};
 use std::cmp::Ordering;
 
@@ -78,7 +78,7 @@ pub(crate) fn top_sorted<T>(v: &mut Vec<T>, need: usize, cmp: impl Fn(&T, &T) ->
 }
 
 /// A collected item set with its ranking evidence: (evidence, items, residual, flags).
-type Ranked = (Evidence, Box<[u32]>, i64, Box<[bool]>);
+type Ranked = (Evidence, Key, i64, Flags);
 
 /// Turns the collected item sets into the ranked, truncated candidate list.
 pub(crate) fn finish_one(
@@ -92,14 +92,14 @@ pub(crate) fn finish_one(
     let mut keyed: Vec<Ranked> = found
         .into_iter()
         .map(|(indices, (residual, flags))| {
-            let ev = Evidence::of(items, &indices, residual, 0);
+            let ev = Evidence::of(items, indices.as_slice(), residual, 0);
             (ev, indices, residual, flags)
         })
         .collect();
     let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
     // Two are always needed: the outcome compares the best with the runner-up.
     top_sorted(&mut keyed, keep.max(2), |x, y| {
-        (x.0, &x.1).cmp(&(y.0, &y.1))
+        (x.0, x.1.as_slice()).cmp(&(y.0, y.1.as_slice()))
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
     let outcome = outcome_of(&keys, complete);
@@ -107,8 +107,8 @@ pub(crate) fn finish_one(
         .into_iter()
         .take(keep)
         .map(|(_, indices, residual, flags)| Candidate {
-            item_indices: indices.into_vec(),
-            discounted: flags.into_vec(),
+            item_indices: indices.as_slice().to_vec(),
+            discounted: flags.to_vec(indices.as_slice().len()),
             total_minor: payment_minor - residual,
             residual_minor: residual,
         })
