@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.applying import MAX_ALLOCATIONS, Posting, post
 from engine.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
-from engine.money import Money, check_amount
+from engine.money import Money
 from engine.storage.store import Store, now_us
 
-MAX_ALLOCATIONS = 100
 MAX_IMPORT_CHUNK = 1000
 
 
@@ -157,120 +157,6 @@ def get_payment(store: Store, payment_id: str, field: str = "payment_id", *, loc
     return payment
 
 
-def _check_allocations(allocations: Sequence[m.Allocation], field: str) -> None:
-    if not 1 <= len(allocations) <= MAX_ALLOCATIONS:
-        raise InvalidArgument("INVALID_ALLOCATION_COUNT", f"give 1..{MAX_ALLOCATIONS} allocations", field)
-    seen: set[str] = set()
-    for i, a in enumerate(allocations):
-        f = f"{field}[{i}]"
-        v.require_id(a.invoice_id, f"{f}.invoice_id")
-        if a.invoice_id in seen:
-            raise InvalidArgument("DUPLICATE_INVOICE", "each invoice may appear once", f"{f}.invoice_id")
-        seen.add(a.invoice_id)
-        check_amount(a.amount_minor, f"{f}.amount.amount_minor", positive=False)
-        check_amount(a.discount_minor, f"{f}.discount.amount_minor", positive=False)
-        check_amount(a.write_off_minor, f"{f}.write_off.amount_minor", positive=False)
-        check_amount(a.deduction_minor, f"{f}.deduction.amount_minor", positive=False)
-        if a.settles_minor == 0:
-            raise InvalidArgument(
-                "AMOUNT_MUST_BE_POSITIVE", "an allocation must settle something", f"{f}.amount.amount_minor"
-            )
-
-
-def apply_allocations(
-    store: Store,
-    payment_id: str,
-    allocations: Sequence[m.Allocation],
-    source: m.ApplicationSource,
-    *,
-    field: str = "allocations",
-    on_account_rest: bool = False,
-    customer_id: str | None = None,
-) -> m.Payment:
-    """Applies a payment to invoices after re-checking every amount against locked rows.
-
-    `on_account_rest` marks what stays unapplied as the customer's on-account credit (overpayment).
-    """
-    _check_allocations(allocations, field)
-    payment = get_payment(store, payment_id, lock=True)
-    if payment.returned_minor:
-        raise FailedPrecondition("PAYMENT_RETURNED", f"payment {payment_id!r} was returned", "payment_id")
-    invoices = store.get_invoices([a.invoice_id for a in allocations], lock=True)
-    for i, a in enumerate(allocations):
-        _check_against_invoice(payment, invoices.get(a.invoice_id), a, f"{field}[{i}]")
-    cash = sum(a.amount_minor for a in allocations)
-    if cash > payment.unapplied_minor:
-        raise FailedPrecondition(
-            "PAYMENT_OVER_APPLIED",
-            f"allocations take {cash} but payment {payment_id!r} has {payment.unapplied_minor} unapplied",
-            field,
-        )
-    now = now_us()
-    apps = [
-        m.Application(
-            ledger.new_id(),
-            payment_id,
-            a.invoice_id,
-            payment.currency,
-            a.amount_minor,
-            a.discount_minor,
-            a.write_off_minor,
-            source,
-            a.deduction_minor,
-            create_us=now,
-        )
-        for a in allocations
-    ]
-    owner = customer_id or payment.customer_id or invoices[allocations[0].invoice_id].customer_id
-    _post_applications(store, payment, apps, owner, sign=1, now=now)
-    store.set_payment_customer(
-        payment_id, owner, on_account=on_account_rest and cash < payment.unapplied_minor
-    )
-    if cash == payment.unapplied_minor:
-        store.resolve_open_exceptions(payment_id, now)
-    return get_payment(store, payment_id)
-
-
-def _check_against_invoice(payment: m.Payment, invoice: m.Invoice | None, a: m.Allocation, f: str) -> None:
-    if invoice is None:
-        raise NotFound("INVOICE_NOT_FOUND", f"invoice {a.invoice_id!r} does not exist", f"{f}.invoice_id")
-    if invoice.voided:
-        raise FailedPrecondition("INVOICE_VOIDED", f"invoice {a.invoice_id!r} is void", f"{f}.invoice_id")
-    if invoice.currency != payment.currency:
-        raise FailedPrecondition(
-            "PAYMENT_CURRENCY_MUST_MATCH_INVOICE",
-            f"payment is in {payment.currency}, invoice {a.invoice_id!r} in {invoice.currency}",
-            f"{f}.invoice_id",
-        )
-    if a.settles_minor > invoice.open_minor:
-        raise FailedPrecondition(
-            "INVOICE_OVER_APPLIED",
-            f"allocation settles {a.settles_minor} but invoice "
-            f"{a.invoice_id!r} has {invoice.open_minor} open",
-            f"{f}.amount.amount_minor",
-        )
-
-
-def _post_applications(
-    store: Store,
-    payment: m.Payment,
-    apps: list[m.Application],
-    customer_id: str | None,
-    *,
-    sign: int,
-    now: int,
-) -> None:
-    """Guarded balance updates, the application rows and one journal entry for all of them."""
-    lines = [line for app in apps for line in ledger.application_lines(app, customer_id, sign)]
-    kind = "APPLICATION" if sign > 0 else "APPLICATION_REVERSAL"
-    entry = ledger.entry(kind, f"{kind.lower()} of payment {payment.payment_id}", lines, now)
-    store.change_payment_unapplied(payment.payment_id, -sign * sum(a.amount_minor for a in apps))
-    for app in sorted(apps, key=lambda a: a.invoice_id):
-        store.change_invoice_open(app.invoice_id, -sign * app.settles_minor)
-    store.insert_applications([(app, entry.entry_id) for app in apps])
-    store.insert_journal([entry])
-
-
 def active_applications(payment: m.Payment) -> list[m.Application]:
     return [
         a
@@ -318,7 +204,7 @@ def reverse_applications(
         for a in targets
     ]
     store.get_invoices([a.invoice_id for a in targets], lock=True)
-    _post_applications(store, payment, reversals, payment.customer_id, sign=-1, now=now)
+    post(store, [Posting(payment, tuple(reversals), payment.customer_id, -1)], now)
     return targets
 
 

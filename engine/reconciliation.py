@@ -9,11 +9,11 @@ from engine import decisions as codec
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.applying import ApplyRequest, apply_allocations, apply_many
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.matching.decide import Proposal
 from engine.matching.pipeline import propose
-from engine.payments import apply_allocations
-from engine.storage.store import ConcurrentChange, Store, now_us
+from engine.storage.store import Store, now_us
 from engine.telemetry import decisions_total, tracer
 
 # One AutoApply call considers at most this many payments (oldest value date first); callers
@@ -67,59 +67,72 @@ def plan(store: Store, scope: Scope) -> list[Proposal]:
 
 
 def commit(store: Store, proposals: Sequence[Proposal]) -> list[m.Decision]:
-    """Persists proposals; each AUTO one re-checks its amounts and falls back to UNMATCHED
-    (reason STATE_CHANGED) when the books moved since it was proposed."""
+    """Persists proposals in a few set-based statements. The auto-applications go through the one
+    application path, which re-checks every amount against locked rows; one the books no longer
+    allow becomes UNMATCHED (reason STATE_CHANGED) and changes nothing."""
     with tracer.start_as_current_span("match.persist") as span:
-        made = [_commit_one(store, p) for p in proposals]
+        now = now_us()
+        auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
+        refused = dict(
+            zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
+        )
+        store.set_payments_customer(
+            [
+                (p.payment_id, p.customer_id, False)
+                for p in proposals
+                if p.customer_id and p.payment_id not in refused
+            ]
+        )
+        made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]
+        store.insert_decisions([(d, codec.explanation_json(d.explanation)) for d in made])
+        store.insert_exceptions(
+            [
+                (exc, codec.suggestions_json(exc.suggestions))
+                for d in made
+                if d.outcome is m.DecisionOutcome.SUGGESTED
+                for exc in [_exception(d, now)]
+            ]
+        )
         for d in made:
             decisions_total.add(1, {"outcome": d.outcome.value, "reason": d.reason})
         span.set_attribute("cashapp.decisions", len(made))
         return made
 
 
-def _commit_one(store: Store, p: Proposal) -> m.Decision:
-    now = now_us()
-    outcome, reason, explanation = p.outcome, p.reason, p.explanation
-    if outcome is m.DecisionOutcome.AUTO_APPLIED:
-        try:
-            with store.conn.begin_nested():
-                apply_allocations(
-                    store,
-                    p.payment_id,
-                    p.allocations,
-                    m.ApplicationSource.AUTO,
-                    on_account_rest=p.on_account_rest,
-                    customer_id=p.customer_id,
-                )
-        except (DomainError, ConcurrentChange) as error:
-            outcome, reason = m.DecisionOutcome.UNMATCHED, "STATE_CHANGED"
-            explanation = m.Explanation(
-                f"The books changed while matching ({error}); the payment stays unapplied for the next run.",
-                explanation.customer_identified_by,
-                explanation.candidates,
-                explanation.runner_up,
-                "STATE_CHANGED",
-                explanation.solver_algorithm,
-                explanation.solver_candidate_count,
-                explanation.solver_outcome,
-            )
-    elif p.customer_id:
-        store.set_payment_customer(p.payment_id, p.customer_id, on_account=False)
-    decision = m.Decision(ledger.new_id(), p.payment_id, p.customer_id, outcome, reason, explanation, now)
-    store.insert_decision(decision, codec.explanation_json(explanation))
-    if outcome is m.DecisionOutcome.SUGGESTED:
-        exc = m.MatchException(
-            ledger.new_id(),
-            p.payment_id,
-            p.customer_id,
-            m.ExceptionState.OPEN,
-            reason,
-            explanation.candidates,
-            decision.decision_id,
-            now,
+def _request(p: Proposal) -> ApplyRequest:
+    return ApplyRequest(
+        p.payment_id, p.allocations, m.ApplicationSource.AUTO, on_account_rest=p.on_account_rest,
+        customer_id=p.customer_id,
+    )  # fmt: skip
+
+
+def _decision(p: Proposal, refusal: DomainError | None, now: int) -> m.Decision:
+    if refusal is None:
+        return m.Decision(
+            ledger.new_id(), p.payment_id, p.customer_id, p.outcome, p.reason, p.explanation, now
         )
-        store.insert_exception(exc, codec.suggestions_json(exc.suggestions))
-    return decision
+    e = p.explanation
+    explanation = m.Explanation(
+        f"The books changed while matching ({refusal}); the payment stays unapplied for the next run.",
+        e.customer_identified_by, e.candidates, e.runner_up, "STATE_CHANGED",
+        e.solver_algorithm, e.solver_candidate_count, e.solver_outcome,
+    )  # fmt: skip
+    return m.Decision(
+        ledger.new_id(),
+        p.payment_id,
+        p.customer_id,
+        m.DecisionOutcome.UNMATCHED,
+        "STATE_CHANGED",
+        explanation,
+        now,
+    )
+
+
+def _exception(d: m.Decision, now: int) -> m.MatchException:
+    return m.MatchException(
+        ledger.new_id(), d.payment_id, d.customer_id, m.ExceptionState.OPEN, d.reason,
+        d.explanation.candidates, d.decision_id, now,
+    )  # fmt: skip
 
 
 def resolve_exception(
@@ -149,16 +162,12 @@ def resolve_exception(
         raise InvalidArgument(
             "MISSING_RESOLUTION", "give accept_suggestion_rank or allocations", "resolution"
         )
-    apply_allocations(
-        store,
-        exc.payment_id,
-        allocations,
-        m.ApplicationSource.EXCEPTION_RESOLUTION,
-        field=field,
-        on_account_rest=rest,
-        customer_id=exc.customer_id,
-    )
-    store.resolve_open_exceptions(exc.payment_id, now_us())
+    request = ApplyRequest(
+        exc.payment_id, tuple(allocations), m.ApplicationSource.EXCEPTION_RESOLUTION, on_account_rest=rest,
+        customer_id=exc.customer_id, field=field,
+    )  # fmt: skip
+    apply_allocations(store, request)
+    store.resolve_open_exceptions([exc.payment_id], now_us())
     resolved = store.exception_rows(exception_id)
     assert resolved is not None
     return codec.exception_from_row(resolved)

@@ -72,7 +72,7 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
         create_us=now,
     )
     if credited:
-        store.change_invoice_open(invoice_id, -credited)
+        store.change_invoices_open({invoice_id: -credited})
     store.insert_return(ret)
     store.insert_journal([ledger.credit_memo(invoice, ret, now)])
     return ret
@@ -98,7 +98,7 @@ def return_payment(store: Store, return_id: str, payment_id: str, reason_code: s
     now = now_us()
     store.mark_payment_returned(payment_id, payment.amount_minor)
     store.insert_journal([ledger.payment_returned(payment, now)])
-    store.resolve_open_exceptions(payment_id, now)
+    store.resolve_open_exceptions([payment_id], now)
     ret = m.Return(
         return_id,
         m.ReturnKind.PAYMENT,

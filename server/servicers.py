@@ -22,6 +22,7 @@ from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
 from engine import customers, decisions, invoices, payments, reconciliation, returns
 from engine import model as m
 from engine import validate as v
+from engine.applying import ApplyRequest, apply_allocations
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
@@ -225,7 +226,9 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
         def work(s: Store) -> m.Payment:
             currency = payments.get_payment(s, request.payment_id).currency
             allocations = convert.allocations_in(request.allocations, currency, "allocations")
-            return payments.apply_allocations(s, request.payment_id, allocations, m.ApplicationSource.MANUAL)
+            return apply_allocations(
+                s, ApplyRequest(request.payment_id, tuple(allocations), m.ApplicationSource.MANUAL)
+            )
 
         return await self.rpc.mutate(context, request, pb.Payment, work, convert.payment_out)
 

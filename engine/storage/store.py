@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import model as m
@@ -262,19 +262,26 @@ class Store:
         )
         return [self._invoice(r) for r in rows]
 
-    def change_invoice_open(self, invoice_id: str, delta_minor: int) -> None:
-        """open_minor += delta, guarded so it stays within [0, amount]; checks the row count."""
+    def change_invoices_open(self, deltas: dict[str, int]) -> None:
+        """open_minor += delta for each invoice in one executemany, guarded so every open amount
+        stays within [0, amount] on a live invoice; the summed row count is checked."""
+        if not deltas:
+            return
         c = t.invoices.c
-        guard = (
-            c.open_minor + delta_minor <= c.amount_minor if delta_minor > 0 else c.open_minor >= -delta_minor
-        )
-        result = self.conn.execute(
+        statement = (
             update(t.invoices)
-            .where(self._tenant(t.invoices), c.invoice_id == invoice_id, c.voided.is_(False), guard)
-            .values(open_minor=c.open_minor + delta_minor)
+            .where(
+                self._tenant(t.invoices),
+                c.invoice_id == bindparam("key"),
+                c.voided.is_(False),
+                c.open_minor + bindparam("delta") >= 0,
+                c.open_minor + bindparam("delta") <= c.amount_minor,
+            )
+            .values(open_minor=c.open_minor + bindparam("delta"))
         )
-        if result.rowcount != 1:
-            raise ConcurrentChange(f"invoice {invoice_id} open amount changed concurrently")
+        rows = [{"key": key, "delta": delta} for key, delta in sorted(deltas.items())]
+        if self.conn.execute(statement, rows).rowcount != len(rows):
+            raise ConcurrentChange(f"an open amount of invoices {sorted(deltas)} changed concurrently")
 
     def void_invoice(self, invoice_id: str, open_minor: int) -> None:
         c = t.invoices.c
@@ -400,28 +407,41 @@ class Store:
         rows = self.conn.execute(query.order_by(c.value_date, c.payment_id).limit(limit))
         return [r.payment_id for r in rows]
 
-    def change_payment_unapplied(self, payment_id: str, delta_minor: int) -> None:
-        """unapplied_minor += delta, guarded to stay within [0, amount]; checks the row count."""
+    def change_payments_unapplied(self, deltas: dict[str, int]) -> None:
+        """unapplied_minor += delta for each live payment in one executemany, guarded to stay
+        within [0, amount]; the summed row count is checked."""
+        if not deltas:
+            return
         c = t.payments.c
-        guard = (
-            c.unapplied_minor + delta_minor <= c.amount_minor
-            if delta_minor > 0
-            else c.unapplied_minor >= -delta_minor
-        )
-        result = self.conn.execute(
+        statement = (
             update(t.payments)
-            .where(self._tenant(t.payments), c.payment_id == payment_id, c.returned_minor == 0, guard)
-            .values(unapplied_minor=c.unapplied_minor + delta_minor)
+            .where(
+                self._tenant(t.payments),
+                c.payment_id == bindparam("key"),
+                c.returned_minor == 0,
+                c.unapplied_minor + bindparam("delta") >= 0,
+                c.unapplied_minor + bindparam("delta") <= c.amount_minor,
+            )
+            .values(unapplied_minor=c.unapplied_minor + bindparam("delta"))
         )
-        if result.rowcount != 1:
-            raise ConcurrentChange(f"payment {payment_id} unapplied amount changed concurrently")
+        rows = [{"key": key, "delta": delta} for key, delta in sorted(deltas.items())]
+        if self.conn.execute(statement, rows).rowcount != len(rows):
+            raise ConcurrentChange(f"an unapplied amount of payments {sorted(deltas)} changed concurrently")
+
+    def set_payments_customer(self, rows: Sequence[tuple[str, str, bool]]) -> None:
+        """(payment_id, customer_id, on_account) for each payment, in one executemany."""
+        if not rows:
+            return
+        c = t.payments.c
+        statement = (
+            update(t.payments)
+            .where(self._tenant(t.payments), c.payment_id == bindparam("key"))
+            .values(customer_id=bindparam("customer"), on_account=bindparam("on_account"))
+        )
+        self.conn.execute(statement, [{"key": p, "customer": cust, "on_account": oa} for p, cust, oa in rows])
 
     def set_payment_customer(self, payment_id: str, customer_id: str, *, on_account: bool) -> None:
-        self.conn.execute(
-            update(t.payments)
-            .where(self._tenant(t.payments), t.payments.c.payment_id == payment_id)
-            .values(customer_id=customer_id, on_account=on_account)
-        )
+        self.set_payments_customer([(payment_id, customer_id, on_account)])
 
     def mark_payment_returned(self, payment_id: str, unapplied_minor: int) -> None:
         c = t.payments.c
@@ -564,18 +584,25 @@ class Store:
         )
         return m.Page([self._return(r) for r in rows], token)
 
-    def insert_decision(self, decision: m.Decision, explanation_json: str) -> None:
+    def insert_decisions(self, rows: Sequence[tuple[m.Decision, str]]) -> None:
+        """(decision, its explanation as JSON) pairs, in one executemany."""
+        if not rows:
+            return
         self.conn.execute(
-            insert(t.decisions).values(
-                tenant_id=self.tenant_id,
-                decision_id=decision.decision_id,
-                payment_id=decision.payment_id,
-                customer_id=decision.customer_id,
-                outcome=decision.outcome.value,
-                reason=decision.reason,
-                explanation=explanation_json,
-                create_us=decision.create_us,
-            )
+            insert(t.decisions),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "decision_id": d.decision_id,
+                    "payment_id": d.payment_id,
+                    "customer_id": d.customer_id,
+                    "outcome": d.outcome.value,
+                    "reason": d.reason,
+                    "explanation": explanation_json,
+                    "create_us": d.create_us,
+                }
+                for d, explanation_json in rows
+            ],
         )
 
     def list_decision_rows(
@@ -586,20 +613,27 @@ class Store:
             t.decisions, t.decisions.c.decision_id, where, page_size, page_token, {"p": payment_id}
         )
 
-    def insert_exception(self, exc: m.MatchException, suggestions_json: str) -> None:
+    def insert_exceptions(self, rows: Sequence[tuple[m.MatchException, str]]) -> None:
+        """(exception, its suggestions as JSON) pairs, in one executemany."""
+        if not rows:
+            return
         self.conn.execute(
-            insert(t.match_exceptions).values(
-                tenant_id=self.tenant_id,
-                exception_id=exc.exception_id,
-                payment_id=exc.payment_id,
-                customer_id=exc.customer_id,
-                state=exc.state.value,
-                reason=exc.reason,
-                suggestions=suggestions_json,
-                decision_id=exc.decision_id,
-                create_us=exc.create_us,
-                resolve_us=0,
-            )
+            insert(t.match_exceptions),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "exception_id": x.exception_id,
+                    "payment_id": x.payment_id,
+                    "customer_id": x.customer_id,
+                    "state": x.state.value,
+                    "reason": x.reason,
+                    "suggestions": suggestions_json,
+                    "decision_id": x.decision_id,
+                    "create_us": x.create_us,
+                    "resolve_us": 0,
+                }
+                for x, suggestions_json in rows
+            ],
         )
 
     def exception_rows(self, exception_id: str) -> Row[Any] | None:
@@ -621,12 +655,15 @@ class Store:
             {"s": state.value},
         )
 
-    def resolve_open_exceptions(self, payment_id: str, resolve_us: int) -> int:
-        """Closes every open exception of a payment (it was applied); returns how many."""
+    def resolve_open_exceptions(self, payment_ids: Iterable[str], resolve_us: int) -> int:
+        """Closes every open exception of the payments (they were settled); returns how many."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return 0
         c = t.match_exceptions.c
         result = self.conn.execute(
             update(t.match_exceptions)
-            .where(self._tenant(t.match_exceptions), c.payment_id == payment_id, c.state == "OPEN")
+            .where(self._tenant(t.match_exceptions), c.payment_id.in_(ids), c.state == "OPEN")
             .values(state="RESOLVED", resolve_us=resolve_us)
         )
         return int(result.rowcount)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from engine import customers, invoices, payments
 from engine import model as m
 from engine.app import CashApp
+from engine.applying import ApplyRequest, apply_allocations
 from engine.invariants import reconciliation_report
 from engine.invoices import InvoiceDraft
 from engine.money import Money
@@ -30,7 +31,9 @@ def app(database_url: str) -> Iterator[CashApp]:
         customers.create_customer(store, m.Customer("C1", "ACME"))
         invoices.create_invoices(store, [InvoiceDraft("I1", "C1", Money(1000, "EUR"), "2026-11-01")])
         payments.create_payment(store, PaymentDraft("P1", Money(600, "EUR"), "2026-11-02", customer_id="C1"))
-        return payments.apply_allocations(store, "P1", [m.Allocation("I1", 600)], m.ApplicationSource.MANUAL)
+        return apply_allocations(
+            store, ApplyRequest("P1", (m.Allocation("I1", 600),), m.ApplicationSource.MANUAL)
+        )
 
     app.mutate(TENANT, "", "setup", "", book, lambda _: b"")
     yield app
