@@ -25,6 +25,8 @@ fi
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -x .venv/bin/maturin ]]; then
     .venv/bin/maturin develop --release -q || exit 1
 fi
+# Another build (a wheel check, say) can replace the extension under us: check it imports.
+$PY -c 'import engine.matching._matcher' || { echo "the Rust extension does not import"; exit 1; }
 
 rm -f "$OUT"/*.json "$OUT"/*.log
 # The machine and the exact sources measured, recorded now (the report may be rendered later).

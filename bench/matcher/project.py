@@ -164,3 +164,32 @@ def shared_tables(b: BatchInstance) -> tuple[Callable[[], Any], Callable[[Any], 
         return None if sol.outcome.name == "BUDGET_EXHAUSTED" else int(sol.group_count)
 
     return (lambda: solve(items, payments, limits)), total
+
+
+def multi(b: BatchInstance) -> tuple[Callable[[], Any], Callable[[Any], list[int | None]]]:
+    """solve_one_to_many_multi: one customer's payments, tables built once, per-payment results.
+
+    Raises AttributeError when the solver has no such entry point (the test records the skip).
+    """
+    solver = _solver()
+    solve = solver.rust_backend().solve_one_to_many_multi
+    amounts = b.problem(0)[0]
+    for p in range(b.problems):
+        assert b.problem(p)[0] == amounts, "one item list for every payment"
+    items = [solver.OpenItem(a) for a in amounts]
+    payments = [int(p) for p in b.payments]
+    limits = solver.Limits(max_items=b.max_items, tolerance_minor=b.tolerance_minor)
+
+    def counts(sols: Any) -> list[int | None]:
+        out: list[int | None] = []
+        for sol, payment in zip(sols, payments, strict=True):
+            if sol.outcome.name == "BUDGET_EXHAUSTED":
+                out.append(None)
+                continue
+            best = sol.candidates[0]
+            total = sum(amounts[i] for i in best.item_indices)
+            assert abs(total - payment) <= b.tolerance_minor, (payment, best)
+            out.append(int(sol.candidate_count))
+        return out
+
+    return (lambda: solve(items, payments, limits)), counts

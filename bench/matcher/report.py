@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 SOLVER_PATHS = "matcher_rs, engine/matching"
-PEERS = ("rust", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
+PEERS = ("rust", "rust_multi", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
 PEER_TITLES = {
     "rust": "Rust",
+    "rust_multi": "Rust, solve_one_to_many_multi (tables built once)",
     "rust_shared": "Rust, shared tables (many-to-many API, max_payments=1)",
     "python": "Python fallback",
     "itertools": "itertools",
@@ -339,7 +340,7 @@ def targets(res: Results) -> list[str]:
 
     custs = {
         p: res.batch[("batch:customer", p, 1)]
-        for p in ("rust", "rust_shared")
+        for p in ("rust", "rust_multi", "rust_shared")
         if ("batch:customer", p, 1) in res.batch
     }
     if custs:

@@ -19,7 +19,7 @@ from bench.matcher import project
 from bench.matcher.conftest import record_skip, run_timed
 from bench.matcher.generator import BatchInstance, batch_problem, customer_batch, typical_batch
 
-PEERS = ("rust", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
+PEERS = ("rust", "rust_multi", "rust_shared", "python", "itertools", "flsss", "cpsat", "highs")
 # How many problems of a batch each per-problem peer solves (None: all of them).
 PREFIX = {
     "typical": {"python": 1_000, "itertools": 10, "flsss": None, "cpsat": 20, "highs": 20},
@@ -36,15 +36,15 @@ def counts_digest(counts: list[int | None]) -> str:
 @pytest.mark.parametrize("peer", PEERS)
 @pytest.mark.parametrize("which", list(BATCHES))
 def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
-    if peer not in peers and peer != "rust_shared":
+    if peer not in peers and peer not in ("rust_multi", "rust_shared"):
         pytest.skip("peer not selected for this process")
     batch: BatchInstance = BATCHES[which]()
     threads = os.environ.get("RAYON_NUM_THREADS", "")
-    if peer == "rust_shared" and which != "customer":
+    if peer in ("rust_multi", "rust_shared") and which != "customer":
         pytest.skip("only a customer's payments share their items")
-    if peer == "rust_shared" and "rust" not in peers:
+    if peer in ("rust_multi", "rust_shared") and "rust" not in peers:
         pytest.skip("peer not selected for this process")
-    if peer != "rust" and threads != "1":
+    if peer not in ("rust", "rust_multi") and threads != "1":
         pytest.skip("per-problem peers are single-threaded; measured in the 1-thread run")
     benchmark.group = f"batch:{which}"
     info: dict[str, Any] = {"instance": batch.id, "family": f"batch:{which}", "peer": peer}
@@ -55,6 +55,16 @@ def test_batch(benchmark: Any, which: str, peer: str, peers: set[str]) -> None:
             pytest.skip(missing)
         solve_batch, to_counts = project.batch(batch, int(threads or 0))
         counts = to_counts(run_timed(benchmark, solve_batch))
+        solved = batch.problems
+        info["threads"] = int(threads or 0)
+    elif peer == "rust_multi":
+        try:
+            solve_multi, to_counts = project.multi(batch)
+        except AttributeError as exc:
+            reason = f"solver has no solve_one_to_many_multi: {exc}"
+            record_skip(batch.id, info["family"], peer, reason)
+            pytest.skip(reason)
+        counts = to_counts(run_timed(benchmark, solve_multi))
         solved = batch.problems
         info["threads"] = int(threads or 0)
     elif peer == "rust_shared":
