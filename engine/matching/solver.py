@@ -14,10 +14,12 @@ implementation directly through :func:`rust_backend` and :func:`python_backend`.
 from __future__ import annotations
 
 import importlib
+import operator
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 
@@ -101,42 +103,71 @@ def _load_extension() -> ModuleType | None:
 _EXTENSION = _load_extension()
 
 
+_AMOUNT = operator.attrgetter("amount_minor")
+_DISCOUNTED = operator.attrgetter("discounted_minor")
+_DUE = operator.attrgetter("due_ordinal")
+_REFERENCE = operator.attrgetter("reference_score")
+
+
 def _item_columns(
     items: Sequence[OpenItem],
 ) -> tuple[list[int], list[int | None], list[int], list[int]]:
     return (
-        [it.amount_minor for it in items],
-        [it.discounted_minor for it in items],
-        [it.due_ordinal for it in items],
-        [it.reference_score for it in items],
+        list(map(_AMOUNT, items)),
+        list(map(_DISCOUNTED, items)),
+        list(map(_DUE, items)),
+        list(map(_REFERENCE, items)),
     )
+
+
+_T = TypeVar("_T")
+
+
+def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
+    """Calls the extension directly; only when it fails does ``check`` (the representability
+    checks shared with the Python backend) run, so a field that is not an int64 raises the
+    same named TypeError / ValueError as before, and valid input skips the per-field Python
+    checks (the extension converts every argument to int64 itself, refusing the rest)."""
+    try:
+        return call()
+    except (TypeError, OverflowError, ValueError):
+        check()
+        raise
 
 
 def _rust_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     assert _EXTENSION is not None
+    ext = _EXTENSION
     l_ = limits
-    check_int64_inputs(
-        items,
-        {
-            "limits.max_items": l_.max_items,
-            "limits.tolerance_minor": l_.tolerance_minor,
-            "limits.node_budget": l_.node_budget,
-            "limits.max_candidates": l_.max_candidates,
-            "payment_minor": payment_minor,
-        },
+
+    def check() -> None:
+        check_int64_inputs(
+            items,
+            {
+                "limits.max_items": l_.max_items,
+                "limits.tolerance_minor": l_.tolerance_minor,
+                "limits.node_budget": l_.node_budget,
+                "limits.max_candidates": l_.max_candidates,
+                "payment_minor": payment_minor,
+            },
+        )
+
+    return _solution(
+        _checked_call(
+            lambda: ext.solve_one_to_many(
+                *_item_columns(items),
+                payment_minor,
+                l_.max_items,
+                l_.tolerance_minor,
+                l_.node_budget,
+                l_.max_candidates,
+            ),
+            check,
+        )
     )
-    outcome, raw, count, algorithm, nodes = _EXTENSION.solve_one_to_many(
-        *_item_columns(items),
-        payment_minor,
-        l_.max_items,
-        l_.tolerance_minor,
-        l_.node_budget,
-        l_.max_candidates,
-    )
-    candidates = tuple(
-        Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in raw
-    )
-    return Solution(Outcome(outcome), candidates, count, algorithm, nodes)
+
+
+_OUTCOME_OF = {o.value: o for o in Outcome}
 
 
 def _solution(raw: tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]) -> Solution:
@@ -144,29 +175,36 @@ def _solution(raw: tuple[str, list[tuple[list[int], list[bool], int, int]], int,
     candidates = tuple(
         Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in cands
     )
-    return Solution(Outcome(outcome), candidates, count, algorithm, nodes)
+    return Solution(_OUTCOME_OF[outcome], candidates, count, algorithm, nodes)
 
 
 def _rust_one_multi(
     items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
 ) -> tuple[Solution, ...]:
     assert _EXTENSION is not None
+    ext = _EXTENSION
     l_ = limits
-    numbers = {
-        "limits.max_items": l_.max_items,
-        "limits.tolerance_minor": l_.tolerance_minor,
-        "limits.node_budget": l_.node_budget,
-        "limits.max_candidates": l_.max_candidates,
-    }
-    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
-    check_int64_inputs(items, numbers)
-    raw = _EXTENSION.solve_one_to_many_multi(
-        *_item_columns(items),
-        list(payments_minor),
-        l_.max_items,
-        l_.tolerance_minor,
-        l_.node_budget,
-        l_.max_candidates,
+
+    def check() -> None:
+        numbers = {
+            "limits.max_items": l_.max_items,
+            "limits.tolerance_minor": l_.tolerance_minor,
+            "limits.node_budget": l_.node_budget,
+            "limits.max_candidates": l_.max_candidates,
+        }
+        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+        check_int64_inputs(items, numbers)
+
+    raw = _checked_call(
+        lambda: ext.solve_one_to_many_multi(
+            *_item_columns(items),
+            list(payments_minor),
+            l_.max_items,
+            l_.tolerance_minor,
+            l_.node_budget,
+            l_.max_candidates,
+        ),
+        check,
     )
     return tuple(_solution(r) for r in raw)
 
@@ -177,27 +215,34 @@ def _rust_many(
     limits: ManyLimits = _DEFAULT_MANY_LIMITS,
 ) -> ManySolution:
     assert _EXTENSION is not None
+    ext = _EXTENSION
     l_ = limits
-    numbers = {
-        "limits.max_items": l_.max_items,
-        "limits.tolerance_minor": l_.tolerance_minor,
-        "limits.node_budget": l_.node_budget,
-        "limits.max_candidates": l_.max_candidates,
-        "limits.max_payments": l_.max_payments,
-    }
-    numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
-    check_int64_inputs(items, numbers)
-    outcome, raw, count, algorithm, nodes = _EXTENSION.solve_many_to_many(
-        *_item_columns(items),
-        list(payments_minor),
-        l_.max_payments,
-        l_.max_items,
-        l_.tolerance_minor,
-        l_.node_budget,
-        l_.max_candidates,
+
+    def check() -> None:
+        numbers = {
+            "limits.max_items": l_.max_items,
+            "limits.tolerance_minor": l_.tolerance_minor,
+            "limits.node_budget": l_.node_budget,
+            "limits.max_candidates": l_.max_candidates,
+            "limits.max_payments": l_.max_payments,
+        }
+        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+        check_int64_inputs(items, numbers)
+
+    outcome, raw, count, algorithm, nodes = _checked_call(
+        lambda: ext.solve_many_to_many(
+            *_item_columns(items),
+            list(payments_minor),
+            l_.max_payments,
+            l_.max_items,
+            l_.tolerance_minor,
+            l_.node_budget,
+            l_.max_candidates,
+        ),
+        check,
     )
     groups = tuple(Group(tuple(pay), tuple(idx), tuple(flags), residual) for pay, idx, flags, residual in raw)
-    return ManySolution(Outcome(outcome), groups, count, algorithm, nodes)
+    return ManySolution(_OUTCOME_OF[outcome], groups, count, algorithm, nodes)
 
 
 def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:

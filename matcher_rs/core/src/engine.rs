@@ -290,6 +290,32 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<P
     let l = vals.len() as u64;
     let same_item = (vals.len() - items.len()) as u64;
     budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
+    // Sorting packed u64 keys `(v, p, q)` is much faster than sorting the structs; the
+    // order is the same. Values too large to pack take the plain sort.
+    let bits = usize::BITS - vals.len().leading_zeros();
+    let top = vals.last().map_or(0, |x| 2 * x.v as u128);
+    if 2 * bits < 64 && top < 1u128 << (64 - 2 * bits) {
+        let mut keys = Vec::with_capacity(vals.len() * vals.len().saturating_sub(1) / 2);
+        for (p, x) in vals.iter().enumerate() {
+            let row = (p as u64) << bits;
+            for (q, y) in vals.iter().enumerate().skip(p + 1) {
+                if x.item != y.item {
+                    keys.push(((x.v + y.v) as u64) << (2 * bits) | row | q as u64);
+                }
+            }
+        }
+        keys.sort_unstable();
+        let mask = (1u64 << bits) - 1;
+        let pairs = keys
+            .into_iter()
+            .map(|key| Pair {
+                v: (key >> (2 * bits)) as i64,
+                p: (key >> bits & mask) as u32,
+                q: (key & mask) as u32,
+            })
+            .collect();
+        return Ok(pairs);
+    }
     let mut pairs = Vec::new();
     for (p, x) in vals.iter().enumerate() {
         for (q, y) in vals.iter().enumerate().skip(p + 1) {
