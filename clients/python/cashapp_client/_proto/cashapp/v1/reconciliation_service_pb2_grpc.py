@@ -68,7 +68,9 @@ class ReconciliationServiceServicer:
     """
 
     def AutoApply(self, request, context):
-        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones.
+        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
+        considers at most 1000 payments (oldest value date first) and skips payments waiting in the
+        exception queue; call again for the rest.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -35,7 +35,10 @@ class ReconciliationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ReconciliationServiceAsyncStub: ...
     AutoApply: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AutoApplyRequest, _reconciliation_service_pb2.AutoApplyResponse]
-    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones."""
+    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
+    considers at most 1000 payments (oldest value date first) and skips payments waiting in the
+    exception queue; call again for the rest.
+    """
     ListExceptions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]
     ResolveException: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]
     """Accepts a suggestion or applies the given allocations, and closes the exception."""
@@ -49,7 +52,10 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     AutoApply: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AutoApplyRequest, _reconciliation_service_pb2.AutoApplyResponse]  # type: ignore[assignment]
-    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones."""
+    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
+    considers at most 1000 payments (oldest value date first) and skips payments waiting in the
+    exception queue; call again for the rest.
+    """
     ListExceptions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]  # type: ignore[assignment]
     ResolveException: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]  # type: ignore[assignment]
     """Accepts a suggestion or applies the given allocations, and closes the exception."""
@@ -66,7 +72,10 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _reconciliation_service_pb2.AutoApplyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_reconciliation_service_pb2.AutoApplyResponse, _abc.Awaitable[_reconciliation_service_pb2.AutoApplyResponse]]:
-        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones."""
+        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
+        considers at most 1000 payments (oldest value date first) and skips payments waiting in the
+        exception queue; call again for the rest.
+        """
 
     @_abc_1.abstractmethod
     def ListExceptions(
