@@ -226,7 +226,7 @@ struct Val {
 
 /// Two value entries at sorted positions `p < q` belonging to distinct items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Pair {
+pub(crate) struct Pair {
     v: i64,
     p: u32,
     q: u32,
@@ -243,7 +243,7 @@ struct Half {
 
 enum Prepared {
     TwoPointer { vals: Vec<Val> },
-    Ksum { vals: Vec<Val>, pairs: Vec<Pair> },
+    Ksum { vals: Vec<Val>, pairs: PairTable },
     Hs { left: Vec<Half>, right: Vec<Half> },
     Bnb { order: Vec<u32>, prefix: Vec<i128> },
 }
@@ -285,7 +285,84 @@ fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
     }
 }
 
-fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<Pair>, Exhausted> {
+/// The sorted pair-sum table and an occupancy bit map of its values: bit `b` is set
+/// when some pair value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per
+/// pair, so it stays in cache) answers most window look-ups that would find nothing
+/// without searching the table; it only replaces the search for a window's start,
+/// which is not counted as work, so node counts are unchanged.
+pub(crate) struct PairTable {
+    pairs: Vec<Pair>,
+    base: i64,
+    /// Largest pair value minus `base`.
+    span: i64,
+    shift: u32,
+    bits: Vec<u64>,
+}
+
+impl std::ops::Deref for PairTable {
+    type Target = [Pair];
+
+    fn deref(&self) -> &[Pair] {
+        &self.pairs
+    }
+}
+
+impl PairTable {
+    fn new(pairs: Vec<Pair>) -> Self {
+        let (base, span) = match (pairs.first(), pairs.last()) {
+            (Some(first), Some(last)) => (first.v, last.v - first.v),
+            _ => (0, -1),
+        };
+        let want = (pairs.len() as u64 * 8).next_power_of_two().max(64);
+        let mut shift = 0u32;
+        while span >= 0 && (span as u64) >> shift >= want {
+            shift += 1;
+        }
+        let words = if span >= 0 {
+            ((span as u64 >> shift) >> 6) as usize + 1
+        } else {
+            0
+        };
+        let mut bits = vec![0u64; words];
+        for pr in &pairs {
+            let b = ((pr.v - base) as u64 >> shift) as usize;
+            bits[b >> 6] |= 1 << (b & 63);
+        }
+        PairTable {
+            pairs,
+            base,
+            span,
+            shift,
+            bits,
+        }
+    }
+
+    /// False only when no pair value lies in `[lo, hi]`.
+    #[inline(always)]
+    fn may_hit(&self, lo: i128, hi: i128) -> bool {
+        let base = i128::from(self.base);
+        let (l, h) = (lo - base, hi - base);
+        if h < 0 || l > i128::from(self.span) {
+            return false;
+        }
+        // Both offsets now lie in 0..=span, which fits in u64.
+        let b0 = (l.max(0) as u64 >> self.shift) as usize;
+        let b1 = (h.min(i128::from(self.span)) as u64 >> self.shift) as usize;
+        let (w0, w1) = (b0 >> 6, b1 >> 6);
+        if w1 > w0 + 1 {
+            return true;
+        }
+        let lo_mask = !0u64 << (b0 & 63);
+        let hi_mask = !0u64 >> (63 - (b1 & 63));
+        if w0 == w1 {
+            self.bits[w0] & lo_mask & hi_mask != 0
+        } else {
+            (self.bits[w0] & lo_mask) | (self.bits[w1] & hi_mask) != 0
+        }
+    }
+}
+
+fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairTable, Exhausted> {
     // Count first so the budget refuses a table before it is allocated.
     let l = vals.len() as u64;
     let same_item = (vals.len() - items.len()) as u64;
@@ -314,7 +391,7 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<P
                 q: (key & mask) as u32,
             })
             .collect();
-        return Ok(pairs);
+        return Ok(PairTable::new(pairs));
     }
     let mut pairs = Vec::new();
     for (p, x) in vals.iter().enumerate() {
@@ -329,7 +406,7 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<Vec<P
         }
     }
     pairs.sort_unstable();
-    Ok(pairs)
+    Ok(PairTable::new(pairs))
 }
 
 fn half_table(
@@ -390,7 +467,7 @@ impl<'a> Engine<'a> {
                 let pairs = if k >= 4 || multi {
                     pair_table(items, &vals, budget)?
                 } else {
-                    Vec::new()
+                    PairTable::new(Vec::new())
                 };
                 Prepared::Ksum { vals, pairs }
             }
@@ -513,13 +590,18 @@ impl<'a> Engine<'a> {
     /// (the callers' loops guarantee it); start at `pairs.len()`. Finding the start
     /// is not counted as work, so how it is found does not change the node count.
     fn scan_pairs(
-        pairs: &[Pair],
+        table: &PairTable,
         hint: &mut usize,
         lo: i128,
         hi: i128,
         budget: &mut Budget,
         mut visit: impl FnMut(&Pair),
     ) -> Result<(), Exhausted> {
+        // An empty window scans nothing; `hint` stays valid because `lo` never increases.
+        if !table.may_hit(lo, hi) {
+            return Ok(());
+        }
+        let pairs = &table.pairs;
         let mut j = gallop_down(pairs, *hint, lo);
         *hint = j;
         while j < pairs.len() && i128::from(pairs[j].v) <= hi {
@@ -585,7 +667,7 @@ impl<'a> Engine<'a> {
     fn pairs_window(
         &self,
         vals: &[Val],
-        pairs: &[Pair],
+        pairs: &PairTable,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
@@ -608,7 +690,7 @@ impl<'a> Engine<'a> {
     fn ksum3_table(
         &self,
         vals: &[Val],
-        pairs: &[Pair],
+        pairs: &PairTable,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
@@ -636,14 +718,14 @@ impl<'a> Engine<'a> {
     fn ksum4(
         &self,
         vals: &[Val],
-        pairs: &[Pair],
+        pairs: &PairTable,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
         let mut hint = pairs.len();
-        for l in pairs {
+        for l in pairs.iter() {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if 2 * lv > hi0 {
@@ -672,7 +754,7 @@ impl<'a> Engine<'a> {
     fn ksum5(
         &self,
         vals: &[Val],
-        pairs: &[Pair],
+        pairs: &PairTable,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
@@ -688,7 +770,7 @@ impl<'a> Engine<'a> {
                 _ => i128::MAX / 4,
             })
             .collect();
-        for l in pairs {
+        for l in pairs.iter() {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if min_val + 2 * lv > hi0 {

@@ -320,3 +320,30 @@ fn multi_refuses_a_bad_payment_naming_it() {
         .unwrap()
         .is_empty());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Wide amounts: the pair table's bit map uses coarse buckets (shift > 0).
+    #[test]
+    fn ksum_equals_the_oracle_with_wide_amounts(
+        items in arb_items(11, 1_000_000),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..=5),
+        max_items in 3usize..=5,
+        tol in prop_oneof![Just(0i64), 0i64..2_000],
+        offset in -500i64..500,
+    ) {
+        prop_assume!(items.len() >= 3);
+        let payment = picks
+            .iter()
+            .map(|ix| items[ix.index(items.len())].amount_minor)
+            .sum::<i64>()
+            .saturating_add(offset)
+            .max(1);
+        let want = oracle(&items, payment, max_items, tol);
+        for multi in [false, true] {
+            let got = force(&items, payment, max_items, tol, Algorithm::KsumMitm, multi);
+            prop_assert_eq!(&got, &want, "multi={}", multi);
+        }
+    }
+}
