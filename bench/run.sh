@@ -54,8 +54,14 @@ suite core 1 rust,python,itertools,flsss \
 suite batch-2threads 2 rust $T/test_bench_batch.py
 suite cpsat 1 cpsat $T/test_bench_one_to_many.py $T/test_bench_many_to_many.py $T/test_bench_batch.py
 suite highs 1 highs $T/test_bench_one_to_many.py $T/test_bench_many_to_many.py $T/test_bench_batch.py
+echo "== pipeline (end-to-end throughput through the gRPC server; PostgreSQL too after make postgres)"
+$PY -m pytest bench/pipeline -q -p no:cacheprovider -W ignore::DeprecationWarning \
+    --benchmark-json="$OUT/pipeline.json" --benchmark-columns=median,rounds >"$OUT/pipeline.log" 2>&1 \
+    || { status=1; echo "   FAILED: see $OUT/pipeline.log"; }
+tail -n 1 "$OUT/pipeline.log"
 echo "== benchmarks took $(( $(date +%s) - start )) s"
 
 $PY -m bench.matcher.report "$OUT" bench/RESULTS.md || status=1
+$PY -m bench.pipeline.report "$OUT/pipeline.json" bench/RESULTS.md || status=1
 echo "wrote bench/RESULTS.md"
 exit $status
