@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 HEADER = "## End-to-end throughput (gRPC server + Python client)"
 
 
-def section(data: dict[str, object]) -> str:
+def section(data: dict[str, Any]) -> str:
     rows = []
-    for b in sorted(data["benchmarks"], key=lambda b: b["name"]):  # type: ignore[index, union-attr]
+    for b in sorted(data["benchmarks"], key=lambda b: str(b["name"])):
         info, stats = b["extra_info"], b["stats"]
         operation = (
             "AutoApply (one call)" if "auto_apply" in b["name"] else "ImportPayments (chunks of 1,000)"
