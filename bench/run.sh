@@ -28,7 +28,7 @@ fi
 # Another build (a wheel check, say) can replace the extension under us: check it imports.
 $PY -c 'import engine.matching._matcher' || { echo "the Rust extension does not import"; exit 1; }
 
-rm -f "$OUT"/*.json "$OUT"/*.log
+rm -rf "$OUT"/*.json "$OUT"/*.log "$OUT/pipeline"
 # The machine and the exact sources measured, recorded now (the report may be rendered later).
 $PY -m bench.matcher.report --snapshot "$OUT/meta.json" || exit 1
 status=0
@@ -55,13 +55,15 @@ suite batch-2threads 2 rust $T/test_bench_batch.py
 suite cpsat 1 cpsat $T/test_bench_one_to_many.py $T/test_bench_many_to_many.py $T/test_bench_batch.py
 suite highs 1 highs $T/test_bench_one_to_many.py $T/test_bench_many_to_many.py $T/test_bench_batch.py
 echo "== pipeline (end-to-end throughput through the gRPC server; PostgreSQL too after make postgres)"
+# Its JSON lives in a folder of its own: the matcher report reads every *.json in $OUT.
+mkdir -p "$OUT/pipeline"
 $PY -m pytest bench/pipeline -q -p no:cacheprovider -W ignore::DeprecationWarning \
-    --benchmark-json="$OUT/pipeline.json" --benchmark-columns=median,rounds >"$OUT/pipeline.log" 2>&1 \
-    || { status=1; echo "   FAILED: see $OUT/pipeline.log"; }
-tail -n 1 "$OUT/pipeline.log"
+    --benchmark-json="$OUT/pipeline/throughput.json" --benchmark-columns=median,rounds \
+    >"$OUT/pipeline/throughput.log" 2>&1 || { status=1; echo "   FAILED: see $OUT/pipeline/throughput.log"; }
+tail -n 1 "$OUT/pipeline/throughput.log"
 echo "== benchmarks took $(( $(date +%s) - start )) s"
 
 $PY -m bench.matcher.report "$OUT" bench/RESULTS.md || status=1
-$PY -m bench.pipeline.report "$OUT/pipeline.json" bench/RESULTS.md || status=1
+$PY -m bench.pipeline.report "$OUT/pipeline/throughput.json" bench/RESULTS.md || status=1
 echo "wrote bench/RESULTS.md"
 exit $status
