@@ -56,43 +56,37 @@ def entry(
     return JournalEntry(new_id(), kind, memo, tuple(lines), create_us, reverses)
 
 
-def invoice_issued(inv: m.Invoice, now: int) -> JournalEntry:
+def _transfer(
+    kind: str, memo: str, debit: Account, credit: Account, amount: int, now: int, **tags: str | None
+) -> JournalEntry:
+    """A two-line entry moving `amount` from `credit` to `debit`, both lines tagged alike."""
+    currency = tags.pop("currency")
+    assert currency is not None
     return entry(
-        "INVOICE_ISSUED",
-        f"invoice {inv.invoice_id}",
-        [
-            Line(Account.AR, inv.currency, inv.amount_minor, inv.customer_id, inv.invoice_id),
-            Line(Account.REVENUE, inv.currency, -inv.amount_minor, inv.customer_id, inv.invoice_id),
-        ],
-        now,
+        kind, memo, [Line(debit, currency, amount, **tags), Line(credit, currency, -amount, **tags)], now
     )
+
+
+def invoice_issued(inv: m.Invoice, now: int) -> JournalEntry:
+    return _transfer(
+        "INVOICE_ISSUED", f"invoice {inv.invoice_id}", Account.AR, Account.REVENUE, inv.amount_minor, now,
+        currency=inv.currency, customer_id=inv.customer_id, invoice_id=inv.invoice_id,
+    )  # fmt: skip
 
 
 def invoice_voided(inv: m.Invoice, now: int) -> JournalEntry:
     """Reverses what is still open of the invoice (credit memos already reduced the rest)."""
-    return entry(
-        "INVOICE_VOIDED",
-        f"void invoice {inv.invoice_id}",
-        [
-            Line(Account.REVENUE, inv.currency, inv.open_minor, inv.customer_id, inv.invoice_id),
-            Line(Account.AR, inv.currency, -inv.open_minor, inv.customer_id, inv.invoice_id),
-        ],
-        now,
-    )
+    return _transfer(
+        "INVOICE_VOIDED", f"void invoice {inv.invoice_id}", Account.REVENUE, Account.AR, inv.open_minor, now,
+        currency=inv.currency, customer_id=inv.customer_id, invoice_id=inv.invoice_id,
+    )  # fmt: skip
 
 
 def payment_received(pay: m.Payment, now: int) -> JournalEntry:
-    return entry(
-        "PAYMENT_RECEIVED",
-        f"payment {pay.payment_id}",
-        [
-            Line(Account.CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id),
-            Line(
-                Account.UNAPPLIED_CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id
-            ),
-        ],
-        now,
-    )
+    return _transfer(
+        "PAYMENT_RECEIVED", f"payment {pay.payment_id}", Account.CASH, Account.UNAPPLIED_CASH,
+        pay.amount_minor, now, currency=pay.currency, customer_id=pay.customer_id, payment_id=pay.payment_id,
+    )  # fmt: skip
 
 
 def application_lines(app: m.Application, customer_id: str | None, sign: int) -> list[Line]:
@@ -125,14 +119,7 @@ def credit_memo(inv: m.Invoice, ret: m.Return, now: int) -> JournalEntry:
 
 def payment_returned(pay: m.Payment, now: int) -> JournalEntry:
     """The bank took the money back: unapplied cash (all of it, after reversals) leaves CASH."""
-    return entry(
-        "PAYMENT_RETURNED",
-        f"payment return {pay.payment_id}",
-        [
-            Line(
-                Account.UNAPPLIED_CASH, pay.currency, pay.amount_minor, pay.customer_id, None, pay.payment_id
-            ),
-            Line(Account.CASH, pay.currency, -pay.amount_minor, pay.customer_id, None, pay.payment_id),
-        ],
-        now,
-    )
+    return _transfer(
+        "PAYMENT_RETURNED", f"payment return {pay.payment_id}", Account.UNAPPLIED_CASH, Account.CASH,
+        pay.amount_minor, now, currency=pay.currency, customer_id=pay.customer_id, payment_id=pay.payment_id,
+    )  # fmt: skip

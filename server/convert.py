@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -12,6 +14,8 @@ from engine.errors import InvalidArgument
 from engine.invoices import InvoiceDraft
 from engine.money import Money, from_scaled
 from engine.payments import PaymentDraft
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 def money_in(msg: pb.Money, field: str, *, positive: bool = True) -> Money:
@@ -89,13 +93,18 @@ def customer_out(c: m.Customer) -> pb.Customer:
 _INVOICE_STATE = {s: pb.InvoiceState.Value(f"INVOICE_STATE_{s.value}") for s in m.InvoiceState}
 
 
-def invoice_state_in(value: int) -> m.InvoiceState | None:
-    for state, number in _INVOICE_STATE.items():
+def enum_in(mapping: Mapping[E, int], value: int, field: str) -> E | None:
+    """A wire enum number -> the domain enum; UNSPECIFIED (0) is None, an unknown number refused."""
+    for member, number in mapping.items():
         if number == value:
-            return state
+            return member
     if value:
-        raise InvalidArgument("INVALID_STATE", "unknown invoice state", "state")
+        raise InvalidArgument("INVALID_ENUM", f"unknown {field} value {value}", field)
     return None
+
+
+def invoice_state_in(value: int) -> m.InvoiceState | None:
+    return enum_in(_INVOICE_STATE, value, "state")
 
 
 def invoice_in(invoice_id: str, msg: pb.Invoice, field: str = "invoice") -> InvoiceDraft:
@@ -133,12 +142,7 @@ _SOURCE = {s: pb.ApplicationSource.Value(f"APPLICATION_SOURCE_{s.value}") for s 
 
 
 def payment_state_in(value: int) -> m.PaymentState | None:
-    for state, number in _PAYMENT_STATE.items():
-        if number == value:
-            return state
-    if value:
-        raise InvalidArgument("INVALID_STATE", "unknown payment state", "state")
-    return None
+    return enum_in(_PAYMENT_STATE, value, "state")
 
 
 def payment_in(payment_id: str, msg: pb.Payment, field: str = "payment") -> PaymentDraft:
@@ -226,21 +230,12 @@ _EXC_STATE = {s: pb.MatchExceptionState.Value(f"MATCH_EXCEPTION_STATE_{s.value}"
 
 
 def return_kind_in(value: int) -> m.ReturnKind | None:
-    for kind, number in _RETURN_KIND.items():
-        if number == value:
-            return kind
-    if value:
-        raise InvalidArgument("INVALID_KIND", "unknown return kind", "kind")
-    return None
+    return enum_in(_RETURN_KIND, value, "kind")
 
 
 def exception_state_in(value: int) -> m.ExceptionState:
-    for state, number in _EXC_STATE.items():
-        if number == value:
-            return state
-    if value:
-        raise InvalidArgument("INVALID_STATE", "unknown exception state", "state")
-    return m.ExceptionState.OPEN
+    """Open exceptions unless another state is asked for."""
+    return enum_in(_EXC_STATE, value, "state") or m.ExceptionState.OPEN
 
 
 def return_out(r: m.Return) -> pb.Return:
