@@ -4,7 +4,8 @@
 # Needs root, as on the project's machines and in CI. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v pg_lsclusters >/dev/null 2>&1; then
+# The image may carry the client tools (psql, pg_lsclusters) without a server: check the server.
+if ! dpkg -s postgresql >/dev/null 2>&1 || [ -z "$(pg_lsclusters --no-header 2>/dev/null)" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq postgresql >/dev/null
