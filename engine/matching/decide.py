@@ -102,9 +102,8 @@ def _money(facts: Facts, amount: int) -> str:
     return Money(amount, facts.payment.currency).format()
 
 
-def by_amount(facts: Facts) -> Proposal:
-    """Amount-only: the solver's exhaustive subset search over the customer's open invoices."""
-    invoices = list(facts.open_invoices[:MAX_CANDIDATE_INVOICES])
+def _solve(facts: Facts, invoices: Sequence[m.Invoice]) -> solver.Solution:
+    """The exact subset search over `invoices`, traced and timed."""
     items = [
         solver.OpenItem(
             amount_minor=inv.open_minor,
@@ -133,6 +132,13 @@ def by_amount(facts: Facts) -> Proposal:
                 "cashapp.solver.candidates": result.candidate_count,
             }
         )
+    return result
+
+
+def by_amount(facts: Facts) -> Proposal:
+    """Amount-only: the solver's exhaustive subset search over the customer's open invoices."""
+    invoices = list(facts.open_invoices[:MAX_CANDIDATE_INVOICES])
+    result = _solve(facts, invoices)
     rule = "AMOUNT_UNIQUE_SUBSET" if result.outcome is solver.Outcome.MATCHED else "AMOUNT_SUBSET"
     candidates = tuple(_candidate(invoices, c, facts, rule) for c in result.candidates)
     solved = (result.algorithm, result.candidate_count, result.outcome.value)
