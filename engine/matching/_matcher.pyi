@@ -49,8 +49,10 @@ def solve_one_to_many_multi(
     node_budget: int,
     max_candidates: int,
 ) -> list[tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]]:
-    """One solve_one_to_many result per payment (identical to separate calls, node counts
-    included); the target-independent tables are built once, payments run in parallel."""
+    """One solve_one_to_many result per payment; the target-independent tables are built
+    once, payments run in parallel. Identical to separate calls (node counts included),
+    except where the ksum_shared_triples kernel serves (k in 4..5, >= 16 payments; see
+    matcher_rs/README.md): then algorithm and nodes are that kernel's own."""
 
 def solve_many_to_many(
     amounts_minor: list[int],

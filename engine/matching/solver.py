@@ -333,9 +333,11 @@ def solve_one_to_many(
 def solve_one_to_many_multi(
     items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
 ) -> tuple[Solution, ...]:
-    """One :func:`solve_one_to_many` result per payment of the same customer (same items),
-    identical to separate calls in every field, node counts included; the sorted entries
-    and pair-sum tables are built once for all payments (Rust solves them in parallel)."""
+    """One :func:`solve_one_to_many` result per payment of the same customer (same items):
+    same candidates, ranking, count and outcome as separate calls; the sorted entries and
+    pair-sum tables are built once for all payments (Rust solves them in parallel). Every
+    field, node counts included, is identical too except where the ``ksum_shared_triples``
+    kernel serves (k in 4..5, many payments; see ``solver_py.solve_one_to_many_multi``)."""
     return _selected().solve_one_to_many_multi(items, payments_minor, limits)
 
 

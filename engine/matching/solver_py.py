@@ -44,6 +44,11 @@ MAX_REFERENCE_SCORE = 100
 KSUM_MAX_ITEMS = 5
 HS_TABLE_LIMIT = 1 << 21
 ALGORITHMS = ("two_pointer", "ksum_mitm", "horowitz_sahni", "branch_and_bound")
+# Reported only by solve_one_to_many_multi (see _use_shared_triples); not in ALGORITHMS.
+SHARED_TRIPLES = "ksum_shared_triples"
+TRIPLE_TABLE_LIMIT = 1 << 21
+SHARED_MIN_PAYMENTS = 16
+SHARED_TRIPLES_PER_PAYMENT = 4096
 
 
 class Outcome(enum.Enum):
@@ -742,6 +747,105 @@ class _Engine:
                 visit(*child)
 
 
+def _triple_count(n_items: int, count: int) -> int:
+    # Triples of entries of three distinct items: a triple holding both entries of one
+    # item holds one of the count - n_items same-item pairs plus any third entry.
+    same = count - n_items
+    return count * (count - 1) * (count - 2) // 6 - same * max(count - 2, 0)
+
+
+def _use_shared_triples(items: Sequence[OpenItem], max_items: int, payments: int) -> bool:
+    """Mirrors ``matcher_core::use_shared_triples``: k-sum with k in 4..5, at least
+    ``SHARED_MIN_PAYMENTS`` payments, a triple table of at most ``TRIPLE_TABLE_LIMIT``
+    entries and at most ``SHARED_TRIPLES_PER_PAYMENT`` entries per payment."""
+    k = min(max_items, len(items))
+    if choose_algorithm(items, max_items) != "ksum_mitm" or k < 4:
+        return False
+    if payments < SHARED_MIN_PAYMENTS:
+        return False
+    count = len(items) + sum(1 for it in items if it.discounted_minor is not None)
+    triples = _triple_count(len(items), count)
+    return triples <= TRIPLE_TABLE_LIMIT and triples <= payments * SHARED_TRIPLES_PER_PAYMENT
+
+
+class _SharedTriples:
+    """The ksum_shared_triples kernel (``SharedTriples`` in Rust): the k-sum engine in
+    table mode plus a sorted table of every triple, built once per customer. Per
+    payment: singles, pairs and triples are windows; a quadruple is entry s plus triple
+    t with s < t.p, a quintuple pair l plus triple t with l.q < t.p; position order
+    and disjointness are checked on hits only."""
+
+    def __init__(self, items: Sequence[OpenItem], k: int, tol: int, budget: _Budget) -> None:
+        eng = _Engine(items, k, tol, "ksum_mitm", True, budget)
+        self.engine = eng
+        vals = eng.vals
+        count = len(vals)
+        budget.tick(_triple_count(len(items), count))
+        triples = []
+        for p in range(count):
+            xv, xi, _xd = vals[p]
+            for q in range(p + 1, count):
+                yv, yi, _yd = vals[q]
+                if xi == yi:
+                    continue
+                xy = xv + yv
+                for r in range(q + 1, count):
+                    zi = vals[r][1]
+                    if zi != xi and zi != yi:
+                        triples.append((xy + vals[r][0], p, q, r))
+        triples.sort()
+        self.triples = triples
+        self.triple_values = [t[0] for t in triples]
+        self.min3_after = [
+            vals[q + 1][0] + vals[q + 2][0] + vals[q + 3][0] if q + 3 < count else _NO_PAIR
+            for q in range(count)
+        ]
+
+    def _scan(self, lo: int, hi: int, budget: _Budget) -> Iterator[tuple[int, int, int, int]]:
+        triples = self.triples
+        j = bisect.bisect_left(self.triple_values, lo)
+        while j < len(triples) and triples[j][0] <= hi:
+            budget.tick()
+            yield triples[j]
+            j += 1
+
+    def query(self, target: int, budget: _Budget, found: _Collector) -> None:
+        eng = self.engine
+        vals = eng.vals
+        eng._singles_window(target, budget, found)
+        eng._pairs_window(target, budget, found)
+        lo0, hi0 = target - eng.tol, target + eng.tol
+        budget.tick()
+        for tv, tp, tq, tr in self._scan(lo0, hi0, budget):
+            x, y, z = vals[tp], vals[tq], vals[tr]
+            _record(found, target, tv, [(x[1], x[2]), (y[1], y[2]), (z[1], z[2])])
+        if eng.k >= 4:
+            # Quadruples: entry s plus triple t with s < t.p.
+            for p0, (sv, s_item, s_disc) in enumerate(vals):
+                budget.tick()
+                if 4 * sv > hi0:
+                    break
+                for tv, tp, tq, tr in self._scan(lo0 - sv, hi0 - sv, budget):
+                    x, y, z = vals[tp], vals[tq], vals[tr]
+                    if tp > p0 and s_item not in (x[1], y[1], z[1]):
+                        members = [(s_item, s_disc), (x[1], x[2]), (y[1], y[2]), (z[1], z[2])]
+                        _record(found, target, sv + tv, members)
+        if eng.k >= 5:
+            # Quintuples: pair l plus triple t with l.q < t.p; t >= 3 * vals[l.q] >= 1.5 * l.
+            for lv, lp, lq in eng.pairs:
+                budget.tick()
+                if 5 * lv > 2 * hi0:
+                    break
+                if lv + self.min3_after[lq] > hi0:
+                    continue
+                a, b = vals[lp], vals[lq]
+                for tv, tp, tq, tr in self._scan(lo0 - lv, hi0 - lv, budget):
+                    x, y, z = vals[tp], vals[tq], vals[tr]
+                    if tp > lq and not {x[1], y[1], z[1]} & {a[1], b[1]}:
+                        members = [(a[1], a[2]), (b[1], b[2]), (x[1], x[2]), (y[1], y[2]), (z[1], z[2])]
+                        _record(found, target, lv + tv, members)
+
+
 # --- ranking ------------------------------------------------------------------------
 
 _Evidence = tuple[bool, int, int, int, int, int]
@@ -869,14 +973,45 @@ def solve_one_to_many_multi(
 ) -> tuple[Solution, ...]:
     """One :func:`solve_one_to_many` result per payment, for payments against the same items.
 
-    Entry ``j`` equals ``solve_one_to_many(items, payments_minor[j], limits)`` in every
-    field, node count and budget exhaustion included: the target-independent tables are
-    built once, and every payment's count starts from the nodes their construction took,
-    as a separate call would. A bad payment raises ``payments_minor[{j}] must be > 0``;
-    the overflow check uses the largest payment.
+    Entry ``j`` has the candidates, ranking, candidate count and outcome of
+    ``solve_one_to_many(items, payments_minor[j], limits)``. Default path: the
+    target-independent tables are built once, and every payment's count starts from the
+    nodes their construction took, as a separate call would, so every field (algorithm
+    and nodes included) equals the separate call's.
+
+    When :func:`_use_shared_triples` holds, the ``ksum_shared_triples`` kernel is used
+    (its own node count: one per sorted entry, pair and triple of the shared tables, then
+    the windows and loops of ``_SharedTriples.query``). If the shared tables alone exceed
+    the node budget every payment takes the default path; a payment whose search exceeds
+    it is solved by :func:`solve_one_to_many`. BUDGET_EXHAUSTED is thus reported exactly
+    when the separate call reports it, except that a payment whose shared search
+    completes within the budget is reported complete (with the full candidate set).
+    A bad payment raises ``payments_minor[{j}] must be > 0``; the overflow check uses
+    the largest payment.
     """
     items, payments_minor, limits = _validate_multi(items, payments_minor, limits)
     k = min(limits.max_items, len(items))
+    if _use_shared_triples(items, limits.max_items, len(payments_minor)):
+        prepared = _Budget(limits.node_budget)
+        try:
+            shared = _SharedTriples(items, k, limits.tolerance_minor, prepared)
+        except _Exhausted:
+            pass
+        else:
+            shared_solutions = []
+            for payment_minor in payments_minor:
+                budget = _Budget(limits.node_budget)
+                budget.nodes = prepared.nodes
+                found: _Collector = {}
+                try:
+                    shared.query(payment_minor, budget, found)
+                except _Exhausted:
+                    shared_solutions.append(solve_one_to_many(items, payment_minor, limits))
+                    continue
+                shared_solutions.append(
+                    _finish_one(items, payment_minor, found, True, limits, SHARED_TRIPLES, budget.nodes)
+                )
+            return tuple(shared_solutions)
     algorithm = choose_algorithm(items, limits.max_items)
     prepared = _Budget(limits.node_budget)
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), prepared)
@@ -884,7 +1019,7 @@ def solve_one_to_many_multi(
     for payment_minor in payments_minor:
         budget = _Budget(limits.node_budget)
         budget.nodes = prepared.nodes
-        found: _Collector = {}
+        found = {}
         complete = engine is not None
         if engine is not None:
             try:

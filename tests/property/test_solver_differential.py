@@ -129,6 +129,56 @@ def test_rust_and_python_agree_including_budget_exhaustion(
     assert rust == PY.solve_one_to_many(items, payment, lim)
 
 
+def _verdict(s: Solution) -> tuple[Outcome, tuple[Candidate, ...], int]:
+    return s.outcome, s.candidates, s.candidate_count
+
+
+@FAST
+@given(
+    items=open_items(13, 120),
+    payments=st.lists(st.integers(1, 450), min_size=solver_py.SHARED_MIN_PAYMENTS, max_size=22),
+    k=st.integers(4, 5),
+    tol=tolerances,
+    budget=st.sampled_from([0, 300, 2_000, 6_000, 5_000_000]),
+    max_candidates=st.integers(0, 6),
+)
+def test_multi_with_shared_triples_equals_separate_calls(
+    items: list[OpenItem], payments: list[int], k: int, tol: int, budget: int, max_candidates: int
+) -> None:
+    lim = Limits(k, tol, budget, max_candidates)
+    shared = solver_py._use_shared_triples(items, k, len(payments))
+    got = PY.solve_one_to_many_multi(items, payments, lim)
+    if HAS_RUST:
+        assert solver.rust_backend().solve_one_to_many_multi(items, payments, lim) == got
+    for s, p in zip(got, payments, strict=True):
+        want = PY.solve_one_to_many(items, p, lim)
+        if s.algorithm != solver_py.SHARED_TRIPLES:
+            assert s == want
+            continue
+        assert shared
+        assert s.outcome != Outcome.BUDGET_EXHAUSTED and s.nodes <= budget
+        if want.outcome == Outcome.BUDGET_EXHAUSTED:
+            want = PY.solve_one_to_many(items, p, Limits(k, tol, 10**12, max_candidates))
+        assert _verdict(s) == _verdict(want)
+
+
+@FAST
+@given(
+    items=open_items(10, 80),
+    payments=st.lists(st.integers(1, 300), min_size=solver_py.SHARED_MIN_PAYMENTS, max_size=18),
+    k=st.integers(4, 5),
+    tol=tolerances,
+)
+def test_shared_triples_equals_the_oracle(
+    items: list[OpenItem], payments: list[int], k: int, tol: int
+) -> None:
+    lim = Limits(k, tol, 10**9, 10**6)
+    for b in backends():
+        for s, p in zip(b.solve_one_to_many_multi(items, payments, lim), payments, strict=True):
+            outcome, cands = oracle(items, p, lim)
+            assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+
+
 @needs_rust
 @FAST
 @given(items=open_items(14), payments=st.lists(st.integers(1, 250), max_size=5), lim=limits(max_k=14))

@@ -246,6 +246,29 @@ def test_multi_equals_one_call_per_payment(backend: Backend) -> None:
     assert backend.solve_one_to_many_multi(items, [], Limits()) == ()
 
 
+def test_multi_uses_shared_triples_for_many_payments_at_k_4_and_5(backend: Backend) -> None:
+    items = [OpenItem(100 + 37 * i, 90 + 37 * i if i % 3 == 0 else None, due_ordinal=i) for i in range(25)]
+    payments = [500 + 61 * j for j in range(20)]
+    for lim in (Limits(max_items=4, tolerance_minor=5), Limits(max_items=5)):
+        got = backend.solve_one_to_many_multi(items, payments, lim)
+        assert {s.algorithm for s in got} == {"ksum_shared_triples"}
+        for s, p in zip(got, payments, strict=True):
+            want = backend.solve_one_to_many(items, p, lim)
+            assert (s.outcome, s.candidates, s.candidate_count) == (
+                want.outcome,
+                want.candidates,
+                want.candidate_count,
+            )
+    # Fewer payments, k = 3, or shared tables past the budget: the per-payment path.
+    for lim, pays in (
+        (Limits(), payments[:15]),
+        (Limits(max_items=3), payments),
+        (Limits(node_budget=500), payments),
+    ):
+        got = backend.solve_one_to_many_multi(items, pays, lim)
+        assert got == tuple(backend.solve_one_to_many(items, p, lim) for p in pays)
+
+
 def test_multi_refuses_a_bad_payment_naming_it(backend: Backend) -> None:
     with pytest.raises(ValueError, match=r"payments_minor\[1\] must be > 0"):
         backend.solve_one_to_many_multi(items_of(100), [100, 0], Limits())

@@ -285,35 +285,27 @@ fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
     }
 }
 
-/// The sorted pair-sum table and an occupancy bit map of its values: bit `b` is set
-/// when some pair value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per
-/// pair, so it stays in cache) answers most window look-ups that would find nothing
-/// without searching the table; it only replaces the search for a window's start,
-/// which is not counted as work, so node counts are unchanged.
-pub(crate) struct PairTable {
-    pairs: Vec<Pair>,
+/// An occupancy bit map of the values of a sorted sum table: bit `b` is set when some
+/// value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per entry, so it
+/// stays in cache) answers most window look-ups that would find nothing without
+/// searching the table; it only replaces the search for a window's start, which is not
+/// counted as work, so node counts are unchanged.
+pub(crate) struct Occupancy {
     base: i64,
-    /// Largest pair value minus `base`.
+    /// Largest value minus `base`.
     span: i64,
     shift: u32,
     bits: Vec<u64>,
 }
 
-impl std::ops::Deref for PairTable {
-    type Target = [Pair];
-
-    fn deref(&self) -> &[Pair] {
-        &self.pairs
-    }
-}
-
-impl PairTable {
-    fn new(pairs: Vec<Pair>) -> Self {
-        let (base, span) = match (pairs.first(), pairs.last()) {
-            (Some(first), Some(last)) => (first.v, last.v - first.v),
+impl Occupancy {
+    /// `values` ascending.
+    fn new(values: &[i64]) -> Self {
+        let (base, span) = match (values.first(), values.last()) {
+            (Some(&first), Some(&last)) => (first, last - first),
             _ => (0, -1),
         };
-        let want = (pairs.len() as u64 * 8).next_power_of_two().max(64);
+        let want = (values.len() as u64 * 8).next_power_of_two().max(64);
         let mut shift = 0u32;
         while span >= 0 && (span as u64) >> shift >= want {
             shift += 1;
@@ -324,12 +316,11 @@ impl PairTable {
             0
         };
         let mut bits = vec![0u64; words];
-        for pr in &pairs {
-            let b = ((pr.v - base) as u64 >> shift) as usize;
+        for &v in values {
+            let b = ((v - base) as u64 >> shift) as usize;
             bits[b >> 6] |= 1 << (b & 63);
         }
-        PairTable {
-            pairs,
+        Occupancy {
             base,
             span,
             shift,
@@ -337,7 +328,7 @@ impl PairTable {
         }
     }
 
-    /// False only when no pair value lies in `[lo, hi]`.
+    /// False only when no value lies in `[lo, hi]`.
     #[inline(always)]
     fn may_hit(&self, lo: i128, hi: i128) -> bool {
         let base = i128::from(self.base);
@@ -359,6 +350,36 @@ impl PairTable {
         } else {
             (self.bits[w0] & lo_mask) | (self.bits[w1] & hi_mask) != 0
         }
+    }
+}
+
+/// The sorted pair-sum table and the [`Occupancy`] map of its values.
+pub(crate) struct PairTable {
+    pairs: Vec<Pair>,
+    occ: Occupancy,
+}
+
+impl std::ops::Deref for PairTable {
+    type Target = [Pair];
+
+    fn deref(&self) -> &[Pair] {
+        &self.pairs
+    }
+}
+
+impl PairTable {
+    fn new(pairs: Vec<Pair>) -> Self {
+        let values: Vec<i64> = pairs.iter().map(|p| p.v).collect();
+        PairTable {
+            occ: Occupancy::new(&values),
+            pairs,
+        }
+    }
+
+    /// False only when no pair value lies in `[lo, hi]`.
+    #[inline(always)]
+    fn may_hit(&self, lo: i128, hi: i128) -> bool {
+        self.occ.may_hit(lo, hi)
     }
 }
 
@@ -461,7 +482,7 @@ impl<'a> Engine<'a> {
             Algorithm::TwoPointer => Prepared::TwoPointer {
                 vals: sorted_values(items, budget)?,
             },
-            Algorithm::KsumMitm => {
+            Algorithm::KsumMitm | Algorithm::KsumSharedTriples => {
                 let vals = sorted_values(items, budget)?;
                 // Triples need no table; only sets of 4 and 5 use the pair table.
                 let pairs = if k >= 4 || multi {
@@ -602,7 +623,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let pairs = &table.pairs;
-        let mut j = gallop_down(pairs, *hint, lo);
+        let mut j = gallop_down(pairs, *hint, lo, |p| p.v);
         *hint = j;
         while j < pairs.len() && i128::from(pairs[j].v) <= hi {
             budget.tick(1)?;
@@ -891,10 +912,10 @@ fn pairs_in_window(
     Ok(())
 }
 
-/// First index whose pair value is `>= lo`, given that every pair from `hint` on
+/// First index whose value is `>= lo`, given that every row from `hint` on
 /// already is: exponential search downwards from `hint`, then binary search.
-fn gallop_down(pairs: &[Pair], hint: usize, lo: i128) -> usize {
-    let below = |j: usize| i128::from(pairs[j].v) < lo;
+fn gallop_down<T>(rows: &[T], hint: usize, lo: i128, value: impl Fn(&T) -> i64) -> usize {
+    let below = |j: usize| i128::from(value(&rows[j])) < lo;
     if hint == 0 || below(hint - 1) {
         return hint;
     }
@@ -912,7 +933,7 @@ fn gallop_down(pairs: &[Pair], hint: usize, lo: i128) -> usize {
         top = j;
         step *= 2;
     };
-    base + pairs[base..top].partition_point(|p| i128::from(p.v) < lo)
+    base + rows[base..top].partition_point(|r| i128::from(value(r)) < lo)
 }
 
 /// True when neither `x` nor `y` is one of `taken`.
@@ -1030,5 +1051,240 @@ impl Bnb<'_> {
             f.variant = 0;
         }
         None
+    }
+}
+
+/// Three value entries at sorted positions `p < q < r` belonging to distinct items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Triple {
+    v: i64,
+    p: u32,
+    q: u32,
+    r: u32,
+}
+
+/// Number of triple-table entries: triples of value entries of three distinct items.
+/// With `l` entries of which `l - n` are discounted variants, a triple holding both
+/// entries of one item holds one of those `l - n` same-item pairs plus any third entry.
+pub(crate) fn triple_count(n_items: usize, l: usize) -> u64 {
+    let l128 = l as u128;
+    let same = (l - n_items) as u128;
+    let all = if l >= 3 {
+        l128 * (l128 - 1) * (l128 - 2) / 6
+    } else {
+        0
+    };
+    let count = all - same * l128.saturating_sub(2);
+    u64::try_from(count).unwrap_or(u64::MAX)
+}
+
+/// Builds the sorted triple-sum table; `count` (its size) is ticked before allocating.
+fn triple_table(vals: &[Val], count: u64, budget: &mut Budget) -> Result<Vec<Triple>, Exhausted> {
+    budget.tick(count)?;
+    let l = vals.len();
+    let capacity = usize::try_from(count).unwrap_or(0);
+    let bits = usize::BITS - l.leading_zeros();
+    let top = vals.last().map_or(0, |x| 3 * x.v as u128);
+    // Packed u64 keys `(v, p, q, r)` sort in the order of the structs.
+    if 3 * bits < 64 && top < 1u128 << (64 - 3 * bits) {
+        let mut keys = Vec::with_capacity(capacity);
+        for (p, x) in vals.iter().enumerate() {
+            for (q, y) in vals.iter().enumerate().skip(p + 1) {
+                if x.item == y.item {
+                    continue;
+                }
+                let head = (p as u64) << (2 * bits) | (q as u64) << bits;
+                let xy = x.v + y.v;
+                for (r, z) in vals.iter().enumerate().skip(q + 1) {
+                    if z.item != x.item && z.item != y.item {
+                        keys.push(((xy + z.v) as u64) << (3 * bits) | head | r as u64);
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        let mask = (1u64 << bits) - 1;
+        return Ok(keys
+            .into_iter()
+            .map(|key| Triple {
+                v: (key >> (3 * bits)) as i64,
+                p: (key >> (2 * bits) & mask) as u32,
+                q: (key >> bits & mask) as u32,
+                r: (key & mask) as u32,
+            })
+            .collect());
+    }
+    let mut triples = Vec::with_capacity(capacity);
+    for (p, x) in vals.iter().enumerate() {
+        for (q, y) in vals.iter().enumerate().skip(p + 1) {
+            if x.item == y.item {
+                continue;
+            }
+            for (r, z) in vals.iter().enumerate().skip(q + 1) {
+                if z.item != x.item && z.item != y.item {
+                    triples.push(Triple {
+                        v: x.v + y.v + z.v,
+                        p: p as u32,
+                        q: q as u32,
+                        r: r as u32,
+                    });
+                }
+            }
+        }
+    }
+    triples.sort_unstable();
+    Ok(triples)
+}
+
+/// The `ksum_shared_triples` kernel of `solve_one_to_many_multi`: the k-sum engine in
+/// table mode (sorted entries and pair table) plus a sorted table of every triple, all
+/// built once per customer. Per payment: singles, pairs and triples are windows of the
+/// entries / pair table / triple table; a quadruple is entry `s` plus triple `t` with
+/// `s < t.p`, a quintuple pair `l` plus triple `t` with `l.q < t.p` (each set variant
+/// appears exactly once; position order and disjointness are checked on hits only).
+pub(crate) struct SharedTriples<'a> {
+    engine: Engine<'a>,
+    triples: Vec<Triple>,
+    occ: Occupancy,
+    /// Smallest value of three entries after position `q` (a bound).
+    min3_after: Vec<i128>,
+}
+
+impl<'a> SharedTriples<'a> {
+    /// Builds the tables, counting one node per sorted entry, pair and triple.
+    pub(crate) fn prepare(
+        items: &'a [Item],
+        k: usize,
+        tol: i64,
+        budget: &mut Budget,
+    ) -> Result<Self, Exhausted> {
+        let vals = sorted_values(items, budget)?;
+        let pairs = pair_table(items, &vals, budget)?;
+        let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
+        let values: Vec<i64> = triples.iter().map(|t| t.v).collect();
+        let min3_after = (0..vals.len())
+            .map(
+                |q| match (vals.get(q + 1), vals.get(q + 2), vals.get(q + 3)) {
+                    (Some(x), Some(y), Some(z)) => {
+                        i128::from(x.v) + i128::from(y.v) + i128::from(z.v)
+                    }
+                    _ => i128::MAX / 4,
+                },
+            )
+            .collect();
+        Ok(SharedTriples {
+            engine: Engine {
+                items,
+                k,
+                tol,
+                multi: true,
+                prepared: Prepared::Ksum { vals, pairs },
+            },
+            occ: Occupancy::new(&values),
+            triples,
+            min3_after,
+        })
+    }
+
+    /// Records every candidate for `target` into `found`.
+    pub(crate) fn query(
+        &self,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
+            return Ok(());
+        };
+        let eng = &self.engine;
+        eng.singles_window(vals, target, budget, found)?;
+        eng.pairs_window(vals, pairs, target, budget, found)?;
+        let (lo0, hi0) = eng.window(target);
+        // Triples: one node plus one per entry of the window.
+        budget.tick(1)?;
+        let mut hint = self.triples.len();
+        self.scan(&mut hint, lo0, hi0, budget, |t| {
+            let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
+            let mut m = [(x.item, x.disc), (y.item, y.disc), (z.item, z.disc)];
+            record(found, target, t.v, &mut m);
+        })?;
+        if eng.k >= 4 {
+            // Quadruples: entry s plus triple t with s < t.p.
+            let mut hint = self.triples.len();
+            for (p0, s) in vals.iter().enumerate() {
+                budget.tick(1)?;
+                let sv = i128::from(s.v);
+                if 4 * sv > hi0 {
+                    break;
+                }
+                self.scan(&mut hint, lo0 - sv, hi0 - sv, budget, |t| {
+                    let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
+                    if t.p as usize > p0 && s.item != x.item && s.item != y.item && s.item != z.item
+                    {
+                        let mut m = [
+                            (s.item, s.disc),
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (z.item, z.disc),
+                        ];
+                        record(found, target, s.v + t.v, &mut m);
+                    }
+                })?;
+            }
+        }
+        if eng.k >= 5 {
+            // Quintuples: pair l plus triple t with l.q < t.p; t >= 3 * vals[l.q] >= 1.5 * l.
+            let mut hint = self.triples.len();
+            for l in pairs.iter() {
+                budget.tick(1)?;
+                let lv = i128::from(l.v);
+                if 5 * lv > 2 * hi0 {
+                    break;
+                }
+                if lv + self.min3_after[l.q as usize] > hi0 {
+                    continue;
+                }
+                let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+                self.scan(&mut hint, lo0 - lv, hi0 - lv, budget, |t| {
+                    let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
+                    let taken = [a.item, b.item];
+                    if t.p > l.q && distinct(&taken, x.item, y.item) && !taken.contains(&z.item) {
+                        let mut m = [
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (z.item, z.disc),
+                        ];
+                        record(found, target, l.v + t.v, &mut m);
+                    }
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `visit` on every triple whose value lies in `[lo, hi]`, counting each;
+    /// `hint` as in `Engine::scan_pairs` (callers never increase `lo`).
+    fn scan(
+        &self,
+        hint: &mut usize,
+        lo: i128,
+        hi: i128,
+        budget: &mut Budget,
+        mut visit: impl FnMut(&Triple),
+    ) -> Result<(), Exhausted> {
+        if !self.occ.may_hit(lo, hi) {
+            return Ok(());
+        }
+        let rows = &self.triples;
+        let mut j = gallop_down(rows, *hint, lo, |t| t.v);
+        *hint = j;
+        while j < rows.len() && i128::from(rows[j].v) <= hi {
+            budget.tick(1)?;
+            visit(&rows[j]);
+            j += 1;
+        }
+        Ok(())
     }
 }

@@ -42,6 +42,16 @@ pub const KSUM_MAX_ITEMS: usize = 5;
 /// this many partial assignments (entries, each 32 bytes).
 pub const HS_TABLE_LIMIT: u64 = 1 << 21;
 
+/// Largest triple table (entries, 24 bytes each) the `ksum_shared_triples` kernel of
+/// [`solve_one_to_many_multi`] builds; larger instances take the per-payment path.
+pub const TRIPLE_TABLE_LIMIT: u64 = 1 << 21;
+
+/// The shared triple table is built only for at least this many payments ...
+pub const SHARED_MIN_PAYMENTS: usize = 16;
+
+/// ... and at most this many triple entries per payment (amortisation of the build).
+pub const SHARED_TRIPLES_PER_PAYMENT: u64 = 4096;
+
 /// One open item (invoice) of the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Item {
@@ -127,6 +137,9 @@ pub enum Algorithm {
     KsumMitm,
     HorowitzSahni,
     BranchAndBound,
+    /// Only reported by [`solve_one_to_many_multi`] (never chosen by [`choose_algorithm`],
+    /// not in [`Algorithm::ALL`]); forcing it serves like `KsumMitm`.
+    KsumSharedTriples,
 }
 
 impl Algorithm {
@@ -144,6 +157,7 @@ impl Algorithm {
             Algorithm::KsumMitm => "ksum_mitm",
             Algorithm::HorowitzSahni => "horowitz_sahni",
             Algorithm::BranchAndBound => "branch_and_bound",
+            Algorithm::KsumSharedTriples => "ksum_shared_triples",
         }
     }
 
@@ -153,6 +167,7 @@ impl Algorithm {
             Algorithm::KsumMitm => 1,
             Algorithm::HorowitzSahni => 2,
             Algorithm::BranchAndBound => 3,
+            Algorithm::KsumSharedTriples => 4,
         }
     }
 }
@@ -347,15 +362,50 @@ pub fn solve_one_to_many(
     })
 }
 
-/// Solves every payment of `payments_minor` against the same `items`: entry `j` of
-/// the result equals `solve_one_to_many(items, payments_minor[j], limits)` in every
-/// field, node count and budget exhaustion included.
+/// Whether [`solve_one_to_many_multi`] serves `payments` payments with the
+/// `ksum_shared_triples` kernel; mirrored by `solver_py._use_shared_triples`.
 ///
-/// The target-independent tables (sorted value entries, pair-sum table, half tables,
-/// branch-and-bound order) are built once and shared by all payments; each payment's
-/// node count still includes the table entries, exactly as a separate call would count
-/// them, so the budget is applied per payment as in `solve_one_to_many`. Payments are
-/// solved in parallel on rayon's global pool; results come back in input order.
+/// Only where k-sum serves `k` in 4..=5, for at least [`SHARED_MIN_PAYMENTS`]
+/// payments, with a triple table of at most [`TRIPLE_TABLE_LIMIT`] entries and at
+/// most [`SHARED_TRIPLES_PER_PAYMENT`] entries per payment.
+pub fn use_shared_triples(items: &[Item], max_items: i64, payments: usize) -> bool {
+    let k = effective_k(items.len(), max_items);
+    if choose_algorithm(items, max_items) != Algorithm::KsumMitm || k < 4 {
+        return false;
+    }
+    if payments < SHARED_MIN_PAYMENTS {
+        return false;
+    }
+    let l = items.len()
+        + items
+            .iter()
+            .filter(|i| i.discounted_minor.is_some())
+            .count();
+    let triples = engine::triple_count(items.len(), l);
+    triples <= TRIPLE_TABLE_LIMIT
+        && triples <= (payments as u64).saturating_mul(SHARED_TRIPLES_PER_PAYMENT)
+}
+
+/// Solves every payment of `payments_minor` against the same `items`: entry `j` of
+/// the result has the candidates, ranking, candidate count and outcome of
+/// `solve_one_to_many(items, payments_minor[j], limits)`.
+///
+/// Default path: the target-independent tables (sorted value entries, pair-sum table,
+/// half tables, branch-and-bound order) are built once and shared by all payments;
+/// each payment's node count still includes the table entries, exactly as a separate
+/// call would count them, so every field (algorithm and `nodes` included) equals the
+/// separate call's.
+///
+/// When [`use_shared_triples`] holds, the `ksum_shared_triples` kernel is used instead
+/// (algorithm `KsumSharedTriples`, its own node count: one per sorted entry, pair and
+/// triple of the shared tables, then per payment the counts of the windows and loops
+/// of `SharedTriples::query`). If the shared tables alone exceed the node budget, every
+/// payment takes the default path; if a payment's search exceeds it, that payment is
+/// solved by `solve_one_to_many`. So BUDGET_EXHAUSTED is reported exactly when
+/// `solve_one_to_many` reports it, except that a payment whose shared search completes
+/// within the budget is reported complete (its candidates are the full definition).
+/// Payments are solved in parallel on rayon's global pool; results come back in input
+/// order.
 ///
 /// Errors: the one-to-many checks, with `payments_minor[{j}] must be > 0` for a bad
 /// payment and the overflow check made with the largest payment.
@@ -367,6 +417,38 @@ pub fn solve_one_to_many_multi(
     validate_multi(items, payments_minor, limits)?;
     let algorithm = choose_algorithm(items, limits.max_items);
     let k = effective_k(items.len(), limits.max_items);
+    if use_shared_triples(items, limits.max_items, payments_minor.len()) {
+        let mut prepared_budget = engine::Budget::new(limits.node_budget);
+        if let Ok(shared) =
+            engine::SharedTriples::prepare(items, k, limits.tolerance_minor, &mut prepared_budget)
+        {
+            let solve = |&payment_minor: &i64| {
+                let mut budget = prepared_budget;
+                let mut found = engine::Collector::default();
+                if shared
+                    .query(payment_minor, &mut budget, &mut found)
+                    .is_err()
+                {
+                    return solve_one_to_many(items, payment_minor, limits);
+                }
+                let (outcome, candidates, count) =
+                    rank::finish_one(items, payment_minor, found, true, limits.max_candidates);
+                Ok(Solution {
+                    outcome,
+                    candidates,
+                    candidate_count: count,
+                    algorithm: Algorithm::KsumSharedTriples,
+                    nodes: budget.nodes(),
+                })
+            };
+            use rayon::prelude::*;
+            return payments_minor
+                .par_iter()
+                .with_max_len(1)
+                .map(solve)
+                .collect();
+        }
+    }
     let mut prepared_budget = engine::Budget::new(limits.node_budget);
     let prepared = engine::Engine::prepare(
         items,
