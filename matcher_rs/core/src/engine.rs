@@ -1148,7 +1148,13 @@ pub(crate) struct SharedTriples<'a> {
     occ: Occupancy,
     /// Smallest value of three entries after position `q` (a bound).
     min3_after: Vec<i128>,
+    /// Per item: has a discounted amount (its sets may appear in several variants).
+    discountable: Vec<bool>,
 }
+
+/// Sets of items without discounts, found by `SharedTriples::query`: each appears in
+/// exactly one variant (full amounts), so it needs no de-duplication.
+pub(crate) type Plain = Vec<(Key, i64)>;
 
 impl<'a> SharedTriples<'a> {
     /// Builds the tables, counting one node per sorted entry, pair and triple.
@@ -1183,15 +1189,44 @@ impl<'a> SharedTriples<'a> {
             occ: Occupancy::new(&values),
             triples,
             min3_after,
+            discountable: items
+                .iter()
+                .map(|it| it.discounted_minor.is_some())
+                .collect(),
         })
     }
 
-    /// Records every candidate for `target` into `found`.
+    /// Records a set of 3 to 5 members: into `plain` when no member has a discount
+    /// (its only variant, found once), else into `found` like every other kernel.
+    #[inline]
+    fn put(
+        &self,
+        found: &mut Collector,
+        plain: &mut Plain,
+        target: i64,
+        total: i64,
+        members: &mut [(u32, bool)],
+    ) {
+        if members.iter().any(|m| self.discountable[m.0 as usize]) {
+            record(found, target, total, members);
+            return;
+        }
+        let mut a = [0u32; INLINE_SET];
+        for (slot, m) in a.iter_mut().zip(members.iter()) {
+            *slot = m.0;
+        }
+        let n = members.len();
+        a[..n].sort_unstable();
+        plain.push((Key::Small(n as u8, a), target - total));
+    }
+
+    /// Records every candidate for `target` into `found` and `plain` (disjoint sets).
     pub(crate) fn query(
         &self,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
+        plain: &mut Plain,
     ) -> Result<(), Exhausted> {
         let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
             return Ok(());
@@ -1206,7 +1241,7 @@ impl<'a> SharedTriples<'a> {
         self.scan(&mut hint, lo0, hi0, budget, |t| {
             let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
             let mut m = [(x.item, x.disc), (y.item, y.disc), (z.item, z.disc)];
-            record(found, target, t.v, &mut m);
+            self.put(found, plain, target, t.v, &mut m);
         })?;
         if eng.k >= 4 {
             // Quadruples: entry s plus triple t with s < t.p.
@@ -1227,7 +1262,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        record(found, target, s.v + t.v, &mut m);
+                        self.put(found, plain, target, s.v + t.v, &mut m);
                     }
                 })?;
             }
@@ -1256,7 +1291,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        record(found, target, l.v + t.v, &mut m);
+                        self.put(found, plain, target, l.v + t.v, &mut m);
                     }
                 })?;
             }

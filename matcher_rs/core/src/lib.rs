@@ -425,14 +425,21 @@ pub fn solve_one_to_many_multi(
             let solve = |&payment_minor: &i64| {
                 let mut budget = prepared_budget;
                 let mut found = engine::Collector::default();
+                let mut plain = engine::Plain::new();
                 if shared
-                    .query(payment_minor, &mut budget, &mut found)
+                    .query(payment_minor, &mut budget, &mut found, &mut plain)
                     .is_err()
                 {
                     return solve_one_to_many(items, payment_minor, limits);
                 }
-                let (outcome, candidates, count) =
-                    rank::finish_one(items, payment_minor, found, true, limits.max_candidates);
+                let (outcome, candidates, count) = rank::finish_shared(
+                    items,
+                    payment_minor,
+                    found,
+                    plain,
+                    true,
+                    limits.max_candidates,
+                );
                 Ok(Solution {
                     outcome,
                     candidates,

@@ -1,6 +1,6 @@
 //! Ranking of candidates and the outcome rule.
 
-use crate::engine::{Collector, Flags, Key};
+use crate::engine::{Collector, Flags, Key, Plain};
 use crate::{Candidate, Item, Outcome};
 use std::cmp::Ordering;
 
@@ -88,14 +88,36 @@ pub(crate) fn finish_one(
     complete: bool,
     max_candidates: i64,
 ) -> (Outcome, Vec<Candidate>, u64) {
-    let count = found.len() as u64;
-    let mut keyed: Vec<Ranked> = found
-        .into_iter()
-        .map(|(indices, (residual, flags))| {
-            let ev = Evidence::of(items, indices.as_slice(), residual, 0);
-            (ev, indices, residual, flags)
-        })
-        .collect();
+    finish_shared(
+        items,
+        payment_minor,
+        found,
+        Vec::new(),
+        complete,
+        max_candidates,
+    )
+}
+
+/// [`finish_one`] over `found` plus `plain`: sets (disjoint from `found`'s) whose only
+/// variant takes every member at its full amount.
+pub(crate) fn finish_shared(
+    items: &[Item],
+    payment_minor: i64,
+    found: Collector,
+    plain: Plain,
+    complete: bool,
+    max_candidates: i64,
+) -> (Outcome, Vec<Candidate>, u64) {
+    let count = (found.len() + plain.len()) as u64;
+    let mut keyed: Vec<Ranked> = Vec::with_capacity(found.len() + plain.len());
+    keyed.extend(found.into_iter().map(|(indices, (residual, flags))| {
+        let ev = Evidence::of(items, indices.as_slice(), residual, 0);
+        (ev, indices, residual, flags)
+    }));
+    keyed.extend(plain.into_iter().map(|(indices, residual)| {
+        let ev = Evidence::of(items, indices.as_slice(), residual, 0);
+        (ev, indices, residual, Flags::Bits(0))
+    }));
     let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
     // Two are always needed: the outcome compares the best with the runner-up.
     top_sorted(&mut keyed, keep.max(2), |x, y| {
