@@ -1055,12 +1055,14 @@ impl Bnb<'_> {
 }
 
 /// Three value entries at sorted positions `p < q < r` belonging to distinct items.
+/// Positions fit in a byte: a table within [`crate::TRIPLE_TABLE_LIMIT`] has at most
+/// 255 entries to choose from (256 entries give more than 2^21 triples).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Triple {
     v: i64,
-    p: u32,
-    q: u32,
-    r: u32,
+    p: u8,
+    q: u8,
+    r: u8,
 }
 
 /// Number of triple-table entries: triples of value entries of three distinct items.
@@ -1108,9 +1110,9 @@ fn triple_table(vals: &[Val], count: u64, budget: &mut Budget) -> Result<Vec<Tri
             .into_iter()
             .map(|key| Triple {
                 v: (key >> (3 * bits)) as i64,
-                p: (key >> (2 * bits) & mask) as u32,
-                q: (key >> bits & mask) as u32,
-                r: (key & mask) as u32,
+                p: (key >> (2 * bits) & mask) as u8,
+                q: (key >> bits & mask) as u8,
+                r: (key & mask) as u8,
             })
             .collect());
     }
@@ -1124,9 +1126,9 @@ fn triple_table(vals: &[Val], count: u64, budget: &mut Budget) -> Result<Vec<Tri
                 if z.item != x.item && z.item != y.item {
                     triples.push(Triple {
                         v: x.v + y.v + z.v,
-                        p: p as u32,
-                        q: q as u32,
-                        r: r as u32,
+                        p: p as u8,
+                        q: q as u8,
+                        r: r as u8,
                     });
                 }
             }
@@ -1150,6 +1152,9 @@ pub(crate) struct SharedTriples<'a> {
     min3_after: Vec<i128>,
     /// Per item: has a discounted amount (its sets may appear in several variants).
     discountable: Vec<bool>,
+    /// `word_start[w]`: first triple whose occupancy bucket is `>= 64 w` (one more entry,
+    /// the table length, at the end); locates a window's start without a table-wide search.
+    word_start: Vec<u32>,
 }
 
 /// Sets of items without discounts, found by `SharedTriples::query`: each appears in
@@ -1165,9 +1170,21 @@ impl<'a> SharedTriples<'a> {
         budget: &mut Budget,
     ) -> Result<Self, Exhausted> {
         let vals = sorted_values(items, budget)?;
+        assert!(vals.len() <= 256, "triple positions are bytes");
         let pairs = pair_table(items, &vals, budget)?;
         let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
         let values: Vec<i64> = triples.iter().map(|t| t.v).collect();
+        let occ = Occupancy::new(&values);
+        let mut word_start = Vec::with_capacity(occ.bits.len() + 1);
+        let mut i = 0usize;
+        for w in 0..occ.bits.len() {
+            let first_bucket = (w as u64) << 6;
+            while i < values.len() && ((values[i] - occ.base) as u64 >> occ.shift) < first_bucket {
+                i += 1;
+            }
+            word_start.push(i as u32);
+        }
+        word_start.push(values.len() as u32);
         let min3_after = (0..vals.len())
             .map(
                 |q| match (vals.get(q + 1), vals.get(q + 2), vals.get(q + 3)) {
@@ -1186,7 +1203,8 @@ impl<'a> SharedTriples<'a> {
                 multi: true,
                 prepared: Prepared::Ksum { vals, pairs },
             },
-            occ: Occupancy::new(&values),
+            occ,
+            word_start,
             triples,
             min3_after,
             discountable: items
@@ -1237,22 +1255,20 @@ impl<'a> SharedTriples<'a> {
         let (lo0, hi0) = eng.window(target);
         // Triples: one node plus one per entry of the window.
         budget.tick(1)?;
-        let mut hint = self.triples.len();
-        self.scan(&mut hint, lo0, hi0, budget, |t| {
+        self.scan(lo0, hi0, budget, |t| {
             let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
             let mut m = [(x.item, x.disc), (y.item, y.disc), (z.item, z.disc)];
             self.put(found, plain, target, t.v, &mut m);
         })?;
         if eng.k >= 4 {
             // Quadruples: entry s plus triple t with s < t.p.
-            let mut hint = self.triples.len();
             for (p0, s) in vals.iter().enumerate() {
                 budget.tick(1)?;
                 let sv = i128::from(s.v);
                 if 4 * sv > hi0 {
                     break;
                 }
-                self.scan(&mut hint, lo0 - sv, hi0 - sv, budget, |t| {
+                self.scan(lo0 - sv, hi0 - sv, budget, |t| {
                     let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
                     if t.p as usize > p0 && s.item != x.item && s.item != y.item && s.item != z.item
                     {
@@ -1269,7 +1285,6 @@ impl<'a> SharedTriples<'a> {
         }
         if eng.k >= 5 {
             // Quintuples: pair l plus triple t with l.q < t.p; t >= 3 * vals[l.q] >= 1.5 * l.
-            let mut hint = self.triples.len();
             for l in pairs.iter() {
                 budget.tick(1)?;
                 let lv = i128::from(l.v);
@@ -1280,10 +1295,13 @@ impl<'a> SharedTriples<'a> {
                     continue;
                 }
                 let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-                self.scan(&mut hint, lo0 - lv, hi0 - lv, budget, |t| {
+                self.scan(lo0 - lv, hi0 - lv, budget, |t| {
                     let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
                     let taken = [a.item, b.item];
-                    if t.p > l.q && distinct(&taken, x.item, y.item) && !taken.contains(&z.item) {
+                    if u32::from(t.p) > l.q
+                        && distinct(&taken, x.item, y.item)
+                        && !taken.contains(&z.item)
+                    {
                         let mut m = [
                             (a.item, a.disc),
                             (b.item, b.disc),
@@ -1299,11 +1317,10 @@ impl<'a> SharedTriples<'a> {
         Ok(())
     }
 
-    /// Calls `visit` on every triple whose value lies in `[lo, hi]`, counting each;
-    /// `hint` as in `Engine::scan_pairs` (callers never increase `lo`).
+    /// Calls `visit` on every triple whose value lies in `[lo, hi]`, counting each.
+    /// The window's start is found through `word_start` (not counted as work).
     fn scan(
         &self,
-        hint: &mut usize,
         lo: i128,
         hi: i128,
         budget: &mut Budget,
@@ -1313,8 +1330,15 @@ impl<'a> SharedTriples<'a> {
             return Ok(());
         }
         let rows = &self.triples;
-        let mut j = gallop_down(rows, *hint, lo, |t| t.v);
-        *hint = j;
+        // `may_hit` holds, so `lo - base <= span` and the bucket below is in the map.
+        let off = lo - i128::from(self.occ.base);
+        let mut j = if off <= 0 {
+            0
+        } else {
+            let w = ((off as u64) >> self.occ.shift >> 6) as usize;
+            let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
+            a + rows[a..z].partition_point(|t| i128::from(t.v) < lo)
+        };
         while j < rows.len() && i128::from(rows[j].v) <= hi {
             budget.tick(1)?;
             visit(&rows[j]);

@@ -444,3 +444,32 @@ fn shared_triples_serves_many_payments_at_k_4_and_5() {
     }
     assert!(!use_shared_triples(&items, 3, 100));
 }
+
+#[test]
+fn shared_triples_with_amounts_too_wide_to_pack() {
+    let unit = 1i64 << 48;
+    let items: Vec<Item> = (0..20)
+        .map(|i| Item {
+            amount_minor: unit + 37 * i,
+            discounted_minor: (i % 4 == 0).then_some(unit - 5 + 37 * i),
+            due_ordinal: i,
+            reference_score: 0,
+        })
+        .collect();
+    let payments: Vec<i64> = (0..24).map(|j| 4 * unit + 61 * j).collect();
+    let lim = Limits {
+        max_items: 5,
+        tolerance_minor: 40,
+        ..Limits::default()
+    };
+    assert!(use_shared_triples(&items, 5, payments.len()));
+    let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
+    for (s, &p) in got.iter().zip(&payments) {
+        assert_eq!(s.algorithm, Algorithm::KsumSharedTriples);
+        assert_eq!(
+            verdict(s),
+            verdict(&solve_one_to_many(&items, p, &lim).unwrap())
+        );
+    }
+    assert!(got.iter().any(|s| s.candidate_count > 0));
+}
