@@ -48,7 +48,7 @@ ALGORITHMS = ("two_pointer", "ksum_mitm", "horowitz_sahni", "branch_and_bound")
 SHARED_TRIPLES = "ksum_shared_triples"
 TRIPLE_TABLE_LIMIT = 1 << 21
 SHARED_MIN_PAYMENTS = 16
-SHARED_TRIPLES_PER_PAYMENT = 4096
+SHARED_TRIPLES_PER_PAYMENT = 1 << 14
 
 
 class Outcome(enum.Enum):

@@ -50,7 +50,7 @@ pub const TRIPLE_TABLE_LIMIT: u64 = 1 << 21;
 pub const SHARED_MIN_PAYMENTS: usize = 16;
 
 /// ... and at most this many triple entries per payment (amortisation of the build).
-pub const SHARED_TRIPLES_PER_PAYMENT: u64 = 4096;
+pub const SHARED_TRIPLES_PER_PAYMENT: u64 = 1 << 14;
 
 /// One open item (invoice) of the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
