@@ -102,43 +102,55 @@ def _money(facts: Facts, amount: int) -> str:
     return Money(amount, facts.payment.currency).format()
 
 
-def _solve(facts: Facts, invoices: Sequence[m.Invoice]) -> solver.Solution:
-    """The exact subset search over `invoices`, traced and timed."""
+def by_amount(pending: Sequence[Facts]) -> dict[str, Proposal]:
+    """Amount-only payments: the solver's exhaustive subset search over their customer's open
+    invoices. Payments that see the same items (one customer, currency and value date) are solved
+    in one call, so the customer's sum tables are built once."""
+    groups: dict[tuple[str, str, object], list[Facts]] = {}
+    for f in pending:
+        groups.setdefault((f.customer_id, f.payment.currency, f.payment.value_date), []).append(f)
+    proposals = {}
+    for group in groups.values():
+        invoices = list(group[0].open_invoices[:MAX_CANDIDATE_INVOICES])
+        for facts, result in zip(group, _solve(group, invoices), strict=True):
+            proposals[facts.payment.payment_id] = _amount_proposal(facts, invoices, result)
+    return proposals
+
+
+def _solve(group: Sequence[Facts], invoices: Sequence[m.Invoice]) -> tuple[solver.Solution, ...]:
+    """The exact subset search over `invoices` for every payment of the group, traced and timed.
+    Amount-only payments carry no reference scores, so their items are the same."""
+    value_date = group[0].payment.value_date
     items = [
-        solver.OpenItem(
-            amount_minor=inv.open_minor,
-            discounted_minor=inv.discounted_minor(facts.payment.value_date),
-            due_ordinal=inv.due_date.toordinal(),
-            reference_score=facts.reference_scores.get(inv.invoice_id, 0),
-        )
+        solver.OpenItem(inv.open_minor, inv.discounted_minor(value_date), inv.due_date.toordinal(), 0)
         for inv in invoices
     ]
     limits = solver.Limits(
         max_items=MAX_ITEMS_PER_PAYMENT,
-        tolerance_minor=facts.tolerance_minor,
+        tolerance_minor=group[0].tolerance_minor,
         node_budget=SOLVER_NODE_BUDGET,
         max_candidates=MAX_SUGGESTIONS,
     )
     with tracer.start_as_current_span("match.solve") as span:
         started = time.perf_counter()
-        result = solver.solve_one_to_many(items, facts.payment.unapplied_minor, limits)
-        solve_duration.record((time.perf_counter() - started) * 1000, {"algorithm": result.algorithm})
+        results = solver.solve_one_to_many_multi(items, [f.payment.unapplied_minor for f in group], limits)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        for result in results:
+            solve_duration.record(elapsed_ms / len(results), {"algorithm": result.algorithm})
         span.set_attributes(
             {
-                "cashapp.payment_id": facts.payment.payment_id,
+                "cashapp.payments": len(group),
                 "cashapp.candidate_invoices": len(items),
-                "cashapp.solver.algorithm": result.algorithm,
-                "cashapp.solver.outcome": result.outcome.value,
-                "cashapp.solver.candidates": result.candidate_count,
+                "cashapp.solver.algorithm": results[0].algorithm,
+                "cashapp.solver.outcome": results[0].outcome.value if len(results) == 1 else "MANY",
+                "cashapp.solver.candidates": sum(r.candidate_count for r in results),
             }
         )
-    return result
+    return results
 
 
-def by_amount(facts: Facts) -> Proposal:
-    """Amount-only: the solver's exhaustive subset search over the customer's open invoices."""
-    invoices = list(facts.open_invoices[:MAX_CANDIDATE_INVOICES])
-    result = _solve(facts, invoices)
+def _amount_proposal(facts: Facts, invoices: Sequence[m.Invoice], result: solver.Solution) -> Proposal:
+    """What the solver's verdict means for one payment."""
     rule = "AMOUNT_UNIQUE_SUBSET" if result.outcome is solver.Outcome.MATCHED else "AMOUNT_SUBSET"
     candidates = tuple(_candidate(invoices, c, facts, rule) for c in result.candidates)
     solved = (result.algorithm, result.candidate_count, result.outcome.value)

@@ -60,7 +60,15 @@ def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
         span.set_attribute("cashapp.payments", len(payments))
         facts = _identify_all(store, payments)
     with tracer.start_as_current_span("match.decide"):
-        proposals = {p.payment_id: _propose_one(p, *facts[p.payment_id]) for p in payments}
+        proposals: dict[str, decide.Proposal] = {}
+        amount_only: list[decide.Facts] = []
+        for p in payments:
+            outcome = _propose_one(p, *facts[p.payment_id])
+            if isinstance(outcome, decide.Facts):
+                amount_only.append(outcome)
+            else:
+                proposals[p.payment_id] = outcome
+        proposals.update(decide.by_amount(amount_only))
         proposals.update(_refuse_conflicts(proposals))
         proposals.update(_bundles(payments, proposals, facts))
         return [proposals[p.payment_id] for p in payments]
@@ -153,7 +161,8 @@ def _propose_one(
     hits: list[ReferenceHit],
     customer: m.Customer | None,
     open_by_customer: dict[str, list[m.Invoice]],
-) -> decide.Proposal:
+) -> decide.Proposal | decide.Facts:
+    """The proposal, or the facts of a payment left to the amount search (solved in groups)."""
     if customer is None:
         explanation = m.Explanation(
             f"No customer identified: {who.detail}.", who.by, winning_rule="NO_CUSTOMER"
@@ -187,4 +196,4 @@ def _propose_one(
     )
     if usable:
         return decide.by_reference(facts, [h.invoice for h in usable])
-    return decide.by_amount(facts)
+    return facts
