@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from engine.money import basis_points_of
+
 T = TypeVar("T")
 
 
@@ -81,8 +83,6 @@ class Invoice:
         The discount is computed on the invoice amount (HALF_EVEN) and granted only while the
         invoice is fully open and the value date lies inside the discount window.
         """
-        from engine.money import basis_points_of
-
         terms = self.payment_terms
         if terms.discount_basis_points <= 0 or self.open_minor != self.amount_minor:
             return None

@@ -208,19 +208,6 @@ class Money:
     amount_minor: int
     currency: str
 
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount_minor + other.amount_minor, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount_minor - other.amount_minor, self.currency)
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency != self.currency:
-            # A bug, not bad input: callers check currencies before doing arithmetic.
-            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
-
     def format(self) -> str:
         """Human-readable, e.g. 'EUR 1,234.50'."""
         exponent = CURRENCY_EXPONENTS.get(self.currency, 2)

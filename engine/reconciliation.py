@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -107,16 +108,16 @@ def _request(p: Proposal) -> ApplyRequest:
 
 
 def _decision(p: Proposal, refusal: DomainError | None, now: int) -> m.Decision:
+    """The decision stored for a proposal; a refused auto-application becomes STATE_CHANGED."""
     if refusal is None:
         return m.Decision(
             ledger.new_id(), p.payment_id, p.customer_id, p.outcome, p.reason, p.explanation, now
         )
-    e = p.explanation
-    explanation = m.Explanation(
-        f"The books changed while matching ({refusal}); the payment stays unapplied for the next run.",
-        e.customer_identified_by, e.candidates, e.runner_up, "STATE_CHANGED",
-        e.solver_algorithm, e.solver_candidate_count, e.solver_outcome,
-    )  # fmt: skip
+    explanation = dataclasses.replace(
+        p.explanation,
+        summary=f"The books changed while matching ({refusal}); the payment waits for the next run.",
+        winning_rule="STATE_CHANGED",
+    )
     return m.Decision(
         ledger.new_id(),
         p.payment_id,

@@ -11,6 +11,7 @@ stays with the customer as on-account credit.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -281,16 +282,10 @@ def by_reference(facts: Facts, referenced: Sequence[m.Invoice]) -> Proposal:
 
 def contested(p: Proposal) -> Proposal:
     """An auto-application another payment of the same run also claims, sent to a person."""
-    e = p.explanation
-    explanation = m.Explanation(
-        f"Another payment in this run explains the same invoice(s) equally: {e.summary}",
-        e.customer_identified_by,
-        e.candidates,
-        e.runner_up,
-        "CONFLICTING_PAYMENTS",
-        e.solver_algorithm,
-        e.solver_candidate_count,
-        e.solver_outcome,
+    explanation = dataclasses.replace(
+        p.explanation,
+        summary=f"Another payment in this run explains the same invoice(s) equally: {p.explanation.summary}",
+        winning_rule="CONFLICTING_PAYMENTS",
     )
     return Proposal(
         p.payment_id, p.customer_id, m.DecisionOutcome.SUGGESTED, "CONFLICTING_PAYMENTS", explanation

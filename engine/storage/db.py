@@ -66,10 +66,10 @@ class Database:
                 with self.engine.begin() as conn:
                     return work(conn)
             except (OperationalError, IntegrityError) as exc:
-                if not _is_transient(exc) or attempt == MAX_TRANSACTION_ATTEMPTS:
-                    if isinstance(exc, IntegrityError) or _is_transient(exc):
-                        raise Aborted("CONCURRENT_MODIFICATION", "retry the request") from exc
+                if not _is_transient(exc):
                     raise
+                if attempt == MAX_TRANSACTION_ATTEMPTS:
+                    raise Aborted("CONCURRENT_MODIFICATION", "retry the request") from exc
                 log.debug("transaction attempt %d conflicted: %s", attempt, exc.orig)
                 time.sleep(RETRY_BACKOFF_SECONDS * attempt * (1 + random.random()))
         raise AssertionError("unreachable")

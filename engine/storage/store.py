@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, sele
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import model as m
+from engine.ledger import JournalEntry
 from engine.matching.references import reference_key
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
@@ -544,12 +545,6 @@ class Store:
         ).first()
         return self._return(row) if row else None
 
-    def return_of_payment(self, payment_id: str) -> m.Return | None:
-        row = self.conn.execute(
-            select(t.returns).where(self._tenant(t.returns), t.returns.c.payment_id == payment_id)
-        ).first()
-        return self._return(row) if row else None
-
     def credit_memo_total(self, invoice_id: str) -> int:
         c = t.returns.c
         total = self.conn.execute(
@@ -670,8 +665,8 @@ class Store:
 
     # --- journal ---------------------------------------------------------------------------
 
-    def insert_journal(self, entries: Sequence[Any]) -> None:
-        """Inserts ledger.JournalEntry objects and their lines (two executemany calls)."""
+    def insert_journal(self, entries: Sequence[JournalEntry]) -> None:
+        """Inserts journal entries and their lines (two executemany calls)."""
         if not entries:
             return
         self.conn.execute(
@@ -758,11 +753,6 @@ class Store:
             return list(rows), ""
         rows = rows[:size]
         return list(rows), encode_token(getattr(rows[-1], key.name), filters)
-
-    def count(self, table: Any) -> int:
-        return int(
-            self.conn.execute(select(func.count()).select_from(table).where(self._tenant(table))).scalar_one()
-        )
 
 
 def _invoice_state_filter(state: m.InvoiceState) -> ColumnElement[bool]:
