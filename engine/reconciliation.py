@@ -136,15 +136,19 @@ def _exception(d: m.Decision, now: int) -> m.MatchException:
     )  # fmt: skip
 
 
-def resolve_exception(
-    store: Store, exception_id: str, rank: int | None, allocations: Sequence[m.Allocation] | None
-) -> m.MatchException:
-    """Accepts suggestion `rank` (1-based) or applies explicit allocations, and closes the exception."""
+def get_exception(store: Store, exception_id: str) -> m.MatchException:
     v.require_id(exception_id, "exception_id")
     row = store.exception_rows(exception_id)
     if row is None:
         raise NotFound("EXCEPTION_NOT_FOUND", f"exception {exception_id!r} does not exist", "exception_id")
-    exc = codec.exception_from_row(row)
+    return codec.exception_from_row(row)
+
+
+def resolve_exception(
+    store: Store, exception_id: str, rank: int | None, allocations: Sequence[m.Allocation] | None
+) -> m.MatchException:
+    """Accepts suggestion `rank` (1-based) or applies explicit allocations, and closes the exception."""
+    exc = get_exception(store, exception_id)
     if exc.state is m.ExceptionState.RESOLVED:
         raise FailedPrecondition(
             "EXCEPTION_ALREADY_RESOLVED", f"exception {exception_id!r} is resolved", "exception_id"

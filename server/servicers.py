@@ -350,8 +350,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         self, request: rs.ResolveExceptionRequest, context: Context
     ) -> pb.MatchException:
         def work(s: Store) -> tuple[m.MatchException, str]:
-            row = s.exception_rows(request.exception_id) if request.exception_id else None
-            currency = _currencies(s, [row.payment_id]).get(row.payment_id, "") if row else ""
+            # Unknown exceptions are NOT_FOUND before the allocations are read in its payment's currency.
+            payment_id = reconciliation.get_exception(s, request.exception_id).payment_id
+            currency = _currencies(s, [payment_id])[payment_id]
             rank = (
                 request.accept_suggestion_rank
                 if request.WhichOneof("resolution") == "accept_suggestion_rank"

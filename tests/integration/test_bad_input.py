@@ -625,6 +625,15 @@ NOT_FOUND_CASES = [
         id="resolve-unknown-exception",
     ),
     pytest.param(
+        lambda b: b.client.resolve_exception(
+            "NOPE", allocations=[Alloc(invoice_id="INV-3", amount=money("1.00", EUR))]
+        ),
+        NF,
+        "EXCEPTION_NOT_FOUND",
+        "exception_id",
+        id="resolve-unknown-exception-with-allocations",
+    ),
+    pytest.param(
         lambda b: b.client.auto_apply(payment_ids=["P-EUR", "NOPE"]),
         NF,
         "PAYMENT_NOT_FOUND",
