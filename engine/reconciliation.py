@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine import decisions as codec
@@ -94,10 +94,14 @@ def commit(store: Store, proposals: Sequence[Proposal]) -> list[m.Decision]:
                 for exc in [_exception(d, now)]
             ]
         )
-        for d in made:
-            decisions_total.add(1, {"outcome": d.outcome.value, "reason": d.reason})
         span.set_attribute("cashapp.decisions", len(made))
         return made
+
+
+def record_outcomes(outcomes: Iterable[tuple[m.DecisionOutcome, str]]) -> None:
+    """Counts committed decisions by outcome and reason (the cashapp.decisions metric)."""
+    for outcome, reason in outcomes:
+        decisions_total.add(1, {"outcome": outcome.value, "reason": reason})
 
 
 def _request(p: Proposal) -> ApplyRequest:

@@ -229,6 +229,12 @@ _OUTCOME = {s: pb.DecisionOutcome.Value(f"DECISION_OUTCOME_{s.value}") for s in 
 _EXC_STATE = {s: pb.MatchExceptionState.Value(f"MATCH_EXCEPTION_STATE_{s.value}") for s in m.ExceptionState}
 
 
+def outcome_in(value: int) -> m.DecisionOutcome:
+    outcome = enum_in(_OUTCOME, value, "outcome")
+    assert outcome is not None, "every stored decision has an outcome"
+    return outcome
+
+
 def return_kind_in(value: int) -> m.ReturnKind | None:
     return enum_in(_RETURN_KIND, value, "kind")
 

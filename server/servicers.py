@@ -320,7 +320,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 unmatched_count=sum(d.outcome is m.DecisionOutcome.UNMATCHED for d in made),
             )
 
-        return await self.rpc.mutate(
+        response = await self.rpc.mutate(
             context,
             request,
             rs.AutoApplyResponse,
@@ -330,6 +330,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             ),
             encode,
         )
+        # Counted once the decisions are committed (a retried transaction must not count twice).
+        reconciliation.record_outcomes((convert.outcome_in(d.outcome), d.reason) for d in response.decisions)
+        return response
 
     async def ListExceptions(
         self, request: rs.ListExceptionsRequest, context: Context
