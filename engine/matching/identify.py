@@ -7,7 +7,7 @@ names and aliases (rapidfuzz), refusing a near tie between two customers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
@@ -28,19 +28,29 @@ class Identification:
 
 
 class NameIndex:
-    """Every customer's display name and aliases, for fuzzy payer-name look-ups."""
+    """Every customer's display name and aliases, for fuzzy payer-name look-ups. Loaded on the
+    first look-up only: most payments are identified by account or reference, and a tenant may
+    have many customers."""
 
-    def __init__(self, customers: Iterable[m.Customer]) -> None:
+    def __init__(self, load: Callable[[], Iterable[m.Customer]]) -> None:
+        self._load: Callable[[], Iterable[m.Customer]] | None = load
         self._names: list[str] = []
         self._owners: list[str] = []
-        for c in customers:
-            for name in (c.display_name, *c.name_aliases):
-                self._names.append(name)
-                self._owners.append(c.customer_id)
+
+    def _loaded(self) -> None:
+        if self._load is not None:
+            for c in self._load():
+                for name in (c.display_name, *c.name_aliases):
+                    self._names.append(name)
+                    self._owners.append(c.customer_id)
+            self._load = None
 
     def best(self, payer_name: str) -> Identification:
-        if not payer_name.strip() or not self._names:
+        if not payer_name.strip():
             return Identification(None, "NONE", "no payer name")
+        self._loaded()
+        if not self._names:
+            return Identification(None, "NONE", "no customers to match the payer name against")
         hits = process.extract(
             payer_name, self._names, scorer=fuzz.token_sort_ratio, processor=utils.default_process, limit=20
         )

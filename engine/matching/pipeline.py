@@ -126,7 +126,7 @@ _Found = tuple[Identification, list[ReferenceHit], "m.Customer | None", dict[str
 
 def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
     """Customer and reference hits of every payment, and the open invoices of those customers,
-    in five queries whatever the number of payments."""
+    in at most six queries whatever the number of payments."""
     tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
     all_tokens = [t for ts in tokens.values() for t in ts]
     referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
@@ -136,8 +136,7 @@ def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
         by_key.setdefault(reference_key(inv.invoice_id), []).append(inv)
     account_keys = {p.payment_id: _account_key(p.payer_account) for p in payments}
     owners = store.payer_account_owners(k for k in account_keys.values() if k)
-    customers = {c.customer_id: c for c in store.all_customers()}
-    names = NameIndex(customers.values())
+    names = NameIndex(store.all_customers)
 
     found: dict[str, tuple[Identification, list[ReferenceHit]]] = {}
     for p in payments:
@@ -145,8 +144,10 @@ def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
         key = account_keys[p.payment_id]
         who = identify(p, owners.get(key) if key else None, {h.invoice.customer_id for h in hits}, names)
         found[p.payment_id] = (who, hits)
+    identified = {w.customer_id for w, _ in found.values() if w.customer_id}
+    customers = store.get_customers(identified)
     open_by_customer: dict[str, list[m.Invoice]] = {}
-    for inv in store.open_invoices_of(w.customer_id for w, _ in found.values() if w.customer_id):
+    for inv in store.open_invoices_of(identified):
         open_by_customer.setdefault(inv.customer_id, []).append(inv)
 
     return {
