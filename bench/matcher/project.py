@@ -66,9 +66,10 @@ def solver_fn(peer: str) -> Callable[[Instance], PeerAnswer]:
     return solve
 
 
-def open_items(inst: Instance) -> list[Any]:
-    open_item = _solver().OpenItem
-    return [open_item(a) for a in inst.amounts]
+def open_items(inst: Instance) -> Any:
+    """The instance's items as the solver's columnar input (OpenItems), the flat int64 form
+    of the solver contract; the other peers get the amounts in their own native form."""
+    return _solver().OpenItems.of_amounts(inst.amounts)
 
 
 def one_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
@@ -150,7 +151,7 @@ def shared_tables(b: BatchInstance) -> tuple[Callable[[], Any], Callable[[Any], 
     amounts = b.problem(0)[0]
     for p in range(b.problems):
         assert b.problem(p)[0] == amounts, "shared tables need one item list"
-    items = [solver.OpenItem(a) for a in amounts]
+    items = solver.OpenItems.of_amounts(amounts)
     payments = [int(p) for p in b.payments]
     limits = solver.ManyLimits(
         max_payments=1,
@@ -176,7 +177,7 @@ def multi(b: BatchInstance) -> tuple[Callable[[], Any], Callable[[Any], list[int
     amounts = b.problem(0)[0]
     for p in range(b.problems):
         assert b.problem(p)[0] == amounts, "one item list for every payment"
-    items = [solver.OpenItem(a) for a in amounts]
+    items = solver.OpenItems.of_amounts(amounts)
     payments = [int(p) for p in b.payments]
     limits = solver.Limits(max_items=b.max_items, tolerance_minor=b.tolerance_minor)
 

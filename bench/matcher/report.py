@@ -55,9 +55,13 @@ PEER_NOTES = [
     "## Peers",
     "",
     "- **Rust**: `engine.matching.solver.rust_backend()` (release build by run.sh); batches "
-    "through `solve_batch` with an explicit thread count.",
+    "through `solve_batch` with an explicit thread count. The items go in as `OpenItems` "
+    "(the contract's flat int64 columns, built once outside the timed call, as a caller holding "
+    "a customer's items would); the time includes validation, the call and building the "
+    "`Solution`.",
     "- **Python fallback**: `engine.matching.solver.python_backend()`, the same algorithm "
-    "(identical node counts). Skipped where the Rust run needed > 20 M nodes.",
+    "(identical node counts) on the same `OpenItems`. Skipped where the Rust run needed > 20 M "
+    "nodes.",
     "- **itertools**: plain `itertools.combinations` over sizes 1..k, summing each combination; "
     "skipped where its measured rate puts one instance above 60 s.",
     "- **flsss** (PyPI `flsss`, C++ branch and bound): `flsss.gen(x, lo, hi, len=L, "

@@ -14,21 +14,28 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
 - Invalid input (non-positive amounts, discounts outside (0, amount), reference scores
   outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
   the field. Every argument must fit in int64 (the Python wrapper checks this first).
-- discounted_minor: None (one-to-many, many-to-many) or 0 (batch) means no discount.
+- Item columns (one-to-many, many-to-many): int64 numpy arrays, read in place, or sequences
+  of ints. discounted_minor: in an int64 array 0 means no discount (as in the batch API); in
+  a sequence, None does (and 0 is refused like any discount outside (0, amount)).
 """
+
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+
+_Column = NDArray[np.int64] | Sequence[int]
+_Discounts = NDArray[np.int64] | Sequence[int | None]
 
 __all__ = ["__version__", "solve_batch", "solve_many_to_many", "solve_one_to_many", "solve_one_to_many_multi"]
 
 __version__: str
 
 def solve_one_to_many(
-    amounts_minor: list[int],
-    discounted_minor: list[int | None],
-    due_ordinal: list[int],
-    reference_score: list[int],
+    amounts_minor: _Column,
+    discounted_minor: _Discounts,
+    due_ordinal: _Column,
+    reference_score: _Column,
     payment_minor: int,
     max_items: int,
     tolerance_minor: int,
@@ -39,10 +46,10 @@ def solve_one_to_many(
     candidate_count, algorithm, nodes)."""
 
 def solve_one_to_many_multi(
-    amounts_minor: list[int],
-    discounted_minor: list[int | None],
-    due_ordinal: list[int],
-    reference_score: list[int],
+    amounts_minor: _Column,
+    discounted_minor: _Discounts,
+    due_ordinal: _Column,
+    reference_score: _Column,
     payments_minor: list[int],
     max_items: int,
     tolerance_minor: int,
@@ -55,10 +62,10 @@ def solve_one_to_many_multi(
     matcher_rs/README.md): then algorithm and nodes are that kernel's own."""
 
 def solve_many_to_many(
-    amounts_minor: list[int],
-    discounted_minor: list[int | None],
-    due_ordinal: list[int],
-    reference_score: list[int],
+    amounts_minor: _Column,
+    discounted_minor: _Discounts,
+    due_ordinal: _Column,
+    reference_score: _Column,
     payments_minor: list[int],
     max_payments: int,
     max_items: int,

@@ -31,10 +31,12 @@ from engine.matching.solver_py import (
     BatchSolution,
     Candidate,
     Group,
+    ItemsLike,
     Limits,
     ManyLimits,
     ManySolution,
     OpenItem,
+    OpenItems,
     Outcome,
     Solution,
     check_int64,
@@ -51,10 +53,12 @@ __all__ = [
     "BatchSolution",
     "Candidate",
     "Group",
+    "ItemsLike",
     "Limits",
     "ManyLimits",
     "ManySolution",
     "OpenItem",
+    "OpenItems",
     "Outcome",
     "Solution",
     "backend_name",
@@ -78,9 +82,9 @@ class Backend:
     """One implementation of the solver API."""
 
     name: str
-    solve_one_to_many: Callable[[Sequence[OpenItem], int, Limits], Solution]
-    solve_one_to_many_multi: Callable[[Sequence[OpenItem], Sequence[int], Limits], tuple[Solution, ...]]
-    solve_many_to_many: Callable[[Sequence[OpenItem], Sequence[int], ManyLimits], ManySolution]
+    solve_one_to_many: Callable[[ItemsLike, int, Limits], Solution]
+    solve_one_to_many_multi: Callable[[ItemsLike, Sequence[int], Limits], tuple[Solution, ...]]
+    solve_many_to_many: Callable[[ItemsLike, Sequence[int], ManyLimits], ManySolution]
     solve_batch: Callable[[BatchProblem], BatchSolution]
 
 
@@ -109,9 +113,11 @@ _DUE = operator.attrgetter("due_ordinal")
 _REFERENCE = operator.attrgetter("reference_score")
 
 
-def _item_columns(
-    items: Sequence[OpenItem],
-) -> tuple[list[int], list[int | None], list[int], list[int]]:
+def _item_columns(items: ItemsLike) -> tuple[object, object, object, object]:
+    """The four columns the extension takes: OpenItems' arrays as they are (read in
+    place), or lists read off OpenItem objects (None: no discount)."""
+    if isinstance(items, OpenItems):
+        return items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
     return (
         list(map(_AMOUNT, items)),
         list(map(_DISCOUNTED, items)),
@@ -135,7 +141,7 @@ def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
         raise
 
 
-def _rust_one(items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
+def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     assert _EXTENSION is not None
     ext = _EXTENSION
     l_ = limits
@@ -179,7 +185,7 @@ def _solution(raw: tuple[str, list[tuple[list[int], list[bool], int, int]], int,
 
 
 def _rust_one_multi(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
+    items: ItemsLike, payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
 ) -> tuple[Solution, ...]:
     assert _EXTENSION is not None
     ext = _EXTENSION
@@ -210,7 +216,7 @@ def _rust_one_multi(
 
 
 def _rust_many(
-    items: Sequence[OpenItem],
+    items: ItemsLike,
     payments_minor: Sequence[int],
     limits: ManyLimits = _DEFAULT_MANY_LIMITS,
 ) -> ManySolution:
@@ -322,16 +328,14 @@ def backend_name() -> str:
     return _selected().name
 
 
-def solve_one_to_many(
-    items: Sequence[OpenItem], payment_minor: int, limits: Limits = _DEFAULT_LIMITS
-) -> Solution:
+def solve_one_to_many(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     """Every set of at most ``max_items`` items whose total meets the payment within
     tolerance, ranked, with the verdict (see ``solver_py`` for the definitions)."""
     return _selected().solve_one_to_many(items, payment_minor, limits)
 
 
 def solve_one_to_many_multi(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
+    items: ItemsLike, payments_minor: Sequence[int], limits: Limits = _DEFAULT_LIMITS
 ) -> tuple[Solution, ...]:
     """One :func:`solve_one_to_many` result per payment of the same customer (same items):
     same candidates, ranking, count and outcome as separate calls; the sorted entries and
@@ -342,7 +346,7 @@ def solve_one_to_many_multi(
 
 
 def solve_many_to_many(
-    items: Sequence[OpenItem],
+    items: ItemsLike,
     payments_minor: Sequence[int],
     limits: ManyLimits = _DEFAULT_MANY_LIMITS,
 ) -> ManySolution:

@@ -33,7 +33,7 @@ import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import combinations, pairwise
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +74,100 @@ class OpenItem:
     reference_score: int = 0
 
 
+def _int64_column(name: str, values: object) -> NDArray[np.int64]:
+    """``values`` as a fresh, read-only, contiguous int64 array; refuses what is not an
+    integer (TypeError) or does not fit in int64 (ValueError "overflow"), naming the field."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if arr.size == 0:
+        arr = np.zeros(0, dtype=np.int64)
+    elif arr.dtype.kind == "O":  # Python ints beyond 64 bits, or mixed objects
+        for i, v in enumerate(arr.tolist()):
+            check_int64(f"{name}[{i}]", v)
+    elif arr.dtype.kind == "u" and int(arr.max()) > INT64_MAX:
+        first = int(np.argmax(arr > INT64_MAX))
+        raise ValueError(f"overflow: {name}[{first}] does not fit in int64")
+    elif arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got {arr.dtype}")
+    column = np.array(arr, dtype=np.int64, copy=True)
+    column.flags.writeable = False
+    return column
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OpenItems:
+    """Open items as flat int64 columns: the solver's native input.
+
+    The fields of :class:`OpenItem`, one array each (``discounted_minor`` 0 = no discount,
+    as in :class:`BatchProblem`). Every solver function accepts it wherever it accepts a
+    sequence of OpenItem, with identical results. Build it once per customer and reuse it:
+    the Rust solver reads the arrays in place, where a list of OpenItem costs four
+    attribute reads and conversions per item on every call. The arrays are copied and
+    read-only, so the table cannot change under a caller that shares it.
+    """
+
+    amounts_minor: NDArray[np.int64]
+    discounted_minor: NDArray[np.int64]
+    due_ordinal: NDArray[np.int64]
+    reference_score: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _int64_column(f.name, getattr(self, f.name)))
+        if len({len(getattr(self, f.name)) for f in fields(self)}) != 1:
+            raise ValueError(
+                "amounts_minor, discounted_minor, due_ordinal and reference_score must have equal lengths"
+            )
+
+    @classmethod
+    def from_items(cls, items: Sequence[OpenItem]) -> OpenItems:
+        """The columns of ``items`` (no discount becomes 0), with the same named errors as
+        the solver functions give for a bad field: non-integers, values beyond int64 and a
+        discount of 0 (which the columns could not tell from "no discount")."""
+        check_int64_inputs(items, {})
+        for i, it in enumerate(items):
+            if it.discounted_minor == 0:
+                raise ValueError(f"items[{i}].discounted_minor must be > 0 and < amount_minor")
+        return cls(
+            amounts_minor=np.array([it.amount_minor for it in items], dtype=np.int64),
+            discounted_minor=np.array([it.discounted_minor or 0 for it in items], dtype=np.int64),
+            due_ordinal=np.array([it.due_ordinal for it in items], dtype=np.int64),
+            reference_score=np.array([it.reference_score for it in items], dtype=np.int64),
+        )
+
+    @classmethod
+    def of_amounts(cls, amounts_minor: Sequence[int] | NDArray[np.int64]) -> OpenItems:
+        """Items with amounts only: no discount, due ordinal 0, reference score 0."""
+        zeros = np.zeros(len(amounts_minor), dtype=np.int64)
+        return cls(
+            amounts_minor=np.asarray(amounts_minor),
+            discounted_minor=zeros,
+            due_ordinal=zeros,
+            reference_score=zeros,
+        )
+
+    def __len__(self) -> int:
+        return len(self.amounts_minor)
+
+    def to_items(self) -> list[OpenItem]:
+        """The items as :class:`OpenItem` with plain Python ints."""
+        return [
+            OpenItem(a, d if d != 0 else None, due, r)
+            for a, d, due, r in zip(
+                self.amounts_minor.tolist(),
+                self.discounted_minor.tolist(),
+                self.due_ordinal.tolist(),
+                self.reference_score.tolist(),
+                strict=True,
+            )
+        ]
+
+
+ItemsLike = Sequence[OpenItem] | OpenItems
+"""What the solver functions accept as a customer's open items."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Limits of a one-to-many search."""
@@ -84,8 +178,9 @@ class Limits:
     max_candidates: int = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+# Results are NamedTuples (immutable, named fields): one is built per candidate and call,
+# and a frozen dataclass costs about a microsecond each, as much as solving a small instance.
+class Candidate(NamedTuple):
     """One explanation: item indices ascending, one discount flag per item."""
 
     item_indices: tuple[int, ...]
@@ -94,8 +189,7 @@ class Candidate:
     residual_minor: int
 
 
-@dataclass(frozen=True, slots=True)
-class Solution:
+class Solution(NamedTuple):
     """Ranked candidates (best first, at most max_candidates) and the verdict."""
 
     outcome: Outcome
@@ -116,8 +210,7 @@ class ManyLimits:
     max_candidates: int = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """Payments explained by items; ``residual_minor = sum(payments) - item total``."""
 
     payment_indices: tuple[int, ...]
@@ -126,8 +219,7 @@ class Group:
     residual_minor: int
 
 
-@dataclass(frozen=True, slots=True)
-class ManySolution:
+class ManySolution(NamedTuple):
     """Ranked groups (best first, at most max_candidates) and the verdict."""
 
     outcome: Outcome
@@ -262,10 +354,13 @@ def check_int64(name: str, value: int) -> None:
         raise ValueError(f"overflow: {name} does not fit in int64")
 
 
-def check_int64_inputs(items: Sequence[OpenItem], numbers: dict[str, int]) -> None:
-    """Checks representability of every field before any backend sees it."""
+def check_int64_inputs(items: ItemsLike, numbers: dict[str, int]) -> None:
+    """Checks representability of every field before any backend sees it (the columns of
+    :class:`OpenItems` were checked when it was built)."""
     for name, value in numbers.items():
         check_int64(name, value)
+    if isinstance(items, OpenItems):
+        return
     for i, it in enumerate(items):
         check_int64(f"items[{i}].amount_minor", it.amount_minor)
         if it.discounted_minor is not None:
@@ -301,9 +396,7 @@ def _validate_items(items: Sequence[OpenItem]) -> int:
     return total
 
 
-def _validate_one(
-    items: Sequence[OpenItem], payment_minor: int, limits: Limits
-) -> tuple[list[OpenItem], int, Limits]:
+def _validate_one(items: ItemsLike, payment_minor: int, limits: Limits) -> tuple[list[OpenItem], int, Limits]:
     """Validates and returns the inputs as plain Python ints."""
     check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
     items, payment_minor, limits = _plain_items(items), operator.index(payment_minor), _plain_limits(limits)
@@ -318,9 +411,11 @@ def _validate_one(
     return items, payment_minor, limits
 
 
-def _plain_items(items: Sequence[OpenItem]) -> list[OpenItem]:
+def _plain_items(items: ItemsLike) -> list[OpenItem]:
     """The items with plain Python ints (numpy integers are fixed-width and could wrap
     in the search's intermediate arithmetic)."""
+    if isinstance(items, OpenItems):
+        return items.to_items()
     ix = operator.index
     return [
         OpenItem(
@@ -892,7 +987,7 @@ def _check_forced(algorithm: str, k: int) -> None:
 
 
 def solve_one_to_many(
-    items: Sequence[OpenItem],
+    items: ItemsLike,
     payment_minor: int,
     limits: Limits = Limits(),
     *,
@@ -948,7 +1043,7 @@ def _finish_one(
 
 
 def _validate_multi(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits
+    items: ItemsLike, payments_minor: Sequence[int], limits: Limits
 ) -> tuple[list[OpenItem], list[int], Limits]:
     """Validates and returns the inputs as plain Python ints."""
     numbers = _limit_fields(limits)
@@ -969,7 +1064,7 @@ def _validate_multi(
 
 
 def solve_one_to_many_multi(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: Limits = Limits()
+    items: ItemsLike, payments_minor: Sequence[int], limits: Limits = Limits()
 ) -> tuple[Solution, ...]:
     """One :func:`solve_one_to_many` result per payment, for payments against the same items.
 
@@ -1031,7 +1126,7 @@ def solve_one_to_many_multi(
 
 
 def _validate_many(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits
+    items: ItemsLike, payments_minor: Sequence[int], limits: ManyLimits
 ) -> tuple[list[OpenItem], list[int], ManyLimits]:
     """Validates and returns the inputs as plain Python ints."""
     numbers = _limit_fields(limits)
@@ -1073,7 +1168,7 @@ def _many_search(
 
 
 def solve_many_to_many(
-    items: Sequence[OpenItem], payments_minor: Sequence[int], limits: ManyLimits = ManyLimits()
+    items: ItemsLike, payments_minor: Sequence[int], limits: ManyLimits = ManyLimits()
 ) -> ManySolution:
     """Finds, ranks and classifies groups of payments explained by groups of items.
 

@@ -2,9 +2,10 @@
 //! converts results once. The public, typed API is `engine/matching/solver.py`;
 //! this module is private and described by `engine/matching/_matcher.pyi`.
 use matcher_core::{FlatBatch, Item, Limits, ManyLimits, SolveError};
-use numpy::{PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use std::borrow::Cow;
 
 /// (item_indices, discounted, total_minor, residual_minor)
 type RawCandidate = (Vec<u32>, Vec<bool>, i64, i64);
@@ -23,25 +24,74 @@ fn to_py_err(error: SolveError) -> PyErr {
     }
 }
 
+/// An int64 column: a numpy int64 array (read in place) or a sequence of ints (converted).
+enum Column<'py> {
+    Array(PyReadonlyArray1<'py, i64>),
+    List(Vec<i64>),
+}
+
+impl<'py> Column<'py> {
+    /// A type check, not a failed extraction, picks the variant: a failed extraction
+    /// would build a Python exception on every call of the sequence path.
+    fn of(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        match obj.cast::<PyArray1<i64>>() {
+            Ok(array) => Ok(Column::Array(array.readonly())),
+            Err(_) => Ok(Column::List(obj.extract()?)),
+        }
+    }
+
+    fn values(&self) -> Cow<'_, [i64]> {
+        match self {
+            Column::Array(a) => match a.as_slice() {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(a.as_array().to_vec()),
+            },
+            Column::List(v) => Cow::Borrowed(v),
+        }
+    }
+}
+
+/// Discounted amounts: in a numpy int64 array 0 means "no discount" (the columnar and
+/// batch convention); in a sequence, None does.
+fn discounts_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<i64>>> {
+    match obj.cast::<PyArray1<i64>>() {
+        Ok(array) => Ok(array
+            .readonly()
+            .as_array()
+            .iter()
+            .map(|&d| if d == 0 { None } else { Some(d) })
+            .collect()),
+        Err(_) => obj.extract(),
+    }
+}
+
+/// The items of four columns, read while the GIL is held (numpy arrays are borrowed).
 fn items_of(
-    amounts_minor: Vec<i64>,
-    discounted_minor: Vec<Option<i64>>,
-    due_ordinal: Vec<i64>,
-    reference_score: Vec<i64>,
-) -> Result<Vec<Item>, SolveError> {
-    let n = amounts_minor.len();
-    if discounted_minor.len() != n || due_ordinal.len() != n || reference_score.len() != n {
-        return Err(SolveError::Invalid(
+    amounts_minor: &Bound<'_, PyAny>,
+    discounted_minor: &Bound<'_, PyAny>,
+    due_ordinal: &Bound<'_, PyAny>,
+    reference_score: &Bound<'_, PyAny>,
+) -> PyResult<Vec<Item>> {
+    let (amounts, due, refs) = (
+        Column::of(amounts_minor)?,
+        Column::of(due_ordinal)?,
+        Column::of(reference_score)?,
+    );
+    let (amounts, due, refs) = (amounts.values(), due.values(), refs.values());
+    let discounted = discounts_of(discounted_minor)?;
+    let n = amounts.len();
+    if discounted.len() != n || due.len() != n || refs.len() != n {
+        return Err(to_py_err(SolveError::Invalid(
             "amounts_minor, discounted_minor, due_ordinal and reference_score must have equal lengths"
                 .into(),
-        ));
+        )));
     }
     Ok((0..n)
         .map(|i| Item {
-            amount_minor: amounts_minor[i],
-            discounted_minor: discounted_minor[i],
-            due_ordinal: due_ordinal[i],
-            reference_score: reference_score[i],
+            amount_minor: amounts[i],
+            discounted_minor: discounted[i],
+            due_ordinal: due[i],
+            reference_score: refs[i],
         })
         .collect())
 }
@@ -72,10 +122,10 @@ fn raw_solution(s: matcher_core::Solution) -> RawSolution {
 #[allow(clippy::too_many_arguments)]
 fn solve_one_to_many(
     py: Python<'_>,
-    amounts_minor: Vec<i64>,
-    discounted_minor: Vec<Option<i64>>,
-    due_ordinal: Vec<i64>,
-    reference_score: Vec<i64>,
+    amounts_minor: &Bound<'_, PyAny>,
+    discounted_minor: &Bound<'_, PyAny>,
+    due_ordinal: &Bound<'_, PyAny>,
+    reference_score: &Bound<'_, PyAny>,
     payment_minor: i64,
     max_items: i64,
     tolerance_minor: i64,
@@ -88,15 +138,13 @@ fn solve_one_to_many(
         node_budget,
         max_candidates,
     };
-    let result = py.detach(|| {
-        let items = items_of(
-            amounts_minor,
-            discounted_minor,
-            due_ordinal,
-            reference_score,
-        )?;
-        matcher_core::solve_one_to_many(&items, payment_minor, &limits)
-    });
+    let items = items_of(
+        amounts_minor,
+        discounted_minor,
+        due_ordinal,
+        reference_score,
+    )?;
+    let result = py.detach(|| matcher_core::solve_one_to_many(&items, payment_minor, &limits));
     Ok(raw_solution(result.map_err(to_py_err)?))
 }
 
@@ -104,10 +152,10 @@ fn solve_one_to_many(
 #[allow(clippy::too_many_arguments)]
 fn solve_one_to_many_multi(
     py: Python<'_>,
-    amounts_minor: Vec<i64>,
-    discounted_minor: Vec<Option<i64>>,
-    due_ordinal: Vec<i64>,
-    reference_score: Vec<i64>,
+    amounts_minor: &Bound<'_, PyAny>,
+    discounted_minor: &Bound<'_, PyAny>,
+    due_ordinal: &Bound<'_, PyAny>,
+    reference_score: &Bound<'_, PyAny>,
     payments_minor: Vec<i64>,
     max_items: i64,
     tolerance_minor: i64,
@@ -120,15 +168,14 @@ fn solve_one_to_many_multi(
         node_budget,
         max_candidates,
     };
-    let result = py.detach(|| {
-        let items = items_of(
-            amounts_minor,
-            discounted_minor,
-            due_ordinal,
-            reference_score,
-        )?;
-        matcher_core::solve_one_to_many_multi(&items, &payments_minor, &limits)
-    });
+    let items = items_of(
+        amounts_minor,
+        discounted_minor,
+        due_ordinal,
+        reference_score,
+    )?;
+    let result =
+        py.detach(|| matcher_core::solve_one_to_many_multi(&items, &payments_minor, &limits));
     let solutions = result.map_err(to_py_err)?;
     Ok(solutions.into_iter().map(raw_solution).collect())
 }
@@ -137,10 +184,10 @@ fn solve_one_to_many_multi(
 #[allow(clippy::too_many_arguments)]
 fn solve_many_to_many(
     py: Python<'_>,
-    amounts_minor: Vec<i64>,
-    discounted_minor: Vec<Option<i64>>,
-    due_ordinal: Vec<i64>,
-    reference_score: Vec<i64>,
+    amounts_minor: &Bound<'_, PyAny>,
+    discounted_minor: &Bound<'_, PyAny>,
+    due_ordinal: &Bound<'_, PyAny>,
+    reference_score: &Bound<'_, PyAny>,
     payments_minor: Vec<i64>,
     max_payments: i64,
     max_items: i64,
@@ -155,15 +202,13 @@ fn solve_many_to_many(
         node_budget,
         max_candidates,
     };
-    let result = py.detach(|| {
-        let items = items_of(
-            amounts_minor,
-            discounted_minor,
-            due_ordinal,
-            reference_score,
-        )?;
-        matcher_core::solve_many_to_many(&items, &payments_minor, &limits)
-    });
+    let items = items_of(
+        amounts_minor,
+        discounted_minor,
+        due_ordinal,
+        reference_score,
+    )?;
+    let result = py.detach(|| matcher_core::solve_many_to_many(&items, &payments_minor, &limits));
     let s = result.map_err(to_py_err)?;
     let groups = s
         .groups
