@@ -3,7 +3,7 @@ PY ?= .venv/bin/python
 VENV ?= .venv
 
 
-.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench wheel-check
+.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench bench-rust wheel-check
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -38,6 +38,9 @@ proto-check: ## fail when regeneration changes the committed code
 
 bench: ## run the benchmarks and write bench/RESULTS.md
 	bash bench/run.sh
+
+bench-rust: ## criterion benchmarks of the Rust solver core alone (no Python)
+	RAYON_NUM_THREADS=1 cargo bench -p matcher_core --bench solver
 
 wheel-check: ## build wheels and import them outside the repo
 	bash scripts/wheel_check.sh
