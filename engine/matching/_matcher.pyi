@@ -41,7 +41,7 @@ def solve_one_to_many(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
-) -> tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]:
+) -> tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]:
     """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
     candidate_count, algorithm, nodes)."""
 
@@ -55,7 +55,7 @@ def solve_one_to_many_multi(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
-) -> list[tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]]:
+) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
     """One solve_one_to_many result per payment; the target-independent tables are built
     once, payments run in parallel. Identical to separate calls (node counts included),
     except where the ksum_shared_triples kernel serves (k in 4..5, >= 16 payments; see
@@ -72,7 +72,7 @@ def solve_many_to_many(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
-) -> tuple[str, list[tuple[list[int], list[int], list[bool], int]], int, str, int]:
+) -> tuple[str, list[tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...], int]], int, str, int]:
     """Returns (outcome, [(payment_indices, item_indices, discounted, residual_minor)],
     group_count, algorithm, nodes)."""
 

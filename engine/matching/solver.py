@@ -174,14 +174,17 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
 
 
 _OUTCOME_OF = {o.value: o for o in Outcome}
+# The extension returns each candidate / group as a tuple of exactly the result type's
+# fields (index and flag tuples included), so it becomes the NamedTuple without a copy.
+_as_result = tuple.__new__
 
 
-def _solution(raw: tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]) -> Solution:
+def _solution(
+    raw: tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int],
+) -> Solution:
     outcome, cands, count, algorithm, nodes = raw
-    candidates = tuple(
-        Candidate(tuple(idx), tuple(flags), total, residual) for idx, flags, total, residual in cands
-    )
-    return Solution(_OUTCOME_OF[outcome], candidates, count, algorithm, nodes)
+    candidates = tuple([_as_result(Candidate, c) for c in cands])
+    return _as_result(Solution, (_OUTCOME_OF[outcome], candidates, count, algorithm, nodes))
 
 
 def _rust_one_multi(
@@ -247,7 +250,7 @@ def _rust_many(
         ),
         check,
     )
-    groups = tuple(Group(tuple(pay), tuple(idx), tuple(flags), residual) for pay, idx, flags, residual in raw)
+    groups = tuple([_as_result(Group, g) for g in raw])
     return ManySolution(_OUTCOME_OF[outcome], groups, count, algorithm, nodes)
 
 

@@ -5,16 +5,24 @@ use matcher_core::{FlatBatch, Item, Limits, ManyLimits, SolveError};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use std::borrow::Cow;
 
 /// (item_indices, discounted, total_minor, residual_minor)
-type RawCandidate = (Vec<u32>, Vec<bool>, i64, i64);
+/// Index and flag lists are Python tuples, as in the result types, so the wrapper builds
+/// each Candidate / Group from the raw tuple without converting its fields again.
+type RawCandidate<'py> = (Bound<'py, PyTuple>, Bound<'py, PyTuple>, i64, i64);
 /// (outcome, candidates, candidate_count, algorithm, nodes)
-type RawSolution = (&'static str, Vec<RawCandidate>, u64, &'static str, u64);
+type RawSolution<'py> = (&'static str, Vec<RawCandidate<'py>>, u64, &'static str, u64);
 /// (payment_indices, item_indices, discounted, residual_minor)
-type RawGroup = (Vec<u32>, Vec<u32>, Vec<bool>, i64);
+type RawGroup<'py> = (
+    Bound<'py, PyTuple>,
+    Bound<'py, PyTuple>,
+    Bound<'py, PyTuple>,
+    i64,
+);
 /// (outcome, groups, group_count, algorithm, nodes)
-type RawManySolution = (&'static str, Vec<RawGroup>, u64, &'static str, u64);
+type RawManySolution<'py> = (&'static str, Vec<RawGroup<'py>>, u64, &'static str, u64);
 
 /// The one place where core errors become Python exceptions.
 fn to_py_err(error: SolveError) -> PyErr {
@@ -96,42 +104,42 @@ fn items_of(
         .collect())
 }
 
-fn raw_solution(s: matcher_core::Solution) -> RawSolution {
+fn raw_solution(py: Python<'_>, s: matcher_core::Solution) -> PyResult<RawSolution<'_>> {
     let candidates = s
         .candidates
         .into_iter()
         .map(|c| {
-            (
-                c.item_indices,
-                c.discounted,
+            Ok((
+                PyTuple::new(py, c.item_indices)?,
+                PyTuple::new(py, c.discounted)?,
                 c.total_minor,
                 c.residual_minor,
-            )
+            ))
         })
-        .collect();
-    (
+        .collect::<PyResult<_>>()?;
+    Ok((
         s.outcome.as_str(),
         candidates,
         s.candidate_count,
         s.algorithm.as_str(),
         s.nodes,
-    )
+    ))
 }
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn solve_one_to_many(
-    py: Python<'_>,
-    amounts_minor: &Bound<'_, PyAny>,
-    discounted_minor: &Bound<'_, PyAny>,
-    due_ordinal: &Bound<'_, PyAny>,
-    reference_score: &Bound<'_, PyAny>,
+fn solve_one_to_many<'py>(
+    py: Python<'py>,
+    amounts_minor: &Bound<'py, PyAny>,
+    discounted_minor: &Bound<'py, PyAny>,
+    due_ordinal: &Bound<'py, PyAny>,
+    reference_score: &Bound<'py, PyAny>,
     payment_minor: i64,
     max_items: i64,
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
-) -> PyResult<RawSolution> {
+) -> PyResult<RawSolution<'py>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
@@ -145,23 +153,23 @@ fn solve_one_to_many(
         reference_score,
     )?;
     let result = py.detach(|| matcher_core::solve_one_to_many(&items, payment_minor, &limits));
-    Ok(raw_solution(result.map_err(to_py_err)?))
+    raw_solution(py, result.map_err(to_py_err)?)
 }
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn solve_one_to_many_multi(
-    py: Python<'_>,
-    amounts_minor: &Bound<'_, PyAny>,
-    discounted_minor: &Bound<'_, PyAny>,
-    due_ordinal: &Bound<'_, PyAny>,
-    reference_score: &Bound<'_, PyAny>,
+fn solve_one_to_many_multi<'py>(
+    py: Python<'py>,
+    amounts_minor: &Bound<'py, PyAny>,
+    discounted_minor: &Bound<'py, PyAny>,
+    due_ordinal: &Bound<'py, PyAny>,
+    reference_score: &Bound<'py, PyAny>,
     payments_minor: Vec<i64>,
     max_items: i64,
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
-) -> PyResult<Vec<RawSolution>> {
+) -> PyResult<Vec<RawSolution<'py>>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
@@ -177,24 +185,24 @@ fn solve_one_to_many_multi(
     let result =
         py.detach(|| matcher_core::solve_one_to_many_multi(&items, &payments_minor, &limits));
     let solutions = result.map_err(to_py_err)?;
-    Ok(solutions.into_iter().map(raw_solution).collect())
+    solutions.into_iter().map(|s| raw_solution(py, s)).collect()
 }
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn solve_many_to_many(
-    py: Python<'_>,
-    amounts_minor: &Bound<'_, PyAny>,
-    discounted_minor: &Bound<'_, PyAny>,
-    due_ordinal: &Bound<'_, PyAny>,
-    reference_score: &Bound<'_, PyAny>,
+fn solve_many_to_many<'py>(
+    py: Python<'py>,
+    amounts_minor: &Bound<'py, PyAny>,
+    discounted_minor: &Bound<'py, PyAny>,
+    due_ordinal: &Bound<'py, PyAny>,
+    reference_score: &Bound<'py, PyAny>,
     payments_minor: Vec<i64>,
     max_payments: i64,
     max_items: i64,
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
-) -> PyResult<RawManySolution> {
+) -> PyResult<RawManySolution<'py>> {
     let limits = ManyLimits {
         max_payments,
         max_items,
@@ -214,14 +222,14 @@ fn solve_many_to_many(
         .groups
         .into_iter()
         .map(|g| {
-            (
-                g.payment_indices,
-                g.item_indices,
-                g.discounted,
+            Ok((
+                PyTuple::new(py, g.payment_indices)?,
+                PyTuple::new(py, g.item_indices)?,
+                PyTuple::new(py, g.discounted)?,
                 g.residual_minor,
-            )
+            ))
         })
-        .collect();
+        .collect::<PyResult<_>>()?;
     Ok((
         s.outcome.as_str(),
         groups,
