@@ -447,6 +447,8 @@ class _Engine:
         self.algorithm = algorithm
         self.vals: list[tuple[int, int, bool]] = []
         self.values: list[int] = []
+        self.top2 = 0
+        self.min_after: list[int] = []
         self.pairs: list[_PairT] = []
         self.pair_values: list[int] = []
         self.left: list[tuple[int, int, int, int]] = []
@@ -480,7 +482,13 @@ class _Engine:
         budget.tick(len(vals))
         vals.sort()
         self.vals = vals
-        self.values = [v[0] for v in vals]
+        self.values = values = [v[0] for v in vals]
+        count = len(values)
+        # Bounds of the k-sum kernels (not counted): the largest value of two entries, and
+        # the smallest of two entries after position q (either may pair one item's two
+        # entries; they are bounds only).
+        self.top2 = values[-1] + values[-2] if count >= 2 else -_NO_PAIR
+        self.min_after = [values[q + 1] + values[q + 2] if q + 2 < count else _NO_PAIR for q in range(count)]
 
     def _pair_table(self, budget: _Budget) -> None:
         # Count first so the budget refuses a table before it is allocated.
@@ -548,27 +556,33 @@ class _Engine:
         self, start: int, lo: int, hi: int, budget: _Budget
     ) -> Iterator[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
         """Yields every pair of entries at positions ``start <= i < j`` of distinct items
-        whose values sum into ``[lo, hi]``. Two pointers slide left over the sorted
-        values; both start by binary search (one node); every move and scanned entry is
-        a node."""
-        vals = self.vals
+        whose values sum into ``[lo, hi]``. The smaller entry starts at the first one that
+        reaches ``lo`` with the largest entry (binary search, one node); two pointers then
+        slide left over the sorted values, and every move and scanned entry is a node. The
+        scan stops once no entry after ``i`` fits under ``hi``."""
+        vals, values = self.vals, self.values
         n = len(vals)
         if start >= n:
             return
         budget.tick()
-        v0 = vals[start][0]
-        hi_ptr = bisect.bisect_right(self.values, hi - v0) - 1
-        lo_ptr = bisect.bisect_left(self.values, lo - v0)
-        for i in range(start, n):
+        first = max(start, bisect.bisect_left(values, lo - values[-1]))
+        if first >= n:
+            return
+        v0 = values[first]
+        hi_ptr = bisect.bisect_right(values, hi - v0) - 1
+        lo_ptr = bisect.bisect_left(values, lo - v0)
+        for i in range(first, n):
             budget.tick()
-            vi = vals[i][0]
+            vi = values[i]
             up, down = hi - vi, lo - vi
             if up < vi:
                 break
-            while hi_ptr >= 0 and vals[hi_ptr][0] > up:
+            while hi_ptr >= 0 and values[hi_ptr] > up:
                 hi_ptr -= 1
                 budget.tick()
-            while lo_ptr > 0 and vals[lo_ptr - 1][0] >= down:
+            if hi_ptr <= i:
+                break
+            while lo_ptr > 0 and values[lo_ptr - 1] >= down:
                 lo_ptr -= 1
                 budget.tick()
             for j in range(max(lo_ptr, i + 1), hi_ptr + 1):
@@ -598,11 +612,18 @@ class _Engine:
     # stop as soon as ``parts * value > hi``.
 
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Triples: entry s plus a two-pointer pair of later entries (no table).
+        # Triples: entry s plus a two-pointer pair of later entries (no table). The first
+        # s is the first that reaches lo with the two largest entries (binary search, one
+        # node); the loop stops at the first s whose two successors already pass hi.
         lo0, hi0 = target - self.tol, target + self.tol
-        for p0, (sv, s_item, s_disc) in enumerate(self.vals):
+        vals, values = self.vals, self.values
+        n = len(vals)
+        budget.tick()
+        first = bisect.bisect_left(values, lo0 - self.top2)
+        for p0 in range(first, n - 2):
             budget.tick()
-            if 3 * sv > hi0:
+            sv, s_item, s_disc = vals[p0]
+            if sv + values[p0 + 1] + values[p0 + 2] > hi0:
                 break
             for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, lo0 - sv, hi0 - sv, budget):
                 if xi != s_item and yi != s_item:
@@ -642,15 +663,22 @@ class _Engine:
                     _record(found, target, sv + rv, members)
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quadruples: pair l plus pair r with l.q < r.p.
+        # Quadruples: pair l plus pair r with l.q < r.p, so l <= r and r >= min_after[l.q].
+        # The first l is the first that reaches lo with the two largest entries (binary
+        # search, one node).
         lo0, hi0 = target - self.tol, target + self.tol
-        vals = self.vals
-        for lv, lp, lq in self.pairs:
+        vals, pairs = self.vals, self.pairs
+        budget.tick()
+        for j in range(bisect.bisect_left(self.pair_values, lo0 - self.top2), len(pairs)):
             budget.tick()
+            lv, lp, lq = pairs[j]
             if 2 * lv > hi0:
                 break
+            rest = self.min_after[lq]
+            if lv + rest > hi0:
+                continue
             a, b = vals[lp], vals[lq]
-            for rv, rp, rq in self._window(lo0 - lv, hi0 - lv, budget):
+            for rv, rp, rq in self._window(max(lo0 - lv, rest), hi0 - lv, budget):
                 x, y = vals[rp], vals[rq]
                 if rp > lq and x[1] not in (a[1], b[1]) and y[1] not in (a[1], b[1]):
                     members = [(a[1], a[2]), (b[1], b[2]), (x[1], x[2]), (y[1], y[2])]
@@ -658,34 +686,34 @@ class _Engine:
 
     def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. The pair l is
-        # the outer loop so that s runs over the contiguous positions 0..l.p and no
-        # combination is visited only to be skipped.
+        # the outer loop; s then runs over the positions before l.p that can still reach
+        # the window: from the first reaching lo with the two largest entries to the last
+        # under hi with the smallest pair after l.q (two binary searches, not counted; one
+        # node per s of that range, counted before the range is scanned). As s <= l / 2,
+        # the first l is the first with 3 l >= 2 (lo - top2) (binary search, one node).
         lo0, hi0 = target - self.tol, target + self.tol
-        vals = self.vals
-        min_val = vals[0][0]
-        max_pair = self.pairs[-1][0]
-        # The smallest value a pair of entries after position q can have (a bound: the
-        # two entries may belong to one item).
-        min_after = [
-            vals[q + 1][0] + vals[q + 2][0] if q + 2 < len(vals) else _NO_PAIR for q in range(len(vals))
-        ]
-        for lv, lp, lq in self.pairs:
+        vals, values, pairs = self.vals, self.values, self.pairs
+        min_val, top2 = values[0], self.top2
+        budget.tick()
+        first = bisect.bisect_left(self.pair_values, -((2 * (top2 - lo0)) // 3))
+        for j in range(first, len(pairs)):
             budget.tick()
+            lv, lp, lq = pairs[j]
             if min_val + 2 * lv > hi0:
                 break
-            rest = min_after[lq]
-            if min_val + lv + rest > hi0:
+            rest = self.min_after[lq]
+            s_lo = bisect.bisect_left(values, lo0 - lv - top2, 0, lp)
+            s_hi = bisect.bisect_right(values, hi0 - lv - rest, 0, lp)
+            if s_lo >= s_hi:
                 continue
+            budget.tick(s_hi - s_lo)
             a, b = vals[lp], vals[lq]
-            for sv, s_item, s_disc in vals[:lp]:
-                budget.tick()
-                if 5 * sv > hi0 or sv + 2 * lv > hi0 or sv + lv + rest > hi0:
-                    break
-                slv = sv + lv
-                if s_item in (a[1], b[1]) or slv + max_pair < lo0:
+            for sv, s_item, s_disc in vals[s_lo:s_hi]:
+                if s_item in (a[1], b[1]):
                     continue
+                slv = sv + lv
                 taken = (s_item, a[1], b[1])
-                for rv, rp, rq in self._window(lo0 - slv, hi0 - slv, budget):
+                for rv, rp, rq in self._window(max(lo0 - slv, rest), hi0 - slv, budget):
                     x, y = vals[rp], vals[rq]
                     if rp > lq and x[1] not in taken and y[1] not in taken:
                         members = [(s_item, s_disc), (a[1], a[2]), (b[1], b[2])]

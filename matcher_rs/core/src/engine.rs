@@ -242,8 +242,14 @@ struct Half {
 }
 
 enum Prepared {
-    TwoPointer { vals: Vec<Val> },
-    Ksum { vals: Vec<Val>, pairs: PairTable },
+    TwoPointer {
+        vals: Vec<Val>,
+    },
+    Ksum {
+        vals: Vec<Val>,
+        pairs: PairTable,
+        bounds: Bounds,
+    },
     Hs { left: Vec<Half>, right: Vec<Half> },
     Bnb { order: Vec<u32>, prefix: Vec<i128> },
 }
@@ -278,6 +284,37 @@ fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhaus
     Ok(vals)
 }
 
+/// Value bounds of the k-sum kernels, from the sorted entries (not counted as work).
+/// Either may add one item's two entries; they only prune.
+struct Bounds {
+    /// The largest value of two entries (`-i128::MAX / 4` with fewer than two).
+    top2: i128,
+    /// `min_after[q]`: the smallest value of two entries after position `q`
+    /// (`i128::MAX / 4` when there are not two).
+    min_after: Vec<i128>,
+}
+
+impl Bounds {
+    fn new(vals: &[Val]) -> Self {
+        let l = vals.len();
+        let top2 = if l >= 2 {
+            i128::from(vals[l - 1].v) + i128::from(vals[l - 2].v)
+        } else {
+            -NO_PAIR
+        };
+        let min_after = (0..l)
+            .map(|q| match (vals.get(q + 1), vals.get(q + 2)) {
+                (Some(x), Some(y)) => i128::from(x.v) + i128::from(y.v),
+                _ => NO_PAIR,
+            })
+            .collect();
+        Bounds { top2, min_after }
+    }
+}
+
+/// Stands for "no such pair" in bounds; mirrors `_NO_PAIR` in Python.
+const NO_PAIR: i128 = i128::MAX / 4;
+
 fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
     match it.discounted_minor {
         Some(d) => ([(it.amount_minor, false), (d, true)], 2),
@@ -288,14 +325,18 @@ fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
 /// An occupancy bit map of the values of a sorted sum table: bit `b` is set when some
 /// value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per entry, so it
 /// stays in cache) answers most window look-ups that would find nothing without
-/// searching the table; it only replaces the search for a window's start, which is not
-/// counted as work, so node counts are unchanged.
+/// searching the table, and `word_start` locates a window's start in a few rows. It only
+/// replaces the search for a window's start, which is not counted as work, so node
+/// counts are unchanged.
 pub(crate) struct Occupancy {
     base: i64,
     /// Largest value minus `base`.
     span: i64,
     shift: u32,
     bits: Vec<u64>,
+    /// `word_start[w]`: first row whose bucket is `>= 64 w` (one more entry, the table
+    /// length, at the end).
+    word_start: Vec<u32>,
 }
 
 impl Occupancy {
@@ -316,16 +357,36 @@ impl Occupancy {
             0
         };
         let mut bits = vec![0u64; words];
-        for &v in values {
+        let mut word_start = Vec::with_capacity(words + 1);
+        for (i, &v) in values.iter().enumerate() {
             let b = ((v - base) as u64 >> shift) as usize;
             bits[b >> 6] |= 1 << (b & 63);
+            while word_start.len() <= b >> 6 {
+                word_start.push(i as u32);
+            }
         }
+        word_start.push(values.len() as u32);
         Occupancy {
             base,
             span,
             shift,
             bits,
+            word_start,
         }
+    }
+
+    /// The first of `rows` (whose values are the map's, ascending) with value `>= lo`;
+    /// only valid when `may_hit(lo, _)` holds (so `lo - base <= span`).
+    #[inline(always)]
+    fn first_at_least<T>(&self, rows: &[T], lo: i128, value: impl Fn(&T) -> i64) -> usize {
+        let off = lo - i128::from(self.base);
+        if off <= 0 {
+            return 0;
+        }
+        // Rows of earlier words lie below `lo`, rows of later words above it.
+        let w = ((off as u64) >> self.shift >> 6) as usize;
+        let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
+        a + rows[a..z].partition_point(|t| i128::from(value(t)) < lo)
     }
 
     /// False only when no value lies in `[lo, hi]`.
@@ -490,7 +551,12 @@ impl<'a> Engine<'a> {
                 } else {
                     PairTable::new(Vec::new())
                 };
-                Prepared::Ksum { vals, pairs }
+                let bounds = Bounds::new(&vals);
+                Prepared::Ksum {
+                    vals,
+                    pairs,
+                    bounds,
+                }
             }
             Algorithm::HorowitzSahni => {
                 let half = items.len() / 2;
@@ -536,7 +602,11 @@ impl<'a> Engine<'a> {
                 }
                 Ok(())
             }
-            Prepared::Ksum { vals, pairs } => {
+            Prepared::Ksum {
+                vals,
+                pairs,
+                bounds,
+            } => {
                 if self.multi {
                     self.singles_window(vals, target, budget, found)?;
                     self.pairs_window(vals, pairs, target, budget, found)?;
@@ -544,13 +614,13 @@ impl<'a> Engine<'a> {
                 } else {
                     self.singles(vals, target, budget, found)?;
                     self.two_pointer(vals, target, budget, found)?;
-                    self.ksum3(vals, target, budget, found)?;
+                    self.ksum3(vals, bounds, target, budget, found)?;
                 }
                 if self.k >= 4 {
-                    self.ksum4(vals, pairs, target, budget, found)?;
+                    self.ksum4(vals, pairs, bounds, target, budget, found)?;
                 }
                 if self.k >= 5 {
-                    self.ksum5(vals, pairs, target, budget, found)?;
+                    self.ksum5(vals, pairs, bounds, target, budget, found)?;
                 }
                 Ok(())
             }
@@ -606,25 +676,20 @@ impl<'a> Engine<'a> {
     }
 
     /// Calls `visit` on every pair whose value lies in `[lo, hi]`, counting each.
-    ///
-    /// `hint` carries the window start between calls whose `lo` never increases
-    /// (the callers' loops guarantee it); start at `pairs.len()`. Finding the start
-    /// is not counted as work, so how it is found does not change the node count.
+    /// Finding the window's start is not counted as work.
+    #[inline(always)]
     fn scan_pairs(
         table: &PairTable,
-        hint: &mut usize,
         lo: i128,
         hi: i128,
         budget: &mut Budget,
         mut visit: impl FnMut(&Pair),
     ) -> Result<(), Exhausted> {
-        // An empty window scans nothing; `hint` stays valid because `lo` never increases.
         if !table.may_hit(lo, hi) {
             return Ok(());
         }
         let pairs = &table.pairs;
-        let mut j = gallop_down(pairs, *hint, lo, |p| p.v);
-        *hint = j;
+        let mut j = table.occ.first_at_least(pairs, lo, |p| p.v);
         while j < pairs.len() && i128::from(pairs[j].v) <= hi {
             budget.tick(1)?;
             visit(&pairs[j]);
@@ -639,19 +704,25 @@ impl<'a> Engine<'a> {
     // each set therefore appears exactly once, and because later entries are never
     // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
 
-    /// Triples: entry `s` plus a two-pointer pair of later entries (no table).
+    /// Triples: entry `s` plus a two-pointer pair of later entries (no table). The first
+    /// `s` is the first that reaches `lo` with the two largest entries (binary search, one
+    /// node); the loop stops at the first `s` whose two successors already pass `hi`.
     fn ksum3(
         &self,
         vals: &[Val],
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        for (p0, s) in vals.iter().enumerate() {
+        budget.tick(1)?;
+        let first = vals.partition_point(|x| i128::from(x.v) < lo0 - bounds.top2);
+        for p0 in first..vals.len().saturating_sub(2) {
             budget.tick(1)?;
+            let s = vals[p0];
             let sv = i128::from(s.v);
-            if 3 * sv > hi0 {
+            if sv + i128::from(vals[p0 + 1].v) + i128::from(vals[p0 + 2].v) > hi0 {
                 break;
             }
             pairs_in_window(vals, p0 + 1, lo0 - sv, hi0 - sv, budget, |x, y| {
@@ -695,8 +766,7 @@ impl<'a> Engine<'a> {
     ) -> Result<(), Exhausted> {
         let (lo, hi) = self.window(target);
         budget.tick(1)?;
-        let mut hint = pairs.len();
-        Self::scan_pairs(pairs, &mut hint, lo, hi, budget, |r| {
+        Self::scan_pairs(pairs, lo, hi, budget, |r| {
             let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
             record(
                 found,
@@ -717,14 +787,13 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let mut hint = pairs.len();
         for (p0, s) in vals.iter().enumerate() {
             budget.tick(1)?;
             let sv = i128::from(s.v);
             if 3 * sv > hi0 {
                 break;
             }
-            Self::scan_pairs(pairs, &mut hint, lo0 - sv, hi0 - sv, budget, |r| {
+            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p as usize > p0 && x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
@@ -735,25 +804,33 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quadruples: pair `l` plus pair `r` with `l.q < r.p`.
+    /// Quadruples: pair `l` plus pair `r` with `l.q < r.p`, so `l <= r` and
+    /// `r >= min_after[l.q]`. The first `l` is the first that reaches `lo` with the two
+    /// largest entries (binary search, one node).
     fn ksum4(
         &self,
         vals: &[Val],
         pairs: &PairTable,
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let mut hint = pairs.len();
-        for l in pairs.iter() {
+        budget.tick(1)?;
+        let first = pairs.partition_point(|p| i128::from(p.v) < lo0 - bounds.top2);
+        for l in &pairs[first..] {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if 2 * lv > hi0 {
                 break;
             }
+            let rest = bounds.min_after[l.q as usize];
+            if lv + rest > hi0 {
+                continue;
+            }
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-            Self::scan_pairs(pairs, &mut hint, lo0 - lv, hi0 - lv, budget, |r| {
+            Self::scan_pairs(pairs, (lo0 - lv).max(rest), hi0 - lv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p > l.q && distinct(&[a.item, b.item], x.item, y.item) {
                     let mut m = [
@@ -769,51 +846,48 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`.
-    /// The pair `l` is the outer loop so that `s` runs over the contiguous positions
-    /// `0..l.p` and no combination is visited only to be skipped.
+    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`. The pair
+    /// `l` is the outer loop; `s` then runs over the positions before `l.p` that can still
+    /// reach the window: from the first reaching `lo` with the two largest entries to the
+    /// last under `hi` with the smallest pair after `l.q` (two binary searches, not
+    /// counted; one node per `s` of that range, counted before the range is scanned). As
+    /// `s <= l / 2`, the first `l` is the first with `3 l >= 2 (lo - top2)` (binary
+    /// search, one node).
     fn ksum5(
         &self,
         vals: &[Val],
         pairs: &PairTable,
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
+        let top2 = bounds.top2;
         let min_val = i128::from(vals[0].v);
-        let max_pair = i128::from(pairs[pairs.len() - 1].v);
-        // The smallest value a pair of entries after position q can have (a bound:
-        // the two entries may belong to one item).
-        let min_after: Vec<i128> = (0..vals.len())
-            .map(|q| match (vals.get(q + 1), vals.get(q + 2)) {
-                (Some(x), Some(y)) => i128::from(x.v) + i128::from(y.v),
-                _ => i128::MAX / 4,
-            })
-            .collect();
-        for l in pairs.iter() {
+        budget.tick(1)?;
+        let first = pairs.partition_point(|p| 3 * i128::from(p.v) < 2 * (lo0 - top2));
+        for l in &pairs[first..] {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if min_val + 2 * lv > hi0 {
                 break;
             }
-            let rest = min_after[l.q as usize];
-            if min_val + lv + rest > hi0 {
+            let rest = bounds.min_after[l.q as usize];
+            let before = &vals[..l.p as usize];
+            let s_lo = first_above(before, lo0 - lv - top2);
+            let s_hi = first_above(before, hi0 - lv - rest + 1);
+            if s_lo >= s_hi {
                 continue;
             }
+            budget.tick((s_hi - s_lo) as u64)?;
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-            let mut hint = pairs.len();
-            for s in &vals[..l.p as usize] {
-                budget.tick(1)?;
-                let sv = i128::from(s.v);
-                if 5 * sv > hi0 || sv + 2 * lv > hi0 || sv + lv + rest > hi0 {
-                    break;
-                }
-                let slv = sv + lv;
-                if s.item == a.item || s.item == b.item || slv + max_pair < lo0 {
+            for s in &before[s_lo..s_hi] {
+                if s.item == a.item || s.item == b.item {
                     continue;
                 }
-                Self::scan_pairs(pairs, &mut hint, lo0 - slv, hi0 - slv, budget, |r| {
+                let slv = i128::from(s.v) + lv;
+                Self::scan_pairs(pairs, (lo0 - slv).max(rest), hi0 - slv, budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                     if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
@@ -866,8 +940,10 @@ impl<'a> Engine<'a> {
 }
 
 /// Calls `visit` for every pair of entries at positions `start <= i < j` of distinct
-/// items whose values sum into `[lo, hi]`. Two pointers slide left over the sorted
-/// values; both start by binary search (one node), every move and scanned entry is a node.
+/// items whose values sum into `[lo, hi]`. The smaller entry starts at the first one that
+/// reaches `lo` with the largest entry (binary search, one node); two pointers then slide
+/// left over the sorted values, and every move and scanned entry is a node. The scan
+/// stops once no entry after `i` fits under `hi`.
 fn pairs_in_window(
     vals: &[Val],
     start: usize,
@@ -881,10 +957,14 @@ fn pairs_in_window(
         return Ok(());
     }
     budget.tick(1)?;
-    let v0 = i128::from(vals[start].v);
-    let mut hi_ptr = vals.partition_point(|x| i128::from(x.v) <= hi - v0) as isize - 1;
-    let mut lo_ptr = vals.partition_point(|x| i128::from(x.v) < lo - v0);
-    for i in start..n {
+    let first = start.max(first_above(vals, lo - i128::from(vals[n - 1].v)));
+    if first >= n {
+        return Ok(());
+    }
+    let v0 = i128::from(vals[first].v);
+    let mut hi_ptr = first_above(vals, hi - v0 + 1) as isize - 1;
+    let mut lo_ptr = first_above(vals, lo - v0);
+    for i in first..n {
         budget.tick(1)?;
         let vi = i128::from(vals[i].v);
         let (up, down) = (hi - vi, lo - vi);
@@ -894,6 +974,9 @@ fn pairs_in_window(
         while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
             hi_ptr -= 1;
             budget.tick(1)?;
+        }
+        if hi_ptr <= i as isize {
+            break;
         }
         while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
             lo_ptr -= 1;
@@ -912,28 +995,14 @@ fn pairs_in_window(
     Ok(())
 }
 
-/// First index whose value is `>= lo`, given that every row from `hint` on
-/// already is: exponential search downwards from `hint`, then binary search.
-fn gallop_down<T>(rows: &[T], hint: usize, lo: i128, value: impl Fn(&T) -> i64) -> usize {
-    let below = |j: usize| i128::from(value(&rows[j])) < lo;
-    if hint == 0 || below(hint - 1) {
-        return hint;
+/// The first position of `vals` (ascending) whose value is `>= bound`.
+#[inline]
+fn first_above(vals: &[Val], bound: i128) -> usize {
+    match (vals.first(), vals.last()) {
+        (Some(x), _) if i128::from(x.v) >= bound => 0,
+        (_, Some(z)) if i128::from(z.v) < bound => vals.len(),
+        _ => vals.partition_point(|x| i128::from(x.v) < bound),
     }
-    // pairs[top] >= lo throughout; pairs[base - 1] < lo once found.
-    let mut top = hint - 1;
-    let mut step = 1;
-    let base = loop {
-        if step > top {
-            break 0;
-        }
-        let j = top - step;
-        if below(j) {
-            break j + 1;
-        }
-        top = j;
-        step *= 2;
-    };
-    base + rows[base..top].partition_point(|r| i128::from(value(r)) < lo)
 }
 
 /// True when neither `x` nor `y` is one of `taken`.
@@ -1152,9 +1221,6 @@ pub(crate) struct SharedTriples<'a> {
     min3_after: Vec<i128>,
     /// Per item: has a discounted amount (its sets may appear in several variants).
     discountable: Vec<bool>,
-    /// `word_start[w]`: first triple whose occupancy bucket is `>= 64 w` (one more entry,
-    /// the table length, at the end); locates a window's start without a table-wide search.
-    word_start: Vec<u32>,
 }
 
 /// Sets of items without discounts, found by `SharedTriples::query`: each appears in
@@ -1175,16 +1241,6 @@ impl<'a> SharedTriples<'a> {
         let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
         let values: Vec<i64> = triples.iter().map(|t| t.v).collect();
         let occ = Occupancy::new(&values);
-        let mut word_start = Vec::with_capacity(occ.bits.len() + 1);
-        let mut i = 0usize;
-        for w in 0..occ.bits.len() {
-            let first_bucket = (w as u64) << 6;
-            while i < values.len() && ((values[i] - occ.base) as u64 >> occ.shift) < first_bucket {
-                i += 1;
-            }
-            word_start.push(i as u32);
-        }
-        word_start.push(values.len() as u32);
         let min3_after = (0..vals.len())
             .map(
                 |q| match (vals.get(q + 1), vals.get(q + 2), vals.get(q + 3)) {
@@ -1201,10 +1257,13 @@ impl<'a> SharedTriples<'a> {
                 k,
                 tol,
                 multi: true,
-                prepared: Prepared::Ksum { vals, pairs },
+                prepared: Prepared::Ksum {
+                    bounds: Bounds::new(&vals),
+                    vals,
+                    pairs,
+                },
             },
             occ,
-            word_start,
             triples,
             min3_after,
             discountable: items
@@ -1246,7 +1305,7 @@ impl<'a> SharedTriples<'a> {
         found: &mut Collector,
         plain: &mut Plain,
     ) -> Result<(), Exhausted> {
-        let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
+        let Prepared::Ksum { vals, pairs, .. } = &self.engine.prepared else {
             return Ok(());
         };
         let eng = &self.engine;
@@ -1318,7 +1377,7 @@ impl<'a> SharedTriples<'a> {
     }
 
     /// Calls `visit` on every triple whose value lies in `[lo, hi]`, counting each.
-    /// The window's start is found through `word_start` (not counted as work).
+    /// The window's start is found through the occupancy map (not counted as work).
     fn scan(
         &self,
         lo: i128,
@@ -1330,15 +1389,7 @@ impl<'a> SharedTriples<'a> {
             return Ok(());
         }
         let rows = &self.triples;
-        // `may_hit` holds, so `lo - base <= span` and the bucket below is in the map.
-        let off = lo - i128::from(self.occ.base);
-        let mut j = if off <= 0 {
-            0
-        } else {
-            let w = ((off as u64) >> self.occ.shift >> 6) as usize;
-            let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
-            a + rows[a..z].partition_point(|t| i128::from(t.v) < lo)
-        };
+        let mut j = self.occ.first_at_least(rows, lo, |t| t.v);
         while j < rows.len() && i128::from(rows[j].v) <= hi {
             budget.tick(1)?;
             visit(&rows[j]);
