@@ -426,6 +426,25 @@ def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
     return [(it.amount_minor, False), (it.discounted_minor, True)]
 
 
+TOP_FIRST_FORCE: bool | None = None
+
+
+def _top_first(k: int, values: list[int], rows: list[int], lo: int, hi: int, top2: int) -> bool:
+    """EXPERIMENT: whether the k-sum kernel for k items fixes its largest part first."""
+    if TOP_FIRST_FORCE is not None:
+        return TOP_FIRST_FORCE
+    if k == 3:
+        bottom = bisect.bisect_right(values, hi // 3) - bisect.bisect_left(values, lo - top2)
+        top = bisect.bisect_right(values, hi - values[0] - values[1]) - bisect.bisect_left(values, -(-lo // 3))
+    elif k == 4:
+        bottom = bisect.bisect_right(rows, hi // 2) - bisect.bisect_left(rows, lo - top2)
+        top = bisect.bisect_right(rows, hi - values[0] - values[1]) - bisect.bisect_left(rows, -(-lo // 2))
+    else:
+        bottom = bisect.bisect_right(rows, (hi - values[0]) // 2) - bisect.bisect_left(rows, -((2 * (top2 - lo)) // 3))
+        top = bisect.bisect_right(rows, hi - values[0] - values[1] - values[2]) - bisect.bisect_left(rows, -((-2 * lo) // 5))
+    return top <= bottom
+
+
 class _Engine:
     """Target-independent tables of one algorithm, reusable across payments."""
 
@@ -449,6 +468,8 @@ class _Engine:
         self.values: list[int] = []
         self.top2 = 0
         self.min_after: list[int] = []
+        self.max_before: list[int] = []
+        self.trip: list[int] = []
         self.pairs: list[_PairT] = []
         self.pair_values: list[int] = []
         self.left: list[tuple[int, int, int, int]] = []
@@ -489,6 +510,9 @@ class _Engine:
         # entries; they are bounds only).
         self.top2 = values[-1] + values[-2] if count >= 2 else -_NO_PAIR
         self.min_after = [values[q + 1] + values[q + 2] if q + 2 < count else _NO_PAIR for q in range(count)]
+        # The largest value of the two entries before position s, and that plus entry s.
+        self.max_before = [values[q - 1] + values[q - 2] if q >= 2 else -_NO_PAIR for q in range(count)]
+        self.trip = [values[q] + self.max_before[q] for q in range(count)]
 
     def _pair_table(self, budget: _Budget) -> None:
         # Count first so the budget refuses a table before it is allocated.
@@ -553,36 +577,36 @@ class _Engine:
                 _record(found, target, v, [(item, disc)])
 
     def _pairs_in_window(
-        self, start: int, lo: int, hi: int, budget: _Budget
+        self, start: int, end: int, lo: int, hi: int, budget: _Budget
     ) -> Iterator[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
-        """Yields every pair of entries at positions ``start <= i < j`` of distinct items
-        whose values sum into ``[lo, hi]``. The smaller entry starts at the first one that
-        reaches ``lo`` with the largest entry (binary search, one node); two pointers then
-        slide left over the sorted values, and every move and scanned entry is a node. The
-        scan stops once no entry after ``i`` fits under ``hi``."""
+        """Yields every pair of entries at positions ``start <= i < j < end`` of distinct
+        items whose values sum into ``[lo, hi]``. The smaller entry starts at the first one
+        that reaches ``lo`` with the largest entry (binary search, one node); two pointers
+        then slide left over the sorted values, and every move and scanned entry is a
+        node. The scan stops once no entry after ``i`` fits under ``hi``."""
         vals, values = self.vals, self.values
-        n = len(vals)
-        if start >= n:
+        if end - start < 2:
             return
         budget.tick()
-        first = max(start, bisect.bisect_left(values, lo - values[-1]))
-        if first >= n:
+        first = bisect.bisect_left(values, lo - values[end - 1], start, end)
+        if first >= end:
             return
         v0 = values[first]
-        hi_ptr = bisect.bisect_right(values, hi - v0) - 1
-        lo_ptr = bisect.bisect_left(values, lo - v0)
-        for i in range(first, n):
+        hi_ptr = bisect.bisect_right(values, hi - v0, start, end) - 1
+        lo_ptr = bisect.bisect_left(values, lo - v0, start, end)
+        for i in range(first, end):
             budget.tick()
             vi = values[i]
             up, down = hi - vi, lo - vi
-            if up < vi:
+            if up < vi or hi_ptr <= i:
                 break
-            while hi_ptr >= 0 and values[hi_ptr] > up:
+            # values[i] <= up, so the pointer stops at i at the latest.
+            while values[hi_ptr] > up:
                 hi_ptr -= 1
                 budget.tick()
             if hi_ptr <= i:
                 break
-            while lo_ptr > 0 and values[lo_ptr - 1] >= down:
+            while lo_ptr > i + 1 and values[lo_ptr - 1] >= down:
                 lo_ptr -= 1
                 budget.tick()
             for j in range(max(lo_ptr, i + 1), hi_ptr + 1):
@@ -592,7 +616,7 @@ class _Engine:
 
     def _two_pointer(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Pairs of distinct items.
-        window = self._pairs_in_window(0, target - self.tol, target + self.tol, budget)
+        window = self._pairs_in_window(0, len(self.vals), target - self.tol, target + self.tol, budget)
         for (xv, xi, xd), (yv, yi, yd) in window:
             _record(found, target, xv + yv, [(xi, xd), (yi, yd)])
 
@@ -612,20 +636,31 @@ class _Engine:
     # stop as soon as ``parts * value > hi``.
 
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Triples: entry s plus a two-pointer pair of later entries (no table). The first
-        # s is the first that reaches lo with the two largest entries (binary search, one
-        # node); the loop stops at the first s whose two successors already pass hi.
         lo0, hi0 = target - self.tol, target + self.tol
         vals, values = self.vals, self.values
         n = len(vals)
         budget.tick()
-        first = bisect.bisect_left(values, lo0 - self.top2)
-        for p0 in range(first, n - 2):
+        if _top_first(3, values, values, lo0, hi0, self.top2):
+            # Triples: entry s plus a two-pointer pair of earlier entries; s must reach lo
+            # with its two predecessors.
+            for p0 in range(max(bisect.bisect_left(self.trip, lo0), 2), n):
+                budget.tick()
+                sv, s_item, s_disc = vals[p0]
+                if sv + values[0] + values[1] > hi0:
+                    break
+                for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(0, p0, lo0 - sv, hi0 - sv, budget):
+                    if xi != s_item and yi != s_item:
+                        _record(found, target, sv + xv + yv, [(xi, xd), (yi, yd), (s_item, s_disc)])
+            return
+        # Triples: entry s plus a two-pointer pair of later entries (no table). The first
+        # s is the first that reaches lo with the two largest entries; the loop stops at
+        # the first s whose two successors already pass hi.
+        for p0 in range(bisect.bisect_left(values, lo0 - self.top2), n - 2):
             budget.tick()
             sv, s_item, s_disc = vals[p0]
             if sv + values[p0 + 1] + values[p0 + 2] > hi0:
                 break
-            for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, lo0 - sv, hi0 - sv, budget):
+            for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, n, lo0 - sv, hi0 - sv, budget):
                 if xi != s_item and yi != s_item:
                     _record(found, target, sv + xv + yv, [(s_item, s_disc), (xi, xd), (yi, yd)])
 
@@ -663,13 +698,30 @@ class _Engine:
                     _record(found, target, sv + rv, members)
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quadruples: pair l plus pair r with l.q < r.p, so l <= r and r >= min_after[l.q].
-        # The first l is the first that reaches lo with the two largest entries (binary
-        # search, one node).
         lo0, hi0 = target - self.tol, target + self.tol
-        vals, pairs = self.vals, self.pairs
+        vals, values, pairs, pair_values = self.vals, self.values, self.pairs, self.pair_values
         budget.tick()
-        for j in range(bisect.bisect_left(self.pair_values, lo0 - self.top2), len(pairs)):
+        if _top_first(4, values, pair_values, lo0, hi0, self.top2):
+            # Quadruples: pair l plus pair r with r.q < l.p, so r <= l and r is at most the
+            # two entries before l.p.
+            for j in range(bisect.bisect_left(pair_values, -(-lo0 // 2)), len(pairs)):
+                budget.tick()
+                lv, lp, lq = pairs[j]
+                if lv + values[0] + values[1] > hi0:
+                    break
+                cap = self.max_before[lp]
+                if lv + cap < lo0:
+                    continue
+                a, b = vals[lp], vals[lq]
+                for rv, rp, rq in self._window(lo0 - lv, min(hi0 - lv, cap), budget):
+                    x, y = vals[rp], vals[rq]
+                    if rq < lp and x[1] not in (a[1], b[1]) and y[1] not in (a[1], b[1]):
+                        members = [(x[1], x[2]), (y[1], y[2]), (a[1], a[2]), (b[1], b[2])]
+                        _record(found, target, lv + rv, members)
+            return
+        # Quadruples: pair l plus pair r with l.q < r.p, so l <= r and r is at least the two
+        # entries after l.q.
+        for j in range(bisect.bisect_left(pair_values, lo0 - self.top2), len(pairs)):
             budget.tick()
             lv, lp, lq = pairs[j]
             if 2 * lv > hi0:
@@ -685,21 +737,61 @@ class _Engine:
                     _record(found, target, lv + rv, members)
 
     def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. The pair l is
-        # the outer loop; s then runs over the positions before l.p that can still reach
-        # the window: from the first reaching lo with the two largest entries to the last
-        # under hi with the smallest pair after l.q (two binary searches, not counted; one
-        # node per s of that range, counted before the range is scanned). As s <= l / 2,
-        # the first l is the first with 3 l >= 2 (lo - top2) (binary search, one node).
+        lo0, hi0 = target - self.tol, target + self.tol
+        budget.tick()
+        if _top_first(5, self.values, self.pair_values, lo0, hi0, self.top2):
+            self._ksum5_top(target, budget, found)
+        else:
+            self._ksum5_bottom(target, budget, found)
+
+    def _ksum5_top(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quintuples: pair l of the two largest entries, entry s before l.p, pair r of
+        # entries before s. s runs over the positions that can still reach the window:
+        # from the first reaching lo with its two predecessors to the last under hi with
+        # the two smallest entries (two binary searches, not counted; one node per s of
+        # that range, counted before the range is scanned). As s + r <= 3 l / 2, the first
+        # l is the first with 5 l >= 2 lo.
         lo0, hi0 = target - self.tol, target + self.tol
         vals, values, pairs = self.vals, self.values, self.pairs
-        min_val, top2 = values[0], self.top2
-        budget.tick()
-        first = bisect.bisect_left(self.pair_values, -((2 * (top2 - lo0)) // 3))
-        for j in range(first, len(pairs)):
+        min2 = values[0] + values[1]
+        for j in range(bisect.bisect_left(self.pair_values, -((-2 * lo0) // 5)), len(pairs)):
             budget.tick()
             lv, lp, lq = pairs[j]
-            if min_val + 2 * lv > hi0:
+            if lv + min2 + values[2] > hi0:
+                break
+            s_lo = bisect.bisect_left(self.trip, lo0 - lv, 0, lp)
+            s_hi = bisect.bisect_right(values, hi0 - lv - min2, 0, lp)
+            if s_lo >= s_hi:
+                continue
+            budget.tick(s_hi - s_lo)
+            a, b = vals[lp], vals[lq]
+            for p0 in range(s_lo, s_hi):
+                sv, s_item, s_disc = vals[p0]
+                if s_item in (a[1], b[1]):
+                    continue
+                slv = sv + lv
+                taken = (s_item, a[1], b[1])
+                for rv, rp, rq in self._window(lo0 - slv, min(hi0 - slv, self.max_before[p0]), budget):
+                    x, y = vals[rp], vals[rq]
+                    if rq < p0 and x[1] not in taken and y[1] not in taken:
+                        members = [(x[1], x[2]), (y[1], y[2]), (s_item, s_disc)]
+                        members += [(a[1], a[2]), (b[1], b[2])]
+                        _record(found, target, slv + rv, members)
+
+    def _ksum5_bottom(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. s runs over the
+        # positions before l.p that can still reach the window: from the first reaching lo
+        # with the two largest entries to the last under hi with the smallest pair after
+        # l.q (two binary searches, not counted; one node per s of that range, counted
+        # before the range is scanned). As s <= l / 2, the first l is the first with
+        # 3 l >= 2 (lo - top2).
+        lo0, hi0 = target - self.tol, target + self.tol
+        vals, values, pairs = self.vals, self.values, self.pairs
+        top2 = self.top2
+        for j in range(bisect.bisect_left(self.pair_values, -((2 * (top2 - lo0)) // 3)), len(pairs)):
+            budget.tick()
+            lv, lp, lq = pairs[j]
+            if values[0] + 2 * lv > hi0:
                 break
             rest = self.min_after[lq]
             s_lo = bisect.bisect_left(values, lo0 - lv - top2, 0, lp)

@@ -285,31 +285,72 @@ fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhaus
 }
 
 /// Value bounds of the k-sum kernels, from the sorted entries (not counted as work).
-/// Either may add one item's two entries; they only prune.
+/// A bound may add one item's two entries; bounds only prune.
 struct Bounds {
-    /// The largest value of two entries (`-i128::MAX / 4` with fewer than two).
+    /// The largest value of two entries (`-NO_PAIR` with fewer than two).
     top2: i128,
-    /// `min_after[q]`: the smallest value of two entries after position `q`
-    /// (`i128::MAX / 4` when there are not two).
+    /// `min_after[q]`: the smallest value of the two entries after position `q`
+    /// (`NO_PAIR` when there are not two).
     min_after: Vec<i128>,
+    /// `max_before[q]`: the largest value of the two entries before position `q`
+    /// (`-NO_PAIR` when there are not two) ...
+    max_before: Vec<i128>,
+    /// ... and `trip[q] = vals[q] + max_before[q]` (ascending).
+    trip: Vec<i128>,
 }
 
 impl Bounds {
     fn new(vals: &[Val]) -> Self {
         let l = vals.len();
-        let top2 = if l >= 2 {
-            i128::from(vals[l - 1].v) + i128::from(vals[l - 2].v)
-        } else {
-            -NO_PAIR
-        };
+        let v = |i: usize| i128::from(vals[i].v);
+        let top2 = if l >= 2 { v(l - 1) + v(l - 2) } else { -NO_PAIR };
         let min_after = (0..l)
-            .map(|q| match (vals.get(q + 1), vals.get(q + 2)) {
-                (Some(x), Some(y)) => i128::from(x.v) + i128::from(y.v),
-                _ => NO_PAIR,
-            })
+            .map(|q| if q + 2 < l { v(q + 1) + v(q + 2) } else { NO_PAIR })
             .collect();
-        Bounds { top2, min_after }
+        let max_before: Vec<i128> = (0..l)
+            .map(|q| if q >= 2 { v(q - 1) + v(q - 2) } else { -NO_PAIR })
+            .collect();
+        let trip = (0..l).map(|q| v(q) + max_before[q]).collect();
+        Bounds {
+            top2,
+            min_after,
+            max_before,
+            trip,
+        }
     }
+}
+
+/// Whether the kernel for sets of `k` (3 to 5) items fixes the largest part of a set first
+/// ("top": triples `s` + earlier pair, quadruples pair + earlier pair, quintuples pair +
+/// earlier entry + earlier pair) rather than the smallest ("bottom"). Each way visits
+/// every set once; on skewed amounts (the large entries carry the total) top visits far
+/// fewer partial sets, on flat ones either may win. The rule compares how many outer-loop
+/// rows (entries for `k = 3`, else pairs) each way can visit, found by binary search;
+/// ties go to top. Mirrored by `solver_py._top_first`.
+fn top_first(k: usize, vals: &[Val], pairs: &[Pair], lo: i128, hi: i128, top2: i128) -> bool {
+    let v = |i: usize| i128::from(vals[i].v);
+    // Rows whose value x satisfies `below(x)` precede the rest (x ascending).
+    let entries = |below: &dyn Fn(i128) -> bool| {
+        vals.partition_point(|x| below(i128::from(x.v))) as i64
+    };
+    let rows = |below: &dyn Fn(i128) -> bool| {
+        pairs.partition_point(|x| below(i128::from(x.v))) as i64
+    };
+    let (bottom, top) = match k {
+        3 => (
+            entries(&|x| 3 * x <= hi) - entries(&|x| x < lo - top2),
+            entries(&|x| x <= hi - v(0) - v(1)) - entries(&|x| 3 * x < lo),
+        ),
+        4 => (
+            rows(&|x| 2 * x <= hi) - rows(&|x| x < lo - top2),
+            rows(&|x| x <= hi - v(0) - v(1)) - rows(&|x| 2 * x < lo),
+        ),
+        _ => (
+            rows(&|x| 2 * x <= hi - v(0)) - rows(&|x| 3 * x < 2 * (lo - top2)),
+            rows(&|x| x <= hi - v(0) - v(1) - v(2)) - rows(&|x| 5 * x < 2 * lo),
+        ),
+    };
+    top <= bottom
 }
 
 /// Stands for "no such pair" in bounds; mirrors `_NO_PAIR` in Python.
@@ -392,14 +433,22 @@ impl Occupancy {
     /// False only when no value lies in `[lo, hi]`.
     #[inline(always)]
     fn may_hit(&self, lo: i128, hi: i128) -> bool {
-        let base = i128::from(self.base);
-        let (l, h) = (lo - base, hi - base);
-        if h < 0 || l > i128::from(self.span) {
+        // Clamping to i64 can only add false positives (every value fits in i64).
+        let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        self.may_hit64(clamp(lo), clamp(hi))
+    }
+
+    /// [`Occupancy::may_hit`] on i64 bounds, for the hot loops.
+    #[inline(always)]
+    fn may_hit64(&self, lo: i64, hi: i64) -> bool {
+        // Saturation keeps each offset on its side of 0 (base >= 0 and span >= -1).
+        let (l, h) = (lo.saturating_sub(self.base), hi.saturating_sub(self.base));
+        if h < 0 || l > self.span {
             return false;
         }
-        // Both offsets now lie in 0..=span, which fits in u64.
+        // Both offsets now lie in 0..=span.
         let b0 = (l.max(0) as u64 >> self.shift) as usize;
-        let b1 = (h.min(i128::from(self.span)) as u64 >> self.shift) as usize;
+        let b1 = (h.min(self.span) as u64 >> self.shift) as usize;
         let (w0, w1) = (b0 >> 6, b1 >> 6);
         if w1 > w0 + 1 {
             return true;
@@ -669,7 +718,7 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo, hi) = self.window(target);
-        pairs_in_window(vals, 0, lo, hi, budget, |x, y| {
+        pairs_in_window(vals, 0, vals.len(), lo, hi, budget, |x, y| {
             let mut m = [(x.item, x.disc), (y.item, y.disc)];
             record(found, target, x.v + y.v, &mut m);
         })
@@ -704,9 +753,12 @@ impl<'a> Engine<'a> {
     // each set therefore appears exactly once, and because later entries are never
     // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
 
-    /// Triples: entry `s` plus a two-pointer pair of later entries (no table). The first
-    /// `s` is the first that reaches `lo` with the two largest entries (binary search, one
-    /// node); the loop stops at the first `s` whose two successors already pass `hi`.
+    /// Triples, without a table: top first (see [`top_first`]), entry `s` plus a
+    /// two-pointer pair of earlier entries, from the first `s` that reaches `lo` with its
+    /// two predecessors (binary search) to the last under `hi` with the two smallest
+    /// entries; bottom first, entry `s` plus a pair of later entries, from the first `s`
+    /// that reaches `lo` with the two largest entries to the last whose two successors
+    /// stay under `hi`. The choice is one node.
     fn ksum3(
         &self,
         vals: &[Val],
@@ -716,16 +768,36 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
+        let n = vals.len();
         budget.tick(1)?;
-        let first = vals.partition_point(|x| i128::from(x.v) < lo0 - bounds.top2);
-        for p0 in first..vals.len().saturating_sub(2) {
+        if top_first(3, vals, &[], lo0, hi0, bounds.top2) {
+            let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+            let first = bounds.trip.partition_point(|&t| t < lo0).max(2);
+            for p0 in first..n {
+                budget.tick(1)?;
+                let s = vals[p0];
+                let sv = i128::from(s.v);
+                if sv + min2 > hi0 {
+                    break;
+                }
+                pairs_in_window(vals, 0, p0, lo0 - sv, hi0 - sv, budget, |x, y| {
+                    if x.item != s.item && y.item != s.item {
+                        let mut m = [(x.item, x.disc), (y.item, y.disc), (s.item, s.disc)];
+                        record(found, target, s.v + x.v + y.v, &mut m);
+                    }
+                })?;
+            }
+            return Ok(());
+        }
+        let first = first_above(vals, lo0 - bounds.top2);
+        for p0 in first..n.saturating_sub(2) {
             budget.tick(1)?;
             let s = vals[p0];
             let sv = i128::from(s.v);
             if sv + i128::from(vals[p0 + 1].v) + i128::from(vals[p0 + 2].v) > hi0 {
                 break;
             }
-            pairs_in_window(vals, p0 + 1, lo0 - sv, hi0 - sv, budget, |x, y| {
+            pairs_in_window(vals, p0 + 1, n, lo0 - sv, hi0 - sv, budget, |x, y| {
                 if x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
                     record(found, target, s.v + x.v + y.v, &mut m);
@@ -804,9 +876,11 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quadruples: pair `l` plus pair `r` with `l.q < r.p`, so `l <= r` and
-    /// `r >= min_after[l.q]`. The first `l` is the first that reaches `lo` with the two
-    /// largest entries (binary search, one node).
+    /// Quadruples: pair `l` plus pair `r`. Top first (see [`top_first`]), `r.q < l.p`, so
+    /// `r <= l` and `r <= max_before[l.p]`, from the first `l` with `2 l >= lo`; bottom
+    /// first, `l.q < r.p`, so `l <= r` and `r >= min_after[l.q]`, from the first `l` that
+    /// reaches `lo` with the two largest entries. The choice and the start (binary
+    /// searches) are one node.
     fn ksum4(
         &self,
         vals: &[Val],
@@ -818,6 +892,35 @@ impl<'a> Engine<'a> {
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
         budget.tick(1)?;
+        if top_first(4, vals, pairs, lo0, hi0, bounds.top2) {
+            let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+            let first = pairs.partition_point(|p| 2 * i128::from(p.v) < lo0);
+            for l in &pairs[first..] {
+                budget.tick(1)?;
+                let lv = i128::from(l.v);
+                if lv + min2 > hi0 {
+                    break;
+                }
+                let cap = bounds.max_before[l.p as usize];
+                if lv + cap < lo0 {
+                    continue;
+                }
+                let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+                Self::scan_pairs(pairs, lo0 - lv, (hi0 - lv).min(cap), budget, |r| {
+                    let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                    if r.q < l.p && distinct(&[a.item, b.item], x.item, y.item) {
+                        let mut m = [
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                        ];
+                        record(found, target, l.v + r.v, &mut m);
+                    }
+                })?;
+            }
+            return Ok(());
+        }
         let first = pairs.partition_point(|p| i128::from(p.v) < lo0 - bounds.top2);
         for l in &pairs[first..] {
             budget.tick(1)?;
@@ -846,14 +949,95 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`. The pair
-    /// `l` is the outer loop; `s` then runs over the positions before `l.p` that can still
-    /// reach the window: from the first reaching `lo` with the two largest entries to the
-    /// last under `hi` with the smallest pair after `l.q` (two binary searches, not
-    /// counted; one node per `s` of that range, counted before the range is scanned). As
-    /// `s <= l / 2`, the first `l` is the first with `3 l >= 2 (lo - top2)` (binary
-    /// search, one node).
+    /// Quintuples, top or bottom first (see [`top_first`]; the choice is one node).
     fn ksum5(
+        &self,
+        vals: &[Val],
+        pairs: &PairTable,
+        bounds: &Bounds,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        budget.tick(1)?;
+        if top_first(5, vals, pairs, lo0, hi0, bounds.top2) {
+            self.ksum5_top(vals, pairs, bounds, target, budget, found)
+        } else {
+            self.ksum5_bottom(vals, pairs, bounds, target, budget, found)
+        }
+    }
+
+    /// Quintuples: pair `l` of the two largest entries, entry `s` before `l.p`, pair `r`
+    /// of entries before `s`. `s` runs over the positions that can still reach the
+    /// window: from the first reaching `lo` with its two predecessors to the last under
+    /// `hi` with the two smallest entries (two binary searches, not counted; one node per
+    /// `s` of that range, counted before the range is scanned). As `s + r <= 3 l / 2`,
+    /// the first `l` is the first with `5 l >= 2 lo` (binary search, not counted).
+    fn ksum5_top(
+        &self,
+        vals: &[Val],
+        pairs: &PairTable,
+        bounds: &Bounds,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+        let min3 = min2 + i128::from(vals[2].v);
+        let first = pairs.partition_point(|p| 5 * i128::from(p.v) < 2 * lo0);
+        for l in &pairs[first..] {
+            budget.tick(1)?;
+            let lv = i128::from(l.v);
+            if lv + min3 > hi0 {
+                break;
+            }
+            let lp = l.p as usize;
+            let s_lo = bounds.trip[..lp].partition_point(|&t| t < lo0 - lv);
+            let s_hi = first_above(&vals[..lp], hi0 - lv - min2 + 1);
+            if s_lo >= s_hi {
+                continue;
+            }
+            budget.tick((s_hi - s_lo) as u64)?;
+            let (a, b) = (vals[lp], vals[l.q as usize]);
+            // i64 suffices from here: `l` and `s` are three distinct items, so their sum
+            // is at most the validated total.
+            let (lo_l, hi_l) = ((lo0 - lv) as i64, (hi0 - lv) as i64);
+            for (p0, s) in vals.iter().enumerate().take(s_hi).skip(s_lo) {
+                if s.item == a.item || s.item == b.item {
+                    continue;
+                }
+                let (wlo, whi) = (lo_l - s.v, clamp64((hi_l - s.v).into(), bounds.max_before[p0]));
+                if !pairs.occ.may_hit64(wlo, whi) {
+                    continue;
+                }
+                Self::scan_pairs(pairs, wlo.into(), whi.into(), budget, |r| {
+                    let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                    if (r.q as usize) < p0 && distinct(&[s.item, a.item, b.item], x.item, y.item)
+                    {
+                        let mut m = [
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (s.item, s.disc),
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                        ];
+                        record(found, target, s.v + l.v + r.v, &mut m);
+                    }
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`. `s` runs
+    /// over the positions before `l.p` that can still reach the window: from the first
+    /// reaching `lo` with the two largest entries to the last under `hi` with the
+    /// smallest pair after `l.q` (two binary searches, not counted; one node per `s` of
+    /// that range, counted before the range is scanned). As `s <= l / 2`, the first `l`
+    /// is the first with `3 l >= 2 (lo - top2)` (binary search, not counted).
+    fn ksum5_bottom(
         &self,
         vals: &[Val],
         pairs: &PairTable,
@@ -865,7 +1049,6 @@ impl<'a> Engine<'a> {
         let (lo0, hi0) = self.window(target);
         let top2 = bounds.top2;
         let min_val = i128::from(vals[0].v);
-        budget.tick(1)?;
         let first = pairs.partition_point(|p| 3 * i128::from(p.v) < 2 * (lo0 - top2));
         for l in &pairs[first..] {
             budget.tick(1)?;
@@ -882,12 +1065,19 @@ impl<'a> Engine<'a> {
             }
             budget.tick((s_hi - s_lo) as u64)?;
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+            // i64 suffices from here: `l` and `s` are three distinct items, so their sum
+            // is at most the validated total, and `rest <= hi - l - s` (the range is not
+            // empty) is a value of two entries, at most `hi`.
+            let (lo_l, hi_l, rest64) = ((lo0 - lv) as i64, (hi0 - lv) as i64, rest as i64);
             for s in &before[s_lo..s_hi] {
                 if s.item == a.item || s.item == b.item {
                     continue;
                 }
-                let slv = i128::from(s.v) + lv;
-                Self::scan_pairs(pairs, (lo0 - slv).max(rest), hi0 - slv, budget, |r| {
+                let (wlo, whi) = ((lo_l - s.v).max(rest64), hi_l - s.v);
+                if !pairs.occ.may_hit64(wlo, whi) {
+                    continue;
+                }
+                Self::scan_pairs(pairs, wlo.into(), whi.into(), budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                     if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
@@ -939,60 +1129,67 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Calls `visit` for every pair of entries at positions `start <= i < j` of distinct
-/// items whose values sum into `[lo, hi]`. The smaller entry starts at the first one that
-/// reaches `lo` with the largest entry (binary search, one node); two pointers then slide
-/// left over the sorted values, and every move and scanned entry is a node. The scan
-/// stops once no entry after `i` fits under `hi`.
+/// Calls `visit` for every pair of entries at positions `start <= i < j < end` of
+/// distinct items whose values sum into `[lo, hi]`. The smaller entry starts at the first
+/// one that reaches `lo` with the largest entry (binary search, one node); two pointers
+/// then slide left over the sorted values, and every move and scanned entry is a node.
+/// The scan stops once no entry after `i` fits under `hi`.
 fn pairs_in_window(
     vals: &[Val],
     start: usize,
+    end: usize,
     lo: i128,
     hi: i128,
     budget: &mut Budget,
     mut visit: impl FnMut(&Val, &Val),
 ) -> Result<(), Exhausted> {
-    let n = vals.len();
-    if start >= n {
+    if end < start + 2 {
         return Ok(());
     }
     budget.tick(1)?;
-    let first = start.max(first_above(vals, lo - i128::from(vals[n - 1].v)));
-    if first >= n {
+    let range = &vals[start..end];
+    let first = start + first_above(range, lo - i128::from(vals[end - 1].v));
+    if first >= end {
         return Ok(());
     }
     let v0 = i128::from(vals[first].v);
-    let mut hi_ptr = first_above(vals, hi - v0 + 1) as isize - 1;
-    let mut lo_ptr = first_above(vals, lo - v0);
-    for i in first..n {
+    // hi_ptr may start at start - 1 (then nothing fits: the loop stops at once).
+    let mut hi_ptr = (start + first_above(range, hi - v0 + 1)) as isize - 1;
+    let mut lo_ptr = start + first_above(range, lo - v0);
+    for i in first..end {
         budget.tick(1)?;
         let vi = i128::from(vals[i].v);
         let (up, down) = (hi - vi, lo - vi);
-        if up < vi {
+        if up < vi || hi_ptr <= i as isize {
             break;
         }
-        while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
+        // vals[i] <= up, so the pointer stops at i at the latest.
+        while i128::from(vals[hi_ptr as usize].v) > up {
             hi_ptr -= 1;
             budget.tick(1)?;
         }
         if hi_ptr <= i as isize {
             break;
         }
-        while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
+        while lo_ptr > i + 1 && i128::from(vals[lo_ptr - 1].v) >= down {
             lo_ptr -= 1;
             budget.tick(1)?;
         }
-        let mut j = lo_ptr.max(i + 1) as isize;
-        while j <= hi_ptr {
+        for j in lo_ptr.max(i + 1)..=hi_ptr as usize {
             budget.tick(1)?;
-            let o = &vals[j as usize];
+            let o = &vals[j];
             if o.item != vals[i].item {
                 visit(&vals[i], o);
             }
-            j += 1;
         }
     }
     Ok(())
+}
+
+/// `min(x, cap)` as i64, for `x` that fits in i64.
+#[inline(always)]
+fn clamp64(x: i128, cap: i128) -> i64 {
+    x.min(cap) as i64
 }
 
 /// The first position of `vals` (ascending) whose value is `>= bound`.
