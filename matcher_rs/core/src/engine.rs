@@ -498,26 +498,31 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairT
     let l = vals.len() as u64;
     let same_item = (vals.len() - items.len()) as u64;
     budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
-    // Sorting packed u64 keys `(v, p, q)` is much faster than sorting the structs; the
-    // order is the same. Values too large to pack take the plain sort.
+    // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
+    // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes
+    // the job. Values too wide to pack take the plain sort.
     let bits = usize::BITS - vals.len().leading_zeros();
-    let top = vals.last().map_or(0, |x| 2 * x.v as u128);
-    if 2 * bits < 64 && top < 1u128 << (64 - 2 * bits) {
+    let vmin = match vals {
+        [x, y, ..] => x.v + y.v,
+        _ => 0,
+    };
+    let range = vals.last().map_or(0, |x| 2 * x.v as u128) - vmin as u128;
+    if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
         let mut keys = Vec::with_capacity(vals.len() * vals.len().saturating_sub(1) / 2);
         for (p, x) in vals.iter().enumerate() {
             let row = (p as u64) << bits;
             for (q, y) in vals.iter().enumerate().skip(p + 1) {
                 if x.item != y.item {
-                    keys.push(((x.v + y.v) as u64) << (2 * bits) | row | q as u64);
+                    keys.push(((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64);
                 }
             }
         }
-        keys.sort_unstable();
+        radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
         let mask = (1u64 << bits) - 1;
         let pairs = keys
             .into_iter()
             .map(|key| Pair {
-                v: (key >> (2 * bits)) as i64,
+                v: (key >> (2 * bits)) as i64 + vmin,
                 p: (key >> bits & mask) as u32,
                 q: (key & mask) as u32,
             })
@@ -538,6 +543,42 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairT
     }
     pairs.sort_unstable();
     Ok(PairTable::new(pairs))
+}
+
+/// Below this many keys a comparison sort beats the radix passes' fixed cost.
+const RADIX_MIN_KEYS: usize = 512;
+
+/// Sorts `keys` stably by bits `low..low + width` (LSD radix, 8 or 11 bits per pass);
+/// keys equal there keep their order.
+fn radix_sort_above(keys: &mut Vec<u64>, low: u32, width: u32) {
+    if keys.len() < RADIX_MIN_KEYS {
+        // Keys equal in those bits are equal in the low bits' order too: a full sort
+        // gives the same order.
+        keys.sort_unstable();
+        return;
+    }
+    let digit = if keys.len() >= 1 << 12 { 11 } else { 8 };
+    let mut spare = vec![0u64; keys.len()];
+    let mut count = vec![0usize; (1 << digit) + 1];
+    let mut shift = low;
+    while shift < low + width {
+        let bits = digit.min(low + width - shift);
+        let mask = (1u64 << bits) - 1;
+        count.fill(0);
+        for &k in keys.iter() {
+            count[((k >> shift) & mask) as usize + 1] += 1;
+        }
+        for d in 1..count.len() {
+            count[d] += count[d - 1];
+        }
+        for &k in keys.iter() {
+            let d = ((k >> shift) & mask) as usize;
+            spare[count[d]] = k;
+            count[d] += 1;
+        }
+        std::mem::swap(keys, &mut spare);
+        shift += bits;
+    }
 }
 
 fn half_table(
