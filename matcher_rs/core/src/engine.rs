@@ -174,11 +174,70 @@ impl Flags {
     }
 }
 
-/// Best variant found so far for one item set: (residual, discount flags).
-pub(crate) type Collector = HashMap<Key, (i64, Flags), BuildHasherDefault<FxHasher>>;
+/// Best variant found so far per item set: (residual, discount flags).
+pub(crate) type BestVariants = HashMap<Key, (i64, Flags), BuildHasherDefault<FxHasher>>;
+
+/// Item sets without a discountable member, with their residuals. Such a set has one
+/// variant, and every kernel visits each variant of each set exactly once, so these need
+/// no de-duplication (no hashing).
+pub(crate) type Plain = Vec<(Key, i64)>;
+
+/// The candidates of one search for one target.
+pub(crate) struct Collector<'a> {
+    items: &'a [Item],
+    /// No item has a discounted amount: every set is plain.
+    all_plain: bool,
+    /// Sets with a discountable member.
+    pub(crate) best: BestVariants,
+    /// The other sets (disjoint from `best`'s).
+    pub(crate) plain: Plain,
+}
+
+impl<'a> Collector<'a> {
+    pub(crate) fn new(items: &'a [Item]) -> Self {
+        Collector {
+            items,
+            all_plain: items.iter().all(|it| it.discounted_minor.is_none()),
+            best: BestVariants::default(),
+            plain: Plain::new(),
+        }
+    }
+
+    /// Every set found: (item indices, residual, discount flags).
+    pub(crate) fn into_sets(self) -> impl Iterator<Item = (Key, i64, Flags)> {
+        let best = self.best.into_iter().map(|(k, (r, f))| (k, r, f));
+        best.chain(self.plain.into_iter().map(|(k, r)| (k, r, Flags::Bits(0))))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.best.len() + self.plain.len()
+    }
+}
 
 /// Records the variant `members` (item, discounted) with total `total`.
 fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, bool)]) {
+    let items = found.items;
+    if found.all_plain
+        || members
+            .iter()
+            .all(|m| items[m.0 as usize].discounted_minor.is_none())
+    {
+        let key = if members.len() <= INLINE_SET {
+            let mut a = [0u32; INLINE_SET];
+            for (slot, m) in a.iter_mut().zip(members.iter()) {
+                *slot = m.0;
+            }
+            a[..members.len()].sort_unstable();
+            Key::Small(members.len() as u8, a)
+        } else {
+            let mut indices: Vec<u32> = members.iter().map(|m| m.0).collect();
+            indices.sort_unstable();
+            Key::Large(indices.into())
+        };
+        found.plain.push((key, target - total));
+        return;
+    }
+    let found = &mut found.best;
     members.sort_unstable();
     let n = members.len();
     let mut inline = [0u32; INLINE_SET];
@@ -675,6 +734,11 @@ impl<'a> Engine<'a> {
             multi,
             prepared,
         })
+    }
+
+    /// The items the tables were built from.
+    pub(crate) fn items(&self) -> &'a [Item] {
+        self.items
     }
 
     /// Records every candidate for `target` into `found`.
@@ -1457,13 +1521,7 @@ pub(crate) struct SharedTriples<'a> {
     occ: Occupancy,
     /// Smallest value of three entries after position `q` (a bound).
     min3_after: Vec<i128>,
-    /// Per item: has a discounted amount (its sets may appear in several variants).
-    discountable: Vec<bool>,
 }
-
-/// Sets of items without discounts, found by `SharedTriples::query`: each appears in
-/// exactly one variant (full amounts), so it needs no de-duplication.
-pub(crate) type Plain = Vec<(Key, i64)>;
 
 impl<'a> SharedTriples<'a> {
     /// Builds the tables, counting one node per sorted entry, pair and triple.
@@ -1504,44 +1562,15 @@ impl<'a> SharedTriples<'a> {
             occ,
             triples,
             min3_after,
-            discountable: items
-                .iter()
-                .map(|it| it.discounted_minor.is_some())
-                .collect(),
         })
     }
 
-    /// Records a set of 3 to 5 members: into `plain` when no member has a discount
-    /// (its only variant, found once), else into `found` like every other kernel.
-    #[inline]
-    fn put(
-        &self,
-        found: &mut Collector,
-        plain: &mut Plain,
-        target: i64,
-        total: i64,
-        members: &mut [(u32, bool)],
-    ) {
-        if members.iter().any(|m| self.discountable[m.0 as usize]) {
-            record(found, target, total, members);
-            return;
-        }
-        let mut a = [0u32; INLINE_SET];
-        for (slot, m) in a.iter_mut().zip(members.iter()) {
-            *slot = m.0;
-        }
-        let n = members.len();
-        a[..n].sort_unstable();
-        plain.push((Key::Small(n as u8, a), target - total));
-    }
-
-    /// Records every candidate for `target` into `found` and `plain` (disjoint sets).
+    /// Records every candidate for `target` into `found`.
     pub(crate) fn query(
         &self,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
-        plain: &mut Plain,
     ) -> Result<(), Exhausted> {
         let Prepared::Ksum { vals, pairs, .. } = &self.engine.prepared else {
             return Ok(());
@@ -1555,7 +1584,7 @@ impl<'a> SharedTriples<'a> {
         self.scan(lo0, hi0, budget, |t| {
             let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
             let mut m = [(x.item, x.disc), (y.item, y.disc), (z.item, z.disc)];
-            self.put(found, plain, target, t.v, &mut m);
+            record(found, target, t.v, &mut m);
         })?;
         if eng.k >= 4 {
             // Quadruples: entry s plus triple t with s < t.p.
@@ -1575,7 +1604,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        self.put(found, plain, target, s.v + t.v, &mut m);
+                        record(found, target, s.v + t.v, &mut m);
                     }
                 })?;
             }
@@ -1606,7 +1635,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        self.put(found, plain, target, l.v + t.v, &mut m);
+                        record(found, target, l.v + t.v, &mut m);
                     }
                 })?;
             }
