@@ -441,12 +441,16 @@ pub(crate) struct Occupancy {
 
 impl Occupancy {
     /// `values` ascending.
-    fn new(values: &[i64]) -> Self {
-        let (base, span) = match (values.first(), values.last()) {
-            (Some(&first), Some(&last)) => (first, last - first),
+    fn new<I>(values: I) -> Self
+    where
+        I: DoubleEndedIterator<Item = i64> + ExactSizeIterator + Clone,
+    {
+        let (base, span) = match (values.clone().next(), values.clone().next_back()) {
+            (Some(first), Some(last)) => (first, last - first),
             _ => (0, -1),
         };
-        let want = (values.len() as u64 * 8).next_power_of_two().max(64);
+        let len = values.len();
+        let want = (len as u64 * 8).next_power_of_two().max(64);
         let mut shift = 0u32;
         while span >= 0 && (span as u64) >> shift >= want {
             shift += 1;
@@ -458,14 +462,23 @@ impl Occupancy {
         };
         let mut bits = vec![0u64; words];
         let mut word_start = Vec::with_capacity(words + 1);
-        for (i, &v) in values.iter().enumerate() {
+        word_start.push(0);
+        // The values ascend, so the current word is kept in a register until it changes.
+        let (mut word, mut acc) = (0usize, 0u64);
+        for (i, v) in values.enumerate() {
             let b = ((v - base) as u64 >> shift) as usize;
-            bits[b >> 6] |= 1 << (b & 63);
-            while word_start.len() <= b >> 6 {
-                word_start.push(i as u32);
+            if b >> 6 != word {
+                bits[word] = acc;
+                acc = 0;
+                word_start.resize((b >> 6) + 1, i as u32);
+                word = b >> 6;
             }
+            acc |= 1 << (b & 63);
         }
-        word_start.push(values.len() as u32);
+        if words > 0 {
+            bits[word] = acc;
+            word_start.push(len as u32);
+        }
         Occupancy {
             base,
             span,
@@ -538,9 +551,8 @@ impl std::ops::Deref for PairTable {
 
 impl PairTable {
     fn new(pairs: Vec<Pair>) -> Self {
-        let values: Vec<i64> = pairs.iter().map(|p| p.v).collect();
         PairTable {
-            occ: Occupancy::new(&values),
+            occ: Occupancy::new(pairs.iter().map(|p| p.v)),
             pairs,
         }
     }
@@ -567,15 +579,17 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairT
     };
     let range = vals.last().map_or(0, |x| 2 * x.v as u128) - vmin as u128;
     if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
-        let mut keys = Vec::with_capacity(vals.len() * vals.len().saturating_sub(1) / 2);
+        let mut keys = vec![0u64; vals.len() * vals.len().saturating_sub(1) / 2];
+        let mut w = 0;
         for (p, x) in vals.iter().enumerate() {
             let row = (p as u64) << bits;
+            // Every key is written; it is kept (w advances) when the items differ.
             for (q, y) in vals.iter().enumerate().skip(p + 1) {
-                if x.item != y.item {
-                    keys.push(((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64);
-                }
+                keys[w] = ((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64;
+                w += usize::from(x.item != y.item);
             }
         }
+        keys.truncate(w);
         radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
         let mask = (1u64 << bits) - 1;
         let pairs = keys
@@ -616,27 +630,33 @@ fn radix_sort_above(keys: &mut Vec<u64>, low: u32, width: u32) {
         keys.sort_unstable();
         return;
     }
-    let digit = if keys.len() >= 1 << 12 { 11 } else { 8 };
+    let digit: u32 = if keys.len() >= 1 << 12 { 11 } else { 8 };
+    let passes = width.div_ceil(digit) as usize;
+    let buckets = 1usize << digit;
+    let mask = (buckets - 1) as u64;
+    // One read of the keys counts the digits of every pass.
+    let mut count = vec![0usize; buckets * passes];
+    for &k in keys.iter() {
+        for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+            c[((k >> (low + pass as u32 * digit)) & mask) as usize] += 1;
+        }
+    }
     let mut spare = vec![0u64; keys.len()];
-    let mut count = vec![0usize; (1 << digit) + 1];
-    let mut shift = low;
-    while shift < low + width {
-        let bits = digit.min(low + width - shift);
-        let mask = (1u64 << bits) - 1;
-        count.fill(0);
-        for &k in keys.iter() {
-            count[((k >> shift) & mask) as usize + 1] += 1;
+    for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+        // Turn the counts into each digit's first slot.
+        let mut next = 0;
+        for slot in c.iter_mut() {
+            let n = *slot;
+            *slot = next;
+            next += n;
         }
-        for d in 1..count.len() {
-            count[d] += count[d - 1];
-        }
+        let shift = low + pass as u32 * digit;
         for &k in keys.iter() {
             let d = ((k >> shift) & mask) as usize;
-            spare[count[d]] = k;
-            count[d] += 1;
+            spare[c[d]] = k;
+            c[d] += 1;
         }
         std::mem::swap(keys, &mut spare);
-        shift += bits;
     }
 }
 
@@ -1535,8 +1555,7 @@ impl<'a> SharedTriples<'a> {
         assert!(vals.len() <= 256, "triple positions are bytes");
         let pairs = pair_table(items, &vals, budget)?;
         let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
-        let values: Vec<i64> = triples.iter().map(|t| t.v).collect();
-        let occ = Occupancy::new(&values);
+        let occ = Occupancy::new(triples.iter().map(|t| t.v));
         let min3_after = (0..vals.len())
             .map(
                 |q| match (vals.get(q + 1), vals.get(q + 2), vals.get(q + 3)) {
