@@ -426,22 +426,27 @@ def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
     return [(it.amount_minor, False), (it.discounted_minor, True)]
 
 
-TOP_FIRST_FORCE: bool | None = None
-
-
 def _top_first(k: int, values: list[int], rows: list[int], lo: int, hi: int, top2: int) -> bool:
-    """EXPERIMENT: whether the k-sum kernel for k items fixes its largest part first."""
-    if TOP_FIRST_FORCE is not None:
-        return TOP_FIRST_FORCE
+    """Mirrors ``top_first`` in Rust: whether the k-sum kernel for sets of ``k`` (3 to 5)
+    items fixes the largest part of a set first (top) rather than the smallest (bottom).
+    Both visit every set once; top visits far fewer partial sets on skewed amounts, on
+    flat ones either may win. The rule compares how many outer-loop rows (``values``
+    for k = 3, else the pair values ``rows``) each way can visit; ties go to top."""
     if k == 3:
         bottom = bisect.bisect_right(values, hi // 3) - bisect.bisect_left(values, lo - top2)
-        top = bisect.bisect_right(values, hi - values[0] - values[1]) - bisect.bisect_left(values, -(-lo // 3))
+        top = bisect.bisect_right(values, hi - values[0] - values[1]) - bisect.bisect_left(
+            values, -(-lo // 3)
+        )
     elif k == 4:
         bottom = bisect.bisect_right(rows, hi // 2) - bisect.bisect_left(rows, lo - top2)
         top = bisect.bisect_right(rows, hi - values[0] - values[1]) - bisect.bisect_left(rows, -(-lo // 2))
     else:
-        bottom = bisect.bisect_right(rows, (hi - values[0]) // 2) - bisect.bisect_left(rows, -((2 * (top2 - lo)) // 3))
-        top = bisect.bisect_right(rows, hi - values[0] - values[1] - values[2]) - bisect.bisect_left(rows, -((-2 * lo) // 5))
+        bottom = bisect.bisect_right(rows, (hi - values[0]) // 2) - bisect.bisect_left(
+            rows, -((2 * (top2 - lo)) // 3)
+        )
+        top = bisect.bisect_right(rows, hi - values[0] - values[1] - values[2]) - bisect.bisect_left(
+            rows, -((-2 * lo) // 5)
+        )
     return top <= bottom
 
 
@@ -630,10 +635,12 @@ class _Engine:
             j += 1
 
     # Sets of 3 to 5 are decomposed in value order: with the chosen entries at sorted
-    # positions e1 < e2 < ..., a triple is e1 + (e2, e3), a quadruple (e1, e2) + (e3, e4)
-    # and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of each set appears exactly
-    # once, and because later entries are never smaller, a loop over smaller parts can
-    # stop as soon as ``parts * value > hi``.
+    # positions e1 < e2 < ..., bottom first a triple is e1 + (e2, e3), a quadruple
+    # (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5); top first a triple is
+    # e3 + (e1, e2), a quadruple (e3, e4) + (e1, e2) and a quintuple (e4, e5) + e3 +
+    # (e1, e2). Each variant of each set appears exactly once, and because the entries
+    # are sorted, every loop runs over the range its bounds leave (found by binary
+    # search) instead of skipping rows one by one.
 
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
         lo0, hi0 = target - self.tol, target + self.tol

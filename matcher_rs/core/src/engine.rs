@@ -3,7 +3,8 @@
 //! so the node counter and the exhaustion point agree between the two.
 //!
 //! Window arithmetic is done in i128: bounds such as `payment - tolerance - v`
-//! may fall outside i64 even though every real sum fits (validated up front).
+//! may fall outside i64 even though every real sum fits (validated up front). The
+//! innermost loops of `ksum5` use i64 where a comment shows the values fit.
 
 use crate::{Algorithm, Item};
 use std::collections::HashMap;
@@ -309,8 +310,14 @@ enum Prepared {
         pairs: PairTable,
         bounds: Bounds,
     },
-    Hs { left: Vec<Half>, right: Vec<Half> },
-    Bnb { order: Vec<u32>, prefix: Vec<i128> },
+    Hs {
+        left: Vec<Half>,
+        right: Vec<Half>,
+    },
+    Bnb {
+        order: Vec<u32>,
+        prefix: Vec<i128>,
+    },
 }
 
 /// Target-independent tables of one algorithm, reusable across payments.
@@ -362,12 +369,28 @@ impl Bounds {
     fn new(vals: &[Val]) -> Self {
         let l = vals.len();
         let v = |i: usize| i128::from(vals[i].v);
-        let top2 = if l >= 2 { v(l - 1) + v(l - 2) } else { -NO_PAIR };
+        let top2 = if l >= 2 {
+            v(l - 1) + v(l - 2)
+        } else {
+            -NO_PAIR
+        };
         let min_after = (0..l)
-            .map(|q| if q + 2 < l { v(q + 1) + v(q + 2) } else { NO_PAIR })
+            .map(|q| {
+                if q + 2 < l {
+                    v(q + 1) + v(q + 2)
+                } else {
+                    NO_PAIR
+                }
+            })
             .collect();
         let max_before: Vec<i128> = (0..l)
-            .map(|q| if q >= 2 { v(q - 1) + v(q - 2) } else { -NO_PAIR })
+            .map(|q| {
+                if q >= 2 {
+                    v(q - 1) + v(q - 2)
+                } else {
+                    -NO_PAIR
+                }
+            })
             .collect();
         let trip = (0..l).map(|q| v(q) + max_before[q]).collect();
         Bounds {
@@ -389,12 +412,10 @@ impl Bounds {
 fn top_first(k: usize, vals: &[Val], pairs: &[Pair], lo: i128, hi: i128, top2: i128) -> bool {
     let v = |i: usize| i128::from(vals[i].v);
     // Rows whose value x satisfies `below(x)` precede the rest (x ascending).
-    let entries = |below: &dyn Fn(i128) -> bool| {
-        vals.partition_point(|x| below(i128::from(x.v))) as i64
-    };
-    let rows = |below: &dyn Fn(i128) -> bool| {
-        pairs.partition_point(|x| below(i128::from(x.v))) as i64
-    };
+    let entries =
+        |below: &dyn Fn(i128) -> bool| vals.partition_point(|x| below(i128::from(x.v))) as i64;
+    let rows =
+        |below: &dyn Fn(i128) -> bool| pairs.partition_point(|x| below(i128::from(x.v))) as i64;
     let (bottom, top) = match k {
         3 => (
             entries(&|x| 3 * x <= hi) - entries(&|x| x < lo - top2),
@@ -872,11 +893,13 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    // Sets of 3 to 5 are decomposed in value order: with the chosen entries at
-    // sorted positions e1 < e2 < ... , a triple is e1 + (e2, e3), a quadruple
-    // (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of
-    // each set therefore appears exactly once, and because later entries are never
-    // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
+    // Sets of 3 to 5 are decomposed in value order: with the chosen entries at sorted
+    // positions e1 < e2 < ..., bottom first a triple is e1 + (e2, e3), a quadruple
+    // (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5); top first a triple
+    // is e3 + (e1, e2), a quadruple (e3, e4) + (e1, e2) and a quintuple
+    // (e4, e5) + e3 + (e1, e2). Each variant of each set therefore appears exactly once,
+    // and because the entries are sorted, every loop runs over the range its bounds
+    // leave (found by binary search) instead of skipping rows one by one.
 
     /// Triples, without a table: top first (see [`top_first`]), entry `s` plus a
     /// two-pointer pair of earlier entries, from the first `s` that reaches `lo` with its
@@ -1133,14 +1156,16 @@ impl<'a> Engine<'a> {
                 if s.item == a.item || s.item == b.item {
                     continue;
                 }
-                let (wlo, whi) = (lo_l - s.v, clamp64((hi_l - s.v).into(), bounds.max_before[p0]));
+                let (wlo, whi) = (
+                    lo_l - s.v,
+                    clamp64((hi_l - s.v).into(), bounds.max_before[p0]),
+                );
                 if !pairs.occ.may_hit64(wlo, whi) {
                     continue;
                 }
                 Self::scan_pairs(pairs, wlo.into(), whi.into(), budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
-                    if (r.q as usize) < p0 && distinct(&[s.item, a.item, b.item], x.item, y.item)
-                    {
+                    if (r.q as usize) < p0 && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
                             (x.item, x.disc),
                             (y.item, y.disc),

@@ -425,7 +425,10 @@ pub fn solve_one_to_many_multi(
             let solve = |&payment_minor: &i64| {
                 let mut budget = prepared_budget;
                 let mut found = engine::Collector::new(items);
-                if shared.query(payment_minor, &mut budget, &mut found).is_err() {
+                if shared
+                    .query(payment_minor, &mut budget, &mut found)
+                    .is_err()
+                {
                     return solve_one_to_many(items, payment_minor, limits);
                 }
                 let (outcome, candidates, count) =
