@@ -302,22 +302,10 @@ struct Half {
 }
 
 enum Prepared {
-    TwoPointer {
-        vals: Vec<Val>,
-    },
-    Ksum {
-        vals: Vec<Val>,
-        pairs: PairTable,
-        bounds: Bounds,
-    },
-    Hs {
-        left: Vec<Half>,
-        right: Vec<Half>,
-    },
-    Bnb {
-        order: Vec<u32>,
-        prefix: Vec<i128>,
-    },
+    TwoPointer { vals: Vec<Val> },
+    Ksum { vals: Vec<Val>, pairs: PairTable },
+    Hs { left: Vec<Half>, right: Vec<Half> },
+    Bnb { order: Vec<u32>, prefix: Vec<i128> },
 }
 
 /// Target-independent tables of one algorithm, reusable across payments.
@@ -350,55 +338,63 @@ fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhaus
     Ok(vals)
 }
 
-/// Value bounds of the k-sum kernels, from the sorted entries (not counted as work).
-/// A bound may add one item's two entries; bounds only prune.
-struct Bounds {
+/// Value bounds of the k-sum kernels, read from the sorted entries on demand (not
+/// counted as work; no tables, so a large instance allocates nothing for them). A bound
+/// may add one item's two entries; bounds only prune.
+struct Bounds<'v> {
+    vals: &'v [Val],
     /// The largest value of two entries (`-NO_PAIR` with fewer than two).
     top2: i128,
-    /// `min_after[q]`: the smallest value of the two entries after position `q`
-    /// (`NO_PAIR` when there are not two).
-    min_after: Vec<i128>,
-    /// `max_before[q]`: the largest value of the two entries before position `q`
-    /// (`-NO_PAIR` when there are not two) ...
-    max_before: Vec<i128>,
-    /// ... and `trip[q] = vals[q] + max_before[q]` (ascending).
-    trip: Vec<i128>,
 }
 
-impl Bounds {
-    fn new(vals: &[Val]) -> Self {
+impl<'v> Bounds<'v> {
+    fn new(vals: &'v [Val]) -> Self {
         let l = vals.len();
-        let v = |i: usize| i128::from(vals[i].v);
         let top2 = if l >= 2 {
-            v(l - 1) + v(l - 2)
+            i128::from(vals[l - 1].v) + i128::from(vals[l - 2].v)
         } else {
             -NO_PAIR
         };
-        let min_after = (0..l)
-            .map(|q| {
-                if q + 2 < l {
-                    v(q + 1) + v(q + 2)
-                } else {
-                    NO_PAIR
-                }
-            })
-            .collect();
-        let max_before: Vec<i128> = (0..l)
-            .map(|q| {
-                if q >= 2 {
-                    v(q - 1) + v(q - 2)
-                } else {
-                    -NO_PAIR
-                }
-            })
-            .collect();
-        let trip = (0..l).map(|q| v(q) + max_before[q]).collect();
-        Bounds {
-            top2,
-            min_after,
-            max_before,
-            trip,
+        Bounds { vals, top2 }
+    }
+
+    fn v(&self, i: usize) -> i128 {
+        i128::from(self.vals[i].v)
+    }
+
+    /// The smallest value of the two entries after position `q` (`NO_PAIR` if none).
+    #[inline]
+    fn min_after(&self, q: usize) -> i128 {
+        if q + 2 < self.vals.len() {
+            self.v(q + 1) + self.v(q + 2)
+        } else {
+            NO_PAIR
         }
+    }
+
+    /// The largest value of the two entries before position `q` (`-NO_PAIR` if none).
+    #[inline]
+    fn max_before(&self, q: usize) -> i128 {
+        if q >= 2 {
+            self.v(q - 1) + self.v(q - 2)
+        } else {
+            -NO_PAIR
+        }
+    }
+
+    /// The first position `q < end` with `vals[q] + max_before(q) >= bound` (that sum
+    /// ascends with `q`), or `end`.
+    fn first_trip(&self, end: usize, bound: i128) -> usize {
+        let (mut lo, mut hi) = (0, end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.v(mid) + self.max_before(mid) < bound {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 }
 
@@ -741,12 +737,7 @@ impl<'a> Engine<'a> {
                 } else {
                     PairTable::new(Vec::new())
                 };
-                let bounds = Bounds::new(&vals);
-                Prepared::Ksum {
-                    vals,
-                    pairs,
-                    bounds,
-                }
+                Prepared::Ksum { vals, pairs }
             }
             Algorithm::HorowitzSahni => {
                 let half = items.len() / 2;
@@ -797,11 +788,8 @@ impl<'a> Engine<'a> {
                 }
                 Ok(())
             }
-            Prepared::Ksum {
-                vals,
-                pairs,
-                bounds,
-            } => {
+            Prepared::Ksum { vals, pairs } => {
+                let bounds = &Bounds::new(vals);
                 if self.multi {
                     self.singles_window(vals, target, budget, found)?;
                     self.pairs_window(vals, pairs, target, budget, found)?;
@@ -920,7 +908,7 @@ impl<'a> Engine<'a> {
         budget.tick(1)?;
         if top_first(3, vals, &[], lo0, hi0, bounds.top2) {
             let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
-            let first = bounds.trip.partition_point(|&t| t < lo0).max(2);
+            let first = bounds.first_trip(n, lo0).max(2);
             for p0 in first..n {
                 budget.tick(1)?;
                 let s = vals[p0];
@@ -1049,7 +1037,7 @@ impl<'a> Engine<'a> {
                 if lv + min2 > hi0 {
                     break;
                 }
-                let cap = bounds.max_before[l.p as usize];
+                let cap = bounds.max_before(l.p as usize);
                 if lv + cap < lo0 {
                     continue;
                 }
@@ -1076,7 +1064,7 @@ impl<'a> Engine<'a> {
             if 2 * lv > hi0 {
                 break;
             }
-            let rest = bounds.min_after[l.q as usize];
+            let rest = bounds.min_after(l.q as usize);
             if lv + rest > hi0 {
                 continue;
             }
@@ -1142,7 +1130,7 @@ impl<'a> Engine<'a> {
                 break;
             }
             let lp = l.p as usize;
-            let s_lo = bounds.trip[..lp].partition_point(|&t| t < lo0 - lv);
+            let s_lo = bounds.first_trip(lp, lo0 - lv);
             let s_hi = first_above(&vals[..lp], hi0 - lv - min2 + 1);
             if s_lo >= s_hi {
                 continue;
@@ -1158,7 +1146,7 @@ impl<'a> Engine<'a> {
                 }
                 let (wlo, whi) = (
                     lo_l - s.v,
-                    clamp64((hi_l - s.v).into(), bounds.max_before[p0]),
+                    clamp64((hi_l - s.v).into(), bounds.max_before(p0)),
                 );
                 if !pairs.occ.may_hit64(wlo, whi) {
                     continue;
@@ -1206,7 +1194,7 @@ impl<'a> Engine<'a> {
             if min_val + 2 * lv > hi0 {
                 break;
             }
-            let rest = bounds.min_after[l.q as usize];
+            let rest = bounds.min_after(l.q as usize);
             let before = &vals[..l.p as usize];
             let s_lo = first_above(before, lo0 - lv - top2);
             let s_hi = first_above(before, hi0 - lv - rest + 1);
@@ -1597,11 +1585,7 @@ impl<'a> SharedTriples<'a> {
                 k,
                 tol,
                 multi: true,
-                prepared: Prepared::Ksum {
-                    bounds: Bounds::new(&vals),
-                    vals,
-                    pairs,
-                },
+                prepared: Prepared::Ksum { vals, pairs },
             },
             occ,
             triples,
@@ -1616,7 +1600,7 @@ impl<'a> SharedTriples<'a> {
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
-        let Prepared::Ksum { vals, pairs, .. } = &self.engine.prepared else {
+        let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
             return Ok(());
         };
         let eng = &self.engine;
