@@ -521,6 +521,30 @@ def _amounts(it: OpenItem) -> list[tuple[int, bool]]:
     return [(it.amount_minor, False), (it.discounted_minor, True)]
 
 
+def _top_first(k: int, values: list[int], rows: list[int], lo: int, hi: int, top2: int) -> bool:
+    """Mirrors ``top_first`` in Rust: whether the k-sum kernel for sets of ``k`` (3 to 5)
+    items fixes the largest part of a set first (top) rather than the smallest (bottom).
+    Both visit every set once; top visits far fewer partial sets on skewed amounts, on
+    flat ones either may win. The rule compares how many outer-loop rows (``values``
+    for k = 3, else the pair values ``rows``) each way can visit; ties go to top."""
+    if k == 3:
+        bottom = bisect.bisect_right(values, hi // 3) - bisect.bisect_left(values, lo - top2)
+        top = bisect.bisect_right(values, hi - values[0] - values[1]) - bisect.bisect_left(
+            values, -(-lo // 3)
+        )
+    elif k == 4:
+        bottom = bisect.bisect_right(rows, hi // 2) - bisect.bisect_left(rows, lo - top2)
+        top = bisect.bisect_right(rows, hi - values[0] - values[1]) - bisect.bisect_left(rows, -(-lo // 2))
+    else:
+        bottom = bisect.bisect_right(rows, (hi - values[0]) // 2) - bisect.bisect_left(
+            rows, -((2 * (top2 - lo)) // 3)
+        )
+        top = bisect.bisect_right(rows, hi - values[0] - values[1] - values[2]) - bisect.bisect_left(
+            rows, -((-2 * lo) // 5)
+        )
+    return top <= bottom
+
+
 class _Engine:
     """Target-independent tables of one algorithm, reusable across payments."""
 
@@ -542,6 +566,10 @@ class _Engine:
         self.algorithm = algorithm
         self.vals: list[tuple[int, int, bool]] = []
         self.values: list[int] = []
+        self.top2 = 0
+        self.min_after: list[int] = []
+        self.max_before: list[int] = []
+        self.trip: list[int] = []
         self.pairs: list[_PairT] = []
         self.pair_values: list[int] = []
         self.left: list[tuple[int, int, int, int]] = []
@@ -575,7 +603,16 @@ class _Engine:
         budget.tick(len(vals))
         vals.sort()
         self.vals = vals
-        self.values = [v[0] for v in vals]
+        self.values = values = [v[0] for v in vals]
+        count = len(values)
+        # Bounds of the k-sum kernels (not counted): the largest value of two entries, and
+        # the smallest of two entries after position q (either may pair one item's two
+        # entries; they are bounds only).
+        self.top2 = values[-1] + values[-2] if count >= 2 else -_NO_PAIR
+        self.min_after = [values[q + 1] + values[q + 2] if q + 2 < count else _NO_PAIR for q in range(count)]
+        # The largest value of the two entries before position s, and that plus entry s.
+        self.max_before = [values[q - 1] + values[q - 2] if q >= 2 else -_NO_PAIR for q in range(count)]
+        self.trip = [values[q] + self.max_before[q] for q in range(count)]
 
     def _pair_table(self, budget: _Budget) -> None:
         # Count first so the budget refuses a table before it is allocated.
@@ -640,30 +677,36 @@ class _Engine:
                 _record(found, target, v, [(item, disc)])
 
     def _pairs_in_window(
-        self, start: int, lo: int, hi: int, budget: _Budget
+        self, start: int, end: int, lo: int, hi: int, budget: _Budget
     ) -> Iterator[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
-        """Yields every pair of entries at positions ``start <= i < j`` of distinct items
-        whose values sum into ``[lo, hi]``. Two pointers slide left over the sorted
-        values; both start by binary search (one node); every move and scanned entry is
-        a node."""
-        vals = self.vals
-        n = len(vals)
-        if start >= n:
+        """Yields every pair of entries at positions ``start <= i < j < end`` of distinct
+        items whose values sum into ``[lo, hi]``. The smaller entry starts at the first one
+        that reaches ``lo`` with the largest entry (binary search, one node); two pointers
+        then slide left over the sorted values, and every move and scanned entry is a
+        node. The scan stops once no entry after ``i`` fits under ``hi``."""
+        vals, values = self.vals, self.values
+        if end - start < 2:
             return
         budget.tick()
-        v0 = vals[start][0]
-        hi_ptr = bisect.bisect_right(self.values, hi - v0) - 1
-        lo_ptr = bisect.bisect_left(self.values, lo - v0)
-        for i in range(start, n):
+        first = bisect.bisect_left(values, lo - values[end - 1], start, end)
+        if first >= end:
+            return
+        v0 = values[first]
+        hi_ptr = bisect.bisect_right(values, hi - v0, start, end) - 1
+        lo_ptr = bisect.bisect_left(values, lo - v0, start, end)
+        for i in range(first, end):
             budget.tick()
-            vi = vals[i][0]
+            vi = values[i]
             up, down = hi - vi, lo - vi
-            if up < vi:
+            if up < vi or hi_ptr <= i:
                 break
-            while hi_ptr >= 0 and vals[hi_ptr][0] > up:
+            # values[i] <= up, so the pointer stops at i at the latest.
+            while values[hi_ptr] > up:
                 hi_ptr -= 1
                 budget.tick()
-            while lo_ptr > 0 and vals[lo_ptr - 1][0] >= down:
+            if hi_ptr <= i:
+                break
+            while lo_ptr > i + 1 and values[lo_ptr - 1] >= down:
                 lo_ptr -= 1
                 budget.tick()
             for j in range(max(lo_ptr, i + 1), hi_ptr + 1):
@@ -673,7 +716,7 @@ class _Engine:
 
     def _two_pointer(self, target: int, budget: _Budget, found: _Collector) -> None:
         # Pairs of distinct items.
-        window = self._pairs_in_window(0, target - self.tol, target + self.tol, budget)
+        window = self._pairs_in_window(0, len(self.vals), target - self.tol, target + self.tol, budget)
         for (xv, xi, xd), (yv, yi, yd) in window:
             _record(found, target, xv + yv, [(xi, xd), (yi, yd)])
 
@@ -687,19 +730,39 @@ class _Engine:
             j += 1
 
     # Sets of 3 to 5 are decomposed in value order: with the chosen entries at sorted
-    # positions e1 < e2 < ..., a triple is e1 + (e2, e3), a quadruple (e1, e2) + (e3, e4)
-    # and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of each set appears exactly
-    # once, and because later entries are never smaller, a loop over smaller parts can
-    # stop as soon as ``parts * value > hi``.
+    # positions e1 < e2 < ..., bottom first a triple is e1 + (e2, e3), a quadruple
+    # (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5); top first a triple is
+    # e3 + (e1, e2), a quadruple (e3, e4) + (e1, e2) and a quintuple (e4, e5) + e3 +
+    # (e1, e2). Each variant of each set appears exactly once, and because the entries
+    # are sorted, every loop runs over the range its bounds leave (found by binary
+    # search) instead of skipping rows one by one.
 
     def _ksum3(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Triples: entry s plus a two-pointer pair of later entries (no table).
         lo0, hi0 = target - self.tol, target + self.tol
-        for p0, (sv, s_item, s_disc) in enumerate(self.vals):
+        vals, values = self.vals, self.values
+        n = len(vals)
+        budget.tick()
+        if _top_first(3, values, values, lo0, hi0, self.top2):
+            # Triples: entry s plus a two-pointer pair of earlier entries; s must reach lo
+            # with its two predecessors.
+            for p0 in range(max(bisect.bisect_left(self.trip, lo0), 2), n):
+                budget.tick()
+                sv, s_item, s_disc = vals[p0]
+                if sv + values[0] + values[1] > hi0:
+                    break
+                for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(0, p0, lo0 - sv, hi0 - sv, budget):
+                    if xi != s_item and yi != s_item:
+                        _record(found, target, sv + xv + yv, [(xi, xd), (yi, yd), (s_item, s_disc)])
+            return
+        # Triples: entry s plus a two-pointer pair of later entries (no table). The first
+        # s is the first that reaches lo with the two largest entries; the loop stops at
+        # the first s whose two successors already pass hi.
+        for p0 in range(bisect.bisect_left(values, lo0 - self.top2), n - 2):
             budget.tick()
-            if 3 * sv > hi0:
+            sv, s_item, s_disc = vals[p0]
+            if sv + values[p0 + 1] + values[p0 + 2] > hi0:
                 break
-            for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, lo0 - sv, hi0 - sv, budget):
+            for (xv, xi, xd), (yv, yi, yd) in self._pairs_in_window(p0 + 1, n, lo0 - sv, hi0 - sv, budget):
                 if xi != s_item and yi != s_item:
                     _record(found, target, sv + xv + yv, [(s_item, s_disc), (xi, xd), (yi, yd)])
 
@@ -737,50 +800,114 @@ class _Engine:
                     _record(found, target, sv + rv, members)
 
     def _ksum4(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quadruples: pair l plus pair r with l.q < r.p.
         lo0, hi0 = target - self.tol, target + self.tol
-        vals = self.vals
-        for lv, lp, lq in self.pairs:
+        vals, values, pairs, pair_values = self.vals, self.values, self.pairs, self.pair_values
+        budget.tick()
+        if _top_first(4, values, pair_values, lo0, hi0, self.top2):
+            # Quadruples: pair l plus pair r with r.q < l.p, so r <= l and r is at most the
+            # two entries before l.p.
+            for j in range(bisect.bisect_left(pair_values, -(-lo0 // 2)), len(pairs)):
+                budget.tick()
+                lv, lp, lq = pairs[j]
+                if lv + values[0] + values[1] > hi0:
+                    break
+                cap = self.max_before[lp]
+                if lv + cap < lo0:
+                    continue
+                a, b = vals[lp], vals[lq]
+                for rv, rp, rq in self._window(lo0 - lv, min(hi0 - lv, cap), budget):
+                    x, y = vals[rp], vals[rq]
+                    if rq < lp and x[1] not in (a[1], b[1]) and y[1] not in (a[1], b[1]):
+                        members = [(x[1], x[2]), (y[1], y[2]), (a[1], a[2]), (b[1], b[2])]
+                        _record(found, target, lv + rv, members)
+            return
+        # Quadruples: pair l plus pair r with l.q < r.p, so l <= r and r is at least the two
+        # entries after l.q.
+        for j in range(bisect.bisect_left(pair_values, lo0 - self.top2), len(pairs)):
             budget.tick()
+            lv, lp, lq = pairs[j]
             if 2 * lv > hi0:
                 break
+            rest = self.min_after[lq]
+            if lv + rest > hi0:
+                continue
             a, b = vals[lp], vals[lq]
-            for rv, rp, rq in self._window(lo0 - lv, hi0 - lv, budget):
+            for rv, rp, rq in self._window(max(lo0 - lv, rest), hi0 - lv, budget):
                 x, y = vals[rp], vals[rq]
                 if rp > lq and x[1] not in (a[1], b[1]) and y[1] not in (a[1], b[1]):
                     members = [(a[1], a[2]), (b[1], b[2]), (x[1], x[2]), (y[1], y[2])]
                     _record(found, target, lv + rv, members)
 
     def _ksum5(self, target: int, budget: _Budget, found: _Collector) -> None:
-        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. The pair l is
-        # the outer loop so that s runs over the contiguous positions 0..l.p and no
-        # combination is visited only to be skipped.
         lo0, hi0 = target - self.tol, target + self.tol
-        vals = self.vals
-        min_val = vals[0][0]
-        max_pair = self.pairs[-1][0]
-        # The smallest value a pair of entries after position q can have (a bound: the
-        # two entries may belong to one item).
-        min_after = [
-            vals[q + 1][0] + vals[q + 2][0] if q + 2 < len(vals) else _NO_PAIR for q in range(len(vals))
-        ]
-        for lv, lp, lq in self.pairs:
+        budget.tick()
+        if _top_first(5, self.values, self.pair_values, lo0, hi0, self.top2):
+            self._ksum5_top(target, budget, found)
+        else:
+            self._ksum5_bottom(target, budget, found)
+
+    def _ksum5_top(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quintuples: pair l of the two largest entries, entry s before l.p, pair r of
+        # entries before s. s runs over the positions that can still reach the window:
+        # from the first reaching lo with its two predecessors to the last under hi with
+        # the two smallest entries (two binary searches, not counted; one node per s of
+        # that range, counted before the range is scanned). As s + r <= 3 l / 2, the first
+        # l is the first with 5 l >= 2 lo.
+        lo0, hi0 = target - self.tol, target + self.tol
+        vals, values, pairs = self.vals, self.values, self.pairs
+        min2 = values[0] + values[1]
+        for j in range(bisect.bisect_left(self.pair_values, -((-2 * lo0) // 5)), len(pairs)):
             budget.tick()
-            if min_val + 2 * lv > hi0:
+            lv, lp, lq = pairs[j]
+            if lv + min2 + values[2] > hi0:
                 break
-            rest = min_after[lq]
-            if min_val + lv + rest > hi0:
+            s_lo = bisect.bisect_left(self.trip, lo0 - lv, 0, lp)
+            s_hi = bisect.bisect_right(values, hi0 - lv - min2, 0, lp)
+            if s_lo >= s_hi:
                 continue
+            budget.tick(s_hi - s_lo)
             a, b = vals[lp], vals[lq]
-            for sv, s_item, s_disc in vals[:lp]:
-                budget.tick()
-                if 5 * sv > hi0 or sv + 2 * lv > hi0 or sv + lv + rest > hi0:
-                    break
-                slv = sv + lv
-                if s_item in (a[1], b[1]) or slv + max_pair < lo0:
+            for p0 in range(s_lo, s_hi):
+                sv, s_item, s_disc = vals[p0]
+                if s_item in (a[1], b[1]):
                     continue
+                slv = sv + lv
                 taken = (s_item, a[1], b[1])
-                for rv, rp, rq in self._window(lo0 - slv, hi0 - slv, budget):
+                for rv, rp, rq in self._window(lo0 - slv, min(hi0 - slv, self.max_before[p0]), budget):
+                    x, y = vals[rp], vals[rq]
+                    if rq < p0 and x[1] not in taken and y[1] not in taken:
+                        members = [(x[1], x[2]), (y[1], y[2]), (s_item, s_disc)]
+                        members += [(a[1], a[2]), (b[1], b[2])]
+                        _record(found, target, slv + rv, members)
+
+    def _ksum5_bottom(self, target: int, budget: _Budget, found: _Collector) -> None:
+        # Quintuples: entry s plus pairs l, r with s < l.p and l.q < r.p. s runs over the
+        # positions before l.p that can still reach the window: from the first reaching lo
+        # with the two largest entries to the last under hi with the smallest pair after
+        # l.q (two binary searches, not counted; one node per s of that range, counted
+        # before the range is scanned). As s <= l / 2, the first l is the first with
+        # 3 l >= 2 (lo - top2).
+        lo0, hi0 = target - self.tol, target + self.tol
+        vals, values, pairs = self.vals, self.values, self.pairs
+        top2 = self.top2
+        for j in range(bisect.bisect_left(self.pair_values, -((2 * (top2 - lo0)) // 3)), len(pairs)):
+            budget.tick()
+            lv, lp, lq = pairs[j]
+            if values[0] + 2 * lv > hi0:
+                break
+            rest = self.min_after[lq]
+            s_lo = bisect.bisect_left(values, lo0 - lv - top2, 0, lp)
+            s_hi = bisect.bisect_right(values, hi0 - lv - rest, 0, lp)
+            if s_lo >= s_hi:
+                continue
+            budget.tick(s_hi - s_lo)
+            a, b = vals[lp], vals[lq]
+            for sv, s_item, s_disc in vals[s_lo:s_hi]:
+                if s_item in (a[1], b[1]):
+                    continue
+                slv = sv + lv
+                taken = (s_item, a[1], b[1])
+                for rv, rp, rq in self._window(max(lo0 - slv, rest), hi0 - slv, budget):
                     x, y = vals[rp], vals[rq]
                     if rp > lq and x[1] not in taken and y[1] not in taken:
                         members = [(s_item, s_disc), (a[1], a[2]), (b[1], b[2])]

@@ -321,3 +321,170 @@ def test_many_to_many_equals_its_oracle(
     for b in backends():
         s = b.solve_many_to_many(items, payments, many)
         assert (s.outcome, list(s.groups), s.group_count) == (outcome, groups, len(groups))
+
+
+# --- k-sum kernels: both decompositions, bounds at the window edges, wide amounts ------
+
+# (items as (amount, discounted), payment, k, tolerance, whether top_first holds): each
+# kernel for 3, 4 and 5 items both ways, discounted items mixed with plain ones.
+KSUM_DIRECTION_CASES = [
+    ([(32, None), (82, None), (154, None), (44, None), (54, 51), (43, None), (55, 52)], 231, 3, 5, True),
+    (
+        [
+            (51, None),
+            (56, None),
+            (54, None),
+            (58, 55),
+            (53, 50),
+            (54, None),
+            (57, 56),
+            (57, None),
+            (49, None),
+        ],
+        161,
+        3,
+        0,
+        False,
+    ),
+    ([(40, None), (48, None), (55, None), (59, 57), (52, 51), (53, None), (52, 49)], 168, 4, 5, True),
+    (
+        [(46, None), (48, None), (44, None), (45, 44), (59, 57), (41, 39), (48, None), (45, None), (41, 39)],
+        176,
+        4,
+        1,
+        False,
+    ),
+    (
+        [
+            (60, 58),
+            (53, None),
+            (49, None),
+            (53, None),
+            (58, None),
+            (53, None),
+            (41, None),
+            (53, 50),
+            (44, None),
+        ],
+        268,
+        5,
+        5,
+        True,
+    ),
+    (
+        [
+            (373, 371),
+            (909, 906),
+            (12, None),
+            (24, None),
+            (11, 10),
+            (74, 73),
+            (48, None),
+            (13, None),
+            (124, None),
+        ],
+        122,
+        5,
+        0,
+        False,
+    ),
+]
+
+
+def _top_first_holds(items: list[OpenItem], payment: int, k: int, tol: int) -> bool:
+    eng = solver_py._Engine(
+        solver_py._plain_items(items), k, tol, "ksum_mitm", False, solver_py._Budget(10**9)
+    )
+    rows = eng.values if k == 3 else eng.pair_values
+    return solver_py._top_first(k, eng.values, rows, payment - tol, payment + tol, eng.top2)
+
+
+@pytest.mark.parametrize(("pairs", "payment", "k", "tol", "top"), KSUM_DIRECTION_CASES)
+def test_each_ksum_kernel_both_ways_equals_the_oracle_and_stops_at_the_same_node(
+    pairs: list[tuple[int, int | None]], payment: int, k: int, tol: int, top: bool
+) -> None:
+    items = [OpenItem(a, d) for a, d in pairs]
+    assert _top_first_holds(items, payment, k, tol) is top
+    full = Limits(k, tol, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, full)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, full)
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+    if HAS_RUST:
+        # Every exhaustion point: the node counters and the sets found so far agree.
+        nodes = PY.solve_one_to_many(items, payment, full).nodes
+        for budget in range(nodes + 1):
+            lim = Limits(k, tol, budget, 4)
+            assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(
+                items, payment, lim
+            )
+
+
+@st.composite
+def ksum_instances(draw: st.DrawFn) -> tuple[list[OpenItem], int, Limits]:
+    """Skewed or flat amounts (so both decompositions run), duplicates, discounted items
+    mixed with plain ones, and a payment that puts a planted set on the window's edge."""
+    n = draw(st.integers(3, 13))
+    if draw(st.booleans()):
+        pool = st.sampled_from([1, 2, 3, 5, 8, 13, 30, 70, 150, 400, 900])
+    else:
+        pool = st.integers(40, 48)
+    items = []
+    for _ in range(n):
+        amount = draw(pool)
+        cut = draw(st.one_of(st.none(), st.integers(1, 3)))
+        items.append(OpenItem(amount, amount - cut if cut is not None and cut < amount else None))
+    k = draw(st.integers(3, 5))
+    tol = draw(st.sampled_from([0, 0, 1, 4, 60]))
+    planted = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=k, unique=True))
+    payment = sum(items[i].amount_minor for i in planted) + draw(st.sampled_from([-tol, 0, tol, tol + 1]))
+    budget = draw(st.sampled_from([0, 40, 300, 2_000, 5_000_000]))
+    return items, max(payment, 1), Limits(k, tol, budget, draw(st.integers(0, 6)))
+
+
+@FAST
+@given(case=ksum_instances())
+def test_ksum_kernels_equal_the_oracle_on_skewed_and_flat_amounts(
+    case: tuple[list[OpenItem], int, Limits],
+) -> None:
+    items, payment, lim = case
+    if HAS_RUST:
+        assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(
+            items, payment, lim
+        )
+    full = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, full)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, full)
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+
+
+@FAST
+@given(
+    offsets=st.lists(st.integers(0, 40), min_size=3, max_size=8),
+    huge=st.booleans(),
+    k=st.integers(3, 5),
+    tol=st.sampled_from([0, 3, 2**40]),
+    shift=st.integers(-3, 3),
+)
+def test_ksum_kernels_handle_amounts_near_the_int64_limit(
+    offsets: list[int], huge: bool, k: int, tol: int, shift: int
+) -> None:
+    # Amounts near 2**59 (sums of up to eight near the int64 limit), or small amounts and
+    # one item so large that its two amounts together exceed int64 (bounds that add them
+    # must not wrap).
+    base = 2**59 if not huge else 2**20
+    items = [OpenItem(base + o, base + o - 2 if o % 3 == 0 else None) for o in offsets]
+    if huge:
+        big = 2**62 + 2**61
+        items.append(OpenItem(big, big - 5))
+    payment = sum(it.amount_minor for it in items[:3]) + shift
+    lim = Limits(k, tol, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, lim)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, lim)
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+    if HAS_RUST:
+        assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(
+            items, payment, lim
+        )

@@ -3,7 +3,8 @@
 //! so the node counter and the exhaustion point agree between the two.
 //!
 //! Window arithmetic is done in i128: bounds such as `payment - tolerance - v`
-//! may fall outside i64 even though every real sum fits (validated up front).
+//! may fall outside i64 even though every real sum fits (validated up front). The
+//! innermost loops of `ksum5` use i64 where a comment shows the values fit.
 
 use crate::{Algorithm, Item};
 use std::collections::HashMap;
@@ -174,11 +175,70 @@ impl Flags {
     }
 }
 
-/// Best variant found so far for one item set: (residual, discount flags).
-pub(crate) type Collector = HashMap<Key, (i64, Flags), BuildHasherDefault<FxHasher>>;
+/// Best variant found so far per item set: (residual, discount flags).
+pub(crate) type BestVariants = HashMap<Key, (i64, Flags), BuildHasherDefault<FxHasher>>;
+
+/// Item sets without a discountable member, with their residuals. Such a set has one
+/// variant, and every kernel visits each variant of each set exactly once, so these need
+/// no de-duplication (no hashing).
+pub(crate) type Plain = Vec<(Key, i64)>;
+
+/// The candidates of one search for one target.
+pub(crate) struct Collector<'a> {
+    items: &'a [Item],
+    /// No item has a discounted amount: every set is plain.
+    all_plain: bool,
+    /// Sets with a discountable member.
+    pub(crate) best: BestVariants,
+    /// The other sets (disjoint from `best`'s).
+    pub(crate) plain: Plain,
+}
+
+impl<'a> Collector<'a> {
+    pub(crate) fn new(items: &'a [Item]) -> Self {
+        Collector {
+            items,
+            all_plain: items.iter().all(|it| it.discounted_minor.is_none()),
+            best: BestVariants::default(),
+            plain: Plain::new(),
+        }
+    }
+
+    /// Every set found: (item indices, residual, discount flags).
+    pub(crate) fn into_sets(self) -> impl Iterator<Item = (Key, i64, Flags)> {
+        let best = self.best.into_iter().map(|(k, (r, f))| (k, r, f));
+        best.chain(self.plain.into_iter().map(|(k, r)| (k, r, Flags::Bits(0))))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.best.len() + self.plain.len()
+    }
+}
 
 /// Records the variant `members` (item, discounted) with total `total`.
 fn record(found: &mut Collector, target: i64, total: i64, members: &mut [(u32, bool)]) {
+    let items = found.items;
+    if found.all_plain
+        || members
+            .iter()
+            .all(|m| items[m.0 as usize].discounted_minor.is_none())
+    {
+        let key = if members.len() <= INLINE_SET {
+            let mut a = [0u32; INLINE_SET];
+            for (slot, m) in a.iter_mut().zip(members.iter()) {
+                *slot = m.0;
+            }
+            a[..members.len()].sort_unstable();
+            Key::Small(members.len() as u8, a)
+        } else {
+            let mut indices: Vec<u32> = members.iter().map(|m| m.0).collect();
+            indices.sort_unstable();
+            Key::Large(indices.into())
+        };
+        found.plain.push((key, target - total));
+        return;
+    }
+    let found = &mut found.best;
     members.sort_unstable();
     let n = members.len();
     let mut inline = [0u32; INLINE_SET];
@@ -278,6 +338,100 @@ fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhaus
     Ok(vals)
 }
 
+/// Value bounds of the k-sum kernels, read from the sorted entries on demand (not
+/// counted as work; no tables, so a large instance allocates nothing for them). A bound
+/// may add one item's two entries; bounds only prune.
+struct Bounds<'v> {
+    vals: &'v [Val],
+    /// The largest value of two entries (`-NO_PAIR` with fewer than two).
+    top2: i128,
+}
+
+impl<'v> Bounds<'v> {
+    fn new(vals: &'v [Val]) -> Self {
+        let l = vals.len();
+        let top2 = if l >= 2 {
+            i128::from(vals[l - 1].v) + i128::from(vals[l - 2].v)
+        } else {
+            -NO_PAIR
+        };
+        Bounds { vals, top2 }
+    }
+
+    fn v(&self, i: usize) -> i128 {
+        i128::from(self.vals[i].v)
+    }
+
+    /// The smallest value of the two entries after position `q` (`NO_PAIR` if none).
+    #[inline]
+    fn min_after(&self, q: usize) -> i128 {
+        if q + 2 < self.vals.len() {
+            self.v(q + 1) + self.v(q + 2)
+        } else {
+            NO_PAIR
+        }
+    }
+
+    /// The largest value of the two entries before position `q` (`-NO_PAIR` if none).
+    #[inline]
+    fn max_before(&self, q: usize) -> i128 {
+        if q >= 2 {
+            self.v(q - 1) + self.v(q - 2)
+        } else {
+            -NO_PAIR
+        }
+    }
+
+    /// The first position `q < end` with `vals[q] + max_before(q) >= bound` (that sum
+    /// ascends with `q`), or `end`.
+    fn first_trip(&self, end: usize, bound: i128) -> usize {
+        let (mut lo, mut hi) = (0, end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.v(mid) + self.max_before(mid) < bound {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// Whether the kernel for sets of `k` (3 to 5) items fixes the largest part of a set first
+/// ("top": triples `s` + earlier pair, quadruples pair + earlier pair, quintuples pair +
+/// earlier entry + earlier pair) rather than the smallest ("bottom"). Each way visits
+/// every set once; on skewed amounts (the large entries carry the total) top visits far
+/// fewer partial sets, on flat ones either may win. The rule compares how many outer-loop
+/// rows (entries for `k = 3`, else pairs) each way can visit, found by binary search;
+/// ties go to top. Mirrored by `solver_py._top_first`.
+fn top_first(k: usize, vals: &[Val], pairs: &[Pair], lo: i128, hi: i128, top2: i128) -> bool {
+    let v = |i: usize| i128::from(vals[i].v);
+    // Rows whose value x satisfies `below(x)` precede the rest (x ascending).
+    let entries =
+        |below: &dyn Fn(i128) -> bool| vals.partition_point(|x| below(i128::from(x.v))) as i64;
+    let rows =
+        |below: &dyn Fn(i128) -> bool| pairs.partition_point(|x| below(i128::from(x.v))) as i64;
+    let (bottom, top) = match k {
+        3 => (
+            entries(&|x| 3 * x <= hi) - entries(&|x| x < lo - top2),
+            entries(&|x| x <= hi - v(0) - v(1)) - entries(&|x| 3 * x < lo),
+        ),
+        4 => (
+            rows(&|x| 2 * x <= hi) - rows(&|x| x < lo - top2),
+            rows(&|x| x <= hi - v(0) - v(1)) - rows(&|x| 2 * x < lo),
+        ),
+        _ => (
+            rows(&|x| 2 * x <= hi - v(0)) - rows(&|x| 3 * x < 2 * (lo - top2)),
+            rows(&|x| x <= hi - v(0) - v(1) - v(2)) - rows(&|x| 5 * x < 2 * lo),
+        ),
+    };
+    top <= bottom
+}
+
+/// Stands for "no such pair" in bounds; mirrors `_NO_PAIR` in Python.
+const NO_PAIR: i128 = i128::MAX / 4;
+
 fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
     match it.discounted_minor {
         Some(d) => ([(it.amount_minor, false), (d, true)], 2),
@@ -288,24 +442,32 @@ fn amounts(it: &Item) -> ([(i64, bool); 2], usize) {
 /// An occupancy bit map of the values of a sorted sum table: bit `b` is set when some
 /// value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per entry, so it
 /// stays in cache) answers most window look-ups that would find nothing without
-/// searching the table; it only replaces the search for a window's start, which is not
-/// counted as work, so node counts are unchanged.
+/// searching the table, and `word_start` locates a window's start in a few rows. It only
+/// replaces the search for a window's start, which is not counted as work, so node
+/// counts are unchanged.
 pub(crate) struct Occupancy {
     base: i64,
     /// Largest value minus `base`.
     span: i64,
     shift: u32,
     bits: Vec<u64>,
+    /// `word_start[w]`: first row whose bucket is `>= 64 w` (one more entry, the table
+    /// length, at the end).
+    word_start: Vec<u32>,
 }
 
 impl Occupancy {
     /// `values` ascending.
-    fn new(values: &[i64]) -> Self {
-        let (base, span) = match (values.first(), values.last()) {
-            (Some(&first), Some(&last)) => (first, last - first),
+    fn new<I>(values: I) -> Self
+    where
+        I: DoubleEndedIterator<Item = i64> + ExactSizeIterator + Clone,
+    {
+        let (base, span) = match (values.clone().next(), values.clone().next_back()) {
+            (Some(first), Some(last)) => (first, last - first),
             _ => (0, -1),
         };
-        let want = (values.len() as u64 * 8).next_power_of_two().max(64);
+        let len = values.len();
+        let want = (len as u64 * 8).next_power_of_two().max(64);
         let mut shift = 0u32;
         while span >= 0 && (span as u64) >> shift >= want {
             shift += 1;
@@ -316,29 +478,66 @@ impl Occupancy {
             0
         };
         let mut bits = vec![0u64; words];
-        for &v in values {
+        let mut word_start = Vec::with_capacity(words + 1);
+        word_start.push(0);
+        // The values ascend, so the current word is kept in a register until it changes.
+        let (mut word, mut acc) = (0usize, 0u64);
+        for (i, v) in values.enumerate() {
             let b = ((v - base) as u64 >> shift) as usize;
-            bits[b >> 6] |= 1 << (b & 63);
+            if b >> 6 != word {
+                bits[word] = acc;
+                acc = 0;
+                word_start.resize((b >> 6) + 1, i as u32);
+                word = b >> 6;
+            }
+            acc |= 1 << (b & 63);
+        }
+        if words > 0 {
+            bits[word] = acc;
+            word_start.push(len as u32);
         }
         Occupancy {
             base,
             span,
             shift,
             bits,
+            word_start,
         }
+    }
+
+    /// The first of `rows` (whose values are the map's, ascending) with value `>= lo`;
+    /// only valid when `may_hit(lo, _)` holds (so `lo - base <= span`).
+    #[inline(always)]
+    fn first_at_least<T>(&self, rows: &[T], lo: i128, value: impl Fn(&T) -> i64) -> usize {
+        let off = lo - i128::from(self.base);
+        if off <= 0 {
+            return 0;
+        }
+        // Rows of earlier words lie below `lo`, rows of later words above it.
+        let w = ((off as u64) >> self.shift >> 6) as usize;
+        let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
+        a + rows[a..z].partition_point(|t| i128::from(value(t)) < lo)
     }
 
     /// False only when no value lies in `[lo, hi]`.
     #[inline(always)]
     fn may_hit(&self, lo: i128, hi: i128) -> bool {
-        let base = i128::from(self.base);
-        let (l, h) = (lo - base, hi - base);
-        if h < 0 || l > i128::from(self.span) {
+        // Clamping to i64 can only add false positives (every value fits in i64).
+        let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        self.may_hit64(clamp(lo), clamp(hi))
+    }
+
+    /// [`Occupancy::may_hit`] on i64 bounds, for the hot loops.
+    #[inline(always)]
+    fn may_hit64(&self, lo: i64, hi: i64) -> bool {
+        // Saturation keeps each offset on its side of 0 (base >= 0 and span >= -1).
+        let (l, h) = (lo.saturating_sub(self.base), hi.saturating_sub(self.base));
+        if h < 0 || l > self.span {
             return false;
         }
-        // Both offsets now lie in 0..=span, which fits in u64.
+        // Both offsets now lie in 0..=span.
         let b0 = (l.max(0) as u64 >> self.shift) as usize;
-        let b1 = (h.min(i128::from(self.span)) as u64 >> self.shift) as usize;
+        let b1 = (h.min(self.span) as u64 >> self.shift) as usize;
         let (w0, w1) = (b0 >> 6, b1 >> 6);
         if w1 > w0 + 1 {
             return true;
@@ -369,9 +568,8 @@ impl std::ops::Deref for PairTable {
 
 impl PairTable {
     fn new(pairs: Vec<Pair>) -> Self {
-        let values: Vec<i64> = pairs.iter().map(|p| p.v).collect();
         PairTable {
-            occ: Occupancy::new(&values),
+            occ: Occupancy::new(pairs.iter().map(|p| p.v)),
             pairs,
         }
     }
@@ -388,26 +586,33 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairT
     let l = vals.len() as u64;
     let same_item = (vals.len() - items.len()) as u64;
     budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
-    // Sorting packed u64 keys `(v, p, q)` is much faster than sorting the structs; the
-    // order is the same. Values too large to pack take the plain sort.
+    // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
+    // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes
+    // the job. Values too wide to pack take the plain sort.
     let bits = usize::BITS - vals.len().leading_zeros();
-    let top = vals.last().map_or(0, |x| 2 * x.v as u128);
-    if 2 * bits < 64 && top < 1u128 << (64 - 2 * bits) {
-        let mut keys = Vec::with_capacity(vals.len() * vals.len().saturating_sub(1) / 2);
+    let vmin = match vals {
+        [x, y, ..] => x.v + y.v,
+        _ => 0,
+    };
+    let range = vals.last().map_or(0, |x| 2 * x.v as u128) - vmin as u128;
+    if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
+        let mut keys = vec![0u64; vals.len() * vals.len().saturating_sub(1) / 2];
+        let mut w = 0;
         for (p, x) in vals.iter().enumerate() {
             let row = (p as u64) << bits;
+            // Every key is written; it is kept (w advances) when the items differ.
             for (q, y) in vals.iter().enumerate().skip(p + 1) {
-                if x.item != y.item {
-                    keys.push(((x.v + y.v) as u64) << (2 * bits) | row | q as u64);
-                }
+                keys[w] = ((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64;
+                w += usize::from(x.item != y.item);
             }
         }
-        keys.sort_unstable();
+        keys.truncate(w);
+        radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
         let mask = (1u64 << bits) - 1;
         let pairs = keys
             .into_iter()
             .map(|key| Pair {
-                v: (key >> (2 * bits)) as i64,
+                v: (key >> (2 * bits)) as i64 + vmin,
                 p: (key >> bits & mask) as u32,
                 q: (key & mask) as u32,
             })
@@ -428,6 +633,48 @@ fn pair_table(items: &[Item], vals: &[Val], budget: &mut Budget) -> Result<PairT
     }
     pairs.sort_unstable();
     Ok(PairTable::new(pairs))
+}
+
+/// Below this many keys a comparison sort beats the radix passes' fixed cost.
+const RADIX_MIN_KEYS: usize = 512;
+
+/// Sorts `keys` stably by bits `low..low + width` (LSD radix, 8 or 11 bits per pass);
+/// keys equal there keep their order.
+fn radix_sort_above(keys: &mut Vec<u64>, low: u32, width: u32) {
+    if keys.len() < RADIX_MIN_KEYS {
+        // Keys equal in those bits are equal in the low bits' order too: a full sort
+        // gives the same order.
+        keys.sort_unstable();
+        return;
+    }
+    let digit: u32 = if keys.len() >= 1 << 12 { 11 } else { 8 };
+    let passes = width.div_ceil(digit) as usize;
+    let buckets = 1usize << digit;
+    let mask = (buckets - 1) as u64;
+    // One read of the keys counts the digits of every pass.
+    let mut count = vec![0usize; buckets * passes];
+    for &k in keys.iter() {
+        for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+            c[((k >> (low + pass as u32 * digit)) & mask) as usize] += 1;
+        }
+    }
+    let mut spare = vec![0u64; keys.len()];
+    for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+        // Turn the counts into each digit's first slot.
+        let mut next = 0;
+        for slot in c.iter_mut() {
+            let n = *slot;
+            *slot = next;
+            next += n;
+        }
+        let shift = low + pass as u32 * digit;
+        for &k in keys.iter() {
+            let d = ((k >> shift) & mask) as usize;
+            spare[c[d]] = k;
+            c[d] += 1;
+        }
+        std::mem::swap(keys, &mut spare);
+    }
 }
 
 fn half_table(
@@ -521,6 +768,11 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The items the tables were built from.
+    pub(crate) fn items(&self) -> &'a [Item] {
+        self.items
+    }
+
     /// Records every candidate for `target` into `found`.
     pub(crate) fn query(
         &self,
@@ -537,6 +789,7 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Prepared::Ksum { vals, pairs } => {
+                let bounds = &Bounds::new(vals);
                 if self.multi {
                     self.singles_window(vals, target, budget, found)?;
                     self.pairs_window(vals, pairs, target, budget, found)?;
@@ -544,13 +797,13 @@ impl<'a> Engine<'a> {
                 } else {
                     self.singles(vals, target, budget, found)?;
                     self.two_pointer(vals, target, budget, found)?;
-                    self.ksum3(vals, target, budget, found)?;
+                    self.ksum3(vals, bounds, target, budget, found)?;
                 }
                 if self.k >= 4 {
-                    self.ksum4(vals, pairs, target, budget, found)?;
+                    self.ksum4(vals, pairs, bounds, target, budget, found)?;
                 }
                 if self.k >= 5 {
-                    self.ksum5(vals, pairs, target, budget, found)?;
+                    self.ksum5(vals, pairs, bounds, target, budget, found)?;
                 }
                 Ok(())
             }
@@ -599,32 +852,27 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo, hi) = self.window(target);
-        pairs_in_window(vals, 0, lo, hi, budget, |x, y| {
+        pairs_in_window(vals, 0, vals.len(), lo, hi, budget, |x, y| {
             let mut m = [(x.item, x.disc), (y.item, y.disc)];
             record(found, target, x.v + y.v, &mut m);
         })
     }
 
     /// Calls `visit` on every pair whose value lies in `[lo, hi]`, counting each.
-    ///
-    /// `hint` carries the window start between calls whose `lo` never increases
-    /// (the callers' loops guarantee it); start at `pairs.len()`. Finding the start
-    /// is not counted as work, so how it is found does not change the node count.
+    /// Finding the window's start is not counted as work.
+    #[inline(always)]
     fn scan_pairs(
         table: &PairTable,
-        hint: &mut usize,
         lo: i128,
         hi: i128,
         budget: &mut Budget,
         mut visit: impl FnMut(&Pair),
     ) -> Result<(), Exhausted> {
-        // An empty window scans nothing; `hint` stays valid because `lo` never increases.
         if !table.may_hit(lo, hi) {
             return Ok(());
         }
         let pairs = &table.pairs;
-        let mut j = gallop_down(pairs, *hint, lo, |p| p.v);
-        *hint = j;
+        let mut j = table.occ.first_at_least(pairs, lo, |p| p.v);
         while j < pairs.len() && i128::from(pairs[j].v) <= hi {
             budget.tick(1)?;
             visit(&pairs[j]);
@@ -633,28 +881,59 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    // Sets of 3 to 5 are decomposed in value order: with the chosen entries at
-    // sorted positions e1 < e2 < ... , a triple is e1 + (e2, e3), a quadruple
-    // (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5). Each variant of
-    // each set therefore appears exactly once, and because later entries are never
-    // smaller, a loop over smaller parts can stop as soon as `parts * value > hi`.
+    // Sets of 3 to 5 are decomposed in value order: with the chosen entries at sorted
+    // positions e1 < e2 < ..., bottom first a triple is e1 + (e2, e3), a quadruple
+    // (e1, e2) + (e3, e4) and a quintuple e1 + (e2, e3) + (e4, e5); top first a triple
+    // is e3 + (e1, e2), a quadruple (e3, e4) + (e1, e2) and a quintuple
+    // (e4, e5) + e3 + (e1, e2). Each variant of each set therefore appears exactly once,
+    // and because the entries are sorted, every loop runs over the range its bounds
+    // leave (found by binary search) instead of skipping rows one by one.
 
-    /// Triples: entry `s` plus a two-pointer pair of later entries (no table).
+    /// Triples, without a table: top first (see [`top_first`]), entry `s` plus a
+    /// two-pointer pair of earlier entries, from the first `s` that reaches `lo` with its
+    /// two predecessors (binary search) to the last under `hi` with the two smallest
+    /// entries; bottom first, entry `s` plus a pair of later entries, from the first `s`
+    /// that reaches `lo` with the two largest entries to the last whose two successors
+    /// stay under `hi`. The choice is one node.
     fn ksum3(
         &self,
         vals: &[Val],
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        for (p0, s) in vals.iter().enumerate() {
+        let n = vals.len();
+        budget.tick(1)?;
+        if top_first(3, vals, &[], lo0, hi0, bounds.top2) {
+            let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+            let first = bounds.first_trip(n, lo0).max(2);
+            for p0 in first..n {
+                budget.tick(1)?;
+                let s = vals[p0];
+                let sv = i128::from(s.v);
+                if sv + min2 > hi0 {
+                    break;
+                }
+                pairs_in_window(vals, 0, p0, lo0 - sv, hi0 - sv, budget, |x, y| {
+                    if x.item != s.item && y.item != s.item {
+                        let mut m = [(x.item, x.disc), (y.item, y.disc), (s.item, s.disc)];
+                        record(found, target, s.v + x.v + y.v, &mut m);
+                    }
+                })?;
+            }
+            return Ok(());
+        }
+        let first = first_above(vals, lo0 - bounds.top2);
+        for p0 in first..n.saturating_sub(2) {
             budget.tick(1)?;
+            let s = vals[p0];
             let sv = i128::from(s.v);
-            if 3 * sv > hi0 {
+            if sv + i128::from(vals[p0 + 1].v) + i128::from(vals[p0 + 2].v) > hi0 {
                 break;
             }
-            pairs_in_window(vals, p0 + 1, lo0 - sv, hi0 - sv, budget, |x, y| {
+            pairs_in_window(vals, p0 + 1, n, lo0 - sv, hi0 - sv, budget, |x, y| {
                 if x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
                     record(found, target, s.v + x.v + y.v, &mut m);
@@ -695,8 +974,7 @@ impl<'a> Engine<'a> {
     ) -> Result<(), Exhausted> {
         let (lo, hi) = self.window(target);
         budget.tick(1)?;
-        let mut hint = pairs.len();
-        Self::scan_pairs(pairs, &mut hint, lo, hi, budget, |r| {
+        Self::scan_pairs(pairs, lo, hi, budget, |r| {
             let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
             record(
                 found,
@@ -717,14 +995,13 @@ impl<'a> Engine<'a> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let mut hint = pairs.len();
         for (p0, s) in vals.iter().enumerate() {
             budget.tick(1)?;
             let sv = i128::from(s.v);
             if 3 * sv > hi0 {
                 break;
             }
-            Self::scan_pairs(pairs, &mut hint, lo0 - sv, hi0 - sv, budget, |r| {
+            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p as usize > p0 && x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
@@ -735,25 +1012,64 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quadruples: pair `l` plus pair `r` with `l.q < r.p`.
+    /// Quadruples: pair `l` plus pair `r`. Top first (see [`top_first`]), `r.q < l.p`, so
+    /// `r <= l` and `r <= max_before[l.p]`, from the first `l` with `2 l >= lo`; bottom
+    /// first, `l.q < r.p`, so `l <= r` and `r >= min_after[l.q]`, from the first `l` that
+    /// reaches `lo` with the two largest entries. The choice and the start (binary
+    /// searches) are one node.
     fn ksum4(
         &self,
         vals: &[Val],
         pairs: &PairTable,
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let mut hint = pairs.len();
-        for l in pairs.iter() {
+        budget.tick(1)?;
+        if top_first(4, vals, pairs, lo0, hi0, bounds.top2) {
+            let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+            let first = pairs.partition_point(|p| 2 * i128::from(p.v) < lo0);
+            for l in &pairs[first..] {
+                budget.tick(1)?;
+                let lv = i128::from(l.v);
+                if lv + min2 > hi0 {
+                    break;
+                }
+                let cap = bounds.max_before(l.p as usize);
+                if lv + cap < lo0 {
+                    continue;
+                }
+                let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
+                Self::scan_pairs(pairs, lo0 - lv, (hi0 - lv).min(cap), budget, |r| {
+                    let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                    if r.q < l.p && distinct(&[a.item, b.item], x.item, y.item) {
+                        let mut m = [
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                        ];
+                        record(found, target, l.v + r.v, &mut m);
+                    }
+                })?;
+            }
+            return Ok(());
+        }
+        let first = pairs.partition_point(|p| i128::from(p.v) < lo0 - bounds.top2);
+        for l in &pairs[first..] {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if 2 * lv > hi0 {
                 break;
             }
+            let rest = bounds.min_after(l.q as usize);
+            if lv + rest > hi0 {
+                continue;
+            }
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-            Self::scan_pairs(pairs, &mut hint, lo0 - lv, hi0 - lv, budget, |r| {
+            Self::scan_pairs(pairs, (lo0 - lv).max(rest), hi0 - lv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p > l.q && distinct(&[a.item, b.item], x.item, y.item) {
                     let mut m = [
@@ -769,51 +1085,137 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`.
-    /// The pair `l` is the outer loop so that `s` runs over the contiguous positions
-    /// `0..l.p` and no combination is visited only to be skipped.
+    /// Quintuples, top or bottom first (see [`top_first`]; the choice is one node).
     fn ksum5(
         &self,
         vals: &[Val],
         pairs: &PairTable,
+        bounds: &Bounds,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
+        budget.tick(1)?;
+        if top_first(5, vals, pairs, lo0, hi0, bounds.top2) {
+            self.ksum5_top(vals, pairs, bounds, target, budget, found)
+        } else {
+            self.ksum5_bottom(vals, pairs, bounds, target, budget, found)
+        }
+    }
+
+    /// Quintuples: pair `l` of the two largest entries, entry `s` before `l.p`, pair `r`
+    /// of entries before `s`. `s` runs over the positions that can still reach the
+    /// window: from the first reaching `lo` with its two predecessors to the last under
+    /// `hi` with the two smallest entries (two binary searches, not counted; one node per
+    /// `s` of that range, counted before the range is scanned). As `s + r <= 3 l / 2`,
+    /// the first `l` is the first with `5 l >= 2 lo` (binary search, not counted).
+    fn ksum5_top(
+        &self,
+        vals: &[Val],
+        pairs: &PairTable,
+        bounds: &Bounds,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let min2 = i128::from(vals[0].v) + i128::from(vals[1].v);
+        let min3 = min2 + i128::from(vals[2].v);
+        let first = pairs.partition_point(|p| 5 * i128::from(p.v) < 2 * lo0);
+        for l in &pairs[first..] {
+            budget.tick(1)?;
+            let lv = i128::from(l.v);
+            if lv + min3 > hi0 {
+                break;
+            }
+            let lp = l.p as usize;
+            let s_lo = bounds.first_trip(lp, lo0 - lv);
+            let s_hi = first_above(&vals[..lp], hi0 - lv - min2 + 1);
+            if s_lo >= s_hi {
+                continue;
+            }
+            budget.tick((s_hi - s_lo) as u64)?;
+            let (a, b) = (vals[lp], vals[l.q as usize]);
+            // i64 suffices from here: `l` and `s` are three distinct items, so their sum
+            // is at most the validated total.
+            let (lo_l, hi_l) = ((lo0 - lv) as i64, (hi0 - lv) as i64);
+            for (p0, s) in vals.iter().enumerate().take(s_hi).skip(s_lo) {
+                if s.item == a.item || s.item == b.item {
+                    continue;
+                }
+                let (wlo, whi) = (
+                    lo_l - s.v,
+                    clamp64((hi_l - s.v).into(), bounds.max_before(p0)),
+                );
+                if !pairs.occ.may_hit64(wlo, whi) {
+                    continue;
+                }
+                Self::scan_pairs(pairs, wlo.into(), whi.into(), budget, |r| {
+                    let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
+                    if (r.q as usize) < p0 && distinct(&[s.item, a.item, b.item], x.item, y.item) {
+                        let mut m = [
+                            (x.item, x.disc),
+                            (y.item, y.disc),
+                            (s.item, s.disc),
+                            (a.item, a.disc),
+                            (b.item, b.disc),
+                        ];
+                        record(found, target, s.v + l.v + r.v, &mut m);
+                    }
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Quintuples: entry `s` plus pairs `l`, `r` with `s < l.p` and `l.q < r.p`. `s` runs
+    /// over the positions before `l.p` that can still reach the window: from the first
+    /// reaching `lo` with the two largest entries to the last under `hi` with the
+    /// smallest pair after `l.q` (two binary searches, not counted; one node per `s` of
+    /// that range, counted before the range is scanned). As `s <= l / 2`, the first `l`
+    /// is the first with `3 l >= 2 (lo - top2)` (binary search, not counted).
+    fn ksum5_bottom(
+        &self,
+        vals: &[Val],
+        pairs: &PairTable,
+        bounds: &Bounds,
+        target: i64,
+        budget: &mut Budget,
+        found: &mut Collector,
+    ) -> Result<(), Exhausted> {
+        let (lo0, hi0) = self.window(target);
+        let top2 = bounds.top2;
         let min_val = i128::from(vals[0].v);
-        let max_pair = i128::from(pairs[pairs.len() - 1].v);
-        // The smallest value a pair of entries after position q can have (a bound:
-        // the two entries may belong to one item).
-        let min_after: Vec<i128> = (0..vals.len())
-            .map(|q| match (vals.get(q + 1), vals.get(q + 2)) {
-                (Some(x), Some(y)) => i128::from(x.v) + i128::from(y.v),
-                _ => i128::MAX / 4,
-            })
-            .collect();
-        for l in pairs.iter() {
+        let first = pairs.partition_point(|p| 3 * i128::from(p.v) < 2 * (lo0 - top2));
+        for l in &pairs[first..] {
             budget.tick(1)?;
             let lv = i128::from(l.v);
             if min_val + 2 * lv > hi0 {
                 break;
             }
-            let rest = min_after[l.q as usize];
-            if min_val + lv + rest > hi0 {
+            let rest = bounds.min_after(l.q as usize);
+            let before = &vals[..l.p as usize];
+            let s_lo = first_above(before, lo0 - lv - top2);
+            let s_hi = first_above(before, hi0 - lv - rest + 1);
+            if s_lo >= s_hi {
                 continue;
             }
+            budget.tick((s_hi - s_lo) as u64)?;
             let (a, b) = (vals[l.p as usize], vals[l.q as usize]);
-            let mut hint = pairs.len();
-            for s in &vals[..l.p as usize] {
-                budget.tick(1)?;
-                let sv = i128::from(s.v);
-                if 5 * sv > hi0 || sv + 2 * lv > hi0 || sv + lv + rest > hi0 {
-                    break;
-                }
-                let slv = sv + lv;
-                if s.item == a.item || s.item == b.item || slv + max_pair < lo0 {
+            // i64 suffices from here: `l` and `s` are three distinct items, so their sum
+            // is at most the validated total, and `rest <= hi - l - s` (the range is not
+            // empty) is a value of two entries, at most `hi`.
+            let (lo_l, hi_l, rest64) = ((lo0 - lv) as i64, (hi0 - lv) as i64, rest as i64);
+            for s in &before[s_lo..s_hi] {
+                if s.item == a.item || s.item == b.item {
                     continue;
                 }
-                Self::scan_pairs(pairs, &mut hint, lo0 - slv, hi0 - slv, budget, |r| {
+                let (wlo, whi) = ((lo_l - s.v).max(rest64), hi_l - s.v);
+                if !pairs.occ.may_hit64(wlo, whi) {
+                    continue;
+                }
+                Self::scan_pairs(pairs, wlo.into(), whi.into(), budget, |r| {
                     let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                     if r.p > l.q && distinct(&[s.item, a.item, b.item], x.item, y.item) {
                         let mut m = [
@@ -865,75 +1267,77 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Calls `visit` for every pair of entries at positions `start <= i < j` of distinct
-/// items whose values sum into `[lo, hi]`. Two pointers slide left over the sorted
-/// values; both start by binary search (one node), every move and scanned entry is a node.
+/// Calls `visit` for every pair of entries at positions `start <= i < j < end` of
+/// distinct items whose values sum into `[lo, hi]`. The smaller entry starts at the first
+/// one that reaches `lo` with the largest entry (binary search, one node); two pointers
+/// then slide left over the sorted values, and every move and scanned entry is a node.
+/// The scan stops once no entry after `i` fits under `hi`.
 fn pairs_in_window(
     vals: &[Val],
     start: usize,
+    end: usize,
     lo: i128,
     hi: i128,
     budget: &mut Budget,
     mut visit: impl FnMut(&Val, &Val),
 ) -> Result<(), Exhausted> {
-    let n = vals.len();
-    if start >= n {
+    if end < start + 2 {
         return Ok(());
     }
     budget.tick(1)?;
-    let v0 = i128::from(vals[start].v);
-    let mut hi_ptr = vals.partition_point(|x| i128::from(x.v) <= hi - v0) as isize - 1;
-    let mut lo_ptr = vals.partition_point(|x| i128::from(x.v) < lo - v0);
-    for i in start..n {
+    let range = &vals[start..end];
+    let first = start + first_above(range, lo - i128::from(vals[end - 1].v));
+    if first >= end {
+        return Ok(());
+    }
+    let v0 = i128::from(vals[first].v);
+    // hi_ptr may start at start - 1 (then nothing fits: the loop stops at once).
+    let mut hi_ptr = (start + first_above(range, hi - v0 + 1)) as isize - 1;
+    let mut lo_ptr = start + first_above(range, lo - v0);
+    for i in first..end {
         budget.tick(1)?;
         let vi = i128::from(vals[i].v);
         let (up, down) = (hi - vi, lo - vi);
-        if up < vi {
+        if up < vi || hi_ptr <= i as isize {
             break;
         }
-        while hi_ptr >= 0 && i128::from(vals[hi_ptr as usize].v) > up {
+        // vals[i] <= up, so the pointer stops at i at the latest.
+        while i128::from(vals[hi_ptr as usize].v) > up {
             hi_ptr -= 1;
             budget.tick(1)?;
         }
-        while lo_ptr > 0 && i128::from(vals[lo_ptr - 1].v) >= down {
+        if hi_ptr <= i as isize {
+            break;
+        }
+        while lo_ptr > i + 1 && i128::from(vals[lo_ptr - 1].v) >= down {
             lo_ptr -= 1;
             budget.tick(1)?;
         }
-        let mut j = lo_ptr.max(i + 1) as isize;
-        while j <= hi_ptr {
+        for j in lo_ptr.max(i + 1)..=hi_ptr as usize {
             budget.tick(1)?;
-            let o = &vals[j as usize];
+            let o = &vals[j];
             if o.item != vals[i].item {
                 visit(&vals[i], o);
             }
-            j += 1;
         }
     }
     Ok(())
 }
 
-/// First index whose value is `>= lo`, given that every row from `hint` on
-/// already is: exponential search downwards from `hint`, then binary search.
-fn gallop_down<T>(rows: &[T], hint: usize, lo: i128, value: impl Fn(&T) -> i64) -> usize {
-    let below = |j: usize| i128::from(value(&rows[j])) < lo;
-    if hint == 0 || below(hint - 1) {
-        return hint;
+/// `min(x, cap)` as i64, for `x` that fits in i64.
+#[inline(always)]
+fn clamp64(x: i128, cap: i128) -> i64 {
+    x.min(cap) as i64
+}
+
+/// The first position of `vals` (ascending) whose value is `>= bound`.
+#[inline]
+fn first_above(vals: &[Val], bound: i128) -> usize {
+    match (vals.first(), vals.last()) {
+        (Some(x), _) if i128::from(x.v) >= bound => 0,
+        (_, Some(z)) if i128::from(z.v) < bound => vals.len(),
+        _ => vals.partition_point(|x| i128::from(x.v) < bound),
     }
-    // pairs[top] >= lo throughout; pairs[base - 1] < lo once found.
-    let mut top = hint - 1;
-    let mut step = 1;
-    let base = loop {
-        if step > top {
-            break 0;
-        }
-        let j = top - step;
-        if below(j) {
-            break j + 1;
-        }
-        top = j;
-        step *= 2;
-    };
-    base + rows[base..top].partition_point(|r| i128::from(value(r)) < lo)
 }
 
 /// True when neither `x` nor `y` is one of `taken`.
@@ -1150,16 +1554,7 @@ pub(crate) struct SharedTriples<'a> {
     occ: Occupancy,
     /// Smallest value of three entries after position `q` (a bound).
     min3_after: Vec<i128>,
-    /// Per item: has a discounted amount (its sets may appear in several variants).
-    discountable: Vec<bool>,
-    /// `word_start[w]`: first triple whose occupancy bucket is `>= 64 w` (one more entry,
-    /// the table length, at the end); locates a window's start without a table-wide search.
-    word_start: Vec<u32>,
 }
-
-/// Sets of items without discounts, found by `SharedTriples::query`: each appears in
-/// exactly one variant (full amounts), so it needs no de-duplication.
-pub(crate) type Plain = Vec<(Key, i64)>;
 
 impl<'a> SharedTriples<'a> {
     /// Builds the tables, counting one node per sorted entry, pair and triple.
@@ -1173,18 +1568,7 @@ impl<'a> SharedTriples<'a> {
         assert!(vals.len() <= 256, "triple positions are bytes");
         let pairs = pair_table(items, &vals, budget)?;
         let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
-        let values: Vec<i64> = triples.iter().map(|t| t.v).collect();
-        let occ = Occupancy::new(&values);
-        let mut word_start = Vec::with_capacity(occ.bits.len() + 1);
-        let mut i = 0usize;
-        for w in 0..occ.bits.len() {
-            let first_bucket = (w as u64) << 6;
-            while i < values.len() && ((values[i] - occ.base) as u64 >> occ.shift) < first_bucket {
-                i += 1;
-            }
-            word_start.push(i as u32);
-        }
-        word_start.push(values.len() as u32);
+        let occ = Occupancy::new(triples.iter().map(|t| t.v));
         let min3_after = (0..vals.len())
             .map(
                 |q| match (vals.get(q + 1), vals.get(q + 2), vals.get(q + 3)) {
@@ -1204,47 +1588,17 @@ impl<'a> SharedTriples<'a> {
                 prepared: Prepared::Ksum { vals, pairs },
             },
             occ,
-            word_start,
             triples,
             min3_after,
-            discountable: items
-                .iter()
-                .map(|it| it.discounted_minor.is_some())
-                .collect(),
         })
     }
 
-    /// Records a set of 3 to 5 members: into `plain` when no member has a discount
-    /// (its only variant, found once), else into `found` like every other kernel.
-    #[inline]
-    fn put(
-        &self,
-        found: &mut Collector,
-        plain: &mut Plain,
-        target: i64,
-        total: i64,
-        members: &mut [(u32, bool)],
-    ) {
-        if members.iter().any(|m| self.discountable[m.0 as usize]) {
-            record(found, target, total, members);
-            return;
-        }
-        let mut a = [0u32; INLINE_SET];
-        for (slot, m) in a.iter_mut().zip(members.iter()) {
-            *slot = m.0;
-        }
-        let n = members.len();
-        a[..n].sort_unstable();
-        plain.push((Key::Small(n as u8, a), target - total));
-    }
-
-    /// Records every candidate for `target` into `found` and `plain` (disjoint sets).
+    /// Records every candidate for `target` into `found`.
     pub(crate) fn query(
         &self,
         target: i64,
         budget: &mut Budget,
         found: &mut Collector,
-        plain: &mut Plain,
     ) -> Result<(), Exhausted> {
         let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
             return Ok(());
@@ -1258,7 +1612,7 @@ impl<'a> SharedTriples<'a> {
         self.scan(lo0, hi0, budget, |t| {
             let (x, y, z) = (vals[t.p as usize], vals[t.q as usize], vals[t.r as usize]);
             let mut m = [(x.item, x.disc), (y.item, y.disc), (z.item, z.disc)];
-            self.put(found, plain, target, t.v, &mut m);
+            record(found, target, t.v, &mut m);
         })?;
         if eng.k >= 4 {
             // Quadruples: entry s plus triple t with s < t.p.
@@ -1278,7 +1632,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        self.put(found, plain, target, s.v + t.v, &mut m);
+                        record(found, target, s.v + t.v, &mut m);
                     }
                 })?;
             }
@@ -1309,7 +1663,7 @@ impl<'a> SharedTriples<'a> {
                             (y.item, y.disc),
                             (z.item, z.disc),
                         ];
-                        self.put(found, plain, target, l.v + t.v, &mut m);
+                        record(found, target, l.v + t.v, &mut m);
                     }
                 })?;
             }
@@ -1318,7 +1672,7 @@ impl<'a> SharedTriples<'a> {
     }
 
     /// Calls `visit` on every triple whose value lies in `[lo, hi]`, counting each.
-    /// The window's start is found through `word_start` (not counted as work).
+    /// The window's start is found through the occupancy map (not counted as work).
     fn scan(
         &self,
         lo: i128,
@@ -1330,15 +1684,7 @@ impl<'a> SharedTriples<'a> {
             return Ok(());
         }
         let rows = &self.triples;
-        // `may_hit` holds, so `lo - base <= span` and the bucket below is in the map.
-        let off = lo - i128::from(self.occ.base);
-        let mut j = if off <= 0 {
-            0
-        } else {
-            let w = ((off as u64) >> self.occ.shift >> 6) as usize;
-            let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
-            a + rows[a..z].partition_point(|t| i128::from(t.v) < lo)
-        };
+        let mut j = self.occ.first_at_least(rows, lo, |t| t.v);
         while j < rows.len() && i128::from(rows[j].v) <= hi {
             budget.tick(1)?;
             visit(&rows[j]);

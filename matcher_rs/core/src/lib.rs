@@ -339,7 +339,7 @@ pub fn solve_one_to_many(
     let algorithm = choose_algorithm(items, limits.max_items);
     let k = effective_k(items.len(), limits.max_items);
     let mut budget = engine::Budget::new(limits.node_budget);
-    let mut found = engine::Collector::default();
+    let mut found = engine::Collector::new(items);
     let complete = match engine::Engine::prepare(
         items,
         k,
@@ -424,22 +424,15 @@ pub fn solve_one_to_many_multi(
         {
             let solve = |&payment_minor: &i64| {
                 let mut budget = prepared_budget;
-                let mut found = engine::Collector::default();
-                let mut plain = engine::Plain::new();
+                let mut found = engine::Collector::new(items);
                 if shared
-                    .query(payment_minor, &mut budget, &mut found, &mut plain)
+                    .query(payment_minor, &mut budget, &mut found)
                     .is_err()
                 {
                     return solve_one_to_many(items, payment_minor, limits);
                 }
-                let (outcome, candidates, count) = rank::finish_shared(
-                    items,
-                    payment_minor,
-                    found,
-                    plain,
-                    true,
-                    limits.max_candidates,
-                );
+                let (outcome, candidates, count) =
+                    rank::finish_one(items, payment_minor, found, true, limits.max_candidates);
                 Ok(Solution {
                     outcome,
                     candidates,
@@ -467,7 +460,7 @@ pub fn solve_one_to_many_multi(
     );
     let solve = |&payment_minor: &i64| {
         let mut budget = prepared_budget;
-        let mut found = engine::Collector::default();
+        let mut found = engine::Collector::new(items);
         let complete = match &prepared {
             Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
             Err(engine::Exhausted) => false,

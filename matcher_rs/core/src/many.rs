@@ -120,10 +120,10 @@ fn search(
         loop {
             budget.tick(1)?;
             let target: i64 = combo.iter().map(|&j| payments[j]).sum();
-            let mut found = Collector::default();
+            let mut found = Collector::new(engine.items());
             let result = engine.query(target, budget, &mut found);
             let payment_indices: Vec<u32> = combo.iter().map(|&j| j as u32).collect();
-            for (indices, (residual, flags)) in found {
+            for (indices, residual, flags) in found.into_sets() {
                 groups.push(Group {
                     payment_indices: payment_indices.clone(),
                     item_indices: indices.as_slice().to_vec(),

@@ -1,6 +1,6 @@
 //! Ranking of candidates and the outcome rule.
 
-use crate::engine::{Collector, Flags, Key, Plain};
+use crate::engine::{Collector, Flags, Key};
 use crate::{Candidate, Item, Outcome};
 use std::cmp::Ordering;
 
@@ -81,6 +81,10 @@ pub(crate) fn top_sorted<T>(v: &mut Vec<T>, need: usize, cmp: impl Fn(&T, &T) ->
 type Ranked = (Evidence, Key, i64, Flags);
 
 /// Turns the collected item sets into the ranked, truncated candidate list.
+///
+/// The ranking key starts with `|residual|` (`inexact` is `|residual| > 0`), so a set
+/// whose `|residual|` exceeds the `need`-th smallest cannot be among the first `need`:
+/// the evidence (a look-up per member) is built only for the others.
 pub(crate) fn finish_one(
     items: &[Item],
     payment_minor: i64,
@@ -88,39 +92,26 @@ pub(crate) fn finish_one(
     complete: bool,
     max_candidates: i64,
 ) -> (Outcome, Vec<Candidate>, u64) {
-    finish_shared(
-        items,
-        payment_minor,
-        found,
-        Vec::new(),
-        complete,
-        max_candidates,
-    )
-}
-
-/// [`finish_one`] over `found` plus `plain`: sets (disjoint from `found`'s) whose only
-/// variant takes every member at its full amount.
-pub(crate) fn finish_shared(
-    items: &[Item],
-    payment_minor: i64,
-    found: Collector,
-    plain: Plain,
-    complete: bool,
-    max_candidates: i64,
-) -> (Outcome, Vec<Candidate>, u64) {
-    let count = (found.len() + plain.len()) as u64;
-    let mut keyed: Vec<Ranked> = Vec::with_capacity(found.len() + plain.len());
-    keyed.extend(found.into_iter().map(|(indices, (residual, flags))| {
-        let ev = Evidence::of(items, indices.as_slice(), residual, 0);
-        (ev, indices, residual, flags)
-    }));
-    keyed.extend(plain.into_iter().map(|(indices, residual)| {
-        let ev = Evidence::of(items, indices.as_slice(), residual, 0);
-        (ev, indices, residual, Flags::Bits(0))
-    }));
+    let count = found.len();
     let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
     // Two are always needed: the outcome compares the best with the runner-up.
-    top_sorted(&mut keyed, keep.max(2), |x, y| {
+    let need = keep.max(2);
+    let cut = if count > need {
+        let mut abs: Vec<u64> = found.best.values().map(|v| v.0.unsigned_abs()).collect();
+        abs.extend(found.plain.iter().map(|v| v.1.unsigned_abs()));
+        *abs.select_nth_unstable(need - 1).1
+    } else {
+        u64::MAX
+    };
+    let mut keyed: Vec<Ranked> = found
+        .into_sets()
+        .filter(|s| s.1.unsigned_abs() <= cut)
+        .map(|(indices, residual, flags)| {
+            let ev = Evidence::of(items, indices.as_slice(), residual, 0);
+            (ev, indices, residual, flags)
+        })
+        .collect();
+    top_sorted(&mut keyed, need, |x, y| {
         (x.0, x.1.as_slice()).cmp(&(y.0, y.1.as_slice()))
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
@@ -135,5 +126,5 @@ pub(crate) fn finish_shared(
             residual_minor: residual,
         })
         .collect();
-    (outcome, candidates, count)
+    (outcome, candidates, count as u64)
 }

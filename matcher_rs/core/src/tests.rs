@@ -79,7 +79,7 @@ fn force(
     multi: bool,
 ) -> Vec<Candidate> {
     let mut budget = engine::Budget::new(i64::MAX);
-    let mut found = engine::Collector::default();
+    let mut found = engine::Collector::new(items);
     let eng = engine::Engine::prepare(
         items,
         max_items.min(items.len()),
