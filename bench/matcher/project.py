@@ -72,11 +72,12 @@ def open_items(inst: Instance) -> Any:
     return _solver().OpenItems.of_amounts(inst.amounts)
 
 
-def one_to_many(peer: str, inst: Instance) -> Callable[[], PeerAnswer]:
-    """The timed call: the items are built once, outside it, as a caller would hold them."""
+def one_to_many(peer: str, inst: Instance) -> tuple[Callable[[], Any], Callable[[Any], PeerAnswer]]:
+    """The timed call (the solver API call alone; the items are built once, outside it, as a
+    caller would hold them) and the conversion of its Solution to a PeerAnswer, done after."""
     solve = _backend(peer).solve_one_to_many
     items, payment, limits = open_items(inst), inst.payment, _limits(inst)
-    return lambda: to_answer(inst, solve(items, payment, limits))
+    return (lambda: solve(items, payment, limits)), (lambda sol: to_answer(inst, sol))
 
 
 def batch(b: BatchInstance, num_threads: int) -> tuple[Callable[[], Any], Callable[[Any], Any]]:
