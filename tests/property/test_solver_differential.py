@@ -258,6 +258,8 @@ def test_every_python_kernel_equals_the_oracle(
     k = min(lim.max_items, len(items))
     if (algorithm == "two_pointer" and k > 2) or (algorithm == "ksum_mitm" and not 3 <= k <= 5):
         return
+    if algorithm == "subset_dp" and any(it.discounted_minor is not None for it in items):
+        return
     outcome, cands = oracle(items, payment, lim)
     s = solver_py.solve_one_to_many(items, payment, lim, algorithm=algorithm)
     assert (s.outcome, list(s.candidates)) == (outcome, cands)
@@ -266,7 +268,7 @@ def test_every_python_kernel_equals_the_oracle(
 @needs_rust
 @settings(max_examples=60, deadline=None)
 @given(
-    amounts=st.lists(st.integers(1, 400), min_size=42, max_size=50),
+    amounts=st.lists(st.integers(2, 400), min_size=42, max_size=50),
     payment=st.integers(1, 900),
     max_items=st.integers(6, 12),
     tol=tolerances,
@@ -275,7 +277,8 @@ def test_every_python_kernel_equals_the_oracle(
 def test_rust_and_python_branch_and_bound_agree_on_large_instances(
     amounts: list[int], payment: int, max_items: int, tol: int, budget: int
 ) -> None:
-    items = [OpenItem(a, a - 1 if a % 3 == 0 and a > 1 else None) for a in amounts]
+    # Item 0 always has a discount: subset_dp (no discounts) would otherwise take over.
+    items = [OpenItem(a, a - 1 if i == 0 or a % 3 == 0 else None) for i, a in enumerate(amounts)]
     lim = Limits(max_items, tol, budget, 10)
     rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
     assert rust.algorithm == "branch_and_bound"
