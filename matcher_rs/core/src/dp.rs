@@ -226,7 +226,7 @@ fn shift_or(x: &mut [u64], by: usize) {
 
 /// Clears the bits from `len` on.
 fn trim(x: &mut [u64], len: usize) {
-    if len % 64 != 0 {
+    if !len.is_multiple_of(64) {
         let last = x.len() - 1;
         x[last] &= (1u64 << (len % 64)) - 1;
     }
