@@ -132,6 +132,41 @@ def test_a_discounted_item_keeps_subset_dp_out(backend: Backend) -> None:
     assert [c.item_indices for c in s.candidates[:2]] == [(6,), (0, 5)]
 
 
+def count_sets(amounts: list[int], payment: int) -> int:
+    """Item sets (any size) totalling exactly ``payment``: a counting DP, no solver code."""
+    ways = [1] + [0] * payment
+    for a in amounts:
+        for s in range(payment, a - 1, -1):
+            ways[s] += ways[s - a]
+    return ways[payment]
+
+
+def test_subset_dp_counts_every_set_and_ranks_the_best(backend: Backend) -> None:
+    items = items_of(*range(1, 25))
+    s = backend.solve_one_to_many(items, 60, Limits(max_items=24, max_candidates=3))
+    assert s.algorithm == "subset_dp"
+    assert s.candidate_count == count_sets(list(range(1, 25)), 60)
+    # The fewest items (three: 13 + 23 + 24), then the smallest indices.
+    assert [c.item_indices for c in s.candidates] == [(12, 22, 23), (13, 21, 23), (14, 20, 23)]
+    assert s.outcome is Outcome.AMBIGUOUS
+
+
+def test_subset_dp_budget_exhaustion_is_reported(backend: Backend) -> None:
+    s = backend.solve_one_to_many(items_of(*range(1, 25)), 60, Limits(max_items=24, node_budget=100))
+    assert s.outcome is Outcome.BUDGET_EXHAUSTED
+    assert s.algorithm == "subset_dp"
+    assert s.nodes == 101
+
+
+def test_batch_reports_subset_dp(backend: Backend) -> None:
+    problems = [(items_of(*range(1, 21)), 40), (items_of(*range(1, 21)), 7)]
+    limits = Limits(max_items=20)
+    batch = backend.solve_batch(BatchProblem.from_problems(problems, limits))
+    singles = [backend.solve_one_to_many(i, p, limits) for i, p in problems]
+    assert batch.solutions() == singles
+    assert [s.algorithm for s in singles] == ["subset_dp", "subset_dp"]
+
+
 @pytest.mark.parametrize(
     ("items", "payment", "limits", "field"),
     [
