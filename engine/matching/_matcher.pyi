@@ -15,6 +15,9 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
   outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
   the field. Every argument must fit in int64 (the Python wrapper checks this first).
 - discounted_minor: None (one-to-many, many-to-many) or 0 (batch) means no discount.
+- algorithm: one of solver_py.ALGORITHMS ("two_pointer", "ksum_mitm", "horowitz_sahni",
+  "branch_and_bound", "subset_dp"; the batch's algorithm_codes index that tuple), or
+  "ksum_shared_triples" from solve_one_to_many_multi.
 """
 
 import numpy as np
@@ -50,9 +53,10 @@ def solve_one_to_many_multi(
     max_candidates: int,
 ) -> list[tuple[str, list[tuple[list[int], list[bool], int, int]], int, str, int]]:
     """One solve_one_to_many result per payment; the target-independent tables are built
-    once, payments run in parallel. Identical to separate calls (node counts included),
-    except where the ksum_shared_triples kernel serves (k in 4..5, >= 16 payments; see
-    matcher_rs/README.md): then algorithm and nodes are that kernel's own."""
+    once (subset_dp payments: their own table each), payments run in parallel. Identical
+    to separate calls (node counts included), except where the ksum_shared_triples kernel
+    serves (k in 4..5, >= 16 payments; see matcher_rs/README.md): then algorithm and nodes
+    are that kernel's own."""
 
 def solve_many_to_many(
     amounts_minor: list[int],

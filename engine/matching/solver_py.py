@@ -22,7 +22,12 @@ Definitions
 - Algorithm rule, with ``k = min(max_items, n)``: ``k <= 2`` two_pointer; ``k <= 5``
   ksum_mitm; else horowitz_sahni when the two half tables hold at most
   ``HS_TABLE_LIMIT`` partial assignments (3 per discounted item, 2 otherwise);
-  branch_and_bound otherwise.
+  branch_and_bound otherwise (:func:`choose_algorithm`, also many-to-many's rule).
+  One payment then may go to subset_dp instead (:func:`choose_algorithm_for_payment`):
+  when no item has a discount and its table, ``(n + 1) * (payment + tolerance + 1)``
+  cells, holds at most ``DP_TABLE_LIMIT``, in place of branch_and_bound always and of
+  horowitz_sahni when the table counts no more nodes than the half tables hold entries.
+  The kernel never changes the candidates, only the work and the node count.
 """
 
 from __future__ import annotations
@@ -1213,7 +1218,9 @@ def solve_one_to_many_multi(
     ``solve_one_to_many(items, payments_minor[j], limits)``. Default path: the
     target-independent tables are built once, and every payment's count starts from the
     nodes their construction took, as a separate call would, so every field (algorithm
-    and nodes included) equals the separate call's.
+    and nodes included) equals the separate call's. A payment that
+    :func:`choose_algorithm_for_payment` gives to subset_dp is solved on its own, as a
+    separate call would be: the DP table depends on the target.
 
     When :func:`_use_shared_triples` holds, the ``ksum_shared_triples`` kernel is used
     (its own node count: one per sorted entry, pair and triple of the shared tables, then

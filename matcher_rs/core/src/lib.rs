@@ -18,6 +18,12 @@
 //! - Outcome: `NoMatch` without candidates; `Matched` when exactly one candidate
 //!   has the best tier `(residual != 0, -sum(reference_score))`; `Ambiguous`
 //!   otherwise; `BudgetExhausted` whenever the search stopped early.
+//!
+//! Kernels (the choice never changes the candidates, only the work and `nodes`):
+//! `two_pointer` (`k <= 2`), `ksum_mitm` (`k <= 5`), then per payment `subset_dp`
+//! (no discounts, a DP table of at most [`DP_TABLE_LIMIT`] cells, cheaper than the
+//! Horowitz-Sahni tables), `horowitz_sahni` (half tables within [`HS_TABLE_LIMIT`]) or
+//! `branch_and_bound`; see [`choose_algorithm`] and [`choose_algorithm_for_payment`].
 
 mod batch;
 mod dp;
@@ -303,7 +309,8 @@ fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(
     Ok(())
 }
 
-/// Deterministic rule choosing the algorithm; mirrored by `solver_py.choose_algorithm`.
+/// The target-independent rule; mirrored by `solver_py.choose_algorithm`. Many-to-many
+/// uses it as is; one payment goes through [`choose_algorithm_for_payment`].
 ///
 /// With `k = min(max_items, n)`: `k <= 2` two-pointer; `k <= 5` k-sum
 /// meet-in-the-middle; otherwise Horowitz-Sahni when both half tables
@@ -465,7 +472,8 @@ pub fn use_shared_triples(items: &[Item], max_items: i64, payments: usize) -> bo
 /// half tables, branch-and-bound order) are built once and shared by all payments;
 /// each payment's node count still includes the table entries, exactly as a separate
 /// call would count them, so every field (algorithm and `nodes` included) equals the
-/// separate call's.
+/// separate call's. A payment [`choose_algorithm_for_payment`] gives to `subset_dp` is
+/// solved on its own, as a separate call would be: the DP table depends on the target.
 ///
 /// When [`use_shared_triples`] holds, the `ksum_shared_triples` kernel is used instead
 /// (algorithm `KsumSharedTriples`, its own node count: one per sorted entry, pair and
