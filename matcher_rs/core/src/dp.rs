@@ -104,8 +104,9 @@ pub(crate) fn table_nodes(n: usize, hi: u64) -> u64 {
 pub(crate) fn solve(items: &[Item], k: usize, payment_minor: i64, limits: &Limits) -> Solution {
     debug_assert!(items.iter().all(|it| it.discounted_minor.is_none()));
     let tol = limits.tolerance_minor;
-    let hi = usize::try_from(payment_minor + tol).expect("a DP table fits in memory");
-    let lo = usize::try_from((payment_minor - tol).max(1)).unwrap_or(1);
+    // Validation bounds both by i64::MAX, so they fit in usize.
+    let hi = usize::try_from(payment_minor + tol).expect("payment + tolerance fits in usize");
+    let lo = usize::try_from((payment_minor - tol).max(1)).expect("lo >= 1");
     let window = Window {
         lo,
         hi,
@@ -187,6 +188,8 @@ fn count_table<C: Cell>(amounts: &[usize], window: Window) -> Counts<C> {
 
 /// [`count_table`] with bits: row `i` holds the totals reachable from `items[i..]`
 /// (`exact`, the empty set at bit 0), then, bit 0 cleared, their OR over each window.
+/// Bits above `hi` in a row's last word are never read, and shifts only move bits up,
+/// so they never reach a cell that is.
 fn reach_table(amounts: &[usize], window: Window) -> Reach {
     let words = (window.hi + 1).div_ceil(64);
     let n = amounts.len();
@@ -199,7 +202,6 @@ fn reach_table(amounts: &[usize], window: Window) -> Reach {
     for i in (0..n).rev() {
         if amounts[i] <= window.hi {
             shift_or(&mut exact, amounts[i]);
-            trim(&mut exact, window.hi + 1);
         }
         window_any(
             &exact,
@@ -224,14 +226,6 @@ fn shift_or(x: &mut [u64], by: usize) {
     }
 }
 
-/// Clears the bits from `len` on.
-fn trim(x: &mut [u64], len: usize) {
-    if !len.is_multiple_of(64) {
-        let last = x.len() - 1;
-        x[last] &= (1u64 << (len % 64)) - 1;
-    }
-}
-
 /// `out` bit `t` = any of `exact` bits `max(t - span + 1, 1)..=t`, by doubling: after
 /// the loop `out` covers windows of `c` (a power of two, `c <= span`), and two windows
 /// of `c` cover `span`.
@@ -248,7 +242,6 @@ fn window_any(exact: &[u64], span: usize, out: &mut [u64], scratch: &mut [u64]) 
         scratch.copy_from_slice(out);
         shift_or_from(out, scratch, span - c);
     }
-    trim(out, exact.len() * 64);
 }
 
 /// `out |= src << by`.
