@@ -36,6 +36,10 @@ EXHAUSTIVE_TOLERANCES_MINOR = (0, 50)
 NO_MATCH_SIZES = (20, 60, 100, 200)
 NO_MATCH_MAX_ITEMS = 5
 DENSE_SIZES = (30, 35, 40, 45)
+# The dense family asks for every matching set: 26 M of them at n = 45. The project solver's
+# subset_dp kernel spends about 25 nodes per set (650 M at n = 45), past the default 5 M budget,
+# so the family raises the budget, as find-one does.
+DENSE_NODE_BUDGET = 1_000_000_000
 MANY_SHAPES = ((5, 50), (10, 100), (15, 250), (20, 500))  # (payments m, items n)
 MANY_MAX_ITEMS = 3
 MANY_MAX_PAYMENTS = 3
@@ -218,7 +222,7 @@ def dense(n: int) -> Instance:
         n,
         0,
         (planted,),
-        {"n": n, "k": n, "tol": 0},
+        {"n": n, "k": n, "tol": 0, "node_budget": DENSE_NODE_BUDGET},
     )
 
 

@@ -17,6 +17,9 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
 - Item columns (one-to-many, many-to-many): int64 numpy arrays, read in place, or sequences
   of ints. discounted_minor: in an int64 array 0 means no discount (as in the batch API); in
   a sequence, None does (and 0 is refused like any discount outside (0, amount)).
+- algorithm: one of solver_py.ALGORITHMS ("two_pointer", "ksum_mitm", "horowitz_sahni",
+  "branch_and_bound", "subset_dp"; the batch's algorithm_codes index that tuple), or
+  "ksum_shared_triples" from solve_one_to_many_multi.
 """
 
 from collections.abc import Sequence
@@ -57,9 +60,10 @@ def solve_one_to_many_multi(
     max_candidates: int,
 ) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
     """One solve_one_to_many result per payment; the target-independent tables are built
-    once, payments run in parallel. Identical to separate calls (node counts included),
-    except where the ksum_shared_triples kernel serves (k in 4..5, >= 16 payments; see
-    matcher_rs/README.md): then algorithm and nodes are that kernel's own."""
+    once (subset_dp payments: their own table each), payments run in parallel. Identical
+    to separate calls (node counts included), except where the ksum_shared_triples kernel
+    serves (k in 4..5, >= 16 payments; see matcher_rs/README.md): then algorithm and nodes
+    are that kernel's own."""
 
 def solve_many_to_many(
     amounts_minor: _Column,

@@ -42,6 +42,7 @@ from engine.matching.solver_py import (
     check_int64,
     check_int64_inputs,
     choose_algorithm,
+    choose_algorithm_for_payment,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Solution",
     "backend_name",
     "choose_algorithm",
+    "choose_algorithm_for_payment",
     "python_backend",
     "rust_backend",
     "solve_batch",

@@ -22,14 +22,21 @@ Definitions
 - Algorithm rule, with ``k = min(max_items, n)``: ``k <= 2`` two_pointer; ``k <= 5``
   ksum_mitm; else horowitz_sahni when the two half tables hold at most
   ``HS_TABLE_LIMIT`` partial assignments (3 per discounted item, 2 otherwise);
-  branch_and_bound otherwise.
+  branch_and_bound otherwise (:func:`choose_algorithm`, also many-to-many's rule).
+  One payment then may go to subset_dp instead (:func:`choose_algorithm_for_payment`):
+  when no item has a discount and its table, ``(n + 1) * (payment + tolerance + 1)``
+  cells, holds at most ``DP_TABLE_LIMIT``, in place of branch_and_bound always and of
+  horowitz_sahni when the table counts no more nodes than the half tables hold entries.
+  The kernel never changes the candidates, only the work and the node count.
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+import heapq
 import operator
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import combinations, pairwise
@@ -43,7 +50,12 @@ INT64_MAX = 2**63 - 1
 MAX_REFERENCE_SCORE = 100
 KSUM_MAX_ITEMS = 5
 HS_TABLE_LIMIT = 1 << 21
-ALGORITHMS = ("two_pointer", "ksum_mitm", "horowitz_sahni", "branch_and_bound")
+# subset_dp: largest table in cells, (n + 1) * (payment + tolerance + 1), and the cells of
+# a table row counted as one node (see matcher_core::DP_TABLE_LIMIT).
+DP_TABLE_LIMIT = 1 << 24
+DP_CELLS_PER_NODE = 64
+# Code order of the batch API's algorithm_codes.
+ALGORITHMS = ("two_pointer", "ksum_mitm", "horowitz_sahni", "branch_and_bound", "subset_dp")
 # Reported only by solve_one_to_many_multi (see _use_shared_triples); not in ALGORITHMS.
 SHARED_TRIPLES = "ksum_shared_triples"
 TRIPLE_TABLE_LIMIT = 1 << 21
@@ -460,17 +472,60 @@ def _half_table_size(items: Sequence[OpenItem]) -> int:
     return size
 
 
+def _hs_table_entries(items: Sequence[OpenItem]) -> int:
+    half = len(items) // 2
+    return _half_table_size(items[:half]) + _half_table_size(items[half:])
+
+
 def choose_algorithm(items: Sequence[OpenItem], max_items: int) -> str:
-    """The deterministic algorithm rule (see the module docstring)."""
+    """The target-independent rule (see the module docstring); many-to-many uses it."""
     k = min(max_items, len(items))
     if k <= 2:
         return "two_pointer"
     if k <= KSUM_MAX_ITEMS:
         return "ksum_mitm"
-    half = len(items) // 2
-    if _half_table_size(items[:half]) + _half_table_size(items[half:]) <= HS_TABLE_LIMIT:
+    if _hs_table_entries(items) <= HS_TABLE_LIMIT:
         return "horowitz_sahni"
     return "branch_and_bound"
+
+
+def choose_algorithm_for_payment(
+    items: Sequence[OpenItem], max_items: int, payment_minor: int, tolerance_minor: int
+) -> str:
+    """The rule of one payment: :func:`choose_algorithm`, except that subset_dp replaces
+    branch_and_bound whenever :func:`dp_applicable` holds, and horowitz_sahni when the DP
+    table also counts no more nodes than the two half tables hold entries.
+
+    Both kernels then pay per matching set (the DP about 25 nodes, Horowitz-Sahni a window
+    entry and a hash insert, about ten times the DP's time in Rust), so the fixed cost
+    decides: 2^(n/2) half-table entries against (n + 1) * (hi + 1) / 64 table nodes, which
+    favours Horowitz-Sahni for few items and a large target. Branch-and-bound has no such
+    bound: it may visit every subset of a no-match.
+    """
+    algorithm = choose_algorithm(items, max_items)
+    if algorithm == "branch_and_bound":
+        cheaper = True
+    elif algorithm == "horowitz_sahni":
+        hi = max(payment_minor + tolerance_minor, 0)
+        cheaper = _dp_table_nodes(len(items), hi) <= _hs_table_entries(items)
+    else:
+        cheaper = False
+    if cheaper and dp_applicable(items, payment_minor, tolerance_minor):
+        return "subset_dp"
+    return algorithm
+
+
+def dp_applicable(items: Sequence[OpenItem], payment_minor: int, tolerance_minor: int) -> bool:
+    """Whether subset_dp can serve a payment: no discounted amounts (it produces each set in
+    one variant), positive amounts (validation guarantees it; checked because this function
+    is public) and at most DP_TABLE_LIMIT table cells, (n + 1) * (payment + tolerance + 1)."""
+    plain = all(it.discounted_minor is None and it.amount_minor > 0 for it in items)
+    hi = payment_minor + tolerance_minor
+    return plain and hi >= 1 and (len(items) + 1) * (hi + 1) <= DP_TABLE_LIMIT
+
+
+def _dp_table_nodes(n: int, hi: int) -> int:
+    return (n + 1) * -(-(hi + 1) // DP_CELLS_PER_NODE)
 
 
 # --- engine -------------------------------------------------------------------------
@@ -1068,6 +1123,185 @@ class _SharedTriples:
                         _record(found, target, lv + tv, members)
 
 
+# --- subset_dp ----------------------------------------------------------------------
+
+
+class _SubsetDp:
+    """The subset_dp kernel (``matcher_core::dp``): every candidate of items without
+    discounts, enumerated output-sensitively from a table of the payment window.
+
+    With ``lo = max(payment - tol, 1)``, ``hi = payment + tol``, window width ``w = hi - lo
+    + 1`` and ``kk = min(k, hi)`` (more than hi items cannot total hi or less), row i of
+    the table describes ``items[i:]``: cell t (0 <= t <= hi) is the fewest items of a
+    non-empty subset of that suffix totalling within ``[t - w + 1, t]``, or ``kk + 1``. A
+    prefix with total ``cur <= hi`` and m members, free to take items from i on, thus has
+    a non-empty completion into the window iff ``row_i[hi - cur] <= kk - m``: the search
+    reads it before entering any branch, so every prefix it visits leads to a candidate.
+    (Rust stores reachability bits instead when ``k >= n``, where the count cannot bind;
+    the answers are the same.) Nodes: ``ceil((hi + 1) / DP_CELLS_PER_NODE)`` per row,
+    n + 1 rows, counted before the table is built; then one per visited prefix (the empty
+    root included) and one per item examined as the next member of a prefix.
+    """
+
+    def __init__(self, items: Sequence[OpenItem], k: int, payment: int, tol: int) -> None:
+        self.items = items
+        self.payment = payment
+        self.lo, self.hi = max(payment - tol, 1), payment + tol
+        self.kk = min(k, self.hi)
+        # An amount above hi never fits; clamped, every sum below stays small.
+        self.amounts = [min(it.amount_minor, self.hi + 1) for it in items]
+        self.rows: list[array[int]] = []
+
+    def solve(self, limits: Limits) -> Solution:
+        budget = _Budget(limits.node_budget)
+        best = _Best(limits.max_candidates)
+        complete = True
+        try:
+            budget.tick(_dp_table_nodes(len(self.items), self.hi))
+            self._build()
+            self._search(budget, best)
+        except _Exhausted:
+            complete = False
+        return best.finish(self.payment, complete, limits.max_candidates, budget.nodes)
+
+    def _build(self) -> None:
+        # Exact counts per suffix (the empty set at 0), rows n down to 0, with numpy; each
+        # row is stored as its window minima over totals >= 1 (non-empty completions).
+        hi, none = self.hi, self.kk + 1
+        exact = np.full(hi + 1, none, dtype=np.int64)
+        exact[0] = 0
+        rows = [self._window_minima(exact)]
+        for a in reversed(self.amounts):
+            if a <= hi:
+                taken = np.minimum(exact[: hi + 1 - a] + 1, none)
+                exact = exact.copy()
+                exact[a:] = np.minimum(exact[a:], taken)
+            rows.append(self._window_minima(exact))
+        rows.reverse()
+        self.rows = rows
+
+    def _window_minima(self, exact: NDArray[np.int64]) -> array[int]:
+        # Van Herk / Gil-Werman: prefix and suffix minima within blocks of the window width.
+        span, none = self.hi - self.lo + 1, self.kk + 1
+        x = exact.copy()
+        x[0] = none
+        if span > 1:
+            blocks = -(-len(x) // span)
+            padded = np.full(blocks * span, none, dtype=np.int64)
+            padded[: len(x)] = x
+            grid = padded.reshape(blocks, span)
+            prefix = np.minimum.accumulate(grid, axis=1).ravel()[: len(x)]
+            suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()[: len(x)]
+            x = prefix.copy()
+            x[span - 1 :] = np.minimum(prefix[span - 1 :], suffix[: len(x) - span + 1])
+        if none <= 255:
+            return array("B", x.astype(np.uint8).tobytes())
+        return array("H", x.astype(np.uint16).tobytes())
+
+    def _search(self, budget: _Budget, best: _Best) -> None:
+        # Depth-first over items in index order with an explicit stack of ancestors (a set
+        # may have more members than Python's recursion limit); mirrors Search::run.
+        items, amounts, rows = self.items, self.amounts, self.rows
+        n, kk, lo, hi = len(amounts), self.kk, self.lo, self.hi
+        budget.tick()
+        chosen: list[int] = []
+        ancestors: list[tuple[int, int, int, _Partial]] = []
+        nxt, top_cur, top_m, part = (0 if kk > 0 else n), 0, 0, _EMPTY_PARTIAL
+        while True:
+            if nxt == n:
+                if not ancestors:
+                    return
+                nxt, top_cur, top_m, part = ancestors.pop()
+                chosen.pop()
+                continue
+            j = nxt
+            nxt += 1
+            budget.tick()
+            cur, m = top_cur + amounts[j], top_m + 1
+            fits = cur <= hi
+            offer = fits and cur >= lo
+            extend = fits and rows[j + 1][hi - cur] <= kk - m
+            if not offer and not extend:
+                # Item j starts no completion; if none from items[j:] completes the prefix,
+                # none from a shorter suffix does either.
+                if rows[j][hi - top_cur] > kk - top_m:
+                    nxt = n
+                continue
+            budget.tick()
+            child = _with(part, items[j])
+            chosen.append(j)
+            if offer:
+                residual = self.payment - cur
+                best.offer(_evidence_of(child, m, residual), tuple(chosen), residual)
+            if extend:
+                ancestors.append((nxt, top_cur, top_m, part))
+                nxt, top_cur, top_m, part = j + 1, cur, m, child
+            else:
+                chosen.pop()
+
+
+# Evidence of a partial set (reference sum, smallest and largest due, due sum), extended
+# one member at a time (rank::Partial).
+_Partial = tuple[int, int, int, int]
+_EMPTY_PARTIAL: _Partial = (0, INT64_MAX, INT64_MIN, 0)
+
+
+def _with(part: _Partial, it: OpenItem) -> _Partial:
+    reference, due_lo, due_hi, due_sum = part
+    due = it.due_ordinal
+    return reference + it.reference_score, min(due_lo, due), max(due_hi, due), due_sum + due
+
+
+def _evidence_of(part: _Partial, size: int, residual: int) -> _Evidence:
+    reference, due_lo, due_hi, due_sum = part
+    return (residual != 0, abs(residual), -reference, size, due_hi - due_lo, due_sum)
+
+
+class _Kept:
+    """A kept candidate ordered worst first, so that a heapq heap's top is the worst."""
+
+    __slots__ = ("key", "residual")
+
+    def __init__(self, key: tuple[_Evidence, tuple[int, ...]], residual: int) -> None:
+        self.key = key
+        self.residual = residual
+
+    def __lt__(self, other: _Kept) -> bool:
+        return other.key < self.key
+
+
+class _Best:
+    """The best max(2, max_candidates) candidates seen and how many were seen
+    (rank::Best): for a kernel producing each set once, in one variant (full amounts).
+    The ranking key is a total order, so what is kept does not depend on arrival order."""
+
+    def __init__(self, max_candidates: int) -> None:
+        self.keep = max(max_candidates, 2)
+        self.heap: list[_Kept] = []
+        self.seen = 0
+
+    def offer(self, ev: _Evidence, indices: tuple[int, ...], residual: int) -> None:
+        self.seen += 1
+        if len(self.heap) < self.keep:
+            heapq.heappush(self.heap, _Kept((ev, indices), residual))
+        elif (ev, indices) < self.heap[0].key:
+            heapq.heapreplace(self.heap, _Kept((ev, indices), residual))
+
+    def finish(self, payment: int, complete: bool, max_candidates: int, nodes: int) -> Solution:
+        ranked = sorted(self.heap, key=lambda kept: kept.key)
+        candidates = tuple(
+            Candidate(kept.key[1], (False,) * len(kept.key[1]), payment - kept.residual, kept.residual)
+            for kept in ranked[:max_candidates]
+        )
+        return Solution(
+            outcome=_outcome([kept.key[0] for kept in ranked[:2]], complete),
+            candidates=candidates,
+            candidate_count=self.seen,
+            algorithm="subset_dp",
+            nodes=nodes,
+        )
+
+
 # --- ranking ------------------------------------------------------------------------
 
 _Evidence = tuple[bool, int, int, int, int, int]
@@ -1105,10 +1339,13 @@ def _run(engine_args: tuple[Sequence[OpenItem], int, int, str, bool], budget: _B
 # --- public functions ---------------------------------------------------------------
 
 
-def _check_forced(algorithm: str, k: int) -> None:
-    # The kernels below serve only these set sizes; the other two serve any size.
+def _check_forced(algorithm: str, k: int, items: Sequence[OpenItem]) -> None:
+    # The k-sum kernels serve only these set sizes; subset_dp only items without discounts
+    # (forced, it builds its table whatever its size); the other two serve anything.
     if (algorithm == "two_pointer" and k > 2) or (algorithm == "ksum_mitm" and not 3 <= k <= 5):
         raise ValueError(f"algorithm {algorithm} cannot serve max_items {k}")
+    if algorithm == "subset_dp" and any(it.discounted_minor is not None for it in items):
+        raise ValueError("algorithm subset_dp cannot serve items with a discounted amount")
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}")
 
@@ -1128,9 +1365,13 @@ def solve_one_to_many(
     items, payment_minor, limits = _validate_one(items, payment_minor, limits)
     k = min(limits.max_items, len(items))
     if algorithm is None:
-        algorithm = choose_algorithm(items, limits.max_items)
+        algorithm = choose_algorithm_for_payment(
+            items, limits.max_items, payment_minor, limits.tolerance_minor
+        )
     else:
-        _check_forced(algorithm, k)
+        _check_forced(algorithm, k, items)
+    if algorithm == "subset_dp":
+        return _SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits)
     budget = _Budget(limits.node_budget)
     found: _Collector = {}
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
@@ -1199,7 +1440,9 @@ def solve_one_to_many_multi(
     ``solve_one_to_many(items, payments_minor[j], limits)``. Default path: the
     target-independent tables are built once, and every payment's count starts from the
     nodes their construction took, as a separate call would, so every field (algorithm
-    and nodes included) equals the separate call's.
+    and nodes included) equals the separate call's. A payment that
+    :func:`choose_algorithm_for_payment` gives to subset_dp is solved on its own, as a
+    separate call would be: the DP table depends on the target.
 
     When :func:`_use_shared_triples` holds, the ``ksum_shared_triples`` kernel is used
     (its own node count: one per sorted entry, pair and triple of the shared tables, then
@@ -1235,10 +1478,19 @@ def solve_one_to_many_multi(
                 )
             return tuple(shared_solutions)
     algorithm = choose_algorithm(items, limits.max_items)
+    # The DP table depends on the payment, so subset_dp payments are solved one by one; the
+    # tables of `algorithm` are built once, and only if some payment needs them.
+    dp = [
+        choose_algorithm_for_payment(items, limits.max_items, p, limits.tolerance_minor) == "subset_dp"
+        for p in payments_minor
+    ]
     prepared = _Budget(limits.node_budget)
-    engine = _run((items, k, limits.tolerance_minor, algorithm, False), prepared)
+    engine = _run((items, k, limits.tolerance_minor, algorithm, False), prepared) if not all(dp) else None
     solutions = []
-    for payment_minor in payments_minor:
+    for payment_minor, by_dp in zip(payments_minor, dp, strict=True):
+        if by_dp:
+            solutions.append(_SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits))
+            continue
         budget = _Budget(limits.node_budget)
         budget.nodes = prepared.nodes
         found = {}

@@ -52,6 +52,25 @@ tolerances = st.one_of(st.just(0), st.integers(0, 3), st.integers(0, 80))
 
 
 @st.composite
+def plain_items(draw: st.DrawFn, min_n: int, max_n: int, max_amount: int = 30) -> list[OpenItem]:
+    # No discounts (subset_dp's domain); small amounts give duplicates and near-ties.
+    return [
+        OpenItem(
+            draw(st.integers(1, max_amount)),
+            due_ordinal=draw(st.integers(0, 4)),
+            reference_score=draw(st.sampled_from([0, 0, 40, 100])),
+        )
+        for _ in range(draw(st.integers(min_n, max_n)))
+    ]
+
+
+# With 12 or more plain items, k > 5 and payment + tolerance <= 330, the rule picks
+# subset_dp: its table counts at most (n + 1) * 6 nodes, the half tables hold >= 128.
+dp_payments = st.integers(1, 250)
+dp_budgets = st.sampled_from([0, 1, 7, 60, 400, 5_000, 5_000_000])
+
+
+@st.composite
 def limits(draw: st.DrawFn, max_k: int = 9) -> Limits:
     return Limits(
         max_items=draw(st.integers(1, max_k)),
@@ -258,6 +277,8 @@ def test_every_python_kernel_equals_the_oracle(
     k = min(lim.max_items, len(items))
     if (algorithm == "two_pointer" and k > 2) or (algorithm == "ksum_mitm" and not 3 <= k <= 5):
         return
+    if algorithm == "subset_dp" and any(it.discounted_minor is not None for it in items):
+        return
     outcome, cands = oracle(items, payment, lim)
     s = solver_py.solve_one_to_many(items, payment, lim, algorithm=algorithm)
     assert (s.outcome, list(s.candidates)) == (outcome, cands)
@@ -266,7 +287,7 @@ def test_every_python_kernel_equals_the_oracle(
 @needs_rust
 @settings(max_examples=60, deadline=None)
 @given(
-    amounts=st.lists(st.integers(1, 400), min_size=42, max_size=50),
+    amounts=st.lists(st.integers(2, 400), min_size=42, max_size=50),
     payment=st.integers(1, 900),
     max_items=st.integers(6, 12),
     tol=tolerances,
@@ -275,7 +296,8 @@ def test_every_python_kernel_equals_the_oracle(
 def test_rust_and_python_branch_and_bound_agree_on_large_instances(
     amounts: list[int], payment: int, max_items: int, tol: int, budget: int
 ) -> None:
-    items = [OpenItem(a, a - 1 if a % 3 == 0 and a > 1 else None) for a in amounts]
+    # Item 0 always has a discount: subset_dp (no discounts) would otherwise take over.
+    items = [OpenItem(a, a - 1 if i == 0 or a % 3 == 0 else None) for i, a in enumerate(amounts)]
     lim = Limits(max_items, tol, budget, 10)
     rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
     assert rust.algorithm == "branch_and_bound"
@@ -459,6 +481,38 @@ def test_ksum_kernels_equal_the_oracle_on_skewed_and_flat_amounts(
         assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
 
 
+@needs_rust
+@FAST
+@given(
+    items=plain_items(12, 20),
+    payment=dp_payments,
+    max_items=st.integers(6, 22),
+    tol=tolerances,
+    budget=dp_budgets,
+    max_candidates=st.integers(0, 12),
+)
+def test_rust_and_python_agree_on_subset_dp_including_budget_exhaustion(
+    items: list[OpenItem], payment: int, max_items: int, tol: int, budget: int, max_candidates: int
+) -> None:
+    lim = Limits(max_items, tol, budget, max_candidates)
+    rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
+    assert rust.algorithm == "subset_dp"
+    assert rust == PY.solve_one_to_many(items, payment, lim)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=plain_items(12, 16), payment=dp_payments, max_items=st.integers(6, 16), tol=tolerances)
+def test_subset_dp_equals_the_oracle_up_to_sixteen_items(
+    items: list[OpenItem], payment: int, max_items: int, tol: int
+) -> None:
+    lim = Limits(max_items, tol, 10**9, 10**6)
+    outcome, cands = oracle(items, payment, lim)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, lim)
+        assert s.algorithm == "subset_dp"
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+
+
 @FAST
 @given(
     offsets=st.lists(st.integers(0, 40), min_size=3, max_size=8),
@@ -488,3 +542,46 @@ def test_ksum_kernels_handle_amounts_near_the_int64_limit(
         assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(
             items, payment, lim
         )
+
+
+@FAST
+@given(
+    items=plain_items(0, 10, 60),
+    payment=st.integers(1, 200),
+    lim=limits(max_k=11),
+)
+def test_forced_subset_dp_equals_the_oracle_for_any_k(
+    items: list[OpenItem], payment: int, lim: Limits
+) -> None:
+    outcome, cands = oracle(items, payment, lim)
+    big = Limits(lim.max_items, lim.tolerance_minor, 10**9, 10**6)
+    s = solver_py.solve_one_to_many(items, payment, big, algorithm="subset_dp")
+    assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+    # Truncation and the outcome rule as the hashing kernels apply them.
+    s = solver_py.solve_one_to_many(items, payment, lim, algorithm="subset_dp")
+    want = solver_py.solve_one_to_many(items, payment, lim, algorithm="branch_and_bound")
+    if Outcome.BUDGET_EXHAUSTED not in (s.outcome, want.outcome):
+        assert _verdict(s) == _verdict(want)
+
+
+def test_forcing_subset_dp_on_discounted_items_is_refused() -> None:
+    with pytest.raises(ValueError, match="subset_dp cannot serve items with a discounted amount"):
+        solver_py.solve_one_to_many([OpenItem(5, 4)], 5, Limits(), algorithm="subset_dp")
+
+
+@FAST
+@given(
+    items=plain_items(12, 18),
+    payments=st.lists(st.integers(1, 400), max_size=5),
+    max_items=st.integers(6, 18),
+    tol=tolerances,
+    budget=dp_budgets,
+)
+def test_multi_with_subset_dp_equals_separate_calls(
+    items: list[OpenItem], payments: list[int], max_items: int, tol: int, budget: int
+) -> None:
+    lim = Limits(max_items, tol, budget, 3)
+    want = tuple(PY.solve_one_to_many(items, p, lim) for p in payments)
+    assert PY.solve_one_to_many_multi(items, payments, lim) == want
+    if HAS_RUST:
+        assert solver.rust_backend().solve_one_to_many_multi(items, payments, lim) == want

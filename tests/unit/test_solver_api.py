@@ -106,15 +106,65 @@ def test_max_candidates_truncates_but_count_is_complete(backend: Backend) -> Non
     assert s.candidate_count == 28
 
 
+# With k > 5, subset_dp takes over where its table is small: always from branch_and_bound
+# (n = 60, payment 7), from horowitz_sahni when the table counts fewer nodes than the half
+# tables hold entries (n = 20, payment 7: 21 nodes against 2,048 entries), not with a large
+# target (n = 20, payment 7,000: 21 * 110 nodes) or a table past DP_TABLE_LIMIT (n = 60,
+# payment 300,000: 18.3 M cells).
 @pytest.mark.parametrize(
-    ("max_items", "n", "algorithm"),
-    [(2, 10, "two_pointer"), (5, 10, "ksum_mitm"), (8, 20, "horowitz_sahni"),
-     (8, 60, "branch_and_bound")],
+    ("max_items", "n", "payment", "algorithm"),
+    [(2, 10, 7, "two_pointer"), (5, 10, 7, "ksum_mitm"), (8, 20, 7, "subset_dp"),
+     (8, 20, 7_000, "horowitz_sahni"), (8, 60, 7, "subset_dp"),
+     (8, 60, 300_000, "branch_and_bound")],
 )  # fmt: skip
-def test_algorithm_rule_is_reported(backend: Backend, max_items: int, n: int, algorithm: str) -> None:
+def test_algorithm_rule_is_reported(
+    backend: Backend, max_items: int, n: int, payment: int, algorithm: str
+) -> None:
     items = items_of(*range(1, n + 1))
-    s = backend.solve_one_to_many(items, 7, Limits(max_items=max_items))
+    s = backend.solve_one_to_many(items, payment, Limits(max_items=max_items))
     assert s.algorithm == algorithm
+
+
+def test_a_discounted_item_keeps_subset_dp_out(backend: Backend) -> None:
+    items = [*items_of(*range(1, 60)), OpenItem(60, discounted_minor=59)]
+    s = backend.solve_one_to_many(items, 7, Limits(max_items=8))
+    assert s.algorithm == "branch_and_bound"
+    assert [c.item_indices for c in s.candidates[:2]] == [(6,), (0, 5)]
+
+
+def count_sets(amounts: list[int], payment: int) -> int:
+    """Item sets (any size) totalling exactly ``payment``: a counting DP, no solver code."""
+    ways = [1] + [0] * payment
+    for a in amounts:
+        for s in range(payment, a - 1, -1):
+            ways[s] += ways[s - a]
+    return ways[payment]
+
+
+def test_subset_dp_counts_every_set_and_ranks_the_best(backend: Backend) -> None:
+    items = items_of(*range(1, 25))
+    s = backend.solve_one_to_many(items, 60, Limits(max_items=24, max_candidates=3))
+    assert s.algorithm == "subset_dp"
+    assert s.candidate_count == count_sets(list(range(1, 25)), 60)
+    # The fewest items (three: 13 + 23 + 24), then the smallest indices.
+    assert [c.item_indices for c in s.candidates] == [(12, 22, 23), (13, 21, 23), (14, 20, 23)]
+    assert s.outcome is Outcome.AMBIGUOUS
+
+
+def test_subset_dp_budget_exhaustion_is_reported(backend: Backend) -> None:
+    s = backend.solve_one_to_many(items_of(*range(1, 25)), 60, Limits(max_items=24, node_budget=100))
+    assert s.outcome is Outcome.BUDGET_EXHAUSTED
+    assert s.algorithm == "subset_dp"
+    assert s.nodes == 101
+
+
+def test_batch_reports_subset_dp(backend: Backend) -> None:
+    problems = [(items_of(*range(1, 21)), 40), (items_of(*range(1, 21)), 7)]
+    limits = Limits(max_items=20)
+    batch = backend.solve_batch(BatchProblem.from_problems(problems, limits))
+    singles = [backend.solve_one_to_many(i, p, limits) for i, p in problems]
+    assert batch.solutions() == singles
+    assert [s.algorithm for s in singles] == ["subset_dp", "subset_dp"]
 
 
 @pytest.mark.parametrize(

@@ -746,6 +746,8 @@ impl<'a> Engine<'a> {
                 right.sort_unstable();
                 Prepared::Hs { left, right }
             }
+            // Its table depends on the target; `dp::solve` serves it per payment.
+            Algorithm::SubsetDp => unreachable!("subset_dp has no target-independent tables"),
             Algorithm::BranchAndBound => {
                 budget.tick(items.len() as u64)?;
                 let mut order: Vec<u32> = (0..items.len() as u32).collect();

@@ -18,8 +18,15 @@
 //! - Outcome: `NoMatch` without candidates; `Matched` when exactly one candidate
 //!   has the best tier `(residual != 0, -sum(reference_score))`; `Ambiguous`
 //!   otherwise; `BudgetExhausted` whenever the search stopped early.
+//!
+//! Kernels (the choice never changes the candidates, only the work and `nodes`):
+//! `two_pointer` (`k <= 2`), `ksum_mitm` (`k <= 5`), then per payment `subset_dp`
+//! (no discounts, a DP table of at most [`DP_TABLE_LIMIT`] cells, cheaper than the
+//! Horowitz-Sahni tables), `horowitz_sahni` (half tables within [`HS_TABLE_LIMIT`]) or
+//! `branch_and_bound`; see [`choose_algorithm`] and [`choose_algorithm_for_payment`].
 
 mod batch;
+mod dp;
 mod engine;
 mod many;
 mod rank;
@@ -51,6 +58,14 @@ pub const SHARED_MIN_PAYMENTS: usize = 16;
 
 /// ... and at most this many triple entries per payment (amortisation of the build).
 pub const SHARED_TRIPLES_PER_PAYMENT: u64 = 1 << 14;
+
+/// `subset_dp` is chosen only when its table, `(n + 1) * (payment + tolerance + 1)` cells,
+/// has at most this many cells: 16 MiB at one byte per cell (two when more than 254 items
+/// may form a set).
+pub const DP_TABLE_LIMIT: u64 = 1 << 24;
+
+/// Cells of a `subset_dp` table row counted as one node.
+pub const DP_CELLS_PER_NODE: u64 = 64;
 
 /// One open item (invoice) of the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +152,8 @@ pub enum Algorithm {
     KsumMitm,
     HorowitzSahni,
     BranchAndBound,
+    /// Chosen per payment by [`choose_algorithm_for_payment`] only.
+    SubsetDp,
     /// Only reported by [`solve_one_to_many_multi`] (never chosen by [`choose_algorithm`],
     /// not in [`Algorithm::ALL`]); forcing it serves like `KsumMitm`.
     KsumSharedTriples,
@@ -144,11 +161,12 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// All algorithms in code order (the batch API reports `code()`).
-    pub const ALL: [Algorithm; 4] = [
+    pub const ALL: [Algorithm; 5] = [
         Algorithm::TwoPointer,
         Algorithm::KsumMitm,
         Algorithm::HorowitzSahni,
         Algorithm::BranchAndBound,
+        Algorithm::SubsetDp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +175,7 @@ impl Algorithm {
             Algorithm::KsumMitm => "ksum_mitm",
             Algorithm::HorowitzSahni => "horowitz_sahni",
             Algorithm::BranchAndBound => "branch_and_bound",
+            Algorithm::SubsetDp => "subset_dp",
             Algorithm::KsumSharedTriples => "ksum_shared_triples",
         }
     }
@@ -167,7 +186,8 @@ impl Algorithm {
             Algorithm::KsumMitm => 1,
             Algorithm::HorowitzSahni => 2,
             Algorithm::BranchAndBound => 3,
-            Algorithm::KsumSharedTriples => 4,
+            Algorithm::SubsetDp => 4,
+            Algorithm::KsumSharedTriples => 5,
         }
     }
 }
@@ -289,7 +309,8 @@ fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(
     Ok(())
 }
 
-/// Deterministic rule choosing the algorithm; mirrored by `solver_py.choose_algorithm`.
+/// The target-independent rule; mirrored by `solver_py.choose_algorithm`. Many-to-many
+/// uses it as is; one payment goes through [`choose_algorithm_for_payment`].
 ///
 /// With `k = min(max_items, n)`: `k <= 2` two-pointer; `k <= 5` k-sum
 /// meet-in-the-middle; otherwise Horowitz-Sahni when both half tables
@@ -303,13 +324,62 @@ pub fn choose_algorithm(items: &[Item], max_items: i64) -> Algorithm {
     if k <= KSUM_MAX_ITEMS {
         return Algorithm::KsumMitm;
     }
-    let half = items.len() / 2;
-    let size = half_table_size(&items[..half]).saturating_add(half_table_size(&items[half..]));
-    if size <= HS_TABLE_LIMIT {
+    if hs_table_entries(items) <= HS_TABLE_LIMIT {
         Algorithm::HorowitzSahni
     } else {
         Algorithm::BranchAndBound
     }
+}
+
+/// The rule of one payment; mirrored by `solver_py.choose_algorithm_for_payment`.
+///
+/// [`choose_algorithm`], except where it picks `HorowitzSahni` or `BranchAndBound`
+/// (`k > 5`) and [`dp_applicable`] holds: then `SubsetDp` replaces `BranchAndBound`
+/// always, and `HorowitzSahni` when the DP table counts no more nodes than the two half
+/// tables hold entries. Both kernels then pay per matching set (the DP about 25 nodes,
+/// Horowitz-Sahni a window entry and a hash-map insert, about ten times the DP's time),
+/// so the fixed cost decides: `2^(n/2)` half-table entries against `(n + 1) * (hi + 1)
+/// / 64` table nodes, which favours Horowitz-Sahni for few items and a large target.
+/// Branch-and-bound has no such bound: it may visit every subset of a no-match.
+pub fn choose_algorithm_for_payment(
+    items: &[Item],
+    max_items: i64,
+    payment_minor: i64,
+    tolerance_minor: i64,
+) -> Algorithm {
+    let algorithm = choose_algorithm(items, max_items);
+    let cheaper = match algorithm {
+        Algorithm::BranchAndBound => true,
+        Algorithm::HorowitzSahni => {
+            let hi = payment_minor.saturating_add(tolerance_minor).max(0) as u64;
+            dp::table_nodes(items.len(), hi) <= hs_table_entries(items)
+        }
+        _ => false,
+    };
+    if cheaper && dp_applicable(items, payment_minor, tolerance_minor) {
+        Algorithm::SubsetDp
+    } else {
+        algorithm
+    }
+}
+
+/// Whether `subset_dp` can serve a payment: no item has a discounted amount (the kernel
+/// produces each set in one variant), every amount is positive (validation guarantees it;
+/// checked here because this function is public) and the table, `(n + 1) * (payment +
+/// tolerance + 1)` cells, has at most [`DP_TABLE_LIMIT`] of them.
+pub fn dp_applicable(items: &[Item], payment_minor: i64, tolerance_minor: i64) -> bool {
+    let plain = items
+        .iter()
+        .all(|it| it.discounted_minor.is_none() && it.amount_minor > 0);
+    let hi = i128::from(payment_minor) + i128::from(tolerance_minor);
+    let cells = (items.len() as i128 + 1) * (hi + 1);
+    plain && hi >= 1 && cells <= i128::from(DP_TABLE_LIMIT)
+}
+
+/// Entries of both Horowitz-Sahni half tables (saturated past [`HS_TABLE_LIMIT`]).
+fn hs_table_entries(items: &[Item]) -> u64 {
+    let half = items.len() / 2;
+    half_table_size(&items[..half]).saturating_add(half_table_size(&items[half..]))
 }
 
 fn half_table_size(items: &[Item]) -> u64 {
@@ -336,8 +406,16 @@ pub fn solve_one_to_many(
     limits: &Limits,
 ) -> Result<Solution, SolveError> {
     validate_one(items, payment_minor, limits)?;
-    let algorithm = choose_algorithm(items, limits.max_items);
+    let algorithm = choose_algorithm_for_payment(
+        items,
+        limits.max_items,
+        payment_minor,
+        limits.tolerance_minor,
+    );
     let k = effective_k(items.len(), limits.max_items);
+    if algorithm == Algorithm::SubsetDp {
+        return Ok(dp::solve(items, k, payment_minor, limits));
+    }
     let mut budget = engine::Budget::new(limits.node_budget);
     let mut found = engine::Collector::new(items);
     let complete = match engine::Engine::prepare(
@@ -394,7 +472,8 @@ pub fn use_shared_triples(items: &[Item], max_items: i64, payments: usize) -> bo
 /// half tables, branch-and-bound order) are built once and shared by all payments;
 /// each payment's node count still includes the table entries, exactly as a separate
 /// call would count them, so every field (algorithm and `nodes` included) equals the
-/// separate call's.
+/// separate call's. A payment [`choose_algorithm_for_payment`] gives to `subset_dp` is
+/// solved on its own, as a separate call would be: the DP table depends on the target.
 ///
 /// When [`use_shared_triples`] holds, the `ksum_shared_triples` kernel is used instead
 /// (algorithm `KsumSharedTriples`, its own node count: one per sorted entry, pair and
@@ -449,21 +528,33 @@ pub fn solve_one_to_many_multi(
                 .collect();
         }
     }
+    // The DP table depends on the payment, so `subset_dp` payments are solved one by one;
+    // the tables of `algorithm` are built once, and only if some payment needs them.
+    let dp = |p: i64| {
+        choose_algorithm_for_payment(items, limits.max_items, p, limits.tolerance_minor)
+            == Algorithm::SubsetDp
+    };
     let mut prepared_budget = engine::Budget::new(limits.node_budget);
-    let prepared = engine::Engine::prepare(
-        items,
-        k,
-        limits.tolerance_minor,
-        algorithm,
-        false,
-        &mut prepared_budget,
-    );
+    let prepared = payments_minor.iter().any(|&p| !dp(p)).then(|| {
+        engine::Engine::prepare(
+            items,
+            k,
+            limits.tolerance_minor,
+            algorithm,
+            false,
+            &mut prepared_budget,
+        )
+    });
     let solve = |&payment_minor: &i64| {
+        if dp(payment_minor) {
+            return dp::solve(items, k, payment_minor, limits);
+        }
         let mut budget = prepared_budget;
         let mut found = engine::Collector::new(items);
         let complete = match &prepared {
-            Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
-            Err(engine::Exhausted) => false,
+            Some(Ok(eng)) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
+            // `None` is never seen here: it means every payment takes `subset_dp`.
+            Some(Err(engine::Exhausted)) | None => false,
         };
         let (outcome, candidates, count) =
             rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);

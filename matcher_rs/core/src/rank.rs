@@ -3,6 +3,7 @@
 use crate::engine::{Collector, Flags, Key};
 use crate::{Candidate, Item, Outcome};
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 /// Evidence shared by one-to-many candidates and many-to-many groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,9 +40,52 @@ impl Evidence {
         }
     }
 
+    /// The evidence of a set whose members' evidence `part` summed up (as [`Evidence::of`]).
+    pub(crate) fn of_partial(part: &Partial, size: usize, residual: i64) -> Self {
+        Evidence {
+            inexact: residual != 0,
+            abs_residual: residual.unsigned_abs(),
+            neg_reference: -part.reference,
+            size,
+            due_spread: i128::from(part.due_hi) - i128::from(part.due_lo),
+            due_sum: part.due_sum,
+        }
+    }
+
     /// The tier decides MATCHED versus AMBIGUOUS.
     pub(crate) fn tier(&self) -> (bool, i64) {
         (self.inexact, self.neg_reference)
+    }
+}
+
+/// The evidence of a partial set, extended one member at a time, so that a search that
+/// grows sets member by member ranks each one in O(1).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Partial {
+    reference: i64,
+    due_lo: i64,
+    due_hi: i64,
+    due_sum: i128,
+}
+
+impl Partial {
+    /// The empty set.
+    pub(crate) const EMPTY: Partial = Partial {
+        reference: 0,
+        due_lo: i64::MAX,
+        due_hi: i64::MIN,
+        due_sum: 0,
+    };
+
+    /// This set plus `it`.
+    #[inline]
+    pub(crate) fn with(&self, it: &Item) -> Partial {
+        Partial {
+            reference: self.reference + it.reference_score,
+            due_lo: self.due_lo.min(it.due_ordinal),
+            due_hi: self.due_hi.max(it.due_ordinal),
+            due_sum: self.due_sum + i128::from(it.due_ordinal),
+        }
     }
 }
 
@@ -127,4 +171,102 @@ pub(crate) fn finish_one(
         })
         .collect();
     (outcome, candidates, count as u64)
+}
+
+/// One kept candidate of [`Best`]: its ranking key is `(ev, indices)`.
+struct Kept {
+    ev: Evidence,
+    indices: Box<[u32]>,
+    residual: i64,
+}
+
+impl PartialEq for Kept {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Kept {}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.ev, &*self.indices).cmp(&(other.ev, &*other.indices))
+    }
+}
+
+/// The best candidates seen so far and how many were seen, for a search that produces
+/// each item set exactly once in one variant (full amounts): it needs no de-duplication,
+/// and keeping only the best bounds the memory however many sets match. The ranking key
+/// is a total order, so what is kept does not depend on the order sets arrive in.
+pub(crate) struct Best {
+    /// At least two: the outcome compares the best with the runner-up.
+    keep: usize,
+    /// A max-heap: its top is the worst kept candidate.
+    heap: BinaryHeap<Kept>,
+    seen: u64,
+}
+
+impl Best {
+    pub(crate) fn new(max_candidates: i64) -> Self {
+        Best {
+            keep: usize::try_from(max_candidates).unwrap_or(usize::MAX).max(2),
+            heap: BinaryHeap::new(),
+            seen: 0,
+        }
+    }
+
+    /// Counts the set `indices` (ascending, full amounts) and keeps it if it ranks among
+    /// the best; allocates only then.
+    #[inline]
+    pub(crate) fn offer(&mut self, ev: Evidence, indices: &[u32], residual: i64) {
+        self.seen += 1;
+        if self.heap.len() < self.keep {
+            self.heap.push(Kept {
+                ev,
+                indices: indices.into(),
+                residual,
+            });
+            return;
+        }
+        if let Some(mut worst) = self.heap.peek_mut() {
+            if (ev, indices) < (worst.ev, &*worst.indices) {
+                *worst = Kept {
+                    ev,
+                    indices: indices.into(),
+                    residual,
+                };
+            }
+        }
+    }
+
+    /// The outcome, the best `max_candidates` candidates (best first) and the count, as
+    /// [`finish_one`] would return them for the same sets.
+    pub(crate) fn finish(
+        self,
+        payment_minor: i64,
+        complete: bool,
+        max_candidates: i64,
+    ) -> (Outcome, Vec<Candidate>, u64) {
+        let ranked = self.heap.into_sorted_vec();
+        let keys: Vec<Evidence> = ranked.iter().take(2).map(|k| k.ev).collect();
+        let outcome = outcome_of(&keys, complete);
+        let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
+        let candidates = ranked
+            .into_iter()
+            .take(keep)
+            .map(|k| Candidate {
+                discounted: vec![false; k.indices.len()],
+                item_indices: k.indices.into_vec(),
+                total_minor: payment_minor - k.residual,
+                residual_minor: k.residual,
+            })
+            .collect();
+        (outcome, candidates, self.seen)
+    }
 }
