@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::borrow::Cow;
 
-/// (item_indices, discounted, total_minor, residual_minor)
-/// Index and flag lists are Python tuples, as in the result types, so the wrapper builds
-/// each Candidate / Group from the raw tuple without converting its fields again.
+/// (item_indices, discounted, total_minor, residual_minor). Index and flag lists are
+/// Python tuples, as in the result types, so the wrapper builds each Candidate / Group
+/// from the raw tuple without converting its fields again.
 type RawCandidate<'py> = (Bound<'py, PyTuple>, Bound<'py, PyTuple>, i64, i64);
 /// (outcome, candidates, candidate_count, algorithm, nodes)
 type RawSolution<'py> = (&'static str, Vec<RawCandidate<'py>>, u64, &'static str, u64);
@@ -32,6 +32,14 @@ fn to_py_err(error: SolveError) -> PyErr {
     }
 }
 
+/// A shared borrow of `array`; an array some native code holds mutably borrowed is
+/// refused (ValueError) rather than read while it may change.
+fn readonly<'py>(array: &Bound<'py, PyArray1<i64>>) -> PyResult<PyReadonlyArray1<'py, i64>> {
+    array
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("an item column is being written: {e}")))
+}
+
 /// An int64 column: a numpy int64 array (read in place) or a sequence of ints (converted).
 enum Column<'py> {
     Array(PyReadonlyArray1<'py, i64>),
@@ -43,7 +51,7 @@ impl<'py> Column<'py> {
     /// would build a Python exception on every call of the sequence path.
     fn of(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
         match obj.cast::<PyArray1<i64>>() {
-            Ok(array) => Ok(Column::Array(array.readonly())),
+            Ok(array) => Ok(Column::Array(readonly(array)?)),
             Err(_) => Ok(Column::List(obj.extract()?)),
         }
     }
@@ -63,8 +71,7 @@ impl<'py> Column<'py> {
 /// batch convention); in a sequence, None does.
 fn discounts_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<i64>>> {
     match obj.cast::<PyArray1<i64>>() {
-        Ok(array) => Ok(array
-            .readonly()
+        Ok(array) => Ok(readonly(array)?
             .as_array()
             .iter()
             .map(|&d| if d == 0 { None } else { Some(d) })
