@@ -58,6 +58,17 @@ def test_update_mask_names_exactly_the_fields_given() -> None:
     assert request.customer.HasField("tolerance_minor")
 
 
+def test_clearing_the_tolerance_names_it_in_the_mask_without_a_value() -> None:
+    fields = dict(display_name=None, name_aliases=None, payer_accounts=None, payment_terms=None)
+    request = build.update_customer(
+        "C1", **fields, tolerance_minor=None, request_id=None, clear_tolerance=True
+    )
+    assert list(request.update_mask.paths) == ["tolerance_minor"]
+    assert not request.customer.HasField("tolerance_minor")
+    with pytest.raises(ValueError, match="not both"):
+        build.update_customer("C1", **fields, tolerance_minor=5, request_id=None, clear_tolerance=True)
+
+
 def test_update_with_nothing_to_change_is_refused_before_it_means_everything() -> None:
     with pytest.raises(ValueError, match="at least one field"):
         build.update_customer(

@@ -83,6 +83,11 @@ def test_customer_create_get_update_round_trip(client: Client, unique: Unique) -
     assert updated.tolerance_minor == 50
     assert client.get_customer(customer_id).display_name == "ACME AG"
 
+    cleared = client.update_customer(customer_id, clear_tolerance=True)
+    assert not cleared.HasField("tolerance_minor"), "the override is gone; the tenant default applies"
+    assert cleared.display_name == "ACME AG"
+    assert not client.get_customer(customer_id).HasField("tolerance_minor")
+
 
 def test_identical_create_returns_existing_and_different_content_is_refused(
     client: Client, unique: Unique

@@ -212,10 +212,12 @@ class AsyncClient:
         payer_accounts: Iterable[str] | None = None,
         payment_terms: pb.PaymentTerms | None = None,
         tolerance_minor: int | None = None,
+        clear_tolerance: bool = False,
         request_id: str | None = None,
         timeout_seconds: float | None = None,
     ) -> pb.Customer:
-        """Changes only the fields given (they form the update mask); the rest stay as they are."""
+        """Changes only the fields given (they form the update mask); the rest stay as they are.
+        ``clear_tolerance=True`` removes the tolerance override (the tenant default applies)."""
         request = build.update_customer(
             customer_id,
             display_name=display_name,
@@ -224,6 +226,7 @@ class AsyncClient:
             payment_terms=payment_terms,
             tolerance_minor=tolerance_minor,
             request_id=request_id,
+            clear_tolerance=clear_tolerance,
         )
         return await self._unary(self.customer_service.UpdateCustomer, request, timeout_seconds)
 

@@ -209,10 +209,12 @@ class Client:
         payer_accounts: Iterable[str] | None = None,
         payment_terms: pb.PaymentTerms | None = None,
         tolerance_minor: int | None = None,
+        clear_tolerance: bool = False,
         request_id: str | None = None,
         timeout_seconds: float | None = None,
     ) -> pb.Customer:
-        """Changes only the fields given (they form the update mask); the rest stay as they are."""
+        """Changes only the fields given (they form the update mask); the rest stay as they are.
+        ``clear_tolerance=True`` removes the tolerance override (the tenant default applies)."""
         request = build.update_customer(
             customer_id,
             display_name=display_name,
@@ -221,6 +223,7 @@ class Client:
             payment_terms=payment_terms,
             tolerance_minor=tolerance_minor,
             request_id=request_id,
+            clear_tolerance=clear_tolerance,
         )
         return self._unary(self.customer_service.UpdateCustomer, request, timeout_seconds)
 

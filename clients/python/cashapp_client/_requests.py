@@ -107,8 +107,15 @@ def update_customer(
     payment_terms: resources_pb2.PaymentTerms | None,
     tolerance_minor: int | None,
     request_id: str | None,
+    clear_tolerance: bool = False,
 ) -> customer_pb2.UpdateCustomerRequest:
-    """Only the fields given (not None) are named in the update mask and changed."""
+    """Only the fields given (not None) are named in the update mask and changed.
+
+    ``clear_tolerance`` removes the customer's tolerance override (the tenant default applies
+    again): the mask names ``tolerance_minor`` and the message carries no value for it.
+    """
+    if clear_tolerance and tolerance_minor is not None:
+        raise ValueError("give tolerance_minor or clear_tolerance, not both")
     customer = resources_pb2.Customer(customer_id=customer_id)
     paths: list[str] = []
     if display_name is not None:
@@ -125,6 +132,7 @@ def update_customer(
         paths.append("payment_terms")
     if tolerance_minor is not None:
         customer.tolerance_minor = tolerance_minor
+    if tolerance_minor is not None or clear_tolerance:
         paths.append("tolerance_minor")
     if not paths:
         # An empty mask means "every mutable field" to the server: never send it by accident.
