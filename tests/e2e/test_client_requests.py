@@ -183,3 +183,10 @@ def test_resolve_exception_takes_a_rank_or_allocations() -> None:
         build.resolve_exception("E1", rank=None, allocations=None, request_id=None)
     with pytest.raises(ValueError, match="1-based"):
         build.resolve_exception("E1", rank=0, allocations=None, request_id=None)
+
+
+def test_paging_stops_after_the_last_page_and_refuses_a_repeated_token() -> None:
+    assert build.next_page("", "t1") == "t1"
+    assert build.next_page("t1", "") is None
+    with pytest.raises(RuntimeError, match="same page_token twice"):
+        build.next_page("t1", "t1")

@@ -50,6 +50,8 @@ from cashapp_client._retry import RetryPolicy, remaining_seconds
 _Request = TypeVar("_Request")
 _Response = TypeVar("_Response")
 _Item = TypeVar("_Item")
+_PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
+_PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
 class AsyncClient:
@@ -147,18 +149,19 @@ class AsyncClient:
 
     async def _pages(
         self,
-        fetch_page: Callable[[str], Awaitable[tuple[Sequence[_Item], str]]],
+        method: aio.UnaryUnaryMultiCallable[_PageRequest, _PageResponse],
+        request: _PageRequest,
+        items_of: Callable[[_PageResponse], Sequence[_Item]],
+        timeout_seconds: float | None,
     ) -> AsyncIterator[_Item]:
-        page_token = ""
-        while True:
-            items, next_page_token = await fetch_page(page_token)
-            for item in items:
+        """Every item of a List call, page after page (each page its own retried call)."""
+        page_token: str | None = ""
+        while page_token is not None:
+            request.page_token = page_token
+            response = await self._unary(method, request, timeout_seconds)
+            for item in items_of(response):
                 yield item
-            if not next_page_token:
-                return
-            if next_page_token == page_token:
-                raise RuntimeError("server returned the same page_token twice")
-            page_token = next_page_token
+            page_token = build.next_page(page_token, response.next_page_token)
 
     # Customers -----------------------------------------------------------------------------------
 
@@ -196,12 +199,9 @@ class AsyncClient:
         """Every customer, fetching pages of `page_size` lazily as you iterate."""
         request = customer_pb2.ListCustomersRequest(page_size=build.check_page_size(page_size))
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Customer], str]:
-            request.page_token = page_token
-            response = await self._unary(self.customer_service.ListCustomers, request, timeout_seconds)
-            return response.customers, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.customer_service.ListCustomers, request, lambda response: response.customers, timeout_seconds
+        )
 
     async def update_customer(
         self,
@@ -286,12 +286,9 @@ class AsyncClient:
             customer_id=customer_id, state=state, due_before=due_before, page_size=page_size
         )
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Invoice], str]:
-            request.page_token = page_token
-            response = await self._unary(self.invoice_service.ListInvoices, request, timeout_seconds)
-            return response.invoices, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.invoice_service.ListInvoices, request, lambda response: response.invoices, timeout_seconds
+        )
 
     async def void_invoice(
         self,
@@ -381,12 +378,9 @@ class AsyncClient:
         """Every payment matching the filters, fetched page by page as you iterate."""
         request = build.list_payments(customer_id=customer_id, state=state, page_size=page_size)
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Payment], str]:
-            request.page_token = page_token
-            response = await self._unary(self.payment_service.ListPayments, request, timeout_seconds)
-            return response.payments, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.payment_service.ListPayments, request, lambda response: response.payments, timeout_seconds
+        )
 
     async def apply_payment(
         self,
@@ -462,12 +456,9 @@ class AsyncClient:
     ) -> AsyncIterator[pb.Return]:
         request = build.list_returns(kind=kind, page_size=page_size)
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Return], str]:
-            request.page_token = page_token
-            response = await self._unary(self.return_service.ListReturns, request, timeout_seconds)
-            return response.returns, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.return_service.ListReturns, request, lambda response: response.returns, timeout_seconds
+        )
 
     # Reconciliation ------------------------------------------------------------------------------
 
@@ -499,12 +490,12 @@ class AsyncClient:
         """The exception queue; open exceptions unless `state` says otherwise."""
         request = build.list_exceptions(state=state, page_size=page_size)
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.MatchException], str]:
-            request.page_token = page_token
-            response = await self._unary(self.reconciliation_service.ListExceptions, request, timeout_seconds)
-            return response.exceptions, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.reconciliation_service.ListExceptions,
+            request,
+            lambda response: response.exceptions,
+            timeout_seconds,
+        )
 
     async def resolve_exception(
         self,
@@ -531,12 +522,12 @@ class AsyncClient:
         """Stored matching decisions with their explanations, optionally of one payment."""
         request = build.list_decisions(payment_id=payment_id, page_size=page_size)
 
-        async def fetch_page(page_token: str) -> tuple[Sequence[pb.Decision], str]:
-            request.page_token = page_token
-            response = await self._unary(self.reconciliation_service.ListDecisions, request, timeout_seconds)
-            return response.decisions, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.reconciliation_service.ListDecisions,
+            request,
+            lambda response: response.decisions,
+            timeout_seconds,
+        )
 
     async def get_reconciliation_report(
         self, *, timeout_seconds: float | None = None

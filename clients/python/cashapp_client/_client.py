@@ -48,6 +48,8 @@ from cashapp_client._retry import RetryPolicy, remaining_seconds
 _Request = TypeVar("_Request")
 _Response = TypeVar("_Response")
 _Item = TypeVar("_Item")
+_PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
+_PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
 class Client:
@@ -145,17 +147,18 @@ class Client:
 
     def _pages(
         self,
-        fetch_page: Callable[[str], tuple[Sequence[_Item], str]],
+        method: grpc.UnaryUnaryMultiCallable[_PageRequest, _PageResponse],
+        request: _PageRequest,
+        items_of: Callable[[_PageResponse], Sequence[_Item]],
+        timeout_seconds: float | None,
     ) -> Iterator[_Item]:
-        page_token = ""
-        while True:
-            items, next_page_token = fetch_page(page_token)
-            yield from items
-            if not next_page_token:
-                return
-            if next_page_token == page_token:
-                raise RuntimeError("server returned the same page_token twice")
-            page_token = next_page_token
+        """Every item of a List call, page after page (each page its own retried call)."""
+        page_token: str | None = ""
+        while page_token is not None:
+            request.page_token = page_token
+            response = self._unary(method, request, timeout_seconds)
+            yield from items_of(response)
+            page_token = build.next_page(page_token, response.next_page_token)
 
     # Customers -----------------------------------------------------------------------------------
 
@@ -193,12 +196,9 @@ class Client:
         """Every customer, fetching pages of `page_size` lazily as you iterate."""
         request = customer_pb2.ListCustomersRequest(page_size=build.check_page_size(page_size))
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.Customer], str]:
-            request.page_token = page_token
-            response = self._unary(self.customer_service.ListCustomers, request, timeout_seconds)
-            return response.customers, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.customer_service.ListCustomers, request, lambda response: response.customers, timeout_seconds
+        )
 
     def update_customer(
         self,
@@ -283,12 +283,9 @@ class Client:
             customer_id=customer_id, state=state, due_before=due_before, page_size=page_size
         )
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.Invoice], str]:
-            request.page_token = page_token
-            response = self._unary(self.invoice_service.ListInvoices, request, timeout_seconds)
-            return response.invoices, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.invoice_service.ListInvoices, request, lambda response: response.invoices, timeout_seconds
+        )
 
     def void_invoice(
         self,
@@ -378,12 +375,9 @@ class Client:
         """Every payment matching the filters, fetched page by page as you iterate."""
         request = build.list_payments(customer_id=customer_id, state=state, page_size=page_size)
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.Payment], str]:
-            request.page_token = page_token
-            response = self._unary(self.payment_service.ListPayments, request, timeout_seconds)
-            return response.payments, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.payment_service.ListPayments, request, lambda response: response.payments, timeout_seconds
+        )
 
     def apply_payment(
         self,
@@ -459,12 +453,9 @@ class Client:
     ) -> Iterator[pb.Return]:
         request = build.list_returns(kind=kind, page_size=page_size)
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.Return], str]:
-            request.page_token = page_token
-            response = self._unary(self.return_service.ListReturns, request, timeout_seconds)
-            return response.returns, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.return_service.ListReturns, request, lambda response: response.returns, timeout_seconds
+        )
 
     # Reconciliation ------------------------------------------------------------------------------
 
@@ -496,12 +487,12 @@ class Client:
         """The exception queue; open exceptions unless `state` says otherwise."""
         request = build.list_exceptions(state=state, page_size=page_size)
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.MatchException], str]:
-            request.page_token = page_token
-            response = self._unary(self.reconciliation_service.ListExceptions, request, timeout_seconds)
-            return response.exceptions, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.reconciliation_service.ListExceptions,
+            request,
+            lambda response: response.exceptions,
+            timeout_seconds,
+        )
 
     def resolve_exception(
         self,
@@ -528,12 +519,12 @@ class Client:
         """Stored matching decisions with their explanations, optionally of one payment."""
         request = build.list_decisions(payment_id=payment_id, page_size=page_size)
 
-        def fetch_page(page_token: str) -> tuple[Sequence[pb.Decision], str]:
-            request.page_token = page_token
-            response = self._unary(self.reconciliation_service.ListDecisions, request, timeout_seconds)
-            return response.decisions, response.next_page_token
-
-        return self._pages(fetch_page)
+        return self._pages(
+            self.reconciliation_service.ListDecisions,
+            request,
+            lambda response: response.decisions,
+            timeout_seconds,
+        )
 
     def get_reconciliation_report(self, *, timeout_seconds: float | None = None) -> pb.ReconciliationReport:
         """Balances per account and currency, and whether each ledger invariant holds."""

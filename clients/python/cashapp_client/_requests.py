@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from google.protobuf import field_mask_pb2
 
@@ -423,3 +424,28 @@ def list_decisions(*, payment_id: str | None, page_size: int) -> reconciliation_
     return reconciliation_pb2.ListDecisionsRequest(
         page_size=check_page_size(page_size), payment_id=payment_id or ""
     )
+
+
+# Paging (AIP-158) ------------------------------------------------------------------------------
+
+
+class PageRequest(Protocol):
+    """A List request: the client sets the page token of every page it asks for."""
+
+    page_token: str
+
+
+class PageResponse(Protocol):
+    """A List response: the token of the next page, empty after the last."""
+
+    @property
+    def next_page_token(self) -> str: ...
+
+
+def next_page(page_token: str, next_page_token: str) -> str | None:
+    """The token to ask for after the page of ``page_token``; None after the last page."""
+    if not next_page_token:
+        return None
+    if next_page_token == page_token:
+        raise RuntimeError("server returned the same page_token twice")
+    return next_page_token
