@@ -188,7 +188,9 @@ class RoundingMode(enum.Enum):
     """How a fractional minor unit is resolved. Recorded with every computed split."""
 
     HALF_EVEN = "HALF_EVEN"
+    HALF_UP = "HALF_UP"
     DOWN = "DOWN"
+    UP = "UP"
 
 
 def currency_exponent(currency_code: str, field: str = "currency_code") -> int:
@@ -264,8 +266,10 @@ def basis_points_of(
     quotient, remainder = divmod(numerator, 10_000)
     if rounding is RoundingMode.DOWN or remainder == 0:
         return quotient
+    if rounding is RoundingMode.UP:
+        return quotient + 1
     twice = 2 * remainder
-    if twice > 10_000 or (twice == 10_000 and quotient % 2 == 1):
+    if twice > 10_000 or (twice == 10_000 and (rounding is RoundingMode.HALF_UP or quotient % 2 == 1)):
         return quotient + 1
     return quotient
 
