@@ -11,6 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
 from stdnum import iso11649
 
 # Scores of a reference hit, 0..100 (the solver's reference_score scale).
@@ -23,12 +24,25 @@ MAX_TOKENS_PER_PAYMENT = 200
 
 _OCR = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2"})
 _SEPARATORS = re.compile(r"[^0-9A-Z]")
+# Words: what lies between blanks, line breaks and list punctuation. "/" is not among them, since
+# it belongs to many invoice numbers ("RE 2026/0045"); words are split on it again below.
 _TOKEN_SPLIT = re.compile(r"[\s,;:()\[\]{}'\"]+")
+# Inside a word, the separators payers put between invoice numbers ("1001/1002", "1001+1002").
+_LIST_SPLIT = re.compile(r"[/&+|#*]+")
+# An invoice-number-shaped run: letters then digits (with inner separators), or digits alone.
+# Finds each number in glued forms such as "INV1001INV1002".
+_NUMBER_RUN = re.compile(r"[A-Z]{1,8}[-_.]?\d{2,}(?:[-_.]\d+)*|\d{3,}(?:[-_.]\d+)*")
+# "INV-2026-0451" = prefix "INV-2026-" + digits "0451": a later bare "0452" means "INV-2026-0452".
+_PREFIXED = re.compile(r"^(.*?[^0-9])(\d+)$")
+# Banks cut unstructured remittance at 140 characters (SEPA); text this long may end in a cut number.
+CUT_TEXT_LENGTH = 135
+MIN_PREFIX_LENGTH = 4  # a cut reference must keep this many characters of its key to count
+MIN_NEAR_KEY_LENGTH = 5  # keys this long and with digits may match at edit distance 1
 
 
 def reference_key(value: str) -> str:
     """The normalized matching key of an invoice number or a remittance token."""
-    return _SEPARATORS.sub("", value.upper()).translate(_OCR)
+    return plain_key(value).translate(_OCR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,33 @@ class Token:
     how: str  # EXACT | NORMALIZED | CREDITOR_REFERENCE
 
 
+def _pieces(word: str) -> list[str]:
+    """A word, its list parts, and the number-shaped runs glued inside them."""
+    parts = [p for p in _LIST_SPLIT.split(word) if p]
+    runs = [r.group(0) for p in parts for r in _NUMBER_RUN.finditer(p.upper())]
+    return [word, *parts, *runs]
+
+
+def _inherited(pieces: list[str]) -> list[str]:
+    """Bare numbers completed with the prefix of a prefixed number in the same text, so that
+    "INV-1001/1002", "INV-1001, 02" and "inv 1001 and 1002" also name INV-1002."""
+    bare = sorted({p for p in pieces if p.isdigit()})
+    out: list[str] = []
+    for piece in pieces:
+        found = _PREFIXED.match(piece)
+        if found is None or piece.isdigit():
+            continue
+        prefix, digits = found.group(1), found.group(2)
+        out += [prefix + digits[: len(digits) - len(b)] + b for b in bare if len(b) <= len(digits)]
+    return out
+
+
+def plain_key(value: str) -> str:
+    """Case and separators removed, no look-alike mapping: two texts with one plain key name
+    the same invoice number as surely as an exact match."""
+    return _SEPARATORS.sub("", value.upper())
+
+
 def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token]:
     """Candidate tokens, structured references first, each with the score of an exact-id hit.
 
@@ -51,7 +92,8 @@ def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token
     words = [w.strip(".") for w in _TOKEN_SPLIT.split(free_text) if w.strip(".")]
     # Adjacent word pairs catch numbers split by a space ("INV 1001").
     pairs = [a + b for a, b in itertools.pairwise(words)]
-    for raw in [*structured, *words, *pairs]:
+    pieces = [piece for w in [*structured, *words] for piece in _pieces(w)]
+    for raw in [*structured, *pieces, *pairs, *_inherited([*pieces, *pairs])]:
         compact = raw.replace(" ", "").upper()
         if compact.startswith("RF") and iso11649.is_valid(compact):
             payload = compact[4:]
@@ -66,3 +108,28 @@ def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token
     for token in tokens:
         unique.setdefault((token.raw, token.key), token)
     return list(unique.values())[:MAX_TOKENS_PER_PAYMENT]
+
+
+def cut_last_key(free_text: str) -> str | None:
+    """The key of the last word of a remittance text long enough to have been cut by the bank."""
+    if len(free_text) < CUT_TEXT_LENGTH:
+        return None
+    words = [w for w in _TOKEN_SPLIT.split(free_text) if w]
+    if not words:
+        return None
+    runs = [r.group(0) for r in _NUMBER_RUN.finditer(words[-1].upper())]
+    key = reference_key(runs[-1] if runs else words[-1])
+    return key if len(key) >= MIN_PREFIX_LENGTH else None
+
+
+def near_keys(tokens: list[Token]) -> list[str]:
+    """Token keys that may name an invoice with one digit dropped, doubled or transposed."""
+    return sorted(
+        {t.key for t in tokens if len(t.key) >= MIN_NEAR_KEY_LENGTH and sum(c.isdigit() for c in t.key) >= 3}
+    )
+
+
+def is_near(token_key: str, invoice_key: str) -> bool:
+    """Edit distance 1 with adjacent transpositions (a digit dropped, doubled, changed or two
+    swapped), never equality: an exact key is an exact hit, not a near one."""
+    return token_key != invoice_key and OSA.distance(token_key, invoice_key, score_cutoff=1) <= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stdnum import iso11649
 
-from engine.matching.references import reference_key, remittance_tokens
+from engine.matching.references import cut_last_key, is_near, near_keys, reference_key, remittance_tokens
 
 
 def test_ocr_lookalikes_and_separators_meet_at_one_key() -> None:
@@ -30,3 +30,53 @@ def test_an_rf_reference_with_a_bad_checksum_is_only_a_plain_token() -> None:
 
 def test_tokens_shorter_than_three_characters_are_ignored() -> None:
     assert remittance_tokens(("7",), "12") == []
+
+
+def _raws(text: str) -> set[str]:
+    return {t.raw for t in remittance_tokens((), text)}
+
+
+def test_every_common_separator_splits_invoice_numbers() -> None:
+    for text in [
+        "INV-1001 INV-1002",
+        "INV-1001,INV-1002",
+        "INV-1001;INV-1002",
+        "INV-1001/INV-1002",
+        "INV-1001 and INV-1002",
+        "INV-1001\nINV-1002",
+        "INV-1001+INV-1002",
+        "INV-1001&INV-1002",
+    ]:
+        assert {"INV-1001", "INV-1002"} <= _raws(text), text
+
+
+def test_glued_invoice_numbers_are_found_one_by_one() -> None:
+    assert {"INV1001", "INV1002"} <= _raws("INV1001INV1002")
+
+
+def test_a_bare_number_after_a_prefixed_one_inherits_its_prefix() -> None:
+    assert "INV-1002" in _raws("INV-1001/1002")
+    assert "INV-2026-0452" in _raws("INV-2026-0451, 0452")
+    assert "INV-1002" in _raws("INV-1001, 02")
+
+
+def test_a_slash_inside_an_invoice_number_is_kept_as_well() -> None:
+    assert "2026/0045" in _raws("Rechnung RE 2026/0045")
+
+
+def test_the_last_number_of_a_text_cut_at_140_characters_is_offered_as_a_prefix() -> None:
+    text = ("Zahlung fuer Rechnungen: " + " ".join(f"INV-{n}" for n in range(1001, 1030)))[:140]
+    assert len(text) == 140 and text.endswith("INV-101")
+    cut = cut_last_key(text)
+    assert cut is not None and reference_key("INV-1014").startswith(cut)
+    assert cut_last_key("short text INV-10") is None
+
+
+def test_near_keys_match_at_one_dropped_doubled_or_swapped_digit_only() -> None:
+    key = reference_key("INV-104523")
+    assert is_near(reference_key("INV-10453"), key)  # dropped
+    assert is_near(reference_key("INV-1045523"), key)  # doubled
+    assert is_near(reference_key("INV-104532"), key)  # swapped
+    assert not is_near(key, key)
+    assert not is_near(reference_key("INV-105432"), key)
+    assert key in near_keys(remittance_tokens((), "ab INV-104523"))
