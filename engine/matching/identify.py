@@ -7,9 +7,11 @@ names and aliases (rapidfuzz), refusing a near tie between two customers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from cleanco import basename
 from rapidfuzz import fuzz, process, utils
 
 from engine import model as m
@@ -18,6 +20,23 @@ from engine import model as m
 # at least NAME_MARGIN, or the name identifies nobody.
 NAME_THRESHOLD = 88.0
 NAME_MARGIN = 6.0
+
+
+# cleanco knows "GmbH" but not the spelled-out German forms; these are stripped before it runs.
+_SPELLED_OUT_FORMS = re.compile(
+    r"[\s,]+(gesellschaft\s+mit\s+beschr(ae|ä)nkter\s+haftung|gesellschaft\s+mbh|g\.\s*m\.\s*b\.\s*h\.?)$",
+    re.IGNORECASE,
+)
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def company_key(name: str) -> str:
+    """A company name without its legal form, case, punctuation and "&" spelled as "and", so
+    that "Beta Logistics B.V." and "BETA LOGISTICS BV" compare as one name."""
+    bare = _SPELLED_OUT_FORMS.sub("", name.strip())
+    bare = basename(basename(bare)) or bare  # twice: "Foo GmbH & Co. KG"
+    words = _NOT_WORD.sub(" ", bare.casefold().replace("&", " and ")).split()
+    return " ".join(words) or utils.default_process(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +60,7 @@ class NameIndex:
         if self._load is not None:
             for c in self._load():
                 for name in (c.display_name, *c.name_aliases):
-                    self._names.append(name)
+                    self._names.append(company_key(name))
                     self._owners.append(c.customer_id)
             self._load = None
 
@@ -51,9 +70,7 @@ class NameIndex:
         self._loaded()
         if not self._names:
             return Identification(None, "NONE", "no customers to match the payer name against")
-        hits = process.extract(
-            payer_name, self._names, scorer=fuzz.token_sort_ratio, processor=utils.default_process, limit=20
-        )
+        hits = process.extract(company_key(payer_name), self._names, scorer=fuzz.token_sort_ratio, limit=20)
         best_by_owner: dict[str, float] = {}
         for _name, score, index in hits:
             owner = self._owners[index]
