@@ -3,23 +3,42 @@ queries, identify each payment's customer, find its references, and propose a de
 
 Proposing reads a snapshot and changes nothing; engine.reconciliation persists the proposals in
 one transaction that re-checks every amount (DESIGN.md section 7).
+
+Order of evidence within a run: first the payments whose remittance names invoices (split
+transfers paired before either is called short; duplicates of a payment decided earlier in the run
+doubted), then the amount-only payments over the open invoices that no remittance names, then the
+amount-only transfers that only together explain a set. The live payments of the customers
+involved (unapplied, not yet in this batch) are decided along, since the batch may complete them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from engine import model as m
 from engine import validate as v
 from engine.errors import InvalidArgument
-from engine.matching import decide
+from engine.matching import by_amount, by_reference, duplicates, groups
+from engine.matching.decide import MAX_BUNDLE_PAYMENTS, Facts, Proposal, contested, doubt, unmatched
 from engine.matching.identify import Identification, NameIndex, identify
-from engine.matching.references import SCORE_NORMALIZED, Token, reference_key, remittance_tokens
+from engine.matching.references import (
+    SCORE_NORMALIZED,
+    Token,
+    cut_last_key,
+    is_near,
+    near_keys,
+    plain_key,
+    reference_key,
+    remittance_tokens,
+)
 from engine.storage.store import Store
 from engine.telemetry import tracer
 
-# The tolerance when a customer sets none: exact to the cent.
-DEFAULT_TOLERANCE_MINOR = 0
+# Other live payments of a customer decided along with a batch, and how far back they may lie.
+MAX_PARTNERS_PER_BATCH = 2000
+PARTNER_WINDOW_DAYS = 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +46,27 @@ class ReferenceHit:
     invoice: m.Invoice
     score: int
     how: str
+
+
+@dataclass(slots=True)
+class _Seen:
+    """One payment as the pipeline sees it after identification."""
+
+    payment: m.Payment
+    who: Identification
+    tokens: list[Token]
+    hits: list[ReferenceHit]
+    customer: m.Customer | None = None
+
+
+@dataclass(slots=True)
+class _Case:
+    """A payment of an identified customer with open invoices in its currency, to be decided."""
+
+    facts: Facts
+    named: list[m.Invoice]
+    near: list[m.Invoice] = field(default_factory=list)
+    neighbours: list[m.Invoice] = field(default_factory=list)
 
 
 def _account_key(raw: str) -> str | None:
@@ -39,94 +79,49 @@ def _account_key(raw: str) -> str | None:
 def _reference_hits(
     tokens: list[Token], by_id: dict[str, m.Invoice], by_key: dict[str, list[m.Invoice]]
 ) -> list[ReferenceHit]:
+    """Invoices the tokens name: exactly (same number up to case and separators) or normalized
+    (OCR look-alikes mapped), each with its best score."""
     best: dict[str, ReferenceHit] = {}
     for token in tokens:
         exact = by_id.get(token.raw)
         hits = [(exact, token.score, token.how)] if exact else []
-        hits += [
-            (inv, token.score if token.how == "CREDITOR_REFERENCE" else SCORE_NORMALIZED, "NORMALIZED")
-            for inv in by_key.get(token.key, [])
-            if inv is not exact
-        ]
+        for inv in by_key.get(token.key, []):
+            if inv is exact:
+                continue
+            plain = plain_key(inv.invoice_id) == plain_key(token.raw)
+            score = token.score if plain or token.how == "CREDITOR_REFERENCE" else SCORE_NORMALIZED
+            hits.append((inv, score, token.how if plain else "NORMALIZED"))
         for inv, score, how in hits:
             if inv is not None and score > best.get(inv.invoice_id, ReferenceHit(inv, -1, "")).score:
                 best[inv.invoice_id] = ReferenceHit(inv, score, how)
     return sorted(best.values(), key=lambda h: (h.invoice.due_date, h.invoice.invoice_id))
 
 
-def propose(store: Store, payments: list[m.Payment]) -> list[decide.Proposal]:
-    """Proposals for the payments, in their order."""
+def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
+    """Proposals for the payments, in their order, followed by those of the customers' other
+    live payments that the batch may complete (split partners)."""
     with tracer.start_as_current_span("match.identify") as span:
         span.set_attribute("cashapp.payments", len(payments))
-        facts = _identify_all(store, payments)
-    with tracer.start_as_current_span("match.decide"):
-        proposals: dict[str, decide.Proposal] = {}
-        amount_only: list[decide.Facts] = []
-        for p in payments:
-            outcome = _propose_one(p, *facts[p.payment_id])
-            if isinstance(outcome, decide.Facts):
-                amount_only.append(outcome)
-            else:
-                proposals[p.payment_id] = outcome
-        proposals.update(decide.by_amount(amount_only))
-        proposals.update(_refuse_conflicts(proposals))
-        proposals.update(_bundles(payments, proposals, facts))
-        return [proposals[p.payment_id] for p in payments]
+        names = NameIndex(store.all_customers)
+        seen = _identify(store, payments, names)
+        nearby = _nearby(store, payments, seen)
+        batch = {p.payment_id for p in payments}
+        partners = [p for p in nearby if p.payment_id not in batch and _live(p)]
+        seen.update(_identify(store, partners, names))
+        everyone = [*payments, *partners]
+        _attach_customers(store, seen)
+        open_by_customer = _open_invoices(store, seen)
+        settings = store.tenant_settings()
+        history = _history(store, nearby, seen)
+    with tracer.start_as_current_span("match.decide") as span:
+        span.set_attribute("cashapp.partners", len(partners))
+        run = _Run(settings, open_by_customer, history)
+        proposals = run.decide([seen[p.payment_id] for p in everyone])
+        return [proposals[p.payment_id] for p in everyone]
 
 
-def _refuse_conflicts(proposals: dict[str, decide.Proposal]) -> dict[str, decide.Proposal]:
-    """Two payments must never both be auto-applied to one invoice in a run: which one paid it
-    is a question for a person, so both go to the exception queue."""
-    claims: dict[str, list[str]] = {}
-    for pid, p in proposals.items():
-        if p.outcome is m.DecisionOutcome.AUTO_APPLIED:
-            for a in p.allocations:
-                claims.setdefault(a.invoice_id, []).append(pid)
-    contested = {pid for pids in claims.values() if len(pids) > 1 for pid in pids}
-    return {pid: decide.contested(proposals[pid]) for pid in contested}
-
-
-def _bundles(
-    payments: list[m.Payment], proposals: dict[str, decide.Proposal], facts: dict[str, _Found]
-) -> dict[str, decide.Proposal]:
-    """Payments of one customer that no single subset explains, tried together (many-to-many)
-    against the open invoices that no auto-applied proposal of this run takes."""
-    taken = {
-        a.invoice_id
-        for p in proposals.values()
-        if p.outcome is m.DecisionOutcome.AUTO_APPLIED
-        for a in p.allocations
-    }
-    groups: dict[tuple[str, str], list[m.Payment]] = {}
-    for p in payments:
-        proposal = proposals[p.payment_id]
-        if proposal.reason == "NO_AMOUNT_MATCH" and proposal.customer_id:
-            groups.setdefault((proposal.customer_id, p.currency), []).append(p)
-    result: dict[str, decide.Proposal] = {}
-    for (customer_id, currency), group in groups.items():
-        if len(group) < 2:
-            continue
-        who, _hits, customer, open_by_customer = facts[group[0].payment_id]
-        assert customer is not None
-        invoices = [
-            i
-            for i in open_by_customer.get(customer_id, [])
-            if i.currency == currency and i.invoice_id not in taken
-        ]
-        result.update(decide.by_bundle(group, invoices, _tolerance(customer), who.by))
-    return result
-
-
-def _tolerance(customer: m.Customer) -> int:
-    return customer.tolerance_minor if customer.tolerance_minor is not None else DEFAULT_TOLERANCE_MINOR
-
-
-_Found = tuple[Identification, list[ReferenceHit], "m.Customer | None", dict[str, list[m.Invoice]]]
-
-
-def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
-    """Customer and reference hits of every payment, and the open invoices of those customers,
-    in at most six queries whatever the number of payments."""
+def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
+    """Customer and reference hits of every payment, in three queries whatever their number."""
     tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
     all_tokens = [t for ts in tokens.values() for t in ts]
     referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
@@ -136,65 +131,293 @@ def _identify_all(store: Store, payments: list[m.Payment]) -> dict[str, _Found]:
         by_key.setdefault(reference_key(inv.invoice_id), []).append(inv)
     account_keys = {p.payment_id: _account_key(p.payer_account) for p in payments}
     owners = store.payer_account_owners(k for k in account_keys.values() if k)
-    names = NameIndex(store.all_customers)
-
-    found: dict[str, tuple[Identification, list[ReferenceHit]]] = {}
+    out = {}
     for p in payments:
         hits = _reference_hits(tokens[p.payment_id], by_id, by_key)
         key = account_keys[p.payment_id]
         who = identify(p, owners.get(key) if key else None, {h.invoice.customer_id for h in hits}, names)
-        found[p.payment_id] = (who, hits)
-    identified = {w.customer_id for w, _ in found.values() if w.customer_id}
-    customers = store.get_customers(identified)
-    open_by_customer: dict[str, list[m.Invoice]] = {}
-    for inv in store.open_invoices_of(identified):
-        open_by_customer.setdefault(inv.customer_id, []).append(inv)
+        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits)
+    return out
 
-    return {
-        pid: (who, hits, customers.get(who.customer_id) if who.customer_id else None, open_by_customer)
-        for pid, (who, hits) in found.items()
+
+def _live(p: m.Payment) -> bool:
+    """Cash a decision may still place: unapplied, not on account, not returned."""
+    return p.unapplied_minor > 0 and not p.on_account and not p.returned_minor
+
+
+def _nearby(store: Store, payments: Sequence[m.Payment], seen: dict[str, _Seen]) -> list[m.Payment]:
+    """Payments of the identified customers with value dates near the batch's: the partners a
+    split transfer may have, and the earlier payments a duplicate may repeat."""
+    customers = {s.who.customer_id for s in seen.values() if s.who.customer_id}
+    if not customers or not payments:
+        return []
+    window = dt.timedelta(days=max(PARTNER_WINDOW_DAYS, duplicates.DUPLICATE_WINDOW_DAYS))
+    first = min(p.value_date for p in payments) - window
+    last = max(p.value_date for p in payments) + window
+    return store.payments_of_customers(customers, first, last, limit=MAX_PARTNERS_PER_BATCH)
+
+
+def _attach_customers(store: Store, seen: dict[str, _Seen]) -> None:
+    customers = store.get_customers(s.who.customer_id for s in seen.values() if s.who.customer_id)
+    for s in seen.values():
+        s.customer = customers.get(s.who.customer_id) if s.who.customer_id else None
+
+
+def _open_invoices(store: Store, seen: dict[str, _Seen]) -> dict[str, list[m.Invoice]]:
+    out: dict[str, list[m.Invoice]] = {}
+    for inv in store.open_invoices_of(s.customer.customer_id for s in seen.values() if s.customer):
+        out.setdefault(inv.customer_id, []).append(inv)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """What earlier decisions left that this run must respect."""
+
+    payers_of: dict[str, list[str]]  # invoice_id -> payments whose active applications settle it
+    applied: dict[str, list[m.Payment]]  # customer_id -> payments that already carry applications
+
+
+def _history(store: Store, nearby: Sequence[m.Payment], seen: dict[str, _Seen]) -> _History:
+    # Referenced invoices with settled cents: whose applications settled them names the payment
+    # a possible duplicate repeats.
+    closed = {
+        h.invoice.invoice_id
+        for s in seen.values()
+        for h in s.hits
+        if h.invoice.open_minor < h.invoice.amount_minor
     }
+    payers_of: dict[str, list[str]] = {}
+    for invoice_id, apps in store.applications_of_invoices(closed).items():
+        live = [a for a in apps if a.reverses_application_id is None and a.reversed_by_application_id is None]
+        payers_of[invoice_id] = sorted({a.payment_id for a in live})
+    applied: dict[str, list[m.Payment]] = {}
+    for p in nearby:
+        if p.applied_minor > 0 and p.customer_id:
+            applied.setdefault(p.customer_id, []).append(p)
+    return _History(payers_of, applied)
 
 
-def _propose_one(
-    p: m.Payment,
-    who: Identification,
-    hits: list[ReferenceHit],
-    customer: m.Customer | None,
-    open_by_customer: dict[str, list[m.Invoice]],
-) -> decide.Proposal | decide.Facts:
-    """The proposal, or the facts of a payment left to the amount search (solved in groups)."""
-    if customer is None:
-        explanation = m.Explanation(
-            f"No customer identified: {who.detail}.", who.by, winning_rule="NO_CUSTOMER"
-        )
-        return decide.Proposal(
-            p.payment_id, None, m.DecisionOutcome.UNMATCHED, "NO_CUSTOMER_IDENTIFIED", explanation
-        )
-    open_invoices = [i for i in open_by_customer.get(customer.customer_id, []) if i.currency == p.currency]
-    if not open_invoices:
-        explanation = m.Explanation(
-            f"{customer.display_name} has no open invoices in {p.currency}.",
-            who.by,
-            winning_rule="NO_OPEN_INVOICES",
-        )
-        return decide.Proposal(
-            p.payment_id,
-            customer.customer_id,
-            m.DecisionOutcome.UNMATCHED,
-            "NO_OPEN_INVOICES_IN_CURRENCY",
-            explanation,
-        )
-    open_ids = {i.invoice_id for i in open_invoices}
-    usable = [h for h in hits if h.invoice.invoice_id in open_ids]
-    facts = decide.Facts(
-        payment=p,
-        customer_id=customer.customer_id,
-        identified_by=who.by,
-        open_invoices=open_invoices,
-        reference_scores={h.invoice.invoice_id: h.score for h in usable},
-        tolerance_minor=_tolerance(customer),
+def _tolerances(settings: m.TenantSettings, customer: m.Customer) -> tuple[int, int]:
+    """(write-off, matching) tolerance of the customer: its overrides, else the tenant's."""
+    write_off = customer.tolerance_minor
+    matching = customer.matching_tolerance_minor
+    return (
+        settings.write_off_tolerance_minor if write_off is None else write_off,
+        settings.matching_tolerance_minor if matching is None else matching,
     )
-    if usable:
-        return decide.by_reference(facts, [h.invoice for h in usable])
-    return facts
+
+
+class _Run:
+    """One run's decisions, in evidence order (see the module docstring)."""
+
+    def __init__(
+        self, settings: m.TenantSettings, open_by_customer: dict[str, list[m.Invoice]], history: _History
+    ) -> None:
+        self.settings = settings
+        self.open_by_customer = open_by_customer
+        self.history = history
+        self.proposals: dict[str, Proposal] = {}
+        self.taken: dict[str, str] = {}  # invoice_id -> payment auto-applied to it in this run
+        self.named: set[str] = set()  # invoices some remittance of this run names
+        self._payments: dict[str, m.Payment] = {}
+
+    def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
+        self._payments = {s.payment.payment_id: s.payment for s in everyone}
+        ordered = sorted(everyone, key=lambda s: (s.payment.value_date, s.payment.payment_id))
+        cases = [c for c in (self._classify(s) for s in ordered) if c is not None]
+        by_ref = [c for c in cases if c.named or c.near]
+        self.named = {inv.invoice_id for c in by_ref for inv in c.named}
+        amount_only = self._decide_references(by_ref) + [c.facts for c in cases if not (c.named or c.near)]
+        self._decide_amounts(amount_only)
+        return self.proposals
+
+    def _classify(self, s: _Seen) -> _Case | None:
+        """Decides what needs no search (no customer, only paid invoices named, ...); returns the
+        case to decide otherwise."""
+        p, who = s.payment, s.who
+        if s.customer is None:
+            self._put(
+                unmatched(p, None, who.by, "NO_CUSTOMER_IDENTIFIED", f"No customer identified: {who.detail}.")
+            )
+            return None
+        customer = s.customer
+        cid = customer.customer_id
+        own = [h for h in s.hits if h.invoice.customer_id == cid]
+        open_same = [
+            h.invoice
+            for h in own
+            if h.invoice.open_minor > 0 and not h.invoice.voided and h.invoice.currency == p.currency
+        ]
+        closed = [h.invoice for h in own if h.invoice.open_minor == 0 and not h.invoice.voided]
+        earlier = {
+            q for inv in closed for q in self.history.payers_of.get(inv.invoice_id, []) if q != p.payment_id
+        }
+        if closed and earlier:
+            self._put(duplicates.named_paid(p, cid, who.by, closed, open_same, earlier))
+            return None
+        voided = [h.invoice for h in own if h.invoice.voided]
+        if voided and not open_same:
+            ids = ", ".join(i.invoice_id for i in voided)
+            self._put(
+                doubt(
+                    p, cid, who.by, "REFERENCE_TO_VOIDED_INVOICE", f"Remittance names {ids}, which is void."
+                )
+            )
+            return None
+        other_currency = [
+            h.invoice for h in own if h.invoice.open_minor > 0 and h.invoice.currency != p.currency
+        ]
+        if other_currency and not open_same:
+            ids = ", ".join(i.invoice_id for i in other_currency)
+            self._put(
+                doubt(
+                    p,
+                    cid,
+                    who.by,
+                    "REFERENCE_IN_OTHER_CURRENCY",
+                    f"Remittance names {ids}, open in another currency than the {p.currency} paid.",
+                )
+            )
+            return None
+        invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
+        if not invoices:
+            summary = f"{customer.display_name} has no open invoices in {p.currency}."
+            self._put(unmatched(p, cid, who.by, "NO_OPEN_INVOICES_IN_CURRENCY", summary))
+            return None
+        write_off, matching = _tolerances(self.settings, customer)
+        scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
+        facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
+        near, neighbours = _near(s, invoices, open_same)
+        return _Case(facts, open_same, near, neighbours)
+
+    def _put(self, proposal: Proposal) -> None:
+        self.proposals[proposal.payment_id] = proposal
+        if proposal.outcome is m.DecisionOutcome.AUTO_APPLIED:
+            for a in proposal.allocations:
+                self.taken[a.invoice_id] = proposal.payment_id
+
+    def _decide_references(self, cases: list[_Case]) -> list[Facts]:
+        """Reference-backed payments; returns those left to the amount search."""
+        named = {c.facts.payment.payment_id: c.named for c in cases if c.named}
+        by_id = {c.facts.payment.payment_id: c for c in cases}
+        for cluster in groups.reference_clusters(named):
+            facts = [by_id[pid].facts for pid in cluster]
+            if len({f.customer_id for f in facts}) == 1 and len({f.payment.currency for f in facts}) == 1:
+                for proposal in groups.by_references(facts, named).values():
+                    self._put(proposal)
+        left: list[Facts] = []
+        for c in cases:
+            pay = c.facts.payment
+            if pay.payment_id in self.proposals:
+                continue
+            claimed = [i for i in c.named if i.invoice_id in self.taken]
+            if claimed:
+                by = {self.taken[i.invoice_id] for i in claimed}
+                self._put(
+                    duplicates.claimed_in_run(pay, c.facts.customer_id, c.facts.identified_by, claimed, by)
+                )
+                continue
+            near = [i for i in c.near if i.invoice_id not in self.taken]
+            decided = by_reference.decide(c.facts, c.named, near, c.neighbours)
+            if decided is None:
+                left.append(c.facts)
+            else:
+                self._put(decided)
+        return left
+
+    def _decide_amounts(self, pending: list[Facts]) -> None:
+        """Amount-only payments: possible duplicates first, then the exact search per customer,
+        currency and value date, then conflicts, then split transfers searched together."""
+        searched: list[Facts] = []
+        for f in pending:
+            earlier = duplicates.same_amount_before(f.payment, self._applied_of(f.customer_id))
+            if earlier:
+                self._put(duplicates.same_amount(f.payment, f.customer_id, f.identified_by, earlier))
+            else:
+                searched.append(f)
+        by_group: dict[tuple[str, str, dt.date], list[Facts]] = {}
+        for f in searched:
+            by_group.setdefault((f.customer_id, f.payment.currency, f.payment.value_date), []).append(f)
+        amount_proposals: dict[str, Proposal] = {}
+        for group in by_group.values():
+            invoices = self._free(group[0])
+            for f, proposal in zip(group, by_amount.decide_group(group, invoices), strict=True):
+                amount_proposals[f.payment.payment_id] = proposal
+        amount_proposals.update(_refuse_conflicts(amount_proposals))
+        for proposal in amount_proposals.values():
+            self._put(proposal)
+        self._bundle(
+            [
+                f
+                for f in searched
+                if self.proposals[f.payment.payment_id].outcome is not m.DecisionOutcome.AUTO_APPLIED
+            ]
+        )
+
+    def _applied_of(self, customer_id: str) -> list[m.Payment]:
+        """Payments of the customer already carrying applications, and those this run applies."""
+        run = [
+            self._payment_of(pid)
+            for pid, p in self.proposals.items()
+            if p.outcome is m.DecisionOutcome.AUTO_APPLIED and p.customer_id == customer_id
+        ]
+        return [*self.history.applied.get(customer_id, []), *[p for p in run if p is not None]]
+
+    def _payment_of(self, payment_id: str) -> m.Payment | None:
+        return self._payments.get(payment_id)
+
+    def _free(self, f: Facts) -> list[m.Invoice]:
+        """The customer's open invoices in the payment's currency that no payment of this run
+        takes and no remittance of this run names: evidence outranks an amount-only guess."""
+        return [
+            i for i in f.open_invoices if i.invoice_id not in self.taken and i.invoice_id not in self.named
+        ]
+
+    def _bundle(self, unexplained: list[Facts]) -> None:
+        groups_of: dict[tuple[str, str], list[Facts]] = {}
+        for f in unexplained:
+            groups_of.setdefault((f.customer_id, f.payment.currency), []).append(f)
+        for group in groups_of.values():
+            if len(group) >= 2:
+                found = groups.by_amount(group[:MAX_BUNDLE_PAYMENTS], self._free(group[0]))
+                for proposal in found.values():
+                    self._put(proposal)
+
+
+def _near(
+    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice]
+) -> tuple[list[m.Invoice], list[m.Invoice]]:
+    """Invoices that tokens without a hit nearly name (edit distance 1, or a cut last number),
+    and the edit-distance-1 neighbours of every token (a typo may land on a real number)."""
+    hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
+    unhit = [t for t in s.tokens if t.key not in hit_keys]
+    keys = {inv.invoice_id: reference_key(inv.invoice_id) for inv in invoices}
+    unhit_keys, all_keys = near_keys(unhit), near_keys(s.tokens)
+    cut = cut_last_key(s.payment.remittance_info)
+    if cut in hit_keys:
+        cut = None  # the last number is whole: it names an invoice exactly
+    near, neighbours = [], []
+    for inv in invoices:
+        if inv in named:
+            continue
+        key = keys[inv.invoice_id]
+        if any(is_near(k, key) for k in unhit_keys) or (
+            cut is not None and key != cut and key.startswith(cut)
+        ):
+            near.append(inv)
+        if any(is_near(k, key) for k in all_keys):
+            neighbours.append(inv)
+    return near, neighbours
+
+
+def _refuse_conflicts(proposals: dict[str, Proposal]) -> dict[str, Proposal]:
+    """Two amount-only payments must never both be auto-applied to one invoice in a run: which
+    one paid it is a question for a person (or the two are a split, tried next)."""
+    claims: dict[str, list[str]] = {}
+    for pid, p in proposals.items():
+        if p.outcome is m.DecisionOutcome.AUTO_APPLIED:
+            for a in p.allocations:
+                claims.setdefault(a.invoice_id, []).append(pid)
+    contested_ids = {pid for pids in claims.values() if len(pids) > 1 for pid in pids}
+    return {pid: contested(proposals[pid]) for pid in contested_ids}

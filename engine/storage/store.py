@@ -340,6 +340,29 @@ class Store:
     def get_payment(self, payment_id: str, *, lock: bool = False) -> m.Payment | None:
         return self.get_payments([payment_id], lock=lock).get(payment_id)
 
+    def payments_of_customers(
+        self, customer_ids: Iterable[str], first: dt.date, last: dt.date, *, limit: int
+    ) -> list[m.Payment]:
+        """Payments identified as the customers', with value dates in [first, last], newest
+        first, at most `limit` (without applications): the partners a split payment may have
+        and the earlier payments a duplicate may repeat."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return []
+        c = t.payments.c
+        rows = self.conn.execute(
+            select(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.customer_id.in_(ids),
+                c.value_date >= first.isoformat(),
+                c.value_date <= last.isoformat(),
+            )
+            .order_by(c.value_date.desc(), c.payment_id)
+            .limit(limit)
+        ).all()
+        return [self._payment(r) for r in rows]
+
     def insert_payments(self, payments: Sequence[m.Payment]) -> None:
         self.conn.execute(
             insert(t.payments),
