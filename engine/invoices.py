@@ -10,6 +10,7 @@ from engine import ledger
 from engine import model as m
 from engine import validate as v
 from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from engine.matching.references import reference_key
 from engine.money import Money
 from engine.storage.store import Store, now_us
 
@@ -108,6 +109,12 @@ def create_invoices(
     if fresh:
         store.insert_invoices(fresh)
         store.insert_journal([ledger.invoice_issued(i, now) for i in fresh])
+        # The customers' payments have new candidates; a payment whose remittance names a new
+        # invoice may now be identified by it.
+        store.mark_needs_decision(
+            customer_ids={i.customer_id for i in fresh},
+            reference_keys={reference_key(i.invoice_id) for i in fresh},
+        )
     return results
 
 
@@ -139,4 +146,5 @@ def void_invoice(store: Store, invoice_id: str, reason: str) -> m.Invoice:
     now = now_us()
     store.void_invoice(invoice_id, invoice.open_minor)
     store.insert_journal([ledger.invoice_voided(invoice, now)])
+    store.mark_needs_decision(customer_ids=[invoice.customer_id])
     return get_invoice(store, invoice_id)

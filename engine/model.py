@@ -42,8 +42,23 @@ class Customer:
     name_aliases: tuple[str, ...] = ()
     payer_accounts: tuple[str, ...] = ()
     payment_terms: PaymentTerms = PaymentTerms()
+    # The write-off tolerance override: how short a payment may be and still settle (a bank
+    # fee). None means the tenant default (TenantSettings.write_off_tolerance_minor).
     tolerance_minor: int | None = None
     create_us: int = 0
+    update_us: int = 0
+    # The matching tolerance override: how far a subset sum may miss the payment in the amount
+    # search. None means the tenant default (TenantSettings.matching_tolerance_minor).
+    matching_tolerance_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """A tenant's defaults; a customer's override wins where it sets one. The two tolerances are
+    never mixed: one bounds the write-off of a short payment, the other the amount search."""
+
+    write_off_tolerance_minor: int = 0
+    matching_tolerance_minor: int = 0
     update_us: int = 0
 
 
@@ -145,6 +160,9 @@ class Payment:
     on_account: bool = False
     applications: tuple[Application, ...] = ()
     create_us: int = 0
+    # The customer the client gave with the payment (customer_id is that or the one matching
+    # identified); an idempotent re-import compares this one.
+    given_customer_id: str | None = None
 
     @property
     def applied_minor(self) -> int:
@@ -242,6 +260,8 @@ class Decision:
 class ExceptionState(enum.Enum):
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+    # Closed because a later decision on changed inputs replaced it with another doubt.
+    SUPERSEDED = "SUPERSEDED"
 
 
 @dataclass(frozen=True, slots=True)

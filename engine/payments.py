@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from engine import ledger
 from engine import model as m
 from engine import validate as v
-from engine.applying import MAX_ALLOCATIONS, Posting, post
+from engine.applying import MAX_ALLOCATIONS, ApplyRequest, Posting, apply_allocations, post
 from engine.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import Money
 from engine.storage.store import Store, now_us
@@ -56,6 +56,7 @@ def _build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
         returned_minor=0,
         value_date=v.require_date(d.value_date, f"{f}.value_date"),
         customer_id=customer_id,
+        given_customer_id=customer_id,
         payer_account=v.text(d.payer_account, f"{f}.payer_account", 64),
         payer_name=v.text(d.payer_name, f"{f}.payer_name", v.MAX_NAME_LENGTH),
         remittance_info=v.text(d.remittance_info, f"{f}.remittance_info"),
@@ -67,11 +68,13 @@ def _build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
 
 
 def _same_content(a: m.Payment, b: m.Payment) -> bool:
+    """Compares only what a client sends: the customer matching identified later is not part
+    of it, so a re-import after AutoApply is still ALREADY_EXISTED."""
     keep = (
         "currency",
         "amount_minor",
         "value_date",
-        "customer_id",
+        "given_customer_id",
         "payer_account",
         "payer_name",
         "remittance_info",
@@ -220,4 +223,26 @@ def unapply_payment(store: Store, payment_id: str, application_ids: Sequence[str
         )
     if payment.customer_id:
         store.set_payment_customer(payment_id, payment.customer_id, on_account=False)
+    # The payment has cash to place again, and its invoices are open again for the others.
+    store.mark_needs_decision(payment_ids=[payment_id])
+    mark_invoice_customers(store, [a.invoice_id for a in reversed_apps], except_payment_ids=[payment_id])
     return get_payment(store, payment_id)
+
+
+def apply_payment(store: Store, payment_id: str, allocations: Sequence[m.Allocation]) -> m.Payment:
+    """A person's application; the invoices' customers' other payments need a new decision."""
+    payment = apply_allocations(
+        store, ApplyRequest(payment_id, tuple(allocations), m.ApplicationSource.MANUAL)
+    )
+    mark_invoice_customers(store, [a.invoice_id for a in allocations], except_payment_ids=[payment_id])
+    return payment
+
+
+def mark_invoice_customers(
+    store: Store, invoice_ids: Sequence[str], *, except_payment_ids: Sequence[str]
+) -> None:
+    """Marks the other decidable payments of the invoices' customers as needing a decision:
+    the open invoices they were matched against changed."""
+    customers = {i.customer_id for i in store.get_invoices(invoice_ids).values()}
+    if customers:
+        store.mark_needs_decision(customer_ids=customers, except_payment_ids=except_payment_ids)

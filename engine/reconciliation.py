@@ -1,10 +1,19 @@
-"""AutoApply over unapplied payments, and resolution of the exception queue."""
+"""AutoApply over the payments that need a decision, and resolution of the exception queue.
+
+A payment is decided once per change of its inputs (DESIGN.md section 6): every change that
+can alter its decision marks it (engine.storage.store.Store.mark_needs_decision); AutoApply
+takes only marked payments, oldest value date first, and clears a mark only where nothing
+changed the payment between the plan's snapshot and the commit. A re-decision equal to the
+stored one stores nothing; every decision that is not AUTO_APPLIED keeps the payment in the
+exception queue, where a changed doubt supersedes the old exception.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine import decisions as codec
 from engine import ledger
@@ -14,20 +23,42 @@ from engine.applying import ApplyRequest, apply_allocations, apply_many
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.matching.decide import Proposal
 from engine.matching.pipeline import propose
+from engine.payments import get_payment, mark_invoice_customers
 from engine.storage.store import Store, now_us
 from engine.telemetry import decisions_total, tracer
 
 # One AutoApply call considers at most this many payments (oldest value date first); callers
 # page through larger backlogs by calling again.
 MAX_AUTO_APPLY_PAYMENTS = 1000
+# The reason of a decision whose auto-application the books refused at commit time.
+STATE_CHANGED = "STATE_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which unapplied payments AutoApply considers: all, one customer's, or named ones."""
+    """Which payments AutoApply considers: all, one customer's, or named ones (each only
+    where the payment needs a decision)."""
 
     customer_id: str = ""
     payment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Proposals from one snapshot, and the input_version each proposal's payment had in it
+    (partners the pipeline fetched beyond the selected batch included)."""
+
+    proposals: list[Proposal]
+    versions: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The decisions stored, and the payments re-decided exactly as their latest stored
+    decision (nothing stored for them)."""
+
+    decisions: list[m.Decision]
+    unchanged_payment_ids: list[str]
 
 
 def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
@@ -51,51 +82,110 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
             raise NotFound(
                 "CUSTOMER_NOT_FOUND", f"customer {scope.customer_id!r} does not exist", "customer_id"
             )
-    ids = store.unapplied_payment_ids(
+    ids = store.payments_needing_decision(
         customer_id=scope.customer_id, payment_ids=scope.payment_ids, limit=MAX_AUTO_APPLY_PAYMENTS
     )
+    loaded = store.get_payments(ids)
     # Re-checked on the loaded rows: under PostgreSQL's READ COMMITTED a payment could be fully
     # applied between the two statements (reads also run in one REPEATABLE READ snapshot).
-    return [p for p in store.get_payments(ids).values() if p.unapplied_minor > 0 and not p.returned_minor]
+    return [
+        loaded[i]
+        for i in ids
+        if i in loaded and loaded[i].unapplied_minor > 0 and not loaded[i].returned_minor
+    ]
 
 
-def plan(store: Store, scope: Scope) -> list[Proposal]:
+def plan(store: Store, scope: Scope) -> Plan:
     """Proposals for the scope, computed from a snapshot (outside the write transaction)."""
     with tracer.start_as_current_span("match.plan") as span:
         selected = select_payments(store, scope)
         span.set_attribute("cashapp.payments", len(selected))
-        return propose(store, selected)
+        proposals = propose(store, selected)
+        return Plan(proposals, store.input_versions(p.payment_id for p in proposals))
 
 
-def commit(store: Store, proposals: Sequence[Proposal]) -> list[m.Decision]:
+def commit(store: Store, proposals: Sequence[Proposal], versions: Mapping[str, int]) -> Committed:
     """Persists proposals in a few set-based statements. The auto-applications go through the one
     application path, which re-checks every amount against locked rows; one the books no longer
-    allow becomes UNMATCHED (reason STATE_CHANGED) and changes nothing."""
+    allow becomes UNMATCHED (reason STATE_CHANGED), changes nothing and keeps its mark.
+
+    Proposals for payments outside the selected batch (a bundle's partner) are handled alike.
+    A payment is marked decided only with the version in `versions` (read with the plan's
+    snapshot); one missing there keeps its mark and is decided again by a later call."""
     with tracer.start_as_current_span("match.persist") as span:
         now = now_us()
         auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
         refused = dict(
             zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
         )
+        applied = [p for p in auto if refused[p.payment_id] is None]
         store.set_payments_customer(
             [
                 (p.payment_id, p.customer_id, False)
                 for p in proposals
-                if p.customer_id and p.payment_id not in refused
+                if p.customer_id and refused.get(p.payment_id) is None
             ]
         )
         made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]
-        store.insert_decisions([(d, codec.explanation_json(d.explanation)) for d in made])
-        store.insert_exceptions(
-            [
-                (exc, codec.suggestions_json(exc.suggestions))
-                for d in made
-                if d.outcome is m.DecisionOutcome.SUGGESTED
-                for exc in [_exception(d, now)]
-            ]
+        stored, unchanged = _record(store, made, now)
+        # Money moved: the customers' other payments were matched against invoices that changed.
+        store.mark_needs_decision(
+            customer_ids={p.customer_id for p in applied if p.customer_id},
+            except_payment_ids=[p.payment_id for p in applied],
         )
-        span.set_attribute("cashapp.decisions", len(made))
-        return made
+        decided = [d.payment_id for d in made if d.reason != STATE_CHANGED and d.payment_id in versions]
+        store.mark_decided({pid: versions[pid] for pid in decided})
+        store.clear_undecidable_marks()
+        span.set_attribute("cashapp.decisions", len(stored))
+        span.set_attribute("cashapp.unchanged", len(unchanged))
+        return Committed(stored, unchanged)
+
+
+def _record(store: Store, made: list[m.Decision], now: int) -> tuple[list[m.Decision], list[str]]:
+    """Stores the decisions that differ from each payment's latest one and keeps the exception
+    queue in step: an auto-application closes the open exception (RESOLVED); a new doubt
+    supersedes it (SUPERSEDED) and opens its own; an unchanged doubt keeps it (or opens one for
+    the stored decision if the payment had none)."""
+    ids = [d.payment_id for d in made]
+    latest, queued = store.latest_decisions(ids), store.open_exception_rows(ids)
+    stored: list[m.Decision] = []
+    unchanged: list[str] = []
+    opened: list[m.MatchException] = []
+    for d in made:
+        # A refused auto-application is no doubt for a person: the payment is decided again.
+        doubt = d.outcome is not m.DecisionOutcome.AUTO_APPLIED and d.reason != STATE_CHANGED
+        previous = latest.get(d.payment_id)
+        if doubt and previous is not None and _same(d, previous):
+            unchanged.append(d.payment_id)
+            if d.payment_id not in queued:
+                opened.append(_exception(codec.decision_from_row(previous), now))
+            continue
+        stored.append(d)
+        if doubt:
+            opened.append(_exception(d, now))
+    store.insert_decisions([(d, codec.explanation_json(d.explanation)) for d in stored])
+    done = [d.payment_id for d in stored if d.outcome is m.DecisionOutcome.AUTO_APPLIED]
+    store.resolve_open_exceptions(done, now)
+    replaced = {x.payment_id for x in opened} & set(queued)
+    store.resolve_open_exceptions(replaced, now, m.ExceptionState.SUPERSEDED)
+    store.insert_exceptions([(x, codec.suggestions_json(x.suggestions)) for x in opened])
+    return stored, unchanged
+
+
+def _same(d: m.Decision, row: Any) -> bool:
+    """Equal outcome, reason, customer and candidate invoice sets: a re-decision that tells a
+    person nothing new."""
+    previous = codec.decision_from_row(row)
+    return (d.outcome, d.reason, d.customer_id, _invoice_sets(d)) == (
+        previous.outcome,
+        previous.reason,
+        previous.customer_id,
+        _invoice_sets(previous),
+    )
+
+
+def _invoice_sets(d: m.Decision) -> frozenset[frozenset[str]]:
+    return frozenset(frozenset(c.invoice_ids) for c in d.explanation.candidates)
 
 
 def record_outcomes(outcomes: Iterable[tuple[m.DecisionOutcome, str]]) -> None:
@@ -120,14 +210,14 @@ def _decision(p: Proposal, refusal: DomainError | None, now: int) -> m.Decision:
     explanation = dataclasses.replace(
         p.explanation,
         summary=f"The books changed while matching ({refusal}); the payment waits for the next run.",
-        winning_rule="STATE_CHANGED",
+        winning_rule=STATE_CHANGED,
     )
     return m.Decision(
         ledger.new_id(),
         p.payment_id,
         p.customer_id,
         m.DecisionOutcome.UNMATCHED,
-        "STATE_CHANGED",
+        STATE_CHANGED,
         explanation,
         now,
     )
@@ -149,14 +239,35 @@ def get_exception(store: Store, exception_id: str) -> m.MatchException:
 
 
 def resolve_exception(
-    store: Store, exception_id: str, rank: int | None, allocations: Sequence[m.Allocation] | None
+    store: Store,
+    exception_id: str,
+    rank: int | None,
+    allocations: Sequence[m.Allocation] | None,
+    *,
+    on_account: bool = False,
 ) -> m.MatchException:
-    """Accepts suggestion `rank` (1-based) or applies explicit allocations, and closes the exception."""
+    """Accepts suggestion `rank` (1-based), applies explicit allocations, or puts the payment's
+    unapplied cash on account; closes the exception either way."""
     exc = get_exception(store, exception_id)
-    if exc.state is m.ExceptionState.RESOLVED:
-        raise FailedPrecondition(
-            "EXCEPTION_ALREADY_RESOLVED", f"exception {exception_id!r} is resolved", "exception_id"
+    if exc.state is not m.ExceptionState.OPEN:
+        reason = (
+            "EXCEPTION_ALREADY_RESOLVED" if exc.state is m.ExceptionState.RESOLVED else "EXCEPTION_SUPERSEDED"
         )
+        raise FailedPrecondition(
+            reason, f"exception {exception_id!r} is {exc.state.value.lower()}", "exception_id"
+        )
+    if on_account:
+        _put_on_account(store, exc)
+    else:
+        _apply_resolution(store, exc, rank, allocations)
+    resolved = store.exception_rows(exception_id)
+    assert resolved is not None
+    return codec.exception_from_row(resolved)
+
+
+def _apply_resolution(
+    store: Store, exc: m.MatchException, rank: int | None, allocations: Sequence[m.Allocation] | None
+) -> None:
     if rank is not None:
         if not 1 <= rank <= len(exc.suggestions):
             raise InvalidArgument(
@@ -169,7 +280,7 @@ def resolve_exception(
         field, rest = "allocations.allocations", False
     else:
         raise InvalidArgument(
-            "MISSING_RESOLUTION", "give accept_suggestion_rank or allocations", "resolution"
+            "MISSING_RESOLUTION", "give accept_suggestion_rank, allocations or on_account", "resolution"
         )
     request = ApplyRequest(
         exc.payment_id, tuple(allocations), m.ApplicationSource.EXCEPTION_RESOLUTION, on_account_rest=rest,
@@ -177,6 +288,41 @@ def resolve_exception(
     )  # fmt: skip
     apply_allocations(store, request)
     store.resolve_open_exceptions([exc.payment_id], now_us())
-    resolved = store.exception_rows(exception_id)
-    assert resolved is not None
-    return codec.exception_from_row(resolved)
+    mark_invoice_customers(store, [a.invoice_id for a in allocations], except_payment_ids=[exc.payment_id])
+
+
+def _put_on_account(store: Store, exc: m.MatchException) -> None:
+    """A person decides the cash stays with the customer as on-account credit: the payment
+    leaves matching (it is no longer decidable), and the decision is recorded."""
+    payment = get_payment(store, exc.payment_id, lock=True)
+    customer_id = payment.customer_id or exc.customer_id
+    if customer_id is None:
+        raise FailedPrecondition(
+            "CUSTOMER_NOT_IDENTIFIED",
+            f"payment {exc.payment_id!r} has no customer to hold on-account credit; apply it instead",
+            "on_account",
+        )
+    if payment.returned_minor or payment.unapplied_minor == 0:
+        raise FailedPrecondition(
+            "NOTHING_UNAPPLIED", f"payment {exc.payment_id!r} has no unapplied cash", "on_account"
+        )
+    now = now_us()
+    store.set_payment_customer(exc.payment_id, customer_id, on_account=True)
+    store.resolve_open_exceptions([exc.payment_id], now)
+    explanation = m.Explanation(
+        f"A person put the unapplied {payment.unapplied_minor} (minor units) on account of {customer_id} "
+        f"(exception {exc.exception_id}).",
+        "PERSON",
+        winning_rule="PUT_ON_ACCOUNT",
+    )
+    decision = m.Decision(
+        ledger.new_id(),
+        exc.payment_id,
+        customer_id,
+        m.DecisionOutcome.UNMATCHED,
+        "PUT_ON_ACCOUNT",
+        explanation,
+        now,
+    )
+    store.insert_decisions([(decision, codec.explanation_json(decision.explanation))])
+    store.clear_undecidable_marks()

@@ -11,7 +11,7 @@ from engine import validate as v
 from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from engine.invoices import get_invoice
 from engine.money import Money
-from engine.payments import get_payment, reverse_applications
+from engine.payments import get_payment, mark_invoice_customers, reverse_applications
 from engine.storage.store import Store, now_us
 
 
@@ -73,6 +73,7 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
     )
     if credited:
         store.change_invoices_open({invoice_id: -credited})
+        store.mark_needs_decision(customer_ids=[invoice.customer_id])
     store.insert_return(ret)
     store.insert_journal([ledger.credit_memo(invoice, ret, now)])
     return ret
@@ -98,7 +99,10 @@ def return_payment(store: Store, return_id: str, payment_id: str, reason_code: s
     now = now_us()
     store.mark_payment_returned(payment_id, payment.amount_minor)
     store.insert_journal([ledger.payment_returned(payment, now)])
+    # A returned payment has nothing left to decide: its open exception closes, and the
+    # invoices it paid are open again for the customers' other payments.
     store.resolve_open_exceptions([payment_id], now)
+    mark_invoice_customers(store, [a.invoice_id for a in reversed_apps], except_payment_ids=[payment_id])
     ret = m.Return(
         return_id,
         m.ReturnKind.PAYMENT,

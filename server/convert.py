@@ -70,6 +70,9 @@ def customer_in(customer_id: str, msg: pb.Customer) -> m.Customer:
         payer_accounts=tuple(msg.payer_accounts),
         payment_terms=terms_in(msg.payment_terms) if msg.HasField("payment_terms") else m.PaymentTerms(),
         tolerance_minor=msg.tolerance_minor if msg.HasField("tolerance_minor") else None,
+        matching_tolerance_minor=(
+            msg.matching_tolerance_minor if msg.HasField("matching_tolerance_minor") else None
+        ),
     )
 
 
@@ -85,7 +88,24 @@ def customer_out(c: m.Customer) -> pb.Customer:
     )
     if c.tolerance_minor is not None:
         msg.tolerance_minor = c.tolerance_minor
+    if c.matching_tolerance_minor is not None:
+        msg.matching_tolerance_minor = c.matching_tolerance_minor
     return msg
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def settings_in(msg: pb.Settings) -> m.TenantSettings:
+    return m.TenantSettings(msg.write_off_tolerance_minor, msg.matching_tolerance_minor)
+
+
+def settings_out(s: m.TenantSettings) -> pb.Settings:
+    return pb.Settings(
+        write_off_tolerance_minor=s.write_off_tolerance_minor,
+        matching_tolerance_minor=s.matching_tolerance_minor,
+        update_time=timestamp(s.update_us),
+    )
 
 
 # --- invoices ------------------------------------------------------------------------------

@@ -19,10 +19,9 @@ from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2_grpc as 
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from cashapp_client._proto.cashapp.v1 import return_service_pb2 as rts
 from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
-from engine import customers, decisions, invoices, payments, reconciliation, returns
+from engine import customers, decisions, invoices, payments, reconciliation, returns, settings
 from engine import model as m
 from engine import validate as v
-from engine.applying import ApplyRequest, apply_allocations
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
@@ -45,6 +44,23 @@ class CustomerService(cs_grpc.CustomerServiceServicer):
                 s, convert.customer_in(request.customer_id, request.customer)
             ),
             convert.customer_out,
+        )
+
+    async def BatchCreateCustomers(
+        self, request: cs.BatchCreateCustomersRequest, context: Context
+    ) -> cs.BatchCreateCustomersResponse:
+        def work(s: Store) -> list[m.Customer]:
+            items = [convert.customer_in(r.customer_id, r.customer) for r in request.requests]
+            return customers.create_customers(s, items, batch_field="requests")
+
+        return await self.rpc.mutate(
+            context,
+            request,
+            cs.BatchCreateCustomersResponse,
+            work,
+            lambda created: cs.BatchCreateCustomersResponse(
+                customers=[convert.customer_out(c) for c in created]
+            ),
         )
 
     async def GetCustomer(self, request: cs.GetCustomerRequest, context: Context) -> pb.Customer:
@@ -226,9 +242,7 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
         def work(s: Store) -> m.Payment:
             currency = payments.get_payment(s, request.payment_id).currency
             allocations = convert.allocations_in(request.allocations, currency, "allocations")
-            return apply_allocations(
-                s, ApplyRequest(request.payment_id, tuple(allocations), m.ApplicationSource.MANUAL)
-            )
+            return payments.apply_payment(s, request.payment_id, allocations)
 
         return await self.rpc.mutate(context, request, pb.Payment, work, convert.payment_out)
 
@@ -306,18 +320,25 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 context,
                 InvalidArgument("MISSING_PAYMENT_IDS", "give 1..1000 payment ids", "payments.payment_ids"),
             )
+        if scope_kind == "customer_id" and not request.customer_id:
+            # Set but empty: refused rather than read as "every payment".
+            await self.rpc.abort(
+                context, InvalidArgument("MISSING_ID", "customer_id must not be empty", "customer_id")
+            )
         stored = await self.rpc.stored(context, request, rs.AutoApplyResponse)
         if stored is not None:
             return stored
-        proposals = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
+        planned = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
 
-        def encode(result: tuple[list[m.Decision], dict[str, str]]) -> rs.AutoApplyResponse:
-            made, currencies = result
+        def encode(result: tuple[reconciliation.Committed, dict[str, str]]) -> rs.AutoApplyResponse:
+            committed, currencies = result
+            made = committed.decisions
             return rs.AutoApplyResponse(
                 decisions=[convert.decision_out(d, currencies[d.payment_id]) for d in made],
                 auto_applied_count=sum(d.outcome is m.DecisionOutcome.AUTO_APPLIED for d in made),
                 suggested_count=sum(d.outcome is m.DecisionOutcome.SUGGESTED for d in made),
                 unmatched_count=sum(d.outcome is m.DecisionOutcome.UNMATCHED for d in made),
+                unchanged_count=len(committed.unchanged_payment_ids),
             )
 
         response = await self.rpc.mutate(
@@ -325,8 +346,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             request,
             rs.AutoApplyResponse,
             lambda s: (
-                reconciliation.commit(s, proposals),
-                _currencies(s, [p.payment_id for p in proposals]),
+                reconciliation.commit(s, planned.proposals, planned.versions),
+                _currencies(s, [p.payment_id for p in planned.proposals]),
             ),
             encode,
         )
@@ -356,17 +377,19 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             # Unknown exceptions are NOT_FOUND before the allocations are read in its payment's currency.
             payment_id = reconciliation.get_exception(s, request.exception_id).payment_id
             currency = _currencies(s, [payment_id])[payment_id]
-            rank = (
-                request.accept_suggestion_rank
-                if request.WhichOneof("resolution") == "accept_suggestion_rank"
-                else None
-            )
+            kind = request.WhichOneof("resolution")
+            if kind == "on_account" and not request.on_account:
+                raise InvalidArgument("INVALID_ON_ACCOUNT", "on_account must be true when set", "on_account")
+            rank = request.accept_suggestion_rank if kind == "accept_suggestion_rank" else None
             allocations = (
                 convert.allocations_in(request.allocations.allocations, currency, "allocations.allocations")
-                if request.WhichOneof("resolution") == "allocations"
+                if kind == "allocations"
                 else None
             )
-            return reconciliation.resolve_exception(s, request.exception_id, rank, allocations), currency
+            resolved = reconciliation.resolve_exception(
+                s, request.exception_id, rank, allocations, on_account=kind == "on_account"
+            )
+            return resolved, currency
 
         return await self.rpc.mutate(
             context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])
@@ -383,6 +406,20 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         return rs.ListDecisionsResponse(
             decisions=[convert.decision_out(d, currencies[d.payment_id]) for d in page.items],
             next_page_token=page.next_page_token,
+        )
+
+    async def GetSettings(self, request: rs.GetSettingsRequest, context: Context) -> pb.Settings:
+        return convert.settings_out(await self.rpc.read(context, settings.get_settings))
+
+    async def UpdateSettings(self, request: rs.UpdateSettingsRequest, context: Context) -> pb.Settings:
+        return await self.rpc.mutate(
+            context,
+            request,
+            pb.Settings,
+            lambda s: settings.update_settings(
+                s, convert.settings_in(request.settings), list(request.update_mask.paths)
+            ),
+            convert.settings_out,
         )
 
     async def GetReconciliationReport(

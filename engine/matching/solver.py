@@ -24,6 +24,8 @@ from typing import TypeVar
 import numpy as np
 
 from engine.matching import solver_py
+from engine.matching.kernels import count as count_py
+from engine.matching.kernels.count import CountLimits, CountOutcome, SubsetCount
 from engine.matching.solver_py import (
     ALGORITHMS,
     OUTCOME_CODES,
@@ -53,6 +55,8 @@ __all__ = [
     "BatchProblem",
     "BatchSolution",
     "Candidate",
+    "CountLimits",
+    "CountOutcome",
     "Group",
     "ItemsLike",
     "Limits",
@@ -62,9 +66,12 @@ __all__ = [
     "OpenItems",
     "Outcome",
     "Solution",
+    "SubsetCount",
     "backend_name",
     "choose_algorithm",
     "choose_algorithm_for_payment",
+    "count_subsets",
+    "count_subsets_multi",
     "python_backend",
     "rust_backend",
     "solve_batch",
@@ -77,6 +84,7 @@ ENV_VAR = "CASHAPP_MATCHER"
 _CHOICES = ("auto", "rust", "python")
 _DEFAULT_LIMITS = Limits()
 _DEFAULT_MANY_LIMITS = ManyLimits()
+_DEFAULT_COUNT_LIMITS = CountLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +96,8 @@ class Backend:
     solve_one_to_many_multi: Callable[[ItemsLike, Sequence[int], Limits], tuple[Solution, ...]]
     solve_many_to_many: Callable[[ItemsLike, Sequence[int], ManyLimits], ManySolution]
     solve_batch: Callable[[BatchProblem], BatchSolution]
+    count_subsets: Callable[[ItemsLike, int, int, CountLimits], SubsetCount]
+    count_subsets_multi: Callable[[ItemsLike, Sequence[int], int, CountLimits], tuple[SubsetCount, ...]]
 
 
 _PYTHON = Backend(
@@ -96,6 +106,8 @@ _PYTHON = Backend(
     solve_one_to_many_multi=solver_py.solve_one_to_many_multi,
     solve_many_to_many=solver_py.solve_many_to_many,
     solve_batch=solver_py.solve_batch,
+    count_subsets=count_py.count_subsets,
+    count_subsets_multi=count_py.count_subsets_multi,
 )
 
 
@@ -289,6 +301,69 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
     return BatchSolution(*out)
 
 
+_COUNT_OUTCOME_OF = {o.value: o for o in CountOutcome}
+
+
+def _count_check(
+    items: ItemsLike, payments: dict[str, int], tolerance_minor: int, limits: CountLimits
+) -> Callable[[], None]:
+    def check() -> None:
+        numbers = {
+            "tolerance_minor": tolerance_minor,
+            "limits.max_bits": limits.max_bits,
+            "limits.max_witness_bits": limits.max_witness_bits,
+        }
+        check_int64_inputs(items, numbers | payments)
+
+    return check
+
+
+def _subset_count(
+    raw: tuple[str, int | None, tuple[int, ...], tuple[bool, ...], int | None, bool],
+) -> SubsetCount:
+    outcome, *rest = raw
+    return _as_result(SubsetCount, (_COUNT_OUTCOME_OF[outcome], *rest))
+
+
+def _rust_count(
+    items: ItemsLike,
+    payment_minor: int,
+    tolerance_minor: int = 0,
+    limits: CountLimits = _DEFAULT_COUNT_LIMITS,
+) -> SubsetCount:
+    assert _EXTENSION is not None
+    ext = _EXTENSION
+    raw = _checked_call(
+        lambda: ext.count_subsets(
+            *_item_columns(items), payment_minor, tolerance_minor, limits.max_bits, limits.max_witness_bits
+        ),
+        _count_check(items, {"payment_minor": payment_minor}, tolerance_minor, limits),
+    )
+    return _subset_count(raw)
+
+
+def _rust_count_multi(
+    items: ItemsLike,
+    payments_minor: Sequence[int],
+    tolerance_minor: int = 0,
+    limits: CountLimits = _DEFAULT_COUNT_LIMITS,
+) -> tuple[SubsetCount, ...]:
+    assert _EXTENSION is not None
+    ext = _EXTENSION
+    payments = {f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)}
+    raw = _checked_call(
+        lambda: ext.count_subsets_multi(
+            *_item_columns(items),
+            list(payments_minor),
+            tolerance_minor,
+            limits.max_bits,
+            limits.max_witness_bits,
+        ),
+        _count_check(items, payments, tolerance_minor, limits),
+    )
+    return tuple(_subset_count(r) for r in raw)
+
+
 def _rust_backend_or_none() -> Backend | None:
     if _EXTENSION is None:
         return None
@@ -298,6 +373,8 @@ def _rust_backend_or_none() -> Backend | None:
         solve_one_to_many_multi=_rust_one_multi,
         solve_many_to_many=_rust_many,
         solve_batch=_rust_batch,
+        count_subsets=_rust_count,
+        count_subsets_multi=_rust_count_multi,
     )
 
 
@@ -367,3 +444,28 @@ def solve_batch(problem: BatchProblem, *, num_threads: int = 0) -> BatchSolution
     if backend is _RUST:
         return _rust_batch(problem, num_threads)
     return backend.solve_batch(problem)
+
+
+def count_subsets(
+    items: ItemsLike,
+    payment_minor: int,
+    tolerance_minor: int = 0,
+    limits: CountLimits = _DEFAULT_COUNT_LIMITS,
+) -> SubsetCount:
+    """How many explanations of ANY subset size meet the payment within the tolerance (capped
+    at 2: outcome NONE / ONE / MANY, or TOO_LARGE when ``payment + tolerance + 1`` exceeds
+    ``limits.max_bits``), and the unique one when exactly one does (see
+    ``engine.matching.kernels.count`` for the definitions). Cost O(n * (payment + tolerance) / 64)
+    word operations; the decision policy asks it before auto-applying an amount-only match."""
+    return _selected().count_subsets(items, payment_minor, tolerance_minor, limits)
+
+
+def count_subsets_multi(
+    items: ItemsLike,
+    payments_minor: Sequence[int],
+    tolerance_minor: int = 0,
+    limits: CountLimits = _DEFAULT_COUNT_LIMITS,
+) -> tuple[SubsetCount, ...]:
+    """One :func:`count_subsets` result per payment of the same items, identical to separate
+    calls; the DP tables are built once, up to the largest payment that fits the limits."""
+    return _selected().count_subsets_multi(items, payments_minor, tolerance_minor, limits)

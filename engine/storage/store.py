@@ -10,21 +10,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import model as m
+from engine import validate as v
+from engine.errors import InvalidArgument
 from engine.ledger import JournalEntry
-from engine.matching.references import reference_key
+from engine.matching.references import reference_key, remittance_tokens
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
 
 
 def now_us() -> int:
     return time.time_ns() // 1000
+
+
+def payer_account_key_of(raw: str) -> str:
+    """The payer account normalized as payer_accounts.account_key; "" when absent or malformed
+    (a malformed payer account identifies nobody)."""
+    try:
+        return v.account_key(raw, "payer_account") if raw else ""
+    except InvalidArgument:
+        return ""
+
+
+def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list[str]:
+    """The distinct reference keys of a payment's remittance, as matching computes them. A key
+    longer than any invoice id can name no invoice and is not stored."""
+    keys = {token.key for token in remittance_tokens(references, remittance_info)}
+    return sorted(k for k in keys if len(k) <= t.ID)
 
 
 class ConcurrentChange(Exception):
@@ -75,6 +93,7 @@ class Store:
                 tolerance_minor=r.tolerance_minor,
                 create_us=r.create_us,
                 update_us=r.update_us,
+                matching_tolerance_minor=r.matching_tolerance_minor,
             )
             for r in rows
         ]
@@ -89,38 +108,63 @@ class Store:
         rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
         return m.Page(self._customers_from_rows(rows), token)
 
-    def save_customer(self, customer: m.Customer, account_keys: dict[str, str], *, new: bool) -> None:
-        """Inserts or replaces a customer and its payer accounts (key -> display form)."""
-        values = {
+    @staticmethod
+    def _customer_values(customer: m.Customer) -> dict[str, Any]:
+        return {
             "display_name": customer.display_name,
             "name_aliases": json.dumps(list(customer.name_aliases)),
             "net_days": customer.payment_terms.net_days,
             "discount_days": customer.payment_terms.discount_days,
             "discount_basis_points": customer.payment_terms.discount_basis_points,
             "tolerance_minor": customer.tolerance_minor,
+            "matching_tolerance_minor": customer.matching_tolerance_minor,
             "update_us": customer.update_us,
         }
+
+    def insert_customers(self, rows: Sequence[tuple[m.Customer, dict[str, str]]]) -> None:
+        """Inserts customers and their payer accounts (key -> display form): two executemany."""
+        if not rows:
+            return
+        self.conn.execute(
+            insert(t.customers),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "customer_id": c.customer_id,
+                    "create_us": c.create_us,
+                    **self._customer_values(c),
+                }
+                for c, _ in rows
+            ],
+        )
+        accounts = [
+            {
+                "tenant_id": self.tenant_id,
+                "account_key": key,
+                "customer_id": c.customer_id,
+                "account_display": d,
+            }
+            for c, keys in rows
+            for key, d in keys.items()
+        ]
+        if accounts:
+            self.conn.execute(insert(t.payer_accounts), accounts)
+
+    def save_customer(self, customer: m.Customer, account_keys: dict[str, str], *, new: bool) -> None:
+        """Inserts or replaces a customer and its payer accounts (key -> display form)."""
         if new:
-            self.conn.execute(
-                insert(t.customers).values(
-                    tenant_id=self.tenant_id,
-                    customer_id=customer.customer_id,
-                    create_us=customer.create_us,
-                    **values,
-                )
+            self.insert_customers([(customer, account_keys)])
+            return
+        self.conn.execute(
+            update(t.customers)
+            .where(self._tenant(t.customers), t.customers.c.customer_id == customer.customer_id)
+            .values(**self._customer_values(customer))
+        )
+        self.conn.execute(
+            t.payer_accounts.delete().where(
+                self._tenant(t.payer_accounts), t.payer_accounts.c.customer_id == customer.customer_id
             )
-        else:
-            self.conn.execute(
-                update(t.customers)
-                .where(self._tenant(t.customers), t.customers.c.customer_id == customer.customer_id)
-                .values(**values)
-            )
-            self.conn.execute(
-                t.payer_accounts.delete().where(
-                    self._tenant(t.payer_accounts),
-                    t.payer_accounts.c.customer_id == customer.customer_id,
-                )
-            )
+        )
         if account_keys:
             self.conn.execute(
                 insert(t.payer_accounts),
@@ -318,6 +362,7 @@ class Store:
             on_account=r.on_account,
             applications=applications,
             create_us=r.create_us,
+            given_customer_id=r.given_customer_id,
         )
 
     def get_payments(
@@ -382,10 +427,21 @@ class Store:
                     "references": json.dumps(list(p.references)),
                     "on_account": p.on_account,
                     "create_us": p.create_us,
+                    "given_customer_id": p.given_customer_id,
+                    "payer_account_key": payer_account_key_of(p.payer_account),
+                    "input_version": 1,
+                    "needs_decision": True,  # a new payment needs its first decision
                 }
                 for p in payments
             ],
         )
+        keys = [
+            {"tenant_id": self.tenant_id, "key": key, "payment_id": p.payment_id}
+            for p in payments
+            for key in reference_keys_of(p.references, p.remittance_info)
+        ]
+        if keys:
+            self.conn.execute(insert(t.payment_reference_keys), keys)
 
     def list_payments(
         self,
@@ -406,30 +462,115 @@ class Store:
         apps = self.applications_of_payments([r.payment_id for r in rows])
         return m.Page([self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows], token)
 
-    def unapplied_payment_ids(
+    @staticmethod
+    def _decidable() -> ColumnElement[bool]:
+        """Payments matching may still explain: unapplied cash, not on account, not returned."""
+        c = t.payments.c
+        return and_(c.unapplied_minor > 0, c.returned_minor == 0, c.on_account.is_(False))
+
+    def payments_needing_decision(
         self, *, customer_id: str = "", payment_ids: Sequence[str] = (), limit: int
     ) -> list[str]:
-        """Payments with unapplied cash that matching may still explain: not on account, not
-        returned, and not waiting in the exception queue for a person."""
-        c, x = t.payments.c, t.match_exceptions.c
-        queued = (
-            select(x.exception_id)
-            .where(x.tenant_id == c.tenant_id, x.payment_id == c.payment_id, x.state == "OPEN")
-            .exists()
-        )
+        """Decidable payments whose inputs changed since their last decision, oldest value date
+        first (on ix_payments_needs_decision). A customer's scope includes payments not yet
+        identified whose payer account is registered to the customer."""
+        c, a = t.payments.c, t.payer_accounts.c
         query = select(c.payment_id).where(
-            self._tenant(t.payments),
-            c.unapplied_minor > 0,
-            c.on_account.is_(False),
-            c.returned_minor == 0,
-            ~queued,
+            self._tenant(t.payments), c.needs_decision.is_(True), self._decidable()
         )
         if customer_id:
-            query = query.where(c.customer_id == customer_id)
+            accounts = select(a.account_key).where(
+                self._tenant(t.payer_accounts), a.customer_id == customer_id
+            )
+            query = query.where(
+                or_(
+                    c.customer_id == customer_id,
+                    and_(c.customer_id.is_(None), c.payer_account_key.in_(accounts)),
+                )
+            )
         if payment_ids:
             query = query.where(c.payment_id.in_(list(payment_ids)))
         rows = self.conn.execute(query.order_by(c.value_date, c.payment_id).limit(limit))
         return [r.payment_id for r in rows]
+
+    def input_versions(self, payment_ids: Iterable[str]) -> dict[str, int]:
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        c = t.payments.c
+        rows = self.conn.execute(
+            select(c.payment_id, c.input_version).where(self._tenant(t.payments), c.payment_id.in_(ids))
+        )
+        return {r.payment_id: r.input_version for r in rows}
+
+    def mark_needs_decision(
+        self,
+        *,
+        payment_ids: Iterable[str] = (),
+        customer_ids: Iterable[str] = (),
+        account_keys: Iterable[str] = (),
+        reference_keys: Iterable[str] = (),
+        unidentified: bool = False,
+        every_payment: bool = False,
+        except_payment_ids: Iterable[str] = (),
+    ) -> int:
+        """Marks the decidable payments selected by any of the criteria as needing a decision
+        (one UPDATE): bumps their input_version, so a plan that read the old version cannot
+        clear the mark. Returns how many payments were marked."""
+        c, k = t.payments.c, t.payment_reference_keys.c
+        pids, cids = sorted(set(payment_ids)), sorted(set(customer_ids))
+        akeys, rkeys = sorted(set(account_keys) - {""}), sorted(set(reference_keys))
+        criteria: list[ColumnElement[bool]] = [true()] if every_payment else []
+        if pids:
+            criteria.append(c.payment_id.in_(pids))
+        if cids:
+            criteria.append(c.customer_id.in_(cids))
+        if akeys:
+            criteria.append(c.payer_account_key.in_(akeys))
+        if rkeys:
+            named = select(k.payment_id).where(self._tenant(t.payment_reference_keys), k.key.in_(rkeys))
+            criteria.append(c.payment_id.in_(named))
+        if unidentified:
+            criteria.append(c.customer_id.is_(None))
+        if not criteria:
+            return 0
+        query = update(t.payments).where(self._tenant(t.payments), self._decidable(), or_(*criteria))
+        excluded = sorted(set(except_payment_ids))
+        if excluded:
+            query = query.where(c.payment_id.not_in(excluded))
+        result = self.conn.execute(query.values(input_version=c.input_version + 1, needs_decision=True))
+        return int(result.rowcount)
+
+    def mark_decided(self, versions: Mapping[str, int]) -> None:
+        """Clears the mark of each payment whose input_version still equals the version its
+        decision was planned with; a payment changed since keeps its mark (one executemany)."""
+        if not versions:
+            return
+        c = t.payments.c
+        statement = (
+            update(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.payment_id == bindparam("pid"),
+                c.input_version == bindparam("seen_version"),
+            )
+            .values(needs_decision=False)
+        )
+        self.conn.execute(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
+
+    def clear_undecidable_marks(self) -> None:
+        """Clears the mark of payments that left the decidable set (applied in full, returned, put
+        on account) so they never clutter the selection's index range."""
+        c = t.payments.c
+        self.conn.execute(
+            update(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.needs_decision.is_(True),
+                or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
+            )
+            .values(needs_decision=False)
+        )
 
     def change_payments_unapplied(self, deltas: dict[str, int]) -> None:
         """unapplied_minor += delta for each live payment in one executemany, guarded to stay
@@ -626,10 +767,63 @@ class Store:
     def list_decision_rows(
         self, page_size: int, page_token: str, payment_id: str
     ) -> tuple[list[Row[Any]], str]:
-        where = [t.decisions.c.payment_id == payment_id] if payment_id else []
-        return self._page(
-            t.decisions, t.decisions.c.decision_id, where, page_size, page_token, {"p": payment_id}
+        """Newest first (create time, then id, both descending), keyset-paged on that pair."""
+        d = t.decisions.c
+        size = page_size_or_default(page_size)
+        filters = {"p": payment_id, "order": "newest"}
+        after = decode_token(page_token, filters)
+        query = select(t.decisions).where(self._tenant(t.decisions))
+        if payment_id:
+            query = query.where(d.payment_id == payment_id)
+        if after is not None:
+            create_us, _, decision_id = after.partition(":")
+            if not create_us.isdigit() or not decision_id:
+                raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is malformed", "page_token")
+            query = query.where(
+                or_(
+                    d.create_us < int(create_us),
+                    and_(d.create_us == int(create_us), d.decision_id < decision_id),
+                )
+            )
+        rows = self.conn.execute(
+            query.order_by(d.create_us.desc(), d.decision_id.desc()).limit(size + 1)
+        ).all()
+        if len(rows) <= size:
+            return list(rows), ""
+        last = rows[size - 1]
+        return list(rows[:size]), encode_token(f"{last.create_us}:{last.decision_id}", filters)
+
+    def latest_decisions(self, payment_ids: Iterable[str]) -> dict[str, Row[Any]]:
+        """The newest stored decision row of each payment that has one, in one query."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        d = t.decisions.c
+        rank = func.row_number().over(
+            partition_by=d.payment_id, order_by=(d.create_us.desc(), d.decision_id.desc())
         )
+        ranked = (
+            select(t.decisions, rank.label("newest"))
+            .where(self._tenant(t.decisions), d.payment_id.in_(ids))
+            .subquery()
+        )
+        rows = self.conn.execute(select(ranked).where(ranked.c.newest == 1))
+        return {r.payment_id: r for r in rows}
+
+    def open_exception_rows(self, payment_ids: Iterable[str]) -> dict[str, Row[Any]]:
+        """The open exception of each payment that has one, in one query."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        x = t.match_exceptions.c
+        rows = self.conn.execute(
+            select(t.match_exceptions).where(
+                self._tenant(t.match_exceptions),
+                x.payment_id.in_(ids),
+                x.state == m.ExceptionState.OPEN.value,
+            )
+        )
+        return {r.payment_id: r for r in rows}
 
     def insert_exceptions(self, rows: Sequence[tuple[m.MatchException, str]]) -> None:
         """(exception, its suggestions as JSON) pairs, in one executemany."""
@@ -673,8 +867,11 @@ class Store:
             {"s": state.value},
         )
 
-    def resolve_open_exceptions(self, payment_ids: Iterable[str], resolve_us: int) -> int:
-        """Closes every open exception of the payments (they were settled); returns how many."""
+    def resolve_open_exceptions(
+        self, payment_ids: Iterable[str], resolve_us: int, state: m.ExceptionState = m.ExceptionState.RESOLVED
+    ) -> int:
+        """Closes every open exception of the payments, as RESOLVED (they were settled) or
+        SUPERSEDED (a newer doubt replaces it); returns how many."""
         ids = sorted(set(payment_ids))
         if not ids:
             return 0
@@ -682,9 +879,32 @@ class Store:
         result = self.conn.execute(
             update(t.match_exceptions)
             .where(self._tenant(t.match_exceptions), c.payment_id.in_(ids), c.state == "OPEN")
-            .values(state="RESOLVED", resolve_us=resolve_us)
+            .values(state=state.value, resolve_us=resolve_us)
         )
         return int(result.rowcount)
+
+    # --- settings --------------------------------------------------------------------------
+
+    def tenant_settings(self) -> m.TenantSettings:
+        """The tenant's defaults; all zero until the tenant saves some."""
+        row = self.conn.execute(select(t.tenant_settings).where(self._tenant(t.tenant_settings))).first()
+        if row is None:
+            return m.TenantSettings()
+        return m.TenantSettings(row.write_off_tolerance_minor, row.matching_tolerance_minor, row.update_us)
+
+    def save_tenant_settings(self, settings: m.TenantSettings) -> None:
+        values = {
+            "write_off_tolerance_minor": settings.write_off_tolerance_minor,
+            "matching_tolerance_minor": settings.matching_tolerance_minor,
+            "update_us": settings.update_us,
+        }
+        updated = self.conn.execute(
+            update(t.tenant_settings).where(self._tenant(t.tenant_settings)).values(**values)
+        )
+        if updated.rowcount == 0:
+            # A concurrent first save fails this insert on the primary key; the transaction is
+            # re-run (Database.transact) and then takes the update path.
+            self.conn.execute(insert(t.tenant_settings).values(tenant_id=self.tenant_id, **values))
 
     # --- journal ---------------------------------------------------------------------------
 

@@ -36,8 +36,19 @@ customers = Table(
     Column("net_days", Integer, nullable=False),
     Column("discount_days", Integer, nullable=False),
     Column("discount_basis_points", Integer, nullable=False),
-    Column("tolerance_minor", BigInteger, nullable=True),
+    Column("tolerance_minor", BigInteger, nullable=True),  # write-off tolerance override
     Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Column("matching_tolerance_minor", BigInteger, nullable=True),
+)
+
+# A tenant's defaults (absent row: every default is 0).
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("write_off_tolerance_minor", BigInteger, nullable=False),
+    Column("matching_tolerance_minor", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
 )
 
@@ -91,8 +102,29 @@ payments = Table(
     Column("references", Text, nullable=False),  # JSON list
     Column("on_account", Boolean, nullable=False),
     Column("create_us", BigInteger, nullable=False),
+    # The customer_id the client sent (customer_id above is that or the identified one).
+    Column("given_customer_id", String(ID), nullable=True),
+    # payer_account normalized like payer_accounts.account_key ("" when absent or malformed).
+    Column("payer_account_key", String(64), nullable=False),
+    # "Decide once per change": every change of a payment's inputs bumps input_version and sets
+    # needs_decision; AutoApply clears the flag only where input_version still equals the value
+    # it planned with, so a change racing the plan is never lost.
+    Column("input_version", BigInteger, nullable=False),
+    Column("needs_decision", Boolean, nullable=False),
     Index("ix_payments_customer", "tenant_id", "customer_id"),
     Index("ix_payments_unapplied", "tenant_id", "unapplied_minor"),
+    Index("ix_payments_needs_decision", "tenant_id", "needs_decision", "value_date", "payment_id"),
+    Index("ix_payments_account_key", "tenant_id", "payer_account_key"),
+)
+
+# The normalized reference keys in each payment's remittance, so a new invoice finds the
+# payments that name it with one indexed lookup.
+payment_reference_keys = Table(
+    "payment_reference_keys",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("key", String(ID), primary_key=True),
+    Column("payment_id", String(ID), primary_key=True),
 )
 
 applications = Table(
@@ -149,6 +181,9 @@ decisions = Table(
     Column("explanation", Text, nullable=False),  # JSON
     Column("create_us", BigInteger, nullable=False),
     Index("ix_decisions_payment", "tenant_id", "payment_id"),
+    # ListDecisions pages newest first, overall and per payment.
+    Index("ix_decisions_newest", "tenant_id", "create_us", "decision_id"),
+    Index("ix_decisions_payment_newest", "tenant_id", "payment_id", "create_us", "decision_id"),
 )
 
 match_exceptions = Table(

@@ -26,7 +26,7 @@ from cashapp_client._proto.cashapp.v1 import resources_pb2 as cashapp_dot_v1_dot
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!cashapp/v1/customer_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\x1a google/protobuf/field_mask.proto\"h\n\x15\x43reateCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.cashapp.v1.Customer\x12\x12\n\nrequest_id\x18\x03 \x01(\t\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"=\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x15ListCustomersResponse\x12\'\n\tcustomers\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x84\x01\n\x15UpdateCustomerRequest\x12&\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x14.cashapp.v1.Customer\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xc2\x02\n\x0f\x43ustomerService\x12I\n\x0e\x43reateCustomer\x12!.cashapp.v1.CreateCustomerRequest\x1a\x14.cashapp.v1.Customer\x12\x43\n\x0bGetCustomer\x12\x1e.cashapp.v1.GetCustomerRequest\x1a\x14.cashapp.v1.Customer\x12T\n\rListCustomers\x12 .cashapp.v1.ListCustomersRequest\x1a!.cashapp.v1.ListCustomersResponse\x12I\n\x0eUpdateCustomer\x12!.cashapp.v1.UpdateCustomerRequest\x1a\x14.cashapp.v1.Customerb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!cashapp/v1/customer_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\x1a google/protobuf/field_mask.proto\"h\n\x15\x43reateCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12&\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x14.cashapp.v1.Customer\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"f\n\x1b\x42\x61tchCreateCustomersRequest\x12\x33\n\x08requests\x18\x01 \x03(\x0b\x32!.cashapp.v1.CreateCustomerRequest\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"G\n\x1c\x42\x61tchCreateCustomersResponse\x12\'\n\tcustomers\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Customer\")\n\x12GetCustomerRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\"=\n\x14ListCustomersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x15ListCustomersResponse\x12\'\n\tcustomers\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Customer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x84\x01\n\x15UpdateCustomerRequest\x12&\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x14.cashapp.v1.Customer\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xad\x03\n\x0f\x43ustomerService\x12I\n\x0e\x43reateCustomer\x12!.cashapp.v1.CreateCustomerRequest\x1a\x14.cashapp.v1.Customer\x12i\n\x14\x42\x61tchCreateCustomers\x12\'.cashapp.v1.BatchCreateCustomersRequest\x1a(.cashapp.v1.BatchCreateCustomersResponse\x12\x43\n\x0bGetCustomer\x12\x1e.cashapp.v1.GetCustomerRequest\x1a\x14.cashapp.v1.Customer\x12T\n\rListCustomers\x12 .cashapp.v1.ListCustomersRequest\x1a!.cashapp.v1.ListCustomersResponse\x12I\n\x0eUpdateCustomer\x12!.cashapp.v1.UpdateCustomerRequest\x1a\x14.cashapp.v1.Customerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,14 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATECUSTOMERREQUEST']._serialized_start=111
   _globals['_CREATECUSTOMERREQUEST']._serialized_end=215
-  _globals['_GETCUSTOMERREQUEST']._serialized_start=217
-  _globals['_GETCUSTOMERREQUEST']._serialized_end=258
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=260
-  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=321
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=323
-  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=412
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=415
-  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=547
-  _globals['_CUSTOMERSERVICE']._serialized_start=550
-  _globals['_CUSTOMERSERVICE']._serialized_end=872
+  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_start=217
+  _globals['_BATCHCREATECUSTOMERSREQUEST']._serialized_end=319
+  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_start=321
+  _globals['_BATCHCREATECUSTOMERSRESPONSE']._serialized_end=392
+  _globals['_GETCUSTOMERREQUEST']._serialized_start=394
+  _globals['_GETCUSTOMERREQUEST']._serialized_end=435
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_start=437
+  _globals['_LISTCUSTOMERSREQUEST']._serialized_end=498
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_start=500
+  _globals['_LISTCUSTOMERSRESPONSE']._serialized_end=589
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_start=592
+  _globals['_UPDATECUSTOMERREQUEST']._serialized_end=724
+  _globals['_CUSTOMERSERVICE']._serialized_start=727
+  _globals['_CUSTOMERSERVICE']._serialized_end=1156
 # @@protoc_insertion_point(module_scope)

@@ -48,6 +48,53 @@ class CreateCustomerRequest(_message.Message):
 Global___CreateCustomerRequest: _TypeAlias = CreateCustomerRequest  # noqa: Y015
 
 @_typing.final
+class BatchCreateCustomersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    @_builtins.property
+    def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateCustomerRequest]:
+        """1..1000 items; each item's request_id is ignored."""
+
+    def __init__(
+        self,
+        *,
+        requests: _abc.Iterable[Global___CreateCustomerRequest] | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchCreateCustomersRequest: _TypeAlias = BatchCreateCustomersRequest  # noqa: Y015
+
+@_typing.final
+class BatchCreateCustomersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Customer]:
+        """In request order."""
+
+    def __init__(
+        self,
+        *,
+        customers: _abc.Iterable[_resources_pb2.Customer] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchCreateCustomersResponse: _TypeAlias = BatchCreateCustomersResponse  # noqa: Y015
+
+@_typing.final
 class GetCustomerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -126,7 +173,9 @@ class UpdateCustomerRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """display_name, name_aliases, payer_accounts, payment_terms, tolerance_minor."""
+        """display_name, name_aliases, payer_accounts, payment_terms, tolerance_minor (write-off
+        tolerance), matching_tolerance_minor. A tolerance path without a value clears the override.
+        """
 
     def __init__(
         self,

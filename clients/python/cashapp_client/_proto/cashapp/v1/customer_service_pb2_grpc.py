@@ -41,6 +41,11 @@ class CustomerServiceStub:
                 request_serializer=cashapp_dot_v1_dot_customer__service__pb2.CreateCustomerRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_resources__pb2.Customer.FromString,
                 _registered_method=True)
+        self.BatchCreateCustomers = channel.unary_unary(
+                '/cashapp.v1.CustomerService/BatchCreateCustomers',
+                request_serializer=cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.FromString,
+                _registered_method=True)
         self.GetCustomer = channel.unary_unary(
                 '/cashapp.v1.CustomerService/GetCustomer',
                 request_serializer=cashapp_dot_v1_dot_customer__service__pb2.GetCustomerRequest.SerializeToString,
@@ -64,6 +69,14 @@ class CustomerServiceServicer:
 
     def CreateCustomer(self, request, context):
         """Creates a customer. The same customer_id with identical content returns the existing one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateCustomers(self, request, context):
+        """Creates up to 1000 customers atomically: all or none. Each item follows CreateCustomer's
+        rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +108,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.CreateCustomer,
                     request_deserializer=cashapp_dot_v1_dot_customer__service__pb2.CreateCustomerRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_resources__pb2.Customer.SerializeToString,
+            ),
+            'BatchCreateCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateCustomers,
+                    request_deserializer=cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.SerializeToString,
             ),
             'GetCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCustomer,
@@ -140,6 +158,33 @@ class CustomerService:
             '/cashapp.v1.CustomerService/CreateCustomer',
             cashapp_dot_v1_dot_customer__service__pb2.CreateCustomerRequest.SerializeToString,
             cashapp_dot_v1_dot_resources__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.CustomerService/BatchCreateCustomers',
+            cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersRequest.SerializeToString,
+            cashapp_dot_v1_dot_customer__service__pb2.BatchCreateCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,6 +36,10 @@ class CustomerServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CustomerServiceAsyncStub: ...
     CreateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.CreateCustomerRequest, _resources_pb2.Customer]
     """Creates a customer. The same customer_id with identical content returns the existing one."""
+    BatchCreateCustomers: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.BatchCreateCustomersRequest, _customer_service_pb2.BatchCreateCustomersResponse]
+    """Creates up to 1000 customers atomically: all or none. Each item follows CreateCustomer's
+    rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
+    """
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]
@@ -48,6 +52,10 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.CreateCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
     """Creates a customer. The same customer_id with identical content returns the existing one."""
+    BatchCreateCustomers: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.BatchCreateCustomersRequest, _customer_service_pb2.BatchCreateCustomersResponse]  # type: ignore[assignment]
+    """Creates up to 1000 customers atomically: all or none. Each item follows CreateCustomer's
+    rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
+    """
     GetCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]  # type: ignore[assignment]
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
@@ -63,6 +71,16 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Customer, _abc.Awaitable[_resources_pb2.Customer]]:
         """Creates a customer. The same customer_id with identical content returns the existing one."""
+
+    @_abc_1.abstractmethod
+    def BatchCreateCustomers(
+        self,
+        request: _customer_service_pb2.BatchCreateCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_service_pb2.BatchCreateCustomersResponse, _abc.Awaitable[_customer_service_pb2.BatchCreateCustomersResponse]]:
+        """Creates up to 1000 customers atomically: all or none. Each item follows CreateCustomer's
+        rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
+        """
 
     @_abc_1.abstractmethod
     def GetCustomer(

@@ -6,6 +6,7 @@ isort:skip_file
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as _resources_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
@@ -52,9 +53,11 @@ class AutoApplyRequest(_message.Message):
     PAYMENTS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     all_payments: _builtins.bool
-    """Every unapplied payment of the tenant."""
+    """Every unapplied payment of the tenant (must be true)."""
     customer_id: _builtins.str
-    """The unapplied payments of one customer (or identified as theirs)."""
+    """The unapplied payments of one customer: identified as theirs, or not yet identified and
+    paid from one of the customer's payer accounts. Must not be empty.
+    """
     request_id: _builtins.str
     @_builtins.property
     def payments(self) -> Global___PaymentIds: ...
@@ -84,9 +87,14 @@ class AutoApplyResponse(_message.Message):
     AUTO_APPLIED_COUNT_FIELD_NUMBER: _builtins.int
     SUGGESTED_COUNT_FIELD_NUMBER: _builtins.int
     UNMATCHED_COUNT_FIELD_NUMBER: _builtins.int
+    UNCHANGED_COUNT_FIELD_NUMBER: _builtins.int
     auto_applied_count: _builtins.int
     suggested_count: _builtins.int
     unmatched_count: _builtins.int
+    unchanged_count: _builtins.int
+    """Payments re-decided exactly as their latest stored decision: nothing stored for them, and
+    their open exception left as it is.
+    """
     @_builtins.property
     def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]: ...
     def __init__(
@@ -96,10 +104,11 @@ class AutoApplyResponse(_message.Message):
         auto_applied_count: _builtins.int = ...,
         suggested_count: _builtins.int = ...,
         unmatched_count: _builtins.int = ...,
+        unchanged_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_applied_count", b"auto_applied_count", "decisions", b"decisions", "suggested_count", b"suggested_count", "unmatched_count", b"unmatched_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_applied_count", b"auto_applied_count", "decisions", b"decisions", "suggested_count", b"suggested_count", "unchanged_count", b"unchanged_count", "unmatched_count", b"unmatched_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -183,10 +192,15 @@ class ResolveExceptionRequest(_message.Message):
     EXCEPTION_ID_FIELD_NUMBER: _builtins.int
     ACCEPT_SUGGESTION_RANK_FIELD_NUMBER: _builtins.int
     ALLOCATIONS_FIELD_NUMBER: _builtins.int
+    ON_ACCOUNT_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     exception_id: _builtins.str
     accept_suggestion_rank: _builtins.int
     """Rank (1-based) of the suggestion to accept."""
+    on_account: _builtins.bool
+    """Leave the payment's unapplied cash as its customer's on-account credit (must be true).
+    FAILED_PRECONDITION when no customer was identified for the payment.
+    """
     request_id: _builtins.str
     @_builtins.property
     def allocations(self) -> Global___Allocations: ...
@@ -196,13 +210,14 @@ class ResolveExceptionRequest(_message.Message):
         exception_id: _builtins.str = ...,
         accept_suggestion_rank: _builtins.int = ...,
         allocations: Global___Allocations | None = ...,
+        on_account: _builtins.bool = ...,
         request_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_suggestion_rank", b"accept_suggestion_rank", "allocations", b"allocations", "resolution", b"resolution"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_suggestion_rank", b"accept_suggestion_rank", "allocations", b"allocations", "on_account", b"on_account", "resolution", b"resolution"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_suggestion_rank", b"accept_suggestion_rank", "allocations", b"allocations", "exception_id", b"exception_id", "request_id", b"request_id", "resolution", b"resolution"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_suggestion_rank", b"accept_suggestion_rank", "allocations", b"allocations", "exception_id", b"exception_id", "on_account", b"on_account", "request_id", b"request_id", "resolution", b"resolution"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_resolution: _TypeAlias = _typing.Literal["accept_suggestion_rank", "allocations"]  # noqa: Y015
+    _WhichOneofReturnType_resolution: _TypeAlias = _typing.Literal["accept_suggestion_rank", "allocations", "on_account"]  # noqa: Y015
     _WhichOneofArgType_resolution: _TypeAlias = _typing.Literal["resolution", b"resolution"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_resolution) -> _WhichOneofReturnType_resolution | None: ...
 
@@ -271,3 +286,47 @@ class GetReconciliationReportRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetReconciliationReportRequest: _TypeAlias = GetReconciliationReportRequest  # noqa: Y015
+
+@_typing.final
+class GetSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSettingsRequest: _TypeAlias = GetSettingsRequest  # noqa: Y015
+
+@_typing.final
+class UpdateSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    @_builtins.property
+    def settings(self) -> _resources_pb2.Settings: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """write_off_tolerance_minor, matching_tolerance_minor."""
+
+    def __init__(
+        self,
+        *,
+        settings: _resources_pb2.Settings | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "settings", b"settings", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateSettingsRequest: _TypeAlias = UpdateSettingsRequest  # noqa: Y015

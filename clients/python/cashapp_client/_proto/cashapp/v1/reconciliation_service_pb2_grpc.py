@@ -56,6 +56,16 @@ class ReconciliationServiceStub:
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsResponse.FromString,
                 _registered_method=True)
+        self.GetSettings = channel.unary_unary(
+                '/cashapp.v1.ReconciliationService/GetSettings',
+                request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.GetSettingsRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_resources__pb2.Settings.FromString,
+                _registered_method=True)
+        self.UpdateSettings = channel.unary_unary(
+                '/cashapp.v1.ReconciliationService/UpdateSettings',
+                request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.UpdateSettingsRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_resources__pb2.Settings.FromString,
+                _registered_method=True)
         self.GetReconciliationReport = channel.unary_unary(
                 '/cashapp.v1.ReconciliationService/GetReconciliationReport',
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.GetReconciliationReportRequest.SerializeToString,
@@ -68,9 +78,12 @@ class ReconciliationServiceServicer:
     """
 
     def AutoApply(self, request, context):
-        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
-        considers at most 1000 payments (oldest value date first) and skips payments waiting in the
-        exception queue; call again for the rest.
+        """Matches the unapplied payments that need a decision: auto-applies the clear cases and puts
+        every other one in the exception queue. A payment needs a decision when it is new or its
+        inputs changed (its customer's open invoices, the customer, the settings, a resolution); it
+        is decided once per change, so one call considers at most 1000 such payments (oldest value
+        date first) and repeated calls work through a backlog of any size, then decide nothing.
+        A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -83,14 +96,31 @@ class ReconciliationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ResolveException(self, request, context):
-        """Accepts a suggestion or applies the given allocations, and closes the exception.
+        """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
+        account of its customer; closes the exception.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListDecisions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Stored decisions, newest first (overall, or of one payment).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSettings(self, request, context):
+        """The tenant's settings (defaults when never updated).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSettings(self, request, context):
+        """Updates the fields named in update_mask (all when empty). A change makes every unapplied
+        payment of the tenant need a new decision.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -124,6 +154,16 @@ def add_ReconciliationServiceServicer_to_server(servicer, server):
                     servicer.ListDecisions,
                     request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsResponse.SerializeToString,
+            ),
+            'GetSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettings,
+                    request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.GetSettingsRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_resources__pb2.Settings.SerializeToString,
+            ),
+            'UpdateSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSettings,
+                    request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.UpdateSettingsRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_resources__pb2.Settings.SerializeToString,
             ),
             'GetReconciliationReport': grpc.unary_unary_rpc_method_handler(
                     servicer.GetReconciliationReport,
@@ -240,6 +280,60 @@ class ReconciliationService:
             '/cashapp.v1.ReconciliationService/ListDecisions',
             cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsRequest.SerializeToString,
             cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.ReconciliationService/GetSettings',
+            cashapp_dot_v1_dot_reconciliation__service__pb2.GetSettingsRequest.SerializeToString,
+            cashapp_dot_v1_dot_resources__pb2.Settings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.ReconciliationService/UpdateSettings',
+            cashapp_dot_v1_dot_reconciliation__service__pb2.UpdateSettingsRequest.SerializeToString,
+            cashapp_dot_v1_dot_resources__pb2.Settings.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,14 +35,26 @@ class ReconciliationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ReconciliationServiceAsyncStub: ...
     AutoApply: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AutoApplyRequest, _reconciliation_service_pb2.AutoApplyResponse]
-    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
-    considers at most 1000 payments (oldest value date first) and skips payments waiting in the
-    exception queue; call again for the rest.
+    """Matches the unapplied payments that need a decision: auto-applies the clear cases and puts
+    every other one in the exception queue. A payment needs a decision when it is new or its
+    inputs changed (its customer's open invoices, the customer, the settings, a resolution); it
+    is decided once per change, so one call considers at most 1000 such payments (oldest value
+    date first) and repeated calls work through a backlog of any size, then decide nothing.
+    A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
     """
     ListExceptions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]
     ResolveException: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]
-    """Accepts a suggestion or applies the given allocations, and closes the exception."""
+    """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
+    account of its customer; closes the exception.
+    """
     ListDecisions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListDecisionsRequest, _reconciliation_service_pb2.ListDecisionsResponse]
+    """Stored decisions, newest first (overall, or of one payment)."""
+    GetSettings: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetSettingsRequest, _resources_pb2.Settings]
+    """The tenant's settings (defaults when never updated)."""
+    UpdateSettings: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.UpdateSettingsRequest, _resources_pb2.Settings]
+    """Updates the fields named in update_mask (all when empty). A change makes every unapplied
+    payment of the tenant need a new decision.
+    """
     GetReconciliationReport: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetReconciliationReportRequest, _resources_pb2.ReconciliationReport]
     """Balances per account and currency, and each ledger invariant with pass/fail."""
 
@@ -52,14 +64,26 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     AutoApply: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AutoApplyRequest, _reconciliation_service_pb2.AutoApplyResponse]  # type: ignore[assignment]
-    """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
-    considers at most 1000 payments (oldest value date first) and skips payments waiting in the
-    exception queue; call again for the rest.
+    """Matches the unapplied payments that need a decision: auto-applies the clear cases and puts
+    every other one in the exception queue. A payment needs a decision when it is new or its
+    inputs changed (its customer's open invoices, the customer, the settings, a resolution); it
+    is decided once per change, so one call considers at most 1000 such payments (oldest value
+    date first) and repeated calls work through a backlog of any size, then decide nothing.
+    A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
     """
     ListExceptions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]  # type: ignore[assignment]
     ResolveException: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]  # type: ignore[assignment]
-    """Accepts a suggestion or applies the given allocations, and closes the exception."""
+    """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
+    account of its customer; closes the exception.
+    """
     ListDecisions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListDecisionsRequest, _reconciliation_service_pb2.ListDecisionsResponse]  # type: ignore[assignment]
+    """Stored decisions, newest first (overall, or of one payment)."""
+    GetSettings: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetSettingsRequest, _resources_pb2.Settings]  # type: ignore[assignment]
+    """The tenant's settings (defaults when never updated)."""
+    UpdateSettings: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.UpdateSettingsRequest, _resources_pb2.Settings]  # type: ignore[assignment]
+    """Updates the fields named in update_mask (all when empty). A change makes every unapplied
+    payment of the tenant need a new decision.
+    """
     GetReconciliationReport: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetReconciliationReportRequest, _resources_pb2.ReconciliationReport]  # type: ignore[assignment]
     """Balances per account and currency, and each ledger invariant with pass/fail."""
 
@@ -72,9 +96,12 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _reconciliation_service_pb2.AutoApplyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_reconciliation_service_pb2.AutoApplyResponse, _abc.Awaitable[_reconciliation_service_pb2.AutoApplyResponse]]:
-        """Matches unapplied payments: auto-applies the clear cases, queues the ambiguous ones. One call
-        considers at most 1000 payments (oldest value date first) and skips payments waiting in the
-        exception queue; call again for the rest.
+        """Matches the unapplied payments that need a decision: auto-applies the clear cases and puts
+        every other one in the exception queue. A payment needs a decision when it is new or its
+        inputs changed (its customer's open invoices, the customer, the settings, a resolution); it
+        is decided once per change, so one call considers at most 1000 such payments (oldest value
+        date first) and repeated calls work through a backlog of any size, then decide nothing.
+        A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
         """
 
     @_abc_1.abstractmethod
@@ -90,14 +117,35 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _reconciliation_service_pb2.ResolveExceptionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.MatchException, _abc.Awaitable[_resources_pb2.MatchException]]:
-        """Accepts a suggestion or applies the given allocations, and closes the exception."""
+        """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
+        account of its customer; closes the exception.
+        """
 
     @_abc_1.abstractmethod
     def ListDecisions(
         self,
         request: _reconciliation_service_pb2.ListDecisionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_reconciliation_service_pb2.ListDecisionsResponse, _abc.Awaitable[_reconciliation_service_pb2.ListDecisionsResponse]]: ...
+    ) -> _typing.Union[_reconciliation_service_pb2.ListDecisionsResponse, _abc.Awaitable[_reconciliation_service_pb2.ListDecisionsResponse]]:
+        """Stored decisions, newest first (overall, or of one payment)."""
+
+    @_abc_1.abstractmethod
+    def GetSettings(
+        self,
+        request: _reconciliation_service_pb2.GetSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Settings, _abc.Awaitable[_resources_pb2.Settings]]:
+        """The tenant's settings (defaults when never updated)."""
+
+    @_abc_1.abstractmethod
+    def UpdateSettings(
+        self,
+        request: _reconciliation_service_pb2.UpdateSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Settings, _abc.Awaitable[_resources_pb2.Settings]]:
+        """Updates the fields named in update_mask (all when empty). A change makes every unapplied
+        payment of the tenant need a new decision.
+        """
 
     @_abc_1.abstractmethod
     def GetReconciliationReport(

@@ -147,6 +147,10 @@ class _MatchExceptionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_M
     MATCH_EXCEPTION_STATE_UNSPECIFIED: _MatchExceptionState.ValueType  # 0
     MATCH_EXCEPTION_STATE_OPEN: _MatchExceptionState.ValueType  # 1
     MATCH_EXCEPTION_STATE_RESOLVED: _MatchExceptionState.ValueType  # 2
+    MATCH_EXCEPTION_STATE_SUPERSEDED: _MatchExceptionState.ValueType  # 3
+    """Closed because a later decision, made when the payment's inputs changed, raised a different
+    doubt: the payment's open exception is the newer one.
+    """
 
 class MatchExceptionState(_MatchExceptionState, metaclass=_MatchExceptionStateEnumTypeWrapper):
     """The state of a match exception."""
@@ -154,6 +158,10 @@ class MatchExceptionState(_MatchExceptionState, metaclass=_MatchExceptionStateEn
 MATCH_EXCEPTION_STATE_UNSPECIFIED: MatchExceptionState.ValueType  # 0
 MATCH_EXCEPTION_STATE_OPEN: MatchExceptionState.ValueType  # 1
 MATCH_EXCEPTION_STATE_RESOLVED: MatchExceptionState.ValueType  # 2
+MATCH_EXCEPTION_STATE_SUPERSEDED: MatchExceptionState.ValueType  # 3
+"""Closed because a later decision, made when the payment's inputs changed, raised a different
+doubt: the payment's open exception is the newer one.
+"""
 Global___MatchExceptionState: _TypeAlias = MatchExceptionState  # noqa: Y015
 
 @_typing.final
@@ -237,12 +245,20 @@ class Customer(_message.Message):
     TOLERANCE_MINOR_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    MATCHING_TOLERANCE_MINOR_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     """Client-chosen id (the ERP customer number). Immutable."""
     display_name: _builtins.str
     """Legal or trading name, matched fuzzily against payer names."""
     tolerance_minor: _builtins.int
-    """Short-pay tolerance override in minor units: a shortfall up to this is written off."""
+    """The customer's WRITE-OFF tolerance override in minor units: a shortfall up to this is
+    written off (e.g. a bank fee). Unset: the tenant's Settings.write_off_tolerance_minor.
+    """
+    matching_tolerance_minor: _builtins.int
+    """The customer's MATCHING tolerance override in minor units: how far a subset of invoices may
+    miss the payment amount in the amount search. Never mixed with the write-off tolerance.
+    Unset: the tenant's Settings.matching_tolerance_minor.
+    """
     @_builtins.property
     def name_aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names the customer pays under."""
@@ -270,13 +286,19 @@ class Customer(_message.Message):
         tolerance_minor: _builtins.int | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        matching_tolerance_minor: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_tolerance_minor", b"_tolerance_minor", "create_time", b"create_time", "payment_terms", b"payment_terms", "tolerance_minor", b"tolerance_minor", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_matching_tolerance_minor", b"_matching_tolerance_minor", "_tolerance_minor", b"_tolerance_minor", "create_time", b"create_time", "matching_tolerance_minor", b"matching_tolerance_minor", "payment_terms", b"payment_terms", "tolerance_minor", b"tolerance_minor", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_tolerance_minor", b"_tolerance_minor", "create_time", b"create_time", "customer_id", b"customer_id", "display_name", b"display_name", "name_aliases", b"name_aliases", "payer_accounts", b"payer_accounts", "payment_terms", b"payment_terms", "tolerance_minor", b"tolerance_minor", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_matching_tolerance_minor", b"_matching_tolerance_minor", "_tolerance_minor", b"_tolerance_minor", "create_time", b"create_time", "customer_id", b"customer_id", "display_name", b"display_name", "matching_tolerance_minor", b"matching_tolerance_minor", "name_aliases", b"name_aliases", "payer_accounts", b"payer_accounts", "payment_terms", b"payment_terms", "tolerance_minor", b"tolerance_minor", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__matching_tolerance_minor: _TypeAlias = _typing.Literal["matching_tolerance_minor"]  # noqa: Y015
+    _WhichOneofArgType__matching_tolerance_minor: _TypeAlias = _typing.Literal["_matching_tolerance_minor", b"_matching_tolerance_minor"]  # noqa: Y015
     _WhichOneofReturnType__tolerance_minor: _TypeAlias = _typing.Literal["tolerance_minor"]  # noqa: Y015
     _WhichOneofArgType__tolerance_minor: _TypeAlias = _typing.Literal["_tolerance_minor", b"_tolerance_minor"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__matching_tolerance_minor) -> _WhichOneofReturnType__matching_tolerance_minor | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__tolerance_minor) -> _WhichOneofReturnType__tolerance_minor | None: ...
 
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
@@ -846,6 +868,42 @@ class InvariantCheck(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InvariantCheck: _TypeAlias = InvariantCheck  # noqa: Y015
+
+@_typing.final
+class Settings(_message.Message):
+    """A tenant's defaults. A customer's override (Customer.tolerance_minor,
+    Customer.matching_tolerance_minor) wins where it is set. The two tolerances are never mixed.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WRITE_OFF_TOLERANCE_MINOR_FIELD_NUMBER: _builtins.int
+    MATCHING_TOLERANCE_MINOR_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    write_off_tolerance_minor: _builtins.int
+    """How short a payment may be and still settle its invoices, the rest written off (minor units
+    of the payment's currency). 0..10^15.
+    """
+    matching_tolerance_minor: _builtins.int
+    """How far a subset sum of open invoices may miss the payment in the amount search (minor
+    units). 0..10^15.
+    """
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        write_off_tolerance_minor: _builtins.int = ...,
+        matching_tolerance_minor: _builtins.int = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["matching_tolerance_minor", b"matching_tolerance_minor", "update_time", b"update_time", "write_off_tolerance_minor", b"write_off_tolerance_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Settings: _TypeAlias = Settings  # noqa: Y015
 
 @_typing.final
 class ReconciliationReport(_message.Message):

@@ -1,0 +1,1 @@
+"""Pure-Python kernels that answer one question each, mirrored in ``matcher_rs/core/src/kernels``."""
