@@ -125,7 +125,12 @@ def _proposal(
     ]
     one = count.outcome is solver.CountOutcome.ONE
     best = None
-    if one and count.witness_available and len(count.item_indices) <= MAX_ITEMS_ANY_SIZE:
+    if (
+        one
+        and count.witness_available
+        and count.residual_minor is not None
+        and len(count.item_indices) <= MAX_ITEMS_ANY_SIZE
+    ):
         best = candidate(
             invoices, count.item_indices, count.discounted, count.residual_minor, facts, RULE_UNIQUE
         )

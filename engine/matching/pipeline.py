@@ -115,9 +115,9 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
         history = _history(store, nearby, seen)
     with tracer.start_as_current_span("match.decide") as span:
         span.set_attribute("cashapp.partners", len(partners))
-        run = _Run(settings, open_by_customer, history)
+        run = _Run(settings, open_by_customer, history, {p.payment_id for p in partners})
         proposals = run.decide([seen[p.payment_id] for p in everyone])
-        return [proposals[p.payment_id] for p in everyone]
+        return [proposals[p.payment_id] for p in everyone if p.payment_id in proposals]
 
 
 def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
@@ -212,8 +212,15 @@ class _Run:
     """One run's decisions, in evidence order (see the module docstring)."""
 
     def __init__(
-        self, settings: m.TenantSettings, open_by_customer: dict[str, list[m.Invoice]], history: _History
+        self,
+        settings: m.TenantSettings,
+        open_by_customer: dict[str, list[m.Invoice]],
+        history: _History,
+        partners: set[str],
     ) -> None:
+        # Partners (live payments outside the batch) take part only in groups with a payment of
+        # the batch: their own decisions stand until their own inputs change.
+        self.partners = partners
         self.settings = settings
         self.open_by_customer = open_by_customer
         self.history = history
@@ -292,6 +299,8 @@ class _Run:
         return _Case(facts, open_same, near, neighbours)
 
     def _put(self, proposal: Proposal) -> None:
+        if proposal.payment_id in self.partners and proposal.outcome is not m.DecisionOutcome.AUTO_APPLIED:
+            return
         self.proposals[proposal.payment_id] = proposal
         if proposal.outcome is m.DecisionOutcome.AUTO_APPLIED:
             for a in proposal.allocations:
@@ -303,13 +312,13 @@ class _Run:
         by_id = {c.facts.payment.payment_id: c for c in cases}
         for cluster in groups.reference_clusters(named):
             facts = [by_id[pid].facts for pid in cluster]
-            if len({f.customer_id for f in facts}) == 1 and len({f.payment.currency for f in facts}) == 1:
+            if self._one_customer_with_batch(facts):
                 for proposal in groups.by_references(facts, named).values():
                     self._put(proposal)
         left: list[Facts] = []
         for c in cases:
             pay = c.facts.payment
-            if pay.payment_id in self.proposals:
+            if pay.payment_id in self.proposals or pay.payment_id in self.partners:
                 continue
             claimed = [i for i in c.named if i.invoice_id in self.taken]
             if claimed:
@@ -331,6 +340,8 @@ class _Run:
         currency and value date, then conflicts, then split transfers searched together."""
         searched: list[Facts] = []
         for f in pending:
+            if f.payment.payment_id in self.partners:
+                continue
             earlier = duplicates.same_amount_before(f.payment, self._applied_of(f.customer_id))
             if earlier:
                 self._put(duplicates.same_amount(f.payment, f.customer_id, f.identified_by, earlier))
@@ -347,12 +358,19 @@ class _Run:
         amount_proposals.update(_refuse_conflicts(amount_proposals))
         for proposal in amount_proposals.values():
             self._put(proposal)
-        self._bundle(
-            [
-                f
-                for f in searched
-                if self.proposals[f.payment.payment_id].outcome is not m.DecisionOutcome.AUTO_APPLIED
-            ]
+        unexplained = [
+            f
+            for f in searched
+            if self.proposals[f.payment.payment_id].outcome is not m.DecisionOutcome.AUTO_APPLIED
+        ]
+        self._bundle(unexplained + [f for f in pending if f.payment.payment_id in self.partners])
+
+    def _one_customer_with_batch(self, facts: Sequence[Facts]) -> bool:
+        """A group is tried only for one customer and currency, and with a payment of the batch."""
+        return (
+            len({f.customer_id for f in facts}) == 1
+            and len({f.payment.currency for f in facts}) == 1
+            and any(f.payment.payment_id not in self.partners for f in facts)
         )
 
     def _applied_of(self, customer_id: str) -> list[m.Payment]:
@@ -379,7 +397,8 @@ class _Run:
         for f in unexplained:
             groups_of.setdefault((f.customer_id, f.payment.currency), []).append(f)
         for group in groups_of.values():
-            if len(group) >= 2:
+            group = sorted(group, key=lambda f: f.payment.payment_id in self.partners)  # batch first
+            if len(group) >= 2 and self._one_customer_with_batch(group):
                 found = groups.by_amount(group[:MAX_BUNDLE_PAYMENTS], self._free(group[0]))
                 for proposal in found.values():
                     self._put(proposal)
