@@ -26,8 +26,7 @@ LEGAL_FORMS: dict[str, tuple[str, ...]] = {
 FORMS_BY_COUNTRY: dict[str, tuple[str, ...]] = {
     "DE": ("GmbH", "GmbH", "GmbH", "AG"),
     "AT": ("GmbH", "AG"),
-    "NL": ("B.V.", "B.V.", "S.A."),
-    "BE": ("S.A.", "B.V."),
+    "NL": ("B.V.", "B.V.", "S.A.", "Co."),
     "GB": ("Ltd", "Ltd", "plc", "Co."),
     "US": ("Inc.", "Inc.", "LLC", "Co."),
 }

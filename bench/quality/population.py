@@ -17,8 +17,8 @@ TODAY = date(2026, 11, 30)
 HORIZON_DAYS = 90
 MAX_INVOICES_PER_CUSTOMER = 200
 
-_COUNTRIES = (("DE", 34), ("NL", 12), ("AT", 8), ("BE", 6), ("GB", 14), ("US", 16), ("DE", 10))
-_CURRENCY = {"DE": "EUR", "NL": "EUR", "AT": "EUR", "BE": "EUR", "GB": "GBP", "US": "USD"}
+_COUNTRIES = (("DE", 44), ("NL", 16), ("AT", 10), ("GB", 14), ("US", 16))
+_CURRENCY = {"DE": "EUR", "NL": "EUR", "AT": "EUR", "GB": "GBP", "US": "USD"}
 _TERMS = (
     (Terms(30), 35),
     (Terms(60), 15),
