@@ -20,6 +20,8 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
 - algorithm: one of solver_py.ALGORITHMS ("two_pointer", "ksum_mitm", "horowitz_sahni",
   "branch_and_bound", "subset_dp"; the batch's algorithm_codes index that tuple), or
   "ksum_shared_triples" from solve_one_to_many_multi.
+- count_subsets / count_subsets_multi: as engine.matching.kernels.count (explanations of
+  every subset size, capped at 2; amounts >= 0; outcome "NONE", "ONE", "MANY", "TOO_LARGE").
 """
 
 from collections.abc import Sequence
@@ -29,8 +31,18 @@ from numpy.typing import NDArray
 
 _Column = NDArray[np.int64] | Sequence[int]
 _Discounts = NDArray[np.int64] | Sequence[int | None]
+# (outcome, explanation_count, item_indices, discounted, residual_minor, witness_available)
+_RawCount = tuple[str, int | None, tuple[int, ...], tuple[bool, ...], int | None, bool]
 
-__all__ = ["__version__", "solve_batch", "solve_many_to_many", "solve_one_to_many", "solve_one_to_many_multi"]
+__all__ = [
+    "__version__",
+    "count_subsets",
+    "count_subsets_multi",
+    "solve_batch",
+    "solve_many_to_many",
+    "solve_one_to_many",
+    "solve_one_to_many_multi",
+]
 
 __version__: str
 
@@ -108,3 +120,28 @@ def solve_batch(
     Returns (outcome_codes, algorithm_codes, candidate_counts, nodes, candidate_offsets,
     candidate_total_minor, candidate_residual_minor, member_offsets, member_item_indices,
     member_discounted); see solver_py.BatchSolution for the layout."""
+
+def count_subsets(
+    amounts_minor: _Column,
+    discounted_minor: _Discounts,
+    due_ordinal: _Column,
+    reference_score: _Column,
+    payment_minor: int,
+    tolerance_minor: int,
+    max_bits: int,
+    max_witness_bits: int,
+) -> _RawCount:
+    """The count (capped at 2) of explanations of every subset size within tolerance of the
+    payment, and the unique one when there is exactly one; the GIL is released throughout."""
+
+def count_subsets_multi(
+    amounts_minor: _Column,
+    discounted_minor: _Discounts,
+    due_ordinal: _Column,
+    reference_score: _Column,
+    payments_minor: list[int],
+    tolerance_minor: int,
+    max_bits: int,
+    max_witness_bits: int,
+) -> list[_RawCount]:
+    """One count_subsets result per payment; the DP tables are built once."""

@@ -429,8 +429,20 @@ class Store:
                     "create_us": p.create_us,
                     "given_customer_id": p.given_customer_id,
                     "payer_account_key": payer_account_key_of(p.payer_account),
+                }
+                for p in payments
+            ],
+        )
+        self.conn.execute(
+            insert(t.decision_marks),
+            [
+                # A new payment needs its first decision.
+                {
+                    "tenant_id": self.tenant_id,
+                    "payment_id": p.payment_id,
+                    "value_date": p.value_date.isoformat(),
                     "input_version": 1,
-                    "needs_decision": True,  # a new payment needs its first decision
+                    "needs_decision": True,
                 }
                 for p in payments
             ],
@@ -472,11 +484,13 @@ class Store:
         self, *, customer_id: str = "", payment_ids: Sequence[str] = (), limit: int
     ) -> list[str]:
         """Decidable payments whose inputs changed since their last decision, oldest value date
-        first (on ix_payments_needs_decision). A customer's scope includes payments not yet
+        first (on ix_decision_marks_needed). A customer's scope includes payments not yet
         identified whose payer account is registered to the customer."""
-        c, a = t.payments.c, t.payer_accounts.c
-        query = select(c.payment_id).where(
-            self._tenant(t.payments), c.needs_decision.is_(True), self._decidable()
+        c, d, a = t.payments.c, t.decision_marks.c, t.payer_accounts.c
+        query = (
+            select(d.payment_id)
+            .join(t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id))
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable())
         )
         if customer_id:
             accounts = select(a.account_key).where(
@@ -489,17 +503,17 @@ class Store:
                 )
             )
         if payment_ids:
-            query = query.where(c.payment_id.in_(list(payment_ids)))
-        rows = self.conn.execute(query.order_by(c.value_date, c.payment_id).limit(limit))
+            query = query.where(d.payment_id.in_(list(payment_ids)))
+        rows = self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit))
         return [r.payment_id for r in rows]
 
     def input_versions(self, payment_ids: Iterable[str]) -> dict[str, int]:
         ids = sorted(set(payment_ids))
         if not ids:
             return {}
-        c = t.payments.c
+        d = t.decision_marks.c
         rows = self.conn.execute(
-            select(c.payment_id, c.input_version).where(self._tenant(t.payments), c.payment_id.in_(ids))
+            select(d.payment_id, d.input_version).where(self._tenant(t.decision_marks), d.payment_id.in_(ids))
         )
         return {r.payment_id: r.input_version for r in rows}
 
@@ -517,7 +531,7 @@ class Store:
         """Marks the decidable payments selected by any of the criteria as needing a decision
         (one UPDATE): bumps their input_version, so a plan that read the old version cannot
         clear the mark. Returns how many payments were marked."""
-        c, k = t.payments.c, t.payment_reference_keys.c
+        c, d, k = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c
         pids, cids = sorted(set(payment_ids)), sorted(set(customer_ids))
         akeys, rkeys = sorted(set(account_keys) - {""}), sorted(set(reference_keys))
         criteria: list[ColumnElement[bool]] = [true()] if every_payment else []
@@ -534,11 +548,15 @@ class Store:
             criteria.append(c.customer_id.is_(None))
         if not criteria:
             return 0
-        query = update(t.payments).where(self._tenant(t.payments), self._decidable(), or_(*criteria))
+        selected = select(c.payment_id).where(self._tenant(t.payments), self._decidable(), or_(*criteria))
         excluded = sorted(set(except_payment_ids))
         if excluded:
-            query = query.where(c.payment_id.not_in(excluded))
-        result = self.conn.execute(query.values(input_version=c.input_version + 1, needs_decision=True))
+            selected = selected.where(c.payment_id.not_in(excluded))
+        result = self.conn.execute(
+            update(t.decision_marks)
+            .where(self._tenant(t.decision_marks), d.payment_id.in_(selected))
+            .values(input_version=d.input_version + 1, needs_decision=True)
+        )
         return int(result.rowcount)
 
     def mark_decided(self, versions: Mapping[str, int]) -> None:
@@ -546,13 +564,13 @@ class Store:
         decision was planned with; a payment changed since keeps its mark (one executemany)."""
         if not versions:
             return
-        c = t.payments.c
+        d = t.decision_marks.c
         statement = (
-            update(t.payments)
+            update(t.decision_marks)
             .where(
-                self._tenant(t.payments),
-                c.payment_id == bindparam("pid"),
-                c.input_version == bindparam("seen_version"),
+                self._tenant(t.decision_marks),
+                d.payment_id == bindparam("pid"),
+                d.input_version == bindparam("seen_version"),
             )
             .values(needs_decision=False)
         )
@@ -561,14 +579,20 @@ class Store:
     def clear_undecidable_marks(self) -> None:
         """Clears the mark of payments that left the decidable set (applied in full, returned, put
         on account) so they never clutter the selection's index range."""
-        c = t.payments.c
-        self.conn.execute(
-            update(t.payments)
+        c, d = t.payments.c, t.decision_marks.c
+        # Correlated from the few marked rows (their index range), never a scan of all payments.
+        gone = (
+            select(c.payment_id)
             .where(
-                self._tenant(t.payments),
-                c.needs_decision.is_(True),
+                c.tenant_id == d.tenant_id,
+                c.payment_id == d.payment_id,
                 or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
             )
+            .exists()
+        )
+        self.conn.execute(
+            update(t.decision_marks)
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), gone)
             .values(needs_decision=False)
         )
 

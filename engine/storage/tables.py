@@ -106,15 +106,25 @@ payments = Table(
     Column("given_customer_id", String(ID), nullable=True),
     # payer_account normalized like payer_accounts.account_key ("" when absent or malformed).
     Column("payer_account_key", String(64), nullable=False),
-    # "Decide once per change": every change of a payment's inputs bumps input_version and sets
-    # needs_decision; AutoApply clears the flag only where input_version still equals the value
-    # it planned with, so a change racing the plan is never lost.
-    Column("input_version", BigInteger, nullable=False),
-    Column("needs_decision", Boolean, nullable=False),
     Index("ix_payments_customer", "tenant_id", "customer_id"),
     Index("ix_payments_unapplied", "tenant_id", "unapplied_minor"),
-    Index("ix_payments_needs_decision", "tenant_id", "needs_decision", "value_date", "payment_id"),
     Index("ix_payments_account_key", "tenant_id", "payer_account_key"),
+)
+
+# "Decide once per change", one row per payment: every change of a payment's inputs bumps
+# input_version and sets needs_decision; AutoApply clears the flag only where input_version still
+# equals the value it planned with, so a change racing the plan is never lost. A table of its own
+# so that marking a customer's other payments never waits on (or deadlocks with) the payment row
+# locks that applying money takes.
+decision_marks = Table(
+    "decision_marks",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("payment_id", String(ID), primary_key=True),
+    Column("value_date", String(10), nullable=False),  # the payment's, for the selection order
+    Column("input_version", BigInteger, nullable=False),
+    Column("needs_decision", Boolean, nullable=False),
+    Index("ix_decision_marks_needed", "tenant_id", "needs_decision", "value_date", "payment_id"),
 )
 
 # The normalized reference keys in each payment's remittance, so a new invoice finds the

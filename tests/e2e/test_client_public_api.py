@@ -45,6 +45,7 @@ PUBLIC_NAMES = [
     "ReconciliationReport",
     "Return",
     "ReturnKind",
+    "Settings",
     "UnauthenticatedError",
     "UnavailableError",
     "__version__",
@@ -55,6 +56,7 @@ PUBLIC_NAMES = [
 CLIENT_METHODS = [
     "apply_payment",
     "auto_apply",
+    "batch_create_customers",
     "batch_create_invoices",
     "close",
     "create_customer",
@@ -65,6 +67,7 @@ CLIENT_METHODS = [
     "get_payment",
     "get_reconciliation_report",
     "get_return",
+    "get_settings",
     "import_payments",
     "list_customers",
     "list_decisions",
@@ -77,6 +80,7 @@ CLIENT_METHODS = [
     "return_payment",
     "unapply_payment",
     "update_customer",
+    "update_settings",
     "void_invoice",
 ]
 

@@ -27,6 +27,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 BACKENDS = [
     pytest.param("python", id="python"),
+    pytest.param("rust", id="rust", marks=needs_rust),
 ]
 
 
@@ -38,7 +39,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 
 def all_backends() -> list[Backend]:
-    return [solver.python_backend()]
+    """Python, and Rust when it is built: the oracle tests check both on every instance."""
+    return [solver.python_backend(), *([solver.rust_backend()] if HAS_RUST else [])]
 
 
 Explanation = tuple[tuple[int, ...], tuple[bool, ...], int]
@@ -298,8 +300,10 @@ def test_errors_are_identical_in_every_backend() -> None:
         assert len(messages) == 1, messages
 
 
-def test_the_dispatcher_serves_the_selected_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(solver.ENV_VAR, "python")
+@pytest.mark.parametrize("choice", [pytest.param("python"), pytest.param("rust", marks=needs_rust)])
+def test_the_dispatcher_serves_the_selected_backend(monkeypatch: pytest.MonkeyPatch, choice: str) -> None:
+    monkeypatch.setenv(solver.ENV_VAR, choice)
+    assert solver.backend_name() == choice
     r = solver.count_subsets([OpenItem(100), OpenItem(60), OpenItem(40)], 100)
     assert r.outcome is CountOutcome.MANY
     assert solver.count_subsets_multi([OpenItem(5)], [5, 6]) == (

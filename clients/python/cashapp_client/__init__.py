@@ -60,6 +60,7 @@ from cashapp_client._proto.cashapp.v1.resources_pb2 import (
     ReconciliationReport,
     Return,
     ReturnKind,
+    Settings,
 )
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "ReconciliationReport",
     "Return",
     "ReturnKind",
+    "Settings",
     "UnauthenticatedError",
     "UnavailableError",
     "__version__",

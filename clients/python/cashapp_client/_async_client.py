@@ -176,8 +176,13 @@ class AsyncClient:
         tolerance_minor: int | None = None,
         request_id: str | None = None,
         timeout_seconds: float | None = None,
+        matching_tolerance_minor: int | None = None,
     ) -> pb.Customer:
-        """Creates a customer; the same id with identical content returns the existing one."""
+        """Creates a customer; the same id with identical content returns the existing one.
+
+        ``tolerance_minor`` overrides the tenant's write-off tolerance (how short a payment may
+        be and still settle); ``matching_tolerance_minor`` the amount-search tolerance. None
+        leaves the tenant default."""
         request = build.create_customer(
             customer_id,
             display_name=display_name,
@@ -186,8 +191,22 @@ class AsyncClient:
             payment_terms=payment_terms,
             tolerance_minor=tolerance_minor,
             request_id=request_id,
+            matching_tolerance_minor=matching_tolerance_minor,
         )
         return await self._unary(self.customer_service.CreateCustomer, request, timeout_seconds)
+
+    async def batch_create_customers(
+        self,
+        customers: Iterable[pb.Customer],
+        *,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> list[pb.Customer]:
+        """Creates 1..1000 customers atomically (all or none); returns them in request order.
+        Each follows create_customer's rules: identical content returns the stored customer."""
+        request = build.batch_create_customers(customers, request_id=request_id)
+        response = await self._unary(self.customer_service.BatchCreateCustomers, request, timeout_seconds)
+        return list(response.customers)
 
     async def get_customer(self, customer_id: str, *, timeout_seconds: float | None = None) -> pb.Customer:
         request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
@@ -215,9 +234,12 @@ class AsyncClient:
         clear_tolerance: bool = False,
         request_id: str | None = None,
         timeout_seconds: float | None = None,
+        matching_tolerance_minor: int | None = None,
+        clear_matching_tolerance: bool = False,
     ) -> pb.Customer:
         """Changes only the fields given (they form the update mask); the rest stay as they are.
-        ``clear_tolerance=True`` removes the tolerance override (the tenant default applies)."""
+        ``clear_tolerance=True`` removes the write-off tolerance override (the tenant default
+        applies); ``clear_matching_tolerance=True`` removes the matching tolerance override."""
         request = build.update_customer(
             customer_id,
             display_name=display_name,
@@ -227,6 +249,8 @@ class AsyncClient:
             tolerance_minor=tolerance_minor,
             request_id=request_id,
             clear_tolerance=clear_tolerance,
+            matching_tolerance_minor=matching_tolerance_minor,
+            clear_matching_tolerance=clear_matching_tolerance,
         )
         return await self._unary(self.customer_service.UpdateCustomer, request, timeout_seconds)
 
@@ -505,10 +529,12 @@ class AsyncClient:
         allocations: Sequence[pb.Allocation] | None = None,
         request_id: str | None = None,
         timeout_seconds: float | None = None,
+        on_account: bool = False,
     ) -> pb.MatchException:
-        """Accepts the suggestion of 1-based `rank`, or applies explicit `allocations`."""
+        """Accepts the suggestion of 1-based `rank`, applies explicit `allocations`, or with
+        ``on_account=True`` leaves the payment's unapplied cash as its customer's credit."""
         request = build.resolve_exception(
-            exception_id, rank=rank, allocations=allocations, request_id=request_id
+            exception_id, rank=rank, allocations=allocations, request_id=request_id, on_account=on_account
         )
         return await self._unary(self.reconciliation_service.ResolveException, request, timeout_seconds)
 
@@ -519,7 +545,8 @@ class AsyncClient:
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout_seconds: float | None = None,
     ) -> AsyncIterator[pb.Decision]:
-        """Stored matching decisions with their explanations, optionally of one payment."""
+        """Stored matching decisions with their explanations, newest first, optionally of one
+        payment."""
         request = build.list_decisions(payment_id=payment_id, page_size=page_size)
 
         return self._pages(
@@ -528,6 +555,27 @@ class AsyncClient:
             lambda response: response.decisions,
             timeout_seconds,
         )
+
+    async def get_settings(self, *, timeout_seconds: float | None = None) -> pb.Settings:
+        """The tenant's default write-off and matching tolerances."""
+        request = reconciliation_pb2.GetSettingsRequest()
+        return await self._unary(self.reconciliation_service.GetSettings, request, timeout_seconds)
+
+    async def update_settings(
+        self,
+        *,
+        write_off_tolerance_minor: int | None = None,
+        matching_tolerance_minor: int | None = None,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.Settings:
+        """Changes only the settings given; every unapplied payment then needs a new decision."""
+        request = build.update_settings(
+            write_off_tolerance_minor=write_off_tolerance_minor,
+            matching_tolerance_minor=matching_tolerance_minor,
+            request_id=request_id,
+        )
+        return await self._unary(self.reconciliation_service.UpdateSettings, request, timeout_seconds)
 
     async def get_reconciliation_report(
         self, *, timeout_seconds: float | None = None

@@ -34,6 +34,7 @@ from cashapp_client._proto.cashapp.v1 import (
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 MAX_BATCH_INVOICES = 1000
+MAX_BATCH_CUSTOMERS = 1000
 MAX_IMPORT_CHUNK_PAYMENTS = 1000
 MAX_ALLOCATIONS = 100
 MAX_AUTO_APPLY_PAYMENT_IDS = 1000
@@ -85,7 +86,10 @@ def create_customer(
     payment_terms: resources_pb2.PaymentTerms | None,
     tolerance_minor: int | None,
     request_id: str | None,
+    matching_tolerance_minor: int | None = None,
 ) -> customer_pb2.CreateCustomerRequest:
+    """``tolerance_minor`` is the write-off tolerance override, ``matching_tolerance_minor`` the
+    amount-search tolerance override; None leaves the tenant default."""
     customer = resources_pb2.Customer(
         customer_id=customer_id,
         display_name=display_name,
@@ -93,9 +97,26 @@ def create_customer(
         payer_accounts=list(payer_accounts),
         payment_terms=payment_terms,
         tolerance_minor=tolerance_minor,
+        matching_tolerance_minor=matching_tolerance_minor,
     )
     return customer_pb2.CreateCustomerRequest(
         customer_id=customer_id, customer=customer, request_id=request_id_or_new(request_id)
+    )
+
+
+def batch_create_customers(
+    customers: Iterable[resources_pb2.Customer], *, request_id: str | None
+) -> customer_pb2.BatchCreateCustomersRequest:
+    requests = [
+        customer_pb2.CreateCustomerRequest(customer_id=item.customer_id, customer=item) for item in customers
+    ]
+    if not 1 <= len(requests) <= MAX_BATCH_CUSTOMERS:
+        # The batch is atomic on the server; splitting it here would silently break that promise.
+        raise ValueError(
+            f"batch_create_customers takes 1..{MAX_BATCH_CUSTOMERS} customers, got {len(requests)}"
+        )
+    return customer_pb2.BatchCreateCustomersRequest(
+        requests=requests, request_id=request_id_or_new(request_id)
     )
 
 
@@ -109,14 +130,19 @@ def update_customer(
     tolerance_minor: int | None,
     request_id: str | None,
     clear_tolerance: bool = False,
+    matching_tolerance_minor: int | None = None,
+    clear_matching_tolerance: bool = False,
 ) -> customer_pb2.UpdateCustomerRequest:
     """Only the fields given (not None) are named in the update mask and changed.
 
-    ``clear_tolerance`` removes the customer's tolerance override (the tenant default applies
-    again): the mask names ``tolerance_minor`` and the message carries no value for it.
+    ``clear_tolerance`` removes the customer's write-off tolerance override (the tenant default
+    applies again): the mask names ``tolerance_minor`` and the message carries no value for it.
+    ``clear_matching_tolerance`` does the same for ``matching_tolerance_minor``.
     """
     if clear_tolerance and tolerance_minor is not None:
         raise ValueError("give tolerance_minor or clear_tolerance, not both")
+    if clear_matching_tolerance and matching_tolerance_minor is not None:
+        raise ValueError("give matching_tolerance_minor or clear_matching_tolerance, not both")
     customer = resources_pb2.Customer(customer_id=customer_id)
     paths: list[str] = []
     if display_name is not None:
@@ -135,6 +161,10 @@ def update_customer(
         customer.tolerance_minor = tolerance_minor
     if tolerance_minor is not None or clear_tolerance:
         paths.append("tolerance_minor")
+    if matching_tolerance_minor is not None:
+        customer.matching_tolerance_minor = matching_tolerance_minor
+    if matching_tolerance_minor is not None or clear_matching_tolerance:
+        paths.append("matching_tolerance_minor")
     if not paths:
         # An empty mask means "every mutable field" to the server: never send it by accident.
         raise ValueError("update_customer needs at least one field to change")
@@ -401,14 +431,18 @@ def resolve_exception(
     rank: int | None,
     allocations: Sequence[resources_pb2.Allocation] | None,
     request_id: str | None,
+    on_account: bool = False,
 ) -> reconciliation_pb2.ResolveExceptionRequest:
-    """Accept the suggestion of 1-based `rank`, or apply explicit `allocations`: exactly one."""
-    if (rank is None) == (allocations is None):
-        raise ValueError("resolve_exception takes exactly one of rank= or allocations=")
+    """Accept the suggestion of 1-based `rank`, apply explicit `allocations`, or put the
+    payment's unapplied cash `on_account` of its customer: exactly one."""
+    if [rank is not None, allocations is not None, on_account].count(True) != 1:
+        raise ValueError("resolve_exception takes exactly one of rank=, allocations= or on_account=True")
     request = reconciliation_pb2.ResolveExceptionRequest(
         exception_id=exception_id, request_id=request_id_or_new(request_id)
     )
-    if rank is not None:
+    if on_account:
+        request.on_account = True
+    elif rank is not None:
         if rank < 1:
             raise ValueError(f"rank is 1-based, got {rank}")
         request.accept_suggestion_rank = rank
@@ -423,6 +457,31 @@ def resolve_exception(
 def list_decisions(*, payment_id: str | None, page_size: int) -> reconciliation_pb2.ListDecisionsRequest:
     return reconciliation_pb2.ListDecisionsRequest(
         page_size=check_page_size(page_size), payment_id=payment_id or ""
+    )
+
+
+def update_settings(
+    *,
+    write_off_tolerance_minor: int | None,
+    matching_tolerance_minor: int | None,
+    request_id: str | None,
+) -> reconciliation_pb2.UpdateSettingsRequest:
+    """Only the settings given (not None) are named in the update mask and changed."""
+    settings = resources_pb2.Settings()
+    paths: list[str] = []
+    if write_off_tolerance_minor is not None:
+        settings.write_off_tolerance_minor = write_off_tolerance_minor
+        paths.append("write_off_tolerance_minor")
+    if matching_tolerance_minor is not None:
+        settings.matching_tolerance_minor = matching_tolerance_minor
+        paths.append("matching_tolerance_minor")
+    if not paths:
+        # An empty mask means "every setting" to the server: never send it by accident.
+        raise ValueError("update_settings needs at least one setting to change")
+    return reconciliation_pb2.UpdateSettingsRequest(
+        settings=settings,
+        update_mask=field_mask_pb2.FieldMask(paths=paths),
+        request_id=request_id_or_new(request_id),
     )
 
 

@@ -1,7 +1,7 @@
 //! Thin PyO3 binding over matcher_core: converts inputs once, releases the GIL,
 //! converts results once. The public, typed API is `engine/matching/solver.py`;
 //! this module is private and described by `engine/matching/_matcher.pyi`.
-use matcher_core::{FlatBatch, Item, Limits, ManyLimits, SolveError};
+use matcher_core::{CountLimits, FlatBatch, Item, Limits, ManyLimits, SolveError, SubsetCount};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -23,6 +23,16 @@ type RawGroup<'py> = (
 );
 /// (outcome, groups, group_count, algorithm, nodes)
 type RawManySolution<'py> = (&'static str, Vec<RawGroup<'py>>, u64, &'static str, u64);
+
+/// (outcome, explanation_count, item_indices, discounted, residual_minor, witness_available)
+type RawCount<'py> = (
+    &'static str,
+    Option<u8>,
+    Bound<'py, PyTuple>,
+    Bound<'py, PyTuple>,
+    Option<i64>,
+    bool,
+);
 
 /// The one place where core errors become Python exceptions.
 fn to_py_err(error: SolveError) -> PyErr {
@@ -246,6 +256,75 @@ fn solve_many_to_many<'py>(
     ))
 }
 
+fn raw_count(py: Python<'_>, c: SubsetCount) -> PyResult<RawCount<'_>> {
+    Ok((
+        c.outcome.as_str(),
+        c.explanation_count,
+        PyTuple::new(py, c.item_indices)?,
+        PyTuple::new(py, c.discounted)?,
+        c.residual_minor,
+        c.witness_available,
+    ))
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn count_subsets<'py>(
+    py: Python<'py>,
+    amounts_minor: &Bound<'py, PyAny>,
+    discounted_minor: &Bound<'py, PyAny>,
+    due_ordinal: &Bound<'py, PyAny>,
+    reference_score: &Bound<'py, PyAny>,
+    payment_minor: i64,
+    tolerance_minor: i64,
+    max_bits: i64,
+    max_witness_bits: i64,
+) -> PyResult<RawCount<'py>> {
+    let limits = CountLimits {
+        max_bits,
+        max_witness_bits,
+    };
+    let items = items_of(
+        amounts_minor,
+        discounted_minor,
+        due_ordinal,
+        reference_score,
+    )?;
+    let result =
+        py.detach(|| matcher_core::count_subsets(&items, payment_minor, tolerance_minor, &limits));
+    raw_count(py, result.map_err(to_py_err)?)
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn count_subsets_multi<'py>(
+    py: Python<'py>,
+    amounts_minor: &Bound<'py, PyAny>,
+    discounted_minor: &Bound<'py, PyAny>,
+    due_ordinal: &Bound<'py, PyAny>,
+    reference_score: &Bound<'py, PyAny>,
+    payments_minor: Vec<i64>,
+    tolerance_minor: i64,
+    max_bits: i64,
+    max_witness_bits: i64,
+) -> PyResult<Vec<RawCount<'py>>> {
+    let limits = CountLimits {
+        max_bits,
+        max_witness_bits,
+    };
+    let items = items_of(
+        amounts_minor,
+        discounted_minor,
+        due_ordinal,
+        reference_score,
+    )?;
+    let result = py.detach(|| {
+        matcher_core::count_subsets_multi(&items, &payments_minor, tolerance_minor, &limits)
+    });
+    let counts = result.map_err(to_py_err)?;
+    counts.into_iter().map(|c| raw_count(py, c)).collect()
+}
+
 type I64Array<'py> = Bound<'py, PyArray1<i64>>;
 type RawBatch<'py> = (
     I64Array<'py>,
@@ -322,5 +401,7 @@ fn _matcher(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solve_one_to_many_multi, m)?)?;
     m.add_function(wrap_pyfunction!(solve_many_to_many, m)?)?;
     m.add_function(wrap_pyfunction!(solve_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(count_subsets, m)?)?;
+    m.add_function(wrap_pyfunction!(count_subsets_multi, m)?)?;
     Ok(())
 }

@@ -28,10 +28,15 @@
 mod batch;
 mod dp;
 mod engine;
+pub mod kernels;
 mod many;
 mod rank;
 
 pub use batch::{solve_batch, FlatBatch, FlatSolutions};
+pub use kernels::count::{
+    count_subsets, count_subsets_multi, CountLimits, CountOutcome, SubsetCount, COUNT_MAX_BITS,
+    COUNT_MAX_WITNESS_BITS,
+};
 pub use many::{solve_many_to_many, Group, ManyLimits, ManySolution};
 
 use std::fmt;

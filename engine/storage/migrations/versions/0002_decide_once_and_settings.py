@@ -39,10 +39,16 @@ def upgrade() -> None:
     )
     op.add_column('payments', sa.Column('given_customer_id', sa.String(length=128), nullable=True))
     op.add_column('payments', sa.Column('payer_account_key', sa.String(length=64), nullable=False, server_default=''))
-    op.add_column('payments', sa.Column('input_version', sa.BigInteger(), nullable=False, server_default='1'))
-    op.add_column('payments', sa.Column('needs_decision', sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.create_index('ix_payments_needs_decision', 'payments', ['tenant_id', 'needs_decision', 'value_date', 'payment_id'], unique=False)
     op.create_index('ix_payments_account_key', 'payments', ['tenant_id', 'payer_account_key'], unique=False)
+    op.create_table('decision_marks',
+    sa.Column('tenant_id', sa.String(length=64), nullable=False),
+    sa.Column('payment_id', sa.String(length=128), nullable=False),
+    sa.Column('value_date', sa.String(length=10), nullable=False),
+    sa.Column('input_version', sa.BigInteger(), nullable=False),
+    sa.Column('needs_decision', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('tenant_id', 'payment_id')
+    )
+    op.create_index('ix_decision_marks_needed', 'decision_marks', ['tenant_id', 'needs_decision', 'value_date', 'payment_id'], unique=False)
     op.create_table('payment_reference_keys',
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=128), nullable=False),
@@ -62,16 +68,22 @@ def _backfill() -> None:
         'payments',
         sa.column('tenant_id'), sa.column('payment_id'), sa.column('customer_id'),
         sa.column('given_customer_id'), sa.column('payer_account'), sa.column('payer_account_key'),
-        sa.column('remittance_info'), sa.column('references'), sa.column('needs_decision'),
+        sa.column('remittance_info'), sa.column('references'), sa.column('value_date'),
         sa.column('unapplied_minor'), sa.column('returned_minor'), sa.column('on_account'),
+    )
+    marks = sa.table(
+        'decision_marks', sa.column('tenant_id'), sa.column('payment_id'), sa.column('value_date'),
+        sa.column('input_version'), sa.column('needs_decision'),
     )
     keys_table = sa.table('payment_reference_keys', sa.column('tenant_id'), sa.column('key'), sa.column('payment_id'))
     c = payments.c
     conn.execute(sa.update(payments).values(given_customer_id=c.customer_id))
+    decidable = sa.and_(c.unapplied_minor > 0, c.returned_minor == 0, c.on_account == sa.false())
     conn.execute(
-        sa.update(payments)
-        .where(c.unapplied_minor > 0, c.returned_minor == 0, c.on_account == sa.false())
-        .values(needs_decision=True)
+        sa.insert(marks).from_select(
+            ['tenant_id', 'payment_id', 'value_date', 'input_version', 'needs_decision'],
+            sa.select(c.tenant_id, c.payment_id, c.value_date, sa.literal(1), decidable),
+        )
     )
     rows = conn.execute(
         sa.select(c.tenant_id, c.payment_id, c.payer_account, c.remittance_info, c.references)
@@ -104,11 +116,10 @@ def downgrade() -> None:
     op.drop_index('ix_decisions_payment_newest', table_name='decisions')
     op.drop_index('ix_decisions_newest', table_name='decisions')
     op.drop_table('payment_reference_keys')
+    op.drop_index('ix_decision_marks_needed', table_name='decision_marks')
+    op.drop_table('decision_marks')
     op.drop_index('ix_payments_account_key', table_name='payments')
-    op.drop_index('ix_payments_needs_decision', table_name='payments')
     with op.batch_alter_table('payments') as batch:
-        batch.drop_column('needs_decision')
-        batch.drop_column('input_version')
         batch.drop_column('payer_account_key')
         batch.drop_column('given_customer_id')
     op.drop_table('tenant_settings')
