@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine import model as m
-from engine.matching import discounts
+from engine.matching import discounts, solver
+from engine.matching.by_amount import candidate, items_of
 from engine.matching.decide import (
+    MAX_ITEMS_ANY_SIZE,
     Facts,
     Proposal,
     absorb_shortfall,
@@ -24,7 +26,7 @@ from engine.matching.decide import (
     money_text,
     suggestion,
 )
-from engine.matching.references import SCORE_EXACT
+from engine.matching.references import CUT_TEXT_LENGTH, SCORE_EXACT, reference_key
 
 
 def _settling(invoices: Sequence[m.Invoice], facts: Facts) -> tuple[list[m.Allocation], str] | None:
@@ -59,12 +61,17 @@ def _discount_text(convention: str) -> str:
 
 
 def decide(
-    facts: Facts, named: Sequence[m.Invoice], near: Sequence[m.Invoice], neighbours: Sequence[m.Invoice]
+    facts: Facts,
+    named: Sequence[m.Invoice],
+    near: Sequence[m.Invoice],
+    neighbours: Sequence[m.Invoice],
+    cut_key: str | None = None,
 ) -> Proposal | None:
     """The proposal for a payment naming `named` (exact or normalized hits, open, of the
     customer), given the invoices that its unmatched tokens nearly name (`near`) and the near
-    neighbours of all its tokens (`neighbours`, a typo may land on another real invoice number).
-    None when nothing is named and no near reading is confirmed: the amount search decides."""
+    neighbours of all its tokens (`neighbours`, a typo may land on another real invoice number),
+    and what is left of a number the bank cut off the end of the text (`cut_key`). None when
+    nothing is named and no near reading is confirmed: the amount search decides."""
     pay = facts.payment
     paid = pay.unapplied_minor
     ids = ", ".join(i.invoice_id for i in named)
@@ -106,10 +113,12 @@ def decide(
         )
     if not named:
         return None
-    return _disagreeing(facts, named, neighbours)
+    return _disagreeing(facts, named, neighbours, cut_key)
 
 
-def _disagreeing(facts: Facts, named: Sequence[m.Invoice], neighbours: Sequence[m.Invoice]) -> Proposal:
+def _disagreeing(
+    facts: Facts, named: Sequence[m.Invoice], neighbours: Sequence[m.Invoice], cut_key: str | None
+) -> Proposal:
     """The named invoices and the amount disagree: a bank fee, a short or an over payment, or a
     typo that named the wrong invoice."""
     pay = facts.payment
@@ -149,6 +158,8 @@ def _disagreeing(facts: Facts, named: Sequence[m.Invoice], neighbours: Sequence[
             f"Remittance names {ids}, but {why}; a person must decide.",
             [*others, named_candidate],
         )
+    if shortfall < 0 and len(pay.remittance_info) >= CUT_TEXT_LENGTH:
+        return _cut_remainder(facts, named, -shortfall, cut_key)
     if shortfall < 0:
         return auto(
             facts,
@@ -164,3 +175,49 @@ def _disagreeing(facts: Facts, named: Sequence[m.Invoice], neighbours: Sequence[
         "the write-off tolerance: the shortfall is recorded as a deduction.",
         absorb_shortfall(full, shortfall, write_off=False),
     )
+
+
+def _cut_remainder(facts: Facts, named: Sequence[m.Invoice], remainder: int, cut_key: str | None) -> Proposal:
+    """The bank cut the remittance at 140 characters and the payment exceeds what it still names:
+    the cut references explain the rest. Applied only when exactly one set of the other open
+    invoices (of any size, at most MAX_ITEMS_ANY_SIZE) makes the remainder exactly and, when the
+    bank left the start of the cut number, one of them begins with it; otherwise a person
+    completes the list."""
+    pay = facts.payment
+    others = [i for i in facts.open_invoices if i not in named]
+    ids = ", ".join(i.invoice_id for i in named)
+    if others:
+        count = solver.count_subsets(items_of(others, pay.value_date), remainder, 0)
+        if (
+            count.outcome is solver.CountOutcome.ONE
+            and count.witness_available
+            and count.residual_minor == 0
+            and len(count.item_indices) <= MAX_ITEMS_ANY_SIZE
+            and _starts_one(cut_key, [others[i] for i in count.item_indices])
+        ):
+            rest = candidate(
+                others, count.item_indices, count.discounted, 0, facts, "REFERENCE_CUT_REMAINDER"
+            )
+            allocs = [allocation(i, False, pay.value_date) for i in named] + list(rest.allocations)
+            return auto(
+                facts,
+                "REFERENCE_CUT_REMAINDER",
+                f"Remittance, cut by the bank, names {ids}; the {money_text(pay, remainder)} beyond them "
+                f"is exactly {', '.join(rest.invoice_ids)}, the only open invoices that make it.",
+                allocs,
+                score=85,
+            )
+    return doubt(
+        pay,
+        facts.customer_id,
+        facts.identified_by,
+        "REFERENCE_TEXT_CUT",
+        f"Remittance, cut by the bank, names {ids}; {money_text(pay, remainder)} more was paid and no "
+        "single set of open invoices explains it; a person completes the list.",
+        [suggestion(named, [allocation(i, False, pay.value_date) for i in named], pay.unapplied_minor, 60,
+                    "REFERENCE_TEXT_CUT")],
+    )  # fmt: skip
+
+
+def _starts_one(cut_key: str | None, invoices: Sequence[m.Invoice]) -> bool:
+    return cut_key is None or any(reference_key(i.invoice_id).startswith(cut_key) for i in invoices)

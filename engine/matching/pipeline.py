@@ -67,6 +67,7 @@ class _Case:
     named: list[m.Invoice]
     near: list[m.Invoice] = field(default_factory=list)
     neighbours: list[m.Invoice] = field(default_factory=list)
+    cut_key: str | None = None  # what the bank left of a number it cut off the remittance
 
 
 def _account_key(raw: str) -> str | None:
@@ -146,15 +147,17 @@ def _live(p: m.Payment) -> bool:
 
 
 def _nearby(store: Store, payments: Sequence[m.Payment], seen: dict[str, _Seen]) -> list[m.Payment]:
-    """Payments of the identified customers with value dates near the batch's: the partners a
-    split transfer may have, and the earlier payments a duplicate may repeat."""
+    """Payments of the identified customers, or naming the invoices the batch names, with value
+    dates near the batch's: the partners a split transfer may have, and the earlier payments a
+    duplicate may repeat."""
     customers = {s.who.customer_id for s in seen.values() if s.who.customer_id}
-    if not customers or not payments:
+    keys = {reference_key(h.invoice.invoice_id) for s in seen.values() for h in s.hits}
+    if not (customers or keys) or not payments:
         return []
     window = dt.timedelta(days=max(PARTNER_WINDOW_DAYS, duplicates.DUPLICATE_WINDOW_DAYS))
     first = min(p.value_date for p in payments) - window
     last = max(p.value_date for p in payments) + window
-    return store.payments_of_customers(customers, first, last, limit=MAX_PARTNERS_PER_BATCH)
+    return store.nearby_payments(customers, keys, first, last, limit=MAX_PARTNERS_PER_BATCH)
 
 
 def _attach_customers(store: Store, seen: dict[str, _Seen]) -> None:
@@ -228,6 +231,7 @@ class _Run:
         self.taken: dict[str, str] = {}  # invoice_id -> payment auto-applied to it in this run
         self.named: set[str] = set()  # invoices some remittance of this run names
         self._payments: dict[str, m.Payment] = {}
+        self.conflicted: set[str] = set()  # payments whose remittance names invoices they cannot settle
 
     def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
         self._payments = {s.payment.payment_id: s.payment for s in everyone}
@@ -256,37 +260,14 @@ class _Run:
             for h in own
             if h.invoice.open_minor > 0 and not h.invoice.voided and h.invoice.currency == p.currency
         ]
-        closed = [h.invoice for h in own if h.invoice.open_minor == 0 and not h.invoice.voided]
-        earlier = {
-            q for inv in closed for q in self.history.payers_of.get(inv.invoice_id, []) if q != p.payment_id
-        }
-        if closed and earlier:
-            self._put(duplicates.named_paid(p, cid, who.by, closed, open_same, earlier))
+        named_doubt = self._named_doubt(s, cid, open_same)
+        if named_doubt is not None:
+            self._put(named_doubt)
             return None
-        voided = [h.invoice for h in own if h.invoice.voided]
-        if voided and not open_same:
-            ids = ", ".join(i.invoice_id for i in voided)
-            self._put(
-                doubt(
-                    p, cid, who.by, "REFERENCE_TO_VOIDED_INVOICE", f"Remittance names {ids}, which is void."
-                )
-            )
-            return None
-        other_currency = [
-            h.invoice for h in own if h.invoice.open_minor > 0 and h.invoice.currency != p.currency
-        ]
-        if other_currency and not open_same:
-            ids = ", ".join(i.invoice_id for i in other_currency)
-            self._put(
-                doubt(
-                    p,
-                    cid,
-                    who.by,
-                    "REFERENCE_IN_OTHER_CURRENCY",
-                    f"Remittance names {ids}, open in another currency than the {p.currency} paid.",
-                )
-            )
-            return None
+        if s.hits and not open_same:
+            # The remittance names real invoices, none of them payable here: an amount-only
+            # answer would contradict it, so it can only be a suggestion.
+            self.conflicted.add(p.payment_id)
         invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
         if not invoices:
             summary = f"{customer.display_name} has no open invoices in {p.currency}."
@@ -296,7 +277,41 @@ class _Run:
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
         near, neighbours = _near(s, invoices, open_same)
-        return _Case(facts, open_same, near, neighbours)
+        return _Case(facts, open_same, near, neighbours, _cut_key(s))
+
+    def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
+        """The remittance names the customer's invoices that this payment cannot settle: paid
+        (a possible duplicate), void, or open in another currency."""
+        p, who = s.payment, s.who
+        own = [h.invoice for h in s.hits if h.invoice.customer_id == cid]
+        settled = [i for i in own if i.open_minor < i.amount_minor and not i.voided]
+        earlier = {
+            q for i in settled for q in self.history.payers_of.get(i.invoice_id, []) if q != p.payment_id
+        }
+        closed = [i for i in settled if i.open_minor == 0]
+        if closed and earlier:
+            return duplicates.named_paid(p, cid, who.by, closed, open_same, earlier)
+        if (
+            earlier
+            and open_same
+            and p.unapplied_minor
+            == sum(i.amount_minor for i in open_same)
+            != sum(i.open_minor for i in open_same)
+        ):
+            # The full original amount again for invoices another payment already part-paid.
+            return duplicates.named_paid(p, cid, who.by, open_same, (), earlier)
+        voided = [i for i in own if i.voided]
+        if voided and not open_same:
+            ids = ", ".join(i.invoice_id for i in voided)
+            return doubt(
+                p, cid, who.by, "REFERENCE_TO_VOIDED_INVOICE", f"Remittance names {ids}, which is void."
+            )
+        other_currency = [i for i in own if i.open_minor > 0 and i.currency != p.currency]
+        if other_currency and not open_same:
+            ids = ", ".join(i.invoice_id for i in other_currency)
+            summary = f"Remittance names {ids}, open in another currency than the {p.currency} paid."
+            return doubt(p, cid, who.by, "REFERENCE_IN_OTHER_CURRENCY", summary)
+        return None
 
     def _put(self, proposal: Proposal) -> None:
         if proposal.payment_id in self.partners and proposal.outcome is not m.DecisionOutcome.AUTO_APPLIED:
@@ -328,7 +343,7 @@ class _Run:
                 )
                 continue
             near = [i for i in c.near if i.invoice_id not in self.taken]
-            decided = by_reference.decide(c.facts, c.named, near, c.neighbours)
+            decided = by_reference.decide(c.facts, c.named, near, c.neighbours, c.cut_key)
             if decided is None:
                 left.append(c.facts)
             else:
@@ -352,9 +367,9 @@ class _Run:
             by_group.setdefault((f.customer_id, f.payment.currency, f.payment.value_date), []).append(f)
         amount_proposals: dict[str, Proposal] = {}
         for group in by_group.values():
-            invoices = self._free(group[0])
+            invoices = self._settled_before(group)
             for f, proposal in zip(group, by_amount.decide_group(group, invoices), strict=True):
-                amount_proposals[f.payment.payment_id] = proposal
+                amount_proposals[f.payment.payment_id] = self._outranked(f, proposal)
         amount_proposals.update(_refuse_conflicts(amount_proposals))
         for proposal in amount_proposals.values():
             self._put(proposal)
@@ -387,10 +402,38 @@ class _Run:
 
     def _free(self, f: Facts) -> list[m.Invoice]:
         """The customer's open invoices in the payment's currency that no payment of this run
-        takes and no remittance of this run names: evidence outranks an amount-only guess."""
+        takes and no remittance of this run names: what split transfers may still settle."""
         return [
             i for i in f.open_invoices if i.invoice_id not in self.taken and i.invoice_id not in self.named
         ]
+
+    def _settled_before(self, group: Sequence[Facts]) -> list[m.Invoice]:
+        """The open invoices an amount-only payment may be counted against: all of the
+        customer's but those settled in this run by a payment that came before it."""
+        first = min((f.payment.value_date, f.payment.payment_id) for f in group)
+        before = {
+            invoice_id
+            for invoice_id, pid in self.taken.items()
+            if (self._payments[pid].value_date, pid) < first
+        }
+        return [i for i in group[0].open_invoices if i.invoice_id not in before]
+
+    def _outranked(self, f: Facts, proposal: Proposal) -> Proposal:
+        """An amount-only answer is only a suggestion when a remittance names one of its invoices
+        (evidence outranks it) or the payment's own remittance names other invoices."""
+        if proposal.outcome is not m.DecisionOutcome.AUTO_APPLIED:
+            return proposal
+        ids = {a.invoice_id for a in proposal.allocations}
+        if ids & (self.named | set(self.taken)):
+            reason, why = "INVOICE_NAMED_BY_ANOTHER_PAYMENT", "another payment's remittance names"
+        elif f.payment.payment_id in self.conflicted:
+            reason, why = "REFERENCE_CONFLICTS_WITH_AMOUNT", "the remittance names other invoices than"
+        else:
+            return proposal
+        summary = f"{proposal.explanation.summary} But {why} {', '.join(sorted(ids))}; a person must decide."
+        return doubt(
+            f.payment, f.customer_id, f.identified_by, reason, summary, proposal.explanation.candidates
+        )
 
     def _bundle(self, unexplained: list[Facts]) -> None:
         groups_of: dict[tuple[str, str], list[Facts]] = {}
@@ -407,27 +450,29 @@ class _Run:
 def _near(
     s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice]
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
-    """Invoices that tokens without a hit nearly name (edit distance 1, or a cut last number),
-    and the edit-distance-1 neighbours of every token (a typo may land on a real number)."""
+    """Invoices that tokens without a hit nearly name (edit distance 1), and the
+    edit-distance-1 neighbours of every token (a typo may land on a real number)."""
     hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
     unhit = [t for t in s.tokens if t.key not in hit_keys]
     keys = {inv.invoice_id: reference_key(inv.invoice_id) for inv in invoices}
     unhit_keys, all_keys = near_keys(unhit), near_keys(s.tokens)
-    cut = cut_last_key(s.payment.remittance_info)
-    if cut in hit_keys:
-        cut = None  # the last number is whole: it names an invoice exactly
     near, neighbours = [], []
     for inv in invoices:
         if inv in named:
             continue
         key = keys[inv.invoice_id]
-        if any(is_near(k, key) for k in unhit_keys) or (
-            cut is not None and key != cut and key.startswith(cut)
-        ):
+        if any(is_near(k, key) for k in unhit_keys):
             near.append(inv)
         if any(is_near(k, key) for k in all_keys):
             neighbours.append(inv)
     return near, neighbours
+
+
+def _cut_key(s: _Seen) -> str | None:
+    """The start of the number the bank cut off a long remittance, unless the last number is
+    whole (it names an invoice exactly)."""
+    cut = cut_last_key(s.payment.remittance_info)
+    return None if cut in {reference_key(h.invoice.invoice_id) for h in s.hits} else cut
 
 
 def _refuse_conflicts(proposals: dict[str, Proposal]) -> dict[str, Proposal]:

@@ -38,6 +38,7 @@ _PREFIXED = re.compile(r"^(.*?[^0-9])(\d+)$")
 CUT_TEXT_LENGTH = 135
 MIN_PREFIX_LENGTH = 4  # a cut reference must keep this many characters of its key to count
 MIN_NEAR_KEY_LENGTH = 5  # keys this long and with digits may match at edit distance 1
+MIN_INHERITING_DIGITS = 2  # a bare number this long may take the prefix of the number before it
 
 
 def reference_key(value: str) -> str:
@@ -64,12 +65,13 @@ def _pieces(word: str) -> list[str]:
 
 def _inherited(pieces: list[str]) -> list[str]:
     """Bare numbers completed with the prefix of a prefixed number in the same text, so that
-    "INV-1001/1002", "INV-1001, 02" and "inv 1001 and 1002" also name INV-1002."""
-    bare = sorted({p for p in pieces if p.isdigit()})
+    "INV-1001/1002", "INV-1001, 02" and "inv 1001 and 1002" also name INV-1002. The prefix must
+    hold a letter and the bare number two digits: "part 1/2" and "instalment 1 of 3" name nothing."""
+    bare = sorted({p for p in pieces if p.isdigit() and len(p) >= MIN_INHERITING_DIGITS})
     out: list[str] = []
     for piece in pieces:
         found = _PREFIXED.match(piece)
-        if found is None or piece.isdigit():
+        if found is None or not any(c.isalpha() for c in found.group(1)):
             continue
         prefix, digits = found.group(1), found.group(2)
         out += [prefix + digits[: len(digits) - len(b)] + b for b in bare if len(b) <= len(digits)]

@@ -385,28 +385,41 @@ class Store:
     def get_payment(self, payment_id: str, *, lock: bool = False) -> m.Payment | None:
         return self.get_payments([payment_id], lock=lock).get(payment_id)
 
-    def payments_of_customers(
-        self, customer_ids: Iterable[str], first: dt.date, last: dt.date, *, limit: int
+    def nearby_payments(
+        self,
+        customer_ids: Iterable[str],
+        invoice_keys: Iterable[str],
+        first: dt.date,
+        last: dt.date,
+        *,
+        limit: int,
     ) -> list[m.Payment]:
-        """Payments identified as the customers', with value dates in [first, last], newest
-        first, at most `limit` (without applications): the partners a split payment may have
-        and the earlier payments a duplicate may repeat."""
-        ids = sorted(set(customer_ids))
-        if not ids:
-            return []
-        c = t.payments.c
-        rows = self.conn.execute(
-            select(t.payments)
-            .where(
-                self._tenant(t.payments),
-                c.customer_id.in_(ids),
-                c.value_date >= first.isoformat(),
-                c.value_date <= last.isoformat(),
-            )
-            .order_by(c.value_date.desc(), c.payment_id)
-            .limit(limit)
-        ).all()
-        return [self._payment(r) for r in rows]
+        """Payments with value dates in [first, last] that are the customers' (identified, or
+        from one of their payer accounts) or whose remittance holds one of the invoice keys,
+        newest first, at most `limit`, without applications: the partners a split transfer may
+        have and the earlier payments a duplicate may repeat. Three indexed look-ups."""
+        ids, keys = sorted(set(customer_ids)), sorted(set(invoice_keys))
+        c, a, r = t.payments.c, t.payer_accounts.c, t.payment_reference_keys.c
+        window = (
+            self._tenant(t.payments),
+            c.value_date >= first.isoformat(),
+            c.value_date <= last.isoformat(),
+        )
+        accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(ids))
+        naming = select(r.payment_id).where(self._tenant(t.payment_reference_keys), r.key.in_(keys))
+        found: dict[str, Row[Any]] = {}
+        for condition in (
+            c.customer_id.in_(ids) if ids else None,
+            c.payer_account_key.in_(accounts) if ids else None,
+            c.payment_id.in_(naming) if keys else None,
+        ):
+            if condition is None:
+                continue
+            query = select(t.payments).where(*window, condition).order_by(c.value_date.desc()).limit(limit)
+            for row in self.conn.execute(query):
+                found.setdefault(row.payment_id, row)
+        rows = sorted(found.values(), key=lambda row: (row.value_date, row.payment_id), reverse=True)
+        return [self._payment(row) for row in rows[:limit]]
 
     def insert_payments(self, payments: Sequence[m.Payment]) -> None:
         self.conn.execute(

@@ -80,3 +80,8 @@ def test_near_keys_match_at_one_dropped_doubled_or_swapped_digit_only() -> None:
     assert not is_near(key, key)
     assert not is_near(reference_key("INV-105432"), key)
     assert key in near_keys(remittance_tokens((), "ab INV-104523"))
+
+
+def test_counters_like_part_1_of_2_complete_no_invoice_number() -> None:
+    assert "INV-2026-004092" not in _raws("Payment INV-2026-004091 thank you part 2/2")
+    assert "INV-2026-005293" not in _raws("INV-2026-005294 instalment 1 of 3")
