@@ -13,10 +13,12 @@ from engine.matching import solver, solver_py
 from engine.matching.solver import (
     BatchProblem,
     Candidate,
+    CountLimits,
     Group,
     Limits,
     ManyLimits,
     OpenItem,
+    OpenItems,
     Outcome,
     Solution,
 )
@@ -585,3 +587,29 @@ def test_multi_with_subset_dp_equals_separate_calls(
     assert PY.solve_one_to_many_multi(items, payments, lim) == want
     if HAS_RUST:
         assert solver.rust_backend().solve_one_to_many_multi(items, payments, lim) == want
+
+
+count_limits = st.builds(
+    CountLimits,
+    max_bits=st.sampled_from([1, 64, 200, 1 << 28]),
+    max_witness_bits=st.sampled_from([0, 500, 4_000, 1 << 29]),
+)
+
+
+@needs_rust
+@FAST
+@given(
+    items=st.one_of(open_items(14), open_items(40, 600)),
+    payments=st.lists(st.integers(1, 3_000), max_size=5),
+    tol=tolerances,
+    lim=count_limits,
+)
+def test_rust_and_python_agree_on_subset_counts(
+    items: list[OpenItem], payments: list[int], tol: int, lim: CountLimits
+) -> None:
+    rust = solver.rust_backend()
+    for p in payments:
+        assert rust.count_subsets(items, p, tol, lim) == PY.count_subsets(items, p, tol, lim)
+    want = PY.count_subsets_multi(items, payments, tol, lim)
+    assert rust.count_subsets_multi(items, payments, tol, lim) == want
+    assert rust.count_subsets_multi(OpenItems.from_items(items), payments, tol, lim) == want

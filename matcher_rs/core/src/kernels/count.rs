@@ -327,36 +327,61 @@ impl Tables {
     }
 }
 
-/// Word `w` of `src << shift`, where `src0` stands for `src[0]` (the source with the empty
-/// set counted at bit 0).
+/// Word `w` of `src << (64 * q + r)`, for `w > q`. `(x >> 1) >> (63 - r)` is
+/// `x >> (64 - r)` for `r > 0` and 0 for `r == 0`, without a branch.
 #[inline(always)]
-fn shifted_word(src: &[u64], src0: u64, w: usize, shift: usize) -> u64 {
-    let (q, r) = (shift / 64, shift % 64);
-    let get = |i: usize| if i == 0 { src0 } else { src[i] };
-    let mut out = 0;
-    if w >= q {
-        out = get(w - q) << r;
-        if r > 0 && w > q {
-            out |= get(w - q - 1) >> (64 - r);
-        }
-    }
-    out
+fn shifted_word(src: &[u64], w: usize, q: usize, r: usize) -> u64 {
+    (src[w - q] << r) | ((src[w - q - 1] >> 1) >> (63 - r))
 }
 
-/// Adds one item in place: every word is rewritten from the highest down, so the words a
-/// shift reads (at or below the one written) still hold the previous stage.
-fn add_item(ones: &mut [u64], twos: &mut [u64], full: Option<usize>, disc: Option<usize>) {
-    if full.is_none() && disc.is_none() {
-        return;
+/// Word `w` of `src << (64 * q + r)`, for any `w`.
+#[inline(always)]
+fn shifted_word_low(src: &[u64], w: usize, q: usize, r: usize) -> u64 {
+    match w.cmp(&q) {
+        std::cmp::Ordering::Less => 0,
+        std::cmp::Ordering::Equal => src[0] << r,
+        std::cmp::Ordering::Greater => shifted_word(src, w, q, r),
     }
-    // Sources of the "take it" ways: earlier explanations plus the empty set at 0.
-    let ones0 = ones[0] | 1;
-    let twos0 = twos[0] | (ones[0] & 1);
-    for w in (0..ones.len()).rev() {
+}
+
+/// Adds one item in place. The sources of the "take it" ways are the earlier explanations plus
+/// the empty set (one more explanation of 0), so word 0 holds that source while the words are
+/// rewritten from the highest down: the words a shift reads (at or below the one written)
+/// still hold the previous stage, and word 0's own skip term is kept aside.
+fn add_item(ones: &mut [u64], twos: &mut [u64], full: Option<usize>, disc: Option<usize>) {
+    let shifts: Vec<(usize, usize)> = [full, disc]
+        .into_iter()
+        .flatten()
+        .map(|v| (v / 64, v % 64))
+        .collect();
+    let Some(q_max) = shifts.iter().map(|&(q, _)| q).max() else {
+        return;
+    };
+    let (ones0, twos0) = (ones[0], twos[0]);
+    ones[0] = ones0 | 1;
+    twos[0] = twos0 | (ones0 & 1);
+    let n = ones.len();
+    // Words above every shift's word offset: no boundary case.
+    for w in (q_max + 1..n).rev() {
         let (mut o, mut t) = (ones[w], twos[w]);
-        for v in [full, disc].into_iter().flatten() {
-            let ob = shifted_word(ones, ones0, w, v);
-            let tb = shifted_word(twos, twos0, w, v);
+        for &(q, r) in &shifts {
+            let ob = shifted_word(ones, w, q, r);
+            let tb = shifted_word(twos, w, q, r);
+            t |= tb | (o & ob);
+            o |= ob;
+        }
+        ones[w] = o;
+        twos[w] = t;
+    }
+    for w in (0..n.min(q_max + 1)).rev() {
+        let (mut o, mut t) = if w == 0 {
+            (ones0, twos0)
+        } else {
+            (ones[w], twos[w])
+        };
+        for &(q, r) in &shifts {
+            let ob = shifted_word_low(ones, w, q, r);
+            let tb = shifted_word_low(twos, w, q, r);
             t |= tb | (o & ob);
             o |= ob;
         }
