@@ -20,7 +20,6 @@ from engine.matching.decide import (
     MAX_CANDIDATE_INVOICES,
     MAX_ITEMS_PER_PAYMENT,
     MAX_PAYMENTS_PER_BUNDLE,
-    MAX_SUGGESTIONS,
     SOLVER_NODE_BUDGET,
     Facts,
     Proposal,
@@ -31,6 +30,7 @@ from engine.matching.decide import (
 from engine.telemetry import tracer
 
 MAX_SPLIT_TRANSFERS = 3  # transfers one reference-backed split may combine
+MAX_GROUPS_SEEN = 64  # groups one many-to-many search may report; more and none is applied
 
 
 def reference_clusters(named: dict[str, list[m.Invoice]]) -> list[list[str]]:
@@ -99,9 +99,13 @@ def _settle(
 
 
 def by_amount(group: Sequence[Facts], invoices: Sequence[m.Invoice]) -> dict[str, Proposal]:
-    """Amount-only transfers of one customer searched together against `invoices`. Acts only on
-    a MATCHED group of two or more transfers whose invoice set the all-sizes count proves unique
-    for the group's total; anything else leaves the single decisions as they were."""
+    """Amount-only transfers of one customer searched together against `invoices`.
+
+    Every group of payments explained by a set of invoices is found (many-to-many); a group of
+    two or more transfers is applied when no other group competes for any of its transfers or
+    invoices, and the all-sizes count proves its invoice set the only one for its total. Several
+    independent splits of one customer are applied in one run; anything else leaves the single
+    decisions as they were."""
     invoices = list(invoices[:MAX_CANDIDATE_INVOICES])
     if len(group) < 2 or not invoices:
         return {}
@@ -113,18 +117,46 @@ def by_amount(group: Sequence[Facts], invoices: Sequence[m.Invoice]) -> dict[str
         max_items=MAX_ITEMS_PER_PAYMENT,
         tolerance_minor=tolerance,
         node_budget=SOLVER_NODE_BUDGET,
-        max_candidates=MAX_SUGGESTIONS,
+        max_candidates=MAX_GROUPS_SEEN,
     )
     with tracer.start_as_current_span("match.solve_many") as span:
         result = solver.solve_many_to_many(items, [f.payment.unapplied_minor for f in group], limits)
         span.set_attributes({"cashapp.solver.outcome": result.outcome.value, "cashapp.payments": len(group)})
-    if result.outcome is not solver.Outcome.MATCHED or len(result.groups[0].payment_indices) < 2:
-        return {}
-    found = result.groups[0]
-    total = sum(group[i].payment.unapplied_minor for i in found.payment_indices)
-    count = solver.count_subsets(items, total, tolerance)
-    if count.outcome is not solver.CountOutcome.ONE:
-        return {}
+    if result.outcome is solver.Outcome.BUDGET_EXHAUSTED or result.group_count > len(result.groups):
+        return {}  # not every competing group is known
+    solved = (result.algorithm, result.group_count, result.outcome.value)
+    proposals: dict[str, Proposal] = {}
+    for found in _uncontested(result.groups):
+        total = sum(group[i].payment.unapplied_minor for i in found.payment_indices)
+        if solver.count_subsets(items, total, tolerance).outcome is solver.CountOutcome.ONE:
+            proposals.update(_amount_group(group, invoices, found, value_date, solved))
+    return proposals
+
+
+def _uncontested(found: Sequence[solver.Group]) -> list[solver.Group]:
+    """Groups of two or more payments that share no payment and no item with any other group."""
+    out = []
+    for g in found:
+        if len(g.payment_indices) < 2:
+            continue
+        rivals = [
+            h
+            for h in found
+            if h is not g
+            and (set(h.payment_indices) & set(g.payment_indices) or set(h.item_indices) & set(g.item_indices))
+        ]
+        if not rivals:
+            out.append(g)
+    return out
+
+
+def _amount_group(
+    group: Sequence[Facts],
+    invoices: Sequence[m.Invoice],
+    found: solver.Group,
+    value_date: object,
+    solved: tuple[str, int, str],
+) -> dict[str, Proposal]:
     paying = sorted(
         (group[i] for i in found.payment_indices), key=lambda f: (f.payment.value_date, f.payment.payment_id)
     )
@@ -135,9 +167,9 @@ def by_amount(group: Sequence[Facts], invoices: Sequence[m.Invoice]) -> dict[str
     ids = ", ".join(i.invoice_id for i in chosen)
     summary = (
         f"{len(paying)} transfers together settle {ids}: the only combination of any size of the "
-        f"{len(invoices)} open invoices for their total, and no transfer alone is explained."
+        f"{len(invoices)} open invoices for their total; no other group of the customer's unexplained "
+        "transfers competes for them."
     )
-    solved = (result.algorithm, result.group_count, result.outcome.value)
     return _group_proposals(paying, chosen, targets, summary, "AMOUNT_MANY_TO_MANY_GROUP", solved)
 
 

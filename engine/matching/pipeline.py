@@ -276,8 +276,9 @@ class _Run:
         write_off, matching = _tolerances(self.settings, customer)
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
-        near, neighbours = _near(s, invoices, open_same)
-        return _Case(facts, open_same, near, neighbours, _cut_key(s))
+        cut = _cut_key(s)
+        near, neighbours = _near(s, invoices, open_same, cut)
+        return _Case(facts, open_same, near, neighbours, cut)
 
     def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
         """The remittance names the customer's invoices that this payment cannot settle: paid
@@ -448,12 +449,13 @@ class _Run:
 
 
 def _near(
-    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice]
+    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
     """Invoices that tokens without a hit nearly name (edit distance 1), and the
-    edit-distance-1 neighbours of every token (a typo may land on a real number)."""
+    edit-distance-1 neighbours of every token (a typo may land on a real number). The number the
+    bank cut off is no typo: the cut rule alone reads it."""
     hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
-    unhit = [t for t in s.tokens if t.key not in hit_keys]
+    unhit = [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
     keys = {inv.invoice_id: reference_key(inv.invoice_id) for inv in invoices}
     unhit_keys, all_keys = near_keys(unhit), near_keys(s.tokens)
     near, neighbours = [], []
