@@ -151,7 +151,7 @@ def commit(store: Store, planned: Plan) -> Committed:
             if d.reason != STATE_CHANGED and d.payment_id in versions and d.customer_id not in stale
         ]
         store.mark_decided({pid: versions[pid] for pid in decided})
-        store.clear_undecidable_marks()
+        store.clear_undecidable_marks(p.payment_id for p in proposals)
         span.set_attribute("cashapp.decisions", len(stored))
         span.set_attribute("cashapp.unchanged", len(unchanged))
         return Committed(stored, unchanged)
@@ -304,6 +304,7 @@ def _apply_resolution(
     )  # fmt: skip
     apply_allocations(store, request)
     store.resolve_open_exceptions([exc.payment_id], now_us())
+    store.clear_undecidable_marks([exc.payment_id])
     mark_invoice_customers(store, [a.invoice_id for a in allocations], except_payment_ids=[exc.payment_id])
 
 
@@ -341,4 +342,4 @@ def _put_on_account(store: Store, exc: m.MatchException) -> None:
         now,
     )
     store.insert_decisions([(decision, codec.explanation_json(decision.explanation))])
-    store.clear_undecidable_marks()
+    store.clear_undecidable_marks([exc.payment_id])

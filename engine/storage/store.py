@@ -587,23 +587,22 @@ class Store:
         )
         self.conn.execute(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
 
-    def clear_undecidable_marks(self) -> None:
-        """Clears the mark of payments that left the decidable set (applied in full, returned, put
-        on account) so they never clutter the selection's index range."""
+    def clear_undecidable_marks(self, payment_ids: Iterable[str]) -> None:
+        """Clears the mark of the named payments that left the decidable set (applied in full,
+        returned, put on account), so they never clutter the selection's index range. Called
+        where a payment may leave it, for that payment: never a sweep of the whole backlog."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return
         c, d = t.payments.c, t.decision_marks.c
-        # Correlated from the few marked rows (their index range), never a scan of all payments.
-        gone = (
-            select(c.payment_id)
-            .where(
-                c.tenant_id == d.tenant_id,
-                c.payment_id == d.payment_id,
-                or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
-            )
-            .exists()
+        gone = select(c.payment_id).where(
+            self._tenant(t.payments),
+            c.payment_id.in_(ids),
+            or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
         )
         self.conn.execute(
             update(t.decision_marks)
-            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), gone)
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), d.payment_id.in_(gone))
             .values(needs_decision=False)
         )
 

@@ -198,6 +198,28 @@ def test_resolving_on_account_leaves_the_cash_as_credit_and_records_the_decision
     assert [x.payment_id for x in client.list_exceptions()] == ["P2"]
 
 
+def test_a_manual_application_re_decides_the_customers_other_payments_only(client: Client) -> None:
+    from cashapp_client import Allocation
+
+    client.create_customer("C1", display_name="ACME GmbH", payer_accounts=["ACCT-1"])
+    client.create_invoice("INV-1", customer_id="C1", amount=money("100.00", "EUR"), issue_date="2026-11-01")
+    client.create_payment("P1", amount=money("60.00", "EUR"), value_date="2026-11-20", payer_account="ACCT-1")
+    (first,) = client.auto_apply(all_payments=True).decisions
+    client.create_payment("P2", amount=money("100.00", "EUR"), value_date="2026-11-20", customer_id="C1")
+    client.apply_payment("P2", [Allocation(invoice_id="INV-1", amount=money("100.00", "EUR"))])
+    # P2 is settled (never decided by matching); P1 lost its candidate invoice.
+    (second,) = client.auto_apply(all_payments=True).decisions
+    assert (
+        (second.payment_id, second.reason)
+        == ("P1", "NO_OPEN_INVOICES_IN_CURRENCY")
+        != (
+            first.payment_id,
+            first.reason,
+        )
+    )
+    assert client.auto_apply(all_payments=True).decisions == []
+
+
 def test_returning_a_queued_payment_closes_its_exception(client: Client) -> None:
     client.create_payment("P1", amount=money("10.00", "EUR"), value_date="2026-11-20")
     client.auto_apply(all_payments=True)
