@@ -908,7 +908,9 @@ class Generator:
 
     def _emit(self, events: dict[Kind, int], placed: dict[str, int]) -> World:
         self.planned.sort(key=lambda p: (p.value_date, p.seq))
-        payments, truths, groups = [], [], {}
+        payments: list[Payment] = []
+        truths: list[Truth] = []
+        groups: dict[str, str] = {}
         for number, planned in enumerate(self.planned, start=1):
             bank = _BANKS[(planned.seq * 7 + self.seed) % len(_BANKS)]
             payment_id = f"{planned.value_date:%y%m%d}{bank}{number:08d}"
