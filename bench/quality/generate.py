@@ -416,6 +416,9 @@ class Generator:
                 if self._open(i) == amount and remittance.within_one_edit(damaged, i)
             ]
             if damaged in self.known_ids:
+                # Debatable, so QUEUE: the text names a real invoice (often another customer's:
+                # a payer may settle a sister company's bill), while the amount and the payer
+                # point to the invoice one edit away. A clerk has to look at both.
                 outcome, note = Outcome.QUEUE, "the damaged reference is another existing invoice number"
             elif near != [invoice_id]:
                 outcome, note = Outcome.QUEUE, "several invoices one edit away carry the same amount"
