@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections import defaultdict
 from datetime import date
 from functools import cache
@@ -16,7 +17,7 @@ from bench.quality import world as world_io
 from bench.quality.accounts import iban_is_valid
 from bench.quality.generate import generate
 from bench.quality.kinds import SHARES, Kind
-from bench.quality.remittance import REMITTANCE_MAX_CHARS, within_one_edit
+from bench.quality.remittance import REMITTANCE_MAX_CHARS, SEPARATORS, within_one_edit
 from bench.quality.truth import Outcome, exact_count, near_count
 from bench.quality.world import World
 
@@ -209,3 +210,20 @@ def test_exact_and_near_counts_agree_with_brute_force(seed: int) -> None:
             if amount - below <= sum(choice) <= amount:
                 near += 1
     assert near_count(amount, candidates, below) == min(near, 2)
+
+
+def test_multi_reference_texts_use_every_common_separator_and_the_glued_form() -> None:
+    texts = [
+        p.remittance_info
+        for p, t in zip(small_world().payments, small_world().truths, strict=True)
+        if t.kind in (Kind.MULTI_REF, Kind.DISCOUNT_IN_WINDOW, Kind.SPLIT_REF)
+    ]
+    for separator in SEPARATORS:
+        assert any(separator in text for text in texts), repr(separator)
+    assert any(re.search(r"INV-2026-\d{6}/\d{6}\b", text) for text in texts)  # INV-2026-004512/004513
+
+
+def test_bank_spellings_of_legal_forms_appear_on_payments() -> None:
+    names = " | ".join(p.payer_name for p in small_world().payments)
+    for spelling in ("Gesellschaft mbH", "G.m.b.H.", "BV", "Incorporated", "Limited", "Company", " and "):
+        assert spelling in names, spelling
