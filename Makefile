@@ -3,7 +3,7 @@ PY ?= .venv/bin/python
 VENV ?= .venv
 
 
-.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench bench-rust wheel-check
+.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench bench-rust wheel-check quality
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -38,6 +38,11 @@ proto-check: ## fail when regeneration changes the committed code
 
 bench: ## run the benchmarks and write bench/RESULTS.md
 	bash bench/run.sh
+
+quality: postgres ## score auto-apply against the ground-truth world (5k+50k SQLite, 5k PostgreSQL) into bench/QUALITY.md
+	$(PY) -m bench.quality.run --payments 5000 --database sqlite --seed 7 --out bench/QUALITY.md
+	$(PY) -m bench.quality.run --payments 50000 --database sqlite --seed 7 --out bench/QUALITY.md --append
+	$(PY) -m bench.quality.run --payments 5000 --database postgres --seed 7 --out bench/QUALITY.md --append
 
 bench-rust: ## criterion benchmarks of the Rust solver core alone (no Python)
 	RAYON_NUM_THREADS=1 cargo bench -p matcher_core --bench solver

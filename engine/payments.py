@@ -234,6 +234,7 @@ def apply_payment(store: Store, payment_id: str, allocations: Sequence[m.Allocat
     payment = apply_allocations(
         store, ApplyRequest(payment_id, tuple(allocations), m.ApplicationSource.MANUAL)
     )
+    store.clear_undecidable_marks([payment_id])
     mark_invoice_customers(store, [a.invoice_id for a in allocations], except_payment_ids=[payment_id])
     return payment
 

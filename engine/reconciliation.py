@@ -11,7 +11,7 @@ exception queue, where a changed doubt supersedes the old exception.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,8 @@ class Plan:
 
     proposals: list[Proposal]
     versions: dict[str, int]
+    # input_version of each proposal's customer in the snapshot.
+    customer_versions: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,24 +103,33 @@ def plan(store: Store, scope: Scope) -> Plan:
         selected = select_payments(store, scope)
         span.set_attribute("cashapp.payments", len(selected))
         proposals = propose(store, selected)
-        return Plan(proposals, store.input_versions(p.payment_id for p in proposals))
+        return Plan(
+            proposals,
+            store.input_versions(p.payment_id for p in proposals),
+            store.customer_versions(p.customer_id for p in proposals if p.customer_id),
+        )
 
 
-def commit(store: Store, proposals: Sequence[Proposal], versions: Mapping[str, int]) -> Committed:
+def commit(store: Store, planned: Plan) -> Committed:
     """Persists proposals in a few set-based statements. The auto-applications go through the one
     application path, which re-checks every amount against locked rows; one the books no longer
     allow becomes UNMATCHED (reason STATE_CHANGED), changes nothing and keeps its mark.
 
     Proposals for payments outside the selected batch (a bundle's partner) are handled alike.
-    A payment is marked decided only with the version in `versions` (read with the plan's
-    snapshot); one missing there keeps its mark and is decided again by a later call."""
+    A payment is marked decided only if its input_version and its proposed customer's still
+    equal the plan's snapshot; any other keeps its mark and is decided again by a later call."""
     with tracer.start_as_current_span("match.persist") as span:
         now = now_us()
+        proposals = planned.proposals
         auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
         refused = dict(
             zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
         )
         applied = [p for p in auto if refused[p.payment_id] is None]
+        # Locked after the payments and invoices (the order every applier takes), and held to the
+        # end: a customer change either committed before this read or waits for this commit.
+        current = store.customer_versions(planned.customer_versions, lock=True)
+        stale = {cid for cid, n in planned.customer_versions.items() if current.get(cid) != n}
         store.set_payments_customer(
             [
                 (p.payment_id, p.customer_id, False)
@@ -133,9 +144,14 @@ def commit(store: Store, proposals: Sequence[Proposal], versions: Mapping[str, i
             customer_ids={p.customer_id for p in applied if p.customer_id},
             except_payment_ids=[p.payment_id for p in applied],
         )
-        decided = [d.payment_id for d in made if d.reason != STATE_CHANGED and d.payment_id in versions]
+        versions = planned.versions
+        decided = [
+            d.payment_id
+            for d in made
+            if d.reason != STATE_CHANGED and d.payment_id in versions and d.customer_id not in stale
+        ]
         store.mark_decided({pid: versions[pid] for pid in decided})
-        store.clear_undecidable_marks()
+        store.clear_undecidable_marks(p.payment_id for p in proposals)
         span.set_attribute("cashapp.decisions", len(stored))
         span.set_attribute("cashapp.unchanged", len(unchanged))
         return Committed(stored, unchanged)
@@ -288,6 +304,7 @@ def _apply_resolution(
     )  # fmt: skip
     apply_allocations(store, request)
     store.resolve_open_exceptions([exc.payment_id], now_us())
+    store.clear_undecidable_marks([exc.payment_id])
     mark_invoice_customers(store, [a.invoice_id for a in allocations], except_payment_ids=[exc.payment_id])
 
 
@@ -325,4 +342,4 @@ def _put_on_account(store: Store, exc: m.MatchException) -> None:
         now,
     )
     store.insert_decisions([(decision, codec.explanation_json(decision.explanation))])
-    store.clear_undecidable_marks()
+    store.clear_undecidable_marks([exc.payment_id])

@@ -102,6 +102,7 @@ def return_payment(store: Store, return_id: str, payment_id: str, reason_code: s
     # A returned payment has nothing left to decide: its open exception closes, and the
     # invoices it paid are open again for the customers' other payments.
     store.resolve_open_exceptions([payment_id], now)
+    store.clear_undecidable_marks([payment_id])
     mark_invoice_customers(store, [a.invoice_id for a in reversed_apps], except_payment_ids=[payment_id])
     ret = m.Return(
         return_id,

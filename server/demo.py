@@ -158,6 +158,10 @@ def resolve_queue(client: Client) -> None:
         print(f"Exception {exc.payment_id} ({exc.reason}): {len(exc.suggestions)} ranked suggestions")
         for rank, s in enumerate(exc.suggestions, 1):
             print(f"  #{rank} score {s.score:3} {', '.join(s.invoice_ids)}")
+        if not exc.suggestions:
+            # Unidentified or unexplained cash is queued too; here it waits for a person.
+            print(f"  -> no suggestion: {exc.payment_id} stays in the queue for a person\n")
+            continue
         client.resolve_exception(exc.exception_id, rank=1)
         print(f"  -> a person accepted suggestion #1 for {exc.payment_id}\n")
 

@@ -346,7 +346,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             request,
             rs.AutoApplyResponse,
             lambda s: (
-                reconciliation.commit(s, planned.proposals, planned.versions),
+                reconciliation.commit(s, planned),
                 _currencies(s, [p.payment_id for p in planned.proposals]),
             ),
             encode,

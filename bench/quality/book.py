@@ -124,7 +124,9 @@ class Book:
                 view[effect.invoice_id] = effect.remaining_minor
         return view
 
-    def _candidates(self, customer: Customer, view: dict[str, int], value_date: date) -> list[tuple[int, ...]]:
+    def _candidates(
+        self, customer: Customer, view: dict[str, int], value_date: date
+    ) -> list[tuple[int, ...]]:
         terms = customer.terms
         result: list[tuple[int, ...]] = []
         for invoice_id, open_minor in view.items():

@@ -10,9 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from cashapp_client import Client, Invoice, Money, Payment, PaymentTerms
-
 from bench.quality.world import World
+from cashapp_client import Client, Invoice, Money, Payment, PaymentTerms
 
 INVOICE_CHUNK = 1000
 PAYMENT_CHUNK = 1000
@@ -94,7 +93,9 @@ def load_invoices(client: Client, world: World) -> None:
         for i in world.invoices
     ]
     for n, chunk in enumerate(_chunks(messages, INVOICE_CHUNK)):
-        client.batch_create_invoices(chunk, request_id=f"quality-invoices-{n}", timeout_seconds=CALL_TIMEOUT_SECONDS)
+        client.batch_create_invoices(
+            chunk, request_id=f"quality-invoices-{n}", timeout_seconds=CALL_TIMEOUT_SECONDS
+        )
     for memo in world.credit_memos:
         client.return_goods(
             memo.return_id,
@@ -131,7 +132,9 @@ def auto_apply_until_quiet(client: Client, payments: int) -> int:
     limit = math.ceil(payments / 1000) * 3 + 10
     for call in range(1, limit + 1):
         response = client.auto_apply(
-            all_payments=True, request_id=f"quality-auto-apply-{call}", timeout_seconds=AUTO_APPLY_TIMEOUT_SECONDS
+            all_payments=True,
+            request_id=f"quality-auto-apply-{call}",
+            timeout_seconds=AUTO_APPLY_TIMEOUT_SECONDS,
         )
         if not response.decisions:
             return call
@@ -161,7 +164,9 @@ def read_back(client: Client) -> tuple[dict[str, Observed], list[str], int]:
             cash={k: v for k, v in cash.items() if v},
             queued=p.payment_id in queued,
         )
-    decisions = sum(1 for _ in client.list_decisions(page_size=PAGE_SIZE, timeout_seconds=CALL_TIMEOUT_SECONDS))
+    decisions = sum(
+        1 for _ in client.list_decisions(page_size=PAGE_SIZE, timeout_seconds=CALL_TIMEOUT_SECONDS)
+    )
     report = client.get_reconciliation_report(timeout_seconds=CALL_TIMEOUT_SECONDS)
     failed = [f"{i.name}: {'; '.join(i.violations[:3])}" for i in report.invariants if not i.passed]
     if not report.all_passed and not failed:

@@ -36,7 +36,7 @@ def _numeric_tail(ref: str) -> tuple[str, str]:
 
 
 def glued(refs: list[str]) -> str:
-    """"INV-2026-004512/004513/004520": the first number in full, the rest by their digits only
+    """ "INV-2026-004512/004513/004520": the first number in full, the rest by their digits only
     (when they share its prefix)."""
     head, _ = _numeric_tail(refs[0])
     parts = [refs[0]]

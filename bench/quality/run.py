@@ -32,7 +32,9 @@ def _commit() -> str:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout
         return out + (" (dirty)" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -62,7 +64,9 @@ def header() -> str:
     )
 
 
-def section(world: World, database: str, command: str, result: RunResult, scored: Score, generate_s: float) -> str:
+def section(
+    world: World, database: str, command: str, result: RunResult, scored: Score, generate_s: float
+) -> str:
     t = result.timings_seconds
     auto_apply_per_1000 = t.get("auto-apply", 0.0) / max(1, len(world.payments)) * 1000
     phases = "\n".join(f"| {phase} | {seconds:.1f} |" for phase, seconds in t.items())
@@ -73,7 +77,8 @@ def section(world: World, database: str, command: str, result: RunResult, scored
         f"World: {len(world.customers)} customers, {len(world.invoices)} invoices, "
         f"{len(world.credit_memos)} credit memos, {len(world.payments)} payments "
         f"(generated in {generate_s:.1f} s).\n\n"
-        f"- lost: {scored.lost} (payments {scored.overall.lost}, failing invariants {len(scored.failed_invariants)})"
+        f"- lost: {scored.lost} (payments {scored.overall.lost}, "
+        f"failing invariants {len(scored.failed_invariants)})"
         f"\n- wrong: {scored.overall.wrong} ({scored.wrong_share:.2f} %)\n"
         f"- reconciliation invariants: {invariants}\n"
         f"- payments refused at import: {result.import_failures}\n"
@@ -83,15 +88,20 @@ def section(world: World, database: str, command: str, result: RunResult, scored
     )
 
 
-def run(payments: int, database: str, seed: int, world_dir: Path | None = None) -> tuple[World, RunResult, Score, float]:
+def run(
+    payments: int, database: str, seed: int, world_dir: Path | None = None
+) -> tuple[World, RunResult, Score, float]:
     start = time.perf_counter()
     world = generate(seed, payments)
     generate_s = time.perf_counter() - start
     if world_dir is not None:
         world_io.write(world, world_dir)
-    with tempfile.TemporaryDirectory(prefix="cashapp-quality-") as tmp, fresh_database(database, Path(tmp)) as url:
-        with running_server(url) as (target, _output):
-            result = run_world(target, world)
+    with (
+        tempfile.TemporaryDirectory(prefix="cashapp-quality-") as tmp,
+        fresh_database(database, Path(tmp)) as url,
+        running_server(url) as (target, _output),
+    ):
+        result = run_world(target, world)
     scored = score(world.truths, result.observed, result.failed_invariants)
     return world, result, scored, generate_s
 
@@ -104,8 +114,13 @@ def write_details(path: Path, world: World, result: RunResult) -> None:
             seen = result.observed.get(payment.payment_id)
             record = {
                 "payment": dataclasses.asdict(payment),
-                "truth": {"kind": truth.kind, "outcome": truth.outcome.value, "allocations": dict(truth.allocations),
-                          "group": truth.group, "note": truth.note},  # fmt: skip
+                "truth": {
+                    "kind": truth.kind,
+                    "outcome": truth.outcome.value,
+                    "allocations": dict(truth.allocations),
+                    "group": truth.group,
+                    "note": truth.note,
+                },
                 "observed": dataclasses.asdict(seen) if seen is not None else None,
                 "verdict": verdicts[payment.payment_id].value,
             }
@@ -113,12 +128,16 @@ def write_details(path: Path, world: World, result: RunResult) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--payments", type=int, default=5000)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("bench/QUALITY.md"))
-    parser.add_argument("--append", action="store_true", help="add a section to --out instead of rewriting it")
+    parser.add_argument(
+        "--append", action="store_true", help="add a section to --out instead of rewriting it"
+    )
     parser.add_argument("--world-dir", type=Path, help="also write the world's JSON lines here")
     parser.add_argument("--details", type=Path, help="write each payment's truth, outcome and verdict here")
     args = parser.parse_args(argv)

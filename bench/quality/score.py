@@ -119,7 +119,9 @@ class Score:
         return self.overall.share(self.overall.wrong)
 
 
-def score(truths: Iterable[Truth], observed: Mapping[str, Observed], failed_invariants: Iterable[str] = ()) -> Score:
+def score(
+    truths: Iterable[Truth], observed: Mapping[str, Observed], failed_invariants: Iterable[str] = ()
+) -> Score:
     truth_list = list(truths)
     verdicts = judge(truth_list, observed)
     by_kind: dict[str, list[Verdict]] = defaultdict(list)

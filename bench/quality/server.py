@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -42,7 +42,7 @@ def _pump(stream: IO[str], sink: list[str], lines: queue.Queue[str]) -> None:
 
 def _wait_serving(target: str, deadline: float) -> None:
     with grpc.insecure_channel(target) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
+        health: Any = health_pb2_grpc.HealthStub(channel)  # the stub's stubs lack Check
         while time.monotonic() < deadline:
             try:
                 if health.Check(health_pb2.HealthCheckRequest(), timeout=1.0).status == 1:

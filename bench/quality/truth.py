@@ -47,13 +47,19 @@ def _count_capped(values_per_item: Iterable[tuple[int, ...]], width: int) -> tup
     or exactly one of its values. Sums beyond width-1 are dropped (they cannot be explanations)."""
     mask = (1 << width) - 1
     one, two = 1, 0
+    reach = 0  # the largest sum reachable so far: below width no mask is needed (masking costs)
     for values in values_per_item:
         acc_one, acc_two = one, two
+        top = max(values)
         for value in values:
-            shifted_one = (one << value) & mask
-            shifted_two = (two << value) & mask
+            shifted_one = one << value
+            shifted_two = two << value
+            if reach + top >= width:
+                shifted_one &= mask
+                shifted_two &= mask
             acc_two |= shifted_two | (acc_one & shifted_one)
             acc_one |= shifted_one
+        reach = min(width, reach + top)
         one, two = acc_one, acc_two
     return one, two
 

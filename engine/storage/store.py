@@ -132,6 +132,7 @@ class Store:
                     "tenant_id": self.tenant_id,
                     "customer_id": c.customer_id,
                     "create_us": c.create_us,
+                    "input_version": 0,
                     **self._customer_values(c),
                 }
                 for c, _ in rows
@@ -544,14 +545,20 @@ class Store:
         """Marks the decidable payments selected by any of the criteria as needing a decision
         (one UPDATE): bumps their input_version, so a plan that read the old version cannot
         clear the mark. Returns how many payments were marked."""
-        c, d, k = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c
+        c, d, k, a = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c, t.payer_accounts.c
         pids, cids = sorted(set(payment_ids)), sorted(set(customer_ids))
+        # First, so that a commit that read the old version either sees the new one or has
+        # committed before the payments below are selected (it holds the row lock meanwhile).
+        self.bump_customer_versions(cids)
         akeys, rkeys = sorted(set(account_keys) - {""}), sorted(set(reference_keys))
         criteria: list[ColumnElement[bool]] = [true()] if every_payment else []
         if pids:
             criteria.append(c.payment_id.in_(pids))
         if cids:
+            # The customers' payments, and those not yet identified paid from their accounts.
+            accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(cids))
             criteria.append(c.customer_id.in_(cids))
+            criteria.append(and_(c.customer_id.is_(None), c.payer_account_key.in_(accounts)))
         if akeys:
             criteria.append(c.payer_account_key.in_(akeys))
         if rkeys:
@@ -572,6 +579,33 @@ class Store:
         )
         return int(result.rowcount)
 
+    def bump_customer_versions(self, customer_ids: Sequence[str]) -> None:
+        """input_version += 1 for each customer, in id order (one executemany)."""
+        if not customer_ids:
+            return
+        c = t.customers.c
+        self.conn.execute(
+            update(t.customers)
+            .where(self._tenant(t.customers), c.customer_id == bindparam("cid"))
+            .values(input_version=c.input_version + 1),
+            [{"cid": cid} for cid in sorted(customer_ids)],
+        )
+
+    def customer_versions(self, customer_ids: Iterable[str], *, lock: bool = False) -> dict[str, int]:
+        """Each customer's input_version; with `lock`, row-locked in id order (PostgreSQL)."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        c = t.customers.c
+        query = (
+            select(c.customer_id, c.input_version)
+            .where(self._tenant(t.customers), c.customer_id.in_(ids))
+            .order_by(c.customer_id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return {r.customer_id: r.input_version for r in self.conn.execute(query)}
+
     def mark_decided(self, versions: Mapping[str, int]) -> None:
         """Clears the mark of each payment whose input_version still equals the version its
         decision was planned with; a payment changed since keeps its mark (one executemany)."""
@@ -589,23 +623,22 @@ class Store:
         )
         self.conn.execute(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
 
-    def clear_undecidable_marks(self) -> None:
-        """Clears the mark of payments that left the decidable set (applied in full, returned, put
-        on account) so they never clutter the selection's index range."""
+    def clear_undecidable_marks(self, payment_ids: Iterable[str]) -> None:
+        """Clears the mark of the named payments that left the decidable set (applied in full,
+        returned, put on account), so they never clutter the selection's index range. Called
+        where a payment may leave it, for that payment: never a sweep of the whole backlog."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return
         c, d = t.payments.c, t.decision_marks.c
-        # Correlated from the few marked rows (their index range), never a scan of all payments.
-        gone = (
-            select(c.payment_id)
-            .where(
-                c.tenant_id == d.tenant_id,
-                c.payment_id == d.payment_id,
-                or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
-            )
-            .exists()
+        gone = select(c.payment_id).where(
+            self._tenant(t.payments),
+            c.payment_id.in_(ids),
+            or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
         )
         self.conn.execute(
             update(t.decision_marks)
-            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), gone)
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), d.payment_id.in_(gone))
             .values(needs_decision=False)
         )
 

@@ -40,6 +40,10 @@ customers = Table(
     Column("create_us", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
     Column("matching_tolerance_minor", BigInteger, nullable=True),
+    # Bumped (row-locked) before any change that marks the customer's payments: AutoApply
+    # compares it with the plan's snapshot, because a payment the plan identified by name is not
+    # yet stored as the customer's and so cannot be reached by marking.
+    Column("input_version", BigInteger, nullable=False),
 )
 
 # A tenant's defaults (absent row: every default is 0).

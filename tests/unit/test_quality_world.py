@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections import defaultdict
 from datetime import date
 from functools import cache
@@ -16,7 +17,7 @@ from bench.quality import world as world_io
 from bench.quality.accounts import iban_is_valid
 from bench.quality.generate import generate
 from bench.quality.kinds import SHARES, Kind
-from bench.quality.remittance import REMITTANCE_MAX_CHARS, within_one_edit
+from bench.quality.remittance import REMITTANCE_MAX_CHARS, SEPARATORS, within_one_edit
 from bench.quality.truth import Outcome, exact_count, near_count
 from bench.quality.world import World
 
@@ -60,9 +61,12 @@ def test_payments_carry_no_customer_and_valid_accounts() -> None:
     assert len({p.payment_id for p in world.payments}) == len(world.payments)
 
 
-def test_only_truncated_texts_pass_the_140_character_cut() -> None:
+def test_remittance_is_cut_at_140_characters_only_where_the_kind_says_so() -> None:
     for payment, truth in zip(small_world().payments, small_world().truths, strict=True):
-        assert len(payment.remittance_info) <= REMITTANCE_MAX_CHARS, payment
+        if truth.kind == Kind.MULTI_REF_TRUNCATED:
+            assert len(payment.remittance_info) == REMITTANCE_MAX_CHARS, payment
+        else:
+            assert len(payment.remittance_info) < REMITTANCE_MAX_CHARS, payment
 
 
 def test_truths_are_internally_consistent() -> None:
@@ -103,7 +107,9 @@ def _timeline_open(world: World, upto: str) -> dict[str, dict[str, int]]:
     open_: dict[str, dict[str, int]] = defaultdict(dict)
     for invoice in world.invoices:
         if date.fromisoformat(invoice.issue_date) <= value_date:
-            open_[invoice.customer_id][invoice.invoice_id] = invoice.amount_minor - memo.get(invoice.invoice_id, 0)
+            open_[invoice.customer_id][invoice.invoice_id] = invoice.amount_minor - memo.get(
+                invoice.invoice_id, 0
+            )
     for truth in world.truths:
         if truth.payment_id == upto:
             break
@@ -179,7 +185,9 @@ def test_damaged_references_that_apply_have_one_neighbour_with_the_amount() -> N
             (invoice_id,) = truth.allocations
             tokens = payment.remittance_info.split()
             assert invoice_id not in tokens, payment
-            lookalikes_undone = [t.replace("O", "0").replace("I", "1").replace("S", "5").replace("B", "8") for t in tokens]
+            lookalikes_undone = [
+                t.replace("O", "0").replace("I", "1").replace("S", "5").replace("B", "8") for t in tokens
+            ]
             assert any(
                 (t not in ids and within_one_edit(t, invoice_id)) or invoice_id.endswith(u[-6:])
                 for t, u in zip(tokens, lookalikes_undone, strict=True)
@@ -202,3 +210,20 @@ def test_exact_and_near_counts_agree_with_brute_force(seed: int) -> None:
             if amount - below <= sum(choice) <= amount:
                 near += 1
     assert near_count(amount, candidates, below) == min(near, 2)
+
+
+def test_multi_reference_texts_use_every_common_separator_and_the_glued_form() -> None:
+    texts = [
+        p.remittance_info
+        for p, t in zip(small_world().payments, small_world().truths, strict=True)
+        if t.kind in (Kind.MULTI_REF, Kind.DISCOUNT_IN_WINDOW, Kind.SPLIT_REF)
+    ]
+    for separator in SEPARATORS:
+        assert any(separator in text for text in texts), repr(separator)
+    assert any(re.search(r"INV-2026-\d{6}/\d{6}\b", text) for text in texts)  # INV-2026-004512/004513
+
+
+def test_bank_spellings_of_legal_forms_appear_on_payments() -> None:
+    names = " | ".join(p.payer_name for p in small_world().payments)
+    for spelling in ("Gesellschaft mbH", "G.m.b.H.", "BV", "Incorporated", "Limited", "Company", " and "):
+        assert spelling in names, spelling

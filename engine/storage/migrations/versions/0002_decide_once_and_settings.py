@@ -30,6 +30,7 @@ BACKFILL_CHUNK = 1000
 def upgrade() -> None:
     """Upgrade schema."""
     op.add_column('customers', sa.Column('matching_tolerance_minor', sa.BigInteger(), nullable=True))
+    op.add_column('customers', sa.Column('input_version', sa.BigInteger(), nullable=False, server_default='0'))
     op.create_table('tenant_settings',
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('write_off_tolerance_minor', sa.BigInteger(), nullable=False),
@@ -124,4 +125,5 @@ def downgrade() -> None:
         batch.drop_column('given_customer_id')
     op.drop_table('tenant_settings')
     with op.batch_alter_table('customers') as batch:
+        batch.drop_column('input_version')
         batch.drop_column('matching_tolerance_minor')
