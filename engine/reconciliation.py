@@ -130,11 +130,12 @@ def commit(store: Store, planned: Plan) -> Committed:
         # end: a customer change either committed before this read or waits for this commit.
         current = store.customer_versions(planned.customer_versions, lock=True)
         stale = {cid for cid, n in planned.customer_versions.items() if current.get(cid) != n}
+        # The applied ones got their customer (and on-account rest) from the application path.
         store.set_payments_customer(
             [
                 (p.payment_id, p.customer_id, False)
                 for p in proposals
-                if p.customer_id and refused.get(p.payment_id) is None
+                if p.customer_id and p.outcome is not m.DecisionOutcome.AUTO_APPLIED
             ]
         )
         made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]

@@ -181,8 +181,9 @@ def _cut_remainder(facts: Facts, named: Sequence[m.Invoice], remainder: int, cut
     """The bank cut the remittance at 140 characters and the payment exceeds what it still names:
     the cut references explain the rest. Applied only when exactly one set of the other open
     invoices (of any size, at most MAX_ITEMS_ANY_SIZE) makes the remainder exactly and, when the
-    bank left the start of the cut number, one of them begins with it; otherwise a person
-    completes the list."""
+    bank left the start of the cut number, one of them begins with it. Otherwise the named
+    invoices are paid (the references to them are whole) and the rest stays on account, as with
+    any overpayment: no cent goes to an invoice that nothing names."""
     pay = facts.payment
     others = [i for i in facts.open_invoices if i not in named]
     ids = ", ".join(i.invoice_id for i in named)
@@ -207,16 +208,16 @@ def _cut_remainder(facts: Facts, named: Sequence[m.Invoice], remainder: int, cut
                 allocs,
                 score=85,
             )
-    return doubt(
-        pay,
-        facts.customer_id,
-        facts.identified_by,
-        "REFERENCE_TEXT_CUT",
-        f"Remittance, cut by the bank, names {ids}; {money_text(pay, remainder)} more was paid and no "
-        "single set of open invoices explains it; a person completes the list.",
-        [suggestion(named, [allocation(i, False, pay.value_date) for i in named], pay.unapplied_minor, 60,
-                    "REFERENCE_TEXT_CUT")],
-    )  # fmt: skip
+    return auto(
+        facts,
+        "REFERENCE_TEXT_CUT_ON_ACCOUNT",
+        f"Remittance, cut by the bank, names {ids}, which are paid; the {money_text(pay, remainder)} "
+        "beyond them matches no single set of open invoices and stays as on-account credit for the "
+        "customer to be asked which invoices the cut references named.",
+        [allocation(i, False, pay.value_date) for i in named],
+        rest=True,
+        score=80,
+    )
 
 
 def _starts_one(cut_key: str | None, invoices: Sequence[m.Invoice]) -> bool:

@@ -171,8 +171,21 @@ def test_the_last_reference_cut_at_140_characters_counts_when_the_residual_confi
     cut = "INV-2026-0009"
     total = sum(int(invoices[i].replace(".", "")) for i in [*named, cut])
     decisions = _pay(client, ("P1", f"{total / 100:.2f}", text))
-    assert decisions["P1"].reason == "REFERENCE_NEAR_EXACT_AMOUNT"
+    assert decisions["P1"].reason == "REFERENCE_CUT_REMAINDER"
     assert set(_cash(client, "P1")) == {*named, cut}
+
+
+def test_a_cut_remittance_whose_remainder_several_sets_make_pays_only_what_it_names(client: Client) -> None:
+    invoices = {f"INV-2026-{n:04d}": f"{100 + n}.25" for n in range(1, 9)}
+    invoices |= {"INV-2026-0009": "50.00", "INV-2026-0010": "50.00"}  # the remainder has two readings
+    _book(client, invoices)
+    text = ("Zahlung Rechnungen " + " ".join(invoices))[:140]
+    named = [i for i in invoices if i in text]
+    total = sum(int(invoices[i].replace(".", "")) for i in named) + 5000
+    decisions = _pay(client, ("P1", f"{total / 100:.2f}", text))
+    assert decisions["P1"].reason == "REFERENCE_TEXT_CUT_ON_ACCOUNT"
+    assert set(_cash(client, "P1")) == set(named)
+    assert client.get_payment("P1").state == pb.PAYMENT_STATE_ON_ACCOUNT
 
 
 def test_the_write_off_tolerance_does_not_loosen_the_amount_search(client: Client) -> None:
@@ -211,3 +224,15 @@ def test_the_same_amount_again_from_the_same_payer_without_reference_is_a_possib
     assert decisions["P2"].reason == "POSSIBLE_DUPLICATE"
     assert "P1" in decisions["P2"].explanation.summary
     assert _cash(client, "P2") == {}
+
+
+def test_tenant_default_tolerances_apply_to_customers_without_their_own(client: Client) -> None:
+    _book(client, {"INV-1001": "480.00", "INV-1002": "495.00"})
+    client.update_settings(write_off_tolerance_minor=1500, matching_tolerance_minor=0)
+    decisions = _pay(client, ("P1", "470.00", "INV-1001"), ("P2", "492.00", ""))
+    assert decisions["P1"].reason == "REFERENCE_WITHIN_TOLERANCE"  # 10.00 short, default write-off 15.00
+    assert decisions["P2"].outcome != pb.DECISION_OUTCOME_AUTO_APPLIED  # matching stays exact
+    client.update_settings(matching_tolerance_minor=500)
+    (decision,) = client.auto_apply(all_payments=True).decisions  # the settings change re-decides P2
+    assert decision.payment_id == "P2" and decision.reason == "AMOUNT_UNIQUE_SUBSET"
+    assert _cash(client, "P2") == {"INV-1002": 49200}  # and 3.00 written off

@@ -77,8 +77,9 @@ def test_an_exact_reference_short_beyond_tolerance_pays_and_records_a_deduction(
     assert balances["DEDUCTIONS"] == 1000
 
 
-def test_a_shortfall_within_tolerance_is_written_off(client: Client) -> None:
+def test_an_amount_only_shortfall_within_the_matching_tolerance_is_written_off(client: Client) -> None:
     _customer(client, "100.00", "250.00", tolerance_minor=100)
+    client.update_customer("C1", matching_tolerance_minor=100)
     decisions = _pay(client, ("P1", "249.25", ""))
     assert decisions["P1"].reason == "AMOUNT_UNIQUE_SUBSET"
     (application,) = client.get_payment("P1").applications
