@@ -41,6 +41,9 @@ def load_book(client: Client) -> None:
         "C-INITECH", display_name="Initech LLC", payer_accounts=["GB82 WEST 1234 5698 7654 32"]
     )
     client.create_customer("C-UMBRELLA", display_name="Umbrella Holdings")
+    client.create_customer(
+        "C-STARK", display_name="Stark Industries Inc.", payer_accounts=["FR7630006000011234567890189"]
+    )
     named = {
         "INV-1001": ("C-ACME", "1200.00"),
         "INV-1002": ("C-ACME", "850.00"),
@@ -54,6 +57,8 @@ def load_book(client: Client) -> None:
         "INV-4001": ("C-UMBRELLA", "918.37"),
         "INV-4002": ("C-UMBRELLA", "600.00"),
         "INV-4003": ("C-UMBRELLA", "400.00"),
+        "INV-5001": ("C-STARK", "2400.00"),
+        "INV-5002": ("C-STARK", "1100.00"),
     }
     rng = random.Random(DEMO_SEED)
     invoices = [
@@ -126,9 +131,32 @@ def load_book(client: Client) -> None:
         # Two transfers that only together settle two invoices (many-to-many).
         Payment(payment_id="BANK-12", amount=_eur("700.00"), value_date=PAID, payer_name="Umbrella Holdings"),
         Payment(payment_id="BANK-13", amount=_eur("300.00"), value_date=PAID, payer_name="Umbrella Holdings"),
+        # A split payment with references: each transfer alone would be short.
+        Payment(
+            payment_id="BANK-14",
+            amount=_eur("1750.00"),
+            value_date=PAID,
+            payer_account="FR7630006000011234567890189",
+            remittance_info="INV-5001 / 5002 part 1 of 2",
+        ),
+        Payment(
+            payment_id="BANK-15",
+            amount=_eur("1750.00"),
+            value_date="2026-11-09",
+            payer_name="STARK INDUSTRIES INC",
+            remittance_info="INV-5001/INV-5002 part 2 of 2",
+        ),
+        # The same money again, days later: a possible duplicate of BANK-01.
+        Payment(
+            payment_id="BANK-16",
+            amount=_eur("1200.00"),
+            value_date="2026-11-12",
+            payer_account="DE89370400440532013000",
+            references=["INV-1001"],
+        ),
     ]
     imported = client.import_payments(payments)
-    print(f"Loaded 4 customers, {len(invoices)} invoices, {imported.created_count} payments.\n")
+    print(f"Loaded 5 customers, {len(invoices)} invoices, {imported.created_count} payments.\n")
 
 
 def _fmt(m: pb.Money) -> str:
@@ -158,6 +186,10 @@ def resolve_queue(client: Client) -> None:
         print(f"Exception {exc.payment_id} ({exc.reason}): {len(exc.suggestions)} ranked suggestions")
         for rank, s in enumerate(exc.suggestions, 1):
             print(f"  #{rank} score {s.score:3} {', '.join(s.invoice_ids)}")
+        if exc.reason == "POSSIBLE_DUPLICATE":
+            client.resolve_exception(exc.exception_id, on_account=True)
+            print(f"  -> a person kept {exc.payment_id} on account (it repeats an applied payment)\n")
+            continue
         if not exc.suggestions:
             # Unidentified or unexplained cash is queued too; here it waits for a person.
             print(f"  -> no suggestion: {exc.payment_id} stays in the queue for a person\n")

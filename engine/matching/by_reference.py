@@ -80,11 +80,11 @@ def decide(
         if settled is not None:
             allocs, convention = settled
             rule = "REFERENCE_WITH_DISCOUNT" if convention else "REFERENCE_EXACT_AMOUNT"
-            how = "their total less the early-payment discount" if convention else "exactly"
+            how = "is their total less the early-payment discount" if convention else "settles them exactly"
             return auto(
                 facts,
                 rule,
-                f"Remittance names {ids}; {money_text(pay, paid)} settles them {how}"
+                f"Remittance names {ids}; {money_text(pay, paid)} {how}"
                 f"{_discount_text(convention)}.",
                 allocs,
             )
