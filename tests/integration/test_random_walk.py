@@ -101,9 +101,13 @@ class Walk:
         self.client.auto_apply(all_payments=True)
 
     def resolve(self) -> None:
+        # Unmatched cash is queued too, without suggestions: a person puts it on account.
         for exc in self.client.list_exceptions():
-            if exc.suggestions:  # doubts without a suggestion (unmatched cash) wait for a person
+            if exc.suggestions:
                 self.client.resolve_exception(exc.exception_id, rank=1)
+                return
+            if exc.customer_id:
+                self.client.resolve_exception(exc.exception_id, on_account=True)
                 return
 
 

@@ -4,9 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01 10:00:00
 
-Payments gain a "needs decision" mark (input_version + needs_decision), the client-given
-customer_id in its own column, the normalized payer account key, and their remittance
-reference keys in a side table. Existing rows are backfilled: every payment with unapplied cash
+Payments gain a "needs decision" mark (decision_marks: input_version + needs_decision, a table
+of its own), the client-given customer_id in its own column, the normalized payer account key,
+and their remittance reference keys in a side table; customers gain the matching tolerance
+override and an input_version; tenants a settings row. Existing rows are backfilled: every payment with unapplied cash
 needs one decision (an unchanged re-decision stores nothing), the given customer is taken to be
 the stored one (the identified and the given customer were not told apart before), and the keys
 are computed with the same functions the engine uses at import.
