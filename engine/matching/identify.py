@@ -93,8 +93,8 @@ def identify(
     referenced_customers: set[str],
     names: NameIndex,
 ) -> Identification:
-    if payment.customer_id:
-        return Identification(payment.customer_id, "REQUEST", "customer given with the payment")
+    if payment.given_customer_id:  # not the one an earlier decision identified: that is re-checked
+        return Identification(payment.given_customer_id, "REQUEST", "customer given with the payment")
     if account_owner:
         return Identification(account_owner, "PAYER_ACCOUNT", f"payer account {payment.payer_account}")
     if len(referenced_customers) == 1:
