@@ -84,8 +84,7 @@ def decide(
             return auto(
                 facts,
                 rule,
-                f"Remittance names {ids}; {money_text(pay, paid)} {how}"
-                f"{_discount_text(convention)}.",
+                f"Remittance names {ids}; {money_text(pay, paid)} {how}{_discount_text(convention)}.",
                 allocs,
             )
     readings = _near_readings(facts, named, near)
