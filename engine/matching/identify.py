@@ -7,6 +7,7 @@ names and aliases (rapidfuzz), refusing a near tie between two customers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,8 +29,12 @@ _SPELLED_OUT_FORMS = re.compile(
     re.IGNORECASE,
 )
 _NOT_WORD = re.compile(r"[^\w]+")
+# Names whose key is kept: every batch compares payer names with all customer names, and cleanco
+# is slow, so each name is normalized once.
+COMPANY_KEY_CACHE_SIZE = 1 << 17
 
 
+@functools.lru_cache(maxsize=COMPANY_KEY_CACHE_SIZE)
 def company_key(name: str) -> str:
     """A company name without its legal form, case, punctuation and "&" spelled as "and", so
     that "Beta Logistics B.V." and "BETA LOGISTICS BV" compare as one name."""
@@ -51,17 +56,17 @@ class NameIndex:
     first look-up only: most payments are identified by account or reference, and a tenant may
     have many customers."""
 
-    def __init__(self, load: Callable[[], Iterable[m.Customer]]) -> None:
-        self._load: Callable[[], Iterable[m.Customer]] | None = load
+    def __init__(self, load: Callable[[], Iterable[tuple[str, str, tuple[str, ...]]]]) -> None:
+        self._load: Callable[[], Iterable[tuple[str, str, tuple[str, ...]]]] | None = load
         self._names: list[str] = []
         self._owners: list[str] = []
 
     def _loaded(self) -> None:
         if self._load is not None:
-            for c in self._load():
-                for name in (c.display_name, *c.name_aliases):
+            for customer_id, display_name, aliases in self._load():
+                for name in (display_name, *aliases):
                     self._names.append(company_key(name))
-                    self._owners.append(c.customer_id)
+                    self._owners.append(customer_id)
             self._load = None
 
     def best(self, payer_name: str) -> Identification:

@@ -14,7 +14,7 @@ involved (unapplied, not yet in this batch) are decided along, since the batch m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import model as m
@@ -103,7 +103,7 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
     live payments that the batch may complete (split partners)."""
     with tracer.start_as_current_span("match.identify") as span:
         span.set_attribute("cashapp.payments", len(payments))
-        names = NameIndex(store.all_customers)
+        names = NameIndex(store.customer_names)
         seen = _identify(store, payments, names)
         nearby = _nearby(store, payments, seen)
         batch = {p.payment_id for p in payments}
@@ -231,6 +231,7 @@ class _Run:
         self.taken: dict[str, str] = {}  # invoice_id -> payment auto-applied to it in this run
         self.named: set[str] = set()  # invoices some remittance of this run names
         self._payments: dict[str, m.Payment] = {}
+        self._keys: dict[str, str] = {}
         self.conflicted: set[str] = set()  # payments whose remittance names invoices they cannot settle
 
     def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
@@ -277,7 +278,7 @@ class _Run:
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
         cut = _cut_key(s)
-        near, neighbours = _near(s, invoices, open_same, cut)
+        near, neighbours = _near(s, invoices, open_same, cut, self._key_of)
         return _Case(facts, open_same, near, neighbours, cut)
 
     def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
@@ -313,6 +314,13 @@ class _Run:
             summary = f"Remittance names {ids}, open in another currency than the {p.currency} paid."
             return doubt(p, cid, who.by, "REFERENCE_IN_OTHER_CURRENCY", summary)
         return None
+
+    def _key_of(self, invoice_id: str) -> str:
+        """The invoice's reference key, computed once per run."""
+        key = self._keys.get(invoice_id)
+        if key is None:
+            key = self._keys[invoice_id] = reference_key(invoice_id)
+        return key
 
     def _put(self, proposal: Proposal) -> None:
         if proposal.payment_id in self.partners and proposal.outcome is not m.DecisionOutcome.AUTO_APPLIED:
@@ -449,23 +457,31 @@ class _Run:
 
 
 def _near(
-    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None
+    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None, key_of: Callable[[str], str]
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
     """Invoices that tokens without a hit nearly name (edit distance 1), and the
-    edit-distance-1 neighbours of every token (a typo may land on a real number). The number the
-    bank cut off is no typo: the cut rule alone reads it."""
-    hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
-    unhit = [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
-    keys = {inv.invoice_id: reference_key(inv.invoice_id) for inv in invoices}
-    unhit_keys, all_keys = near_keys(unhit), near_keys(s.tokens)
+    edit-distance-1 neighbours of every token (a typo may land on a real number); the latter
+    only matter when the payment names invoices. The number the bank cut off is no typo: the cut
+    rule alone reads it."""
+    hit_keys = {key_of(h.invoice.invoice_id) for h in s.hits}
+    unhit = set(
+        near_keys(
+            [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
+        )
+    )
+    probes = near_keys(s.tokens) if named else sorted(unhit)
+    if not probes:
+        return [], []
+    lengths = {len(k) for k in probes}
     near, neighbours = [], []
     for inv in invoices:
-        if inv in named:
+        key = key_of(inv.invoice_id)
+        if inv in named or not lengths & {len(key) - 1, len(key), len(key) + 1}:
             continue
-        key = keys[inv.invoice_id]
-        if any(is_near(k, key) for k in unhit_keys):
+        close = [k for k in probes if is_near(k, key)]
+        if any(k in unhit for k in close):
             near.append(inv)
-        if any(is_near(k, key) for k in all_keys):
+        if close and named:
             neighbours.append(inv)
     return near, neighbours
 

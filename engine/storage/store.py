@@ -104,6 +104,17 @@ class Store:
         ).all()
         return self._customers_from_rows(rows)
 
+    def customer_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(customer_id, display_name, name_aliases) of every customer: what payer-name matching
+        needs, without the payer accounts."""
+        c = t.customers.c
+        rows = self.conn.execute(
+            select(c.customer_id, c.display_name, c.name_aliases)
+            .where(self._tenant(t.customers))
+            .order_by(c.customer_id)
+        )
+        return [(r.customer_id, r.display_name, tuple(json.loads(r.name_aliases))) for r in rows]
+
     def list_customers(self, page_size: int, page_token: str) -> m.Page[m.Customer]:
         rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
         return m.Page(self._customers_from_rows(rows), token)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine import model as m
 from engine.matching.identify import NameIndex, company_key
 
 
@@ -24,13 +23,11 @@ def test_legal_form_variants_have_one_key(bank: str, ours: str) -> None:
 
 
 def test_a_payer_known_only_by_a_name_variant_is_identified() -> None:
-    names = NameIndex(
-        lambda: [m.Customer("C-BETA", "Beta Logistics B.V."), m.Customer("C-GAMMA", "Gamma Foods AG")]
-    )
+    names = NameIndex(lambda: [("C-BETA", "Beta Logistics B.V.", ()), ("C-GAMMA", "Gamma Foods AG", ())])
     found = names.best("BETA LOGISTICS BV")
     assert found.customer_id == "C-BETA" and found.by == "PAYER_NAME"
 
 
 def test_two_customers_differing_only_in_legal_form_are_a_tie_not_a_guess() -> None:
-    names = NameIndex(lambda: [m.Customer("C-1", "Acme GmbH"), m.Customer("C-2", "Acme Inc.")])
+    names = NameIndex(lambda: [("C-1", "Acme GmbH", ()), ("C-2", "Acme Inc.", ("ACME INCORPORATED",))])
     assert names.best("ACME").customer_id is None
