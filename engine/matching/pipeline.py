@@ -36,9 +36,10 @@ from engine.matching.references import (
 from engine.storage.store import Store
 from engine.telemetry import tracer
 
-# Other live payments of a customer decided along with a batch, and how far back they may lie.
-MAX_PARTNERS_PER_BATCH = 2000
-PARTNER_WINDOW_DAYS = 31
+# Live payments of the batch's customers that may pair with it (split transfers arrive within
+# days of each other), at most this many per batch, and how far from the batch's dates they lie.
+MAX_PARTNERS_PER_BATCH = 5000
+PARTNER_WINDOW_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +106,16 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
         span.set_attribute("cashapp.payments", len(payments))
         names = NameIndex(store.customer_names)
         seen = _identify(store, payments, names)
-        nearby = _nearby(store, payments, seen)
         batch = {p.payment_id for p in payments}
-        partners = [p for p in nearby if p.payment_id not in batch and _live(p)]
+        partners = [
+            p for p in _nearby(store, payments, seen, duplicates_of=False) if p.payment_id not in batch
+        ]
         seen.update(_identify(store, partners, names))
         everyone = [*payments, *partners]
         _attach_customers(store, seen)
         open_by_customer = _open_invoices(store, seen)
         settings = store.tenant_settings()
-        history = _history(store, nearby, seen)
+        history = _history(store, _nearby(store, everyone, seen, duplicates_of=True), seen)
     with tracer.start_as_current_span("match.decide") as span:
         span.set_attribute("cashapp.partners", len(partners))
         run = _Run(settings, open_by_customer, history, {p.payment_id for p in partners})
@@ -141,23 +143,21 @@ def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> 
     return out
 
 
-def _live(p: m.Payment) -> bool:
-    """Cash a decision may still place: unapplied, not on account, not returned."""
-    return p.unapplied_minor > 0 and not p.on_account and not p.returned_minor
-
-
-def _nearby(store: Store, payments: Sequence[m.Payment], seen: dict[str, _Seen]) -> list[m.Payment]:
+def _nearby(
+    store: Store, payments: Sequence[m.Payment], seen: dict[str, _Seen], *, duplicates_of: bool
+) -> list[m.Payment]:
     """Payments of the identified customers, or naming the invoices the batch names, with value
-    dates near the batch's: the partners a split transfer may have, and the earlier payments a
-    duplicate may repeat."""
+    dates near the batch's: live ones, the partners a split transfer may have; or
+    (`duplicates_of`) applied ones of the batch's amounts, what a duplicate may repeat."""
     customers = {s.who.customer_id for s in seen.values() if s.who.customer_id}
     keys = {reference_key(h.invoice.invoice_id) for s in seen.values() for h in s.hits}
     if not (customers or keys) or not payments:
         return []
-    window = dt.timedelta(days=max(PARTNER_WINDOW_DAYS, duplicates.DUPLICATE_WINDOW_DAYS))
+    window = dt.timedelta(days=duplicates.DUPLICATE_WINDOW_DAYS if duplicates_of else PARTNER_WINDOW_DAYS)
     first = min(p.value_date for p in payments) - window
     last = max(p.value_date for p in payments) + window
-    return store.nearby_payments(customers, keys, first, last, limit=MAX_PARTNERS_PER_BATCH)
+    amounts = {p.amount_minor for p in payments} if duplicates_of else None
+    return store.nearby_payments(customers, keys, first, last, amounts=amounts, limit=MAX_PARTNERS_PER_BATCH)
 
 
 def _attach_customers(store: Store, seen: dict[str, _Seen]) -> None:

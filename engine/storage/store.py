@@ -404,33 +404,51 @@ class Store:
         first: dt.date,
         last: dt.date,
         *,
+        amounts: Iterable[int] | None = None,
         limit: int,
     ) -> list[m.Payment]:
         """Payments with value dates in [first, last] that are the customers' (identified, or
         from one of their payer accounts) or whose remittance holds one of the invoice keys,
-        newest first, at most `limit`, without applications: the partners a split transfer may
-        have and the earlier payments a duplicate may repeat. Three indexed look-ups."""
+        without applications, at most `limit`. With `amounts`: only payments of those amounts
+        that carry applications (what a duplicate may repeat); without: only live ones
+        (unapplied cash, not on account, not returned: what a split transfer may pair with; of
+        the customers' own only those already decided). Three indexed look-ups."""
         ids, keys = sorted(set(customer_ids)), sorted(set(invoice_keys))
         c, a, r = t.payments.c, t.payer_accounts.c, t.payment_reference_keys.c
-        window = (
+        where = [
             self._tenant(t.payments),
             c.value_date >= first.isoformat(),
             c.value_date <= last.isoformat(),
-        )
+        ]
+        if amounts is None:
+            where += [c.unapplied_minor > 0, c.on_account.is_(False), c.returned_minor == 0]
+        else:
+            where += [
+                c.amount_minor.in_(sorted(set(amounts))),
+                c.unapplied_minor + c.returned_minor < c.amount_minor,
+            ]
         accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(ids))
         naming = select(r.payment_id).where(self._tenant(t.payment_reference_keys), r.key.in_(keys))
+        d = t.decision_marks.c
+        # Live payments of the customers that still wait for their own decision are not needed:
+        # when their turn comes, this batch's live payments are theirs. Those naming the batch's
+        # invoices are, since a split transfer alone would be decided short.
+        waiting = (
+            select(d.payment_id)
+            .where(d.tenant_id == c.tenant_id, d.payment_id == c.payment_id, d.needs_decision.is_(True))
+            .exists()
+        )
+        decided = [~waiting] if amounts is None else []
         found: dict[str, Row[Any]] = {}
         for condition in (
-            c.customer_id.in_(ids) if ids else None,
-            c.payer_account_key.in_(accounts) if ids else None,
+            and_(c.customer_id.in_(ids), *decided) if ids else None,
+            and_(c.payer_account_key.in_(accounts), *decided) if ids else None,
             c.payment_id.in_(naming) if keys else None,
         ):
-            if condition is None:
-                continue
-            query = select(t.payments).where(*window, condition).order_by(c.value_date.desc()).limit(limit)
-            for row in self.conn.execute(query):
-                found.setdefault(row.payment_id, row)
-        rows = sorted(found.values(), key=lambda row: (row.value_date, row.payment_id), reverse=True)
+            if condition is not None and len(found) < limit:
+                for row in self.conn.execute(select(t.payments).where(*where, condition).limit(limit)):
+                    found.setdefault(row.payment_id, row)
+        rows = sorted(found.values(), key=lambda row: (row.value_date, row.payment_id))
         return [self._payment(row) for row in rows[:limit]]
 
     def insert_payments(self, payments: Sequence[m.Payment]) -> None:
