@@ -32,6 +32,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 # Names whose key is kept: every batch compares payer names with all customer names, and cleanco
 # is slow, so each name is normalized once.
 COMPANY_KEY_CACHE_SIZE = 1 << 17
+MIN_BLOCK_LENGTH = 3  # words shorter than this ("&", "of") block nothing
 
 
 @functools.lru_cache(maxsize=COMPANY_KEY_CACHE_SIZE)
@@ -42,6 +43,12 @@ def company_key(name: str) -> str:
     bare = basename(basename(bare)) or bare  # twice: "Foo GmbH & Co. KG"
     words = _NOT_WORD.sub(" ", bare.casefold().replace("&", " and ")).split()
     return " ".join(words) or utils.default_process(name)
+
+
+def _blocks(key: str) -> set[str]:
+    """The blocking keys of a normalized name: its words and their first three letters."""
+    words = [w for w in key.split() if len(w) >= MIN_BLOCK_LENGTH]
+    return {*words, *(f"{w[:MIN_BLOCK_LENGTH]}~" for w in words)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +67,27 @@ class NameIndex:
         self._load: Callable[[], Iterable[tuple[str, str, tuple[str, ...]]]] | None = load
         self._names: list[str] = []
         self._owners: list[str] = []
+        self._blocks: dict[str, list[int]] = {}
 
     def _loaded(self) -> None:
         if self._load is not None:
             for customer_id, display_name, aliases in self._load():
                 for name in (display_name, *aliases):
-                    self._names.append(company_key(name))
+                    key = company_key(name)
+                    for block in _blocks(key):
+                        self._blocks.setdefault(block, []).append(len(self._names))
+                    self._names.append(key)
                     self._owners.append(customer_id)
             self._load = None
+
+    def _candidates(self, key: str) -> list[str] | dict[int, str]:
+        """The names sharing a word, or a word's first letters, with the key: a name that shares
+        neither cannot reach the threshold, and scoring every name of a large tenant for every
+        payer name would make the cost grow with the book."""
+        found = sorted({i for block in _blocks(key) for i in self._blocks.get(block, ())})
+        if len(found) * 2 > len(self._names):
+            return self._names
+        return {i: self._names[i] for i in found}
 
     def best(self, payer_name: str) -> Identification:
         if not payer_name.strip():
@@ -75,7 +95,10 @@ class NameIndex:
         self._loaded()
         if not self._names:
             return Identification(None, "NONE", "no customers to match the payer name against")
-        hits = process.extract(company_key(payer_name), self._names, scorer=fuzz.token_sort_ratio, limit=20)
+        key = company_key(payer_name)
+        hits = process.extract(key, self._candidates(key), scorer=fuzz.token_sort_ratio, limit=20)
+        if not hits:
+            return Identification(None, "NONE", "no customer name shares a word with the payer name")
         best_by_owner: dict[str, float] = {}
         for _name, score, index in hits:
             owner = self._owners[index]
