@@ -23,7 +23,7 @@ MAX_ITEMS_ANY_SIZE = 8  # invoices a unique subset found by the all-sizes count 
 MAX_CANDIDATE_INVOICES = 1000  # oldest open invoices of the customer given to the solver
 MAX_SUGGESTIONS = 5
 MAX_PAYMENTS_PER_BUNDLE = 3  # payments one many-to-many group may combine
-MAX_BUNDLE_PAYMENTS = 20  # unexplained payments of one customer searched together
+MAX_BUNDLE_PAYMENTS = 12  # unexplained payments of one customer searched together (C(12, <=3) sets)
 SOLVER_NODE_BUDGET = 5_000_000
 
 

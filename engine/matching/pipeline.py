@@ -449,11 +449,21 @@ class _Run:
         for f in unexplained:
             groups_of.setdefault((f.customer_id, f.payment.currency), []).append(f)
         for group in groups_of.values():
-            group = sorted(group, key=lambda f: f.payment.payment_id in self.partners)  # batch first
-            if len(group) >= 2 and self._one_customer_with_batch(group):
-                found = groups.by_amount(group[:MAX_BUNDLE_PAYMENTS], self._free(group[0]))
-                for proposal in found.values():
-                    self._put(proposal)
+            if len(group) < 2 or not self._one_customer_with_batch(group):
+                continue
+            # Split transfers arrive within days of each other: the partners nearest in value
+            # date to the batch's payments are searched with them, up to the cap.
+            dates = [f.payment.value_date for f in group if f.payment.payment_id not in self.partners]
+            group = sorted(
+                group,
+                key=lambda f: (
+                    f.payment.payment_id in self.partners,
+                    min(abs((f.payment.value_date - d).days) for d in dates),
+                    f.payment.payment_id,
+                ),
+            )
+            for proposal in groups.by_amount(group[:MAX_BUNDLE_PAYMENTS], self._free(group[0])).values():
+                self._put(proposal)
 
 
 def _near(
