@@ -50,6 +50,8 @@ def _memory_gib() -> str:
     return "unknown"
 
 
+# What each change of the decision policy bought: kept by hand beside the generator and carried
+# into every regenerated report.
 POLICY_CHANGES = Path(__file__).with_name("POLICY_CHANGES.md")
 
 
@@ -63,10 +65,7 @@ def header() -> str:
         "truth says apply (or not queued when it says queue); lost = money not accounted for.\n\n"
         f"- date: {now}\n- commit: {_commit()}\n"
         f"- machine: {os.cpu_count()} cpus (nproc), {_memory_gib()} memory, {platform.platform()}\n"
-        f"- python: {sys.version.split()[0]}\n\n"
-        # The record of what each change of the decision policy bought is kept by hand beside
-        # the generator and carried into every regenerated report.
-        + POLICY_CHANGES.read_text(encoding="utf-8")
+        f"- python: {sys.version.split()[0]}\n\n{POLICY_CHANGES.read_text(encoding='utf-8')}"
     )
 
 
