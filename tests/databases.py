@@ -7,13 +7,15 @@ CASHAPP_REQUIRE_POSTGRES=1 (CI) its absence fails instead of skipping.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 _URL_FILE = Path(__file__).resolve().parents[1] / ".postgres-test-url"
 POSTGRES_URL = os.environ.get("CASHAPP_TEST_POSTGRES_URL") or (
@@ -21,6 +23,8 @@ POSTGRES_URL = os.environ.get("CASHAPP_TEST_POSTGRES_URL") or (
 )
 REQUIRE_POSTGRES = os.environ.get("CASHAPP_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgres"]
+DROP_ATTEMPTS = 20
+DROP_RETRY_SECONDS = 0.5
 
 
 def postgres_database() -> Iterator[str]:
@@ -36,9 +40,23 @@ def postgres_database() -> Iterator[str]:
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    """DROP DATABASE ... WITH (FORCE), retried: it fails with InsufficientPrivilege while an
+    autovacuum worker (a superuser process, which our role may not terminate) is on the
+    database, and that worker leaves within moments."""
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == DROP_ATTEMPTS - 1:
+                raise
+            time.sleep(DROP_RETRY_SECONDS)
 
 
 def database(backend: str, directory: Path) -> Iterator[str]:
