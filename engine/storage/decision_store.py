@@ -1,0 +1,335 @@
+"""What matching decides with and what it decided: decision marks (decide once per change),
+settings, decisions and the exception queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine import model as m
+from engine.errors import InvalidArgument
+from engine.storage import tables as t
+from engine.storage.pagination import decode_token, encode_token, page_size_or_default
+from engine.storage.payment_store import PaymentStore
+
+
+class DecisionStore(PaymentStore):
+    """Decision marks, settings, decisions and the exception queue."""
+
+    @staticmethod
+    def _decidable() -> ColumnElement[bool]:
+        """Payments matching may still explain: unapplied cash, not on account, not returned."""
+        c = t.payments.c
+        return and_(c.unapplied_minor > 0, c.returned_minor == 0, c.on_account.is_(False))
+
+    def payments_needing_decision(
+        self, *, customer_id: str = "", payment_ids: Sequence[str] = (), limit: int
+    ) -> list[str]:
+        """Decidable payments whose inputs changed since their last decision, oldest value date
+        first (on ix_decision_marks_needed). A customer's scope includes payments not yet
+        identified whose payer account is registered to the customer."""
+        c, d, a = t.payments.c, t.decision_marks.c, t.payer_accounts.c
+        query = (
+            select(d.payment_id)
+            .join(t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id))
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable())
+        )
+        if customer_id:
+            accounts = select(a.account_key).where(
+                self._tenant(t.payer_accounts), a.customer_id == customer_id
+            )
+            query = query.where(
+                or_(
+                    c.customer_id == customer_id,
+                    and_(c.customer_id.is_(None), c.payer_account_key.in_(accounts)),
+                )
+            )
+        if payment_ids:
+            query = query.where(d.payment_id.in_(list(payment_ids)))
+        rows = self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit))
+        return [r.payment_id for r in rows]
+
+    def input_versions(self, payment_ids: Iterable[str]) -> dict[str, int]:
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        d = t.decision_marks.c
+        rows = self.conn.execute(
+            select(d.payment_id, d.input_version).where(self._tenant(t.decision_marks), d.payment_id.in_(ids))
+        )
+        return {r.payment_id: r.input_version for r in rows}
+
+    def mark_needs_decision(
+        self,
+        *,
+        payment_ids: Iterable[str] = (),
+        customer_ids: Iterable[str] = (),
+        account_keys: Iterable[str] = (),
+        reference_keys: Iterable[str] = (),
+        unidentified: bool = False,
+        every_payment: bool = False,
+        except_payment_ids: Iterable[str] = (),
+    ) -> int:
+        """Marks the decidable payments selected by any of the criteria as needing a decision
+        (one UPDATE): bumps their input_version, so a plan that read the old version cannot
+        clear the mark. Returns how many payments were marked."""
+        c, d, k, a = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c, t.payer_accounts.c
+        pids, cids = sorted(set(payment_ids)), sorted(set(customer_ids))
+        # First, so that a commit that read the old version either sees the new one or has
+        # committed before the payments below are selected (it holds the row lock meanwhile).
+        self.bump_customer_versions(cids)
+        akeys, rkeys = sorted(set(account_keys) - {""}), sorted(set(reference_keys))
+        criteria: list[ColumnElement[bool]] = [true()] if every_payment else []
+        if pids:
+            criteria.append(c.payment_id.in_(pids))
+        if cids:
+            # The customers' payments, and those not yet identified paid from their accounts.
+            accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(cids))
+            criteria.append(c.customer_id.in_(cids))
+            criteria.append(and_(c.customer_id.is_(None), c.payer_account_key.in_(accounts)))
+        if akeys:
+            criteria.append(c.payer_account_key.in_(akeys))
+        if rkeys:
+            named = select(k.payment_id).where(self._tenant(t.payment_reference_keys), k.key.in_(rkeys))
+            criteria.append(c.payment_id.in_(named))
+        if unidentified:
+            criteria.append(c.customer_id.is_(None))
+        if not criteria:
+            return 0
+        selected = select(c.payment_id).where(self._tenant(t.payments), self._decidable(), or_(*criteria))
+        excluded = sorted(set(except_payment_ids))
+        if excluded:
+            selected = selected.where(c.payment_id.not_in(excluded))
+        result = self.conn.execute(
+            update(t.decision_marks)
+            .where(self._tenant(t.decision_marks), d.payment_id.in_(selected))
+            .values(input_version=d.input_version + 1, needs_decision=True)
+        )
+        return int(result.rowcount)
+
+    def bump_customer_versions(self, customer_ids: Sequence[str]) -> None:
+        """input_version += 1 for each customer, in id order (one executemany)."""
+        if not customer_ids:
+            return
+        c = t.customers.c
+        self.conn.execute(
+            update(t.customers)
+            .where(self._tenant(t.customers), c.customer_id == bindparam("cid"))
+            .values(input_version=c.input_version + 1),
+            [{"cid": cid} for cid in sorted(customer_ids)],
+        )
+
+    def customer_versions(self, customer_ids: Iterable[str], *, lock: bool = False) -> dict[str, int]:
+        """Each customer's input_version; with `lock`, row-locked in id order (PostgreSQL)."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        c = t.customers.c
+        query = (
+            select(c.customer_id, c.input_version)
+            .where(self._tenant(t.customers), c.customer_id.in_(ids))
+            .order_by(c.customer_id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return {r.customer_id: r.input_version for r in self.conn.execute(query)}
+
+    def mark_decided(self, versions: Mapping[str, int]) -> None:
+        """Clears the mark of each payment whose input_version still equals the version its
+        decision was planned with; a payment changed since keeps its mark (one executemany)."""
+        if not versions:
+            return
+        d = t.decision_marks.c
+        statement = (
+            update(t.decision_marks)
+            .where(
+                self._tenant(t.decision_marks),
+                d.payment_id == bindparam("pid"),
+                d.input_version == bindparam("seen_version"),
+            )
+            .values(needs_decision=False)
+        )
+        self.conn.execute(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
+
+    def clear_undecidable_marks(self, payment_ids: Iterable[str]) -> None:
+        """Clears the mark of the named payments that left the decidable set (applied in full,
+        returned, put on account), so they never clutter the selection's index range. Called
+        where a payment may leave it, for that payment: never a sweep of the whole backlog."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return
+        c, d = t.payments.c, t.decision_marks.c
+        gone = select(c.payment_id).where(
+            self._tenant(t.payments),
+            c.payment_id.in_(ids),
+            or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
+        )
+        self.conn.execute(
+            update(t.decision_marks)
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), d.payment_id.in_(gone))
+            .values(needs_decision=False)
+        )
+
+    def tenant_settings(self) -> m.TenantSettings:
+        """The tenant's defaults; all zero until the tenant saves some."""
+        row = self.conn.execute(select(t.tenant_settings).where(self._tenant(t.tenant_settings))).first()
+        if row is None:
+            return m.TenantSettings()
+        return m.TenantSettings(row.write_off_tolerance_minor, row.matching_tolerance_minor, row.update_us)
+
+    def save_tenant_settings(self, settings: m.TenantSettings) -> None:
+        values = {
+            "write_off_tolerance_minor": settings.write_off_tolerance_minor,
+            "matching_tolerance_minor": settings.matching_tolerance_minor,
+            "update_us": settings.update_us,
+        }
+        updated = self.conn.execute(
+            update(t.tenant_settings).where(self._tenant(t.tenant_settings)).values(**values)
+        )
+        if updated.rowcount == 0:
+            # A concurrent first save fails this insert on the primary key; the transaction is
+            # re-run (Database.transact) and then takes the update path.
+            self.conn.execute(insert(t.tenant_settings).values(tenant_id=self.tenant_id, **values))
+
+    def insert_decisions(self, rows: Sequence[tuple[m.Decision, str]]) -> None:
+        """(decision, its explanation as JSON) pairs, in one executemany."""
+        if not rows:
+            return
+        self.conn.execute(
+            insert(t.decisions),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "decision_id": d.decision_id,
+                    "payment_id": d.payment_id,
+                    "customer_id": d.customer_id,
+                    "outcome": d.outcome.value,
+                    "reason": d.reason,
+                    "explanation": explanation_json,
+                    "create_us": d.create_us,
+                }
+                for d, explanation_json in rows
+            ],
+        )
+
+    def list_decision_rows(
+        self, page_size: int, page_token: str, payment_id: str
+    ) -> tuple[list[Row[Any]], str]:
+        """Newest first (create time, then id, both descending), keyset-paged on that pair."""
+        d = t.decisions.c
+        size = page_size_or_default(page_size)
+        filters = {"p": payment_id, "order": "newest"}
+        after = decode_token(page_token, filters)
+        query = select(t.decisions).where(self._tenant(t.decisions))
+        if payment_id:
+            query = query.where(d.payment_id == payment_id)
+        if after is not None:
+            create_us, _, decision_id = after.partition(":")
+            if not create_us.isdigit() or not decision_id:
+                raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is malformed", "page_token")
+            query = query.where(
+                or_(
+                    d.create_us < int(create_us),
+                    and_(d.create_us == int(create_us), d.decision_id < decision_id),
+                )
+            )
+        rows = self.conn.execute(
+            query.order_by(d.create_us.desc(), d.decision_id.desc()).limit(size + 1)
+        ).all()
+        if len(rows) <= size:
+            return list(rows), ""
+        last = rows[size - 1]
+        return list(rows[:size]), encode_token(f"{last.create_us}:{last.decision_id}", filters)
+
+    def latest_decisions(self, payment_ids: Iterable[str]) -> dict[str, Row[Any]]:
+        """The newest stored decision row of each payment that has one, in one query."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        d = t.decisions.c
+        rank = func.row_number().over(
+            partition_by=d.payment_id, order_by=(d.create_us.desc(), d.decision_id.desc())
+        )
+        ranked = (
+            select(t.decisions, rank.label("newest"))
+            .where(self._tenant(t.decisions), d.payment_id.in_(ids))
+            .subquery()
+        )
+        rows = self.conn.execute(select(ranked).where(ranked.c.newest == 1))
+        return {r.payment_id: r for r in rows}
+
+    def open_exception_rows(self, payment_ids: Iterable[str]) -> dict[str, Row[Any]]:
+        """The open exception of each payment that has one, in one query."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return {}
+        x = t.match_exceptions.c
+        rows = self.conn.execute(
+            select(t.match_exceptions).where(
+                self._tenant(t.match_exceptions),
+                x.payment_id.in_(ids),
+                x.state == m.ExceptionState.OPEN.value,
+            )
+        )
+        return {r.payment_id: r for r in rows}
+
+    def insert_exceptions(self, rows: Sequence[tuple[m.MatchException, str]]) -> None:
+        """(exception, its suggestions as JSON) pairs, in one executemany."""
+        if not rows:
+            return
+        self.conn.execute(
+            insert(t.match_exceptions),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "exception_id": x.exception_id,
+                    "payment_id": x.payment_id,
+                    "customer_id": x.customer_id,
+                    "state": x.state.value,
+                    "reason": x.reason,
+                    "suggestions": suggestions_json,
+                    "decision_id": x.decision_id,
+                    "create_us": x.create_us,
+                    "resolve_us": 0,
+                }
+                for x, suggestions_json in rows
+            ],
+        )
+
+    def exception_rows(self, exception_id: str) -> Row[Any] | None:
+        return self.conn.execute(
+            select(t.match_exceptions).where(
+                self._tenant(t.match_exceptions), t.match_exceptions.c.exception_id == exception_id
+            )
+        ).first()
+
+    def list_exception_rows(
+        self, page_size: int, page_token: str, state: m.ExceptionState
+    ) -> tuple[list[Row[Any]], str]:
+        return self._page(
+            t.match_exceptions,
+            t.match_exceptions.c.exception_id,
+            [t.match_exceptions.c.state == state.value],
+            page_size,
+            page_token,
+            {"s": state.value},
+        )
+
+    def resolve_open_exceptions(
+        self, payment_ids: Iterable[str], resolve_us: int, state: m.ExceptionState = m.ExceptionState.RESOLVED
+    ) -> int:
+        """Closes every open exception of the payments, as RESOLVED (they were settled) or
+        SUPERSEDED (a newer doubt replaces it); returns how many."""
+        ids = sorted(set(payment_ids))
+        if not ids:
+            return 0
+        c = t.match_exceptions.c
+        result = self.conn.execute(
+            update(t.match_exceptions)
+            .where(self._tenant(t.match_exceptions), c.payment_id.in_(ids), c.state == "OPEN")
+            .values(state=state.value, resolve_us=resolve_us)
+        )
+        return int(result.rowcount)

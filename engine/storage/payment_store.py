@@ -1,0 +1,250 @@
+"""Payments: recording, the unapplied balance, the customer they are identified as, and the
+payments near a batch that matching pairs with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine import model as m
+from engine.storage import tables as t
+from engine.storage.application_store import ApplicationStore
+from engine.storage.store_base import (
+    ConcurrentChange,
+    payer_account_key_of,
+    reference_keys_of,
+)
+
+
+class PaymentStore(ApplicationStore):
+    """Payments, their unapplied balance and their identified customer."""
+
+    @staticmethod
+    def _payment(r: Row[Any], applications: tuple[m.Application, ...] = ()) -> m.Payment:
+        return m.Payment(
+            payment_id=r.payment_id,
+            currency=r.currency,
+            amount_minor=r.amount_minor,
+            unapplied_minor=r.unapplied_minor,
+            returned_minor=r.returned_minor,
+            value_date=dt.date.fromisoformat(r.value_date),
+            customer_id=r.customer_id,
+            payer_account=r.payer_account,
+            payer_name=r.payer_name,
+            remittance_info=r.remittance_info,
+            references=tuple(json.loads(r.references)),
+            on_account=r.on_account,
+            applications=applications,
+            create_us=r.create_us,
+            given_customer_id=r.given_customer_id,
+        )
+
+    def get_payments(
+        self, ids: Iterable[str], *, lock: bool = False, with_applications: bool = True
+    ) -> dict[str, m.Payment]:
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        query = (
+            select(t.payments)
+            .where(self._tenant(t.payments), t.payments.c.payment_id.in_(ids))
+            .order_by(t.payments.c.payment_id)
+        )
+        if lock:
+            query = query.with_for_update()
+        rows = self.conn.execute(query).all()
+        apps = self.applications_of_payments(ids) if with_applications else {}
+        return {r.payment_id: self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows}
+
+    def get_payment(self, payment_id: str, *, lock: bool = False) -> m.Payment | None:
+        return self.get_payments([payment_id], lock=lock).get(payment_id)
+
+    def nearby_payments(
+        self,
+        customer_ids: Iterable[str],
+        invoice_keys: Iterable[str],
+        first: dt.date,
+        last: dt.date,
+        *,
+        amounts: Iterable[int] | None = None,
+        limit: int,
+    ) -> list[m.Payment]:
+        """Payments with value dates in [first, last] that are the customers' (identified, or
+        from one of their payer accounts) or whose remittance holds one of the invoice keys,
+        without applications, at most `limit`. With `amounts`: only payments of those amounts
+        that carry applications (what a duplicate may repeat); without: only live ones
+        (unapplied cash, not on account, not returned: what a split transfer may pair with; of
+        the customers' own only those already decided). Three indexed look-ups."""
+        ids, keys = sorted(set(customer_ids)), sorted(set(invoice_keys))
+        c, a, r = t.payments.c, t.payer_accounts.c, t.payment_reference_keys.c
+        where = [
+            self._tenant(t.payments),
+            c.value_date >= first.isoformat(),
+            c.value_date <= last.isoformat(),
+        ]
+        if amounts is None:
+            where += [c.unapplied_minor > 0, c.on_account.is_(False), c.returned_minor == 0]
+        else:
+            where += [
+                c.amount_minor.in_(sorted(set(amounts))),
+                c.unapplied_minor + c.returned_minor < c.amount_minor,
+            ]
+        accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(ids))
+        naming = select(r.payment_id).where(self._tenant(t.payment_reference_keys), r.key.in_(keys))
+        d = t.decision_marks.c
+        # Live payments of the customers that still wait for their own decision are not needed:
+        # when their turn comes, this batch's live payments are theirs. Those naming the batch's
+        # invoices are, since a split transfer alone would be decided short.
+        waiting = (
+            select(d.payment_id)
+            .where(d.tenant_id == c.tenant_id, d.payment_id == c.payment_id, d.needs_decision.is_(True))
+            .exists()
+        )
+        decided = [~waiting] if amounts is None else []
+        found: dict[str, Row[Any]] = {}
+        for condition in (
+            and_(c.customer_id.in_(ids), *decided) if ids else None,
+            and_(c.payer_account_key.in_(accounts), *decided) if ids else None,
+            c.payment_id.in_(naming) if keys else None,
+        ):
+            if condition is not None and len(found) < limit:
+                for row in self.conn.execute(select(t.payments).where(*where, condition).limit(limit)):
+                    found.setdefault(row.payment_id, row)
+        rows = sorted(found.values(), key=lambda row: (row.value_date, row.payment_id))
+        return [self._payment(row) for row in rows[:limit]]
+
+    def insert_payments(self, payments: Sequence[m.Payment]) -> None:
+        self.conn.execute(
+            insert(t.payments),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "payment_id": p.payment_id,
+                    "currency": p.currency,
+                    "amount_minor": p.amount_minor,
+                    "unapplied_minor": p.unapplied_minor,
+                    "returned_minor": p.returned_minor,
+                    "value_date": p.value_date.isoformat(),
+                    "customer_id": p.customer_id,
+                    "payer_account": p.payer_account,
+                    "payer_name": p.payer_name,
+                    "remittance_info": p.remittance_info,
+                    "references": json.dumps(list(p.references)),
+                    "on_account": p.on_account,
+                    "create_us": p.create_us,
+                    "given_customer_id": p.given_customer_id,
+                    "payer_account_key": payer_account_key_of(p.payer_account),
+                }
+                for p in payments
+            ],
+        )
+        self.conn.execute(
+            insert(t.decision_marks),
+            [
+                # A new payment needs its first decision.
+                {
+                    "tenant_id": self.tenant_id,
+                    "payment_id": p.payment_id,
+                    "value_date": p.value_date.isoformat(),
+                    "input_version": 1,
+                    "needs_decision": True,
+                }
+                for p in payments
+            ],
+        )
+        keys = [
+            {"tenant_id": self.tenant_id, "key": key, "payment_id": p.payment_id}
+            for p in payments
+            for key in reference_keys_of(p.references, p.remittance_info)
+        ]
+        if keys:
+            self.conn.execute(insert(t.payment_reference_keys), keys)
+
+    def list_payments(
+        self,
+        page_size: int,
+        page_token: str,
+        *,
+        customer_id: str = "",
+        state: m.PaymentState | None = None,
+    ) -> m.Page[m.Payment]:
+        c = t.payments.c
+        where: list[ColumnElement[bool]] = []
+        if customer_id:
+            where.append(c.customer_id == customer_id)
+        if state is not None:
+            where.append(_payment_state_filter(state))
+        filters = {"c": customer_id, "s": state.value if state else ""}
+        rows, token = self._page(t.payments, c.payment_id, where, page_size, page_token, filters)
+        apps = self.applications_of_payments([r.payment_id for r in rows])
+        return m.Page([self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows], token)
+
+    def change_payments_unapplied(self, deltas: dict[str, int]) -> None:
+        """unapplied_minor += delta for each live payment in one executemany, guarded to stay
+        within [0, amount]; the summed row count is checked."""
+        if not deltas:
+            return
+        c = t.payments.c
+        statement = (
+            update(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.payment_id == bindparam("key"),
+                c.returned_minor == 0,
+                c.unapplied_minor + bindparam("delta") >= 0,
+                c.unapplied_minor + bindparam("delta") <= c.amount_minor,
+            )
+            .values(unapplied_minor=c.unapplied_minor + bindparam("delta"))
+        )
+        rows = [{"key": key, "delta": delta} for key, delta in sorted(deltas.items())]
+        if self.conn.execute(statement, rows).rowcount != len(rows):
+            raise ConcurrentChange(f"an unapplied amount of payments {sorted(deltas)} changed concurrently")
+
+    def set_payments_customer(self, rows: Sequence[tuple[str, str, bool]]) -> None:
+        """(payment_id, customer_id, on_account) for each payment, in one executemany."""
+        if not rows:
+            return
+        c = t.payments.c
+        statement = (
+            update(t.payments)
+            .where(self._tenant(t.payments), c.payment_id == bindparam("key"))
+            .values(customer_id=bindparam("customer"), on_account=bindparam("on_account"))
+        )
+        self.conn.execute(statement, [{"key": p, "customer": cust, "on_account": oa} for p, cust, oa in rows])
+
+    def set_payment_customer(self, payment_id: str, customer_id: str, *, on_account: bool) -> None:
+        self.set_payments_customer([(payment_id, customer_id, on_account)])
+
+    def mark_payment_returned(self, payment_id: str, unapplied_minor: int) -> None:
+        c = t.payments.c
+        result = self.conn.execute(
+            update(t.payments)
+            .where(
+                self._tenant(t.payments),
+                c.payment_id == payment_id,
+                c.returned_minor == 0,
+                c.unapplied_minor == unapplied_minor,
+            )
+            .values(returned_minor=c.amount_minor, unapplied_minor=0, on_account=False)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentChange(f"payment {payment_id} changed concurrently")
+
+
+def _payment_state_filter(state: m.PaymentState) -> ColumnElement[bool]:
+    c = t.payments.c
+    if state is m.PaymentState.RETURNED:
+        return c.returned_minor > 0
+    live = c.returned_minor == 0
+    if state is m.PaymentState.APPLIED:
+        return and_(live, c.unapplied_minor == 0)
+    if state is m.PaymentState.ON_ACCOUNT:
+        return and_(live, c.unapplied_minor > 0, c.on_account.is_(True))
+    if state is m.PaymentState.UNAPPLIED:
+        return and_(live, c.on_account.is_(False), c.unapplied_minor == c.amount_minor)
+    return and_(live, c.on_account.is_(False), c.unapplied_minor > 0, c.unapplied_minor < c.amount_minor)

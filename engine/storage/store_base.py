@@ -1,0 +1,71 @@
+"""What every part of the repository shares: the transaction, the tenant scope, paging, and
+the normalizations the stored keys are made with."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine import validate as v
+from engine.errors import InvalidArgument
+from engine.matching.references import remittance_tokens
+from engine.storage import tables as t
+from engine.storage.pagination import decode_token, encode_token, page_size_or_default
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def payer_account_key_of(raw: str) -> str:
+    """The payer account normalized as payer_accounts.account_key; "" when absent or malformed
+    (a malformed payer account identifies nobody)."""
+    try:
+        return v.account_key(raw, "payer_account") if raw else ""
+    except InvalidArgument:
+        return ""
+
+
+def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list[str]:
+    """The distinct reference keys of a payment's remittance, as matching computes them. A key
+    longer than any invoice id can name no invoice and is not stored."""
+    keys = {token.key for token in remittance_tokens(references, remittance_info)}
+    return sorted(k for k in keys if len(k) <= t.ID)
+
+
+class ConcurrentChange(Exception):
+    """A guarded update matched no row: another transaction changed the balance first."""
+
+
+class StoreBase:
+    """The tenant's data as seen from one transaction: the connection and the tenant scope."""
+
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self.conn = conn
+        self.tenant_id = tenant_id
+
+    def _tenant(self, table: Any) -> ColumnElement[bool]:
+        return table.c.tenant_id == self.tenant_id  # type: ignore[no-any-return]
+
+    def _page(
+        self,
+        table: Any,
+        key: Any,
+        where: list[ColumnElement[bool]],
+        page_size: int,
+        page_token: str,
+        filters: object,
+    ) -> tuple[list[Row[Any]], str]:
+        size = page_size_or_default(page_size)
+        after = decode_token(page_token, filters)
+        query = select(table).where(self._tenant(table), *where)
+        if after is not None:
+            query = query.where(key > after)
+        rows = self.conn.execute(query.order_by(key).limit(size + 1)).all()
+        if len(rows) <= size:
+            return list(rows), ""
+        rows = rows[:size]
+        return list(rows), encode_token(getattr(rows[-1], key.name), filters)
