@@ -14,7 +14,7 @@ involved (unapplied, not yet in this batch) are decided along, since the batch m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine import model as m
@@ -231,7 +231,6 @@ class _Run:
         self.taken: dict[str, str] = {}  # invoice_id -> payment auto-applied to it in this run
         self.named: set[str] = set()  # invoices some remittance of this run names
         self._payments: dict[str, m.Payment] = {}
-        self._keys: dict[str, str] = {}
         self.conflicted: set[str] = set()  # payments whose remittance names invoices they cannot settle
 
     def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
@@ -278,7 +277,7 @@ class _Run:
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
         cut = _cut_key(s)
-        near, neighbours = _near(s, invoices, open_same, cut, self._key_of)
+        near, neighbours = _near(s, invoices, open_same, cut)
         return _Case(facts, open_same, near, neighbours, cut)
 
     def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
@@ -314,13 +313,6 @@ class _Run:
             summary = f"Remittance names {ids}, open in another currency than the {p.currency} paid."
             return doubt(p, cid, who.by, "REFERENCE_IN_OTHER_CURRENCY", summary)
         return None
-
-    def _key_of(self, invoice_id: str) -> str:
-        """The invoice's reference key, computed once per run."""
-        key = self._keys.get(invoice_id)
-        if key is None:
-            key = self._keys[invoice_id] = reference_key(invoice_id)
-        return key
 
     def _put(self, proposal: Proposal) -> None:
         if proposal.payment_id in self.partners and proposal.outcome is not m.DecisionOutcome.AUTO_APPLIED:
@@ -467,13 +459,13 @@ class _Run:
 
 
 def _near(
-    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None, key_of: Callable[[str], str]
+    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
     """Invoices that tokens without a hit nearly name (edit distance 1), and the
     edit-distance-1 neighbours of every token (a typo may land on a real number); the latter
     only matter when the payment names invoices. The number the bank cut off is no typo: the cut
     rule alone reads it."""
-    hit_keys = {key_of(h.invoice.invoice_id) for h in s.hits}
+    hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
     unhit = set(
         near_keys(
             [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
@@ -485,7 +477,7 @@ def _near(
     lengths = {len(k) for k in probes}
     near, neighbours = [], []
     for inv in invoices:
-        key = key_of(inv.invoice_id)
+        key = reference_key(inv.invoice_id)
         if inv in named or not lengths & {len(key) - 1, len(key), len(key) + 1}:
             continue
         close = [k for k in probes if is_near(k, key)]

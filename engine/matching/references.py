@@ -7,6 +7,7 @@ the digit on BOTH sides, so "INV-1OO1" in a bank memo and invoice "inv 1001" mee
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -39,8 +40,11 @@ CUT_TEXT_LENGTH = 135
 MIN_PREFIX_LENGTH = 4  # a cut reference must keep this many characters of its key to count
 MIN_NEAR_KEY_LENGTH = 5  # keys this long and with digits may match at edit distance 1
 MIN_INHERITING_DIGITS = 2  # a bare number this long may take the prefix of the number before it
+# Keys kept: matching compares every open invoice of a batch's customers with its tokens.
+REFERENCE_KEY_CACHE_SIZE = 1 << 16
 
 
+@functools.lru_cache(maxsize=REFERENCE_KEY_CACHE_SIZE)
 def reference_key(value: str) -> str:
     """The normalized matching key of an invoice number or a remittance token."""
     return plain_key(value).translate(_OCR)
