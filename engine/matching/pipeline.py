@@ -40,6 +40,8 @@ from engine.telemetry import tracer
 # days of each other), at most this many per batch, and how far from the batch's dates they lie.
 MAX_PARTNERS_PER_BATCH = 5000
 PARTNER_WINDOW_DAYS = 14
+# Transfers of one split searched together lie within this many days of the first of them.
+SPLIT_WINDOW_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,21 +443,34 @@ class _Run:
         for f in unexplained:
             groups_of.setdefault((f.customer_id, f.payment.currency), []).append(f)
         for group in groups_of.values():
-            if len(group) < 2 or not self._one_customer_with_batch(group):
-                continue
-            # Split transfers arrive within days of each other: the partners nearest in value
-            # date to the batch's payments are searched with them, up to the cap.
-            dates = [f.payment.value_date for f in group if f.payment.payment_id not in self.partners]
-            group = sorted(
-                group,
-                key=lambda f: (
-                    f.payment.payment_id in self.partners,
-                    min(abs((f.payment.value_date - d).days) for d in dates),
-                    f.payment.payment_id,
-                ),
-            )
-            for proposal in groups.by_amount(group[:MAX_BUNDLE_PAYMENTS], self._free(group[0])).values():
-                self._put(proposal)
+            if len(group) >= 2 and self._one_customer_with_batch(group):
+                self._bundle_by_date(group)
+
+    def _bundle_by_date(self, group: list[Facts]) -> None:
+        """Searches a customer's unexplained transfers in windows of SPLIT_WINDOW_DAYS by value
+        date: the transfers of one split arrive within days of each other, and transfers weeks
+        apart would only compete with them (a contested group is never applied). Each window
+        starts where the previous one's first half ended, so transfers up to half a window
+        apart always meet in one."""
+        pending = sorted(group, key=lambda f: (f.payment.value_date, f.payment.payment_id))
+        span, step = dt.timedelta(days=SPLIT_WINDOW_DAYS), dt.timedelta(days=SPLIT_WINDOW_DAYS // 2)
+        while len(pending) >= 2:
+            start = pending[0].payment.value_date
+            window = [f for f in pending if f.payment.value_date <= start + span][:MAX_BUNDLE_PAYMENTS]
+            if len(window) >= 2 and self._one_customer_with_batch(window):
+                for proposal in groups.by_amount(window, self._free(window[0])).values():
+                    self._put(proposal)
+            searched = {f.payment.payment_id for f in window}
+            pending = [
+                f
+                for f in pending[1:]
+                if not self._applied(f)
+                and (f.payment.value_date >= start + step or f.payment.payment_id not in searched)
+            ]
+
+    def _applied(self, f: Facts) -> bool:
+        proposal = self.proposals.get(f.payment.payment_id)
+        return proposal is not None and proposal.outcome is m.DecisionOutcome.AUTO_APPLIED
 
 
 def _near(

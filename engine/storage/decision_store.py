@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, true, union, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import model as m
 from engine.errors import InvalidArgument
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
-from engine.storage.payment_store import PaymentStore
+from engine.storage.payment_store import PaymentStore, unapplied
+
+# Customers whose waiting payments are fetched in one query when a batch is filled.
+OWNERS_PER_QUERY = 200
 
 
 class DecisionStore(PaymentStore):
@@ -23,17 +26,53 @@ class DecisionStore(PaymentStore):
     def _decidable() -> ColumnElement[bool]:
         """Payments matching may still explain: unapplied cash, not on account, not returned."""
         c = t.payments.c
-        return and_(c.unapplied_minor > 0, c.returned_minor == 0, c.on_account.is_(False))
+        return and_(unapplied(), c.returned_minor == 0, c.on_account.is_(False))
 
     def payments_needing_decision(
         self, *, customer_id: str = "", payment_ids: Sequence[str] = (), limit: int
     ) -> list[str]:
-        """Decidable payments whose inputs changed since their last decision, oldest value date
-        first (on ix_decision_marks_needed). A customer's scope includes payments not yet
-        identified whose payer account is registered to the customer."""
+        """Decidable payments whose inputs changed since their last decision, at most `limit`:
+        the oldest by value date (on ix_decision_marks_needed) and, over all scope, the other
+        waiting payments of their customers along (oldest customer first, each customer's
+        payments whole while they fit). A customer's scope includes payments not yet identified
+        whose payer account is registered to the customer.
+
+        Why customers whole: a call pays once per customer for loading its open invoices and its
+        nearby payments, and in a large book the oldest 1,000 payments of a day belong to almost
+        as many customers; taken together, each customer's book is read once for all its
+        waiting payments, so the cost per payment stays flat as the book grows."""
+        oldest = self._oldest_needing_decision(customer_id, payment_ids, limit)
+        if customer_id or payment_ids:
+            return [r.payment_id for r in oldest]
+        owner_of = self._owners_of(oldest)
+        owners = list(dict.fromkeys(o for o in owner_of.values() if o is not None))
+        waiting: dict[str, list[str]] = {}
+        for start in range(0, len(owners), OWNERS_PER_QUERY):
+            chunk = owners[start : start + OWNERS_PER_QUERY]
+            for owner, ids in self._waiting_of(chunk).items():
+                waiting[owner] = ids
+            if sum(len(ids) for ids in waiting.values()) >= limit:
+                break
+        chosen: list[str] = []
+        taken: set[str] = set()
+        for r in oldest:
+            if r.payment_id in taken:
+                continue
+            owner = owner_of[r.payment_id]
+            group = waiting.get(owner, [r.payment_id]) if owner is not None else [r.payment_id]
+            if chosen and len(chosen) + len(group) > limit:
+                break
+            group = [pid for pid in group if pid not in taken][: limit - len(chosen)]
+            chosen += group
+            taken.update(group)
+        return chosen
+
+    def _oldest_needing_decision(
+        self, customer_id: str, payment_ids: Sequence[str], limit: int
+    ) -> list[Row[Any]]:
         c, d, a = t.payments.c, t.decision_marks.c, t.payer_accounts.c
         query = (
-            select(d.payment_id)
+            select(d.payment_id, c.customer_id, c.payer_account_key)
             .join(t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id))
             .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable())
         )
@@ -49,8 +88,35 @@ class DecisionStore(PaymentStore):
             )
         if payment_ids:
             query = query.where(d.payment_id.in_(list(payment_ids)))
-        rows = self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit))
-        return [r.payment_id for r in rows]
+        return list(self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit)))
+
+    def _owners_of(self, rows: Sequence[Row[Any]]) -> dict[str, str | None]:
+        """The customer each payment belongs to: its own, else its payer account's owner."""
+        accounts = self.payer_account_owners(r.payer_account_key for r in rows if r.payer_account_key)
+        return {r.payment_id: r.customer_id or accounts.get(r.payer_account_key) for r in rows}
+
+    def _waiting_of(self, owners: Sequence[str]) -> dict[str, list[str]]:
+        """Each customer's payments needing a decision (its own and those from its payer
+        accounts not yet identified), oldest value date first."""
+        c, d, a = t.payments.c, t.decision_marks.c, t.payer_accounts.c
+        accounts = select(a.account_key).where(self._tenant(t.payer_accounts), a.customer_id.in_(owners))
+        common = [self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable()]
+        joined = select(d.payment_id, d.value_date, c.customer_id, c.payer_account_key).join(
+            t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id)
+        )
+        rows = [
+            *self.conn.execute(joined.where(*common, c.customer_id.in_(owners))),
+            *self.conn.execute(
+                joined.where(*common, c.customer_id.is_(None), c.payer_account_key.in_(accounts))
+            ),
+        ]
+        owner_of = self._owners_of(rows)
+        out: dict[str, list[str]] = {}
+        for r in sorted(rows, key=lambda r: (r.value_date, r.payment_id)):
+            owner = owner_of[r.payment_id]
+            if owner is not None:
+                out.setdefault(owner, []).append(r.payment_id)
+        return out
 
     def input_versions(self, payment_ids: Iterable[str]) -> dict[str, int]:
         ids = sorted(set(payment_ids))
@@ -99,10 +165,14 @@ class DecisionStore(PaymentStore):
             criteria.append(c.customer_id.is_(None))
         if not criteria:
             return 0
-        selected = select(c.payment_id).where(self._tenant(t.payments), self._decidable(), or_(*criteria))
         excluded = sorted(set(except_payment_ids))
+        common = [self._tenant(t.payments), self._decidable()]
         if excluded:
-            selected = selected.where(c.payment_id.not_in(excluded))
+            common.append(c.payment_id.not_in(excluded))
+        # One SELECT per criterion in a UNION, not one OR: SQLite answers an OR of these by
+        # walking every payment of the tenant, and each criterion alone by its index.
+        selects = [select(c.payment_id).where(*common, criterion) for criterion in criteria]
+        selected = selects[0] if len(selects) == 1 else union(*selects)
         result = self.conn.execute(
             update(t.decision_marks)
             .where(self._tenant(t.decision_marks), d.payment_id.in_(selected))
