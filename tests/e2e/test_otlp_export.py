@@ -4,12 +4,17 @@ collector's trace, metrics and logs services (opentelemetry-proto), storing what
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -27,6 +32,27 @@ if TYPE_CHECKING:  # handed out by the fixtures of tests/e2e/conftest.py
 from cashapp_client import Client, NotFoundError, Payment, money
 
 EXPORT_WAIT_SECONDS = 30.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Configures telemetry in a fresh process (the SDK is configured once per process) and prints the
+# exporter classes it installed per signal (read from SDK internals: there is no public accessor).
+EXPORTERS_SCRIPT = """
+import json
+from opentelemetry import _logs, metrics, trace
+from sqlalchemy import create_engine
+from server import telemetry
+
+telemetry.configure(create_engine("sqlite://"))
+name = lambda o: type(o).__module__ + "." + type(o).__name__
+spans = trace.get_tracer_provider()._active_span_processor._span_processors
+readers = metrics.get_meter_provider()._all_metric_readers
+logs = _logs.get_logger_provider()._multi_log_record_processor._log_record_processors
+print(json.dumps({
+    "traces": [name(p.span_exporter) for p in spans],
+    "metrics": [name(r._exporter) for r in readers],
+    "logs": [name(p._batch_processor._exporter) for p in logs],
+    "recording": trace.get_tracer("t").start_span("s").is_recording(),
+}))
+"""
 OPERATOR_METRICS = {
     "rpc.server.duration",
     "cashapp.autoapply.decisions",
@@ -223,3 +249,66 @@ def test_traces_metrics_and_logs_arrive_at_an_otlp_receiver(
     assert line is not None
     assert line.span_id == span.span_id
     assert _attributes(line.attributes)["tenant"] == "default"
+
+
+def _exporters(env: dict[str, str]) -> dict[str, Any]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORTERS_SCRIPT],
+        cwd=REPO_ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+GRPC = "opentelemetry.exporter.otlp.proto.grpc"
+HTTP = "opentelemetry.exporter.otlp.proto.http"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {"traces": [], "metrics": [], "logs": []}),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"},
+            {
+                "traces": [f"{GRPC}.trace_exporter.OTLPSpanExporter"],
+                "metrics": [f"{GRPC}.metric_exporter.OTLPMetricExporter"],
+                "logs": [f"{GRPC}._log_exporter.OTLPLogExporter"],
+            },
+        ),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_METRICS_EXPORTER": "none",
+                "OTEL_LOGS_EXPORTER": "console",
+            },
+            {
+                "traces": [f"{HTTP}.trace_exporter.OTLPSpanExporter"],
+                "metrics": [],
+                "logs": ["opentelemetry.sdk._logs._internal.export.ConsoleLogRecordExporter"],
+            },
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "console"},
+            {"traces": ["opentelemetry.sdk.trace.export.ConsoleSpanExporter"], "metrics": [], "logs": []},
+        ),
+    ],
+    ids=["nothing-set", "endpoint-alone", "http-protocol-and-per-signal-choice", "console"],
+)
+def test_exporters_follow_the_standard_otel_variables(
+    env: dict[str, str], expected: dict[str, list[str]]
+) -> None:
+    got = _exporters(env)
+    assert {k: got[k] for k in expected} == expected
+    assert got["recording"] is True
+
+
+def test_otel_sdk_disabled_turns_every_span_into_a_no_op() -> None:
+    assert _exporters({"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "console"})["recording"] is False
