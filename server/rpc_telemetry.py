@@ -59,6 +59,8 @@ class _Call:
     """What the servicer learns during a call that the access log line needs."""
 
     tenant: str = "-"
+    # Set when the error mapping already put the code (with its details) on the span.
+    failed: bool = False
 
 
 _CALL: ContextVar[_Call | None] = ContextVar("cashapp_rpc_call", default=None)
@@ -85,6 +87,9 @@ def failed(status: grpc.Status, exc: BaseException) -> None:
     ErrorInfo reason and, for a server fault, the exception itself go on the RPC span."""
     span = trace.get_current_span()
     mark_status(status.code, status.details)
+    call = _CALL.get()
+    if call is not None:
+        call.failed = True
     span.set_attribute("cashapp.error.reason", getattr(exc, "reason", type(exc).__name__))
     if status.code in SERVER_FAULTS:
         span.record_exception(exc)
@@ -112,7 +117,8 @@ def _code_of(context: Context, exc: BaseException) -> grpc.StatusCode:
 
 def _finish(method: str, code: grpc.StatusCode, started: float, call: _Call, context: Context) -> None:
     duration_ms = (time.perf_counter() - started) * 1000
-    mark_status(code)
+    if not call.failed:
+        mark_status(code)
     metrics.record_rpc(method, code, duration_ms)
     peer = context.peer()
     access_log.log(

@@ -183,6 +183,7 @@ def test_a_server_fault_marks_the_span_as_error(spans: InMemorySpanExporter) -> 
         rpc_telemetry.failed(status_for(fault), fault)
     (span,) = spans.get_finished_spans()
     assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "INTERNAL: internal error"  # the message the caller got
     assert (span.attributes or {})["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
     assert [e.name for e in span.events] == ["exception"]
 
