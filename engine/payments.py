@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 from engine import ledger
 from engine import model as m
 from engine import validate as v
@@ -18,6 +20,7 @@ from engine.applying import MAX_ALLOCATIONS, ApplyRequest, Posting, apply_alloca
 from engine.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import Money
 from engine.storage.store import Store, now_us
+from engine.telemetry import span_ids, tracer
 
 MAX_IMPORT_CHUNK = 1000
 
@@ -98,6 +101,7 @@ def create_payment(store: Store, draft: PaymentDraft, id_field: str = "payment_i
     return payment
 
 
+@tracer.start_as_current_span("payments.import")
 def import_payments(
     store: Store, items: Sequence[tuple[str, Callable[[], PaymentDraft]]]
 ) -> list[ImportResult]:
@@ -143,7 +147,17 @@ def import_payments(
         except DomainError as error:
             results.append(ImportResult(payment_id, "FAILED", error))
     _insert(store, list(fresh.values()))
+    _describe_import(results)
     return results
+
+
+def _describe_import(results: list[ImportResult]) -> None:
+    """The payments.import span: the chunk's counts by result and its payment ids."""
+    span = trace.get_current_span()
+    span.set_attribute("cashapp.payments", len(results))
+    for result in ("CREATED", "ALREADY_EXISTED", "FAILED"):
+        span.set_attribute(f"cashapp.import.{result.lower()}", sum(r.result == result for r in results))
+    span.set_attribute("cashapp.payment_ids", span_ids(r.payment_id for r in results if r.payment_id))
 
 
 def _insert(store: Store, payments: list[m.Payment]) -> None:

@@ -25,7 +25,7 @@ from engine.matching.decide import Proposal
 from engine.matching.pipeline import propose
 from engine.payments import get_payment, mark_invoice_customers
 from engine.storage.store import Store, now_us
-from engine.telemetry import decisions_total, tracer
+from engine.telemetry import decisions_total, span_ids, tracer
 
 # One AutoApply call considers at most this many payments (oldest value date first); callers
 # page through larger backlogs by calling again.
@@ -102,6 +102,7 @@ def plan(store: Store, scope: Scope) -> Plan:
     with tracer.start_as_current_span("match.plan") as span:
         selected = select_payments(store, scope)
         span.set_attribute("cashapp.payments", len(selected))
+        span.set_attribute("cashapp.payment_ids", span_ids(p.payment_id for p in selected))
         proposals = propose(store, selected)
         return Plan(
             proposals,
@@ -155,6 +156,11 @@ def commit(store: Store, planned: Plan) -> Committed:
         store.clear_undecidable_marks(p.payment_id for p in proposals)
         span.set_attribute("cashapp.decisions", len(stored))
         span.set_attribute("cashapp.unchanged", len(unchanged))
+        span.set_attribute("cashapp.payment_ids", span_ids(p.payment_id for p in proposals))
+        span.set_attribute("cashapp.decision_ids", span_ids(d.decision_id for d in stored))
+        span.set_attribute(
+            "cashapp.invoice_ids", span_ids(a.invoice_id for p in applied for a in p.allocations)
+        )
         return Committed(stored, unchanged)
 
 
@@ -206,7 +212,7 @@ def _invoice_sets(d: m.Decision) -> frozenset[frozenset[str]]:
 
 
 def record_outcomes(outcomes: Iterable[tuple[m.DecisionOutcome, str]]) -> None:
-    """Counts committed decisions by outcome and reason (the cashapp.decisions metric)."""
+    """Counts committed decisions by outcome and reason (the cashapp.autoapply.decisions metric)."""
     for outcome, reason in outcomes:
         decisions_total.add(1, {"outcome": outcome.value, "reason": reason})
 

@@ -30,10 +30,11 @@ from cashapp_client._proto.cashapp.v1 import (
 )
 from engine.app import CashApp
 from engine.storage.db import Database
-from server import servicers, telemetry
+from server import metrics, servicers, telemetry
 from server.auth import Authenticator
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
 from server.rpc import Rpc
+from server.rpc_telemetry import TelemetryInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Running:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
         self.executor.shutdown(wait=True)
+        metrics.unwatch(self.db)
         self.db.dispose()
 
 
@@ -70,6 +72,7 @@ async def start(settings: Settings) -> Running:
     db = Database(settings.database_url)
     db.migrate()
     telemetry.configure(db.engine)
+    metrics.watch(db)
     executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="cashapp-db")
     rpc = Rpc(CashApp(db), Authenticator(dict(settings.tokens)), executor)
     server = grpc.aio.server(
@@ -78,6 +81,7 @@ async def start(settings: Settings) -> Running:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        interceptors=[TelemetryInterceptor()],
     )
     customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicers.CustomerService(rpc), server)
     invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicers.InvoiceService(rpc), server)

@@ -4,6 +4,7 @@ AIP-155 idempotency fingerprints, and the single error mapping."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from google.protobuf.message import Message
 
 from engine.app import CashApp
 from engine.storage.store import Store
+from server import rpc_telemetry
 from server.auth import Authenticator
 from server.errors import status_for
 
@@ -37,14 +39,21 @@ class Rpc:
         self.executor = executor
 
     def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
-        return self.auth.tenant(context.invocation_metadata())  # type: ignore[arg-type]
+        tenant = self.auth.tenant(context.invocation_metadata())  # type: ignore[arg-type]
+        rpc_telemetry.note_tenant(tenant)
+        return tenant
 
     async def offload(self, fn: Callable[[], T]) -> T:
-        """Runs blocking database and solver work on the worker pool, never on the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
+        """Runs blocking database and solver work on the worker pool, never on the event loop,
+        in a copy of the caller's context: the engine's and SQL spans become children of the RPC
+        span (run_in_executor alone would leave the OTel context behind)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn)
 
     async def abort(self, context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
-        await context.abort_with_status(status_for(exc))
+        status = status_for(exc)
+        rpc_telemetry.failed(status, exc)
+        await context.abort_with_status(status)
 
     async def read(self, context: grpc.aio.ServicerContext[Any, Any], work: Callable[[Store], T]) -> T:
         try:

@@ -25,7 +25,7 @@ from engine import validate as v
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
-from server import convert
+from server import convert, metrics
 from server.rpc import Rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -211,6 +211,7 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
                 )
 
             part = await self.rpc.mutate(context, chunk, ps.ImportPaymentsResponse, work, _import_response)
+            metrics.record_import(r.result for r in part.results)
             total.results.extend(part.results)
             total.created_count += part.created_count
             total.existing_count += part.existing_count

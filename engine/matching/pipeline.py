@@ -34,7 +34,7 @@ from engine.matching.references import (
     remittance_tokens,
 )
 from engine.storage.store import Store
-from engine.telemetry import tracer
+from engine.telemetry import span_ids, tracer
 
 # Live payments of the batch's customers that may pair with it (split transfers arrive within
 # days of each other), at most this many per batch, and how far from the batch's dates they lie.
@@ -127,21 +127,26 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
 
 def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
     """Customer and reference hits of every payment, in three queries whatever their number."""
-    tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
-    all_tokens = [t for ts in tokens.values() for t in ts]
-    referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
-    by_id = {inv.invoice_id: inv for inv in referenced}
-    by_key: dict[str, list[m.Invoice]] = {}
-    for inv in referenced:
-        by_key.setdefault(reference_key(inv.invoice_id), []).append(inv)
+    with tracer.start_as_current_span("match.references") as span:
+        tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
+        all_tokens = [t for ts in tokens.values() for t in ts]
+        referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
+        by_id = {inv.invoice_id: inv for inv in referenced}
+        by_key: dict[str, list[m.Invoice]] = {}
+        for inv in referenced:
+            by_key.setdefault(reference_key(inv.invoice_id), []).append(inv)
+        hits = {p.payment_id: _reference_hits(tokens[p.payment_id], by_id, by_key) for p in payments}
+        span.set_attribute("cashapp.payments", len(payments))
+        span.set_attribute("cashapp.reference_tokens", len(all_tokens))
+        span.set_attribute("cashapp.invoice_ids", span_ids(inv.invoice_id for inv in referenced))
     account_keys = {p.payment_id: _account_key(p.payer_account) for p in payments}
     owners = store.payer_account_owners(k for k in account_keys.values() if k)
     out = {}
     for p in payments:
-        hits = _reference_hits(tokens[p.payment_id], by_id, by_key)
         key = account_keys[p.payment_id]
-        who = identify(p, owners.get(key) if key else None, {h.invoice.customer_id for h in hits}, names)
-        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits)
+        named_customers = {h.invoice.customer_id for h in hits[p.payment_id]}
+        who = identify(p, owners.get(key) if key else None, named_customers, names)
+        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits[p.payment_id])
     return out
 
 
