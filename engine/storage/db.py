@@ -40,6 +40,11 @@ class Database:
 
         upgrade_to_head(self.engine)
 
+    def ping(self) -> None:
+        """One trivial query on a pooled connection; raises when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
