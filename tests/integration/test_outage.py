@@ -23,7 +23,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cashapp_client import Client, UnavailableError, money
 from server.app import Running, run_in_thread
 from server.config import Settings
-from server.errors import OUTAGE_REASON, OUTAGE_RETRY_DELAY_SECONDS
 from tests.integration.outage_traffic import (
     APPLIED_AMOUNT,
     CURRENCY,
@@ -174,8 +173,9 @@ def test_too_many_connections_answers_unavailable_until_a_slot_frees(cluster: Pr
             try:
                 with pytest.raises(UnavailableError) as refused:
                     probe.get_customer(CUSTOMER_ID)
-                assert refused.value.reason == OUTAGE_REASON
-                assert refused.value.retry_delay_seconds == OUTAGE_RETRY_DELAY_SECONDS
+                # The wire contract, spelled out: reason and RetryInfo delay (server/errors.py).
+                assert refused.value.reason == "DATABASE_UNAVAILABLE"
+                assert refused.value.retry_delay_seconds == 1.0
                 wait_until(lambda: health.current() == "NOT_SERVING", "NOT_SERVING while no slot is free")
                 rider = RetryingRead(target)
                 rider.thread.start()
