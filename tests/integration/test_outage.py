@@ -131,6 +131,7 @@ def test_database_outage_answers_unavailable_and_recovers(
     report = {phase: tally.by_code(phase) for phase in ("before", "outage", "after")}
     print(f"\noutage calls by code (pg_ctl stop -m {mode}, {OUTAGE_SECONDS:.0f} s): {report}")
     print(f"health statuses seen: {health.statuses}")
+    print(f"retrying client's failed calls: {tally.riding_errors}")
 
     assert set(report["outage"]) <= {OK, "UNAVAILABLE"}, report
     assert report["outage"].get("UNAVAILABLE", 0) > 0, f"the outage was never noticed: {report}"
