@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -131,7 +132,8 @@ def test_database_outage_answers_unavailable_and_recovers(
     report = {phase: tally.by_code(phase) for phase in ("before", "outage", "after")}
     print(f"\noutage calls by code (pg_ctl stop -m {mode}, {OUTAGE_SECONDS:.0f} s): {report}")
     print(f"health statuses seen: {health.statuses}")
-    print(f"retrying client's failed calls: {tally.riding_errors}")
+    riding_codes = Counter(error.rsplit(": ", 1)[-1] for error in tally.riding_errors)
+    print(f"retrying client's failed calls by code: {dict(riding_codes)}")
 
     assert set(report["outage"]) <= {OK, "UNAVAILABLE"}, report
     assert report["outage"].get("UNAVAILABLE", 0) > 0, f"the outage was never noticed: {report}"
