@@ -57,13 +57,17 @@ class DatabaseHealth:
 
     async def _ping(self) -> BaseException | None:
         """None when the database answered, else why not."""
-        if self._ping_in_flight is None or self._ping_in_flight.done():
+        if self._ping_in_flight is None:
             loop = asyncio.get_running_loop()
             self._ping_in_flight = loop.run_in_executor(self._executor, self._db.ping)
         try:
             await asyncio.wait_for(asyncio.shield(self._ping_in_flight), PING_TIMEOUT_SECONDS)
-        except Exception as exc:  # any failure, the timeout included, means "cannot serve"
+        except TimeoutError as exc:
+            return exc  # still hanging: the next round waits for the same ping
+        except Exception as exc:  # any failure means "cannot serve"
+            self._ping_in_flight = None
             return exc
+        self._ping_in_flight = None
         return None
 
     async def _turn(self, error: BaseException | None) -> None:
