@@ -1,5 +1,6 @@
-"""Builds and runs the grpc.aio server: the five services, health, reflection, limits, and a
-graceful shutdown (health NOT_SERVING first, then stop with a grace period)."""
+"""Builds and runs the grpc.aio server: the five services, health (NOT_SERVING while the database
+is unreachable, see server/health_watch.py), reflection, limits, and a graceful shutdown (health
+NOT_SERVING first, then stop with a grace period)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from engine.storage.db import Database
 from server import metrics, servicers, telemetry
 from server.auth import Authenticator
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
+from server.health_watch import DatabaseHealth
 from server.rpc import Rpc
 from server.rpc_telemetry import TelemetryInterceptor
 
@@ -58,9 +60,11 @@ class Running:
     db: Database
     executor: ThreadPoolExecutor
     grace_seconds: float
+    db_health: DatabaseHealth
 
     async def stop(self) -> None:
         """Graceful: report NOT_SERVING so balancers drain, then finish in-flight calls."""
+        await self.db_health.stop()  # from here on only the shutdown decides health
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
         self.executor.shutdown(wait=True)
@@ -99,7 +103,9 @@ async def start(settings: Settings) -> Running:
     await server.start()
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return Running(server, port, health_servicer, db, executor, settings.shutdown_grace_seconds)
+    db_health = DatabaseHealth(db, health_servicer, SERVICE_NAMES)
+    db_health.start()
+    return Running(server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health)
 
 
 async def serve(settings: Settings) -> None:

@@ -40,6 +40,15 @@ class Database:
 
         upgrade_to_head(self.engine)
 
+    def ping(self) -> None:
+        """One trivial query on a pooled connection; raises when the database cannot be reached.
+
+        A read transaction: on SQLite a write one would take the write lock (BEGIN IMMEDIATE) and
+        queue the ping behind every writer, so a busy server would look unreachable.
+        """
+        with self.reading() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

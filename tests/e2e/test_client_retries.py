@@ -12,24 +12,34 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from cashapp_client import (
+    Allocation,
     AsyncClient,
     CashappError,
     Client,
     Customer,
     DeadlineExceededError,
     InvalidArgumentError,
+    Invoice,
     NotFoundError,
     Payment,
     UnavailableError,
     error_from_grpc,
     money,
 )
-from cashapp_client._proto.cashapp.v1 import customer_service_pb2, payment_service_pb2
+from cashapp_client._proto.cashapp.v1 import (
+    customer_service_pb2,
+    invoice_service_pb2,
+    payment_service_pb2,
+    reconciliation_service_pb2,
+    return_service_pb2,
+)
+from cashapp_client._retry import SERVER_DELAY_JITTER, RetryPolicy
 
 if TYPE_CHECKING:  # the fixtures hand these out; tests/e2e is not a package to import from
     from conftest import Behaviour, Proxy, RecordedCall
@@ -362,3 +372,149 @@ def test_error_from_grpc_maps_a_bare_rpc_error() -> None:
     assert error.code == grpc.StatusCode.ALREADY_EXISTS
     assert error.message == "exists" and error.status is None
     assert grpc.StatusCode.ALREADY_EXISTS.value[0] == code_pb2.ALREADY_EXISTS
+
+
+# Database outages: RetryInfo, and every mutating call is idempotent under retries ---------------
+
+
+def unavailable_with_retry_info(delay_seconds: float) -> Behaviour:
+    """What the server sends when its database is unreachable (see server/errors.py)."""
+
+    def behaviour(call: RecordedCall, context: grpc.ServicerContext) -> bytes | None:
+        info, retry = any_pb2.Any(), any_pb2.Any()
+        info.Pack(error_details_pb2.ErrorInfo(reason="DATABASE_UNAVAILABLE", domain="cashapp"))
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(delay_seconds * 1e9))
+        retry.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message="database down", details=[info, retry])
+        context.abort_with_status(rpc_status.to_status(status))
+        return None
+
+    return behaviour
+
+
+def test_retry_info_delay_is_the_floor_of_the_backoff() -> None:
+    policy = RetryPolicy(max_attempts=5, initial_backoff_seconds=0.001)
+    far = time.monotonic() + 60
+    sleeps = [policy.next_sleep(grpc.StatusCode.UNAVAILABLE, 1, far, 0.5) for _ in range(50)]
+    assert all(s is not None and 0.5 <= s <= 0.5 * (1 + SERVER_DELAY_JITTER) for s in sleeps)
+    assert len(set(sleeps)) > 1, "jittered, so clients told the same delay do not return together"
+    assert policy.next_sleep(grpc.StatusCode.UNAVAILABLE, 1, far, None) < 0.5  # type: ignore[operator]
+    assert policy.next_sleep(grpc.StatusCode.INTERNAL, 1, far, 0.5) is None
+
+
+def test_outage_unavailable_is_retried_and_reports_its_retry_delay(proxy_factory: ProxyFactory) -> None:
+    proxy = proxy_factory(None)
+    proxy.then(unavailable_with_retry_info(0.05), answer(CUSTOMER))
+    with Client(proxy.target, initial_backoff_seconds=0.001) as client:
+        assert client.get_customer("C1") == CUSTOMER
+    assert len(proxy.calls) == 2
+    proxy.then(unavailable_with_retry_info(0.05))
+    with Client(proxy.target, max_attempts=1) as client, pytest.raises(UnavailableError) as raised:
+        client.get_customer("C1")
+    assert raised.value.reason == "DATABASE_UNAVAILABLE"
+    assert raised.value.retry_delay_seconds == pytest.approx(0.05)
+
+
+def test_retry_info_longer_than_the_deadline_is_not_retried_early(proxy_factory: ProxyFactory) -> None:
+    # The server asks for 5 s, the call has 1 s: retrying after the 1 ms backoff would ignore the
+    # server, so the client gives up after one attempt instead.
+    proxy = proxy_factory(None)
+    proxy.then(unavailable_with_retry_info(5.0), answer(CUSTOMER))
+    with (
+        Client(proxy.target, timeout_seconds=1.0, initial_backoff_seconds=0.001) as client,
+        pytest.raises(UnavailableError),
+    ):
+        client.get_customer("C1")
+    assert len(proxy.calls) == 1
+
+
+async def test_async_retry_info_longer_than_the_deadline_is_not_retried_early(
+    proxy_factory: ProxyFactory,
+) -> None:
+    proxy = proxy_factory(None)
+    proxy.then(unavailable_with_retry_info(5.0), answer(CUSTOMER))
+    async with AsyncClient(proxy.target, timeout_seconds=1.0, initial_backoff_seconds=0.001) as client:
+        with pytest.raises(UnavailableError) as raised:
+            await client.get_customer("C1")
+    assert len(proxy.calls) == 1 and raised.value.retry_delay_seconds == 5.0
+
+
+EUR = money("1.00", "EUR")
+# Every mutating call of the client, with the request type the server receives.
+MUTATING_CALLS: list[tuple[str, Callable[[Client], object], type[Message]]] = [
+    (
+        "create_customer",
+        lambda c: c.create_customer("C1", display_name="A"),
+        customer_service_pb2.CreateCustomerRequest,
+    ),
+    (
+        "batch_create_customers",
+        lambda c: c.batch_create_customers([Customer(customer_id="C1", display_name="A")]),
+        customer_service_pb2.BatchCreateCustomersRequest,
+    ),
+    (
+        "update_customer",
+        lambda c: c.update_customer("C1", display_name="B"),
+        customer_service_pb2.UpdateCustomerRequest,
+    ),
+    (
+        "create_invoice",
+        lambda c: c.create_invoice("I1", customer_id="C1", amount=EUR, issue_date="2026-01-01"),
+        invoice_service_pb2.CreateInvoiceRequest,
+    ),
+    (
+        "batch_create_invoices",
+        lambda c: c.batch_create_invoices(
+            [Invoice(invoice_id="I1", customer_id="C1", amount=EUR, issue_date="2026-01-01")]
+        ),
+        invoice_service_pb2.BatchCreateInvoicesRequest,
+    ),
+    ("void_invoice", lambda c: c.void_invoice("I1", reason="dup"), invoice_service_pb2.VoidInvoiceRequest),
+    (
+        "create_payment",
+        lambda c: c.create_payment("P1", amount=EUR, value_date="2026-01-01"),
+        payment_service_pb2.CreatePaymentRequest,
+    ),
+    (
+        "apply_payment",
+        lambda c: c.apply_payment("P1", [Allocation(invoice_id="I1", amount=EUR)]),
+        payment_service_pb2.ApplyPaymentRequest,
+    ),
+    ("unapply_payment", lambda c: c.unapply_payment("P1"), payment_service_pb2.UnapplyPaymentRequest),
+    (
+        "return_goods",
+        lambda c: c.return_goods("R1", invoice_id="I1", amount=EUR),
+        return_service_pb2.ReturnGoodsRequest,
+    ),
+    (
+        "return_payment",
+        lambda c: c.return_payment("R1", payment_id="P1"),
+        return_service_pb2.ReturnPaymentRequest,
+    ),
+    ("auto_apply", lambda c: c.auto_apply(all_payments=True), reconciliation_service_pb2.AutoApplyRequest),
+    (
+        "resolve_exception",
+        lambda c: c.resolve_exception("X1", rank=1),
+        reconciliation_service_pb2.ResolveExceptionRequest,
+    ),
+    (
+        "update_settings",
+        lambda c: c.update_settings(matching_tolerance_minor=1),
+        reconciliation_service_pb2.UpdateSettingsRequest,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "request_type"), MUTATING_CALLS, ids=[m[0] for m in MUTATING_CALLS])
+def test_every_mutating_call_retries_an_outage_with_the_same_request(
+    proxy_factory: ProxyFactory, name: str, call: Callable[[Client], object], request_type: type[Message]
+) -> None:
+    proxy = proxy_factory(None)
+    proxy.then(unavailable_with_retry_info(0.01), lambda recorded, context: b"")
+    with Client(proxy.target, initial_backoff_seconds=0.001) as client:
+        call(client)
+    first, second = proxy.calls
+    assert first.requests == second.requests, f"{name} changed its request between attempts"
+    request_id = request_type.FromString(first.requests[0]).request_id  # type: ignore[attr-defined]
+    assert request_id, f"{name} was sent without a request_id"

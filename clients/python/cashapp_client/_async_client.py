@@ -20,7 +20,7 @@ from cashapp_client._channel import (
     DEFAULT_TIMEOUT_SECONDS,
     auth_metadata,
 )
-from cashapp_client._errors import error_from_grpc, status_code
+from cashapp_client._errors import error_from_grpc, retry_delay_seconds, status_code
 from cashapp_client._proto.cashapp.v1 import (
     customer_service_pb2 as customer_pb2,
 )
@@ -58,8 +58,9 @@ class AsyncClient:
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
-    retried on UNAVAILABLE only, with exponential backoff, at most ``max_attempts`` times within
-    that deadline. Mutating calls carry a request_id (a fresh uuid4 unless you pass one), the
+    retried on UNAVAILABLE only, with exponential backoff (never shorter than the RetryInfo delay
+    the server sends with a database outage), at most ``max_attempts`` times within that
+    deadline. Mutating calls carry a request_id (a fresh uuid4 unless you pass one), the
     same on every retry, so the server applies them at most once. Failures raise CashappError
     subclasses carrying the server's reason and field violations.
 
@@ -131,7 +132,9 @@ class AsyncClient:
                 return await attempt(remaining_seconds(deadline))
             except grpc.RpcError as error:
                 failed_attempts += 1
-                sleep = self._retry.next_sleep(status_code(error), failed_attempts, deadline)
+                sleep = self._retry.next_sleep(
+                    status_code(error), failed_attempts, deadline, retry_delay_seconds(error)
+                )
                 if sleep is None:
                     raise error_from_grpc(error) from error
             await asyncio.sleep(sleep)

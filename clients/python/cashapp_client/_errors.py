@@ -3,6 +3,7 @@
 The server puts a `google.rpc.Status` in the `grpc-status-details-bin` trailer with an ErrorInfo
 (domain "cashapp", an UPPER_SNAKE reason, metadata) and, for bad input, a BadRequest whose field
 violations name the offending field ("invoice.amount.currency_code"). Every exception carries them.
+An UNAVAILABLE for a database outage also carries a RetryInfo: how long to wait before retrying.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class CashappError(Exception):
         metadata: Mapping[str, str] | None = None,
         field_violations: Iterable[FieldViolation] = (),
         status: Any = None,
+        retry_delay_seconds: float | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -53,6 +55,9 @@ class CashappError(Exception):
         self.field_violations: tuple[FieldViolation, ...] = tuple(field_violations)
         # The decoded google.rpc.Status (or None), for details this class does not unpack.
         self.status: Any = status
+        # The server's google.rpc.RetryInfo delay, when it sent one (the client waits at least
+        # this long between its own retries).
+        self.retry_delay_seconds = retry_delay_seconds
 
     def __str__(self) -> str:
         parts = [f"{self.code.name}: {self.message}"]
@@ -157,7 +162,23 @@ def error_from_grpc(error: grpc.RpcError) -> CashappError:
         metadata=metadata,
         field_violations=violations,
         status=status,
+        retry_delay_seconds=_retry_delay(status),
     )
+
+
+def retry_delay_seconds(error: grpc.RpcError) -> float | None:
+    """The delay of the google.rpc.RetryInfo the server attached to a failed call, if any."""
+    return _retry_delay(_rich_status(error))
+
+
+def _retry_delay(status: Any) -> float | None:
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            delay = info.retry_delay
+            return max(float(delay.seconds) + float(delay.nanos) / 1e9, 0.0)
+    return None
 
 
 def status_code(error: grpc.RpcError) -> grpc.StatusCode:
