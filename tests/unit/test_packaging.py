@@ -37,13 +37,12 @@ def test_license_is_the_apache_2_text_and_ships_with_every_distribution() -> Non
     text = (ROOT / "LICENSE").read_text()
     assert text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
     assert "END OF TERMS AND CONDITIONS" in text
-    # maturin and setuptools take license files from the project directory: the matcher's copy
-    # must be the same text.
-    assert (ROOT / "matcher_rs/LICENSE").read_text() == text
-    for name in PYPROJECTS:
+    # maturin and setuptools take license files from the project directory: each distribution's
+    # copy must be the same text.
+    for name, pyproject in PYPROJECTS.items():
+        assert (pyproject.parent / "LICENSE").read_text() == text, name
         assert _pyproject(name)["project"]["license"] == "Apache-2.0", name
-    assert _pyproject("cashapp")["project"]["license-files"] == ["LICENSE"]
-    assert _pyproject("cashapp-matcher")["project"]["license-files"] == ["LICENSE"]
+        assert _pyproject(name)["project"]["license-files"] == ["LICENSE"], name
     with (ROOT / "Cargo.toml").open("rb") as f:
         assert tomllib.load(f)["workspace"]["package"]["license"] == "Apache-2.0"
 
