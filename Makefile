@@ -3,11 +3,11 @@ PY ?= .venv/bin/python
 VENV ?= .venv
 
 
-.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench bench-rust wheel-check quality
+.PHONY: help setup postgres demo serve test test-rust test-py lint proto proto-check bench bench-rust wheels wheel-check quality
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: ## create .venv and install everything (client, engine, server, Rust extension, dev tools)
+setup: ## create .venv and install everything for development (engine, server, client, Rust matcher, dev tools)
 	bash scripts/setup.sh
 
 demo: ## run the demo on the embedded default (SQLite)
@@ -47,5 +47,10 @@ quality: postgres ## score auto-apply against the ground-truth world (5k+50k SQL
 bench-rust: ## criterion benchmarks of the Rust solver core alone (no Python)
 	RAYON_NUM_THREADS=1 cargo bench -p matcher_core --bench solver
 
-wheel-check: ## build wheels and import them outside the repo
+wheels: ## build the three wheels into dist/: cashapp (no Rust needed), cashapp-matcher (cargo), cashapp-client
+	$(PY) -m pip wheel -q --no-deps -w dist .
+	cd matcher_rs && ../$(VENV)/bin/maturin build --release -q -o ../dist
+	$(PY) -m pip wheel -q --no-deps -w dist clients/python
+
+wheel-check: ## pip install . from a clean copy without cargo or network, then the matcher wheel, then the client alone
 	bash scripts/wheel_check.sh

@@ -23,10 +23,10 @@ if [[ "${BENCH_SKIP_INSTALL:-0}" != 1 ]]; then
     if [[ -n "$PROTOBUF" ]]; then $PIP install -q "protobuf==$PROTOBUF" || exit 1; fi
 fi
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -x .venv/bin/maturin ]]; then
-    .venv/bin/maturin develop --release -q || exit 1
+    (cd matcher_rs && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --release -q) || exit 1
 fi
 # Another build (a wheel check, say) can replace the extension under us: check it imports.
-$PY -c 'import engine.matching._matcher' || { echo "the Rust extension does not import"; exit 1; }
+$PY -c 'import cashapp_matcher._matcher' || { echo "the Rust extension does not import"; exit 1; }
 
 rm -rf "$OUT"/*.json "$OUT"/*.log "$OUT/pipeline"
 # The machine and the exact sources measured, recorded now (the report may be rendered later).

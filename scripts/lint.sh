@@ -8,7 +8,7 @@ $V/ruff check .
 $V/ruff format --check .
 $V/mypy --strict engine server
 $V/mypy --strict clients/python/cashapp_client
-$V/python -m mypy.stubtest engine.matching._matcher
+$V/python -m mypy.stubtest cashapp_matcher._matcher
 (cd proto && ../$V/buf lint && ../$V/buf build -o /dev/null)
 bash scripts/gen_proto.sh --check
 cargo fmt --all --check

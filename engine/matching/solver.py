@@ -2,12 +2,13 @@
 
 Public API of the amount-matching step. Two implementations return identical
 results bit for bit (same candidates, ranking, outcome, algorithm and node count):
-the compiled Rust core (``engine.matching._matcher``) and the pure-Python fallback
+the compiled Rust core (``cashapp_matcher._matcher``, the separate and optional
+distribution ``cashapp-matcher`` built from matcher_rs/) and the pure-Python fallback
 (``engine.matching.solver_py``, where the definitions are documented in full).
 
 The environment variable ``CASHAPP_MATCHER`` chooses the implementation on every
-call: ``auto`` (default: Rust when the extension imports, else Python), ``rust``
-(ImportError when the extension is missing) or ``python``. Tests reach each
+call: ``auto`` (default: Rust when cashapp-matcher is installed, else Python), ``rust``
+(ImportError when it is missing) or ``python``. Tests reach each
 implementation directly through :func:`rust_backend` and :func:`python_backend`.
 """
 
@@ -111,9 +112,13 @@ _PYTHON = Backend(
 )
 
 
+EXTENSION_MODULE = "cashapp_matcher._matcher"
+
+
 def _load_extension() -> ModuleType | None:
+    # The extension ships in its own wheel so that installing the engine never needs Rust.
     try:
-        return importlib.import_module("engine.matching._matcher")
+        return importlib.import_module(EXTENSION_MODULE)
     except ImportError:
         return None
 
@@ -390,8 +395,8 @@ def rust_backend() -> Backend:
     """The Rust implementation; ImportError when the extension is not built."""
     if _RUST is None:
         raise ImportError(
-            "engine.matching._matcher (the Rust solver) is not built; "
-            "run `maturin develop --release` or set CASHAPP_MATCHER=python"
+            f"{EXTENSION_MODULE} (the Rust solver, distribution cashapp-matcher) is not installed; "
+            "install it with `pip install ./matcher_rs` (needs cargo) or set CASHAPP_MATCHER=python"
         )
     return _RUST
 

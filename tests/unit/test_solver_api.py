@@ -17,8 +17,8 @@ from engine.matching.solver import (
     Outcome,
 )
 
-HAS_RUST = importlib.util.find_spec("engine.matching._matcher") is not None
-needs_rust = pytest.mark.skipif(not HAS_RUST, reason="Rust extension not built (maturin develop)")
+HAS_RUST = importlib.util.find_spec("cashapp_matcher") is not None
+needs_rust = pytest.mark.skipif(not HAS_RUST, reason="cashapp-matcher (the Rust extension) not installed")
 
 BACKENDS = [
     pytest.param("python", id="python"),
@@ -275,7 +275,7 @@ def test_forcing_rust_without_extension_raises_import_error(
 ) -> None:
     monkeypatch.setattr(solver, "_RUST", None)
     monkeypatch.setenv("CASHAPP_MATCHER", "rust")
-    with pytest.raises(ImportError, match="not built"):
+    with pytest.raises(ImportError, match="distribution cashapp-matcher"):
         solver.solve_one_to_many(items_of(5), 5)
 
 

@@ -21,8 +21,8 @@ from engine.matching.solver import (
     SubsetCount,
 )
 
-HAS_RUST = importlib.util.find_spec("engine.matching._matcher") is not None
-needs_rust = pytest.mark.skipif(not HAS_RUST, reason="Rust extension not built (maturin develop)")
+HAS_RUST = importlib.util.find_spec("cashapp_matcher") is not None
+needs_rust = pytest.mark.skipif(not HAS_RUST, reason="cashapp-matcher (the Rust extension) not installed")
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 BACKENDS = [

@@ -1,6 +1,6 @@
 //! Thin PyO3 binding over matcher_core: converts inputs once, releases the GIL,
 //! converts results once. The public, typed API is `engine/matching/solver.py`;
-//! this module is private and described by `engine/matching/_matcher.pyi`.
+//! this module is private and described by `matcher_rs/python/cashapp_matcher/_matcher.pyi`.
 use matcher_core::{CountLimits, FlatBatch, Item, Limits, ManyLimits, SolveError, SubsetCount};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};

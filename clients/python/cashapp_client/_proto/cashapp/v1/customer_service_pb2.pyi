@@ -22,16 +22,23 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CreateCustomerRequest(_message.Message):
+    """The customer to create and the id the caller chose for it (AIP-133)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
+    """The new customer's id (the ERP customer number): 1-128 printable ASCII characters, no
+    leading or trailing space. customer.customer_id is ignored.
+    """
     request_id: _builtins.str
     """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def customer(self) -> _resources_pb2.Customer: ...
+    def customer(self) -> _resources_pb2.Customer:
+        """The customer's content; its output-only fields (create_time, update_time) are ignored."""
+
     def __init__(
         self,
         *,
@@ -49,11 +56,14 @@ Global___CreateCustomerRequest: _TypeAlias = CreateCustomerRequest  # noqa: Y015
 
 @_typing.final
 class BatchCreateCustomersRequest(_message.Message):
+    """Several CreateCustomer calls applied in one transaction."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REQUESTS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
+    """Idempotency key of the whole batch (AIP-155)."""
     @_builtins.property
     def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateCustomerRequest]:
         """1..1000 items; each item's request_id is ignored."""
@@ -74,6 +84,8 @@ Global___BatchCreateCustomersRequest: _TypeAlias = BatchCreateCustomersRequest  
 
 @_typing.final
 class BatchCreateCustomersResponse(_message.Message):
+    """The customers a BatchCreateCustomers call created or found unchanged."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMERS_FIELD_NUMBER: _builtins.int
@@ -96,10 +108,13 @@ Global___BatchCreateCustomersResponse: _TypeAlias = BatchCreateCustomersResponse
 
 @_typing.final
 class GetCustomerRequest(_message.Message):
+    """Names the customer to read."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
+    """The customer's id, as given to CreateCustomer."""
     def __init__(
         self,
         *,
@@ -115,6 +130,8 @@ Global___GetCustomerRequest: _TypeAlias = GetCustomerRequest  # noqa: Y015
 
 @_typing.final
 class ListCustomersRequest(_message.Message):
+    """One page of the tenant's customers (AIP-158)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
@@ -122,6 +139,7 @@ class ListCustomersRequest(_message.Message):
     page_size: _builtins.int
     """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
     def __init__(
         self,
         *,
@@ -138,13 +156,18 @@ Global___ListCustomersRequest: _TypeAlias = ListCustomersRequest  # noqa: Y015
 
 @_typing.final
 class ListCustomersResponse(_message.Message):
+    """A page of customers and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMERS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def customers(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Customer]: ...
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Customer]:
+        """Up to page_size customers, in customer_id order."""
+
     def __init__(
         self,
         *,
@@ -161,12 +184,15 @@ Global___ListCustomersResponse: _TypeAlias = ListCustomersResponse  # noqa: Y015
 
 @_typing.final
 class UpdateCustomerRequest(_message.Message):
+    """The customer fields to change (AIP-134)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
     def customer(self) -> _resources_pb2.Customer:
         """customer.customer_id names the customer to update."""

@@ -83,13 +83,15 @@ class CustomerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCustomer(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one customer; NOT_FOUND when the tenant has no customer with that id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListCustomers(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the tenant's customers in customer_id order, one page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

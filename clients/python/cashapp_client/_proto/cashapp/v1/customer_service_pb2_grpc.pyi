@@ -41,7 +41,9 @@ class CustomerServiceStub:
     rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
     """
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]
+    """Returns one customer; NOT_FOUND when the tenant has no customer with that id."""
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]
+    """Lists the tenant's customers in customer_id order, one page at a time."""
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]
     """Updates the fields named in update_mask (all mutable fields when empty)."""
 
@@ -57,7 +59,9 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     rules (identical content returns the stored customer, different content is ALREADY_EXISTS).
     """
     GetCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
+    """Returns one customer; NOT_FOUND when the tenant has no customer with that id."""
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]  # type: ignore[assignment]
+    """Lists the tenant's customers in customer_id order, one page at a time."""
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
     """Updates the fields named in update_mask (all mutable fields when empty)."""
 
@@ -87,14 +91,16 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _customer_service_pb2.GetCustomerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_resources_pb2.Customer, _abc.Awaitable[_resources_pb2.Customer]]: ...
+    ) -> _typing.Union[_resources_pb2.Customer, _abc.Awaitable[_resources_pb2.Customer]]:
+        """Returns one customer; NOT_FOUND when the tenant has no customer with that id."""
 
     @_abc_1.abstractmethod
     def ListCustomers(
         self,
         request: _customer_service_pb2.ListCustomersRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_customer_service_pb2.ListCustomersResponse, _abc.Awaitable[_customer_service_pb2.ListCustomersResponse]]: ...
+    ) -> _typing.Union[_customer_service_pb2.ListCustomersResponse, _abc.Awaitable[_customer_service_pb2.ListCustomersResponse]]:
+        """Lists the tenant's customers in customer_id order, one page at a time."""
 
     @_abc_1.abstractmethod
     def UpdateCustomer(

@@ -21,15 +21,25 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CreateInvoiceRequest(_message.Message):
+    """The invoice to create and the id the caller chose for it (AIP-133)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICE_ID_FIELD_NUMBER: _builtins.int
     INVOICE_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
+    """The new invoice's id (the ERP invoice number): 1-128 printable ASCII characters, no leading
+    or trailing space. invoice.invoice_id is ignored.
+    """
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def invoice(self) -> _resources_pb2.Invoice: ...
+    def invoice(self) -> _resources_pb2.Invoice:
+        """The invoice's content: customer_id, amount and issue_date are required; output-only fields
+        (open_amount, state, create_time) are ignored.
+        """
+
     def __init__(
         self,
         *,
@@ -47,11 +57,14 @@ Global___CreateInvoiceRequest: _TypeAlias = CreateInvoiceRequest  # noqa: Y015
 
 @_typing.final
 class BatchCreateInvoicesRequest(_message.Message):
+    """Several CreateInvoice calls applied in one transaction."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REQUESTS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
+    """Idempotency key of the whole batch (AIP-155)."""
     @_builtins.property
     def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateInvoiceRequest]:
         """1..1000 items; each item's request_id is ignored."""
@@ -72,11 +85,15 @@ Global___BatchCreateInvoicesRequest: _TypeAlias = BatchCreateInvoicesRequest  # 
 
 @_typing.final
 class BatchCreateInvoicesResponse(_message.Message):
+    """The invoices a BatchCreateInvoices call created or found unchanged."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICES_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Invoice]: ...
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Invoice]:
+        """In request order."""
+
     def __init__(
         self,
         *,
@@ -92,10 +109,13 @@ Global___BatchCreateInvoicesResponse: _TypeAlias = BatchCreateInvoicesResponse  
 
 @_typing.final
 class GetInvoiceRequest(_message.Message):
+    """Names the invoice to read."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICE_ID_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
+    """The invoice's id, as given to CreateInvoice."""
     def __init__(
         self,
         *,
@@ -111,6 +131,8 @@ Global___GetInvoiceRequest: _TypeAlias = GetInvoiceRequest  # noqa: Y015
 
 @_typing.final
 class ListInvoicesRequest(_message.Message):
+    """One page of the tenant's invoices (AIP-158), optionally filtered."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
@@ -119,10 +141,15 @@ class ListInvoicesRequest(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     DUE_BEFORE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page, requested with the same filters; empty for the
+    first page. A token from a list with other filters is INVALID_ARGUMENT.
+    """
     customer_id: _builtins.str
-    """Filters, all optional and combined with AND."""
+    """Filters, all optional and combined with AND. Only this customer's invoices."""
     state: _resources_pb2.InvoiceState.ValueType
+    """Only invoices in this state; UNSPECIFIED means every state."""
     due_before: _builtins.str
     """ISO 8601 date: only invoices due strictly before it."""
     def __init__(
@@ -144,13 +171,18 @@ Global___ListInvoicesRequest: _TypeAlias = ListInvoicesRequest  # noqa: Y015
 
 @_typing.final
 class ListInvoicesResponse(_message.Message):
+    """A page of invoices and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Invoice]: ...
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Invoice]:
+        """Up to page_size invoices, in invoice_id order."""
+
     def __init__(
         self,
         *,
@@ -167,14 +199,19 @@ Global___ListInvoicesResponse: _TypeAlias = ListInvoicesResponse  # noqa: Y015
 
 @_typing.final
 class VoidInvoiceRequest(_message.Message):
+    """The invoice to void and why."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
+    """The invoice to void. Voiding a voided invoice again changes nothing."""
     reason: _builtins.str
+    """Free text kept with the void (at most 512 characters)."""
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     def __init__(
         self,
         *,

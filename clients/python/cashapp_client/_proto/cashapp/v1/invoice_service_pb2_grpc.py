@@ -83,13 +83,15 @@ class InvoiceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetInvoice(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one invoice with its current open amount; NOT_FOUND when the tenant has none by that id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListInvoices(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the tenant's invoices in invoice_id order, optionally filtered, one page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -41,7 +41,9 @@ class InvoiceServiceStub:
     BatchCreateInvoices: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.BatchCreateInvoicesRequest, _invoice_service_pb2.BatchCreateInvoicesResponse]
     """Creates up to 1000 invoices atomically: all or none."""
     GetInvoice: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.GetInvoiceRequest, _resources_pb2.Invoice]
+    """Returns one invoice with its current open amount; NOT_FOUND when the tenant has none by that id."""
     ListInvoices: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.ListInvoicesRequest, _invoice_service_pb2.ListInvoicesResponse]
+    """Lists the tenant's invoices in invoice_id order, optionally filtered, one page at a time."""
     VoidInvoice: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.VoidInvoiceRequest, _resources_pb2.Invoice]
     """Voids an invoice with a compensating entry. Refused (FAILED_PRECONDITION) once money is applied."""
 
@@ -57,7 +59,9 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     BatchCreateInvoices: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.BatchCreateInvoicesRequest, _invoice_service_pb2.BatchCreateInvoicesResponse]  # type: ignore[assignment]
     """Creates up to 1000 invoices atomically: all or none."""
     GetInvoice: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.GetInvoiceRequest, _resources_pb2.Invoice]  # type: ignore[assignment]
+    """Returns one invoice with its current open amount; NOT_FOUND when the tenant has none by that id."""
     ListInvoices: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.ListInvoicesRequest, _invoice_service_pb2.ListInvoicesResponse]  # type: ignore[assignment]
+    """Lists the tenant's invoices in invoice_id order, optionally filtered, one page at a time."""
     VoidInvoice: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.VoidInvoiceRequest, _resources_pb2.Invoice]  # type: ignore[assignment]
     """Voids an invoice with a compensating entry. Refused (FAILED_PRECONDITION) once money is applied."""
 
@@ -87,14 +91,16 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _invoice_service_pb2.GetInvoiceRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_resources_pb2.Invoice, _abc.Awaitable[_resources_pb2.Invoice]]: ...
+    ) -> _typing.Union[_resources_pb2.Invoice, _abc.Awaitable[_resources_pb2.Invoice]]:
+        """Returns one invoice with its current open amount; NOT_FOUND when the tenant has none by that id."""
 
     @_abc_1.abstractmethod
     def ListInvoices(
         self,
         request: _invoice_service_pb2.ListInvoicesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_invoice_service_pb2.ListInvoicesResponse, _abc.Awaitable[_invoice_service_pb2.ListInvoicesResponse]]: ...
+    ) -> _typing.Union[_invoice_service_pb2.ListInvoicesResponse, _abc.Awaitable[_invoice_service_pb2.ListInvoicesResponse]]:
+        """Lists the tenant's invoices in invoice_id order, optionally filtered, one page at a time."""
 
     @_abc_1.abstractmethod
     def VoidInvoice(

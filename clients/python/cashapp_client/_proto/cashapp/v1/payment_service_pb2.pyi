@@ -21,15 +21,25 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CreatePaymentRequest(_message.Message):
+    """The payment to record and the id the caller chose for it (AIP-133)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     PAYMENT_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
+    """The new payment's id (the bank reference): 1-128 printable ASCII characters, no leading or
+    trailing space. payment.payment_id is ignored.
+    """
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def payment(self) -> _resources_pb2.Payment: ...
+    def payment(self) -> _resources_pb2.Payment:
+        """The payment as the bank reported it: amount and value_date are required; output-only
+        fields are ignored.
+        """
+
     def __init__(
         self,
         *,
@@ -47,6 +57,8 @@ Global___CreatePaymentRequest: _TypeAlias = CreatePaymentRequest  # noqa: Y015
 
 @_typing.final
 class ImportPaymentsRequest(_message.Message):
+    """One chunk of a payment import."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENTS_FIELD_NUMBER: _builtins.int
@@ -55,7 +67,7 @@ class ImportPaymentsRequest(_message.Message):
     """Idempotency key of this chunk."""
     @_builtins.property
     def payments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Payment]:
-        """1..1000 payments, applied atomically as one chunk."""
+        """1..1000 payments, applied atomically as one chunk. Each names itself by payment_id."""
 
     def __init__(
         self,
@@ -82,11 +94,13 @@ class ImportPaymentResult(_message.Message):
     ERROR_REASON_FIELD_NUMBER: _builtins.int
     ERROR_MESSAGE_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
+    """The payment this result is about, as sent."""
     result: _builtins.str
     """CREATED, ALREADY_EXISTED, or FAILED."""
     error_reason: _builtins.str
     """For FAILED: UPPER_SNAKE reason and message."""
     error_message: _builtins.str
+    """For FAILED: what was wrong, prefixed by the offending field."""
     def __init__(
         self,
         *,
@@ -105,6 +119,8 @@ Global___ImportPaymentResult: _TypeAlias = ImportPaymentResult  # noqa: Y015
 
 @_typing.final
 class ImportPaymentsResponse(_message.Message):
+    """What an ImportPayments stream did, summed over its chunks."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
@@ -112,10 +128,15 @@ class ImportPaymentsResponse(_message.Message):
     EXISTING_COUNT_FIELD_NUMBER: _builtins.int
     FAILED_COUNT_FIELD_NUMBER: _builtins.int
     created_count: _builtins.int
+    """How many results are CREATED."""
     existing_count: _builtins.int
+    """How many results are ALREADY_EXISTED (the same payment_id with identical content)."""
     failed_count: _builtins.int
+    """How many results are FAILED; those payments were not stored."""
     @_builtins.property
-    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportPaymentResult]: ...
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportPaymentResult]:
+        """One result per payment, in the order the payments were sent."""
+
     def __init__(
         self,
         *,
@@ -134,10 +155,13 @@ Global___ImportPaymentsResponse: _TypeAlias = ImportPaymentsResponse  # noqa: Y0
 
 @_typing.final
 class GetPaymentRequest(_message.Message):
+    """Names the payment to read."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
+    """The payment's id, as given when it was created or imported."""
     def __init__(
         self,
         *,
@@ -153,6 +177,8 @@ Global___GetPaymentRequest: _TypeAlias = GetPaymentRequest  # noqa: Y015
 
 @_typing.final
 class ListPaymentsRequest(_message.Message):
+    """One page of the tenant's payments (AIP-158), optionally filtered."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
@@ -160,9 +186,15 @@ class ListPaymentsRequest(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page, requested with the same filters; empty for the
+    first page.
+    """
     customer_id: _builtins.str
+    """Only this customer's payments (optional)."""
     state: _resources_pb2.PaymentState.ValueType
+    """Only payments in this state; UNSPECIFIED means every state."""
     def __init__(
         self,
         *,
@@ -181,13 +213,18 @@ Global___ListPaymentsRequest: _TypeAlias = ListPaymentsRequest  # noqa: Y015
 
 @_typing.final
 class ListPaymentsResponse(_message.Message):
+    """A page of payments and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def payments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Payment]: ...
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Payment]:
+        """Up to page_size payments, in payment_id order."""
+
     def __init__(
         self,
         *,
@@ -204,13 +241,17 @@ Global___ListPaymentsResponse: _TypeAlias = ListPaymentsResponse  # noqa: Y015
 
 @_typing.final
 class ApplyPaymentRequest(_message.Message):
+    """A manual application of one payment."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     ALLOCATIONS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
+    """The payment whose unapplied cash is applied."""
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
     def allocations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Allocation]:
         """1..100 allocations, each to a distinct invoice of the payment's currency."""
@@ -232,13 +273,17 @@ Global___ApplyPaymentRequest: _TypeAlias = ApplyPaymentRequest  # noqa: Y015
 
 @_typing.final
 class UnapplyPaymentRequest(_message.Message):
+    """Applications of one payment to reverse."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     APPLICATION_IDS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
+    """The payment whose applications are reversed; its cash becomes unapplied again."""
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
     def application_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Applications to reverse; empty reverses every active application of the payment."""

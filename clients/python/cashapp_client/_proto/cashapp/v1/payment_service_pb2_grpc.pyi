@@ -41,7 +41,9 @@ class PaymentServiceStub:
     response reports a result per payment.
     """
     GetPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]
+    """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
     ListPayments: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.ListPaymentsRequest, _payment_service_pb2.ListPaymentsResponse]
+    """Lists the tenant's payments in payment_id order, optionally filtered, one page at a time."""
     ApplyPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.ApplyPaymentRequest, _resources_pb2.Payment]
     """Applies the payment to invoices with explicit allocations."""
     UnapplyPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.UnapplyPaymentRequest, _resources_pb2.Payment]
@@ -59,7 +61,9 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     response reports a result per payment.
     """
     GetPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
+    """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
     ListPayments: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.ListPaymentsRequest, _payment_service_pb2.ListPaymentsResponse]  # type: ignore[assignment]
+    """Lists the tenant's payments in payment_id order, optionally filtered, one page at a time."""
     ApplyPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.ApplyPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
     """Applies the payment to invoices with explicit allocations."""
     UnapplyPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.UnapplyPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
@@ -91,14 +95,16 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _payment_service_pb2.GetPaymentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_resources_pb2.Payment, _abc.Awaitable[_resources_pb2.Payment]]: ...
+    ) -> _typing.Union[_resources_pb2.Payment, _abc.Awaitable[_resources_pb2.Payment]]:
+        """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
 
     @_abc_1.abstractmethod
     def ListPayments(
         self,
         request: _payment_service_pb2.ListPaymentsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_payment_service_pb2.ListPaymentsResponse, _abc.Awaitable[_payment_service_pb2.ListPaymentsResponse]]: ...
+    ) -> _typing.Union[_payment_service_pb2.ListPaymentsResponse, _abc.Awaitable[_payment_service_pb2.ListPaymentsResponse]]:
+        """Lists the tenant's payments in payment_id order, optionally filtered, one page at a time."""
 
     @_abc_1.abstractmethod
     def ApplyPayment(

@@ -46,6 +46,8 @@ Global___PaymentIds: _TypeAlias = PaymentIds  # noqa: Y015
 
 @_typing.final
 class AutoApplyRequest(_message.Message):
+    """Which unapplied payments one AutoApply call decides."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ALL_PAYMENTS_FIELD_NUMBER: _builtins.int
@@ -59,8 +61,11 @@ class AutoApplyRequest(_message.Message):
     paid from one of the customer's payer accounts. Must not be empty.
     """
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def payments(self) -> Global___PaymentIds: ...
+    def payments(self) -> Global___PaymentIds:
+        """Only these payments (those of them still unapplied)."""
+
     def __init__(
         self,
         *,
@@ -81,6 +86,8 @@ Global___AutoApplyRequest: _TypeAlias = AutoApplyRequest  # noqa: Y015
 
 @_typing.final
 class AutoApplyResponse(_message.Message):
+    """The decisions one AutoApply call stored, and their counts by outcome."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DECISIONS_FIELD_NUMBER: _builtins.int
@@ -89,14 +96,19 @@ class AutoApplyResponse(_message.Message):
     UNMATCHED_COUNT_FIELD_NUMBER: _builtins.int
     UNCHANGED_COUNT_FIELD_NUMBER: _builtins.int
     auto_applied_count: _builtins.int
+    """How many of the decisions are AUTO_APPLIED: money was applied."""
     suggested_count: _builtins.int
+    """How many are SUGGESTED: the payment went to the exception queue with ranked suggestions."""
     unmatched_count: _builtins.int
+    """How many are UNMATCHED: the cash stays unapplied (and in the queue), with the reason."""
     unchanged_count: _builtins.int
     """Payments re-decided exactly as their latest stored decision: nothing stored for them, and
     their open exception left as it is.
     """
     @_builtins.property
-    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]: ...
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]:
+        """The decisions stored by this call, each with its explanation (unchanged ones are not listed)."""
+
     def __init__(
         self,
         *,
@@ -116,13 +128,19 @@ Global___AutoApplyResponse: _TypeAlias = AutoApplyResponse  # noqa: Y015
 
 @_typing.final
 class ListExceptionsRequest(_message.Message):
+    """One page of the exception queue (AIP-158)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page, requested with the same state; empty for the
+    first page.
+    """
     state: _resources_pb2.MatchExceptionState.ValueType
     """Default: open exceptions only."""
     def __init__(
@@ -142,13 +160,18 @@ Global___ListExceptionsRequest: _TypeAlias = ListExceptionsRequest  # noqa: Y015
 
 @_typing.final
 class ListExceptionsResponse(_message.Message):
+    """A page of match exceptions and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EXCEPTIONS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.MatchException]: ...
+    def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.MatchException]:
+        """Up to page_size exceptions, in exception_id order."""
+
     def __init__(
         self,
         *,
@@ -171,7 +194,9 @@ class Allocations(_message.Message):
 
     ALLOCATIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def allocations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Allocation]: ...
+    def allocations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Allocation]:
+        """1..100 allocations, each to a distinct invoice of the payment's currency."""
+
     def __init__(
         self,
         *,
@@ -187,6 +212,8 @@ Global___Allocations: _TypeAlias = Allocations  # noqa: Y015
 
 @_typing.final
 class ResolveExceptionRequest(_message.Message):
+    """How a person settles one open match exception."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EXCEPTION_ID_FIELD_NUMBER: _builtins.int
@@ -195,6 +222,7 @@ class ResolveExceptionRequest(_message.Message):
     ON_ACCOUNT_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     exception_id: _builtins.str
+    """The open exception to resolve."""
     accept_suggestion_rank: _builtins.int
     """Rank (1-based) of the suggestion to accept."""
     on_account: _builtins.bool
@@ -202,8 +230,11 @@ class ResolveExceptionRequest(_message.Message):
     FAILED_PRECONDITION when no customer was identified for the payment.
     """
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def allocations(self) -> Global___Allocations: ...
+    def allocations(self) -> Global___Allocations:
+        """Apply these allocations instead of a suggestion (as ApplyPayment does)."""
+
     def __init__(
         self,
         *,
@@ -225,13 +256,19 @@ Global___ResolveExceptionRequest: _TypeAlias = ResolveExceptionRequest  # noqa: 
 
 @_typing.final
 class ListDecisionsRequest(_message.Message):
+    """One page of stored decisions (AIP-158), newest first."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page, requested with the same payment_id; empty for the
+    first page.
+    """
     payment_id: _builtins.str
     """Only the decisions of this payment (optional)."""
     def __init__(
@@ -251,13 +288,18 @@ Global___ListDecisionsRequest: _TypeAlias = ListDecisionsRequest  # noqa: Y015
 
 @_typing.final
 class ListDecisionsResponse(_message.Message):
+    """A page of decisions and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DECISIONS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]: ...
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]:
+        """Up to page_size decisions, newest first."""
+
     def __init__(
         self,
         *,
@@ -274,6 +316,8 @@ Global___ListDecisionsResponse: _TypeAlias = ListDecisionsResponse  # noqa: Y015
 
 @_typing.final
 class GetReconciliationReportRequest(_message.Message):
+    """Asks for the tenant's reconciliation report; it has no parameters."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -289,6 +333,8 @@ Global___GetReconciliationReportRequest: _TypeAlias = GetReconciliationReportReq
 
 @_typing.final
 class GetSettingsRequest(_message.Message):
+    """Asks for the tenant's settings; it has no parameters."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -304,14 +350,19 @@ Global___GetSettingsRequest: _TypeAlias = GetSettingsRequest  # noqa: Y015
 
 @_typing.final
 class UpdateSettingsRequest(_message.Message):
+    """The tenant settings to change (AIP-134)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SETTINGS_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def settings(self) -> _resources_pb2.Settings: ...
+    def settings(self) -> _resources_pb2.Settings:
+        """The new values of the fields named in update_mask; update_time is ignored."""
+
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
         """write_off_tolerance_minor, matching_tolerance_minor."""

@@ -90,7 +90,8 @@ class ReconciliationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListExceptions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the exception queue (open exceptions unless a state is given), in exception_id order.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -43,6 +43,7 @@ class ReconciliationServiceStub:
     A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
     """
     ListExceptions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]
+    """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
     ResolveException: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]
     """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
     account of its customer; closes the exception.
@@ -72,6 +73,7 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
     A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
     """
     ListExceptions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]  # type: ignore[assignment]
+    """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
     ResolveException: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]  # type: ignore[assignment]
     """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
     account of its customer; closes the exception.
@@ -109,7 +111,8 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _reconciliation_service_pb2.ListExceptionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_reconciliation_service_pb2.ListExceptionsResponse, _abc.Awaitable[_reconciliation_service_pb2.ListExceptionsResponse]]: ...
+    ) -> _typing.Union[_reconciliation_service_pb2.ListExceptionsResponse, _abc.Awaitable[_reconciliation_service_pb2.ListExceptionsResponse]]:
+        """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
 
     @_abc_1.abstractmethod
     def ResolveException(

@@ -27,19 +27,29 @@ class _InvoiceState:
 class _InvoiceStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InvoiceState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INVOICE_STATE_UNSPECIFIED: _InvoiceState.ValueType  # 0
+    """Not set; as a list filter it means every state."""
     INVOICE_STATE_OPEN: _InvoiceState.ValueType  # 1
+    """Nothing paid, credited or discounted yet: the open amount is the full amount."""
     INVOICE_STATE_PARTIALLY_PAID: _InvoiceState.ValueType  # 2
+    """Part of the amount is settled; the open amount is between zero and the amount."""
     INVOICE_STATE_PAID: _InvoiceState.ValueType  # 3
+    """Fully settled (cash, discount, write-off, deduction or credit memo): the open amount is zero."""
     INVOICE_STATE_VOIDED: _InvoiceState.ValueType  # 4
+    """Cancelled by VoidInvoice with a compensating entry; nothing can be applied to it."""
 
 class InvoiceState(_InvoiceState, metaclass=_InvoiceStateEnumTypeWrapper):
     """The lifecycle state of an invoice, derived from its open amount."""
 
 INVOICE_STATE_UNSPECIFIED: InvoiceState.ValueType  # 0
+"""Not set; as a list filter it means every state."""
 INVOICE_STATE_OPEN: InvoiceState.ValueType  # 1
+"""Nothing paid, credited or discounted yet: the open amount is the full amount."""
 INVOICE_STATE_PARTIALLY_PAID: InvoiceState.ValueType  # 2
+"""Part of the amount is settled; the open amount is between zero and the amount."""
 INVOICE_STATE_PAID: InvoiceState.ValueType  # 3
+"""Fully settled (cash, discount, write-off, deduction or credit memo): the open amount is zero."""
 INVOICE_STATE_VOIDED: InvoiceState.ValueType  # 4
+"""Cancelled by VoidInvoice with a compensating entry; nothing can be applied to it."""
 Global___InvoiceState: _TypeAlias = InvoiceState  # noqa: Y015
 
 class _PaymentState:
@@ -49,10 +59,13 @@ class _PaymentState:
 class _PaymentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PAYMENT_STATE_UNSPECIFIED: _PaymentState.ValueType  # 0
+    """Not set; as a list filter it means every state."""
     PAYMENT_STATE_UNAPPLIED: _PaymentState.ValueType  # 1
     """Nothing applied yet."""
     PAYMENT_STATE_PARTIALLY_APPLIED: _PaymentState.ValueType  # 2
+    """Part of the amount is applied to invoices, the rest is unapplied cash."""
     PAYMENT_STATE_APPLIED: _PaymentState.ValueType  # 3
+    """The whole amount is applied to invoices."""
     PAYMENT_STATE_ON_ACCOUNT: _PaymentState.ValueType  # 4
     """The remainder is credit on the customer's account."""
     PAYMENT_STATE_RETURNED: _PaymentState.ValueType  # 5
@@ -62,10 +75,13 @@ class PaymentState(_PaymentState, metaclass=_PaymentStateEnumTypeWrapper):
     """The lifecycle state of a payment."""
 
 PAYMENT_STATE_UNSPECIFIED: PaymentState.ValueType  # 0
+"""Not set; as a list filter it means every state."""
 PAYMENT_STATE_UNAPPLIED: PaymentState.ValueType  # 1
 """Nothing applied yet."""
 PAYMENT_STATE_PARTIALLY_APPLIED: PaymentState.ValueType  # 2
+"""Part of the amount is applied to invoices, the rest is unapplied cash."""
 PAYMENT_STATE_APPLIED: PaymentState.ValueType  # 3
+"""The whole amount is applied to invoices."""
 PAYMENT_STATE_ON_ACCOUNT: PaymentState.ValueType  # 4
 """The remainder is credit on the customer's account."""
 PAYMENT_STATE_RETURNED: PaymentState.ValueType  # 5
@@ -79,17 +95,25 @@ class _ApplicationSource:
 class _ApplicationSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ApplicationSource.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     APPLICATION_SOURCE_UNSPECIFIED: _ApplicationSource.ValueType  # 0
+    """Not set; never stored."""
     APPLICATION_SOURCE_MANUAL: _ApplicationSource.ValueType  # 1
+    """A person's ApplyPayment. A reversing application keeps the source of the one it reverses."""
     APPLICATION_SOURCE_AUTO: _ApplicationSource.ValueType  # 2
+    """AutoApply decided it alone (outcome AUTO_APPLIED)."""
     APPLICATION_SOURCE_EXCEPTION_RESOLUTION: _ApplicationSource.ValueType  # 3
+    """A person's ResolveException settled a match exception."""
 
 class ApplicationSource(_ApplicationSource, metaclass=_ApplicationSourceEnumTypeWrapper):
     """Where an application came from."""
 
 APPLICATION_SOURCE_UNSPECIFIED: ApplicationSource.ValueType  # 0
+"""Not set; never stored."""
 APPLICATION_SOURCE_MANUAL: ApplicationSource.ValueType  # 1
+"""A person's ApplyPayment. A reversing application keeps the source of the one it reverses."""
 APPLICATION_SOURCE_AUTO: ApplicationSource.ValueType  # 2
+"""AutoApply decided it alone (outcome AUTO_APPLIED)."""
 APPLICATION_SOURCE_EXCEPTION_RESOLUTION: ApplicationSource.ValueType  # 3
+"""A person's ResolveException settled a match exception."""
 Global___ApplicationSource: _TypeAlias = ApplicationSource  # noqa: Y015
 
 class _ReturnKind:
@@ -99,6 +123,7 @@ class _ReturnKind:
 class _ReturnKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReturnKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RETURN_KIND_UNSPECIFIED: _ReturnKind.ValueType  # 0
+    """Not set; as a list filter it means both kinds."""
     RETURN_KIND_GOODS: _ReturnKind.ValueType  # 1
     """Goods came back: a credit memo against an invoice."""
     RETURN_KIND_PAYMENT: _ReturnKind.ValueType  # 2
@@ -108,6 +133,7 @@ class ReturnKind(_ReturnKind, metaclass=_ReturnKindEnumTypeWrapper):
     """What kind of return."""
 
 RETURN_KIND_UNSPECIFIED: ReturnKind.ValueType  # 0
+"""Not set; as a list filter it means both kinds."""
 RETURN_KIND_GOODS: ReturnKind.ValueType  # 1
 """Goods came back: a credit memo against an invoice."""
 RETURN_KIND_PAYMENT: ReturnKind.ValueType  # 2
@@ -121,7 +147,9 @@ class _DecisionOutcome:
 class _DecisionOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DecisionOutcome.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DECISION_OUTCOME_UNSPECIFIED: _DecisionOutcome.ValueType  # 0
+    """Not set; never stored."""
     DECISION_OUTCOME_AUTO_APPLIED: _DecisionOutcome.ValueType  # 1
+    """One explanation was clearly best and its allocations were posted."""
     DECISION_OUTCOME_SUGGESTED: _DecisionOutcome.ValueType  # 2
     """Sent to the exception queue with ranked suggestions."""
     DECISION_OUTCOME_UNMATCHED: _DecisionOutcome.ValueType  # 3
@@ -131,7 +159,9 @@ class DecisionOutcome(_DecisionOutcome, metaclass=_DecisionOutcomeEnumTypeWrappe
     """The outcome of matching one payment."""
 
 DECISION_OUTCOME_UNSPECIFIED: DecisionOutcome.ValueType  # 0
+"""Not set; never stored."""
 DECISION_OUTCOME_AUTO_APPLIED: DecisionOutcome.ValueType  # 1
+"""One explanation was clearly best and its allocations were posted."""
 DECISION_OUTCOME_SUGGESTED: DecisionOutcome.ValueType  # 2
 """Sent to the exception queue with ranked suggestions."""
 DECISION_OUTCOME_UNMATCHED: DecisionOutcome.ValueType  # 3
@@ -145,8 +175,11 @@ class _MatchExceptionState:
 class _MatchExceptionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MatchExceptionState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MATCH_EXCEPTION_STATE_UNSPECIFIED: _MatchExceptionState.ValueType  # 0
+    """Not set; as a list filter it means OPEN."""
     MATCH_EXCEPTION_STATE_OPEN: _MatchExceptionState.ValueType  # 1
+    """Waiting for a person (ResolveException)."""
     MATCH_EXCEPTION_STATE_RESOLVED: _MatchExceptionState.ValueType  # 2
+    """Closed: resolved by a person, or the payment was settled another way."""
     MATCH_EXCEPTION_STATE_SUPERSEDED: _MatchExceptionState.ValueType  # 3
     """Closed because a later decision, made when the payment's inputs changed, raised a different
     doubt: the payment's open exception is the newer one.
@@ -156,8 +189,11 @@ class MatchExceptionState(_MatchExceptionState, metaclass=_MatchExceptionStateEn
     """The state of a match exception."""
 
 MATCH_EXCEPTION_STATE_UNSPECIFIED: MatchExceptionState.ValueType  # 0
+"""Not set; as a list filter it means OPEN."""
 MATCH_EXCEPTION_STATE_OPEN: MatchExceptionState.ValueType  # 1
+"""Waiting for a person (ResolveException)."""
 MATCH_EXCEPTION_STATE_RESOLVED: MatchExceptionState.ValueType  # 2
+"""Closed: resolved by a person, or the payment was settled another way."""
 MATCH_EXCEPTION_STATE_SUPERSEDED: MatchExceptionState.ValueType  # 3
 """Closed because a later decision, made when the payment's inputs changed, raised a different
 doubt: the payment's open exception is the newer one.
@@ -272,9 +308,13 @@ class Customer(_message.Message):
         """Default payment terms of the customer's invoices."""
 
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the customer was created; output only."""
+
     @_builtins.property
-    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When the customer was last changed; output only."""
+
     def __init__(
         self,
         *,
@@ -321,11 +361,13 @@ class Invoice(_message.Message):
     invoice_id: _builtins.str
     """Client-chosen id: the ERP invoice number, as printed on the invoice."""
     customer_id: _builtins.str
+    """The customer billed; must exist. Payments of this customer may settle the invoice."""
     issue_date: _builtins.str
     """ISO 8601 date, e.g. "2026-11-22"."""
     due_date: _builtins.str
     """ISO 8601 date; defaults to issue_date + the customer's net days."""
     state: Global___InvoiceState.ValueType
+    """Where the invoice stands, derived from open_amount; output only."""
     @_builtins.property
     def amount(self) -> Global___Money:
         """The invoiced amount (> 0)."""
@@ -339,7 +381,9 @@ class Invoice(_message.Message):
         """Terms of this invoice; defaults to the customer's."""
 
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the invoice was created; output only."""
+
     def __init__(
         self,
         *,
@@ -379,9 +423,13 @@ class Application(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DEDUCTION_FIELD_NUMBER: _builtins.int
     application_id: _builtins.str
+    """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
+    """The payment the cash came from."""
     invoice_id: _builtins.str
+    """The invoice it settled."""
     source: Global___ApplicationSource.ValueType
+    """Who decided this application."""
     reversed_by_application_id: _builtins.str
     """Set when a later unapply or return reversed this application."""
     reverses_application_id: _builtins.str
@@ -399,7 +447,9 @@ class Application(_message.Message):
         """Short-pay residual written off in the same step."""
 
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the application was posted."""
+
     @_builtins.property
     def deduction(self) -> Global___Money:
         """Short payment beyond tolerance moved to DEDUCTIONS, with the invoice, in the same step."""
@@ -456,9 +506,13 @@ class Payment(_message.Message):
     payer_account: _builtins.str
     """Payer IBAN or account number as the bank reported it."""
     payer_name: _builtins.str
+    """The payer's name as the bank reported it (at most 512 characters); compared with customer
+    names without legal forms when neither account nor references identify the customer.
+    """
     remittance_info: _builtins.str
-    """Free-text remittance information."""
+    """Free-text remittance information (at most 4096 characters), searched for invoice numbers."""
     state: Global___PaymentState.ValueType
+    """Where the payment stands; output only."""
     @_builtins.property
     def amount(self) -> Global___Money:
         """The received amount (> 0)."""
@@ -469,16 +523,24 @@ class Payment(_message.Message):
 
     @_builtins.property
     def applied_amount(self) -> Global___Money:
-        """Output only."""
+        """Cash applied to invoices; output only."""
 
     @_builtins.property
-    def unapplied_amount(self) -> Global___Money: ...
+    def unapplied_amount(self) -> Global___Money:
+        """Cash not applied (unapplied or on account); output only. applied + unapplied + returned = amount."""
+
     @_builtins.property
-    def returned_amount(self) -> Global___Money: ...
+    def returned_amount(self) -> Global___Money:
+        """Cash the bank took back (ReturnPayment); output only."""
+
     @_builtins.property
-    def applications(self) -> _containers.RepeatedCompositeFieldContainer[Global___Application]: ...
+    def applications(self) -> _containers.RepeatedCompositeFieldContainer[Global___Application]:
+        """Every application of the payment, reversals included, oldest first; output only."""
+
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the payment was recorded; output only."""
+
     def __init__(
         self,
         *,
@@ -517,6 +579,7 @@ class Allocation(_message.Message):
     WRITE_OFF_FIELD_NUMBER: _builtins.int
     DEDUCTION_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
+    """The invoice receiving the share; an open invoice in the payment's currency."""
     @_builtins.property
     def amount(self) -> Global___Money:
         """Cash applied to the invoice."""
@@ -567,7 +630,9 @@ class Return(_message.Message):
     REASON_CODE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     return_id: _builtins.str
+    """Client-chosen id of the return, unique per tenant."""
     kind: Global___ReturnKind.ValueType
+    """Goods return or payment return; decides which of the fields below are set."""
     invoice_id: _builtins.str
     """Goods returns: the invoice credited."""
     payment_id: _builtins.str
@@ -591,7 +656,9 @@ class Return(_message.Message):
         """Payment returns: the invoices that were re-opened."""
 
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the return was posted."""
+
     def __init__(
         self,
         *,
@@ -632,7 +699,9 @@ class MatchCandidate(_message.Message):
     rule: _builtins.str
     """The rule that produced it, e.g. "REFERENCE_EXACT", "AMOUNT_UNIQUE_SUBSET"."""
     @_builtins.property
-    def invoice_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def invoice_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The invoices this candidate would settle."""
+
     @_builtins.property
     def allocations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Allocation]:
         """The allocations this candidate would post."""
@@ -677,7 +746,11 @@ class Explanation(_message.Message):
     solver_algorithm: _builtins.str
     """Solver facts: algorithm, candidate count, outcome."""
     solver_candidate_count: _builtins.int
+    """How many candidates (invoice subsets, or payment groups for split payments) the solver found
+    within the matching tolerance; 0 when no amount search ran.
+    """
     solver_outcome: _builtins.str
+    """MATCHED, AMBIGUOUS, NO_MATCH or BUDGET_EXHAUSTED; empty when no amount search ran."""
     @_builtins.property
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
         """Candidates in rank order; the first won when the outcome is AUTO_APPLIED."""
@@ -720,15 +793,23 @@ class Decision(_message.Message):
     EXPLANATION_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     decision_id: _builtins.str
+    """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
+    """The payment decided."""
     customer_id: _builtins.str
+    """The customer the payment was identified as coming from; empty when none was."""
     outcome: Global___DecisionOutcome.ValueType
+    """What the engine did with the payment."""
     reason: _builtins.str
     """UPPER_SNAKE reason, e.g. "AMBIGUOUS_AMOUNT_MATCH", "NO_CUSTOMER_IDENTIFIED"."""
     @_builtins.property
-    def explanation(self) -> Global___Explanation: ...
+    def explanation(self) -> Global___Explanation:
+        """The evidence behind the outcome: candidates, runner-up and the winning rule."""
+
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the decision was stored."""
+
     def __init__(
         self,
         *,
@@ -764,9 +845,13 @@ class MatchException(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESOLVE_TIME_FIELD_NUMBER: _builtins.int
     exception_id: _builtins.str
+    """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
+    """The payment waiting for a person."""
     customer_id: _builtins.str
+    """The customer the payment was identified as coming from; empty when none was."""
     state: Global___MatchExceptionState.ValueType
+    """Open, resolved or superseded."""
     reason: _builtins.str
     """UPPER_SNAKE reason, e.g. "AMBIGUOUS_AMOUNT_MATCH"."""
     decision_id: _builtins.str
@@ -776,9 +861,13 @@ class MatchException(_message.Message):
         """Ranked suggestions, best first (rank 1)."""
 
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the exception was opened."""
+
     @_builtins.property
-    def resolve_time(self) -> _timestamp_pb2.Timestamp: ...
+    def resolve_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was resolved or superseded; zero while open."""
+
     def __init__(
         self,
         *,
@@ -814,8 +903,11 @@ class AccountBalance(_message.Message):
     account: _builtins.str
     """CASH, AR, UNAPPLIED_CASH, ON_ACCOUNT, DISCOUNTS, WRITE_OFFS, DEDUCTIONS, CREDIT_MEMOS, REVENUE."""
     currency_code: _builtins.str
+    """ISO 4217 code of the balance; currencies never add up."""
     debit_minor: _builtins.int
+    """Sum of the account's debit lines, in minor units."""
     credit_minor: _builtins.int
+    """Sum of the account's credit lines, in minor units, as a positive number."""
     balance_minor: _builtins.int
     """debit - credit."""
     def __init__(
@@ -848,7 +940,9 @@ class InvariantCheck(_message.Message):
     name: _builtins.str
     """e.g. "ENTRIES_BALANCE"."""
     description: _builtins.str
+    """What the invariant asserts, in one sentence."""
     passed: _builtins.bool
+    """True when no row violates it."""
     @_builtins.property
     def violations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Offending rows (at most 100), human readable."""
@@ -889,7 +983,9 @@ class Settings(_message.Message):
     units). 0..10^15.
     """
     @_builtins.property
-    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When the settings were last changed; zero while they are the defaults. Output only."""
+
     def __init__(
         self,
         *,
@@ -916,12 +1012,19 @@ class ReconciliationReport(_message.Message):
     ALL_PASSED_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     all_passed: _builtins.bool
+    """True when every invariant passed: the books reconcile."""
     @_builtins.property
-    def balances(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountBalance]: ...
+    def balances(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountBalance]:
+        """One balance per ledger account and currency, from the journal."""
+
     @_builtins.property
-    def invariants(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvariantCheck]: ...
+    def invariants(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvariantCheck]:
+        """Every ledger invariant with its result."""
+
     @_builtins.property
-    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the report was computed."""
+
     def __init__(
         self,
         *,

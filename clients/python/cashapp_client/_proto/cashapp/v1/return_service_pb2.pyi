@@ -21,6 +21,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class ReturnGoodsRequest(_message.Message):
+    """A credit memo for goods that came back."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RETURN_ID_FIELD_NUMBER: _builtins.int
@@ -29,11 +31,17 @@ class ReturnGoodsRequest(_message.Message):
     REASON_CODE_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     return_id: _builtins.str
+    """Client-chosen id of the return (e.g. the credit memo number): 1-128 printable ASCII characters."""
     invoice_id: _builtins.str
+    """The invoice the goods were billed on."""
     reason_code: _builtins.str
+    """Business reason code, e.g. "DAMAGED" (at most 64 characters)."""
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     @_builtins.property
-    def amount(self) -> _resources_pb2.Money: ...
+    def amount(self) -> _resources_pb2.Money:
+        """The credit memo amount (> 0), in the invoice's currency."""
+
     def __init__(
         self,
         *,
@@ -53,6 +61,8 @@ Global___ReturnGoodsRequest: _TypeAlias = ReturnGoodsRequest  # noqa: Y015
 
 @_typing.final
 class ReturnPaymentRequest(_message.Message):
+    """A payment the bank sent back."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RETURN_ID_FIELD_NUMBER: _builtins.int
@@ -60,9 +70,13 @@ class ReturnPaymentRequest(_message.Message):
     REASON_CODE_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     return_id: _builtins.str
+    """Client-chosen id of the return (e.g. the bank's return reference): 1-128 printable ASCII characters."""
     payment_id: _builtins.str
+    """The payment that came back; its applications are reversed."""
     reason_code: _builtins.str
+    """Bank reason code, e.g. "R01" (NSF) or "MD06" (at most 64 characters)."""
     request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
     def __init__(
         self,
         *,
@@ -81,10 +95,13 @@ Global___ReturnPaymentRequest: _TypeAlias = ReturnPaymentRequest  # noqa: Y015
 
 @_typing.final
 class GetReturnRequest(_message.Message):
+    """Names the return to read."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RETURN_ID_FIELD_NUMBER: _builtins.int
     return_id: _builtins.str
+    """The return's id, as given to ReturnGoods or ReturnPayment."""
     def __init__(
         self,
         *,
@@ -100,14 +117,19 @@ Global___GetReturnRequest: _TypeAlias = GetReturnRequest  # noqa: Y015
 
 @_typing.final
 class ListReturnsRequest(_message.Message):
+    """One page of the tenant's returns (AIP-158)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
+    """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
+    """The next_page_token of the previous page, requested with the same kind; empty for the first page."""
     kind: _resources_pb2.ReturnKind.ValueType
+    """Only returns of this kind; UNSPECIFIED means both kinds."""
     def __init__(
         self,
         *,
@@ -125,13 +147,18 @@ Global___ListReturnsRequest: _TypeAlias = ListReturnsRequest  # noqa: Y015
 
 @_typing.final
 class ListReturnsResponse(_message.Message):
+    """A page of returns and where the next one starts."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RETURNS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    """Pass as page_token to read the next page; empty on the last page."""
     @_builtins.property
-    def returns(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Return]: ...
+    def returns(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Return]:
+        """Up to page_size returns, in return_id order."""
+
     def __init__(
         self,
         *,

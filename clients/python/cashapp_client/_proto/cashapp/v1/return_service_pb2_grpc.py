@@ -78,13 +78,15 @@ class ReturnServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetReturn(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one return; NOT_FOUND when the tenant has none by that id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListReturns(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the tenant's returns in return_id order, optionally of one kind, one page at a time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -41,7 +41,9 @@ class ReturnServiceStub:
     ReturnPayment: _grpc.UnaryUnaryMultiCallable[_return_service_pb2.ReturnPaymentRequest, _resources_pb2.Return]
     """Returns a payment: reverses every application and re-opens the invoices it paid."""
     GetReturn: _grpc.UnaryUnaryMultiCallable[_return_service_pb2.GetReturnRequest, _resources_pb2.Return]
+    """Returns one return; NOT_FOUND when the tenant has none by that id."""
     ListReturns: _grpc.UnaryUnaryMultiCallable[_return_service_pb2.ListReturnsRequest, _return_service_pb2.ListReturnsResponse]
+    """Lists the tenant's returns in return_id order, optionally of one kind, one page at a time."""
 
 @_typing.type_check_only
 class ReturnServiceAsyncStub(ReturnServiceStub):
@@ -55,7 +57,9 @@ class ReturnServiceAsyncStub(ReturnServiceStub):
     ReturnPayment: _aio.UnaryUnaryMultiCallable[_return_service_pb2.ReturnPaymentRequest, _resources_pb2.Return]  # type: ignore[assignment]
     """Returns a payment: reverses every application and re-opens the invoices it paid."""
     GetReturn: _aio.UnaryUnaryMultiCallable[_return_service_pb2.GetReturnRequest, _resources_pb2.Return]  # type: ignore[assignment]
+    """Returns one return; NOT_FOUND when the tenant has none by that id."""
     ListReturns: _aio.UnaryUnaryMultiCallable[_return_service_pb2.ListReturnsRequest, _return_service_pb2.ListReturnsResponse]  # type: ignore[assignment]
+    """Lists the tenant's returns in return_id order, optionally of one kind, one page at a time."""
 
 class ReturnServiceServicer(metaclass=_abc_1.ABCMeta):
     """Goods returns (credit memos) and payment returns (NSF, chargebacks)."""
@@ -83,13 +87,15 @@ class ReturnServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _return_service_pb2.GetReturnRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_resources_pb2.Return, _abc.Awaitable[_resources_pb2.Return]]: ...
+    ) -> _typing.Union[_resources_pb2.Return, _abc.Awaitable[_resources_pb2.Return]]:
+        """Returns one return; NOT_FOUND when the tenant has none by that id."""
 
     @_abc_1.abstractmethod
     def ListReturns(
         self,
         request: _return_service_pb2.ListReturnsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_return_service_pb2.ListReturnsResponse, _abc.Awaitable[_return_service_pb2.ListReturnsResponse]]: ...
+    ) -> _typing.Union[_return_service_pb2.ListReturnsResponse, _abc.Awaitable[_return_service_pb2.ListReturnsResponse]]:
+        """Lists the tenant's returns in return_id order, optionally of one kind, one page at a time."""
 
 def add_ReturnServiceServicer_to_server(servicer: ReturnServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

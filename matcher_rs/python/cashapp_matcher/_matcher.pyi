@@ -1,4 +1,5 @@
-"""Private Rust solver (crate matcher_binding over matcher_core). Use engine.matching.solver.
+"""Private Rust solver (crate matcher_binding over matcher_core), shipped as the distribution
+cashapp-matcher. Use engine.matching.solver, never this module directly.
 
 Semantics are identical, bit for bit, to engine.matching.solver_py:
 
