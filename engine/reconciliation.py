@@ -2,7 +2,8 @@
 
 A payment is decided once per change of its inputs (DESIGN.md section 6): every change that
 can alter its decision marks it (engine.storage.store.Store.mark_needs_decision); AutoApply
-takes only marked payments, oldest value date first, and clears a mark only where nothing
+takes only marked payments, oldest value date first with each customer's waiting payments
+along (engine.storage.decision_store), and clears a mark only where nothing
 changed the payment between the plan's snapshot and the commit. A re-decision equal to the
 stored one stores nothing; every decision that is not AUTO_APPLIED keeps the payment in the
 exception queue, where a changed doubt supersedes the old exception.
@@ -27,7 +28,7 @@ from engine.payments import get_payment, mark_invoice_customers
 from engine.storage.store import Store, now_us
 from engine.telemetry import decisions_total, span_ids, tracer
 
-# One AutoApply call considers at most this many payments (oldest value date first); callers
+# One AutoApply call considers at most this many payments (oldest first, customers whole); callers
 # page through larger backlogs by calling again.
 MAX_AUTO_APPLY_PAYMENTS = 1000
 # The reason of a decision whose auto-application the books refused at commit time.

@@ -49,8 +49,7 @@ class DecisionStore(PaymentStore):
         waiting: dict[str, list[str]] = {}
         for start in range(0, len(owners), OWNERS_PER_QUERY):
             chunk = owners[start : start + OWNERS_PER_QUERY]
-            for owner, ids in self._waiting_of(chunk).items():
-                waiting[owner] = ids
+            waiting.update(self._waiting_of(chunk))
             if sum(len(ids) for ids in waiting.values()) >= limit:
                 break
         chosen: list[str] = []
@@ -58,8 +57,8 @@ class DecisionStore(PaymentStore):
         for r in oldest:
             if r.payment_id in taken:
                 continue
-            owner = owner_of[r.payment_id]
-            group = waiting.get(owner, [r.payment_id]) if owner is not None else [r.payment_id]
+            whose = owner_of[r.payment_id]
+            group = waiting.get(whose, [r.payment_id]) if whose is not None else [r.payment_id]
             if chosen and len(chosen) + len(group) > limit:
                 break
             group = [pid for pid in group if pid not in taken][: limit - len(chosen)]

@@ -291,3 +291,38 @@ def test_an_invoice_created_between_plan_and_commit_keeps_the_payment_marked(
     committed = app.db.transact(lambda conn: reconciliation.commit(Store(conn, "t"), replanned))
     assert [d.outcome.value for d in committed.decisions] == ["AUTO_APPLIED"]
     assert app.read("t", lambda s: s.payments_needing_decision(limit=10)) == []
+
+
+def test_a_customers_waiting_payments_are_taken_together_oldest_customer_first(app: CashApp) -> None:
+    from engine.customers import create_customer
+    from engine.model import Customer
+    from engine.payments import PaymentDraft, create_payment
+
+    def setup(s: Store) -> None:
+        create_customer(s, Customer("C-A", "Alpha Trading", payer_accounts=("ACCT-A",)))
+        create_customer(s, Customer("C-B", "Beta Logistics", payer_accounts=("ACCT-B",)))
+        for pid, date, account in [
+            ("A1", "2026-11-01", "ACCT-A"),
+            ("B1", "2026-11-02", "ACCT-B"),
+            ("A2", "2026-11-10", "ACCT-A"),
+            ("U1", "2026-11-03", "ACCT-NOBODY"),
+            ("A3", "2026-11-20", "ACCT-A"),
+        ]:
+            create_payment(s, PaymentDraft(pid, Money(1000, "EUR"), date, payer_account=account))
+
+    app.db.transact(lambda conn: setup(Store(conn, "t")))
+
+    def needing(limit: int) -> list[str]:
+        return app.read("t", lambda s: s.payments_needing_decision(limit=limit))
+
+    # Alpha's payments ride with its oldest one; Beta and the unknown payer follow in age order.
+    assert needing(10) == ["A1", "A2", "A3", "B1", "U1"]
+    assert needing(4) == ["A1", "A2", "A3", "B1"]
+    # A customer is not split to fill a call, unless it alone exceeds one call.
+    assert needing(3) == ["A1", "A2", "A3"]
+    assert needing(2) == ["A1", "A2"]
+    # Scoped calls take exactly their scope.
+    assert app.read("t", lambda s: s.payments_needing_decision(payment_ids=["B1", "A3"], limit=10)) == [
+        "B1",
+        "A3",
+    ]

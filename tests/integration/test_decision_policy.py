@@ -108,6 +108,26 @@ def test_transfers_without_references_are_paired_when_only_their_sum_explains_a_
     assert client.get_invoice("INV-1").state == client.get_invoice("INV-2").state == pb.INVOICE_STATE_PAID
 
 
+def test_split_transfers_are_paired_although_the_customer_pays_again_weeks_later(client: Client) -> None:
+    # P1 with P3 would also make a set (INV-1 + INV-3); P3 comes 24 days after the split, so it
+    # is no rival of the pair, which arrived within a day.
+    _book(client, {"INV-1": "612.34", "INV-2": "187.66", "INV-3": "55.55"})
+    client.import_payments(
+        [
+            Payment(payment_id=pid, amount=money(amount, "EUR"), value_date=date, payer_account=ACCOUNT)
+            for pid, amount, date in [
+                ("P1", "433.21", "2026-11-03"),
+                ("P2", "366.79", "2026-11-04"),
+                ("P3", "234.68", "2026-11-28"),
+            ]
+        ]
+    )
+    decisions = {d.payment_id: d for d in client.auto_apply(all_payments=True).decisions}
+    assert decisions["P1"].reason == decisions["P2"].reason == "AMOUNT_MANY_TO_MANY_GROUP"
+    assert _cash(client, "P1") == {"INV-1": 43321}
+    assert decisions["P3"].outcome != pb.DECISION_OUTCOME_AUTO_APPLIED
+
+
 def test_a_discount_the_payer_truncated_is_recorded_as_discount_not_deduction(client: Client) -> None:
     _book(client, {"INV-1001": "100.37", "INV-1002": "200.63"})  # 2%: 2.0074 and 4.0126
     truncated = 10037 - 200 + 20063 - 401
