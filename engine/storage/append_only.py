@@ -130,4 +130,6 @@ def app_role_grants(role: str, schema: str = "public") -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {guarded}, {schema}.{HEAD_TABLE} FROM {role}",
         f"GRANT UPDATE ON {schema}.{HEAD_TABLE} TO {role}",
+        # The app checks the schema revision at start; only the migration role may move it.
+        f"REVOKE INSERT, UPDATE, DELETE ON {schema}.alembic_version FROM {role}",
     ]

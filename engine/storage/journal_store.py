@@ -124,7 +124,8 @@ class JournalStore(DecisionStore):
             .where(je.tenant_id == self.tenant_id)
             .order_by(je.seq, je.entry_id, jl.line_no)
         )
-        rows = self.conn.execution_options(yield_per=JOURNAL_STREAM_ROWS).execute(query)
+        # A statement option: Connection.execution_options would stream every later statement too.
+        rows = self.conn.execute(query, execution_options={"yield_per": JOURNAL_STREAM_ROWS})
         for _, group in groupby(rows, key=lambda r: (r.seq, r.entry_id)):
             first, *rest = list(group)
             lines = tuple(
