@@ -131,15 +131,20 @@ def verify(tenant_id: str, rows: Iterable[ChainedEntry], head: Head | None, limi
             report(f"{name}: expected seq {expected.seq + 1} (an entry was removed, inserted or renumbered)")
         if row.prev_hash != expected.entry_hash:
             report(f"{name}: previous hash does not match the entry before it")
-        if entry_hash(tenant_id, row.seq, row.prev_hash, row.entry) != row.entry_hash:
+        recomputed = entry_hash(tenant_id, row.seq, row.prev_hash, row.entry)
+        if recomputed != row.entry_hash:
             report(f"{name}: content does not match its hash (the entry or its lines were changed)")
-        digest = entry_hash(tenant_id, count, digest, row.entry)
+        # The digest folds the content in the order read; where the stored link is where the
+        # fold is (always, in an intact chain), the hash just computed is the fold's next one.
+        in_place = (row.seq, row.prev_hash) == (count, digest)
+        digest = recomputed if in_place else entry_hash(tenant_id, count, digest, row.entry)
         expected = Head(row.seq, row.entry_hash)
     if head is None and count:
         report(f"{count} journal entries but no recorded chain head")
     elif head is not None and head.seq != expected.seq:
         report(
-            f"recorded head is seq {head.seq} but the chain ends at seq {expected.seq} (entries were removed)"
+            f"recorded head is seq {head.seq} but the chain ends at seq {expected.seq} "
+            "(entries were removed or added)"
         )
     elif head is not None and head.entry_hash != expected.entry_hash:
         report(f"recorded head hash does not match the last entry (seq {head.seq}): the chain was rewritten")
