@@ -98,24 +98,19 @@ class JournalStore(DecisionStore):
         """Every entry of the tenant with its lines, in chain order, streamed (JOURNAL_STREAM_ROWS
         rows at a time): the report verifies the chain without holding the journal in memory."""
         je, jl = t.journal_entries.c, t.journal_lines.c
+        link = (je.seq, je.prev_hash, je.entry_hash)
+        content = (je.entry_id, je.kind, je.reverses_entry_id, je.memo, je.create_us)
+        line = (
+            jl.line_no,
+            jl.account,
+            jl.currency,
+            jl.amount_minor,
+            jl.customer_id,
+            jl.invoice_id,
+            jl.payment_id,
+        )
         query = (
-            select(
-                je.seq,
-                je.prev_hash,
-                je.entry_hash,
-                je.entry_id,
-                je.kind,
-                je.reverses_entry_id,
-                je.memo,
-                je.create_us,
-                jl.line_no,
-                jl.account,
-                jl.currency,
-                jl.amount_minor,
-                jl.customer_id,
-                jl.invoice_id,
-                jl.payment_id,
-            )
+            select(*link, *content, *line)
             .select_from(
                 t.journal_entries.outerjoin(
                     t.journal_lines, (jl.tenant_id == je.tenant_id) & (jl.entry_id == je.entry_id)
@@ -125,19 +120,13 @@ class JournalStore(DecisionStore):
             .order_by(je.seq, je.entry_id, jl.line_no)
         )
         # A statement option: Connection.execution_options would stream every later statement too.
-        rows = self.conn.execute(query, execution_options={"yield_per": JOURNAL_STREAM_ROWS})
-        for _, group in groupby(rows, key=lambda r: (r.seq, r.entry_id)):
+        rows = self.conn.execute(query, execution_options={"yield_per": JOURNAL_STREAM_ROWS}).tuples()
+        # Positions, not names: the report reads every line of the journal through here.
+        for _, group in groupby(rows, key=lambda r: (r[0], r[3])):
             first, *rest = list(group)
-            lines = tuple(
-                chain.StoredLine(r.line_no, r.account, r.currency, r.amount_minor, r.customer_id,
-                                 r.invoice_id, r.payment_id)
-                for r in (first, *rest)
-                if r.line_no is not None
-            )  # fmt: skip
-            entry = chain.StoredEntry(
-                first.entry_id, first.kind, first.reverses_entry_id, first.memo, first.create_us, lines
-            )
-            yield chain.ChainedEntry(first.seq, first.prev_hash, first.entry_hash, entry)
+            lines = tuple(chain.StoredLine(*r[8:]) for r in (first, *rest) if r[8] is not None)
+            entry = chain.StoredEntry(first[3], first[4], first[5], first[6], first[7], lines)
+            yield chain.ChainedEntry(first[0], first[1], first[2], entry)
 
     def orphan_journal_lines(self, limit: int) -> list[tuple[str, int]]:
         """(entry_id, line_no) of lines whose entry does not exist (the chain cannot see them)."""
