@@ -354,6 +354,18 @@ def test_the_database_refuses_changes_to_money_rows(book: Book) -> None:
     assert len(refused) >= 10
 
 
+def test_a_refused_change_fails_at_once_instead_of_being_retried(book: Book) -> None:
+    attempts = []
+
+    def rewrite(conn: Connection) -> None:
+        attempts.append(1)
+        conn.execute(text(f"UPDATE journal_lines SET amount_minor = 0 WHERE {book.mine}"))
+
+    with pytest.raises(DBAPIError, match=REFUSED):
+        book.app.db.transact(rewrite)
+    assert len(attempts) == 1
+
+
 # --- PostgreSQL: a role without UPDATE and DELETE ---------------------------------------------
 
 
