@@ -1,5 +1,6 @@
-"""The five ledger invariants of DESIGN.md section 5, each computed from the database with
-set-based queries and reported with the offending rows (at most MAX_VIOLATIONS each)."""
+"""The ledger invariants of DESIGN.md section 5 and the journal's hash chain, each computed from
+the database with set-based queries and reported with the offending rows (at most MAX_VIOLATIONS
+each)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import defaultdict
 
 from sqlalchemy import case, func, select
 
+from engine import journal_chain
 from engine import model as m
 from engine.storage import tables as t
 from engine.storage.store import Store, now_us
@@ -15,14 +17,37 @@ MAX_VIOLATIONS = 100
 
 
 def reconciliation_report(store: Store) -> m.ReconciliationReport:
+    chain_check, verdict = _journal_chain_intact(store)
     checks = (
         _entries_balance(store),
         _ar_equals_open_invoices(store),
         _payments_add_up(store),
         _replay_matches_balances(store),
         _effects_once(store),
+        chain_check,
     )
-    return m.ReconciliationReport(account_balances(store), checks, now_us())
+    return m.ReconciliationReport(
+        account_balances(store), checks, now_us(), verdict.head_digest, verdict.entry_count
+    )
+
+
+def _journal_chain_intact(store: Store) -> tuple[m.InvariantCheck, journal_chain.Verdict]:
+    """Recomputes the tenant's hash chain from the stored entries and lines (streamed, in
+    sequence order) and checks it against the recorded head; lines without an entry are
+    outside the chain, so they are looked for separately."""
+    verdict = journal_chain.verify(
+        store.tenant_id, store.journal_chain(), store.journal_head(), MAX_VIOLATIONS
+    )
+    orphans = [
+        f"line {line_no} of entry {entry_id}: its entry does not exist"
+        for entry_id, line_no in store.orphan_journal_lines(MAX_VIOLATIONS)
+    ]
+    check = m.InvariantCheck(
+        "JOURNAL_CHAIN_INTACT",
+        "Every journal entry and line is as written, in order: the hash chain recomputes to the head.",
+        (*verdict.violations, *orphans)[:MAX_VIOLATIONS],
+    )
+    return check, verdict
 
 
 def account_balances(store: Store) -> tuple[m.AccountBalance, ...]:

@@ -305,6 +305,11 @@ class ReconciliationReport:
     balances: tuple[AccountBalance, ...]
     invariants: tuple[InvariantCheck, ...]
     create_us: int = 0
+    # The journal's hash chain recomputed from the stored rows: the last entry's hash (hex
+    # sha256; the genesis hash for an empty journal) and the number of entries. Kept outside
+    # the database, it proves later that the journal up to it was never rewritten.
+    journal_chain_head: str = ""
+    journal_entry_count: int = 0
 
     @property
     def all_passed(self) -> bool:

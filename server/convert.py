@@ -359,4 +359,6 @@ def report_out(r: m.ReconciliationReport) -> pb.ReconciliationReport:
         ],
         all_passed=r.all_passed,
         create_time=timestamp(r.create_us),
+        journal_chain_head=r.journal_chain_head,
+        journal_entry_count=r.journal_entry_count,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.errors import Aborted
+from engine.storage.append_only import REFUSED
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Database:
 
 
 def _is_transient(exc: DBAPIError) -> bool:
+    if REFUSED in str(exc.orig):
+        return False  # an append-only trigger (SQLite reports it as a constraint): a bug, not a race
     if isinstance(exc, IntegrityError):
         # A concurrent insert of the same primary key (two creates of one id, two uses of one
         # request_id). Re-running lets the loser see the winner's row and answer from it.

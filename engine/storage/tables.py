@@ -1,10 +1,11 @@
 """The schema. tenant_id leads every primary key and index (ready for sharding by tenant).
 
-Money rows (journal lines, applications, returns) are append-only. The open amount of an invoice
-and the unapplied amount of a payment are balances cached next to the resource so they can be
-guarded with `UPDATE ... WHERE open_minor >= x`; invariant 4 proves they equal a replay of the
-journal. Timestamps are integer microseconds since the epoch, dates ISO strings: both compare and
-sort the same way on SQLite and PostgreSQL.
+Money rows (journal entries and lines, applications, returns) are append-only, enforced by
+triggers (migration 0003, engine/storage/append_only.py) and by the app role's grants. The open
+amount of an invoice and the unapplied amount of a payment are balances cached next to the
+resource so they can be guarded with `UPDATE ... WHERE open_minor >= x`; invariant 4 proves they
+equal a replay of the journal. Timestamps are integer microseconds since the epoch, dates ISO
+strings: both compare and sort the same way on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -226,6 +227,23 @@ journal_entries = Table(
     Column("reverses_entry_id", String(64), nullable=True),
     Column("memo", String(512), nullable=False),
     Column("create_us", BigInteger, nullable=False),
+    # The tenant's hash chain (engine.journal_chain): a gapless 1-based sequence number, the
+    # previous entry's hash and this entry's (sha256 hex over its content, its lines and prev_hash).
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Index("ux_journal_entries_seq", "tenant_id", "seq", unique=True),
+)
+
+# The last link of each tenant's chain. Writers lock this row (FOR UPDATE) to append, so two
+# writers of one tenant never fork the chain; it only ever moves forward (a trigger refuses
+# anything else), and a chain that ends before it has lost entries.
+journal_heads = Table(
+    "journal_heads",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
 )
 
 journal_lines = Table(

@@ -1011,8 +1011,18 @@ class ReconciliationReport(_message.Message):
     INVARIANTS_FIELD_NUMBER: _builtins.int
     ALL_PASSED_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    JOURNAL_CHAIN_HEAD_FIELD_NUMBER: _builtins.int
+    JOURNAL_ENTRY_COUNT_FIELD_NUMBER: _builtins.int
     all_passed: _builtins.bool
     """True when every invariant passed: the books reconcile."""
+    journal_chain_head: _builtins.str
+    """The journal's hash chain recomputed from the stored entries: the hex sha256 of the last
+    entry (64 zeros for an empty journal). Keep it outside the database: a later report whose
+    chain does not pass through it (or a JOURNAL_CHAIN_INTACT failure) means the journal was
+    rewritten.
+    """
+    journal_entry_count: _builtins.int
+    """The number of journal entries in the chain (the head's sequence number)."""
     @_builtins.property
     def balances(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountBalance]:
         """One balance per ledger account and currency, from the journal."""
@@ -1032,10 +1042,12 @@ class ReconciliationReport(_message.Message):
         invariants: _abc.Iterable[Global___InvariantCheck] | None = ...,
         all_passed: _builtins.bool = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        journal_chain_head: _builtins.str = ...,
+        journal_entry_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_passed", b"all_passed", "balances", b"balances", "create_time", b"create_time", "invariants", b"invariants"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_passed", b"all_passed", "balances", b"balances", "create_time", b"create_time", "invariants", b"invariants", "journal_chain_head", b"journal_chain_head", "journal_entry_count", b"journal_entry_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

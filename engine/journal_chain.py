@@ -1,0 +1,151 @@
+"""The journal's hash chain: every journal entry of a tenant carries a gapless sequence number,
+the hash of the entry before it, and its own hash over its content (all its lines included) and
+that previous hash. Changing, removing, adding or reordering any stored entry or line breaks the
+chain at that point, whoever did it; the hash of the last entry (the head) is a digest of the
+whole journal, so a copy of it kept outside the database also exposes a journal that was
+rewritten and re-chained from scratch.
+
+The encoding is canonical and the same on SQLite and PostgreSQL: a JSON array (no objects, so
+no key order), integers for money and timestamps, strings for dates and ids, ASCII escapes for
+everything else. It is versioned by CHAIN_ENCODING: stored hashes are computed with it forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from engine.ledger import JournalEntry
+
+CHAIN_ENCODING = "cashapp.journal.v1"
+# The previous hash of a tenant's first entry.
+GENESIS_HASH = "0" * 64
+# The memo column's length: the hash covers the memo as stored.
+MEMO_MAX_CHARS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    line_no: int
+    account: str
+    currency: str
+    amount_minor: int
+    customer_id: str | None
+    invoice_id: str | None
+    payment_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A journal entry as its row and line rows hold it."""
+
+    entry_id: str
+    kind: str
+    reverses_entry_id: str | None
+    memo: str
+    create_us: int
+    lines: tuple[StoredLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEntry:
+    """A stored entry with the chain columns of its row."""
+
+    seq: int
+    prev_hash: str
+    entry_hash: str
+    entry: StoredEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last link a tenant's writers recorded: its sequence number and hash."""
+
+    seq: int
+    entry_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The chain recomputed from the stored content: its head digest, the number of entries,
+    and where it is broken (at most the limit given to `verify`)."""
+
+    head_digest: str
+    entry_count: int
+    violations: tuple[str, ...]
+
+
+def stored(e: JournalEntry) -> StoredEntry:
+    """The entry as it will be stored (memo cut to the column, accounts as their names)."""
+    lines = tuple(
+        StoredLine(n, line.account.value, line.currency, line.amount_minor, line.customer_id,
+                   line.invoice_id, line.payment_id)
+        for n, line in enumerate(e.lines)
+    )  # fmt: skip
+    return StoredEntry(e.entry_id, e.kind, e.reverses_entry_id, e.memo[:MEMO_MAX_CHARS], e.create_us, lines)
+
+
+def entry_hash(tenant_id: str, seq: int, prev_hash: str, e: StoredEntry) -> str:
+    """sha256 (hex) of the canonical encoding of the entry, its lines in line order, its place in
+    the chain and the previous hash."""
+    lines = [
+        [x.line_no, x.account, x.currency, int(x.amount_minor), x.customer_id, x.invoice_id, x.payment_id]
+        for x in sorted(e.lines, key=lambda x: x.line_no)
+    ]
+    content = [
+        CHAIN_ENCODING, tenant_id, int(seq), prev_hash,
+        e.entry_id, e.kind, e.reverses_entry_id, e.memo, int(e.create_us), lines,
+    ]  # fmt: skip
+    encoded = json.dumps(content, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+
+
+def extend(tenant_id: str, head: Head, entries: Iterable[StoredEntry]) -> Iterator[ChainedEntry]:
+    """Chains new entries after `head`, in the given order."""
+    seq, prev = head.seq, head.entry_hash
+    for e in entries:
+        seq += 1
+        digest = entry_hash(tenant_id, seq, prev, e)
+        yield ChainedEntry(seq, prev, digest, e)
+        prev = digest
+
+
+def verify(tenant_id: str, rows: Iterable[ChainedEntry], head: Head | None, limit: int) -> Verdict:
+    """Checks each stored link against its neighbour and its content, in sequence order, and the
+    last one against the recorded head. Each break is reported once (the check continues from
+    the stored values), so one changed entry is one violation, not one per later entry."""
+    violations: list[str] = []
+    expected = Head(0, GENESIS_HASH)
+    digest, count = GENESIS_HASH, 0
+
+    def report(message: str) -> None:
+        if len(violations) < limit:
+            violations.append(message)
+
+    for row in rows:
+        count += 1
+        name = f"entry {row.entry.entry_id} (seq {row.seq})"
+        if row.seq != expected.seq + 1:
+            report(f"{name}: expected seq {expected.seq + 1} (an entry was removed, inserted or renumbered)")
+        if row.prev_hash != expected.entry_hash:
+            report(f"{name}: previous hash does not match the entry before it")
+        recomputed = entry_hash(tenant_id, row.seq, row.prev_hash, row.entry)
+        if recomputed != row.entry_hash:
+            report(f"{name}: content does not match its hash (the entry or its lines were changed)")
+        # The digest folds the content in the order read; where the stored link is where the
+        # fold is (always, in an intact chain), the hash just computed is the fold's next one.
+        in_place = (row.seq, row.prev_hash) == (count, digest)
+        digest = recomputed if in_place else entry_hash(tenant_id, count, digest, row.entry)
+        expected = Head(row.seq, row.entry_hash)
+    if head is None and count:
+        report(f"{count} journal entries but no recorded chain head")
+    elif head is not None and head.seq != expected.seq:
+        report(
+            f"recorded head is seq {head.seq} but the chain ends at seq {expected.seq} "
+            "(entries were removed or added)"
+        )
+    elif head is not None and head.entry_hash != expected.entry_hash:
+        report(f"recorded head hash does not match the last entry (seq {head.seq}): the chain was rewritten")
+    return Verdict(digest, count, tuple(violations))
