@@ -237,7 +237,8 @@ def mask_url(text: str) -> str:
         return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\g<1>{MASK}@", text)
     query = {k: (MASK if k.lower() == "password" else v) for k, v in url.query.items()}
     masked: URL = url.set(query=query)
-    return masked.render_as_string(hide_password=True)
+    # The rendered query is percent-encoded; the mask reads better as itself.
+    return masked.render_as_string(hide_password=True).replace("=%2A%2A%2A", f"={MASK}")
 
 
 def mask_tokens(text: str) -> str:
