@@ -14,7 +14,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from server import logs
-from server.config import ConfigError, Loaded, describe, load, mask_url, specs
+from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
 
 EXIT_OK = 0
 EXIT_RUNTIME_FAILURE = 1
@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args.command, loaded)
     except Exception as exc:
         log.debug("%s failed", args.command, exc_info=True)
-        first_line = (str(exc).splitlines() or [""])[0]
+        # Drivers and Alembic may quote the URL in their messages: never its password.
+        first_line = mask_urls_in((str(exc).splitlines() or [""])[0])
         print(f"cashapp: {args.command} failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
         return EXIT_RUNTIME_FAILURE
 

@@ -229,12 +229,17 @@ def parse_tokens(text: str) -> tuple[tuple[str, str], ...]:
 # Showing values: secrets masked -------------------------------------------------------------
 
 
+def mask_urls_in(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@` in it masked."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", rf"\g<1>{MASK}@", text)
+
+
 def mask_url(text: str) -> str:
     """The URL with its password (in the authority or as a `password` query key) masked."""
     try:
         url = make_url(text)
     except ArgumentError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\g<1>{MASK}@", text)
+        return mask_urls_in(text)
     query = {k: (MASK if k.lower() == "password" else v) for k, v in url.query.items()}
     masked: URL = url.set(query=query)
     # The rendered query is percent-encoded; the mask reads better as itself.

@@ -142,7 +142,7 @@ def test_bad_tokens_are_refused_at_start_without_quoting_a_token(
 def test_a_tenant_of_64_characters_is_accepted_and_the_limit_is_the_column_width() -> None:
     from engine.storage import tables
 
-    assert config.MAX_TENANT_CHARS == tables.customers.c.tenant_id.type.length  # type: ignore[attr-defined]
+    assert tables.customers.c.tenant_id.type.length == config.MAX_TENANT_CHARS  # type: ignore[attr-defined]
     tenant = "t" * config.MAX_TENANT_CHARS
     loaded = load("serve", {}, {"CASHAPP_TOKENS": f" a = {tenant} , b=other,"})
     assert loaded.settings.tokens == (("a", tenant), ("b", "other"))
