@@ -2,8 +2,9 @@
 
 A setting is one field of `Settings`, declared with `setting(...)`: its default, its environment
 variable, its flag (if any), the parser that turns text into a value, what it expects (the
-sentence every error ends with) and whether it is secret. The CLI flags, `--check-config` and the
-README table all come from these fields, so adding a setting is adding one field.
+sentence every error ends with) and, for a secret, how to mask it. The CLI flags and
+`--check-config` come from these fields (a test holds the README table to them), so adding a
+setting is adding one field; checks between settings go in `Settings.check`.
 
 Precedence: a flag over its environment variable over the default. An empty variable counts as
 unset. Every bad value is one `ConfigError` line naming the variable or flag, the value (masked
@@ -60,8 +61,14 @@ class Spec:
     parse: Callable[[str], Any]
     expects: str
     help: str
-    secret: bool = False
+    # A secret's mask: text as given or the parsed value -> what may be printed. None: not secret.
+    mask: Callable[[Any], str] | None = None
     commands: tuple[str, ...] = ("serve",)
+
+    def show(self, value: Any) -> str:
+        if value is None:
+            return "(unset)"
+        return self.mask(value) if self.mask is not None else str(value)
 
 
 def setting(
@@ -72,11 +79,11 @@ def setting(
     expects: str,
     help: str,
     flag: str | None = None,
-    secret: bool = False,
+    mask: Callable[[Any], str] | None = None,
     commands: tuple[str, ...] = ("serve",),
 ) -> Any:
     """A `Settings` field carrying its `Spec` (typed `Any` so the field keeps its annotation)."""
-    spec = Spec(env, flag, parse, expects, help, secret, commands)
+    spec = Spec(env, flag, parse, expects, help, mask, commands)
     return field(default=default, metadata={"spec": spec})
 
 
@@ -246,21 +253,13 @@ def mask_url(text: str) -> str:
     return masked.render_as_string(hide_password=True).replace("=%2A%2A%2A", f"={MASK}")
 
 
-def mask_tokens(text: str) -> str:
-    return ",".join(f"{MASK}={part.partition('=')[2].strip()}" for part in text.split(",") if part.strip())
-
-
-def show(name: str, value: Any) -> str:
-    """How `--check-config` and errors print a setting's value."""
-    if value is None:
-        return "(unset)"
-    if name == "database_url":
-        return mask_url(str(value))
-    if name == "tokens":
-        if isinstance(value, str):
-            return mask_tokens(value)
-        return ",".join(f"{MASK}={tenant}" for _, tenant in value) or "(none)"
-    return str(value)
+def mask_tokens(value: str | tuple[tuple[str, str], ...]) -> str:
+    """Tenants shown, tokens never: `***=tenantA,***=tenantB`."""
+    if isinstance(value, str):
+        tenants = [part.partition("=")[2].strip() for part in value.split(",") if part.strip()]
+    else:
+        tenants = [tenant for _, tenant in value]
+    return ",".join(f"{MASK}={tenant}" for tenant in tenants) or "(none)"
 
 
 # The settings -------------------------------------------------------------------------------
@@ -278,7 +277,7 @@ class Settings:
         parse=parse_database_url,
         expects="a SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pass@host/db",
         help="SQLAlchemy URL; percent-encode special characters of a password",
-        secret=True,
+        mask=mask_url,
         commands=_DB_COMMANDS,
     )
     database_url_file: str | None = setting(
@@ -318,7 +317,7 @@ class Settings:
             "`token1=tenantA,token2=tenantB`: bearer tokens and their tenants. Without it the "
             "server is single-tenant (`default`) and refuses non-loopback addresses"
         ),
-        secret=True,
+        mask=mask_tokens,
     )
     shutdown_grace_seconds: float = setting(
         SHUTDOWN_GRACE_SECONDS,
@@ -397,7 +396,7 @@ def load(command: str, flags: Mapping[str, Any], environ: Mapping[str, str]) -> 
         try:
             values[name] = spec.parse(raw)
         except ValueError as exc:
-            shown = show(name, raw) if spec.secret else raw
+            shown = spec.show(raw)
             raise ConfigError(f"{source}={shown!r}: {exc}; expected {spec.expects}") from None
         sources[name] = source
     _resolve_database_url(values, sources)
@@ -455,6 +454,6 @@ def describe(loaded: Loaded) -> str:
     for name, _, spec in specs():
         if name not in loaded.sources:
             continue
-        value = show(name, getattr(loaded.settings, name))
+        value = spec.show(getattr(loaded.settings, name))
         lines.append(f"{spec.env:32} {value}  ({loaded.sources[name]})")
     return "\n".join(lines)
