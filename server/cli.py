@@ -36,7 +36,8 @@ def _add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
     for name, default, spec in specs(command):
         if spec.flag is None:
             continue
-        where = "" if command == "demo" else f" (env {spec.env}, default {default})"
+        shown = "" if default in (None, ()) else f", default {default}"
+        where = "" if command == "demo" else f" (env {spec.env}{shown})"
         parser.add_argument(spec.flag, dest=name, metavar=name.upper(), help=f"{spec.help}{where}")
 
 
