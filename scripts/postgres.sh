@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs (Debian packages) and starts a local PostgreSQL for the test suite, creates a role that
-# may create databases and roles, and writes the URL to .postgres-test-url (read by tests/conftest.py).
+# may create databases and roles (tests/integration/test_database_urls.py logs in as roles it
+# creates: one with a password full of URL-special characters, one over the Unix socket), and
+# writes the URL to .postgres-test-url (read by tests/conftest.py).
 # Needs root, as on the project's machines and in CI. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,8 @@ runuser -u postgres -- psql -q -c "DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cashapp') THEN
     CREATE ROLE cashapp LOGIN CREATEDB PASSWORD 'cashapp';
   END IF; END \$\$;"
-# CREATEROLE: the append-only tests create a role with only SELECT/INSERT on the money tables.
-runuser -u postgres -- psql -q -c "ALTER ROLE cashapp CREATEROLE"
+# CREATEROLE: the URL tests log in as roles they create, the append-only tests create a role
+# with only SELECT/INSERT on the money tables.
+runuser -u postgres -- psql -q -c "ALTER ROLE cashapp CREATEDB CREATEROLE;"
 echo "postgresql+psycopg://cashapp:cashapp@127.0.0.1:5432/postgres" > .postgres-test-url
 echo "PostgreSQL $version ready; test URL in .postgres-test-url"

@@ -111,12 +111,13 @@ async def start(settings: Settings) -> Running:
 async def serve(settings: Settings) -> None:
     """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
     running = await start(settings)
-    host = settings.listen.rsplit(":", 1)[0]
-    print(f"cashapp listening on {host}:{running.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Before the listening line: whoever waits for that line may send SIGTERM at once.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    host = settings.listen.rsplit(":", 1)[0]
+    print(f"cashapp listening on {host}:{running.port}", flush=True)
     await stop.wait()
     log.info("shutting down")
     await running.stop()

@@ -2,7 +2,8 @@
 
 CASHAPP_TOKENS="token1=tenantA,token2=tenantB" enables bearer-token auth (metadata
 `authorization: Bearer <token>`). Without it the server is a single-tenant local service and every
-caller is tenant "default"; it then refuses to listen beyond loopback (see server.config).
+caller is tenant "default"; it then refuses to listen beyond loopback. server.config parses and
+checks CASHAPP_TOKENS.
 """
 
 from __future__ import annotations
@@ -13,16 +14,6 @@ from collections.abc import Sequence
 from server.errors import Unauthenticated
 
 DEFAULT_TENANT = "default"
-
-
-def parse_tokens(spec: str) -> dict[str, str]:
-    tokens: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        token, sep, tenant = part.partition("=")
-        if not sep or not token or not tenant:
-            raise ValueError("CASHAPP_TOKENS must look like 'token1=tenantA,token2=tenantB'")
-        tokens[token] = tenant
-    return tokens
 
 
 class Authenticator:

@@ -1,62 +1,131 @@
-"""`cashapp serve`, `cashapp demo`, `cashapp migrate`. Flags override CASHAPP_* variables."""
+"""`cashapp serve`, `cashapp demo`, `cashapp migrate`. Flags override CASHAPP_* variables.
+
+Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
+2 a bad setting or bad usage (one line on stderr naming the setting).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
-from server.config import Settings
+from server import logs
+from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
+
+EXIT_OK = 0
+EXIT_RUNTIME_FAILURE = 1
+EXIT_BAD_CONFIGURATION = 2
+EXIT_CODES_HELP = "exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage"
+
+log = logging.getLogger(__name__)
+
+
+def cashapp_version() -> str:
+    try:
+        return version("cashapp")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    """One flag per setting `command` reads, taken as text: server.config parses and checks it."""
+    for name, default, spec in specs(command):
+        if spec.flag is None:
+            continue
+        shown = "" if default in (None, ()) else f", default {default}"
+        where = "" if command == "demo" else f" (env {spec.env}{shown})"
+        parser.add_argument(spec.flag, dest=name, metavar=name.upper(), help=f"{spec.help}{where}")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cashapp", description="Cash-application engine")
+    parser = argparse.ArgumentParser(
+        prog="cashapp", description="Cash-application engine", epilog=EXIT_CODES_HELP
+    )
+    parser.add_argument("--version", action="version", version=f"cashapp {cashapp_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the gRPC server")
+    serve = sub.add_parser("serve", help="run the gRPC server", epilog=EXIT_CODES_HELP)
+    _add_setting_flags(serve, "serve")
     serve.add_argument(
-        "--database-url", help="SQLAlchemy URL (env CASHAPP_DATABASE_URL, default sqlite:///cashapp.db)"
+        "--check-config",
+        action="store_true",
+        help="print the effective settings (secrets masked) and exit: 0 when valid, 2 when not",
     )
-    serve.add_argument("--listen", help="host:port (env CASHAPP_LISTEN, default 127.0.0.1:50051)")
-    serve.add_argument("--workers", type=int, help="database worker threads (env CASHAPP_WORKERS, default 8)")
     demo = sub.add_parser(
-        "demo", help="run a server on the embedded default, load a book, auto-apply, report"
+        "demo",
+        help="run a server on the embedded default, load a book, auto-apply, report",
+        description="The demo reads no CASHAPP_* variable: it runs on a fresh SQLite file in a "
+        "temporary directory unless a database is given here.",
+        epilog=EXIT_CODES_HELP,
     )
-    demo.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
-    migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
-    migrate.add_argument("--database-url")
+    _add_setting_flags(demo, "demo")
+    migrate = sub.add_parser(
+        "migrate", help="bring the database schema to the newest revision", epilog=EXIT_CODES_HELP
+    )
+    _add_setting_flags(migrate, "migrate")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    quiet = args.command == "demo"
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        if args.command == "serve":
-            from server.app import serve
-
-            settings = Settings.from_env(
-                database_url=args.database_url, listen=args.listen, workers=args.workers
-            )
-            asyncio.run(serve(settings))
-        elif args.command == "demo":
-            from server.demo import run_demo
-
-            return run_demo(args.database_url)
-        elif args.command == "migrate":
-            from engine.storage.db import Database
-
-            Database(Settings.from_env(database_url=args.database_url).database_url).migrate()
-            print("schema is at the newest revision")
-    except ValueError as exc:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error (argparse says which)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_CONFIGURATION
+    flags = vars(args)
+    try:
+        # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.
+        loaded = load(args.command, flags, {} if args.command == "demo" else os.environ)
+    except ConfigError as exc:
         print(f"cashapp: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return EXIT_BAD_CONFIGURATION
+    if args.command == "serve" and args.check_config:
+        print(describe(loaded))
+        return EXIT_OK
+    settings = loaded.settings
+    if args.command == "demo":
+        logs.configure("warning", "text")
+    else:
+        logs.configure(settings.log_level, settings.log_format)
+    try:
+        return _run(args.command, loaded)
+    except Exception as exc:
+        log.debug("%s failed", args.command, exc_info=True)
+        # Drivers and Alembic may quote the URL in their messages: never its password.
+        first_line = mask_urls_in((str(exc).splitlines() or [""])[0])
+        print(f"cashapp: {args.command} failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        return EXIT_RUNTIME_FAILURE
+
+
+def _run(command: str, loaded: Loaded) -> int:
+    settings = loaded.settings
+    if command == "serve":
+        from server.app import serve
+
+        log.info(
+            "cashapp %s starting: database %s, listen %s, %d workers",
+            cashapp_version(),
+            mask_url(settings.database_url),
+            settings.listen,
+            settings.workers,
+        )
+        asyncio.run(serve(settings))
+        return EXIT_OK
+    if command == "demo":
+        from server.demo import run_demo
+
+        return run_demo(settings.database_url if loaded.given("database_url") else None)
+    from engine.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+    finally:
+        db.dispose()
+    print("schema is at the newest revision")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from cashapp_client import Client, Payment, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine.money import Money
 from server.app import run_in_thread
-from server.config import Settings
+from server.config import Settings, mask_url
 
 DEMO_SEED = 20261122
 ISSUE = "2026-11-01"
@@ -228,7 +228,7 @@ def print_report(client: Client) -> bool:
 def run_demo(database_url: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="cashapp-demo-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'cashapp.db'}"
-        print(f"cashapp demo on {url}\n")
+        print(f"cashapp demo on {mask_url(url)}\n")
         with (
             run_in_thread(Settings(database_url=url, listen="127.0.0.1:0")) as running,
             Client(f"127.0.0.1:{running.port}") as client,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.errors import Aborted
@@ -32,7 +33,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
+        # Parsed, not matched as text: any URL SQLAlchemy accepts (percent-encoded passwords,
+        # socket hosts in the query) means what SQLAlchemy says it means.
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self.engine: Engine = _create_engine(url, echo=echo)
 
     def migrate(self) -> None:
@@ -100,17 +103,17 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 
 def _create_engine(url: str, *, echo: bool) -> Engine:
-    if url.startswith("sqlite"):
+    if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
-        _ensure_sqlite_parent_dir(url)
+        _ensure_sqlite_parent_dir(engine)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def _ensure_sqlite_parent_dir(url: str) -> None:
-    path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
+def _ensure_sqlite_parent_dir(engine: Engine) -> None:
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -12,10 +12,13 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    """The Alembic config; the engine travels in `config.attributes`, never as the
+    `sqlalchemy.url` option: Alembic's configparser would read every % of a percent-encoded
+    password or socket path (`?host=%2Fvar%2Frun%2Fpostgresql`) as interpolation syntax."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        config.attributes["engine"] = engine
     return config
 
 

@@ -1,7 +1,11 @@
-"""Alembic environment: migrates the connection handed in by engine.storage.migrate."""
+"""Alembic environment: migrates the connection (or engine) handed in by engine.storage.migrate.
+
+The URL option is only a fallback for running `alembic` by hand; engine.storage.migrate never sets
+it, because configparser interpolation would mangle a % in a URL.
+"""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 from engine.storage.tables import metadata
 
@@ -9,18 +13,22 @@ config = context.config
 target_metadata = metadata
 
 
+def _migrate(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///cashapp.db")
+    engine = config.attributes.get("engine")
+    if not isinstance(engine, Engine):
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///cashapp.db")
     with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(conn)
 
 
 run_migrations()
