@@ -33,6 +33,7 @@ from engine.storage.db import Database
 from server import servicers, telemetry
 from server.auth import Authenticator
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
+from server.edge import Edge
 from server.rpc import Rpc
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ async def start(settings: Settings) -> Running:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        interceptors=[Edge(rpc.auth)],  # authenticate first; malformed bytes and NUL refused
     )
     customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicers.CustomerService(rpc), server)
     invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicers.InvoiceService(rpc), server)

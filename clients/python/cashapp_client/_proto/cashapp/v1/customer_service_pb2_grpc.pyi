@@ -43,7 +43,9 @@ class CustomerServiceStub:
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]
-    """Updates the fields named in update_mask (all mutable fields when empty)."""
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (AIP-134), so an unset field is never wiped by omission.
+    """
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -59,7 +61,9 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     GetCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.GetCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]  # type: ignore[assignment]
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
-    """Updates the fields named in update_mask (all mutable fields when empty)."""
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (AIP-134), so an unset field is never wiped by omission.
+    """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Customers, their payment terms, payer accounts, aliases and tolerances."""
@@ -102,6 +106,8 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _customer_service_pb2.UpdateCustomerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Customer, _abc.Awaitable[_resources_pb2.Customer]]:
-        """Updates the fields named in update_mask (all mutable fields when empty)."""
+        """Updates the fields named in update_mask; an empty mask names the fields the request
+        populates (AIP-134), so an unset field is never wiped by omission.
+        """
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
