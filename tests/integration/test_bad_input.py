@@ -1235,6 +1235,13 @@ EDGE_CASES = [
         id="nul-void-reason",
     ),
     pytest.param(
+        _inv("N", _m(100, "X" * 70_000)),
+        IA,
+        "UNKNOWN_CURRENCY",
+        "invoice.amount.currency_code",
+        id="huge-value-quoted-in-a-bounded-message",
+    ),
+    pytest.param(
         _update_settings(pb.Settings(write_off_tolerance_minor=1), f"write_off{NUL}"),
         IA,
         "NUL_CHARACTER",
