@@ -90,6 +90,8 @@ class Edge(grpc.aio.ServerInterceptor):
 
     def __init__(self, auth: Authenticator) -> None:
         self.auth = auth
+        # method -> (the handler last seen for it, its wrapped twin): wrapped once per handler.
+        self._guarded: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self,
@@ -100,6 +102,12 @@ class Edge(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or not method.startswith(GUARDED_PREFIX):
             return handler
+        seen = self._guarded.get(method)
+        if seen is None or seen[0] is not handler:
+            seen = self._guarded[method] = (handler, self._wrap(handler, method))
+        return seen[1]
+
+    def _wrap(self, handler: Handler, method: str) -> Handler:
         if handler.unary_unary is not None:
             return handler._replace(  # type: ignore[attr-defined,no-any-return]
                 request_deserializer=_safe(handler.request_deserializer),
