@@ -178,11 +178,16 @@ def _payments(prefix: str, count: int) -> list[pb.Payment]:
 def test_one_nul_payer_name_fails_only_its_payment_in_a_full_chunk(client: Client) -> None:
     payments = _payments("N", 1000)
     payments[417].payer_name = "ACME\x00GmbH"
+    payments[9].payment_id = "N-\x00"  # found by the fuzzer: looked up before it was checked
     response = client.import_payments(payments)
-    assert (response.created_count, response.failed_count) == (999, 1)
-    (failed,) = [r for r in response.results if r.result == "FAILED"]
-    assert (failed.payment_id, failed.error_reason) == ("N-417", "NUL_CHARACTER")
-    assert failed.error_message.startswith("payments[417].payer_name")
+    assert (response.created_count, response.failed_count) == (998, 2)
+    failed = [r for r in response.results if r.result == "FAILED"]
+    assert [(r.payment_id, r.error_reason) for r in failed] == [
+        ("N-\x00", "NUL_CHARACTER"),
+        ("N-417", "NUL_CHARACTER"),
+    ]
+    assert failed[0].error_message.startswith("payments[9].payment_id")
+    assert failed[1].error_message.startswith("payments[417].payer_name")
 
 
 def test_the_import_response_stays_within_its_budget_and_counts_every_payment(
