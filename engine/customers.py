@@ -137,12 +137,15 @@ def get_customer(store: Store, customer_id: str, field: str = "customer_id") -> 
 
 
 def update_customer(store: Store, patch: m.Customer, mask: list[str]) -> m.Customer:
-    """Replaces the fields named in `mask` (all updatable fields when empty)."""
+    """Replaces the fields named in `mask`; an empty mask changes nothing (the server turns an
+    empty wire mask into the populated fields, AIP-134)."""
     unknown = [path for path in mask if path not in UPDATABLE_FIELDS]
     if unknown:
         raise InvalidArgument("INVALID_UPDATE_MASK", f"cannot update {unknown[0]!r}", "update_mask.paths")
     current = get_customer(store, patch.customer_id, "customer.customer_id")
-    fields = set(mask) or UPDATABLE_FIELDS
+    fields = set(mask)
+    if not fields:
+        return current
     updated = dataclasses.replace(
         current,
         **{name: getattr(patch, name) for name in fields},

@@ -15,10 +15,18 @@ class FieldViolation:
     description: str
 
 
+# A message quotes what the caller sent at most this far: it travels in the response trailers,
+# which grpc limits to 16 KiB, and a message quoting 70,000 characters of a bad currency code
+# would turn the caller's INVALID_ARGUMENT into a broken stream (RESOURCE_EXHAUSTED).
+MAX_MESSAGE_CHARS = 512
+
+
 class DomainError(Exception):
     """Base of every error the engine raises on purpose."""
 
     def __init__(self, reason: str, message: str, field: str | None = None) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "\u2026"
         super().__init__(message)
         self.reason = reason
         self.message = message

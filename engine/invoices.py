@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,7 +36,7 @@ def _build(draft: InvoiceDraft, customer: m.Customer, now: int) -> m.Invoice:
     due = (
         v.require_date(draft.due_date, f"{f}.due_date")
         if draft.due_date
-        else issue + dt.timedelta(days=terms.net_days)
+        else m.add_days(issue, terms.net_days)
     )
     if due < issue:
         raise InvalidArgument("DUE_BEFORE_ISSUE", "due_date must not precede issue_date", f"{f}.due_date")

@@ -12,6 +12,14 @@ from engine.money import basis_points_of
 T = TypeVar("T")
 
 
+def add_days(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held at the calendar's ends instead of overflowing: dates given
+    today lie far inside it (engine.validate), but a row stored before those bounds must not
+    fail every computation that touches it."""
+    ordinal = day.toordinal() + days
+    return dt.date.fromordinal(min(max(ordinal, 1), dt.date.max.toordinal()))
+
+
 class Account(enum.Enum):
     """Ledger accounts. Debit-positive balances."""
 
@@ -101,7 +109,7 @@ class Invoice:
         terms = self.payment_terms
         if terms.discount_basis_points <= 0 or self.open_minor != self.amount_minor:
             return None
-        if value_date > self.issue_date + dt.timedelta(days=terms.discount_days):
+        if value_date > add_days(self.issue_date, terms.discount_days):
             return None
         discount = basis_points_of(self.amount_minor, terms.discount_basis_points)
         return self.amount_minor - discount if 0 < discount < self.amount_minor else None

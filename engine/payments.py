@@ -122,7 +122,8 @@ def import_payments(
             built.append((payment_id, error))
     drafts = [d for _, d in built if isinstance(d, PaymentDraft)]
     known = store.existing_customer_ids(d.customer_id for d in drafts if d.customer_id)
-    existing = store.get_payments([pid for pid, _ in items], with_applications=False)
+    # Only the ids of payments that built: a failed one's id may hold what no lookup may (NUL).
+    existing = store.get_payments([d.payment_id for d in drafts], with_applications=False)
     now = now_us()
     results: list[ImportResult] = []
     fresh: dict[str, m.Payment] = {}

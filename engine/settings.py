@@ -18,11 +18,12 @@ def get_settings(store: Store) -> m.TenantSettings:
 
 
 def update_settings(store: Store, patch: m.TenantSettings, mask: list[str]) -> m.TenantSettings:
-    """Replaces the fields named in `mask` (every updatable field when empty)."""
+    """Replaces the fields named in `mask`; an empty mask changes nothing (the server turns an
+    empty wire mask into the populated fields, AIP-134)."""
     unknown = [path for path in mask if path not in UPDATABLE_FIELDS]
     if unknown:
         raise InvalidArgument("INVALID_UPDATE_MASK", f"cannot update {unknown[0]!r}", "update_mask.paths")
-    fields = set(mask) or set(UPDATABLE_FIELDS)
+    fields = set(mask)
     for name in sorted(fields):
         value = getattr(patch, name)
         if not 0 <= value <= MAX_AMOUNT_MINOR:

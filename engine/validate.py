@@ -15,6 +15,14 @@ MAX_TEXT_LENGTH = 4096
 MAX_NAME_LENGTH = 512
 MAX_LIST_LENGTH = 100
 MAX_TERMS_DAYS = 3650
+# The dates a caller may give (issue, due and value dates, list filters). Wide enough for any
+# business record, and far enough inside the calendar that payment terms (MAX_TERMS_DAYS) and
+# the matching windows computed from a date never leave it.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
+# Exactly YYYY-MM-DD in ASCII digits: date.fromisoformat alone also accepts 20261101 and
+# 2026-W45-1 (Python 3.11), which no caller means.
+_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID_PATTERN = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")  # printable ASCII, no edge spaces
 _ACCOUNT_PATTERN = re.compile(r"^[A-Z0-9]{4,34}$")
 
@@ -37,15 +45,31 @@ def require_date(value: str, field: str) -> dt.date:
     if not value:
         raise InvalidArgument("MISSING_DATE", f"{field} is required (YYYY-MM-DD)", field)
     try:
-        return dt.date.fromisoformat(value)
+        if not _DATE_PATTERN.fullmatch(value):
+            raise ValueError(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidArgument("INVALID_DATE", f"{field} must be an ISO 8601 date YYYY-MM-DD", field) from None
+        raise InvalidArgument("INVALID_DATE", f"{field} must be a date YYYY-MM-DD", field) from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise InvalidArgument(
+            "DATE_OUT_OF_RANGE", f"{field} must lie within {MIN_DATE}..{MAX_DATE} (YYYY-MM-DD)", field
+        )
+    return day
 
 
 def text(value: str, field: str, limit: int = MAX_TEXT_LENGTH) -> str:
     if len(value) > limit:
         raise InvalidArgument("TEXT_TOO_LONG", f"{field} is longer than {limit} characters", field)
+    no_nul(value, field)
     return value
+
+
+def no_nul(value: str, field: str) -> None:
+    """Text holds no NUL (U+0000): PostgreSQL cannot store it, and SQLite would, so it is
+    refused alike on both, before any lookup. The server applies this to every string of every
+    request at the edge; the engine checks again where it stores text."""
+    if "\x00" in value:
+        raise InvalidArgument("NUL_CHARACTER", f"{field} must not contain NUL (U+0000)", field)
 
 
 def terms(value: PaymentTerms, field: str) -> PaymentTerms:

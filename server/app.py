@@ -34,6 +34,7 @@ from engine.storage.db import Database
 from server import metrics, servicers, telemetry
 from server.auth import Authenticator
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
+from server.edge import Edge
 from server.health_watch import DatabaseHealth
 from server.rpc import Rpc
 from server.rpc_telemetry import TelemetryInterceptor
@@ -85,7 +86,9 @@ async def start(settings: Settings) -> Running:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
-        interceptors=[TelemetryInterceptor()],
+        # Telemetry outermost, so it also records calls the edge refuses; then authenticate first,
+        # and refuse malformed bytes and NUL.
+        interceptors=[TelemetryInterceptor(), Edge(rpc.auth)],
     )
     customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicers.CustomerService(rpc), server)
     invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicers.InvoiceService(rpc), server)

@@ -6,16 +6,46 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine import model as m
+from engine import validate as v
 from engine.errors import InvalidArgument
 from engine.invoices import InvoiceDraft
 from engine.money import Money, from_scaled
 from engine.payments import PaymentDraft
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+def refuse_nul(msg: Message, path: str = "", *, skip: frozenset[str] = frozenset()) -> None:
+    """Refuses the first string anywhere in `msg` that holds NUL, naming its field path
+    (`payments[3].payer_name`); fields named in `skip` are left to a per-item check."""
+    for fd, value in msg.ListFields():
+        if fd.name in skip:
+            continue
+        name = f"{path}.{fd.name}" if path else fd.name
+        repeated = fd.is_repeated
+        items = list(enumerate(value)) if repeated else [(None, value)]
+        for i, item in items:
+            field = name if i is None else f"{name}[{i}]"
+            if fd.type == FieldDescriptor.TYPE_STRING:
+                v.no_nul(item, field)
+            elif fd.type == FieldDescriptor.TYPE_MESSAGE:
+                refuse_nul(item, field)
+
+
+def update_paths(mask: FieldMask, msg: Message, updatable: Iterable[str]) -> list[str]:
+    """The fields an Update replaces: the mask's paths, or for an empty mask the updatable
+    fields `msg` populates (AIP-134), never every field (that would wipe the unset ones)."""
+    if mask.paths:
+        return list(mask.paths)
+    allowed = set(updatable)
+    return [fd.name for fd, _ in msg.ListFields() if fd.name in allowed]
 
 
 def money_in(msg: pb.Money, field: str, *, positive: bool = True) -> Money:
@@ -166,6 +196,7 @@ def payment_state_in(value: int) -> m.PaymentState | None:
 
 
 def payment_in(payment_id: str, msg: pb.Payment, field: str = "payment") -> PaymentDraft:
+    refuse_nul(msg, field)  # an imported payment's text is checked here, item by item
     if not msg.HasField("amount"):
         raise InvalidArgument("MISSING_AMOUNT", "amount is required", f"{field}.amount")
     return PaymentDraft(

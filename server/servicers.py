@@ -26,6 +26,7 @@ from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
 from server import convert, metrics
+from server.config import MAX_MESSAGE_BYTES
 from server.rpc import Rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -83,7 +84,7 @@ class CustomerService(cs_grpc.CustomerServiceServicer):
             lambda s: customers.update_customer(
                 s,
                 convert.customer_in(request.customer.customer_id, request.customer),
-                list(request.update_mask.paths),
+                convert.update_paths(request.update_mask, request.customer, customers.UPDATABLE_FIELDS),
             ),
             convert.customer_out,
         )
@@ -157,25 +158,50 @@ class InvoiceService(ivs_grpc.InvoiceServiceServicer):
         )
 
 
+# The per-payment results of one ImportPayments stream are listed while they fit in this many
+# bytes (half the maximum message size: about 50,000 typical results); the rest are only
+# counted, so that the response of a stream of any length reaches its caller.
+MAX_IMPORT_RESULTS_BYTES = MAX_MESSAGE_BYTES // 2
+# What one result echoes at most: an id longer than any valid one is cut, a message too.
+MAX_RESULT_ID_CHARS = v.MAX_ID_LENGTH
+MAX_RESULT_MESSAGE_CHARS = 512
+_RESULT_FRAMING_BYTES = 4  # the tag and length prefix of one result within the response
+
+
 def _import_response(results: list[payments.ImportResult]) -> ps.ImportPaymentsResponse:
     out = ps.ImportPaymentsResponse()
     for r in results:
+        message = ""
+        if r.error is not None:
+            message = r.error.message
+            if r.error.violations:
+                message = f"{r.error.violations[0].field}: {message}"
         out.results.append(
             ps.ImportPaymentResult(
-                payment_id=r.payment_id,
+                payment_id=r.payment_id[:MAX_RESULT_ID_CHARS],
                 result=r.result,
                 error_reason=r.error.reason if r.error else "",
-                error_message=(
-                    f"{r.error.violations[0].field}: {r.error.message}"
-                    if r.error and r.error.violations
-                    else (r.error.message if r.error else "")
-                ),
+                error_message=message[:MAX_RESULT_MESSAGE_CHARS],
             )
         )
     out.created_count = sum(r.result == "CREATED" for r in results)
     out.existing_count = sum(r.result == "ALREADY_EXISTED" for r in results)
     out.failed_count = sum(r.result == "FAILED" for r in results)
     return out
+
+
+def _add_results(total: ps.ImportPaymentsResponse, part: ps.ImportPaymentsResponse) -> None:
+    """Adds a chunk's counts, and its results while the response stays within its budget."""
+    total.created_count += part.created_count
+    total.existing_count += part.existing_count
+    total.failed_count += part.failed_count
+    size = total.ByteSize()
+    for i, result in enumerate(part.results):
+        size += result.ByteSize() + _RESULT_FRAMING_BYTES
+        if total.omitted_result_count or size > MAX_IMPORT_RESULTS_BYTES:
+            total.omitted_result_count += len(part.results) - i
+            return
+        total.results.append(result)
 
 
 class PaymentService(ps_grpc.PaymentServiceServicer):
@@ -212,10 +238,7 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
 
             part = await self.rpc.mutate(context, chunk, ps.ImportPaymentsResponse, work, _import_response)
             metrics.record_import(r.result for r in part.results)
-            total.results.extend(part.results)
-            total.created_count += part.created_count
-            total.existing_count += part.existing_count
-            total.failed_count += part.failed_count
+            _add_results(total, part)
         return total
 
     async def GetPayment(self, request: ps.GetPaymentRequest, context: Context) -> pb.Payment:
@@ -418,7 +441,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             request,
             pb.Settings,
             lambda s: settings.update_settings(
-                s, convert.settings_in(request.settings), list(request.update_mask.paths)
+                s,
+                convert.settings_in(request.settings),
+                convert.update_paths(request.update_mask, request.settings, settings.UPDATABLE_FIELDS),
             ),
             convert.settings_out,
         )

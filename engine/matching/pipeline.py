@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from engine import model as m
 from engine import validate as v
 from engine.errors import InvalidArgument
-from engine.matching import by_amount, by_reference, duplicates, groups
+from engine.matching import by_amount, by_reference, contain, duplicates, groups
 from engine.matching.decide import MAX_BUNDLE_PAYMENTS, Facts, Proposal, contested, doubt, unmatched
 from engine.matching.identify import Identification, NameIndex, identify
 from engine.matching.references import (
@@ -120,9 +120,21 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
         history = _history(store, _nearby(store, everyone, seen, duplicates_of=True), seen)
     with tracer.start_as_current_span("match.decide") as span:
         span.set_attribute("cashapp.partners", len(partners))
-        run = _Run(settings, open_by_customer, history, {p.payment_id for p in partners})
-        proposals = run.decide([seen[p.payment_id] for p in everyone])
+        partner_ids = {p.payment_id for p in partners}
+        proposals = contain.decide_contained(
+            lambda cases: _Run(settings, open_by_customer, history, partner_ids).decide(list(cases)),
+            [seen[p.payment_id] for p in everyone],
+            customer_of=lambda s: s.who.customer_id or "",
+            failed=lambda s, error: None if s.payment.payment_id in partner_ids else _failed(s, error),
+            refuse_conflicts=_refuse_conflicts,
+        )
         return [proposals[p.payment_id] for p in everyone if p.payment_id in proposals]
+
+
+def _failed(s: _Seen, error: Exception) -> Proposal:
+    """A payment whose decision raised: a question for a person, never a failed AutoApply."""
+    summary = f"Matching could not decide this payment ({type(error).__name__}); a person decides."
+    return doubt(s.payment, s.who.customer_id or None, s.who.by, "DECISION_FAILED", summary)
 
 
 def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
@@ -160,9 +172,9 @@ def _nearby(
     keys = {reference_key(h.invoice.invoice_id) for s in seen.values() for h in s.hits}
     if not (customers or keys) or not payments:
         return []
-    window = dt.timedelta(days=duplicates.DUPLICATE_WINDOW_DAYS if duplicates_of else PARTNER_WINDOW_DAYS)
-    first = min(p.value_date for p in payments) - window
-    last = max(p.value_date for p in payments) + window
+    window = duplicates.DUPLICATE_WINDOW_DAYS if duplicates_of else PARTNER_WINDOW_DAYS
+    first = m.add_days(min(p.value_date for p in payments), -window)
+    last = m.add_days(max(p.value_date for p in payments), window)
     amounts = {p.amount_minor for p in payments} if duplicates_of else None
     return store.nearby_payments(customers, keys, first, last, amounts=amounts, limit=MAX_PARTNERS_PER_BATCH)
 

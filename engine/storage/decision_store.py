@@ -297,7 +297,8 @@ class DecisionStore(PaymentStore):
             query = query.where(d.payment_id == payment_id)
         if after is not None:
             create_us, _, decision_id = after.partition(":")
-            if not create_us.isdigit() or not decision_id:
+            # At most 18 digits: the key must fit the BIGINT column it is compared with.
+            if not create_us.isdigit() or len(create_us) > 18 or not decision_id:
                 raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is malformed", "page_token")
             query = query.where(
                 or_(

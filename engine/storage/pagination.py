@@ -10,6 +10,10 @@ from engine.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# A page key is an id, or a decision's "create_us:decision_id": printable ASCII of this length
+# at most. Tokens carry no secret, so a forged one must be refused like any other bad input.
+MAX_KEY_LENGTH = 256
+MAX_TOKEN_LENGTH = 1024  # a genuine token is far shorter; a long one is not decoded at all
 
 
 def page_size_or_default(page_size: int) -> int:
@@ -32,6 +36,8 @@ def decode_token(token: str, filters: object) -> str | None:
     """The key after which the page starts; None for the first page."""
     if not token:
         return None
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is malformed", "page_token")
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
         key, fingerprint = data["k"], data["f"]
@@ -41,4 +47,6 @@ def decode_token(token: str, filters: object) -> str | None:
         raise InvalidArgument(
             "INVALID_PAGE_TOKEN", "page_token belongs to a list with other filters", "page_token"
         )
+    if len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        raise InvalidArgument("INVALID_PAGE_TOKEN", "page_token is malformed", "page_token")
     return key

@@ -310,6 +310,7 @@ def merge_import_responses(
         merged.created_count += response.created_count
         merged.existing_count += response.existing_count
         merged.failed_count += response.failed_count
+        merged.omitted_result_count += response.omitted_result_count
     return merged
 
 
@@ -476,7 +477,8 @@ def update_settings(
         settings.matching_tolerance_minor = matching_tolerance_minor
         paths.append("matching_tolerance_minor")
     if not paths:
-        # An empty mask means "every setting" to the server: never send it by accident.
+        # An empty mask means "the populated settings" to the server, and a setting to be made
+        # zero is not populated: always name what changes.
         raise ValueError("update_settings needs at least one setting to change")
     return reconciliation_pb2.UpdateSettingsRequest(
         settings=settings,

@@ -97,7 +97,8 @@ class CustomerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateCustomer(self, request, context):
-        """Updates the fields named in update_mask (all mutable fields when empty).
+        """Updates the fields named in update_mask; an empty mask names the fields the request
+        populates (AIP-134), so an unset field is never wiped by omission.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -45,7 +45,9 @@ class CustomerServiceStub:
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]
     """Lists the tenant's customers in customer_id order, one page at a time."""
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]
-    """Updates the fields named in update_mask (all mutable fields when empty)."""
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (AIP-134), so an unset field is never wiped by omission.
+    """
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -63,7 +65,9 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.ListCustomersRequest, _customer_service_pb2.ListCustomersResponse]  # type: ignore[assignment]
     """Lists the tenant's customers in customer_id order, one page at a time."""
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_customer_service_pb2.UpdateCustomerRequest, _resources_pb2.Customer]  # type: ignore[assignment]
-    """Updates the fields named in update_mask (all mutable fields when empty)."""
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (AIP-134), so an unset field is never wiped by omission.
+    """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Customers, their payment terms, payer accounts, aliases and tolerances."""
@@ -108,6 +112,8 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _customer_service_pb2.UpdateCustomerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Customer, _abc.Awaitable[_resources_pb2.Customer]]:
-        """Updates the fields named in update_mask (all mutable fields when empty)."""
+        """Updates the fields named in update_mask; an empty mask names the fields the request
+        populates (AIP-134), so an unset field is never wiped by omission.
+        """
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

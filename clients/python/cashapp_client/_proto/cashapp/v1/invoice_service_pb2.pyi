@@ -151,7 +151,7 @@ class ListInvoicesRequest(_message.Message):
     state: _resources_pb2.InvoiceState.ValueType
     """Only invoices in this state; UNSPECIFIED means every state."""
     due_before: _builtins.str
-    """ISO 8601 date: only invoices due strictly before it."""
+    """A date YYYY-MM-DD within 1900-01-01..2999-12-31: only invoices due strictly before it."""
     def __init__(
         self,
         *,

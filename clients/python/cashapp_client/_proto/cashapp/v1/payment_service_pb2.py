@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as cashapp_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cashapp/v1/payment_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\"d\n\x14\x43reatePaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12$\n\x07payment\x18\x02 \x01(\x0b\x32\x13.cashapp.v1.Payment\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x15ImportPaymentsRequest\x12%\n\x08payments\x18\x01 \x03(\x0b\x32\x13.cashapp.v1.Payment\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"f\n\x13ImportPaymentResult\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0e\n\x06result\x18\x02 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x03 \x01(\t\x12\x15\n\rerror_message\x18\x04 \x01(\t\"\x8f\x01\n\x16ImportPaymentsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.cashapp.v1.ImportPaymentResult\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x16\n\x0e\x65xisting_count\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05\"\'\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"z\n\x13ListPaymentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\'\n\x05state\x18\x04 \x01(\x0e\x32\x18.cashapp.v1.PaymentState\"V\n\x14ListPaymentsResponse\x12%\n\x08payments\x18\x01 \x03(\x0b\x32\x13.cashapp.v1.Payment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"j\n\x13\x41pplyPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12+\n\x0b\x61llocations\x18\x02 \x03(\x0b\x32\x16.cashapp.v1.Allocation\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"X\n\x15UnapplyPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61pplication_ids\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xd8\x03\n\x0ePaymentService\x12\x46\n\rCreatePayment\x12 .cashapp.v1.CreatePaymentRequest\x1a\x13.cashapp.v1.Payment\x12Y\n\x0eImportPayments\x12!.cashapp.v1.ImportPaymentsRequest\x1a\".cashapp.v1.ImportPaymentsResponse(\x01\x12@\n\nGetPayment\x12\x1d.cashapp.v1.GetPaymentRequest\x1a\x13.cashapp.v1.Payment\x12Q\n\x0cListPayments\x12\x1f.cashapp.v1.ListPaymentsRequest\x1a .cashapp.v1.ListPaymentsResponse\x12\x44\n\x0c\x41pplyPayment\x12\x1f.cashapp.v1.ApplyPaymentRequest\x1a\x13.cashapp.v1.Payment\x12H\n\x0eUnapplyPayment\x12!.cashapp.v1.UnapplyPaymentRequest\x1a\x13.cashapp.v1.Paymentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cashapp/v1/payment_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\"d\n\x14\x43reatePaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12$\n\x07payment\x18\x02 \x01(\x0b\x32\x13.cashapp.v1.Payment\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x15ImportPaymentsRequest\x12%\n\x08payments\x18\x01 \x03(\x0b\x32\x13.cashapp.v1.Payment\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"f\n\x13ImportPaymentResult\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0e\n\x06result\x18\x02 \x01(\t\x12\x14\n\x0c\x65rror_reason\x18\x03 \x01(\t\x12\x15\n\rerror_message\x18\x04 \x01(\t\"\xad\x01\n\x16ImportPaymentsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.cashapp.v1.ImportPaymentResult\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x16\n\x0e\x65xisting_count\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05\x12\x1c\n\x14omitted_result_count\x18\x05 \x01(\x05\"\'\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"z\n\x13ListPaymentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\'\n\x05state\x18\x04 \x01(\x0e\x32\x18.cashapp.v1.PaymentState\"V\n\x14ListPaymentsResponse\x12%\n\x08payments\x18\x01 \x03(\x0b\x32\x13.cashapp.v1.Payment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"j\n\x13\x41pplyPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12+\n\x0b\x61llocations\x18\x02 \x03(\x0b\x32\x16.cashapp.v1.Allocation\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"X\n\x15UnapplyPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61pplication_ids\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xd8\x03\n\x0ePaymentService\x12\x46\n\rCreatePayment\x12 .cashapp.v1.CreatePaymentRequest\x1a\x13.cashapp.v1.Payment\x12Y\n\x0eImportPayments\x12!.cashapp.v1.ImportPaymentsRequest\x1a\".cashapp.v1.ImportPaymentsResponse(\x01\x12@\n\nGetPayment\x12\x1d.cashapp.v1.GetPaymentRequest\x1a\x13.cashapp.v1.Payment\x12Q\n\x0cListPayments\x12\x1f.cashapp.v1.ListPaymentsRequest\x1a .cashapp.v1.ListPaymentsResponse\x12\x44\n\x0c\x41pplyPayment\x12\x1f.cashapp.v1.ApplyPaymentRequest\x1a\x13.cashapp.v1.Payment\x12H\n\x0eUnapplyPayment\x12!.cashapp.v1.UnapplyPaymentRequest\x1a\x13.cashapp.v1.Paymentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,17 +39,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMPORTPAYMENTRESULT']._serialized_start=262
   _globals['_IMPORTPAYMENTRESULT']._serialized_end=364
   _globals['_IMPORTPAYMENTSRESPONSE']._serialized_start=367
-  _globals['_IMPORTPAYMENTSRESPONSE']._serialized_end=510
-  _globals['_GETPAYMENTREQUEST']._serialized_start=512
-  _globals['_GETPAYMENTREQUEST']._serialized_end=551
-  _globals['_LISTPAYMENTSREQUEST']._serialized_start=553
-  _globals['_LISTPAYMENTSREQUEST']._serialized_end=675
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=677
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=763
-  _globals['_APPLYPAYMENTREQUEST']._serialized_start=765
-  _globals['_APPLYPAYMENTREQUEST']._serialized_end=871
-  _globals['_UNAPPLYPAYMENTREQUEST']._serialized_start=873
-  _globals['_UNAPPLYPAYMENTREQUEST']._serialized_end=961
-  _globals['_PAYMENTSERVICE']._serialized_start=964
-  _globals['_PAYMENTSERVICE']._serialized_end=1436
+  _globals['_IMPORTPAYMENTSRESPONSE']._serialized_end=540
+  _globals['_GETPAYMENTREQUEST']._serialized_start=542
+  _globals['_GETPAYMENTREQUEST']._serialized_end=581
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=583
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=705
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=707
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=793
+  _globals['_APPLYPAYMENTREQUEST']._serialized_start=795
+  _globals['_APPLYPAYMENTREQUEST']._serialized_end=901
+  _globals['_UNAPPLYPAYMENTREQUEST']._serialized_start=903
+  _globals['_UNAPPLYPAYMENTREQUEST']._serialized_end=991
+  _globals['_PAYMENTSERVICE']._serialized_start=994
+  _globals['_PAYMENTSERVICE']._serialized_end=1466
 # @@protoc_insertion_point(module_scope)

@@ -127,15 +127,21 @@ class ImportPaymentsResponse(_message.Message):
     CREATED_COUNT_FIELD_NUMBER: _builtins.int
     EXISTING_COUNT_FIELD_NUMBER: _builtins.int
     FAILED_COUNT_FIELD_NUMBER: _builtins.int
+    OMITTED_RESULT_COUNT_FIELD_NUMBER: _builtins.int
     created_count: _builtins.int
-    """How many results are CREATED."""
+    """How many payments were CREATED, counted over every payment of the stream, listed or not."""
     existing_count: _builtins.int
     """How many results are ALREADY_EXISTED (the same payment_id with identical content)."""
     failed_count: _builtins.int
     """How many results are FAILED; those payments were not stored."""
+    omitted_result_count: _builtins.int
+    """Results not listed because the response had no room left for them."""
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportPaymentResult]:
-        """One result per payment, in the order the payments were sent."""
+        """The result of each payment, in stream order, while they fit in half the maximum message size
+        (about 50,000 typical results); the results after that are only counted. Streams of at most
+        10,000 payments (as cashapp_client sends) always get every result.
+        """
 
     def __init__(
         self,
@@ -144,10 +150,11 @@ class ImportPaymentsResponse(_message.Message):
         created_count: _builtins.int = ...,
         existing_count: _builtins.int = ...,
         failed_count: _builtins.int = ...,
+        omitted_result_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_count", b"created_count", "existing_count", b"existing_count", "failed_count", b"failed_count", "results", b"results"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_count", b"created_count", "existing_count", b"existing_count", "failed_count", b"failed_count", "omitted_result_count", b"omitted_result_count", "results", b"results"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

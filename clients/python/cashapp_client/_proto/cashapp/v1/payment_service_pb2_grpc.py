@@ -80,8 +80,12 @@ class PaymentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ImportPayments(self, request_iterator, context):
-        """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments; the
-        response reports a result per payment.
+        """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments,
+        committed on its own, in stream order: when a chunk is refused (or the stream breaks), the
+        chunks before it stay committed and it and the ones after it change nothing. Sending the same
+        stream again with the same request_ids answers the committed chunks from their stored results
+        and continues with the rest. The response counts every payment and lists per-payment results
+        while they fit (see ImportPaymentsResponse).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

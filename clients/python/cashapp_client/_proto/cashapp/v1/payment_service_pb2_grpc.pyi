@@ -37,8 +37,12 @@ class PaymentServiceStub:
     CreatePayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.CreatePaymentRequest, _resources_pb2.Payment]
     """Records a payment (posts CASH against UNAPPLIED_CASH)."""
     ImportPayments: _grpc.StreamUnaryMultiCallable[_payment_service_pb2.ImportPaymentsRequest, _payment_service_pb2.ImportPaymentsResponse]
-    """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments; the
-    response reports a result per payment.
+    """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments,
+    committed on its own, in stream order: when a chunk is refused (or the stream breaks), the
+    chunks before it stay committed and it and the ones after it change nothing. Sending the same
+    stream again with the same request_ids answers the committed chunks from their stored results
+    and continues with the rest. The response counts every payment and lists per-payment results
+    while they fit (see ImportPaymentsResponse).
     """
     GetPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]
     """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
@@ -57,8 +61,12 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     CreatePayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.CreatePaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
     """Records a payment (posts CASH against UNAPPLIED_CASH)."""
     ImportPayments: _aio.StreamUnaryMultiCallable[_payment_service_pb2.ImportPaymentsRequest, _payment_service_pb2.ImportPaymentsResponse]  # type: ignore[assignment]
-    """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments; the
-    response reports a result per payment.
+    """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments,
+    committed on its own, in stream order: when a chunk is refused (or the stream breaks), the
+    chunks before it stay committed and it and the ones after it change nothing. Sending the same
+    stream again with the same request_ids answers the committed chunks from their stored results
+    and continues with the rest. The response counts every payment and lists per-payment results
+    while they fit (see ImportPaymentsResponse).
     """
     GetPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
     """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
@@ -86,8 +94,12 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_payment_service_pb2.ImportPaymentsRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_payment_service_pb2.ImportPaymentsResponse, _abc.Awaitable[_payment_service_pb2.ImportPaymentsResponse]]:
-        """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments; the
-        response reports a result per payment.
+        """Client-streaming bulk import. Each message is one atomic chunk of up to 1000 payments,
+        committed on its own, in stream order: when a chunk is refused (or the stream breaks), the
+        chunks before it stay committed and it and the ones after it change nothing. Sending the same
+        stream again with the same request_ids answers the committed chunks from their stored results
+        and continues with the rest. The response counts every payment and lists per-payment results
+        while they fit (see ImportPaymentsResponse).
         """
 
     @_abc_1.abstractmethod

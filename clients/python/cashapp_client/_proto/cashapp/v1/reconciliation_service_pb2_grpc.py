@@ -119,8 +119,9 @@ class ReconciliationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateSettings(self, request, context):
-        """Updates the fields named in update_mask (all when empty). A change makes every unapplied
-        payment of the tenant need a new decision.
+        """Updates the fields named in update_mask; an empty mask names the fields the request
+        populates (non-zero, AIP-134). A change makes every unapplied payment of the tenant need a
+        new decision.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

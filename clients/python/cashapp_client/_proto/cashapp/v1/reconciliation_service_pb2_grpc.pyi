@@ -53,8 +53,9 @@ class ReconciliationServiceStub:
     GetSettings: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetSettingsRequest, _resources_pb2.Settings]
     """The tenant's settings (defaults when never updated)."""
     UpdateSettings: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.UpdateSettingsRequest, _resources_pb2.Settings]
-    """Updates the fields named in update_mask (all when empty). A change makes every unapplied
-    payment of the tenant need a new decision.
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (non-zero, AIP-134). A change makes every unapplied payment of the tenant need a
+    new decision.
     """
     GetReconciliationReport: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetReconciliationReportRequest, _resources_pb2.ReconciliationReport]
     """Balances per account and currency, and each ledger invariant with pass/fail."""
@@ -83,8 +84,9 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
     GetSettings: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetSettingsRequest, _resources_pb2.Settings]  # type: ignore[assignment]
     """The tenant's settings (defaults when never updated)."""
     UpdateSettings: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.UpdateSettingsRequest, _resources_pb2.Settings]  # type: ignore[assignment]
-    """Updates the fields named in update_mask (all when empty). A change makes every unapplied
-    payment of the tenant need a new decision.
+    """Updates the fields named in update_mask; an empty mask names the fields the request
+    populates (non-zero, AIP-134). A change makes every unapplied payment of the tenant need a
+    new decision.
     """
     GetReconciliationReport: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetReconciliationReportRequest, _resources_pb2.ReconciliationReport]  # type: ignore[assignment]
     """Balances per account and currency, and each ledger invariant with pass/fail."""
@@ -146,8 +148,9 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _reconciliation_service_pb2.UpdateSettingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Settings, _abc.Awaitable[_resources_pb2.Settings]]:
-        """Updates the fields named in update_mask (all when empty). A change makes every unapplied
-        payment of the tenant need a new decision.
+        """Updates the fields named in update_mask; an empty mask names the fields the request
+        populates (non-zero, AIP-134). A change makes every unapplied payment of the tenant need a
+        new decision.
         """
 
     @_abc_1.abstractmethod

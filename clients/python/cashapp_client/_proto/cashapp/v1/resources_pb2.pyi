@@ -363,9 +363,11 @@ class Invoice(_message.Message):
     customer_id: _builtins.str
     """The customer billed; must exist. Payments of this customer may settle the invoice."""
     issue_date: _builtins.str
-    """ISO 8601 date, e.g. "2026-11-22"."""
+    """A date exactly YYYY-MM-DD (e.g. "2026-11-22"; not 20261122, not a week date), within
+    1900-01-01..2999-12-31, as every date the API accepts.
+    """
     due_date: _builtins.str
-    """ISO 8601 date; defaults to issue_date + the customer's net days."""
+    """A date YYYY-MM-DD within the same bounds; defaults to issue_date + the customer's net days."""
     state: Global___InvoiceState.ValueType
     """Where the invoice stands, derived from open_amount; output only."""
     @_builtins.property
@@ -500,7 +502,7 @@ class Payment(_message.Message):
     payment_id: _builtins.str
     """Client-chosen id: the bank reference. Unique per tenant."""
     value_date: _builtins.str
-    """ISO 8601 value date; decides early-payment discounts."""
+    """Value date YYYY-MM-DD within 1900-01-01..2999-12-31; decides early-payment discounts."""
     customer_id: _builtins.str
     """The customer, when the caller knows it; otherwise the engine identifies it."""
     payer_account: _builtins.str
