@@ -8,6 +8,8 @@ import logging
 import sys
 
 from server.config import Settings
+from server.tls import add_tls_arguments, tls_overrides
+from server.token_cli import add_tokens_command, run_tokens
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
     migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
     migrate.add_argument("--database-url")
+    add_tls_arguments(serve)
+    add_tokens_command(sub)
     return parser
 
 
@@ -41,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             from server.app import serve
 
             settings = Settings.from_env(
-                database_url=args.database_url, listen=args.listen, workers=args.workers
+                database_url=args.database_url,
+                listen=args.listen,
+                workers=args.workers,
+                **tls_overrides(args),
             )
             asyncio.run(serve(settings))
         elif args.command == "demo":
@@ -53,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
             Database(Settings.from_env(database_url=args.database_url).database_url).migrate()
             print("schema is at the newest revision")
+        elif args.command == "tokens":
+            return run_tokens(args, Settings.from_env(database_url=args.database_url).database_url)
     except ValueError as exc:
         print(f"cashapp: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from server.auth import parse_tokens
+from server.tls import check_transport, tls_from_env
 
 DEFAULT_DATABASE_URL = "sqlite:///cashapp.db"
 DEFAULT_LISTEN = "127.0.0.1:50051"
@@ -22,6 +23,11 @@ class Settings:
     workers: int = DEFAULT_WORKERS
     tokens: tuple[tuple[str, str], ...] = ()
     shutdown_grace_seconds: float = SHUTDOWN_GRACE_SECONDS
+    # Transport security (server/tls.py): PEM paths, "" = unset.
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    allow_insecure: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -30,6 +36,7 @@ class Settings:
             "listen": os.environ.get("CASHAPP_LISTEN", DEFAULT_LISTEN),
             "workers": int(os.environ.get("CASHAPP_WORKERS", DEFAULT_WORKERS)),
             "tokens": tuple(parse_tokens(os.environ.get("CASHAPP_TOKENS", "")).items()),
+            **tls_from_env(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
@@ -37,12 +44,8 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        host = self.listen.rsplit(":", 1)[0].strip("[]")
-        loopback = host in ("localhost", "::1") or host.startswith("127.")
-        if not self.tokens and not loopback:
-            raise ValueError(
-                f"refusing to listen on {self.listen} without authentication: set CASHAPP_TOKENS "
-                "or listen on a loopback address"
-            )
+        # Beyond loopback: TLS unless allowed without, and authentication, which server.app
+        # checks at start because tokens may live in the database.
+        check_transport(self.listen, self.tls_cert, self.tls_key, self.tls_client_ca, self.allow_insecure)
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
