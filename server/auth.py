@@ -87,13 +87,6 @@ class Authenticator:
         self.mtls = mtls
         self.loopback = loopback
 
-    def tenant(
-        self,
-        metadata: Sequence[tuple[str, str | bytes]] | None,
-        auth_context: Mapping[str, Sequence[bytes]] | None = None,
-    ) -> str:
-        return self.tenant_of(presented(metadata, auth_context))
-
     def tenant_of(self, call: Presented) -> str:
         from_certificate = self._certificate_tenant(call) if self.mtls else None
         if call.bearer is not None:
