@@ -31,13 +31,15 @@ from cashapp_client._proto.cashapp.v1 import (
 )
 from engine.app import CashApp
 from engine.storage.db import Database
+from engine.storage.token_store import TokenStore
 from server import metrics, servicers, telemetry
-from server.auth import Authenticator
-from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings
+from server.auth import Authenticator, require_authentication_beyond_loopback
+from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
 from server.edge import Edge
 from server.health_watch import DatabaseHealth
 from server.rpc import Rpc
 from server.rpc_telemetry import TelemetryInterceptor
+from server.tls import load_server_tls
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +76,24 @@ class Running:
 
 
 async def start(settings: Settings) -> Running:
+    server_tls = load_server_tls(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
     db = Database(settings.database_url)
     db.migrate()
+    auth = Authenticator(
+        dict(settings.tokens),
+        TokenStore(db),
+        mtls=server_tls is not None and server_tls.mtls,
+        loopback=is_loopback(settings.listen),
+    )
+    try:
+        require_authentication_beyond_loopback(settings.listen, auth)
+    except ValueError:
+        db.dispose()
+        raise
     telemetry.configure(db.engine)
     metrics.watch(db)
     executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="cashapp-db")
-    rpc = Rpc(CashApp(db), Authenticator(dict(settings.tokens)), executor)
+    rpc = Rpc(CashApp(db), auth, executor)
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -102,7 +116,11 @@ async def start(settings: Settings) -> Running:
     reflection.enable_server_reflection(
         [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    port = server.add_insecure_port(settings.listen)
+    if server_tls is None:
+        port = server.add_insecure_port(settings.listen)
+    else:
+        port = server.add_secure_port(settings.listen, server_tls.credentials())
+    log.info("transport: %s", "plaintext" if server_tls is None else "mTLS" if server_tls.mtls else "TLS")
     await server.start()
     for name in ["", *SERVICE_NAMES]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

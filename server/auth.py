@@ -1,32 +1,135 @@
 """The tenant comes from authentication, never from the request.
 
-CASHAPP_TOKENS="token1=tenantA,token2=tenantB" enables bearer-token auth (metadata
-`authorization: Bearer <token>`). Without it the server is a single-tenant local service and every
-caller is tenant "default"; it then refuses to listen beyond loopback. server.config parses and
-checks CASHAPP_TOKENS.
+Three ways to authenticate, checked in this order for every call:
+
+- mTLS (`--tls-client-ca`): the TLS layer only lets in clients whose certificate chains to the
+  client CA; the certificate's subject common name (CN) is the tenant.
+- A bearer token (metadata `authorization: Bearer <token>`): one of CASHAPP_TOKENS
+  ("token1=tenantA,token2=tenantB", for quick starts) or one issued by `cashapp tokens create`
+  (stored hashed, looked up on every call, so a revoked token fails on its next call).
+- With both, the token's tenant must be the certificate's; a mismatch is UNAUTHENTICATED.
+
+With no token anywhere (neither CASHAPP_TOKENS nor an unrevoked stored token) and no mTLS, the
+server is a single-tenant local service and every caller is tenant "default"; that only happens
+on a loopback listener (server.config and server.app refuse the rest); server.config parses
+CASHAPP_TOKENS.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
+from engine.errors import InvalidArgument
+from engine.storage.token_store import TokenStore
+from engine.tenants import require_tenant
+from server.config import is_loopback
 from server.errors import Unauthenticated
 
 DEFAULT_TENANT = "default"
+BEARER = "Bearer "
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """What one call presents, read from the call on the event loop (no I/O)."""
+
+    bearer: str | None  # the bearer token, None without an authorization header
+    certificate_cn: str | None  # the verified client certificate's subject CN (mTLS)
+    has_certificate: bool
+
+
+def presented(
+    metadata: Sequence[tuple[str, str | bytes]] | None,
+    auth_context: Mapping[str, Sequence[bytes]] | None = None,
+) -> Presented:
+    bearer: str | None = None
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str):
+            # A malformed header is a wrong token, not an absent one: it must never fall back
+            # to the certificate's or the default tenant.
+            bearer = value.removeprefix(BEARER).strip() if value.startswith(BEARER) else ""
+    context = auth_context or {}
+    names = context.get("x509_common_name") or []
+    has_certificate = bool(context.get("x509_pem_cert"))
+    cn = names[0].decode("utf-8", "replace") if len(names) == 1 else None
+    return Presented(bearer, cn, has_certificate)
 
 
 class Authenticator:
-    def __init__(self, tokens: dict[str, str]) -> None:
-        self.tokens = tokens
+    """Resolves what a call presents to its tenant. May read the token table: call `tenant_of`
+    off the event loop."""
 
-    def tenant(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
-        if not self.tokens:
+    def __init__(
+        self,
+        tokens: dict[str, str],
+        store: TokenStore | None = None,
+        *,
+        mtls: bool = False,
+        loopback: bool = True,
+    ) -> None:
+        self.tokens = tokens
+        self.store = store
+        self.mtls = mtls
+        self.loopback = loopback
+
+    def tenant_of(self, call: Presented) -> str:
+        from_certificate = self._certificate_tenant(call) if self.mtls else None
+        if call.bearer is not None:
+            from_token = self._token_tenant(call.bearer)
+            if from_certificate is not None and from_token != from_certificate:
+                raise Unauthenticated(
+                    "the bearer token belongs to another tenant than the client certificate"
+                )
+            return from_token
+        if from_certificate is not None:
+            return from_certificate
+        if self._open():
             return DEFAULT_TENANT
-        for key, value in metadata or ():
-            if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-                presented = value.removeprefix("Bearer ").strip()
-                for token, tenant in self.tokens.items():
-                    if hmac.compare_digest(token.encode(), presented.encode()):
-                        return tenant
         raise Unauthenticated("a valid 'authorization: Bearer <token>' is required")
+
+    def _certificate_tenant(self, call: Presented) -> str:
+        # The TLS layer has verified the chain already (require_client_auth); what is left is
+        # whether its subject names a tenant.
+        if not call.has_certificate or call.certificate_cn is None:
+            raise Unauthenticated("a client certificate with one subject CN (the tenant) is required")
+        try:
+            return require_tenant(call.certificate_cn, "client certificate CN")
+        except InvalidArgument as exc:
+            raise Unauthenticated(exc.message) from None
+
+    def _token_tenant(self, presented_token: str) -> str:
+        for token, tenant in self.tokens.items():
+            if hmac.compare_digest(token.encode(), presented_token.encode()):
+                return tenant
+        if self.store is not None and presented_token:
+            stored = self.store.tenant_for(presented_token)
+            if stored is not None:
+                return stored
+        raise Unauthenticated("the bearer token is not valid (unknown or revoked)")
+
+    def _open(self) -> bool:
+        """No authentication configured anywhere: the single-tenant local service. Never on a
+        public listener, even once every stored token is revoked."""
+        if self.tokens or self.mtls or not self.loopback:
+            return False
+        return self.store is None or not self.store.any_active()
+
+
+def resolver(auth: Authenticator, call: Presented) -> Callable[[], str]:
+    """The tenant of `call`, resolved later (on the worker pool, since it may read the database)."""
+    return lambda: auth.tenant_of(call)
+
+
+def require_authentication_beyond_loopback(listen: str, auth: Authenticator) -> None:
+    """A non-loopback listener must authenticate every call: by CASHAPP_TOKENS, mTLS, or a
+    stored token (checked here, at start, because tokens may live in the database)."""
+    if is_loopback(listen) or auth.tokens or auth.mtls:
+        return
+    if auth.store is not None and auth.store.any_active():
+        return
+    raise ValueError(
+        f"refusing to listen on {listen} without authentication: set CASHAPP_TOKENS, issue a token "
+        "with `cashapp tokens create`, or require client certificates with --tls-client-ca"
+    )

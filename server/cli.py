@@ -1,7 +1,7 @@
-"""`cashapp serve`, `cashapp demo`, `cashapp migrate`. Flags override CASHAPP_* variables.
+"""`cashapp serve`, `demo`, `migrate` and `tokens`. Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
-2 a bad setting or bad usage (one line on stderr naming the setting).
+2 a bad setting, bad usage or refused input (one line on stderr naming the setting).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from server import logs
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
+from server.token_cli import add_tokens_command, run_tokens
 
 EXIT_OK = 0
 EXIT_RUNTIME_FAILURE = 1
@@ -38,7 +39,12 @@ def _add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
             continue
         shown = "" if default in (None, ()) else f", default {default}"
         where = "" if command == "demo" else f" (env {spec.env}{shown})"
-        parser.add_argument(spec.flag, dest=name, metavar=name.upper(), help=f"{spec.help}{where}")
+        if spec.switch:
+            parser.add_argument(
+                spec.flag, dest=name, action="store_const", const="true", help=f"{spec.help}{where}"
+            )
+        else:
+            parser.add_argument(spec.flag, dest=name, metavar=name.upper(), help=f"{spec.help}{where}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         "migrate", help="bring the database schema to the newest revision", epilog=EXIT_CODES_HELP
     )
     _add_setting_flags(migrate, "migrate")
+    add_tokens_command(sub, lambda action: _add_setting_flags(action, "tokens"))
     return parser
 
 
@@ -90,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         logs.configure(settings.log_level, settings.log_format)
     try:
-        return _run(args.command, loaded)
+        return _run(args.command, loaded, args)
+    except ValueError as exc:  # refused input or settings found at start (token tenant, TLS files)
+        print(f"cashapp: {mask_urls_in(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_CONFIGURATION
     except Exception as exc:
         log.debug("%s failed", args.command, exc_info=True)
         # Drivers and Alembic may quote the URL in their messages: never its password.
@@ -99,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_RUNTIME_FAILURE
 
 
-def _run(command: str, loaded: Loaded) -> int:
+def _run(command: str, loaded: Loaded, args: argparse.Namespace) -> int:
     settings = loaded.settings
+    if command == "tokens":
+        return run_tokens(args, settings.database_url)
     if command == "serve":
         from server.app import serve
 

@@ -45,7 +45,7 @@ MATCHERS = ("auto", "rust", "python")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 MASK = "***"
 DEFAULT_SOURCE = "default"
-ALL_COMMANDS = ("serve", "migrate", "demo")
+ALL_COMMANDS = ("serve", "migrate", "demo", "tokens")
 
 
 class ConfigError(ValueError):
@@ -64,6 +64,8 @@ class Spec:
     # A secret's mask: text as given or the parsed value -> what may be printed. None: not secret.
     mask: Callable[[Any], str] | None = None
     commands: tuple[str, ...] = ("serve",)
+    # A flag without a value (`--allow-insecure`): given, it reads as "true".
+    switch: bool = False
 
     def show(self, value: Any) -> str:
         if value is None:
@@ -81,9 +83,10 @@ def setting(
     flag: str | None = None,
     mask: Callable[[Any], str] | None = None,
     commands: tuple[str, ...] = ("serve",),
+    switch: bool = False,
 ) -> Any:
     """A `Settings` field carrying its `Spec` (typed `Any` so the field keeps its annotation)."""
-    spec = Spec(env, flag, parse, expects, help, mask, commands)
+    spec = Spec(env, flag, parse, expects, help, mask, commands, switch)
     return field(default=default, metadata={"spec": spec})
 
 
@@ -195,6 +198,22 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def parse_path(text: str) -> str:
+    """A file path; the file itself is read and checked at start (server.tls)."""
+    if not text.strip():
+        raise ValueError("empty path")
+    return text
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("not a yes/no value")
 
 
 def parse_matcher(text: str) -> str:
@@ -314,8 +333,9 @@ class Settings:
             f"tenants 1..{MAX_TENANT_CHARS} characters without spaces or control characters"
         ),
         help=(
-            "`token1=tenantA,token2=tenantB`: bearer tokens and their tenants. Without it the "
-            "server is single-tenant (`default`) and refuses non-loopback addresses"
+            "`token1=tenantA,token2=tenantB`: bearer tokens and their tenants, next to those "
+            "`cashapp tokens create` stores. With neither (and no mTLS) the server is "
+            "single-tenant (`default`) and listens on loopback only"
         ),
         mask=mask_tokens,
     )
@@ -353,13 +373,60 @@ class Settings:
         help="solver implementation: `auto` is Rust when built, else Python",
     )
 
+    tls_cert: str = setting(
+        "",
+        env="CASHAPP_TLS_CERT",
+        flag="--tls-cert",
+        parse=parse_path,
+        expects="a PEM file: the server's certificate chain, leaf first",
+        help="TLS: the server certificate chain (PEM)",
+    )
+    tls_key: str = setting(
+        "",
+        env="CASHAPP_TLS_KEY",
+        flag="--tls-key",
+        parse=parse_path,
+        expects="a PEM file: the unencrypted private key of --tls-cert",
+        help="TLS: the server's private key (PEM)",
+    )
+    tls_client_ca: str = setting(
+        "",
+        env="CASHAPP_TLS_CLIENT_CA",
+        flag="--tls-client-ca",
+        parse=parse_path,
+        expects="a PEM file of CA certificates",
+        help="mTLS: require client certificates from this CA; the subject CN is the tenant",
+    )
+    allow_insecure: bool = setting(
+        False,
+        env="CASHAPP_ALLOW_INSECURE",
+        flag="--allow-insecure",
+        parse=parse_bool,
+        expects="1/true/yes/on or 0/false/no/off",
+        help="allow a non-loopback listen without TLS (behind a TLS-terminating proxy)",
+        switch=True,
+    )
+
     def check(self) -> None:
-        """Checks between settings (each one alone was checked when it was parsed)."""
-        if not self.tokens and not is_loopback(self.listen):
+        """Checks between settings (each one alone was checked when it was parsed). Beyond
+        loopback the server also needs authentication, which server.app checks at start,
+        because tokens may live in the database."""
+        if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError(
-                f"CASHAPP_LISTEN/--listen={self.listen!r}: not a loopback address, and without "
-                "CASHAPP_TOKENS the server would listen without authentication; expected a "
-                "loopback address (127.0.0.0/8, ::1, localhost) or CASHAPP_TOKENS"
+                "--tls-cert (CASHAPP_TLS_CERT) and --tls-key (CASHAPP_TLS_KEY) must be given "
+                "together; expected both or neither"
+            )
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError(
+                "--tls-client-ca (CASHAPP_TLS_CLIENT_CA) (mTLS) needs --tls-cert (CASHAPP_TLS_CERT) "
+                "and --tls-key (CASHAPP_TLS_KEY); expected all three"
+            )
+        if not self.tls_cert and not self.allow_insecure and not is_loopback(self.listen):
+            raise ConfigError(
+                f"--listen (CASHAPP_LISTEN)={self.listen!r}: refusing to listen without TLS on an "
+                "address that is not loopback; expected --tls-cert (CASHAPP_TLS_CERT) and "
+                "--tls-key (CASHAPP_TLS_KEY), a loopback address (127.0.0.0/8, ::1, localhost), "
+                "or --allow-insecure (CASHAPP_ALLOW_INSECURE) when a proxy in front terminates TLS"
             )
 
 

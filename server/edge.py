@@ -11,6 +11,7 @@ the request for NUL (the same rule on SQLite and PostgreSQL) before the servicer
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +23,7 @@ from google.protobuf.message import Message
 
 from engine.errors import DomainError, InvalidArgument
 from server import convert
-from server.auth import Authenticator
+from server.auth import Authenticator, presented
 from server.errors import Unauthenticated, status_for
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ class Edge(grpc.aio.ServerInterceptor):
     async def _guard(self, context: Context, work: Callable[[], Awaitable[Any]]) -> Any:
         """Authenticates, then runs `work`; a refusal raised on the way is sent as its status."""
         try:
-            self.auth.tenant(context.invocation_metadata())  # type: ignore[arg-type]
+            call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
+            # On a thread: a bearer token may have to be looked up in the token table.
+            await asyncio.to_thread(self.auth.tenant_of, call)
             return await work()
         except (DomainError, Unauthenticated) as exc:
             await context.abort_with_status(status_for(exc))

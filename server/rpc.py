@@ -16,7 +16,7 @@ from google.protobuf.message import Message
 from engine.app import CashApp
 from engine.storage.store import Store
 from server import rpc_telemetry
-from server.auth import Authenticator
+from server.auth import Authenticator, presented
 from server.errors import status_for
 
 T = TypeVar("T")
@@ -38,10 +38,18 @@ class Rpc:
         self.auth = auth
         self.executor = executor
 
-    def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
-        tenant = self.auth.tenant(context.invocation_metadata())  # type: ignore[arg-type]
-        rpc_telemetry.note_tenant(tenant)
-        return tenant
+    def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> Callable[[], str]:
+        """Reads what the call presents (token, client certificate) here, on the event loop;
+        the returned function resolves it, which may read the token table, so it runs on the
+        worker pool with the call's work (and names the tenant on the span and access log)."""
+        call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
+
+        def resolve() -> str:
+            tenant = self.auth.tenant_of(call)
+            rpc_telemetry.note_tenant(tenant)
+            return tenant
+
+        return resolve
 
     async def offload(self, fn: Callable[[], T]) -> T:
         """Runs blocking database and solver work on the worker pool, never on the event loop,
@@ -58,7 +66,7 @@ class Rpc:
     async def read(self, context: grpc.aio.ServicerContext[Any, Any], work: Callable[[Store], T]) -> T:
         try:
             tenant = self.tenant(context)
-            return await self.offload(lambda: self.app.read(tenant, work))
+            return await self.offload(lambda: self.app.read(tenant(), work))
         except Exception as exc:
             await self.abort(context, exc)
             raise  # unreachable: abort raises
@@ -73,7 +81,7 @@ class Rpc:
             request_id = getattr(request, "request_id", "")
             method = type(request).__name__
             data = await self.offload(
-                lambda: self.app.seen_response(tenant, request_id, method, fingerprint(request))
+                lambda: self.app.seen_response(tenant(), request_id, method, fingerprint(request))
             )
             return None if data is None else response_type.FromString(data)
         except Exception as exc:
@@ -95,7 +103,7 @@ class Rpc:
             request_id = getattr(request, "request_id", "")
             data = await self.offload(
                 lambda: self.app.mutate(
-                    tenant,
+                    tenant(),
                     request_id,
                     method,
                     fingerprint(request),

@@ -271,3 +271,21 @@ idempotency_keys = Table(
     Column("response", LargeBinary, nullable=False),
     Column("create_us", BigInteger, nullable=False),
 )
+
+# API tokens (`cashapp tokens create|list|revoke`). Only the SHA-256 of a token is stored (tokens
+# are 256 random bits, so a plain hash cannot be inverted by guessing) with a short prefix shown
+# to operators. A token names its tenant, so it is looked up by hash before any tenant is known:
+# the one table not led by tenant_id (on a distributed PostgreSQL, a small reference table).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("token_sha256", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("description", String(256), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("revoke_us", BigInteger, nullable=True),
+    Index("ux_api_tokens_sha256", "token_sha256", unique=True),
+    Index("ix_api_tokens_tenant", "tenant_id", "create_us"),
+)

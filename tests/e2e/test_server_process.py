@@ -71,13 +71,14 @@ def test_the_tenant_comes_from_the_token_and_tenants_never_see_each_other(
 
 
 def test_a_public_listener_without_tokens_is_refused() -> None:
+    # --allow-insecure lifts only the TLS rule (tests/e2e/test_tls.py); authentication stays required.
     result = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--listen", "0.0.0.0:0", "--database-url", "sqlite://"],
+        [sys.executable, "-m", "server", "serve", "--listen", "0.0.0.0:0", "--allow-insecure"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "CASHAPP_DATABASE_URL": "sqlite://"},
     )
     assert result.returncode == 2
     assert "without authentication" in result.stderr
