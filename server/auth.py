@@ -18,7 +18,7 @@ CASHAPP_TOKENS.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
@@ -115,11 +115,6 @@ class Authenticator:
         if self.tokens or self.mtls or not self.loopback:
             return False
         return self.store is None or not self.store.any_active()
-
-
-def resolver(auth: Authenticator, call: Presented) -> Callable[[], str]:
-    """The tenant of `call`, resolved later (on the worker pool, since it may read the database)."""
-    return lambda: auth.tenant_of(call)
 
 
 def require_authentication_beyond_loopback(listen: str, auth: Authenticator) -> None:
