@@ -127,6 +127,9 @@ class Edge(grpc.aio.ServerInterceptor):
             call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
             # On a thread: a bearer token may have to be looked up in the token table.
             await asyncio.to_thread(self.auth.tenant_of, call)
+        except Exception as exc:  # refused, or the token table unreachable (UNAVAILABLE)
+            await context.abort_with_status(status_for(exc))
+        try:
             return await work()
         except (DomainError, Unauthenticated) as exc:
             await context.abort_with_status(status_for(exc))
