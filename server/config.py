@@ -201,9 +201,11 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def parse_path(text: str) -> str:
-    """A file path; the file itself is read and checked at start (server.tls)."""
+    """A readable file; what it holds is checked at start (server.tls), naming the setting too."""
     if not text.strip():
         raise ValueError("empty path")
+    if not Path(text).is_file():
+        raise ValueError("no such file")
     return text
 
 
