@@ -123,15 +123,15 @@ def commit(store: Store, planned: Plan) -> Committed:
     with tracer.start_as_current_span("match.persist") as span:
         now = now_us()
         proposals = planned.proposals
+        # Every proposal's payment locked first, in id order, then invoices (apply_many), then the
+        # customers: the order every applier takes (payment, invoice, journal head, customer), so
+        # a concurrent ApplyPayment never waits for this commit while holding what it waits for.
+        store.get_payments([p.payment_id for p in proposals], lock=True, with_applications=False)
         auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
         refused = dict(
             zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
         )
         applied = [p for p in auto if refused[p.payment_id] is None]
-        # Locked after the payments and invoices (the order every applier takes), and held to the
-        # end: a customer change either committed before this read or waits for this commit.
-        current = store.customer_versions(planned.customer_versions, lock=True)
-        stale = {cid for cid, n in planned.customer_versions.items() if current.get(cid) != n}
         # The applied ones got their customer (and on-account rest) from the application path.
         store.set_payments_customer(
             [
@@ -142,6 +142,10 @@ def commit(store: Store, planned: Plan) -> Committed:
         )
         made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]
         stored, unchanged = _record(store, made, now)
+        # Locked last and held to the end: a customer change either committed before this read
+        # or waits for this commit.
+        current = store.customer_versions(planned.customer_versions, lock=True)
+        stale = {cid for cid, n in planned.customer_versions.items() if current.get(cid) != n}
         # Money moved: the customers' other payments were matched against invoices that changed.
         store.mark_needs_decision(
             customer_ids={p.customer_id for p in applied if p.customer_id},
