@@ -52,7 +52,7 @@ def test_check_config_reads_the_url_file_and_masks_secrets(tmp_path: Path) -> No
     url_file = tmp_path / "database-url"
     url_file.write_text(f"postgresql+psycopg://app:{SECRET_PASSWORD}@db.internal/books\n")
     env = {"CASHAPP_DATABASE_URL_FILE": str(url_file), "CASHAPP_TOKENS": "token-abc=tenant-a"}
-    result = _run("serve", "--check-config", "--listen", "0.0.0.0:50051", env=env)
+    result = _run("serve", "--check-config", "--listen", "0.0.0.0:50051", "--allow-insecure", env=env)
     assert result.returncode == 0, result.stderr
     assert SECRET_PASSWORD not in result.stdout and "token-abc" not in result.stdout
     assert (
