@@ -352,6 +352,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         stored = await self.rpc.stored(context, request, rs.AutoApplyResponse)
         if stored is not None:
             return stored
+        # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails the call).
+        await self.rpc.offload(self.rpc.app.db.statistics.refresh_if_stale)
         planned = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
 
         def encode(result: tuple[reconciliation.Committed, dict[str, str]]) -> rs.AutoApplyResponse:

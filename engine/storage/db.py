@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.errors import Aborted
 from engine.storage.append_only import REFUSED
+from engine.storage.statistics import PlannerStatistics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Database:
         # socket hosts in the query) means what SQLAlchemy says it means.
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self.engine: Engine = _create_engine(url, echo=echo)
+        self.statistics = PlannerStatistics(self.engine)
 
     def migrate(self) -> None:
         """Brings the schema to the newest Alembic revision."""
