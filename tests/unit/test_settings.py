@@ -260,7 +260,20 @@ def test_check_config_prints_every_setting_with_secrets_masked(
     )
     monkeypatch.setenv("CASHAPP_TOKENS", f"{SECRET_TOKEN}=tenant-a,other-token=tenant-b")
     monkeypatch.setenv("CASHAPP_WORKERS", "4")
-    assert main(["serve", "--check-config", "--listen", "0.0.0.0:50051", "--log-format", "json"]) == 0
+    assert (
+        main(
+            [
+                "serve",
+                "--check-config",
+                "--listen",
+                "0.0.0.0:50051",
+                "--allow-insecure",
+                "--log-format",
+                "json",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert SECRET_PASSWORD not in out
     assert SECRET_TOKEN not in out and "other-token" not in out
