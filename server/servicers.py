@@ -453,4 +453,6 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     async def GetReconciliationReport(
         self, request: rs.GetReconciliationReportRequest, context: Context
     ) -> pb.ReconciliationReport:
+        # The report walks the whole journal: planned on stale statistics, that walk can take minutes.
+        await self.rpc.offload(self.rpc.app.db.statistics.refresh_if_stale)
         return convert.report_out(await self.rpc.read(context, reconciliation_report))

@@ -1,5 +1,5 @@
-"""Planner statistics after a bulk load: PostgreSQL analyzes the matching tables before AutoApply
-plans when they changed a lot since their last analysis; SQLite needs nothing."""
+"""Planner statistics after a bulk load: PostgreSQL analyzes the tables that changed a lot since
+their last analysis before AutoApply plans and before the report; SQLite needs nothing."""
 
 from __future__ import annotations
 
