@@ -30,3 +30,7 @@ def client(target: str) -> Iterator[Client]:
         report = c.get_reconciliation_report()
         failed = {check.name: list(check.violations) for check in report.invariants if not check.passed}
         assert report.all_passed, f"ledger invariants broken after the scenario: {failed}"
+
+
+# The bad-input tests share one booked server per backend for the session.
+from tests.integration.bad_input_books import books  # noqa: E402, F401
