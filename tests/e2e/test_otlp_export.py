@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # handed out by the fixtures of tests/e2e/conftest.py
     from conftest import RunningServer
 
 from cashapp_client import Client, NotFoundError, Payment, money
+from tests.small_book import book_one_payment
 
 EXPORT_WAIT_SECONDS = 30.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -179,18 +180,7 @@ def test_traces_metrics_and_logs_arrive_at_an_otlp_receiver(
         }
     )
     with Client(server.target, max_attempts=1) as client:
-        client.create_customer("C1", display_name="ACME", payer_accounts=["ACCT00001"])
-        client.create_invoice("I1", customer_id="C1", amount=money("10.00", "EUR"), issue_date="2026-11-01")
-        client.import_payments(
-            [
-                Payment(
-                    payment_id="P1",
-                    amount=money("10.00", "EUR"),
-                    value_date="2026-11-02",
-                    payer_account="ACCT00001",
-                )
-            ]
-        )
+        book_one_payment(client)
         client.auto_apply(all_payments=True)
         client.get_payment("P1")
         with pytest.raises(NotFoundError):

@@ -20,11 +20,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from cashapp_client import Client, NotFoundError, Payment, money
+from cashapp_client import Client, NotFoundError
 from server import rpc_telemetry
 from server.app import run_in_thread
 from server.config import Settings
 from server.errors import status_for
+from tests.small_book import book_one_payment
 
 _EXPORTER = InMemorySpanExporter()
 _attached: list[TracerProvider] = []
@@ -56,21 +57,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     yield _EXPORTER
 
 
-def _book(client: Client) -> None:
-    client.create_customer("C1", display_name="ACME", payer_accounts=["ACCT00001"])
-    client.create_invoice("I1", customer_id="C1", amount=money("10.00", "EUR"), issue_date="2026-11-01")
-    client.import_payments(
-        [
-            Payment(
-                payment_id="P1",
-                amount=money("10.00", "EUR"),
-                value_date="2026-11-02",
-                payer_account="ACCT00001",
-            )
-        ]
-    )
-
-
 def _finished(spans: InMemorySpanExporter, rpc_count: int) -> tuple[ReadableSpan, ...]:
     """The finished spans once `rpc_count` RPC spans ended: an aborted call sends its status to
     the client before its server span ends, so the test may see the error first."""
@@ -96,7 +82,7 @@ def _ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[str]:
 
 
 def test_auto_apply_span_tree_hangs_under_its_rpc_span(spans: InMemorySpanExporter, client: Client) -> None:
-    _book(client)
+    book_one_payment(client)
     spans.clear()
     response = client.auto_apply(all_payments=True)
     finished = _finished(spans, 1)
@@ -132,7 +118,7 @@ def test_auto_apply_span_tree_hangs_under_its_rpc_span(spans: InMemorySpanExport
 
 
 def test_each_rpc_is_exactly_one_trace(spans: InMemorySpanExporter, client: Client) -> None:
-    _book(client)  # 3 calls
+    book_one_payment(client)  # 3 calls
     client.get_payment("P1")
     client.get_invoice("I1")
     client.get_customer("C1")
@@ -153,7 +139,7 @@ def test_each_rpc_is_exactly_one_trace(spans: InMemorySpanExporter, client: Clie
 
 
 def test_import_span_names_its_payments(spans: InMemorySpanExporter, client: Client) -> None:
-    _book(client)
+    book_one_payment(client)
     finished = _finished(spans, 3)
     rpc = _rpc_span(finished, "PaymentService/ImportPayments")
     (span,) = [s for s in finished if s.name == "payments.import"]
