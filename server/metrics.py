@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 
 import grpc
 from opentelemetry import metrics
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.metrics import CallbackOptions, Observation
 from sqlalchemy import and_, func, select
 from sqlalchemy.pool import QueuePool
@@ -88,7 +89,8 @@ def _undecided(_options: CallbackOptions) -> Iterator[Observation]:
     )
     for db in list(_databases):
         try:
-            with db.reading() as conn:
+            # Untraced: a collection is no call, and its SQL span would be a trace of its own.
+            with suppress_instrumentation(), db.reading() as conn:
                 rows = conn.execute(query).all()
         except Exception:  # an outage must not break the export of every other metric
             log.warning("cashapp.payments.undecided: the database did not answer", exc_info=True)
