@@ -153,6 +153,36 @@ class Application:
 
 
 @dataclass(frozen=True, slots=True)
+class Adjustment:
+    """Why a document was paid short (or long): X12 ADX, camt AdjstmntAmtAndRsn."""
+
+    # How much less than the document's open amount was paid because of this; negative when the
+    # payer paid more (a late fee, say).
+    amount_minor: int
+    # As the file gives it: an X12 adjustment reason code (ADX02, e.g. "CM", "01"), a camt Rsn.
+    reason_code: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceLine:
+    """One document the payer says this money is for (structured remittance)."""
+
+    # The document number as the payer wrote it: RfrdDocInf/Nb, RMR02, a CdtrRefInf RF reference.
+    reference: str
+    # What the payer paid on it (RfrdDocAmt/RmtdAmt, RMR04); None when the file does not say.
+    paid_minor: int | None = None
+    # The document's amount as the payer knows it (DuePyblAmt, RMR05); None when not given.
+    invoiced_minor: int | None = None
+    # The early-payment discount the payer took on it (DscntApldAmt, RMR06).
+    discount_minor: int = 0
+    adjustments: tuple[Adjustment, ...] = ()
+    # INVOICE, CREDIT_NOTE (a document netted against the payment) or CREDITOR_REFERENCE (an
+    # ISO 11649 RF reference, already checked).
+    kind: str = "INVOICE"
+
+
+@dataclass(frozen=True, slots=True)
 class Payment:
     payment_id: str
     currency: str
@@ -171,6 +201,13 @@ class Payment:
     # The customer the client gave with the payment (customer_id is that or the one matching
     # identified); an idempotent re-import compares this one.
     given_customer_id: str | None = None
+    # Structured remittance from a bank file or an EDI 820: the documents the payer says this
+    # money is for, with what was paid on each and why any was paid short.
+    remittance_lines: tuple[RemittanceLine, ...] = ()
+    # What links a remittance advice arriving apart (EDI 820 TRN02, a later camt.054) to this
+    # payment: the bank's reference or trace number, and the payer's end-to-end id.
+    bank_reference: str = ""
+    end_to_end_id: str = ""
 
     @property
     def applied_minor(self) -> int:
