@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from engine import model as m
 from engine import validate as v
 from engine.errors import InvalidArgument
-from engine.matching import by_amount, by_reference, contain, duplicates, groups
+from engine.matching import by_advice, by_amount, by_reference, contain, duplicates, groups
 from engine.matching.decide import MAX_BUNDLE_PAYMENTS, Facts, Proposal, contested, doubt, unmatched
 from engine.matching.identify import Identification, NameIndex, identify
 from engine.matching.references import (
@@ -137,10 +137,15 @@ def _failed(s: _Seen, error: Exception) -> Proposal:
     return doubt(s.payment, s.who.customer_id or None, s.who.by, "DECISION_FAILED", summary)
 
 
+def _structured(p: m.Payment) -> tuple[str, ...]:
+    """The payment's structured references: those given with it and its advice lines'."""
+    return (*p.references, *(by_advice.named_document(line) for line in p.remittance_lines))
+
+
 def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
     """Customer and reference hits of every payment, in three queries whatever their number."""
     with tracer.start_as_current_span("match.references") as span:
-        tokens = {p.payment_id: remittance_tokens(p.references, p.remittance_info) for p in payments}
+        tokens = {p.payment_id: remittance_tokens(_structured(p), p.remittance_info) for p in payments}
         all_tokens = [t for ts in tokens.values() for t in ts]
         referenced = store.invoices_by_reference([t.raw for t in all_tokens], [t.key for t in all_tokens])
         by_id = {inv.invoice_id: inv for inv in referenced}
@@ -341,8 +346,24 @@ class _Run:
             for a in proposal.allocations:
                 self.taken[a.invoice_id] = proposal.payment_id
 
+    def _decide_advice(self, cases: list[_Case]) -> list[_Case]:
+        """Payments whose remittance advice allocates them whole, first: the payer's own
+        allocation outranks every reading of the references alone. Returns the other cases."""
+        rest: list[_Case] = []
+        for c in cases:
+            pay = c.facts.payment
+            free = not any(i.invoice_id in self.taken for i in c.named)
+            if pay.remittance_lines and pay.payment_id not in self.partners and free:
+                decided = by_advice.decide(c.facts, c.named)
+                if decided is not None:
+                    self._put(decided)
+                    continue
+            rest.append(c)
+        return rest
+
     def _decide_references(self, cases: list[_Case]) -> list[Facts]:
         """Reference-backed payments; returns those left to the amount search."""
+        cases = self._decide_advice(cases)
         named = {c.facts.payment.payment_id: c.named for c in cases if c.named}
         by_id = {c.facts.payment.payment_id: c for c in cases}
         for cluster in groups.reference_clusters(named):
