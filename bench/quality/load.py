@@ -3,13 +3,18 @@ what it did. The observations are plain data for the (pure) scorer."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bench.quality import renditions
 from bench.quality.world import World
 from cashapp_client import Client, Invoice, Money, Payment, PaymentTerms
 
@@ -127,6 +132,26 @@ def load_payments(client: Client, world: World) -> int:
     return int(response.failed_count)
 
 
+# The ways a world's bank file reaches the server: its JSON records through ImportPayments, or a
+# bank format's rendition of it through `cashapp import` (ImportStatement).
+RENDITIONS = {"camt053": renditions.camt053, "bai2": renditions.bai2}
+VIA = ("json", *RENDITIONS)
+IMPORT_TIMEOUT_SECONDS = 1800.0
+
+
+def import_rendition(target: str, world: World, via: str) -> None:
+    """Writes the world's bank file as `via` and imports it with `cashapp import`, as an AR team
+    would."""
+    with tempfile.TemporaryDirectory(prefix="cashapp-rendition-") as tmp:
+        path = f"{tmp}/statement.{via}"
+        with open(path, "wb") as out:
+            out.write(RENDITIONS[via](world))
+        command = [sys.executable, "-m", "server", "import", path, "--server", target]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=IMPORT_TIMEOUT_SECONDS)
+    if done.returncode not in (0, 4):  # 4: imported, with exceptions listed (README)
+        raise RuntimeError(f"cashapp import failed ({done.returncode}): {done.stderr or done.stdout}")
+
+
 def auto_apply_until_quiet(client: Client, payments: int) -> int:
     """AutoApply over everything until a call decides nothing (bounded); returns the calls made."""
     limit = math.ceil(payments / 1000) * 3 + 10
@@ -174,12 +199,22 @@ def read_back(client: Client) -> tuple[dict[str, Observed], list[str], int]:
     return observed, failed, decisions
 
 
-def run_world(target: str, world: World) -> RunResult:
+def run_world(target: str, world: World, via: str = "json") -> RunResult:
     timings: dict[str, float] = {}
     with Client(target, timeout_seconds=CALL_TIMEOUT_SECONDS) as client:
         _timed(timings, "load customers", lambda: load_customers(client, world))
         _timed(timings, "load invoices", lambda: load_invoices(client, world))
-        failures = _timed(timings, "load payments", lambda: load_payments(client, world))
+        if via == "json":
+            failures = _timed(timings, "load payments", lambda: load_payments(client, world))
+        else:
+            _timed(timings, f"import {via}", lambda: import_rendition(target, world, via))
         calls = _timed(timings, "auto-apply", lambda: auto_apply_until_quiet(client, len(world.payments)))
         observed, failed, decisions = _timed(timings, "read back", lambda: read_back(client))
+    if via != "json":
+        # An imported payment's id is the reader's identity of the entry: account/reference.
+        observed = {
+            renditions.payment_id_of(pid): dataclasses.replace(o, payment_id=renditions.payment_id_of(pid))
+            for pid, o in observed.items()
+        }
+        failures = len(world.payments) - len(observed)  # entries the import made no payment of
     return RunResult(observed, failed, decisions, calls, timings, failures)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.quality import world as world_io
 from bench.quality.generate import generate
-from bench.quality.load import RunResult, run_world
+from bench.quality.load import VIA, RunResult, run_world
 from bench.quality.score import Score, judge, score, table
 from bench.quality.server import REPO_ROOT, fresh_database, running_server
 from bench.quality.world import World
@@ -94,7 +94,7 @@ def section(
 
 
 def run(
-    payments: int, database: str, seed: int, world_dir: Path | None = None
+    payments: int, database: str, seed: int, world_dir: Path | None = None, via: str = "json"
 ) -> tuple[World, RunResult, Score, float]:
     start = time.perf_counter()
     world = generate(seed, payments)
@@ -106,7 +106,7 @@ def run(
         fresh_database(database, Path(tmp)) as url,
         running_server(url) as (target, _output),
     ):
-        result = run_world(target, world)
+        result = run_world(target, world, via)
     scored = score(world.truths, result.observed, result.failed_invariants)
     return world, result, scored, generate_s
 
@@ -144,11 +144,19 @@ def main(argv: list[str] | None = None) -> int:
         "--append", action="store_true", help="add a section to --out instead of rewriting it"
     )
     parser.add_argument("--world-dir", type=Path, help="also write the world's JSON lines here")
+    parser.add_argument(
+        "--via",
+        choices=VIA,
+        default="json",
+        help="how the bank file reaches the server: JSON records (ImportPayments) or a bank format's "
+        "rendition imported with `cashapp import`",
+    )
     parser.add_argument("--details", type=Path, help="write each payment's truth, outcome and verdict here")
     args = parser.parse_args(argv)
     command = "python -m bench.quality.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    world, result, scored, generate_s = run(args.payments, args.database, args.seed, args.world_dir)
-    text = section(world, args.database, command, result, scored, generate_s)
+    world, result, scored, generate_s = run(args.payments, args.database, args.seed, args.world_dir, args.via)
+    where = args.database if args.via == "json" else f"{args.database}, imported as {args.via}"
+    text = section(world, where, command, result, scored, generate_s)
     if args.details is not None:
         write_details(args.details, world, result)
     print(text)
