@@ -119,16 +119,24 @@ class Edge(grpc.aio.ServerInterceptor):
                 request_deserializer=_safe(handler.request_deserializer),
                 stream_unary=self._stream(handler.stream_unary, method),
             )
-        return handler  # cashapp.v1 has no server-streaming methods
+        if handler.unary_stream is not None:
+            return handler._replace(  # type: ignore[attr-defined,no-any-return]
+                request_deserializer=_safe(handler.request_deserializer),
+                unary_stream=self._server_stream(handler.unary_stream, method),
+            )
+        return handler  # cashapp.v1 has no bidirectional methods
 
-    async def _guard(self, context: Context, work: Callable[[], Awaitable[Any]]) -> Any:
-        """Authenticates, then runs `work`; a refusal raised on the way is sent as its status."""
+    async def _authenticate(self, context: Context) -> None:
         try:
             call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
             # On a thread: a bearer token may have to be looked up in the token table.
             await asyncio.to_thread(self.auth.tenant_of, call)
         except Exception as exc:  # refused, or the token table unreachable (UNAVAILABLE)
             await context.abort_with_status(status_for(exc))
+
+    async def _guard(self, context: Context, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Authenticates, then runs `work`; a refusal raised on the way is sent as its status."""
+        await self._authenticate(context)
         try:
             return await work()
         except (DomainError, Unauthenticated) as exc:
@@ -147,5 +155,17 @@ class Edge(grpc.aio.ServerInterceptor):
                     yield _checked(request, method)
 
             return await self._guard(context, lambda: behavior(checked(), context))
+
+        return guarded
+
+    def _server_stream(self, behavior: Callable[..., Any], method: str) -> Callable[..., AsyncIterator[Any]]:
+        # grpc types a server-streaming behaviour as a sync iterator; grpc.aio's are async.
+        async def guarded(request: Message | Malformed, context: Context) -> AsyncIterator[Any]:
+            await self._authenticate(context)
+            try:
+                async for message in behavior(_checked(request, method), context):
+                    yield message
+            except (DomainError, Unauthenticated) as exc:
+                await context.abort_with_status(status_for(exc))
 
         return guarded

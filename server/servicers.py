@@ -352,6 +352,12 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         stored = await self.rpc.stored(context, request, rs.AutoApplyResponse)
         if stored is not None:
             return stored
+        return await self._auto_apply(context, request, scope)
+
+    async def _auto_apply(
+        self, context: Context, request: rs.AutoApplyRequest, scope: reconciliation.Scope
+    ) -> rs.AutoApplyResponse:
+        """One round: plan from a snapshot, then commit (once per request_id when it has one)."""
         # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails the call).
         await self.rpc.offload(self.rpc.app.db.statistics.refresh_if_stale)
         planned = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
@@ -380,6 +386,46 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         # Counted once the decisions are committed (a retried transaction must not count twice).
         reconciliation.record_outcomes((convert.outcome_in(d.outcome), d.reason) for d in response.decisions)
         return response
+
+    async def AutoApplyBacklog(
+        self, request: rs.AutoApplyBacklogRequest, context: Context
+    ) -> AsyncIterator[rs.AutoApplyProgress]:
+        """Rounds of AutoApply over every payment needing a decision, each committed before the
+        next starts, until one decides nothing; a cancelled call stops between rounds."""
+        if request.max_payments < 0:
+            await self.rpc.abort(
+                context, InvalidArgument("NEGATIVE_LIMIT", "max_payments must be >= 0", "max_payments")
+            )
+        progress = rs.AutoApplyProgress()
+        considered = 0
+        backlog = await self.rpc.read(context, lambda s: s.count_needing_decision())
+        # A payment is decided once per change, so the rounds end with the backlog; a round that
+        # stores nothing and leaves the backlog as large ends the call too (payments whose
+        # application the books keep refusing wait for the change that unblocks them).
+        while True:
+            round_ = await self._auto_apply(
+                context, rs.AutoApplyRequest(all_payments=True), reconciliation.Scope()
+            )
+            payments = len(round_.decisions) + round_.unchanged_count
+            considered += payments
+            remaining = await self.rpc.read(context, lambda s: s.count_needing_decision())
+            stalled = not round_.decisions and remaining >= backlog
+            backlog = remaining
+            progress.round += 1
+            progress.round_payment_count = payments
+            progress.auto_applied_count += round_.auto_applied_count
+            progress.suggested_count += round_.suggested_count
+            progress.unmatched_count += round_.unmatched_count
+            progress.unchanged_count += round_.unchanged_count
+            progress.remaining_count = remaining
+            progress.done = payments == 0 or stalled or 0 < request.max_payments <= considered
+            message = rs.AutoApplyProgress()
+            message.CopyFrom(progress)
+            if request.include_decisions:
+                message.decisions.extend(round_.decisions)
+            yield message
+            if progress.done:
+                return
 
     async def ListExceptions(
         self, request: rs.ListExceptionsRequest, context: Context

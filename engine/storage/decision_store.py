@@ -66,6 +66,17 @@ class DecisionStore(PaymentStore):
             taken.update(group)
         return chosen
 
+    def count_needing_decision(self) -> int:
+        """How many payments AutoApply would still take: the backlog."""
+        c, d = t.payments.c, t.decision_marks.c
+        query = (
+            select(func.count())
+            .select_from(t.decision_marks)
+            .join(t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id))
+            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable())
+        )
+        return int(self.conn.execute(query).scalar_one())
+
     def _oldest_needing_decision(
         self, customer_id: str, payment_ids: Sequence[str], limit: int
     ) -> list[Row[Any]]:

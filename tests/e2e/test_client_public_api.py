@@ -56,6 +56,7 @@ PUBLIC_NAMES = [
 CLIENT_METHODS = [
     "apply_payment",
     "auto_apply",
+    "auto_apply_backlog",
     "batch_create_customers",
     "batch_create_invoices",
     "close",
@@ -126,10 +127,15 @@ def test_async_client_has_the_same_methods_with_the_same_parameters() -> None:
             assert (parameter.kind, parameter.default) == (other.kind, other.default), name
 
 
-def test_async_methods_are_coroutines_except_the_list_iterators() -> None:
+# Methods of the async client that are async iterators (a list's items, a stream's messages).
+ASYNC_ITERATORS = ("list_", "auto_apply_backlog")
+
+
+def test_async_methods_are_coroutines_except_the_iterators() -> None:
     for name in CLIENT_METHODS:
-        is_coroutine = inspect.iscoroutinefunction(getattr(AsyncClient, name))
-        assert is_coroutine == (not name.startswith("list_")), name
+        method = getattr(AsyncClient, name)
+        iterates = name.startswith(ASYNC_ITERATORS)
+        assert inspect.iscoroutinefunction(method) == (not iterates), name
 
 
 def test_constructors_take_the_documented_keywords() -> None:
@@ -151,8 +157,10 @@ def test_constructors_take_the_documented_keywords() -> None:
 
 def test_mutating_methods_accept_an_explicit_request_id() -> None:
     readonly = {"close", "get_reconciliation_report"}
+    # Safe to call again without a key: each round commits on its own and a new call continues.
+    resumable = {"auto_apply_backlog"}
     for name in CLIENT_METHODS:
-        if name.startswith(("get_", "list_")) or name in readonly:
+        if name.startswith(("get_", "list_")) or name in readonly | resumable:
             continue
         assert "request_id" in inspect.signature(getattr(Client, name)).parameters, name
 

@@ -68,10 +68,13 @@ def client(server: Running) -> Iterator[Client]:
 
 
 def _call_raw(channel: grpc.Channel, method: Any, payload: bytes, metadata: Any = AUTH) -> Any:
-    """Sends `payload` unparsed (a stream of one message for client-streaming methods)."""
+    """Sends `payload` unparsed (a stream of one message for client-streaming methods; every
+    message of a server-streaming answer read)."""
     path = f"/{method.containing_service.full_name}/{method.name}"
     if method.client_streaming:
         return channel.stream_unary(path)(iter([payload]), metadata=metadata, timeout=30)
+    if method.server_streaming:
+        return list(channel.unary_stream(path)(payload, metadata=metadata, timeout=30))
     return channel.unary_unary(path)(payload, metadata=metadata, timeout=30)
 
 

@@ -104,6 +104,8 @@ def _send(channel: grpc.Channel, method: Any, payloads: list[bytes], metadata: A
     try:
         if method.client_streaming:
             channel.stream_unary(path)(iter(payloads), metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
+        elif method.server_streaming:
+            list(channel.unary_stream(path)(payloads[0], metadata=metadata, timeout=CALL_TIMEOUT_SECONDS))
         else:
             channel.unary_unary(path)(payloads[0], metadata=metadata, timeout=CALL_TIMEOUT_SECONDS)
     except grpc.RpcError as error:

@@ -507,6 +507,28 @@ class AsyncClient:
         )
         return await self._unary(self.reconciliation_service.AutoApply, request, timeout_seconds)
 
+    async def auto_apply_backlog(
+        self,
+        *,
+        max_payments: int = 0,
+        include_decisions: bool = False,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[reconciliation_pb2.AutoApplyProgress]:
+        """AutoApply over the whole backlog as one operation (see Client.auto_apply_backlog)."""
+        request = reconciliation_pb2.AutoApplyBacklogRequest(
+            max_payments=max_payments, include_decisions=include_decisions
+        )
+        call = self.reconciliation_service.AutoApplyBacklog(
+            request, timeout=timeout_seconds, metadata=self._metadata
+        )
+        try:
+            async for progress in call:
+                yield progress
+        except grpc.RpcError as error:
+            raise error_from_grpc(error) from error
+        finally:
+            call.cancel()
+
     def list_exceptions(
         self,
         *,

@@ -504,6 +504,30 @@ class Client:
         )
         return self._unary(self.reconciliation_service.AutoApply, request, timeout_seconds)
 
+    def auto_apply_backlog(
+        self,
+        *,
+        max_payments: int = 0,
+        include_decisions: bool = False,
+        timeout_seconds: float | None = None,
+    ) -> Iterator[reconciliation_pb2.AutoApplyProgress]:
+        """AutoApply over the whole backlog as one operation: one progress message per committed
+        round of up to 1,000 payments, the last with done set. No deadline unless
+        `timeout_seconds` is given; closing the iterator cancels the call after the round in
+        flight, and every committed round stays (calling again continues)."""
+        request = reconciliation_pb2.AutoApplyBacklogRequest(
+            max_payments=max_payments, include_decisions=include_decisions
+        )
+        stream = self.reconciliation_service.AutoApplyBacklog(
+            request, timeout=timeout_seconds, metadata=self._metadata
+        )
+        try:
+            yield from stream
+        except grpc.RpcError as error:
+            raise error_from_grpc(error) from error
+        finally:
+            stream.cancel()
+
     def list_exceptions(
         self,
         *,

@@ -127,6 +127,94 @@ class AutoApplyResponse(_message.Message):
 Global___AutoApplyResponse: _TypeAlias = AutoApplyResponse  # noqa: Y015
 
 @_typing.final
+class AutoApplyBacklogRequest(_message.Message):
+    """How far one AutoApplyBacklog call goes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_PAYMENTS_FIELD_NUMBER: _builtins.int
+    INCLUDE_DECISIONS_FIELD_NUMBER: _builtins.int
+    max_payments: _builtins.int
+    """Stop after the round that brings the payments considered to this many or more; 0 means the
+    whole backlog. Negative is INVALID_ARGUMENT.
+    """
+    include_decisions: _builtins.bool
+    """List each round's stored decisions in its progress message (default: counts only, so a
+    progress message stays small whatever the round decided).
+    """
+    def __init__(
+        self,
+        *,
+        max_payments: _builtins.int = ...,
+        include_decisions: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_decisions", b"include_decisions", "max_payments", b"max_payments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoApplyBacklogRequest: _TypeAlias = AutoApplyBacklogRequest  # noqa: Y015
+
+@_typing.final
+class AutoApplyProgress(_message.Message):
+    """One committed round of AutoApplyBacklog, and the totals of the call so far."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_FIELD_NUMBER: _builtins.int
+    ROUND_PAYMENT_COUNT_FIELD_NUMBER: _builtins.int
+    AUTO_APPLIED_COUNT_FIELD_NUMBER: _builtins.int
+    SUGGESTED_COUNT_FIELD_NUMBER: _builtins.int
+    UNMATCHED_COUNT_FIELD_NUMBER: _builtins.int
+    UNCHANGED_COUNT_FIELD_NUMBER: _builtins.int
+    REMAINING_COUNT_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    round: _builtins.int
+    """1 for the first round."""
+    round_payment_count: _builtins.int
+    """Payments this round considered (decided, or re-decided unchanged)."""
+    auto_applied_count: _builtins.int
+    """AUTO_APPLIED decisions stored over the rounds so far (as AutoApplyResponse counts them)."""
+    suggested_count: _builtins.int
+    """SUGGESTED decisions stored over the rounds so far."""
+    unmatched_count: _builtins.int
+    """UNMATCHED decisions stored over the rounds so far."""
+    unchanged_count: _builtins.int
+    """Payments re-decided exactly as their latest decision over the rounds so far."""
+    remaining_count: _builtins.int
+    """Payments that still need a decision after this round (the backlog left)."""
+    done: _builtins.bool
+    """True on the last message: the backlog is worked through (a round decided nothing) or
+    max_payments is reached.
+    """
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]:
+        """This round's stored decisions, when include_decisions was set."""
+
+    def __init__(
+        self,
+        *,
+        round: _builtins.int = ...,
+        round_payment_count: _builtins.int = ...,
+        auto_applied_count: _builtins.int = ...,
+        suggested_count: _builtins.int = ...,
+        unmatched_count: _builtins.int = ...,
+        unchanged_count: _builtins.int = ...,
+        remaining_count: _builtins.int = ...,
+        done: _builtins.bool = ...,
+        decisions: _abc.Iterable[_resources_pb2.Decision] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_applied_count", b"auto_applied_count", "decisions", b"decisions", "done", b"done", "remaining_count", b"remaining_count", "round", b"round", "round_payment_count", b"round_payment_count", "suggested_count", b"suggested_count", "unchanged_count", b"unchanged_count", "unmatched_count", b"unmatched_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoApplyProgress: _TypeAlias = AutoApplyProgress  # noqa: Y015
+
+@_typing.final
 class ListExceptionsRequest(_message.Message):
     """One page of the exception queue (AIP-158)."""
 

@@ -41,6 +41,11 @@ class ReconciliationServiceStub:
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyResponse.FromString,
                 _registered_method=True)
+        self.AutoApplyBacklog = channel.unary_stream(
+                '/cashapp.v1.ReconciliationService/AutoApplyBacklog',
+                request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyBacklogRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyProgress.FromString,
+                _registered_method=True)
         self.ListExceptions = channel.unary_unary(
                 '/cashapp.v1.ReconciliationService/ListExceptions',
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListExceptionsRequest.SerializeToString,
@@ -84,6 +89,18 @@ class ReconciliationServiceServicer:
         is decided once per change, so one call considers at most 1000 such payments (oldest value
         date first) and repeated calls work through a backlog of any size, then decide nothing.
         A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AutoApplyBacklog(self, request, context):
+        """Works through the whole backlog as one operation: AutoApply over every payment needing a
+        decision, in rounds of up to 1000 payments committed one after the other, streaming one
+        progress message per round, until a round decides nothing (or max_payments is reached).
+        Every committed round stays: cancelling the call (or its deadline) stops it after the round
+        in flight, and calling again continues where it stopped. Another caller's AutoApply may run
+        beside it (each payment is decided once per change whoever decides it).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -141,6 +158,11 @@ def add_ReconciliationServiceServicer_to_server(servicer, server):
                     servicer.AutoApply,
                     request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyResponse.SerializeToString,
+            ),
+            'AutoApplyBacklog': grpc.unary_stream_rpc_method_handler(
+                    servicer.AutoApplyBacklog,
+                    request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyBacklogRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyProgress.SerializeToString,
             ),
             'ListExceptions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListExceptions,
@@ -201,6 +223,33 @@ class ReconciliationService:
             '/cashapp.v1.ReconciliationService/AutoApply',
             cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyRequest.SerializeToString,
             cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AutoApplyBacklog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cashapp.v1.ReconciliationService/AutoApplyBacklog',
+            cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyBacklogRequest.SerializeToString,
+            cashapp_dot_v1_dot_reconciliation__service__pb2.AutoApplyProgress.FromString,
             options,
             channel_credentials,
             insecure,

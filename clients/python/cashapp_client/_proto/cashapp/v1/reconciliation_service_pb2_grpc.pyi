@@ -42,6 +42,14 @@ class ReconciliationServiceStub:
     date first) and repeated calls work through a backlog of any size, then decide nothing.
     A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
     """
+    AutoApplyBacklog: _grpc.UnaryStreamMultiCallable[_reconciliation_service_pb2.AutoApplyBacklogRequest, _reconciliation_service_pb2.AutoApplyProgress]
+    """Works through the whole backlog as one operation: AutoApply over every payment needing a
+    decision, in rounds of up to 1000 payments committed one after the other, streaming one
+    progress message per round, until a round decides nothing (or max_payments is reached).
+    Every committed round stays: cancelling the call (or its deadline) stops it after the round
+    in flight, and calling again continues where it stopped. Another caller's AutoApply may run
+    beside it (each payment is decided once per change whoever decides it).
+    """
     ListExceptions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]
     """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
     ResolveException: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]
@@ -72,6 +80,14 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
     is decided once per change, so one call considers at most 1000 such payments (oldest value
     date first) and repeated calls work through a backlog of any size, then decide nothing.
     A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
+    """
+    AutoApplyBacklog: _aio.UnaryStreamMultiCallable[_reconciliation_service_pb2.AutoApplyBacklogRequest, _reconciliation_service_pb2.AutoApplyProgress]  # type: ignore[assignment]
+    """Works through the whole backlog as one operation: AutoApply over every payment needing a
+    decision, in rounds of up to 1000 payments committed one after the other, streaming one
+    progress message per round, until a round decides nothing (or max_payments is reached).
+    Every committed round stays: cancelling the call (or its deadline) stops it after the round
+    in flight, and calling again continues where it stopped. Another caller's AutoApply may run
+    beside it (each payment is decided once per change whoever decides it).
     """
     ListExceptions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]  # type: ignore[assignment]
     """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
@@ -106,6 +122,20 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         is decided once per change, so one call considers at most 1000 such payments (oldest value
         date first) and repeated calls work through a backlog of any size, then decide nothing.
         A re-decision equal to the payment's latest decision stores nothing (unchanged_count).
+        """
+
+    @_abc_1.abstractmethod
+    def AutoApplyBacklog(
+        self,
+        request: _reconciliation_service_pb2.AutoApplyBacklogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_reconciliation_service_pb2.AutoApplyProgress], _abc.AsyncIterator[_reconciliation_service_pb2.AutoApplyProgress]]:
+        """Works through the whole backlog as one operation: AutoApply over every payment needing a
+        decision, in rounds of up to 1000 payments committed one after the other, streaming one
+        progress message per round, until a round decides nothing (or max_payments is reached).
+        Every committed round stays: cancelling the call (or its deadline) stops it after the round
+        in flight, and calling again continues where it stopped. Another caller's AutoApply may run
+        beside it (each payment is decided once per change whoever decides it).
         """
 
     @_abc_1.abstractmethod

@@ -1,0 +1,87 @@
+"""AutoApply over a whole backlog as one operation (AutoApplyBacklog, server streaming), through
+the real server on SQLite and PostgreSQL: one progress message per committed round, the same
+decisions as calling AutoApply until it runs dry, and a cancelled call keeps what it committed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from cashapp_client import Client, InvalidArgumentError, Payment, money
+from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
+
+BACKLOG = 2500
+
+
+def _backlog(client: Client, count: int = BACKLOG) -> list[Payment]:
+    client.create_customer("C-A", display_name="Alpha Trading", payer_accounts=["ACCT-A"])
+    client.create_invoice("INV-A", customer_id="C-A", amount=money("30.00", "EUR"), issue_date="2026-11-01")
+    payments = [
+        # Amounts in 3.00 steps below 30.00 leave the unidentified ones unmatched; A-0 pays INV-A.
+        Payment(payment_id=f"U-{n:05d}", amount=money("3.00", "EUR"), value_date="2026-11-20")
+        for n in range(count - 1)
+    ]
+    payments.append(
+        Payment(
+            payment_id="A-0", amount=money("30.00", "EUR"), value_date="2026-11-21", payer_account="ACCT-A"
+        )
+    )
+    client.import_payments(payments)
+    return payments
+
+
+def test_one_call_works_through_the_backlog_round_by_round(client: Client) -> None:
+    _backlog(client)
+    progress = list(client.auto_apply_backlog(include_decisions=True))
+
+    assert [p.round for p in progress] == [1, 2, 3, 4]
+    assert [p.round_payment_count for p in progress] == [1000, 1000, 500, 0]
+    assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
+    assert [p.done for p in progress] == [False, False, False, True]
+    last = progress[-1]
+    assert (last.auto_applied_count, last.unmatched_count, last.suggested_count) == (1, BACKLOG - 1, 0)
+    decided = Counter(d.payment_id for p in progress for d in p.decisions)
+    assert len(decided) == BACKLOG and set(decided.values()) == {1}
+    # Nothing is left for AutoApply, and nothing was decided twice.
+    assert len(client.auto_apply(all_payments=True).decisions) == 0
+    assert len(list(client.list_decisions(page_size=1000))) == BACKLOG
+    assert client.get_payment("A-0").state == pb.PAYMENT_STATE_APPLIED
+
+
+def test_counts_only_by_default_and_max_payments_stops_after_its_round(client: Client) -> None:
+    _backlog(client)
+    first = list(client.auto_apply_backlog(max_payments=1200))
+    assert [p.round_payment_count for p in first] == [1000, 1000]
+    assert first[-1].done and first[-1].remaining_count == 500
+    assert all(not p.decisions for p in first)
+    # Calling again continues where the first call stopped.
+    rest = list(client.auto_apply_backlog())
+    assert [p.round_payment_count for p in rest] == [500, 0]
+    assert rest[-1].remaining_count == 0
+
+
+def test_a_cancelled_call_keeps_every_committed_round(client: Client) -> None:
+    _backlog(client)
+    stream = client.auto_apply_backlog()
+    first = next(stream)
+    stream.close()  # cancels the call; the round in flight may still commit
+    assert first.round == 1 and not first.done
+    decided = len(list(client.list_decisions(page_size=1000)))
+    assert decided in (1000, 2000)
+    # The rest is decided by a later call, each payment once.
+    list(client.auto_apply_backlog())
+    assert len(list(client.list_decisions(page_size=1000))) == BACKLOG
+
+
+def test_an_empty_backlog_answers_one_done_message(client: Client) -> None:
+    (only,) = list(client.auto_apply_backlog())
+    assert (only.round, only.round_payment_count, only.remaining_count, only.done) == (1, 0, 0, True)
+
+
+def test_a_negative_limit_is_refused_and_changes_nothing(client: Client) -> None:
+    _backlog(client, 10)
+    with pytest.raises(InvalidArgumentError) as caught:
+        list(client.auto_apply_backlog(max_payments=-1))
+    assert caught.value.field_violations[0].field == "max_payments"
+    assert list(client.list_decisions()) == []
