@@ -30,6 +30,11 @@ class CashApp:
         with self.db.reading() as conn:
             return work(Store(conn, tenant_id))
 
+    def write(self, tenant_id: str, work: Callable[[Store], T]) -> T:
+        """Runs `work` in a transaction of its own, without an idempotency record (for work
+        that is safe to repeat, such as claiming or releasing a batch)."""
+        return self.db.transact(lambda conn: work(Store(conn, tenant_id)))
+
     def mutate(
         self,
         tenant_id: str,

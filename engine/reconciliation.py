@@ -44,6 +44,12 @@ class Scope:
     payment_ids: tuple[str, ...] = ()
 
 
+def claim_batch(store: Store, holder: str) -> list[str]:
+    """The next batch of the whole backlog, claimed for the call `holder` (its own transaction,
+    committed before planning, so concurrent calls and replicas skip it: claim_store)."""
+    return store.claim_backlog(holder, MAX_AUTO_APPLY_PAYMENTS, now_us())
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Proposals from one snapshot, and the input_version each proposal's payment had in it
@@ -64,7 +70,11 @@ class Committed:
     unchanged_payment_ids: list[str]
 
 
-def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
+def select_payments(store: Store, scope: Scope, claimed: Sequence[str] | None = None) -> list[m.Payment]:
+    """The payments a call decides: the scope's, or the batch the call claimed (each only while
+    it still needs a decision)."""
+    if claimed is not None:
+        return _decidable(store, store.payments_needing_decision(payment_ids=claimed, limit=len(claimed)))
     if scope.payment_ids:
         v.list_length(list(scope.payment_ids), "payments.payment_ids", MAX_AUTO_APPLY_PAYMENTS)
         for i, pid in enumerate(scope.payment_ids):
@@ -88,6 +98,10 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
     ids = store.payments_needing_decision(
         customer_id=scope.customer_id, payment_ids=scope.payment_ids, limit=MAX_AUTO_APPLY_PAYMENTS
     )
+    return _decidable(store, ids)
+
+
+def _decidable(store: Store, ids: list[str]) -> list[m.Payment]:
     loaded = store.get_payments(ids)
     # Re-checked on the loaded rows: under PostgreSQL's READ COMMITTED a payment could be fully
     # applied between the two statements (reads also run in one REPEATABLE READ snapshot).
@@ -98,10 +112,13 @@ def select_payments(store: Store, scope: Scope) -> list[m.Payment]:
     ]
 
 
-def plan(store: Store, scope: Scope) -> Plan:
-    """Proposals for the scope, computed from a snapshot (outside the write transaction)."""
+def plan(store: Store, scope: Scope, claimed: Sequence[str] | None = None) -> Plan:
+    """Proposals for the scope (or the claimed batch), computed from a snapshot (outside the
+    write transaction)."""
     with tracer.start_as_current_span("match.plan") as span:
-        selected = select_payments(store, scope)
+        if claimed == []:
+            return Plan([], {}, {})
+        selected = select_payments(store, scope, claimed)
         span.set_attribute("cashapp.payments", len(selected))
         span.set_attribute("cashapp.payment_ids", span_ids(p.payment_id for p in selected))
         proposals = propose(store, selected)
@@ -112,7 +129,7 @@ def plan(store: Store, scope: Scope) -> Plan:
         )
 
 
-def commit(store: Store, planned: Plan) -> Committed:
+def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
     """Persists proposals in a few set-based statements. The auto-applications go through the one
     application path, which re-checks every amount against locked rows; one the books no longer
     allow becomes UNMATCHED (reason STATE_CHANGED), changes nothing and keeps its mark.
@@ -159,6 +176,8 @@ def commit(store: Store, planned: Plan) -> Committed:
         ]
         store.mark_decided({pid: versions[pid] for pid in decided})
         store.clear_undecidable_marks(p.payment_id for p in proposals)
+        if holder:  # the batch is decided: its owners are free for the next call
+            store.release_claims(holder)
         span.set_attribute("cashapp.decisions", len(stored))
         span.set_attribute("cashapp.unchanged", len(unchanged))
         span.set_attribute("cashapp.payment_ids", span_ids(p.payment_id for p in proposals))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,12 +24,15 @@ from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
 from engine import customers, decisions, invoices, payments, reconciliation, returns, settings
 from engine import model as m
 from engine import validate as v
+from engine.app import CashApp
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
 from server import convert, metrics
 from server.config import MAX_MESSAGE_BYTES
-from server.rpc import Rpc
+from server.rpc import Rpc, fingerprint
+
+log = logging.getLogger(__name__)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -319,6 +324,13 @@ class ReturnService(rts_grpc.ReturnServiceServicer):
         )
 
 
+def _release(app: CashApp, tenant: str, holder: str) -> None:
+    try:
+        app.write(tenant, lambda s: s.release_claims(holder))
+    except Exception:  # the lease lapses on its own (engine.storage.claim_store.CLAIM_LEASE_US)
+        log.warning("could not release the AutoApply claims of %s", holder, exc_info=True)
+
+
 def _currencies(s: Store, payment_ids: list[str]) -> dict[str, str]:
     return {p.payment_id: p.currency for p in s.get_payments(payment_ids, with_applications=False).values()}
 
@@ -357,12 +369,16 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     async def _auto_apply(
         self, context: Context, request: rs.AutoApplyRequest, scope: reconciliation.Scope
     ) -> rs.AutoApplyResponse:
-        """One round: plan from a snapshot, then commit (once per request_id when it has one)."""
-        # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails the call).
-        await self.rpc.offload(self.rpc.app.db.statistics.refresh_if_stale)
-        planned = await self.rpc.read(context, lambda s: reconciliation.plan(s, scope))
+        """One round: plan from a snapshot, then commit (once per request_id when it has one).
+        Over every payment, the round first claims its batch, so that calls running beside it
+        (on this server or on replicas sharing the database) take other customers. The round
+        runs as one piece of work on the pool: a call cancelled meanwhile still commits (or
+        releases) what it claimed."""
+        tenant = self.rpc.tenant(context)
+        app = self.rpc.app
+        method, key = type(request).__name__, fingerprint(request)
 
-        def encode(result: tuple[reconciliation.Committed, dict[str, str]]) -> rs.AutoApplyResponse:
+        def encode(result: tuple[reconciliation.Committed, dict[str, str]]) -> bytes:
             committed, currencies = result
             made = committed.decisions
             return rs.AutoApplyResponse(
@@ -371,18 +387,36 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 suggested_count=sum(d.outcome is m.DecisionOutcome.SUGGESTED for d in made),
                 unmatched_count=sum(d.outcome is m.DecisionOutcome.UNMATCHED for d in made),
                 unchanged_count=len(committed.unchanged_payment_ids),
-            )
+            ).SerializeToString(deterministic=True)
 
-        response = await self.rpc.mutate(
-            context,
-            request,
-            rs.AutoApplyResponse,
-            lambda s: (
-                reconciliation.commit(s, planned),
-                _currencies(s, [p.payment_id for p in planned.proposals]),
-            ),
-            encode,
-        )
+        def decide_round() -> bytes:
+            # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails).
+            app.db.statistics.refresh_if_stale()
+            who = tenant()
+            holder = uuid.uuid4().hex if scope == reconciliation.Scope() else ""
+            claimed = app.write(who, lambda s: reconciliation.claim_batch(s, holder)) if holder else None
+            try:
+                planned = app.read(who, lambda s: reconciliation.plan(s, scope, claimed))
+                return app.mutate(
+                    who,
+                    request.request_id,
+                    method,
+                    key,
+                    lambda s: (
+                        reconciliation.commit(s, planned, holder),
+                        _currencies(s, [p.payment_id for p in planned.proposals]),
+                    ),
+                    encode,
+                )
+            finally:
+                if claimed:  # released with the commit; this covers a round that failed before it
+                    _release(app, who, holder)
+
+        try:
+            response = rs.AutoApplyResponse.FromString(await self.rpc.offload(decide_round))
+        except Exception as exc:
+            await self.rpc.abort(context, exc)
+            raise  # unreachable: abort raises
         # Counted once the decisions are committed (a retried transaction must not count twice).
         reconciliation.record_outcomes((convert.outcome_in(d.outcome), d.reason) for d in response.decisions)
         return response

@@ -17,6 +17,13 @@ from engine.storage.payment_store import PaymentStore, unapplied
 
 # Customers whose waiting payments are fetched in one query when a batch is filled.
 OWNERS_PER_QUERY = 200
+# Pages of the oldest waiting payments read past owners other AutoApply calls hold.
+MAX_SKIP_PAGES = 8
+
+
+def payment_owner(payment_id: str) -> str:
+    """The claim owner of a payment nobody is identified for: the payment alone."""
+    return f"payment:{payment_id}"
 
 
 class DecisionStore(PaymentStore):
@@ -41,10 +48,16 @@ class DecisionStore(PaymentStore):
         nearby payments, and in a large book the oldest 1,000 payments of a day belong to almost
         as many customers; taken together, each customer's book is read once for all its
         waiting payments, so the cost per payment stays flat as the book grows."""
-        oldest = self._oldest_needing_decision(customer_id, payment_ids, limit)
         if customer_id or payment_ids:
-            return [r.payment_id for r in oldest]
-        owner_of = self._owners_of(oldest)
+            return [r.payment_id for r in self._oldest_needing_decision(customer_id, payment_ids, limit)]
+        return [pid for pid, _ in self.backlog_batch(limit)]
+
+    def backlog_batch(self, limit: int, skip_owners: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """(payment_id, owner) of the next batch of the backlog, as payments_needing_decision
+        takes it, leaving out the owners in `skip_owners` (claimed by another AutoApply call).
+        The owner is the payment's customer (its own, else its payer account's) or, for a
+        payment nobody is identified for, "payment:<id>"."""
+        oldest, owner_of = self._oldest_unskipped(limit, skip_owners)
         owners = list(dict.fromkeys(o for o in owner_of.values() if o is not None))
         waiting: dict[str, list[str]] = {}
         for start in range(0, len(owners), OWNERS_PER_QUERY):
@@ -52,7 +65,7 @@ class DecisionStore(PaymentStore):
             waiting.update(self._waiting_of(chunk))
             if sum(len(ids) for ids in waiting.values()) >= limit:
                 break
-        chosen: list[str] = []
+        chosen: list[tuple[str, str]] = []
         taken: set[str] = set()
         for r in oldest:
             if r.payment_id in taken:
@@ -62,9 +75,29 @@ class DecisionStore(PaymentStore):
             if chosen and len(chosen) + len(group) > limit:
                 break
             group = [pid for pid in group if pid not in taken][: limit - len(chosen)]
-            chosen += group
+            chosen += [(pid, whose or payment_owner(pid)) for pid in group]
             taken.update(group)
         return chosen
+
+    def _oldest_unskipped(
+        self, limit: int, skip_owners: frozenset[str]
+    ) -> tuple[list[Row[Any]], dict[str, str | None]]:
+        """The oldest waiting payments whose owner is not skipped, read page by page past the
+        skipped ones (at most MAX_SKIP_PAGES pages: replicas each hold about one batch)."""
+        kept: list[Row[Any]] = []
+        owner_of: dict[str, str | None] = {}
+        after: tuple[str, str] | None = None
+        for _ in range(MAX_SKIP_PAGES if skip_owners else 1):
+            page = self._oldest_needing_decision("", (), limit, after)
+            owners = self._owners_of(page)
+            for r in page:
+                if (owners[r.payment_id] or payment_owner(r.payment_id)) not in skip_owners:
+                    kept.append(r)
+                    owner_of[r.payment_id] = owners[r.payment_id]
+            if len(page) < limit or len(kept) >= limit:
+                break
+            after = (page[-1].value_date, page[-1].payment_id)
+        return kept[:limit], owner_of
 
     def count_needing_decision(self) -> int:
         """How many payments AutoApply would still take: the backlog."""
@@ -78,11 +111,11 @@ class DecisionStore(PaymentStore):
         return int(self.conn.execute(query).scalar_one())
 
     def _oldest_needing_decision(
-        self, customer_id: str, payment_ids: Sequence[str], limit: int
+        self, customer_id: str, payment_ids: Sequence[str], limit: int, after: tuple[str, str] | None = None
     ) -> list[Row[Any]]:
         c, d, a = t.payments.c, t.decision_marks.c, t.payer_accounts.c
         query = (
-            select(d.payment_id, c.customer_id, c.payer_account_key)
+            select(d.payment_id, d.value_date, c.customer_id, c.payer_account_key)
             .join(t.payments, and_(c.tenant_id == d.tenant_id, c.payment_id == d.payment_id))
             .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), self._decidable())
         )
@@ -98,6 +131,9 @@ class DecisionStore(PaymentStore):
             )
         if payment_ids:
             query = query.where(d.payment_id.in_(list(payment_ids)))
+        if after is not None:
+            day, pid = after
+            query = query.where(or_(d.value_date > day, and_(d.value_date == day, d.payment_id > pid)))
         return list(self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit)))
 
     def _owners_of(self, rows: Sequence[Row[Any]]) -> dict[str, str | None]:

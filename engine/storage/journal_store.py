@@ -11,14 +11,14 @@ from sqlalchemy import Row, insert, select, update
 from engine import journal_chain as chain
 from engine.ledger import JournalEntry
 from engine.storage import tables as t
-from engine.storage.decision_store import DecisionStore
+from engine.storage.claim_store import ClaimStore
 from engine.storage.store_base import ConcurrentChange, now_us
 
 # Rows fetched per round trip when the chain is verified.
 JOURNAL_STREAM_ROWS = 1000
 
 
-class JournalStore(DecisionStore):
+class JournalStore(ClaimStore):
     """The journal and the idempotency records."""
 
     def insert_journal(self, entries: Sequence[JournalEntry]) -> None:

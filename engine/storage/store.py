@@ -6,7 +6,8 @@ never take the same cents even where row locks are not available.
 
 One concept per module, each part building on the ones before it: customer_store, invoice_store,
 application_store (applications and returns), payment_store, decision_store (decision marks,
-settings, decisions, exceptions), journal_store (journal, idempotency).
+settings, decisions, exceptions), claim_store (how AutoApply calls divide the backlog),
+journal_store (journal, idempotency).
 """
 
 from __future__ import annotations

@@ -132,6 +132,20 @@ decision_marks = Table(
     Index("ix_decision_marks_needed", "tenant_id", "needs_decision", "value_date", "payment_id"),
 )
 
+# Which AutoApply call holds which owner's waiting payments (a customer, or one payment nobody is
+# identified for): replicas on one database divide a backlog by claiming owners with a lease, so
+# no payment is decided by two calls at once and no coordinator is needed. A claim is released
+# when its call commits; one a crashed replica left behind lapses at expires_us.
+decision_claims = Table(
+    "decision_claims",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("owner", String(ID + 8), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Index("ix_decision_claims_holder", "tenant_id", "holder"),
+)
+
 # The normalized reference keys in each payment's remittance, so a new invoice finds the
 # payments that name it with one indexed lookup.
 payment_reference_keys = Table(
