@@ -31,12 +31,11 @@ TENANT = "t"
 
 @pytest.fixture(params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    urls = database(request.param, tmp_path)
-    db = Database(next(urls))
-    db.migrate()
-    yield CashApp(db)
-    db.dispose()
-    urls.close()
+    for url in database(request.param, tmp_path):  # one URL; the loop runs its cleanup
+        db = Database(url)
+        db.migrate()
+        yield CashApp(db)
+        db.dispose()
 
 
 def _book(app: CashApp) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -510,7 +510,7 @@ class Client:
         max_payments: int = 0,
         include_decisions: bool = False,
         timeout_seconds: float | None = None,
-    ) -> Iterator[reconciliation_pb2.AutoApplyProgress]:
+    ) -> Generator[reconciliation_pb2.AutoApplyProgress, None, None]:
         """AutoApply over the whole backlog as one operation: one progress message per committed
         round of up to 1,000 payments, the last with done set. No deadline unless
         `timeout_seconds` is given; closing the iterator cancels the call after the round in
