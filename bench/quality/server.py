@@ -54,8 +54,9 @@ def _wait_serving(target: str, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str) -> Iterator[tuple[str, list[str]]]:
-    """Yields (target, output lines) of a server on `database_url`; stops it with SIGTERM."""
+def running_server(database_url: str, pids: list[int] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Yields (target, output lines) of a server on `database_url`; stops it with SIGTERM. The
+    process id is appended to `pids` when given (for measuring its CPU time)."""
     target = f"127.0.0.1:{_free_port()}"
     command = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())", "serve",
                "--listen", target, "--database-url", database_url]  # fmt: skip
@@ -63,6 +64,8 @@ def running_server(database_url: str) -> Iterator[tuple[str, list[str]]]:
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    if pids is not None:
+        pids.append(process.pid)
     output: list[str] = []
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None

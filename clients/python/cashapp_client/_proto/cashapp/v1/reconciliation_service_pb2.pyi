@@ -186,8 +186,9 @@ class AutoApplyProgress(_message.Message):
     remaining_count: _builtins.int
     """Payments that still need a decision after this round (the backlog left)."""
     done: _builtins.bool
-    """True on the last message: the backlog is worked through (a round decided nothing) or
-    max_payments is reached.
+    """True on the last message: the backlog is worked through (a round decided nothing: what
+    remains, if anything, is held by calls running beside this one, on this server or another
+    replica) or max_payments is reached.
     """
     @_builtins.property
     def decisions(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Decision]:

@@ -99,8 +99,9 @@ class ReconciliationServiceServicer:
         decision, in rounds of up to 1000 payments committed one after the other, streaming one
         progress message per round, until a round decides nothing (or max_payments is reached).
         Every committed round stays: cancelling the call (or its deadline) stops it after the round
-        in flight, and calling again continues where it stopped. Another caller's AutoApply may run
-        beside it (each payment is decided once per change whoever decides it).
+        in flight, and calling again continues where it stopped. Calls running beside it, on this
+        server or on replicas sharing the database, divide the backlog: each round claims the
+        customers of its batch, and other calls take other customers.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -47,8 +47,9 @@ class ReconciliationServiceStub:
     decision, in rounds of up to 1000 payments committed one after the other, streaming one
     progress message per round, until a round decides nothing (or max_payments is reached).
     Every committed round stays: cancelling the call (or its deadline) stops it after the round
-    in flight, and calling again continues where it stopped. Another caller's AutoApply may run
-    beside it (each payment is decided once per change whoever decides it).
+    in flight, and calling again continues where it stopped. Calls running beside it, on this
+    server or on replicas sharing the database, divide the backlog: each round claims the
+    customers of its batch, and other calls take other customers.
     """
     ListExceptions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]
     """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
@@ -86,8 +87,9 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
     decision, in rounds of up to 1000 payments committed one after the other, streaming one
     progress message per round, until a round decides nothing (or max_payments is reached).
     Every committed round stays: cancelling the call (or its deadline) stops it after the round
-    in flight, and calling again continues where it stopped. Another caller's AutoApply may run
-    beside it (each payment is decided once per change whoever decides it).
+    in flight, and calling again continues where it stopped. Calls running beside it, on this
+    server or on replicas sharing the database, divide the backlog: each round claims the
+    customers of its batch, and other calls take other customers.
     """
     ListExceptions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListExceptionsRequest, _reconciliation_service_pb2.ListExceptionsResponse]  # type: ignore[assignment]
     """Lists the exception queue (open exceptions unless a state is given), in exception_id order."""
@@ -134,8 +136,9 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
         decision, in rounds of up to 1000 payments committed one after the other, streaming one
         progress message per round, until a round decides nothing (or max_payments is reached).
         Every committed round stays: cancelling the call (or its deadline) stops it after the round
-        in flight, and calling again continues where it stopped. Another caller's AutoApply may run
-        beside it (each payment is decided once per change whoever decides it).
+        in flight, and calling again continues where it stopped. Calls running beside it, on this
+        server or on replicas sharing the database, divide the backlog: each round claims the
+        customers of its batch, and other calls take other customers.
         """
 
     @_abc_1.abstractmethod
