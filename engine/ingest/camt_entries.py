@@ -132,7 +132,8 @@ def read_entry(
         raise IngestError(where(location, ntry), "an entry without an amount (Amt)")
     currency, amount = amount_element(amount_el, location + "/Amt")
     if indicator not in ("CRDT", "DBIT"):
-        raise IngestError(where(location + "/CdtDbtInd", ntry), f"must be CRDT or DBIT, not {indicator!r}")
+        at = next((c for c in ntry if names[c.tag] == "CdtDbtInd"), ntry)
+        raise IngestError(where(location + "/CdtDbtInd", at), f"must be CRDT or DBIT, not {indicator!r}")
     if status is None:
         # camt.053 v8 files in the wild omit Sts; a statement reports booked entries.
         st.without_status += 1

@@ -33,6 +33,8 @@ class Names(dict[object, str]):
     def __init__(self, namespace: str) -> None:
         super().__init__()
         self.prefix = "{" + namespace + "}"
+        self.dt_tags = (self.prefix + "Dt", self.prefix + "DtTm")
+        self.code_tags = (self.prefix + "Cd", self.prefix + "SubFmlyCd")
 
     def __missing__(self, tag: object) -> str:
         local = tag[len(self.prefix) :] if isinstance(tag, str) and tag.startswith(self.prefix) else ""
@@ -129,10 +131,15 @@ class DateCache(dict[str, dt.date]):
 
 
 def date_choice(element: Element, names: Names, dates: DateCache, location: str) -> dt.date | None:
-    """A DateAndDateTimeChoice (BookgDt, ValDt, Bal/Dt): Dt or DtTm; a DtTm gives its own date."""
-    for child in element:
+    """A DateAndDateTimeChoice (BookgDt, ValDt, Bal/Dt): Dt or DtTm; a DtTm gives its own date.
+    Read with itertext, which makes no Python object per child element."""
+    for raw in element.itertext(names.dt_tags[0], names.dt_tags[1], with_tail=False):
+        text = str(raw).strip()
+        if text:
+            return dates.get(text) or dates.parse(text, location, element)
+    for child in element:  # an empty Dt is an error, not a missing date
         if names[child.tag] in ("Dt", "DtTm"):
-            return dates.parse((child.text or "").strip(), location, child)
+            return dates.parse(text_of(child), location, child)
     return None
 
 
@@ -156,13 +163,8 @@ def bank_transaction_code(element: Element, names: Names) -> str:
     for child in element:
         name = names[child.tag]
         if name == "Domn":
-            parts = []
-            for part in child:
-                if names[part.tag] == "Cd":
-                    parts.append(text_of(part))
-                elif names[part.tag] == "Fmly":
-                    parts.extend(text_of(sub) for sub in part if names[sub.tag] in ("Cd", "SubFmlyCd"))
-            return "/".join(p for p in parts if p)
+            texts = child.itertext(names.code_tags[0], names.code_tags[1], with_tail=False)
+            return "/".join(t for t in (str(text).strip() for text in texts) if t)
         if name == "Prtry":
             proprietary = next((text_of(c) for c in child if names[c.tag] == "Cd"), "")
     return proprietary

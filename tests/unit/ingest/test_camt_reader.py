@@ -344,6 +344,11 @@ def test_entities_and_doctypes_are_refused_so_no_file_is_read_through_the_xml() 
         ),
         (
             b"<ValDt><Dt>2026-11-04</Dt></ValDt>",
+            b"<ValDt><Dt> </Dt></ValDt>",
+            "Stmt[1]/Ntry[1]/ValDt (line 37): '' is not an ISO date",
+        ),
+        (
+            b"<ValDt><Dt>2026-11-04</Dt></ValDt>",
             b"<ValDt><Dt>2026-13-04</Dt></ValDt>",
             "Stmt[1]/Ntry[1]/ValDt (line 37): '2026-13-04' is not an ISO date",
         ),
@@ -360,6 +365,12 @@ def test_unreadable_fields_are_errors_naming_element_and_line(old: bytes, new: b
     with pytest.raises(IngestError) as caught:
         parse(data.replace(old, new, 1))
     assert str(caught.value).startswith(message)
+
+
+def test_entries_of_a_statement_without_its_account_are_an_error() -> None:
+    data = re.sub(rb"<Acct>.*?</Acct>", b"", fixture("camt053_v02_reversal_pending.xml"), count=1, flags=re.S)
+    with pytest.raises(IngestError, match=r"^Stmt\[1\]/Acct: a Stmt without its account"):
+        parse(data)
 
 
 def test_the_format_registry_detects_and_reads_both_messages() -> None:
