@@ -327,7 +327,10 @@ def _emit(
     batch = len(txs) > 1 or batch_count > 1
     advice = st.notification and batch and head.kind is EntryKind.PAYMENT
     if len(txs) == 1 and not advice:
-        reference = head.reference or txs[0].reference
+        # A reversal's TxDtls/Refs/AcctSvcrRef may be the reversed payment's own reference: a
+        # return takes only its entry's, so it never shares the payment's identity.
+        returned = head.kind is EntryKind.RETURN
+        reference = head.reference or ("" if returned else txs[0].reference)
         out.entries.append(_item(head, txs[0], head.amount, reference, "", st, names))
         return
     if not _splittable(head, txs, out):

@@ -128,6 +128,15 @@ def test_a_reversed_credit_is_a_return_and_pending_entries_and_debits_are_skippe
     assert parsed.controls[-1] == ControlTotal("Stmt[1] balance", 3, -86000, None, -86000)
 
 
+def test_a_reversal_without_its_own_reference_never_takes_the_reversed_payment_s() -> None:
+    data = fixture("camt053_v02_reversal_pending.xml").replace(
+        b"<AcctSvcrRef>20261104-000202</AcctSvcrRef>", b""
+    )
+    payment, returned = parse(data).entries
+    assert (returned.bank_reference, returned.original_reference) == ("", "KOW-2026-17")
+    assert returned.identity != payment.identity
+
+
 def test_a_v8_batch_entry_is_split_into_its_three_transactions() -> None:
     parsed = parse(fixture("camt053_v08_batch.xml"))
     batch_id = "CH9300762011623852957/ZKB-2026-11-09-7781"
@@ -365,6 +374,13 @@ def test_unreadable_fields_are_errors_naming_element_and_line(old: bytes, new: b
     with pytest.raises(IngestError) as caught:
         parse(data.replace(old, new, 1))
     assert str(caught.value).startswith(message)
+
+
+def test_a_prefixed_namespace_reads_the_same_as_the_default_one() -> None:
+    data = fixture("camt053_v08_batch.xml")
+    prefixed = re.sub(rb"<(/?)([A-Za-z])", rb"<\1camt:\2", data).replace(b"xmlns=", b"xmlns:camt=")
+    assert b"<camt:Document xmlns:camt=" in prefixed
+    assert parse(prefixed).entries == parse(data).entries
 
 
 def test_entries_of_a_statement_without_its_account_are_an_error() -> None:
