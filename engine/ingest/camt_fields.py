@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -163,8 +164,8 @@ def bank_transaction_code(element: Element, names: Names) -> str:
     for child in element:
         name = names[child.tag]
         if name == "Domn":
-            texts = child.itertext(names.code_tags[0], names.code_tags[1], with_tail=False)
-            return "/".join(t for t in (str(text).strip() for text in texts) if t)
+            texts: Iterator[str] = child.itertext(names.code_tags[0], names.code_tags[1], with_tail=False)  # type: ignore[assignment]
+            return "/".join(filter(None, map(str.strip, texts)))
         if name == "Prtry":
             proprietary = next((text_of(c) for c in child if names[c.tag] == "Cd"), "")
     return proprietary
