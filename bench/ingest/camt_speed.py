@@ -1,0 +1,121 @@
+"""How fast camt.053 entries are parsed, beside the floors that bound it.
+
+    .venv/bin/python -m bench.ingest.camt_speed --entries 100000
+
+Variants, each on the same generated file (bench/ingest/generate_camt053.py), best of --repeat:
+- lxml floor: iterparse with the Ntry tag filter, clearing each entry; no Python per field. No
+  reader can be faster with lxml.
+- walk: the floor plus touching every element of every entry (tag and text), the least a reader
+  reading every field does.
+- findtext: the floor plus namespaced findtext/findall for the core fields only (amount,
+  status, dates, reference, payer, remittance blocks), the usual way of writing such a reader.
+- reader: engine.ingest.camt_reader.parse, every field, records built.
+- python loop: ten million integer additions, so a number here can be set beside another
+  machine's (on an idle desktop it takes about 0.3 s).
+CPU seconds (time.process_time) are reported beside wall seconds: on a shared machine the
+wall clock also counts the time other processes held the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from collections.abc import Callable
+
+from lxml import etree
+
+from bench.ingest.generate_camt053 import NAMESPACE, generate
+from engine.ingest.camt_reader import parse
+
+_Q = "{" + NAMESPACE + "}"
+_NS = {"c": NAMESPACE}
+
+
+def _entries(data: bytes) -> etree.iterparse:
+    return etree.iterparse(io.BytesIO(data), events=("end",), tag=_Q + "Ntry")
+
+
+def _drop(element: etree._Element) -> None:
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
+def lxml_floor(data: bytes) -> int:
+    count = 0
+    for _, ntry in _entries(data):
+        count += 1
+        _drop(ntry)
+    return count
+
+
+def walk(data: bytes) -> int:
+    count = 0
+    for _, ntry in _entries(data):
+        for element in ntry.iter():
+            _ = element.tag, element.text
+        count += 1
+        _drop(ntry)
+    return count
+
+
+def findtext(data: bytes) -> int:
+    count = 0
+    for _, ntry in _entries(data):
+        for path in ("c:Amt", "c:CdtDbtInd", "c:Sts/c:Cd", "c:BookgDt/c:Dt", "c:ValDt/c:Dt", "c:AcctSvcrRef"):
+            ntry.findtext(path, namespaces=_NS)
+        for tx in ntry.iterfind("c:NtryDtls/c:TxDtls", namespaces=_NS):
+            for path in ("c:Refs/c:EndToEndId", "c:Amt", "c:RltdPties/c:Dbtr/c:Pty/c:Nm"):
+                tx.findtext(path, namespaces=_NS)
+            tx.findtext("c:RltdPties/c:DbtrAcct/c:Id/c:IBAN", namespaces=_NS)
+            tx.findall("c:RmtInf/c:Ustrd", namespaces=_NS)
+            tx.findall("c:RmtInf/c:Strd", namespaces=_NS)
+        count += 1
+        _drop(ntry)
+    return count
+
+
+def reader(data: bytes) -> int:
+    return len(parse(data).entries)
+
+
+def python_loop(_: bytes) -> int:
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return 0
+
+
+def measure(run: Callable[[bytes], int], data: bytes, repeat: int) -> tuple[float, float, int]:
+    """(best CPU seconds, best wall seconds, entries) of `repeat` runs."""
+    cpu, wall, count = float("inf"), float("inf"), 0
+    for _ in range(repeat):
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        count = run(data)
+        cpu = min(cpu, time.process_time() - start_cpu)
+        wall = min(wall, time.perf_counter() - start_wall)
+    return cpu, wall, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="camt.053 parse speed")
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    data = generate(args.entries, args.seed)
+    print(f"{args.entries} entries, {len(data) / 1e6:.1f} MB")
+    variants = [("lxml floor", lxml_floor), ("walk", walk), ("findtext", findtext), ("reader", reader)]
+    for name, run in [*variants, ("python loop", python_loop)]:
+        cpu, wall, count = measure(run, data, args.repeat)
+        if name == "python loop":
+            print(f"{name:12s} {cpu:7.2f} s CPU {wall:7.2f} s wall (10M additions)")
+            continue
+        assert count == args.entries, (name, count)
+        print(f"{name:12s} {cpu:7.2f} s CPU {wall:7.2f} s wall {count / cpu:9.0f} entries/s CPU")
+
+
+if __name__ == "__main__":
+    main()
