@@ -176,7 +176,7 @@ def _close_interchange(state: _State, iea: Segment | None) -> None:
 
 def _count(segment: Segment, n: int) -> int:
     value = segment.get(n)
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise IngestError(segment.where(n), f"{value!r} is not a count")
     return int(value)
 

@@ -178,7 +178,9 @@ class _Reader:
         if self.file is None:
             raise IngestError(f"line {number}", "a batch header outside a file (no file header before it)")
         if self.batch is not None:
-            self.out.warnings.append(f"line {number}: batch {self.batch.batch_number} has no batch control")
+            self.out.warnings.append(
+                f"line {self.batch.number}: batch {self.batch.batch_number} has no batch control"
+            )
             self._close_batch(None, number)
         effective = rec.yymmdd(line, number, 70, "effective entry date")
         value_date = rec.settlement(line, number, effective) or effective
@@ -225,7 +227,9 @@ class _Reader:
         if file is None:
             raise IngestError(f"line {number}", "a file control without a file header")
         if self.batch is not None:
-            self.out.warnings.append(f"line {number}: batch {self.batch.batch_number} has no batch control")
+            self.out.warnings.append(
+                f"line {self.batch.number}: batch {self.batch.batch_number} has no batch control"
+            )
             self._close_batch(None, number)
         self._close_file(line, number)
 

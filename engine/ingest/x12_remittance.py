@@ -40,6 +40,9 @@ class _OpenLine:
     invoiced_minor: int | None
     discount_minor: int
     adjustments: list[Adjustment] = field(default_factory=list)
+    # How the text names a line without a document reference: money on account, or an RF
+    # reference that failed its check.
+    label: str = "on account"
 
 
 @dataclass(slots=True)
@@ -94,13 +97,13 @@ def _open(out: Remittance, rmr: Segment, currency: str, exponent: int) -> _OpenL
     reference = rmr.get(2)
     kind = "CREDIT_NOTE" if rmr.get(1) in CREDIT_QUALIFIERS or (paid is not None and paid < 0) else "INVOICE"
     compact = reference.replace(" ", "").upper()
+    label = "on account"
     if _RF_REFERENCE.fullmatch(compact):
         if iso11649.is_valid(compact):
             kind, reference = "CREDITOR_REFERENCE", compact
         else:
             out.warnings.append(f"{rmr.where(2)}: {reference!r} fails the ISO 11649 check; kept as text")
-            out.texts.append(reference)
-            reference = ""
+            label, reference = reference, ""
     line = _OpenLine(
         segment=rmr,
         reference=reference,
@@ -109,6 +112,7 @@ def _open(out: Remittance, rmr: Segment, currency: str, exponent: int) -> _OpenL
         paid_minor=abs(paid) if paid is not None and kind == "CREDIT_NOTE" else paid,
         invoiced_minor=abs(invoiced) if invoiced is not None and kind == "CREDIT_NOTE" else invoiced,
         discount_minor=discount,
+        label=label,
     )
     # RMR07/RMR08: an adjustment on the line itself (late interest paid, say): X12 sign as ADX01.
     extra = decimal_minor(rmr, 8, exponent)
@@ -138,9 +142,11 @@ def _close(out: Remittance, line: _OpenLine | None, currency: str) -> None:
     if line is None:
         return
     if not line.reference:
-        # Money on account (no document named): only the payment sum and the text keep it.
+        # No document named: only the payment sum and the text keep it.
         if line.paid_minor is not None:
-            out.texts.append(f"on account: {Money(line.paid_minor, currency).format()}")
+            out.texts.append(f"{line.label}: {Money(line.paid_minor, currency).format()}")
+        elif line.label != "on account":
+            out.texts.append(line.label)
         return
     out.lines.append(
         RemittanceLine(
