@@ -64,21 +64,18 @@ def parse(data: bytes) -> ParsedFile:
     delimiters = isa_delimiters(text, start)
     state = _State(ParsedFile(format=FORMAT))
     for segment in split_segments(text[start:], delimiters):
-        _step(state, segment, delimiters.element)
-    if state.transaction:
-        state.out.warnings.append(f"{state.transaction[0].where()}: the transaction has no SE trailer")
-        _transaction(state, state.transaction, None)
+        _step(state, segment)
     _close_group(state, None)
     _close_interchange(state, None)
     return state.out
 
 
-def _step(state: _State, segment: Segment, element: str) -> None:
+def _step(state: _State, segment: Segment) -> None:
     sid = segment.id
     if state.transaction and sid not in ("SE", "ST", "GE", "GS", "IEA", "ISA"):
         state.transaction.append(segment)
     elif sid == "ISA":
-        _open_interchange(state, segment, element)
+        _open_interchange(state, segment)
     elif sid == "GS":
         _open_group(state, segment)
     elif sid == "ST":
@@ -97,11 +94,8 @@ def _step(state: _State, segment: Segment, element: str) -> None:
         raise IngestError(segment.where(), f"a {sid} segment outside a transaction (no ST before it)")
 
 
-def _open_interchange(state: _State, isa: Segment, element: str) -> None:
+def _open_interchange(state: _State, isa: Segment) -> None:
     if state.interchange is not None:
-        state.out.warnings.append(f"{isa.where()}: the interchange before it has no IEA trailer")
-        _open_transaction_closed(state, isa)
-        _close_group(state, None)
         _close_interchange(state, None)
     if len(isa.elements) != 1 + ISA_ELEMENTS:
         # Also what an interchange with other delimiters than the first one's looks like.
@@ -115,8 +109,6 @@ def _open_group(state: _State, gs: Segment) -> None:
     if state.interchange is None:
         raise IngestError(gs.where(), "a GS group outside an interchange (no ISA before it)")
     if state.group is not None:
-        state.out.warnings.append(f"{gs.where()}: the group before it has no GE trailer")
-        _open_transaction_closed(state, gs)
         _close_group(state, None)
     state.group = _Envelope(gs)
     state.interchange.counted += 1
@@ -127,15 +119,17 @@ def _open_transaction(state: _State, st: Segment) -> None:
         raise IngestError(st.where(), "an ST transaction outside a group (no GS before it)")
     if st.get(1) != "820":
         raise IngestError(st.where(1), f"transaction set {st.get(1)!r}: cashapp reads only 820 (remittance)")
-    _open_transaction_closed(state, st)
+    _close_open_transaction(state)
     state.transaction = [st]
     state.group.counted += 1
 
 
-def _open_transaction_closed(state: _State, at: Segment) -> None:
-    """An envelope starting while a transaction is open: that transaction lost its SE."""
+def _close_open_transaction(state: _State) -> None:
+    """A header or the end of the file while a transaction is open: that transaction lost its SE
+    (it is read all the same, with a warning, as the format's trailers are only checks)."""
     if state.transaction:
-        state.out.warnings.append(f"{at.where()}: the transaction before it has no SE trailer")
+        st = state.transaction[0]
+        state.out.warnings.append(f"{st.where()}: transaction {st.get(2)} has no SE trailer")
         _transaction(state, state.transaction, None)
         state.transaction = []
 
@@ -146,7 +140,7 @@ def _close_group(state: _State, ge: Segment | None) -> None:
         if ge is not None:
             raise IngestError(ge.where(), "a GE trailer without a GS header")
         return
-    _open_transaction_closed(state, ge or group.header)
+    _close_open_transaction(state)
     control = group.header.get(6)
     declared = _count(ge, 1) if ge is not None else None
     if ge is None:

@@ -121,7 +121,7 @@ class _Reader:
         kind = line[0]
         if line == rec.FILLER:
             return
-        if self.file is not None:
+        if self.file is not None and kind != "1":
             self.file.physical += 1
         if kind == "1":
             self._file_header(number, line)
@@ -163,10 +163,7 @@ class _Reader:
 
     def _file_header(self, number: int, line: str) -> None:
         if self.file is not None:
-            self.out.warnings.append(
-                f"line {number}: a file header before the previous file's control record"
-            )
-            self.finish()
+            self.finish()  # the previous file lost its file control: warned there
         if line[34:37] != f"{rec.RECORD_LENGTH:03d}":
             self.out.warnings.append(
                 f"line {number}: the file header says records of {line[34:37]!r} characters"

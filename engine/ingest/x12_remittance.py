@@ -24,7 +24,7 @@ from engine.money import Money
 # use it) and CR (credit memo number in many payers' guides). A negative RMR04 is a credit too.
 CREDIT_QUALIFIERS = frozenset({"CM", "CR"})
 # What an RF creditor reference looks like; only a valid one (ISO 11649) is kept as such.
-_RF_REFERENCE = re.compile(r"RF\d{2}[0-9A-Z]{1,21}")
+_RF_REFERENCE = re.compile(r"RF[0-9]{2}[0-9A-Z]{1,21}")
 # Segments that end the remittance of one transaction.
 _ENDS = frozenset({"SE"})
 
@@ -33,7 +33,6 @@ _ENDS = frozenset({"SE"})
 class _OpenLine:
     """An RMR being read: its adjustments follow it."""
 
-    segment: Segment
     reference: str
     kind: str
     paid_minor: int | None
@@ -105,13 +104,12 @@ def _open(out: Remittance, rmr: Segment, currency: str, exponent: int) -> _OpenL
             out.warnings.append(f"{rmr.where(2)}: {reference!r} fails the ISO 11649 check; kept as text")
             label, reference = reference, ""
     line = _OpenLine(
-        segment=rmr,
         reference=reference,
         kind=kind,
         # A credit note's amounts are what it nets against the payment: its size, not its sign.
         paid_minor=abs(paid) if paid is not None and kind == "CREDIT_NOTE" else paid,
         invoiced_minor=abs(invoiced) if invoiced is not None and kind == "CREDIT_NOTE" else invoiced,
-        discount_minor=discount,
+        discount_minor=abs(discount) if kind == "CREDIT_NOTE" else discount,
         label=label,
     )
     # RMR07/RMR08: an adjustment on the line itself (late interest paid, say): X12 sign as ADX01.

@@ -272,6 +272,27 @@ def test_missing_trailers_are_warnings() -> None:
     ]
 
 
+def test_a_file_cut_inside_a_transaction_reads_it_once_with_warnings() -> None:
+    data = fixture("newline_terminated.edi").decode()
+    cut = data[: data.index("SE*9*0318001")].encode()
+    parsed = edi820_reader.parse(cut)
+    assert [e.amount_minor for e in parsed.entries] == [250000]
+    assert parsed.warnings == [
+        "segment 3 (ST): transaction 0318001 has no SE trailer",
+        "segment 2 (GS): group 318 has no GE trailer",
+        "segment 1 (ISA): interchange 000000318 has no IEA trailer",
+    ]
+
+
+def test_two_interchanges_in_one_file_are_both_read() -> None:
+    data = fixture("newline_terminated.edi") + fixture("wrong_se_count.edi").replace(b"^", b"U").replace(
+        b"~", b""
+    )
+    parsed = edi820_reader.parse(data)
+    assert [e.amount_minor for e in parsed.entries] == [250000, 31040]
+    assert ControlTotal("interchange 000000502", 1, 0, 1) in parsed.controls
+
+
 def test_a_control_number_mismatch_is_a_warning() -> None:
     parsed = edi820_reader.parse(_edit("GE*2*318", "GE*2*319"))
     assert parsed.warnings == ["segment 17 (GE02): GE02 '319' does not match GS06 '318'"]

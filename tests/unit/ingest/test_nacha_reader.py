@@ -254,6 +254,17 @@ def test_control_mismatches_and_a_missing_batch_control_are_warnings() -> None:
     assert len(parsed.entries) == 2
 
 
+def test_concatenated_files_are_each_checked() -> None:
+    first = lines("ccd_plus_text.ach")
+    second = lines("return_r01.ach")
+    without_file_control = [line for line in first if line[0] != "9"]
+    parsed = nacha_reader.parse(("\n".join(without_file_control + second) + "\n").encode())
+    assert [e.kind for e in parsed.entries] == [EntryKind.PAYMENT, EntryKind.PAYMENT, EntryKind.RETURN]
+    assert parsed.warnings == ["line 1: the file has no file control record"]
+    assert ControlTotal("file 2 batch 0000001 records", 2, 0, 2) in parsed.controls
+    assert ControlTotal("file 2 debits", 1, 48000, None, 48000) in parsed.controls
+
+
 def test_a_ctx_remittance_that_disagrees_with_the_entry_amount_is_a_warning() -> None:
     entry = lines("ctx_rmr.ach")[2]
     changed = entry[:29] + "0000158700" + entry[39:]
