@@ -36,6 +36,8 @@ _PAYER_CODES = ("PR", "RM")
 _PAYEE_CODE = "PE"
 # Two-digit years (YYMMDD in ISA09 and pre-4010 GS04) pivot here, as the X12 guides suggest.
 _CENTURY_PIVOT = 70
+# Segments that open or close an envelope; every other segment belongs to a transaction.
+_ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 # BPR14 is an account number qualifier (code list 569: DA, SG, 03 ...), never longer than this.
 _ACCOUNT_QUALIFIER_LENGTH = 3
 
@@ -72,7 +74,7 @@ def parse(data: bytes) -> ParsedFile:
 
 def _step(state: _State, segment: Segment) -> None:
     sid = segment.id
-    if state.transaction and sid not in ("SE", "ST", "GE", "GS", "IEA", "ISA"):
+    if state.transaction and sid not in _ENVELOPE:
         state.transaction.append(segment)
     elif sid == "ISA":
         _open_interchange(state, segment)
@@ -206,10 +208,11 @@ def _advice(
 ) -> Entry | Skipped:
     st = segments[0]
     where = f"{st.place} (transaction {st.get(2)})"
-    bpr = _first(segments, "BPR")
+    heading = _header(segments)  # BPR, TRN, CUR, DTM and the N1 parties stand there
+    bpr = _first(heading, "BPR")
     if bpr is None:
-        raise IngestError(st.where(), "an 820 transaction without a BPR segment")
-    currency = _currency(segments)
+        raise IngestError(st.where(), "an 820 transaction without a BPR segment in its heading")
+    currency = _currency(heading)
     exponent = CURRENCY_EXPONENTS[currency]
     amount = _amount(bpr, exponent)
     skipped = _skip_reason(bpr, amount)
@@ -228,7 +231,7 @@ def _advice(
                 f"{where}: BPR02 says {Money(amount, currency).format()} but the RMR lines and "
                 f"adjustments sum to {Money(remittance.payment_sum_minor, currency).format()}"
             )
-    trn = _first(segments, "TRN")
+    trn = _first(heading, "TRN")
     trace = trn.get(2) if trn is not None else ""
     if not trace:
         out.warnings.append(f"{where}: no TRN02 trace number: the advice can be linked by amount only")
@@ -236,10 +239,10 @@ def _advice(
         kind=EntryKind.ADVICE,
         currency=currency,
         amount_minor=amount,
-        value_date=_value_date(bpr, segments, fallbacks),
+        value_date=_value_date(bpr, heading, fallbacks),
         location=where,
         account=_receiving_account(bpr),
-        payer_name=_payer_name(segments),
+        payer_name=_payer_name(heading),
         payer_account=bpr.get(9),
         end_to_end_id=end_to_end(trace),
         bank_reference=trace,
@@ -275,8 +278,8 @@ def _amount(bpr: Segment, exponent: int) -> int:
     return amount
 
 
-def _currency(segments: list[Segment]) -> str:
-    cur = _first(segments, "CUR")
+def _currency(heading: list[Segment]) -> str:
+    cur = _first(heading, "CUR")
     if cur is None or not cur.get(2):
         return DEFAULT_CURRENCY
     code = cur.get(2).upper()
@@ -285,8 +288,8 @@ def _currency(segments: list[Segment]) -> str:
     return code
 
 
-def _payer_name(segments: list[Segment]) -> str:
-    parties = [s for s in _header(segments) if s.id == "N1"]
+def _payer_name(heading: list[Segment]) -> str:
+    parties = [s for s in heading if s.id == "N1"]
     for code in _PAYER_CODES:
         for n1 in parties:
             if n1.get(1) == code and n1.get(2):
@@ -294,10 +297,10 @@ def _payer_name(segments: list[Segment]) -> str:
     return next((n1.get(2) for n1 in parties if n1.get(1) != _PAYEE_CODE and n1.get(2)), "")
 
 
-def _value_date(bpr: Segment, segments: list[Segment], fallbacks: list[tuple[Segment, int]]) -> dt.date:
+def _value_date(bpr: Segment, heading: list[Segment], fallbacks: list[tuple[Segment, int]]) -> dt.date:
     """BPR16 (the effective entry date); without it the heading's DTM, else the date the group
     (GS04) or the interchange (ISA09) was made: the advice is about a payment of about then."""
-    dtm = next((s for s in _header(segments) if s.id == "DTM" and s.get(2)), None)
+    dtm = next((s for s in heading if s.id == "DTM" and s.get(2)), None)
     for segment, n in [(bpr, 16), *([(dtm, 2)] if dtm is not None else []), *fallbacks]:
         if segment.get(n):
             return _date(segment, n)

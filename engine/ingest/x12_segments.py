@@ -123,11 +123,16 @@ def split_segments(
 def decimal_minor(segment: Segment, n: int, exponent: int, *, required: bool = False) -> int | None:
     """Element n as an exact signed amount in minor units of a currency with `exponent` decimals;
     None when empty (and not required). Precision finer than the currency is refused."""
-    text = segment.get(n)
+    elements = segment.elements
+    text = elements[n] if n < len(elements) else ""
     if not text:
         if required:
             raise IngestError(segment.where(n), "the amount is missing")
         return None
+    if text.isdigit() and text.isascii() and len(text) <= MAX_DECIMAL_LENGTH:
+        whole_minor: int = int(text) * 10**exponent  # the common case: whole units, no sign
+        if whole_minor <= MAX_AMOUNT_MINOR:
+            return whole_minor
     if len(text) > MAX_DECIMAL_LENGTH or _DECIMAL.fullmatch(text) is None:
         raise IngestError(segment.where(n), f"{text[:30]!r} is not an amount")
     negative = text.startswith("-")
