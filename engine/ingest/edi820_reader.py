@@ -322,7 +322,10 @@ def _date(segment: Segment, n: int) -> dt.date:
 
 
 def _first(segments: list[Segment], sid: str) -> Segment | None:
-    return next((s for s in segments if s.id == sid), None)
+    for segment in segments:
+        if segment.id == sid:
+            return segment
+    return None
 
 
 def _header(segments: list[Segment]) -> list[Segment]:

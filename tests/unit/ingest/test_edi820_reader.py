@@ -261,6 +261,22 @@ def test_bad_input_is_refused_naming_the_element(data: bytes, location: str, wor
     assert words in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("2500", 250000),
+        ("2500.00", 250000),
+        ("2500.5", 250050),
+        ("2500.", 250000),
+        (".75", 75),
+        ("2500.100", 250010),
+    ],
+)
+def test_x12_decimal_amounts_are_read_exactly(text: str, minor: int) -> None:
+    parsed = edi820_reader.parse(_edit("BPR*C*2500.00", f"BPR*C*{text}"))
+    assert parsed.entries[0].amount_minor == minor
+
+
 def test_missing_trailers_are_warnings() -> None:
     data = fixture("newline_terminated.edi").decode()
     truncated = data[: data.index("ST*820*0318002")].encode()
