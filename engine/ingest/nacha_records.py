@@ -1,9 +1,11 @@
 """NACHA (ACH) records: 94-character lines, their fields by the positions the NACHA Operating
 Rules give (1-based, inclusive, as the rule book prints them), and what transaction codes mean.
 
-Why our own: the only Python ACH readers on PyPI are `ach` 0.2 (2014, a builder with a
-line-splitting parser that neither checks controls nor knows addenda 98/99 or IAT) and small
-CCD+ generators; moov-io/ach is Go. The fixed-width layout is short enough to state here exactly.
+Why our own: the one Python ACH parser on PyPI, `ach` 0.2 (2014), cuts every record into string
+fields by one layout per record type (the PPD entry layout for CTX and IAT entries too, the
+addenda 05 layout for returns and notifications of change) and checks nothing: no lengths, no
+numbers, no controls. Other packages only generate CCD+ files; moov-io/ach is Go. The layout is
+short enough to state here exactly, with every field checked where it is read.
 """
 
 from __future__ import annotations
