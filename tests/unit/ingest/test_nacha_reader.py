@@ -197,6 +197,30 @@ def test_a_return_entry_names_the_original_trace_and_reason() -> None:
     assert parsed.warnings == []
 
 
+@pytest.mark.parametrize(
+    ("effective", "settlement", "value_date"),
+    [
+        ("261124", "329", dt.date(2026, 11, 25)),  # settled the next day
+        ("261231", "002", dt.date(2027, 1, 2)),  # over new year: next year's day 2
+        ("261124", "   ", dt.date(2026, 11, 24)),  # no settlement date: the effective date
+        ("000000", "   ", dt.date(2026, 11, 24)),  # neither: the file creation date
+    ],
+)
+def test_the_value_date_is_the_settlement_date_when_present(
+    effective: str, settlement: str, value_date: dt.date
+) -> None:
+    header = _ccd(2)
+    changed = header[:69] + effective + settlement + header[78:]
+    parsed = nacha_reader.parse(_edited("ccd_plus_text.ach", 2, changed))
+    assert {e.value_date for e in parsed.entries} == {value_date}
+
+
+def test_a_settlement_day_the_year_does_not_have_is_refused() -> None:
+    header = _ccd(2)
+    with pytest.raises(IngestError, match="no day of 2026"):
+        nacha_reader.parse(_edited("ccd_plus_text.ach", 2, header[:69] + "261124366" + header[78:]))
+
+
 def test_a_file_without_line_breaks_reads_the_same() -> None:
     data = fixture("ccd_plus_text.ach")
     assert nacha_reader.parse(data.replace(b"\n", b"")) == nacha_reader.parse(data)
