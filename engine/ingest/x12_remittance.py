@@ -87,12 +87,13 @@ def read_remittance(segments: Iterable[Segment], currency: str, exponent: int) -
 
 def _open(out: Remittance, rmr: Segment, currency: str, exponent: int) -> _OpenLine:
     out.rmr_count += 1
+    present = len(rmr.elements)  # most RMRs stop at RMR04 or RMR05: skip what is not there
     paid = decimal_minor(rmr, 4, exponent)
     if paid is not None:
         out.payment_sum_minor += paid
         out.has_amounts = True
-    invoiced = decimal_minor(rmr, 5, exponent)
-    discount = decimal_minor(rmr, 6, exponent) or 0
+    invoiced = decimal_minor(rmr, 5, exponent) if present > 5 else None
+    discount = (decimal_minor(rmr, 6, exponent) or 0) if present > 6 else 0
     reference = rmr.get(2)
     kind = "CREDIT_NOTE" if rmr.get(1) in CREDIT_QUALIFIERS or (paid is not None and paid < 0) else "INVOICE"
     compact = reference.replace(" ", "").upper()
@@ -113,7 +114,7 @@ def _open(out: Remittance, rmr: Segment, currency: str, exponent: int) -> _OpenL
         label=label,
     )
     # RMR07/RMR08: an adjustment on the line itself (late interest paid, say): X12 sign as ADX01.
-    extra = decimal_minor(rmr, 8, exponent)
+    extra = decimal_minor(rmr, 8, exponent) if present > 8 else None
     if extra:
         line.adjustments.append(Adjustment(-extra, rmr.get(7)))
     return line
