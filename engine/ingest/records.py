@@ -133,9 +133,10 @@ class IngestError(InvalidArgument):
 def entry_identity(entry: Entry) -> str:
     """The account-scoped bank reference when there is one; else the end-to-end id with the
     amount and date; else a digest of what the entry says (never of where it stands in the file,
-    which differs between an intraday and an end-of-day statement). Hashed when longer than a
-    payment id. Readers give each transaction of a batch a reference of its own (its own
-    AcctSvcrRef, or the entry's with "/<n>" added) so that transactions never share one."""
+    which differs between an intraday and an end-of-day statement); a return or an advice has its
+    kind added. Hashed when longer than a payment id. Readers give each transaction of a batch a
+    reference of its own (its own AcctSvcrRef, or the entry's with "/<n>" added) so that
+    transactions never share one."""
     scope = entry.account or "-"
     if entry.bank_reference:
         raw = f"{scope}/{entry.bank_reference}"
@@ -154,6 +155,9 @@ def entry_identity(entry: Entry) -> str:
             ]
         )
         raw = f"{scope}/h/{hashlib.sha256(content.encode()).hexdigest()[:32]}"
+    if entry.kind is not EntryKind.PAYMENT:
+        # A payment and its same-day reversal (or the advice naming it) may share every reference.
+        raw += f"/{entry.kind.value.lower()}"
     if len(raw) <= MAX_ID_LENGTH and raw.isascii() and raw.isprintable() and raw == raw.strip():
         return raw
     return f"{scope[:40]}/h/{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
