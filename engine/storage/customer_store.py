@@ -34,11 +34,15 @@ class CustomerStore(StoreBase):
         ids = [r.customer_id for r in rows]
         accounts: dict[str, list[str]] = {i: [] for i in ids}
         if ids:
-            for acc in self.conn.execute(
-                select(t.payer_accounts.c.customer_id, t.payer_accounts.c.account_display)
-                .where(self._tenant(t.payer_accounts), t.payer_accounts.c.customer_id.in_(ids))
-                .order_by(t.payer_accounts.c.account_key)
-            ):
+            # Sorted here, not by ORDER BY account_key: that order made SQLite walk the tenant's
+            # whole primary key instead of ix_payer_accounts_customer (a scan per call).
+            pa = t.payer_accounts.c
+            found = self.conn.execute(
+                select(pa.customer_id, pa.account_key, pa.account_display).where(
+                    self._tenant(t.payer_accounts), pa.customer_id.in_(ids)
+                )
+            )
+            for acc in sorted(found, key=lambda a: a.account_key):
                 accounts[acc.customer_id].append(acc.account_display)
         return [
             m.Customer(

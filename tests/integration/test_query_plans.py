@@ -1,0 +1,141 @@
+"""The plans of AutoApply's hot queries stay on their indexes, on SQLite and PostgreSQL.
+
+Every SELECT one AutoApply round issues (selection, claims, identification, references, open
+invoices, partners, duplicates, versions) is captured while it runs on a small booked world and
+explained. No query may read a large table whole, nor the whole of one tenant's part of it: the
+cost of a round must not grow with the book. On PostgreSQL, whose planner rightly prefers a
+sequential scan on tables this small, the plans are explained with sequential scans disabled: the
+test proves that an index path exists for every hot query; statistics (engine/storage/statistics.py)
+make the planner take it on large tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bench.e2e.book import generate
+from engine import model as m
+from engine import reconciliation
+from engine.app import CashApp
+from engine.customers import create_customer
+from engine.invoices import InvoiceDraft, create_invoices
+from engine.money import Money
+from engine.payments import PaymentDraft, import_payments
+from engine.storage.db import Database
+from engine.storage.store import Store
+from tests.databases import BACKENDS, database
+
+TENANT = "t"
+# Tables whose size grows with the book.
+LARGE = (
+    "payments",
+    "invoices",
+    "decision_marks",
+    "applications",
+    "payer_accounts",
+    "payment_reference_keys",
+    "decisions",
+    "match_exceptions",
+    "journal_entries",
+    "journal_lines",
+)
+# Read whole on purpose: payer-name matching compares a name with every customer's (loaded once
+# per round, and only when a payment needs it: engine/matching/identify.NameIndex).
+WHOLE_ON_PURPOSE = ("FROM customers WHERE customers.tenant_id = ? ORDER BY customers.customer_id",)
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
+    for url in database(request.param, tmp_path):
+        db = Database(url)
+        db.migrate()
+        yield CashApp(db)
+        db.dispose()
+
+
+def _book(app: CashApp) -> None:
+    book = generate(7, 400)
+
+    def setup(s: Store) -> None:
+        for c in book.customers:
+            create_customer(s, m.Customer(c.customer_id, c.display_name, c.name_aliases, c.payer_accounts))
+        drafts = [
+            InvoiceDraft(
+                i.invoice_id, i.customer_id, Money(i.amount_minor, i.currency), i.issue_date, i.due_date
+            )
+            for i in book.invoices
+        ]
+        create_invoices(s, drafts)
+        payments = [
+            PaymentDraft(
+                p.payment_id,
+                Money(p.amount_minor, p.currency),
+                p.value_date,
+                payer_account=p.payer_account,
+                payer_name=p.payer_name,
+                remittance_info=p.remittance_info,
+                references=p.references,
+            )
+            for p in book.payments
+        ]
+        import_payments(s, [(d.payment_id, lambda d=d: d) for d in payments])
+
+    app.write(TENANT, setup)
+
+
+def _round_selects(app: CashApp) -> list[tuple[str, Any]]:
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and not many:
+            captured.append((statement, parameters))
+
+    event.listen(app.db.engine, "before_cursor_execute", capture)
+    try:
+        claimed = app.write(TENANT, lambda s: reconciliation.claim_batch(s, "plans"))
+        planned = app.read(TENANT, lambda s: reconciliation.plan(s, reconciliation.Scope(), claimed))
+        app.write(TENANT, lambda s: reconciliation.commit(s, planned, "plans"))
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", capture)
+    unique: dict[str, tuple[str, Any]] = {}
+    for statement, parameters in captured:
+        unique.setdefault(_shape(statement), (statement, parameters))
+    return list(unique.values())
+
+
+def _shape(statement: str) -> str:
+    """The statement with its whitespace and IN-list lengths normalized."""
+    return re.sub(r"(, \?)+|(, %\(\w+\)s)+", "", re.sub(r"\s+", " ", statement)).strip()
+
+
+def _whole_reads(conn: Any, statement: str, parameters: Any) -> list[str]:
+    """The plan steps that read a large table whole (or one tenant's part of it whole)."""
+    if conn.dialect.name == "sqlite":
+        steps = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        scans = [s for s in steps if re.match(rf"SCAN ({'|'.join(LARGE)})\b", s)]
+        tenant_only = [s for s in steps if re.match(rf"SEARCH ({'|'.join(LARGE)}) .*\(tenant_id=\?\)$", s)]
+        return scans + tenant_only
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    steps = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+    return [s.strip() for s in steps if re.search(rf"Seq Scan on ({'|'.join(LARGE)})\b", s)]
+
+
+def test_every_hot_query_of_an_auto_apply_round_stays_on_an_index(app: CashApp) -> None:
+    _book(app)
+    selects = _round_selects(app)
+    assert len(selects) >= 15, "the round did not run the queries this test is about"
+    problems = {}
+    with app.db.engine.begin() as conn:
+        for statement, parameters in selects:
+            if any(allowed in _shape(statement) for allowed in WHOLE_ON_PURPOSE):
+                continue
+            whole = _whole_reads(conn, statement, parameters)
+            if whole:
+                problems[_shape(statement)[:300]] = whole
+    assert not problems, problems
