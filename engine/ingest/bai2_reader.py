@@ -204,7 +204,6 @@ class _Walker:
     stand_ins: dict[int, str]
     _by_code: dict[str, Iterator[RawRecord]] = field(default_factory=dict)
     _lockbox: list[Entry] = field(default_factory=list)  # the open lockbox deposit, if any
-    _items: int = 0
 
     def _next(self, code: str) -> RawRecord:
         if code not in self._by_code:
@@ -314,10 +313,8 @@ class _Walker:
         entry = self._entry(detail, record, context, code, amount)
         if code == LOCKBOX_DEPOSIT:
             self._lockbox = [entry]
-            self._items = 0
             return
         if code == LOCKBOX_ITEM and self._lockbox:
-            self._items += 1
             self._lockbox.append(entry)
             return
         self.parsed.entries.append(entry)
@@ -377,7 +374,12 @@ class _Walker:
             reference = item.bank_reference or (
                 f"{deposit.bank_reference}/{number}" if deposit.bank_reference else ""
             )
-            self.parsed.entries.append(dataclasses.replace(item, batch_id=batch_id, bank_reference=reference))
+            # The items are available when their deposit is: its value date is theirs.
+            self.parsed.entries.append(
+                dataclasses.replace(
+                    item, batch_id=batch_id, bank_reference=reference, value_date=deposit.value_date
+                )
+            )
         summed = sum(item.amount_minor for item in items)
         control = ControlTotal(
             f"lockbox deposit ({deposit.location})", len(items), summed, None, deposit.amount_minor

@@ -44,7 +44,7 @@ def read_text(lines: list[str]) -> TextFields:
         for index, match in enumerate(found):
             end = found[index + 1].start() if index + 1 < len(found) else len(line)
             name = (match.group(1) or match.group(2)).upper()
-            value = normalize(line[match.end() : end]).strip(" ,;/")
+            value = normalize(line[match.end() : end]).strip(" ,;").rstrip("/ ")
             tags.setdefault(name, value)
     return TextFields(text, tags)
 
