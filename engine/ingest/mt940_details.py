@@ -22,6 +22,7 @@ from stdnum import iso11649
 from engine.ingest.mt940_lines import Tag
 from engine.ingest.records import RemittanceLine
 
+GERMAN_SUBFIELD_WIDTH = 27
 _GERMAN = re.compile(r"^\s*(\d{3})([?@|#])\d\d")
 _SEPA_KEYWORDS = "EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT"
 _SEPA = re.compile(rf"(?<![A-Z])({_SEPA_KEYWORDS})\+")
@@ -80,10 +81,8 @@ def _german(joined: str, gvc: str, separator: str) -> Details:
         if key.isdigit() and (20 <= int(key) <= 29 or 60 <= int(key) <= 63):
             purpose.append(value)
         elif key.isdigit():
-            fields.setdefault(key, value.strip())
-    # SEPA purpose lines are 27-character cuts of one text (a word may straddle two lines);
-    # older purpose lines are whole phrases, one a line.
-    text = "".join(purpose) if any(_SEPA.search(line) for line in purpose) else " ".join(purpose)
+            fields.setdefault(key, value)
+    text = _join_subfields(purpose)
     keywords = _sepa_keywords(text)
     remittance = keywords.get("SVWZ", "" if keywords else text)
     account = fields.get("38") or "/".join(
@@ -91,11 +90,23 @@ def _german(joined: str, gvc: str, separator: str) -> Details:
     )
     return Details(
         remittance_text=" ".join(remittance.split()),
-        payer_name=" ".join((fields.get("32", "") + fields.get("33", "")).split()),
+        payer_name=" ".join(_join_subfields([fields.get("32", ""), fields.get("33", "")]).split()),
         payer_account=account,
         end_to_end_id=keywords.get("EREF", ""),
         type_code=gvc,
     )
+
+
+def _join_subfields(parts: list[str]) -> str:
+    """Subfields of at most 27 characters holding one text: a full one was cut there (perhaps
+    inside a word) and goes on without a blank; a shorter one ended a phrase."""
+    out, previous = "", ""
+    for part in parts:
+        if out and len(previous) < GERMAN_SUBFIELD_WIDTH:
+            out += " "
+        out += part
+        previous = part
+    return out.strip()
 
 
 def _sepa_keywords(text: str) -> dict[str, str]:

@@ -69,11 +69,32 @@ def _run(text: str, tags: dict[int | str, Any] | None) -> Any:
 
 
 def _failed_location(statement: Statement, error: Exception) -> str:
+    """The tag the library failed on. Its RuntimeError quotes the tag's value; other errors (a
+    month 13 in a date) say nothing, so the first failing prefix of the statement is searched
+    for by bisection (a prefix fails exactly when it holds the bad tag)."""
     value = error.args[2] if len(error.args) > 2 and isinstance(error.args[2], str) else None
     for tag in statement.tags:
         if value is not None and tag.value.strip() == value.strip():
             return tag.location
-    return f"line {statement.line} (the statement starting here)"
+    low, high = 1, len(statement.tags)  # the prefix of `high` tags fails
+    while low < high:
+        middle = (low + high) // 2
+        if _reads(Statement(statement.tags[:middle]).library_text()):
+            low = middle + 1
+        else:
+            high = middle
+    return statement.tags[high - 1].location
+
+
+def _reads(text: str) -> bool:
+    variants: tuple[dict[int | str, Any] | None, ...] = (None, {61: StatementASNB()})
+    for tags in variants:
+        try:
+            _run(text, tags)
+            return True
+        except _LIBRARY_ERRORS:
+            continue
+    return False
 
 
 def _failure(error: Exception) -> str:
@@ -276,7 +297,7 @@ def _interim_controls(
             f"statement {reference} {'credits' if mark == 'C' else 'debits'} (:90{mark}:)",
             len(amounts[mark]),
             sum(amounts[mark]),
-            int(declared.number),
+            _count(str(declared.number), f"{where} :90{mark}:"),
             _minor(declared.amount, money, f"{where} :90{mark}:"),
         )
         parsed.controls.append(control)
@@ -287,6 +308,15 @@ def _interim_controls(
                 f"it has {control.counted} of {control.summed_minor}"
             )
     _floor_limits(data, amounts, money, reference, where, parsed)
+
+
+def _count(number: str, location: str) -> int | None:
+    """The number of entries a :90C:/:90D: declares (it may leave it out)."""
+    if not number:
+        return None
+    if not number.isdigit() or len(number) > 9:
+        raise IngestError(location, f"the number of entries {number[:20]!r} is not a count")
+    return int(number)
 
 
 def _floor_limits(
