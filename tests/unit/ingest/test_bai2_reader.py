@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.ingest import generate_bai2
 from engine.ingest import bai2_reader, formats
 from engine.ingest.records import EntryKind, IngestError, ParsedFile, entry_identity
 
@@ -263,3 +264,13 @@ def test_mutated_fixtures_only_ever_raise_ingest_error(data: st.DataObject) -> N
     except IngestError:
         return
     assert all(entry.amount_minor > 0 for entry in parsed.entries)
+
+
+def test_a_generated_thousand_entry_file_reads_back_exactly() -> None:
+    data, amounts = generate_bai2.generate_with_truth(1_000, seed=7)
+    parsed = formats.parse(data)
+    assert parsed.format == "bai2"
+    assert [e.amount_minor for e in parsed.entries] == amounts and len(amounts) == 1_000
+    assert parsed.warnings == [] and all(control.agrees for control in parsed.controls)
+    assert len({entry_identity(e) for e in parsed.entries}) == 1_000
+    assert generate_bai2.generate(1_000, seed=7) == data  # a pure function of its arguments

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.ingest import generate_mt940
 from engine.ingest import formats, mt940_reader
 from engine.ingest.records import EntryKind, IngestError, ParsedFile, RemittanceLine
 
@@ -268,3 +269,14 @@ def test_mutated_fixtures_only_ever_raise_ingest_error(data: st.DataObject) -> N
     except IngestError:
         return
     assert all(entry.amount_minor > 0 for entry in parsed.entries)
+
+
+def test_a_generated_thousand_entry_file_reads_back_exactly() -> None:
+    data, amounts = generate_mt940.generate_with_truth(1_000, seed=7)
+    parsed = formats.parse(data)
+    assert parsed.format == "mt940"
+    assert [e.amount_minor for e in parsed.entries] == amounts and len(amounts) == 1_000
+    assert parsed.warnings == [] and all(control.agrees for control in parsed.controls)
+    assert sum(1 for e in parsed.entries if e.remittance) == 167  # the Dutch STRD/CUR ones
+    assert all(e.end_to_end_id and e.payer_name for e in parsed.entries)
+    assert generate_mt940.generate(1_000, seed=7) == data
