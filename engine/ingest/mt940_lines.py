@@ -29,7 +29,7 @@ KNOWN_TAGS = frozenset(
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: two equal tags are still two
 class Tag:
     name: str  # "61", "86", "60F"
     line: int  # where the tag starts (1-based)

@@ -127,7 +127,7 @@ def _minor(amount: Decimal, money: _Money, location: str) -> int:
 
 
 def _read_statement(statement: Statement, library: Any, parsed: ParsedFile) -> None:
-    lines = [tag for tag in statement.tags if tag.name == "61"]
+    lines = _lines_with_details(statement)
     if len(lines) != len(library):
         raise IngestError(f"line {statement.line}", "the statement's :61: lines could not all be read")
     account_tag = statement.first("25")
@@ -138,10 +138,8 @@ def _read_statement(statement: Statement, library: Any, parsed: ParsedFile) -> N
     location = statement.first("60F", "60M", "34F", "61") or account_tag
     money = _money(currency, location.location)
     amounts: dict[str, list[int]] = {"C": [], "D": []}  # by side: C and RD add, D and RC take
-    for tag, transaction in zip(lines, library, strict=True):
-        side, amount = _statement_line(
-            tag, _details_of(statement, tag), transaction.data, account, money, parsed
-        )
+    for (tag, details), transaction in zip(lines, library, strict=True):
+        side, amount = _statement_line(tag, details, transaction.data, account, money, parsed)
         amounts[side].append(amount)
     reference = (library.data.get("transaction_reference") or "").strip()
     net = sum(amounts["C"]) - sum(amounts["D"])
@@ -170,11 +168,14 @@ def _currency(library: Any) -> str:
     return str(library[0].data["amount"].currency or "") if len(library) else ""
 
 
-def _details_of(statement: Statement, line: Tag) -> Tag | None:
-    """The :86: right after a :61: (its information to the account owner), if any."""
-    index = statement.tags.index(line)
-    following = statement.tags[index + 1] if index + 1 < len(statement.tags) else None
-    return following if following is not None and following.name == "86" else None
+def _lines_with_details(statement: Statement) -> list[tuple[Tag, Tag | None]]:
+    """Each :61: with the :86: right after it (its information to the account owner), if any."""
+    tags = statement.tags
+    return [
+        (tag, tags[i + 1] if i + 1 < len(tags) and tags[i + 1].name == "86" else None)
+        for i, tag in enumerate(tags)
+        if tag.name == "61"
+    ]
 
 
 def _statement_line(
