@@ -95,10 +95,12 @@ class _Cursor(IteratorHelper):  # type: ignore[misc]
         self._index = -1
         self.raw = records[0]
         self.current_record: Record | None = None
+        self.exhausted = False  # every record handed out and read
         self.advance()
 
     def advance(self) -> None:
         if self._index + 1 >= len(self._records):
+            self.exhausted = True
             raise StopIteration
         self._index += 1
         self.raw = self._records[self._index]
@@ -111,9 +113,12 @@ class _Cursor(IteratorHelper):  # type: ignore[misc]
 def _library_parse(records: list[RawRecord]) -> Any:
     cursor = _Cursor(records)
     try:
-        return Bai2FileParser(cursor, check_integrity=False).parse()
+        model = Bai2FileParser(cursor, check_integrity=False).parse()
     except _LIBRARY_ERRORS as exc:
         raise IngestError(cursor.raw.location, f"record {cursor.raw.code} cannot be read: {exc}") from None
+    if not cursor.exhausted:  # the library stops at the first 99 and ignores what follows
+        raise IngestError(cursor.raw.location, f"a {cursor.raw.code} record after the file trailer (99)")
+    return model
 
 
 def _availability_fields(fields: list[str], funds_at: int, location: str) -> int:

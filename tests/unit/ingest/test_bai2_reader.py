@@ -274,3 +274,9 @@ def test_a_generated_thousand_entry_file_reads_back_exactly() -> None:
     assert parsed.warnings == [] and all(control.agrees for control in parsed.controls)
     assert len({entry_identity(e) for e in parsed.entries}) == 1_000
     assert generate_bai2.generate(1_000, seed=7) == data  # a pure function of its arguments
+
+
+def test_records_after_the_file_trailer_are_an_error() -> None:
+    data = (FIXTURES / "several_per_line.bai2").read_bytes() + b"02,ACMECORP,BANKUS33,1,261130,,EUR,2/\n"
+    with pytest.raises(IngestError, match=r"^line 5: a 02 record after the file trailer \(99\)"):
+        bai2_reader.parse(data)
