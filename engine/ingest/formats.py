@@ -1,8 +1,9 @@
 """The formats cashapp reads, how a file's format is recognized, and the one entry point.
 
 Detection looks at the first bytes only, the way a person opening the file would: an XML root in a
-camt namespace, a BAI2 "01," file header, a NACHA "101" file header of 94-character records, an
-X12 "ISA" envelope, SWIFT MT940/942 tags, or the documented CSV header.
+camt namespace, a BAI2 "01," file header (or the fixed-width BAI lockbox's type 1 header), a NACHA
+"101" file header of 94-character records, an X12 "ISA" envelope, SWIFT MT940/942 tags, or the
+documented CSV header.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ FORMATS = tuple(READERS)
 SNIFF_BYTES = 4096
 
 _CAMT_NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.(05[34])\.001\.\d\d")
+# A BAI lockbox type 1 header: "1", a two-digit priority, then the destination.
+_LOCKBOX_HEADER = re.compile(rb"1\d\d[A-Z0-9]")
 _MT_TAGS = re.compile(rb"(^|[\r\n{:])(:20:|:25:|:28C?:)")
 
 
@@ -45,6 +48,8 @@ def detect(data: bytes) -> str:
         return "bai2"
     if head.startswith(b"101") and len(head.split(b"\n", 1)[0].rstrip(b"\r")) in (94, len(head)):
         return "nacha"
+    if _LOCKBOX_HEADER.match(head) and b"\n2" in head[:512]:
+        return "bai2"  # the older fixed-width BAI lockbox transmission (engine.ingest.bai_lockbox)
     if head.startswith(b"ISA"):
         return "edi820"
     if _MT_TAGS.search(head) and (b":60F:" in data[:SNIFF_BYTES] or b":60M:" in data[:SNIFF_BYTES]):

@@ -1,0 +1,1 @@
+"""Unary RPC latency at fixed concurrency, measured with ghz (bench/unary/run.py)."""

@@ -1,0 +1,187 @@
+"""Unary latency of CreatePayment and GetInvoice at a fixed concurrency, measured with ghz against
+a real `cashapp serve` on the embedded default (SQLite); writes its section of bench/RESULTS.md.
+
+    go install github.com/bojand/ghz/cmd/ghz@latest      # once; ghz is found on PATH or in $(go env GOPATH)/bin
+    python -m bench.unary.run --requests 20000 --concurrency 32 --out bench/RESULTS.md
+
+ghz gets the API as a protoset (a FileDescriptorSet of proto/cashapp/v1 with its imports, built
+here with grpcio-tools). CreatePayment requests carry ghz's request number in the payment id and
+the request_id, so every request creates a new payment (no idempotent replays); GetInvoice reads
+invoices of a booked world at random. Reported: requests/s, p50, p90, p99 and the error count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from bench.quality.server import REPO_ROOT, fresh_database, running_server
+from cashapp_client import Client, Invoice, Money
+
+HEADER = "## Unary latency (ghz)"
+BOOKED_INVOICES = 1000
+
+
+@dataclass
+class Measured:
+    method: str
+    concurrency: int
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    errors: int
+
+
+def ghz_binary() -> str:
+    found = shutil.which("ghz")
+    if found:
+        return found
+    gopath = subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True).stdout.strip()
+    candidate = Path(gopath or Path.home() / "go") / "bin" / "ghz"
+    if candidate.exists():
+        return str(candidate)
+    raise SystemExit("ghz not found: go install github.com/bojand/ghz/cmd/ghz@latest")
+
+
+def protoset(directory: Path) -> Path:
+    """proto/cashapp/v1 and everything it imports, as one descriptor set file."""
+    out = directory / "cashapp.protoset"
+    well_known = resources.files("grpc_tools") / "_proto"
+    protos = sorted(str(p) for p in (REPO_ROOT / "proto/cashapp/v1").glob("*.proto"))
+    command = [sys.executable, "-m", "grpc_tools.protoc", f"-I{REPO_ROOT / 'proto'}", f"-I{well_known}",
+               "--include_imports", f"--descriptor_set_out={out}", *protos]  # fmt: skip
+    subprocess.run(command, check=True)
+    return out
+
+
+def _book(target: str) -> None:
+    with Client(target, timeout_seconds=120) as client:
+        client.create_customer("C-LOAD", display_name="Load Test GmbH")
+        invoices = [
+            Invoice(
+                invoice_id=f"INV-{n:06d}",
+                customer_id="C-LOAD",
+                amount=Money(currency_code="EUR", amount_minor=10_000 + n),
+                issue_date="2026-11-01",
+            )
+            for n in range(BOOKED_INVOICES)
+        ]
+        client.batch_create_invoices(invoices)
+
+
+def _ghz(
+    binary: str, descriptors: Path, target: str, method: str, data: str, requests: int, concurrency: int
+) -> Measured:
+    command = [binary, "--insecure", f"--protoset={descriptors}", f"--call={method}", f"--data={data}",
+               f"--total={requests}", f"--concurrency={concurrency}", "--format=json", "--timeout=30s", target]  # fmt: skip
+    report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    latency = {d["percentage"]: d["latency"] / 1e6 for d in report.get("latencyDistribution") or []}
+    errors = sum(int(n) for code, n in (report.get("statusCodeDistribution") or {}).items() if code != "OK")
+    return Measured(
+        method.rsplit(".", 1)[-1],
+        concurrency,
+        requests,
+        float(report["rps"]),
+        latency.get(50, 0.0),
+        latency.get(90, 0.0),
+        latency.get(99, 0.0),
+        errors,
+    )
+
+
+def measure(requests: int, concurrency: int) -> list[Measured]:
+    binary = ghz_binary()
+    create = json.dumps(
+        {
+            "payment_id": "LOAD-{{.RequestNumber}}",
+            "request_id": "load-{{.RequestNumber}}",
+            "payment": {
+                "amount": {"currency_code": "EUR", "amount_minor": 12345},
+                "value_date": "2026-11-20",
+            },
+        }
+    )
+    get = json.dumps({"invoice_id": 'INV-{{randomInt 0 %d | printf "%%06d"}}' % BOOKED_INVOICES})
+    with tempfile.TemporaryDirectory(prefix="cashapp-unary-") as tmp:
+        descriptors = protoset(Path(tmp))
+        with fresh_database("sqlite", Path(tmp)) as url, running_server(url) as (target, _output):
+            _book(target)
+            return [
+                _ghz(
+                    binary,
+                    descriptors,
+                    target,
+                    "cashapp.v1.PaymentService.CreatePayment",
+                    create,
+                    requests,
+                    concurrency,
+                ),
+                _ghz(
+                    binary,
+                    descriptors,
+                    target,
+                    "cashapp.v1.InvoiceService.GetInvoice",
+                    get,
+                    requests,
+                    concurrency,
+                ),
+            ]
+
+
+def section(rows: list[Measured], command: str) -> str:
+    lines = [
+        HEADER,
+        "",
+        f"`{command}`: ghz against a real `cashapp serve` on SQLite (the embedded default), on this "
+        f"{os.cpu_count()}-core machine (ghz, the server and the database share it). Each CreatePayment "
+        "creates a new payment (CASH against UNAPPLIED_CASH, its journal entry and decision mark, its "
+        "idempotency record); GetInvoice reads one of 1,000 booked invoices. Target: CreatePayment "
+        ">= 2,000 RPC/s with p99 < 25 ms at concurrency 32.",
+        "",
+        "| method | concurrency | requests | RPC/s | p50 ms | p90 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {r.method} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p90_ms:.1f} "
+            f"| {r.p99_ms:.1f} | {r.errors} |"
+            for r in rows
+        ],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(text: str, out: Path) -> None:
+    current = out.read_text() if out.exists() else ""
+    before, _, after = current.partition(HEADER)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    out.write_text(before.rstrip() + "\n\n" + text + (f"\n## {rest}" if rest else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    command = "python -m bench.unary.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = section(measure(args.requests, args.concurrency), command)
+    print(text)
+    if args.out is not None:
+        write(text, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
