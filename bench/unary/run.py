@@ -1,7 +1,7 @@
 """Unary latency of CreatePayment and GetInvoice at a fixed concurrency, measured with ghz against
 a real `cashapp serve` on the embedded default (SQLite); writes its section of bench/RESULTS.md.
 
-    go install github.com/bojand/ghz/cmd/ghz@latest      # once; ghz is found on PATH or in $(go env GOPATH)/bin
+    go install github.com/bojand/ghz/cmd/ghz@latest   # once; found on PATH or in $(go env GOPATH)/bin
     python -m bench.unary.run --requests 20000 --concurrency 32 --out bench/RESULTS.md
 
 ghz gets the API as a protoset (a FileDescriptorSet of proto/cashapp/v1 with its imports, built
@@ -82,8 +82,18 @@ def _book(target: str) -> None:
 def _ghz(
     binary: str, descriptors: Path, target: str, method: str, data: str, requests: int, concurrency: int
 ) -> Measured:
-    command = [binary, "--insecure", f"--protoset={descriptors}", f"--call={method}", f"--data={data}",
-               f"--total={requests}", f"--concurrency={concurrency}", "--format=json", "--timeout=30s", target]  # fmt: skip
+    command = [
+        binary,
+        "--insecure",
+        f"--protoset={descriptors}",
+        f"--call={method}",
+        f"--data={data}",
+        f"--total={requests}",
+        f"--concurrency={concurrency}",
+        "--format=json",
+        "--timeout=30s",
+        target,
+    ]
     report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     latency = {d["percentage"]: d["latency"] / 1e6 for d in report.get("latencyDistribution") or []}
     errors = sum(int(n) for code, n in (report.get("statusCodeDistribution") or {}).items() if code != "OK")
@@ -111,7 +121,9 @@ def measure(requests: int, concurrency: int) -> list[Measured]:
             },
         }
     )
-    get = json.dumps({"invoice_id": 'INV-{{randomInt 0 %d | printf "%%06d"}}' % BOOKED_INVOICES})
+    # ghz's template: a random booked invoice number, zero-padded like the booked ids.
+    pick = "{{randomInt 0 " + str(BOOKED_INVOICES) + ' | printf "%06d"}}'
+    get = json.dumps({"invoice_id": f"INV-{pick}"})
     with tempfile.TemporaryDirectory(prefix="cashapp-unary-") as tmp:
         descriptors = protoset(Path(tmp))
         with fresh_database("sqlite", Path(tmp)) as url, running_server(url) as (target, _output):
@@ -151,8 +163,8 @@ def section(rows: list[Measured], command: str) -> str:
         "| method | concurrency | requests | RPC/s | p50 ms | p90 ms | p99 ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {r.method} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p90_ms:.1f} "
-            f"| {r.p99_ms:.1f} | {r.errors} |"
+            f"| {r.method} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} "
+            f"| {r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
             for r in rows
         ],
         "",
