@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cleanco import basename
 from rapidfuzz import fuzz, process, utils
@@ -69,6 +70,10 @@ class NameIndex:
         self._owners: list[str] = []
         self._blocks: dict[str, list[int]] = {}
 
+    def load(self) -> None:
+        """Loads the names now (a kept index is loaded before it is shared)."""
+        self._loaded()
+
     def _loaded(self) -> None:
         if self._load is not None:
             for customer_id, display_name, aliases in self._load():
@@ -115,11 +120,15 @@ class NameIndex:
         return Identification(top_owner, "PAYER_NAME", f"payer name score {top_score:.0f}")
 
 
+class NameLookup(Protocol):
+    def best(self, payer_name: str) -> Identification: ...
+
+
 def identify(
     payment: m.Payment,
     account_owner: str | None,
     referenced_customers: set[str],
-    names: NameIndex,
+    names: NameLookup,
 ) -> Identification:
     if payment.given_customer_id:  # not the one an earlier decision identified: that is re-checked
         return Identification(payment.given_customer_id, "REQUEST", "customer given with the payment")

@@ -22,7 +22,8 @@ from engine import validate as v
 from engine.errors import InvalidArgument
 from engine.matching import by_advice, by_amount, by_reference, contain, duplicates, groups
 from engine.matching.decide import MAX_BUNDLE_PAYMENTS, Facts, Proposal, contested, doubt, unmatched
-from engine.matching.identify import Identification, NameIndex, identify
+from engine.matching.identify import Identification, NameLookup, identify
+from engine.matching.name_cache import KeptNames
 from engine.matching.references import (
     SCORE_NORMALIZED,
     Token,
@@ -106,7 +107,7 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
     live payments that the batch may complete (split partners)."""
     with tracer.start_as_current_span("match.identify") as span:
         span.set_attribute("cashapp.payments", len(payments))
-        names = NameIndex(store.customer_names)
+        names = KeptNames(store)
         seen = _identify(store, payments, names)
         batch = {p.payment_id for p in payments}
         partners = [
@@ -142,7 +143,7 @@ def _structured(p: m.Payment) -> tuple[str, ...]:
     return (*p.references, *(by_advice.named_document(line) for line in p.remittance_lines))
 
 
-def _identify(store: Store, payments: Sequence[m.Payment], names: NameIndex) -> dict[str, _Seen]:
+def _identify(store: Store, payments: Sequence[m.Payment], names: NameLookup) -> dict[str, _Seen]:
     """Customer and reference hits of every payment, in three queries whatever their number."""
     with tracer.start_as_current_span("match.references") as span:
         tokens = {p.payment_id: remittance_tokens(_structured(p), p.remittance_info) for p in payments}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 
 from engine import model as m
 from engine.storage import tables as t
@@ -69,6 +69,15 @@ class CustomerStore(StoreBase):
             .order_by(c.customer_id)
         )
         return [(r.customer_id, r.display_name, tuple(json.loads(r.name_aliases))) for r in rows]
+
+    def customer_names_stamp(self) -> tuple[int, int]:
+        """(count, sum of update times) of the tenant's customers: changes whenever a customer
+        is created or updated (engine/matching/name_cache.py keeps name indexes by it)."""
+        c = t.customers.c
+        row = self.conn.execute(
+            select(func.count(), func.coalesce(func.sum(c.update_us), 0)).where(self._tenant(t.customers))
+        ).one()
+        return int(row[0]), int(row[1])
 
     def list_customers(self, page_size: int, page_token: str) -> m.Page[m.Customer]:
         rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
