@@ -94,7 +94,10 @@ def _ghz(
         "--timeout=30s",
         target,
     ]
-    report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"ghz failed on {method}: {done.stderr or done.stdout}")
+    report = json.loads(done.stdout)
     latency = {d["percentage"]: d["latency"] / 1e6 for d in report.get("latencyDistribution") or []}
     errors = sum(int(n) for code, n in (report.get("statusCodeDistribution") or {}).items() if code != "OK")
     return Measured(
@@ -122,7 +125,7 @@ def measure(requests: int, concurrency: int) -> list[Measured]:
         }
     )
     # ghz's template: a random booked invoice number, zero-padded like the booked ids.
-    pick = "{{randomInt 0 " + str(BOOKED_INVOICES) + ' | printf "%06d"}}'
+    pick = "{{randomInt 0 " + str(BOOKED_INVOICES) + " | printf `%06d`}}"  # a raw string: no JSON escaping
     get = json.dumps({"invoice_id": f"INV-{pick}"})
     with tempfile.TemporaryDirectory(prefix="cashapp-unary-") as tmp:
         descriptors = protoset(Path(tmp))
