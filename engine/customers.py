@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from engine import model as m
 from engine import validate as v
+from engine.alerts import detectors, raising
 from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import MAX_AMOUNT_MINOR
 from engine.storage.store import Store, now_us
@@ -155,6 +156,7 @@ def update_customer(store: Store, patch: m.Customer, mask: list[str]) -> m.Custo
     _claim_accounts(store, updated.customer_id, keys, "customer")
     updated = dataclasses.replace(updated, payer_accounts=tuple(keys.values()))
     store.save_customer(updated, keys, new=False)
+    raising.record(store, detectors.after_terms_change(store, current, updated, updated.update_us))
     # Its own payments are matched against what changed (tolerances, terms, accounts, names);
     # payments nobody was found for may now be identified by a new account or alias.
     store.mark_needs_decision(customer_ids=[updated.customer_id], unidentified=True, account_keys=keys)

@@ -20,6 +20,7 @@ from engine import decisions as codec
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.alerts import detectors, raising
 from engine.applying import ApplyRequest, apply_allocations, apply_many
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.matching.decide import Proposal
@@ -159,6 +160,7 @@ def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
         )
         made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]
         stored, unchanged = _record(store, made, now)
+        raising.record(store, detectors.after_decisions(store, stored, now))
         # Locked last and held to the end: a customer change either committed before this read
         # or waits for this commit.
         current = store.customer_versions(planned.customer_versions, lock=True)

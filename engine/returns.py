@@ -8,6 +8,7 @@ from collections.abc import Callable
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.alerts import detectors, raising
 from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from engine.invoices import get_invoice
 from engine.money import Money
@@ -76,6 +77,7 @@ def return_goods(store: Store, return_id: str, invoice_id: str, amount: Money, r
         store.mark_needs_decision(customer_ids=[invoice.customer_id])
     store.insert_return(ret)
     store.insert_journal([ledger.credit_memo(invoice, ret, now)])
+    raising.record(store, detectors.after_credit_memo(invoice, ret, now))
     return ret
 
 

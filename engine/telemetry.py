@@ -23,6 +23,11 @@ decisions_total = _meter.create_counter(
     unit="{decision}",
     description="Committed AutoApply decisions by outcome and reason",
 )
+alerts_total = _meter.create_counter(
+    "cashapp.alerts",
+    unit="{alert}",
+    description="Alerts raised (fraud and billing-inconsistency findings) by kind",
+)
 solve_duration = _meter.create_histogram(
     "cashapp.solve.duration", unit="ms", description="Subset solver latency per payment"
 )

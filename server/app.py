@@ -18,6 +18,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cashapp_client._proto.cashapp.v1 import (
+    alert_service_pb2,
+    alert_service_pb2_grpc,
     customer_service_pb2,
     customer_service_pb2_grpc,
     invoice_service_pb2,
@@ -33,6 +35,7 @@ from engine.app import CashApp
 from engine.storage.db import Database
 from engine.storage.token_store import TokenStore
 from server import metrics, servicers, telemetry
+from server.alert_servicer import AlertService
 from server.auth import Authenticator, require_authentication_beyond_loopback
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
 from server.edge import Edge
@@ -51,6 +54,7 @@ SERVICE_NAMES = [
         (payment_service_pb2, "PaymentService"),
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
+        (alert_service_pb2, "AlertService"),
     )
 ]
 
@@ -112,6 +116,7 @@ async def start(settings: Settings) -> Running:
         servicers.ReconciliationService(rpc), server
     )
     health_servicer = health.aio.HealthServicer()
+    alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         [*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME], server

@@ -146,6 +146,26 @@ decision_claims = Table(
     Index("ix_decision_claims_holder", "tenant_id", "holder"),
 )
 
+# Signs of fraud and billing inconsistencies (engine/alerts), one row per finding: a finding made
+# again (a payment re-decided) is the same row. Acknowledged by a person, never deleted.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("alert_id", String(32), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", String(ID + 32), nullable=False),
+    Column("customer_id", String(ID), nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON object
+    Column("create_us", BigInteger, nullable=False),
+    Column("acknowledged_us", BigInteger, nullable=True),
+    Column("acknowledged_by", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_alerts_open", "tenant_id", "acknowledged_us", "create_us"),
+)
+
 # The normalized reference keys in each payment's remittance, so a new invoice finds the
 # payments that name it with one indexed lookup.
 payment_reference_keys = Table(

@@ -54,6 +54,7 @@ PUBLIC_NAMES = [
 ]
 
 CLIENT_METHODS = [
+    "acknowledge_alert",
     "apply_payment",
     "auto_apply",
     "auto_apply_backlog",
@@ -63,6 +64,7 @@ CLIENT_METHODS = [
     "create_customer",
     "create_invoice",
     "create_payment",
+    "get_alert",
     "get_customer",
     "get_invoice",
     "get_payment",
@@ -70,6 +72,7 @@ CLIENT_METHODS = [
     "get_return",
     "get_settings",
     "import_payments",
+    "list_alerts",
     "list_customers",
     "list_decisions",
     "list_exceptions",

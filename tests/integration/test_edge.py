@@ -17,6 +17,7 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from cashapp_client import Client, error_from_grpc, money
 from cashapp_client._proto.cashapp.v1 import (
+    alert_service_pb2,
     customer_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
@@ -41,6 +42,7 @@ SERVICES = [
         (payment_service_pb2, "PaymentService"),
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
+        (alert_service_pb2, "AlertService"),
     )
 ]
 METHODS = [method for service in SERVICES for method in service.methods]

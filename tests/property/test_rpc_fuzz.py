@@ -27,8 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cashapp_client import Allocation, Client, money
+from cashapp_client import Allocation, Client, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import (
+    alert_service_pb2,
     customer_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
@@ -61,6 +62,7 @@ METHODS = [
         (payment_service_pb2, "PaymentService"),
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
+        (alert_service_pb2, "AlertService"),
     )
     for method in module.DESCRIPTOR.services_by_name[name].methods
 ]
@@ -80,6 +82,7 @@ def _book(c: Client) -> Pools:
     paid = c.apply_payment("P-1", [Allocation(invoice_id="INV-2", amount=money("30.00", "EUR"))])
     c.auto_apply(payment_ids=["P-2"])
     c.return_payment("R-1", payment_id="P-3", reason_code="R01")
+    c.update_customer("C1", payment_terms=PaymentTerms(net_days=60))  # an alert: terms on open invoices
     return Pools(
         {
             "customer_id": ["C1", "C2", "NOPE"],
@@ -88,6 +91,7 @@ def _book(c: Client) -> Pools:
             "application_id": [a.application_id for a in paid.applications],
             "exception_id": [x.exception_id for x in c.list_exceptions()] or ["NOPE"],
             "return_id": ["R-1", "NOPE"],
+            "alert_id": [a.alert_id for a in c.list_alerts()] or ["NOPE"],
         }
     )
 

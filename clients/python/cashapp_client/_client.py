@@ -10,6 +10,7 @@ from typing import Self, TypeVar
 import grpc
 
 from cashapp_client import _requests as build
+from cashapp_client._alert_methods import AlertMethods
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -20,14 +21,15 @@ from cashapp_client._channel import (
 )
 from cashapp_client._errors import error_from_grpc, retry_delay_seconds, status_code
 from cashapp_client._proto.cashapp.v1 import (
-    customer_service_pb2 as customer_pb2,
-)
-from cashapp_client._proto.cashapp.v1 import (
+    alert_service_pb2_grpc,
     customer_service_pb2_grpc,
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
     return_service_pb2_grpc,
+)
+from cashapp_client._proto.cashapp.v1 import (
+    customer_service_pb2 as customer_pb2,
 )
 from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2 as invoice_pb2,
@@ -52,7 +54,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class Client:
+class Client(AlertMethods):
     """A blocking client of the cashapp API.
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -95,6 +97,7 @@ class Client:
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
+        self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
 
     def close(self) -> None:
         if self._owns_channel:
