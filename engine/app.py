@@ -65,6 +65,18 @@ class CashApp:
 
         return self.db.transact(transaction)
 
+    def write(self, tenant_id: str, work: Callable[[Store], T]) -> T:
+        """Runs `work` in one write transaction without a request_id: for work that is
+        idempotent by its own key (a statement file by its SHA-256)."""
+
+        def transaction(conn: Connection) -> T:
+            try:
+                return work(Store(conn, tenant_id))
+            except ConcurrentChange as exc:
+                raise Aborted("CONCURRENT_MODIFICATION", str(exc)) from exc
+
+        return self.db.transact(transaction)
+
     def seen_response(self, tenant_id: str, request_id: str, method: str, fingerprint: str) -> bytes | None:
         """The stored response of a request_id, checked like `mutate` does (for two-phase work)."""
         if not request_id:
