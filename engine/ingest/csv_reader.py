@@ -76,8 +76,10 @@ def parse(data: bytes) -> ParsedFile:
     parsed = ParsedFile(format="csv")
     try:
         header = _header(next(reader))
+        ended = reader.line_num
         for row in reader:
-            number = reader.line_num
+            # A record starts on the line after the last one ended (a quoted cell may span lines).
+            number, ended = ended + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
@@ -138,7 +140,7 @@ def _row(cells: dict[str, str], number: int, delimiter: str, parsed: ParsedFile)
             amount_minor=amount,
             value_date=_date(get("value_date") or "", f"{location}, column value_date"),
             location=location,
-            booking_date=_date(get("booking_date") or "", f"{location}, column booking_date", required=False),
+            booking_date=_optional_date(get("booking_date") or "", f"{location}, column booking_date"),
             account=get("account") or "",
             payer_name=" ".join((get("payer_name") or "").split()),
             payer_account=get("payer_account") or "",
@@ -177,9 +179,11 @@ def _amount(value: str, exponent: int, delimiter: str, location: str, *, signed:
     return -minor if sign else minor
 
 
-def _date(value: str, location: str, *, required: bool = True) -> dt.date:
-    if not value and not required:
-        return None  # type: ignore[return-value]
+def _optional_date(value: str, location: str) -> dt.date | None:
+    return _date(value, location) if value else None
+
+
+def _date(value: str, location: str) -> dt.date:
     if not _DATE.fullmatch(value):
         raise IngestError(location, f"{value!r} is not a date YYYY-MM-DD")
     try:
