@@ -44,6 +44,7 @@ PROGRESS_MIN_BYTES = 1024 * 1024
 # Exceptions listed per file under the table (the response holds up to 1000).
 SHOWN_EXCEPTIONS = 20
 DEFAULT_TIMEOUT_SECONDS = 120.0
+PIPED_WIDTH = 1000  # characters of a table line when stdout is not a terminal
 _ATTENTION = ("RETURN_UNMATCHED", "ADVICE_HELD", "CONFLICT")
 
 
@@ -96,7 +97,8 @@ def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
 
 
 def run_import(args: argparse.Namespace, out: Console | None = None, err: Console | None = None) -> int:
-    out = out or Console(file=sys.stdout, soft_wrap=True)
+    # Piped into a script, the table keeps every column whole instead of fitting 80 characters.
+    out = out or Console(file=sys.stdout, soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
     err = err or Console(file=sys.stderr, soft_wrap=True)
     try:
         credentials = _credentials(args)
