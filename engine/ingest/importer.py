@@ -14,11 +14,14 @@ pipeline's reference rules see them. Returns and advice are linked by engine.ing
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from opentelemetry import trace
 
 from engine import model as m
 from engine import payments
@@ -139,6 +142,7 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
         )
     changed = list(dict.fromkeys(changed))
     store.mark_needs_decision(payment_ids=changed)
+    _describe(summary)
     store.insert_statement_file(
         StatementFile(
             upload.sha256, parsed.format, upload.file_name, len(upload.data), to_json(summary), now
@@ -147,6 +151,15 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
         created_count=summary.counts.created,
     )
     return Imported(summary, changed)
+
+
+def _describe(summary: ImportSummary) -> None:
+    """The ingest.import span: which file, its format and what became of its entries."""
+    span = trace.get_current_span()
+    span.set_attribute("cashapp.statement.sha256", summary.sha256)
+    span.set_attribute("cashapp.statement.format", summary.format)
+    for name, count in dataclasses.asdict(summary.counts).items():
+        span.set_attribute(f"cashapp.statement.{name}", count)
 
 
 def _stored(store: Store, payment_ids: Sequence[str]) -> list[m.Payment]:
