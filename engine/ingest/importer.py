@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -131,8 +131,8 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
     summary.counts.entries = len(parsed.entries)
     created, changed = _import_payments(store, by_kind[EntryKind.PAYMENT], summary)
     now = now_us()
-    changed += created
-    changed += linking.link_held_advice(store, _stored(store, created), summary, now)
+    changed += [d.payment_id for d in created]
+    changed += linking.link_held_advice(store, created, summary, now)
     linking.import_returns(store, by_kind[EntryKind.RETURN], summary, upload.sha256, now)
     changed += linking.import_advice(store, by_kind[EntryKind.ADVICE], summary, upload.sha256, now)
     for skipped in parsed.skipped:
@@ -162,22 +162,13 @@ def _describe(summary: ImportSummary) -> None:
         span.set_attribute(f"cashapp.statement.{name}", count)
 
 
-def _stored(store: Store, payment_ids: Sequence[str]) -> list[m.Payment]:
-    """The payments as stored now (in chunks)."""
-    found: list[m.Payment] = []
-    for start in range(0, len(payment_ids), CHUNK):
-        chunk = payment_ids[start : start + CHUNK]
-        found += store.get_payments(chunk, with_applications=False).values()
-    return found
-
-
 def _import_payments(
     store: Store, items: list[tuple[str, Entry]], summary: ImportSummary
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[payments.PaymentDraft], list[str]]:
     """Creates the new payments; an identity stored before is ALREADY_IMPORTED (its remittance
     completed when this rendition carries more), or a CONFLICT when amount or currency differ.
-    Returns the ids created and the ids whose remittance grew."""
-    created: list[str] = []
+    Returns the drafts created and the ids whose remittance grew."""
+    created: list[payments.PaymentDraft] = []
     changed: list[str] = []
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
@@ -190,7 +181,7 @@ def _import_payments(
         if fresh:
             _create(store, fresh)
             summary.counts.created += len(fresh)
-            created += [identity for identity, _, _ in fresh]
+            created += [d for _, _, d in fresh]
     return created, changed
 
 
