@@ -34,7 +34,7 @@ async def import_statement(
         tenant = await rpc.offload(rpc.tenant(context))
         data = await _receive(requests, max_bytes)
         upload = importer.Upload(data, header.file_name, header.format)
-        imported = await rpc.offload(lambda: _import(rpc.app, tenant, upload))
+        imported = await rpc.offload(lambda: _import(rpc.app, tenant, upload, auto_apply=header.auto_apply))
         if header.auto_apply and imported.changed_payment_ids:
             imported.summary.auto_apply = await rpc.offload(
                 lambda: _auto_apply(rpc.app, tenant, imported.changed_payment_ids)
@@ -78,12 +78,17 @@ async def _receive(requests: AsyncIterator[ps.ImportStatementRequest], max_bytes
     return bytes(received)
 
 
-def _import(app: CashApp, tenant: str, upload: importer.Upload) -> importer.Imported:
-    """A file seen before is answered from a read; a new one is parsed outside the transaction
-    and written inside one."""
+def _import(app: CashApp, tenant: str, upload: importer.Upload, *, auto_apply: bool) -> importer.Imported:
+    """A file seen before is answered from a read (with auto_apply, AutoApply runs over its
+    payments again: a retry of a call cut off after the import must still apply them; payments
+    decided since store nothing new). A new file is parsed outside the transaction and written
+    inside one."""
     before = app.read(tenant, lambda s: importer.imported_before(s, upload))
     if before is not None:
-        return importer.Imported(before)
+        if not auto_apply:
+            return importer.Imported(before)
+        again = importer.read_file(upload)
+        return importer.Imported(before, app.read(tenant, lambda s: importer.payments_of(s, again)))
     parsed = importer.read_file(upload)
     return app.write(tenant, lambda s: importer.import_parsed(s, upload, parsed))
 

@@ -97,6 +97,19 @@ def imported_before(store: Store, upload: Upload) -> ImportSummary | None:
     return summary
 
 
+def payments_of(store: Store, parsed: ParsedFile) -> list[str]:
+    """The stored payments a file imported before created or completed: its credits that exist
+    and the payments its advice was linked to. What AutoApply looks at when the same file is sent
+    again with auto_apply (the first call may have been cut off between import and AutoApply)."""
+    identities = file_identities(parsed.entries)
+    credits = [i for i, e in zip(identities, parsed.entries, strict=True) if e.kind is EntryKind.PAYMENT]
+    advice = [i for i, e in zip(identities, parsed.entries, strict=True) if e.kind is EntryKind.ADVICE]
+    found: list[str] = []
+    for start in range(0, len(credits), CHUNK):
+        found += store.get_payments(credits[start : start + CHUNK], with_applications=False)
+    return list(dict.fromkeys([*found, *store.advice_payment_ids(advice)]))
+
+
 @tracer.start_as_current_span("ingest.parse")
 def read_file(upload: Upload) -> ParsedFile:
     """The file parsed as its format (named or detected); IngestError when it cannot be read.
@@ -127,6 +140,8 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
     identities = file_identities(parsed.entries)
     by_kind: dict[EntryKind, list[tuple[str, Entry]]] = {kind: [] for kind in EntryKind}
     for identity, entry in zip(identities, parsed.entries, strict=True):
+        if entry.remittance:
+            entry = dataclasses.replace(entry, remittance=_lines(entry, summary))
         by_kind[entry.kind].append((identity, entry))
     summary.counts.entries = len(parsed.entries)
     created, changed = _import_payments(store, by_kind[EntryKind.PAYMENT], summary)
@@ -243,6 +258,42 @@ def _draft(identity: str, entry: Entry, summary: ImportSummary) -> payments.Paym
         bank_reference=entry.bank_reference,
         end_to_end_id=entry.end_to_end_id,
     )
+
+
+def _lines(entry: Entry, summary: ImportSummary) -> tuple[m.RemittanceLine, ...]:
+    """An entry's structured remittance as a payment keeps it: a reference, reason or text
+    longer than kept is cut and too many lines or adjustments are dropped (each with a warning);
+    what remains is checked like any payment's (an amount out of range refuses the file)."""
+    lines = entry.remittance
+    if len(lines) > v.MAX_REMITTANCE_LINES:
+        summary.warn(
+            f"{entry.location}: {len(lines)} remittance lines, the first {v.MAX_REMITTANCE_LINES} kept"
+        )
+        lines = lines[: v.MAX_REMITTANCE_LINES]
+    fitted = []
+    for i, line in enumerate(lines):
+        at = f"remittance[{i}]"
+        if not line.reference.strip():
+            summary.warn(f"{entry.location}: {at} names no document and was left out")
+            continue
+        adjustments = line.adjustments
+        if len(adjustments) > v.MAX_ADJUSTMENTS_PER_LINE:
+            summary.warn(f"{entry.location}: {at} has {len(adjustments)} adjustments, the first 20 kept")
+            adjustments = adjustments[: v.MAX_ADJUSTMENTS_PER_LINE]
+        adjustments = tuple(
+            dataclasses.replace(
+                a,
+                reason_code=_fit(a.reason_code, 64, entry, f"{at}.reason_code", summary),
+                text=_fit(a.text, v.MAX_NAME_LENGTH, entry, f"{at}.text", summary),
+            )
+            for a in adjustments
+        )
+        reference = _fit(line.reference.strip(), v.MAX_ID_LENGTH, entry, f"{at}.reference", summary)
+        fitted.append(dataclasses.replace(line, reference=reference, adjustments=adjustments))
+    try:
+        return v.remittance_lines(tuple(fitted), "remittance")
+    except DomainError as error:
+        raise _at(entry, error) from None
 
 
 def _fit(value: str, limit: int, entry: Entry, name: str, summary: ImportSummary) -> str:

@@ -168,6 +168,20 @@ class StatementStore(StoreBase):
             [{"aid": a, "pid": p} for a, p in sorted(linked_to.items())],
         )
 
+    def advice_payment_ids(self, advice_ids: Iterable[str]) -> list[str]:
+        """The payments the named advice was linked to (held advice has none)."""
+        c = t.remittance_advice.c
+        wanted = sorted(set(advice_ids))
+        found: list[str] = []
+        for start in range(0, len(wanted), KEY_CHUNK):
+            query = select(c.payment_id).where(
+                self._tenant(t.remittance_advice),
+                c.advice_id.in_(wanted[start : start + KEY_CHUNK]),
+                c.state == LINKED,
+            )
+            found += [pid for pid in self.conn.execute(query).scalars() if pid]
+        return sorted(set(found))
+
     def held_advice_count(self) -> int:
         c = t.remittance_advice.c
         query = select(func.count()).where(self._tenant(t.remittance_advice), c.state == HELD)

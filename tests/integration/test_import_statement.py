@@ -52,6 +52,19 @@ def test_the_same_file_twice_creates_each_payment_once(client: Client) -> None:
     assert sorted(p.payment_id for p in client.list_payments()) == ["-/BR-1", "-/BR-2"]
 
 
+def test_a_file_sent_again_with_auto_apply_applies_what_the_first_import_left(client: Client) -> None:
+    _book(client)
+    data = csv_file([row("100.00", "BR-1", references="INV-1=100.00")])
+    assert not client.import_statement(data).HasField("auto_apply")
+    again = client.import_statement(data, auto_apply=True)
+    assert again.already_imported and again.counts.created == 1
+    assert again.auto_apply.auto_applied_count == 1
+    assert [a.invoice_id for a in client.get_payment("-/BR-1").applications] == ["INV-1"]
+    # Decided once: a third send finds nothing new to decide.
+    third = client.import_statement(data, auto_apply=True)
+    assert (third.auto_apply.auto_applied_count, third.auto_apply.suggested_count) == (0, 0)
+
+
 def test_the_same_entry_in_an_intraday_and_an_end_of_day_file_is_one_payment(client: Client) -> None:
     intraday = csv_file([row("100.00", "BR-1")])
     end_of_day = csv_file([row("100.00", "BR-1", references="INV-1=100.00"), row("40.00", "BR-3")])

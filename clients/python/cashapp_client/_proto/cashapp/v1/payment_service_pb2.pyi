@@ -354,7 +354,10 @@ class StatementHeader(_message.Message):
     format: _builtins.str
     """One of camt.053, camt.054, bai2, mt940, mt942, edi820, nacha, csv; empty detects it."""
     auto_apply: _builtins.bool
-    """Run AutoApply on the payments the import created or changed once it is committed."""
+    """Run AutoApply on the payments the import created or changed once it is committed. For a
+    file imported before, AutoApply runs over that file's payments again (only those whose
+    inputs changed since their last decision are decided).
+    """
     def __init__(
         self,
         *,
@@ -612,7 +615,7 @@ class ImportStatementResponse(_message.Message):
 
     @_builtins.property
     def auto_apply(self) -> Global___StatementAutoApply:
-        """Set when the header asked for auto_apply and the import changed payments."""
+        """Set when the header asked for auto_apply and the file has payments to decide."""
 
     def __init__(
         self,
