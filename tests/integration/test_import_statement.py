@@ -5,7 +5,9 @@ invariants after every scenario."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -206,3 +208,19 @@ def test_a_file_of_many_exceptions_gets_a_bounded_response(client: Client) -> No
     assert len(response.exceptions) == 1000
     assert response.omitted_exception_count == 500
     assert response.ByteSize() < 1024 * 1024
+
+
+def test_the_same_file_sent_twice_at_once_is_imported_once(client: Client, target: str) -> None:
+    data = csv_file(row(f"{i + 1}.00", f"BR-{i}") for i in range(200))
+    barrier = threading.Barrier(2, timeout=30)
+
+    def send() -> ps.ImportStatementResponse:
+        with Client(target, timeout_seconds=60) as own:
+            barrier.wait()
+            return own.import_statement(data)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = [f.result(timeout=120) for f in [pool.submit(send), pool.submit(send)]]
+    assert sorted(a.already_imported for a in answers) == [False, True]
+    assert all(a.counts.created == 200 for a in answers)
+    assert len(list(client.list_payments())) == 200
