@@ -26,7 +26,7 @@ from opentelemetry import trace
 from engine import model as m
 from engine import payments
 from engine import validate as v
-from engine.errors import DomainError, InvalidArgument
+from engine.errors import DomainError, FailedPrecondition, InvalidArgument
 from engine.ingest import formats, linking
 from engine.ingest.records import Entry, EntryKind, IngestError, ParsedFile, file_identities
 from engine.ingest.summary import CONFLICT, SKIPPED, EntryResult, ImportSummary, to_json
@@ -119,6 +119,10 @@ def read_file(upload: Upload) -> ParsedFile:
         return formats.parse(upload.data, upload.format_name or None)
     except IngestError:
         raise
+    except ModuleNotFoundError as exc:  # a format of the registry whose reader is not installed
+        raise FailedPrecondition(
+            "FORMAT_NOT_AVAILABLE", f"this server has no reader for the file's format ({exc.name})", "file"
+        ) from exc
     except (ValueError, KeyError, IndexError, TypeError, UnicodeError, OverflowError) as exc:
         log.warning("reader failed on %s with %s", upload.file_name or upload.sha256, type(exc).__name__)
         raise IngestError("", f"the file cannot be read: {type(exc).__name__}: {exc}") from exc
