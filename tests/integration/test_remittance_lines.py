@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import grpc
 import pytest
 from alembic import command
-from sqlalchemy import column, insert, table
+from sqlalchemy import column, insert, inspect, table
 
 from cashapp_client import (
     Client,
@@ -151,5 +151,23 @@ def test_0005_gives_existing_payments_empty_remittance_and_link_keys(database_ur
             payment = Store(conn, "A").get_payment("OLD-1")
         assert payment is not None
         assert (payment.remittance_lines, payment.bank_reference, payment.end_to_end_id) == ((), "", "")
+    finally:
+        db.dispose()
+
+
+def test_0005_downgrades_to_the_0004_schema_and_upgrades_again(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        db.migrate()
+        config = alembic_config(db.engine)
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+        with db.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            columns = {c["name"] for c in inspect(conn).get_columns("payments")}
+        assert not tables & {"statement_files", "remittance_advice", "unmatched_returns"}
+        assert not columns & {"remittance_lines", "bank_reference", "end_to_end_id"}
+        db.migrate()
     finally:
         db.dispose()
