@@ -29,7 +29,7 @@ from engine import validate as v
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument
 from engine.ingest import formats, linking
 from engine.ingest.records import Entry, EntryKind, IngestError, ParsedFile, file_identities
-from engine.ingest.summary import CONFLICT, SKIPPED, EntryResult, ImportSummary, to_json
+from engine.ingest.summary import CONFLICT, SKIPPED, EntryResult, ImportSummary, from_json, to_json
 from engine.money import Money, check_amount, currency_exponent
 from engine.storage.statement_store import StatementFile
 from engine.storage.store import Store, now_us
@@ -90,8 +90,6 @@ def imported_before(store: Store, upload: Upload) -> ImportSummary | None:
     stored = store.statement_file(upload.sha256)
     if stored is None:
         return None
-    from engine.ingest.summary import from_json
-
     summary = from_json(stored.summary_json)
     summary.already_imported = True
     return summary
@@ -130,7 +128,7 @@ def read_file(upload: Upload) -> ParsedFile:
 
 @tracer.start_as_current_span("ingest.import")
 def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
-    """Writes a parsed file; run inside one transaction (CashApp.mutate). Any refusal raises and
+    """Writes a parsed file; run inside one transaction (CashApp.write). Any refusal raises and
     rolls everything back. Re-checks the file hash: a concurrent import of the same file that
     committed first is answered from its summary."""
     again = imported_before(store, upload)

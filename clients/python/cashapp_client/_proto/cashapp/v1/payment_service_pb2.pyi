@@ -609,8 +609,8 @@ class ImportStatementResponse(_message.Message):
 
     @_builtins.property
     def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementEntryResult]:
-        """Entries that need attention (unmatched returns, held advice, conflicts) and skipped ones,
-        at most 1000, in file order; the others are only counted.
+        """Entries that need attention, at most 1000: conflicts, then unmatched returns, then held
+        advice, each in file order, then the skipped entries; the others are only counted.
         """
 
     @_builtins.property
