@@ -187,16 +187,19 @@ def import_advice(
         found = lookup.find(
             [entry.batch_id, _scoped(entry, entry.bank_reference)], entry.bank_reference, entry.end_to_end_id
         )
-        if len(found) == 1:
+        # Read again: an earlier advice of this file may have added to the same payment.
+        payment = store.get_payment(found[0]) if len(found) == 1 else None
+        if payment is not None and payment.currency == entry.currency:
             linked[identity] = found[0]
             summary.counts.advice_linked += 1
-            # Read again: an earlier advice of this file may have added to the same payment.
-            payment = store.get_payment(found[0])
-            if payment is not None and enrich(store, payment, entry.remittance, entry.remittance_text):
+            if enrich(store, payment, entry.remittance, entry.remittance_text):
                 changed.append(found[0])
             continue
         summary.counts.advice_held += 1
-        why = "no payment found" if not found else f"{len(found)} payments match ({', '.join(found[:5])})"
+        if payment is not None:
+            why = f"payment {payment.payment_id!r} is in {payment.currency}, the advice in {entry.currency}"
+        else:
+            why = "no payment found" if not found else f"{len(found)} payments match ({', '.join(found[:5])})"
         keys = ", ".join(
             f"{name} {value!r}"
             for name, value in (
@@ -250,12 +253,11 @@ def link_held_advice(
         found = sorted(
             set(level or by_bank.get(advice.bank_reference, []) or by_e2e.get(advice.end_to_end_id, []))
         )
-        if len(found) != 1:
+        payment = store.get_payment(found[0]) if len(found) == 1 else None
+        if payment is None or payment.currency != advice.currency:
             continue
         linked[advice.advice_id] = found[0]
-        payment = store.get_payment(found[0])
-        if payment is not None:
-            enrich(store, payment, advice.lines, advice.text)
+        enrich(store, payment, advice.lines, advice.text)
     store.link_held_advice(linked, now)
     summary.counts.advice_linked += len(linked)
     summary.counts.remittance_added += len(set(linked.values()))

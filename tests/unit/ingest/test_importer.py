@@ -149,3 +149,11 @@ def test_an_entry_the_engine_refuses_refuses_the_file_and_stores_nothing(app: Ca
     assert refused.value.violations[0].field == "file"
     assert app.read("T", lambda s: s.list_payments(100, "").items) == []
     assert app.read("T", lambda s: s.statement_file(_upload(parsed).sha256)) is None
+
+
+def test_advice_in_another_currency_than_its_payment_is_held(app: CashApp) -> None:
+    _import(app, ParsedFile("bai2", entries=[_entry(100, "FX-1")]))
+    advice = _entry(100, "FX-1", EntryKind.ADVICE, currency="USD", remittance=(RemittanceLine("INV-1"),))
+    summary = _import(app, ParsedFile("edi820", entries=[advice])).summary
+    assert (summary.counts.advice_linked, summary.counts.advice_held) == (0, 1)
+    assert "in EUR, the advice in USD" in summary.exceptions[0].message
