@@ -142,6 +142,7 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
     identities = file_identities(parsed.entries)
     by_kind: dict[EntryKind, list[tuple[str, Entry]]] = {kind: [] for kind in EntryKind}
     for identity, entry in zip(identities, parsed.entries, strict=True):
+        _check(entry)
         if entry.remittance:
             entry = dataclasses.replace(entry, remittance=_lines(entry, summary))
         by_kind[entry.kind].append((identity, entry))
@@ -238,14 +239,25 @@ def _again(
     return []
 
 
-def _draft(identity: str, entry: Entry, summary: ImportSummary) -> payments.PaymentDraft:
-    """The payment an entry becomes. Amounts and dates are checked (an error names the entry);
-    informational text longer than a payment keeps is cut, with a warning."""
+def _check(entry: Entry) -> None:
+    """What every entry must hold to be stored, whatever its kind (an error names the entry):
+    a known currency, an amount in range, link keys no longer than kept, no NUL in any text."""
     try:
         currency_exponent(entry.currency, "currency")
         check_amount(entry.amount_minor, "amount_minor")
+        for name in ("bank_reference", "end_to_end_id", "batch_id", "original_reference"):
+            v.text(getattr(entry, name), name, payments.MAX_LINK_LENGTH)
+        for f in dataclasses.fields(entry):
+            value = getattr(entry, f.name)
+            if isinstance(value, str):
+                v.no_nul(value, f.name)
     except DomainError as error:
         raise _at(entry, error) from None
+
+
+def _draft(identity: str, entry: Entry, summary: ImportSummary) -> payments.PaymentDraft:
+    """The payment an entry becomes (the entry was checked); informational text longer than a
+    payment keeps is cut, with a warning."""
     references = linking.structured_references(entry.remittance)
     return payments.PaymentDraft(
         payment_id=identity,

@@ -157,3 +157,21 @@ def test_advice_in_another_currency_than_its_payment_is_held(app: CashApp) -> No
     summary = _import(app, ParsedFile("edi820", entries=[advice])).summary
     assert (summary.counts.advice_linked, summary.counts.advice_held) == (0, 1)
     assert "in EUR, the advice in USD" in summary.exceptions[0].message
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "detail"),
+    [
+        (EntryKind.RETURN, {"original_reference": "R" * 257}, "original_reference"),
+        (EntryKind.ADVICE, {"batch_id": "B" * 257}, "batch_id"),
+        (EntryKind.ADVICE, {"remittance_text": "a\x00b"}, "NUL"),
+        (EntryKind.RETURN, {"currency": "EURO"}, "currency"),
+    ],
+)
+def test_an_entry_of_any_kind_that_cannot_be_stored_refuses_the_file(
+    app: CashApp, kind: EntryKind, extra: dict[str, object], detail: str
+) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        _import(app, ParsedFile("csv", entries=[_entry(100, "OK-1"), _entry(100, "BAD", kind, **extra)]))
+    assert refused.value.message.startswith("Ntry[BAD]: ") and detail in refused.value.message
+    assert app.read("T", lambda s: s.list_payments(100, "").items) == []
