@@ -19,7 +19,9 @@ from server.config import Settings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--format", default="csv", help="a format with a bench/ingest/generate_<format>.py")
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
@@ -30,16 +32,21 @@ def main() -> None:
     started = time.perf_counter()
     parsed = formats.parse(data, args.format)
     parse_seconds = time.perf_counter() - started
-    print(f"parse:  {len(parsed.entries)} entries in {parse_seconds:.2f} s = {len(parsed.entries) / parse_seconds:,.0f}/s")
+    count = len(parsed.entries)
+    print(f"parse:  {count} entries in {parse_seconds:.2f} s = {count / parse_seconds:,.0f}/s")
     with tempfile.TemporaryDirectory() as directory:
         url = args.database_url or f"sqlite:///{Path(directory) / 'bench.db'}"
-        with run_in_thread(Settings(database_url=url, listen="127.0.0.1:0")) as running:
-            with Client(f"127.0.0.1:{running.port}", timeout_seconds=600) as client:
-                started = time.perf_counter()
-                response = client.import_statement(data, format=args.format)
-                seconds = time.perf_counter() - started
+        settings = Settings(database_url=url, listen="127.0.0.1:0")
+        with (
+            run_in_thread(settings) as running,
+            Client(f"127.0.0.1:{running.port}", timeout_seconds=600) as client,
+        ):
+            started = time.perf_counter()
+            response = client.import_statement(data, format=args.format)
+            seconds = time.perf_counter() - started
+    created = response.counts.created
     print(
-        f"import: {response.counts.created} payments in {seconds:.2f} s = {response.counts.created / seconds:,.0f}/s "
+        f"import: {created} payments in {seconds:.2f} s = {created / seconds:,.0f}/s "
         f"({seconds / parse_seconds:.1f}x parsing)"
     )
 
