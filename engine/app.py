@@ -30,11 +30,6 @@ class CashApp:
         with self.db.reading() as conn:
             return work(Store(conn, tenant_id))
 
-    def write(self, tenant_id: str, work: Callable[[Store], T]) -> T:
-        """Runs `work` in a transaction of its own, without an idempotency record (for work
-        that is safe to repeat, such as claiming or releasing a batch)."""
-        return self.db.transact(lambda conn: work(Store(conn, tenant_id)))
-
     def mutate(
         self,
         tenant_id: str,
@@ -67,6 +62,19 @@ class CashApp:
             if request_id:
                 store.set_idempotency_response(request_id, response)
             return response
+
+        return self.db.transact(transaction)
+
+    def write(self, tenant_id: str, work: Callable[[Store], T]) -> T:
+        """Runs `work` in one write transaction without a request_id: for work that is
+        idempotent by its own key (a statement file by its SHA-256) or safe to repeat (claiming
+        or releasing an AutoApply batch)."""
+
+        def transaction(conn: Connection) -> T:
+            try:
+                return work(Store(conn, tenant_id))
+            except ConcurrentChange as exc:
+                raise Aborted("CONCURRENT_MODIFICATION", str(exc)) from exc
 
         return self.db.transact(transaction)
 

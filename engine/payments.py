@@ -23,6 +23,8 @@ from engine.storage.store import Store, now_us
 from engine.telemetry import span_ids, tracer
 
 MAX_IMPORT_CHUNK = 1000
+# The longest bank reference or end-to-end id kept to link advice and returns (tables.LINK).
+MAX_LINK_LENGTH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,9 @@ class PaymentDraft:
     remittance_info: str = ""
     references: tuple[str, ...] = ()
     field: str = "payment"
+    remittance_lines: tuple[m.RemittanceLine, ...] = ()
+    bank_reference: str = ""
+    end_to_end_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,9 @@ def _build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
             v.text(r, f"{f}.references[{i}]", v.MAX_ID_LENGTH) for i, r in enumerate(d.references)
         ),
         create_us=now,
+        remittance_lines=v.remittance_lines(d.remittance_lines, f"{f}.remittance_lines"),
+        bank_reference=v.text(d.bank_reference, f"{f}.bank_reference", MAX_LINK_LENGTH),
+        end_to_end_id=v.text(d.end_to_end_id, f"{f}.end_to_end_id", MAX_LINK_LENGTH),
     )
 
 
@@ -82,6 +90,9 @@ def _same_content(a: m.Payment, b: m.Payment) -> bool:
         "payer_name",
         "remittance_info",
         "references",
+        "remittance_lines",
+        "bank_reference",
+        "end_to_end_id",
     )
     return all(getattr(a, k) == getattr(b, k) for k in keep)
 

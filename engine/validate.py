@@ -8,7 +8,8 @@ import re
 from stdnum import iban as stdnum_iban
 
 from engine.errors import InvalidArgument
-from engine.model import PaymentTerms
+from engine.model import PaymentTerms, RemittanceLine
+from engine.money import check_amount
 
 MAX_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 4096
@@ -99,3 +100,42 @@ def account_key(value: str, field: str) -> str:
 def list_length(items: list[object] | tuple[object, ...], field: str, limit: int = MAX_LIST_LENGTH) -> None:
     if len(items) > limit:
         raise InvalidArgument("TOO_MANY_ITEMS", f"{field} holds more than {limit} items", field)
+
+
+# A payment's structured remittance holds at most this many documents (an EDI 820 of a large
+# remitter names a few thousand invoices; more belongs in several payments).
+MAX_REMITTANCE_LINES = 5000
+MAX_ADJUSTMENTS_PER_LINE = 20
+REMITTANCE_KINDS = ("INVOICE", "CREDIT_NOTE", "CREDITOR_REFERENCE")
+
+
+def remittance_lines(lines: tuple[RemittanceLine, ...], field: str) -> tuple[RemittanceLine, ...]:
+    """Structured remittance as stored: a reference per line, amounts in range (paid and
+    invoiced not negative), a known kind, bounded counts; errors name the line's field."""
+    if len(lines) > MAX_REMITTANCE_LINES:
+        raise InvalidArgument("TOO_MANY_ITEMS", f"{field} holds at most {MAX_REMITTANCE_LINES} lines", field)
+    for i, line in enumerate(lines):
+        at = f"{field}[{i}]"
+        if not line.reference.strip():
+            raise InvalidArgument("MISSING_REFERENCE", f"{at}.reference is required", f"{at}.reference")
+        text(line.reference, f"{at}.reference", MAX_ID_LENGTH)
+        for name in ("paid_minor", "invoiced_minor", "discount_minor"):
+            amount = getattr(line, name)
+            if amount is not None:
+                check_amount(amount, f"{at}.{name}", positive=False)
+        if line.kind not in REMITTANCE_KINDS:
+            raise InvalidArgument(
+                "INVALID_KIND", f"{at}.kind must be one of {', '.join(REMITTANCE_KINDS)}", f"{at}.kind"
+            )
+        if len(line.adjustments) > MAX_ADJUSTMENTS_PER_LINE:
+            raise InvalidArgument(
+                "TOO_MANY_ITEMS",
+                f"{at}.adjustments holds at most {MAX_ADJUSTMENTS_PER_LINE}",
+                f"{at}.adjustments",
+            )
+        for j, adjustment in enumerate(line.adjustments):
+            # Negative when the payer paid more than the document (a late fee).
+            check_amount(abs(adjustment.amount_minor), f"{at}.adjustments[{j}].amount_minor", positive=False)
+            text(adjustment.reason_code, f"{at}.adjustments[{j}].reason_code", 64)
+            text(adjustment.text, f"{at}.adjustments[{j}].text", MAX_NAME_LENGTH)
+    return lines

@@ -110,7 +110,9 @@ async def start(settings: Settings) -> Running:
     )
     customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicers.CustomerService(rpc), server)
     invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicers.InvoiceService(rpc), server)
-    payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(servicers.PaymentService(rpc), server)
+    payment_service_pb2_grpc.add_PaymentServiceServicer_to_server(
+        servicers.PaymentService(rpc, settings.max_statement_bytes), server
+    )
     return_service_pb2_grpc.add_ReturnServiceServicer_to_server(servicers.ReturnService(rpc), server)
     reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(
         servicers.ReconciliationService(rpc), server

@@ -1,7 +1,8 @@
-"""`cashapp serve`, `demo`, `migrate` and `tokens`. Flags override CASHAPP_* variables.
+"""`cashapp serve`, `demo`, `migrate`, `tokens` and `import`. Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
-2 a bad setting, bad usage or refused input (one line on stderr naming the setting).
+2 a bad setting, bad usage or refused input (one line on stderr naming the setting); `import`
+adds 3 and 4 (server/import_cli.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from server import logs
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
+from server.import_cli import add_import_command, run_import
 from server.token_cli import add_tokens_command, run_tokens
 
 EXIT_OK = 0
@@ -73,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(migrate, "migrate")
     add_tokens_command(sub, lambda action: _add_setting_flags(action, "tokens"))
+    add_import_command(sub)
     return parser
 
 
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help, --version, or a usage error (argparse says which)
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_CONFIGURATION
+    if args.command == "import":  # a client of a running server: it reads no server setting
+        return run_import(args)
     flags = vars(args)
     try:
         # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.

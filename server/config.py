@@ -30,6 +30,10 @@ DEFAULT_LISTEN = "127.0.0.1:50051"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_CONCURRENT_RPCS = 256
 DEFAULT_WORKERS = 8
+# The largest bank file ImportStatement takes (CASHAPP_MAX_STATEMENT_BYTES): a year of a busy
+# account's camt.053 is far below it, and the server holds one such file in memory per upload.
+DEFAULT_MAX_STATEMENT_BYTES = 256 * 1024 * 1024
+MAX_STATEMENT_BYTES_LIMIT = 4 * 1024 * 1024 * 1024
 # More worker threads than the PostgreSQL pool has connections (10 + 20 overflow) would only
 # queue on the pool; 64 leaves room for a bigger pool without inviting a typo like 8000.
 MAX_WORKERS = 64
@@ -407,6 +411,14 @@ class Settings:
         expects="1/true/yes/on or 0/false/no/off",
         help="allow a non-loopback listen without TLS (behind a TLS-terminating proxy)",
         switch=True,
+    )
+    max_statement_bytes: int = setting(
+        DEFAULT_MAX_STATEMENT_BYTES,
+        env="CASHAPP_MAX_STATEMENT_BYTES",
+        flag="--max-statement-bytes",
+        parse=_bounded_int(1, MAX_STATEMENT_BYTES_LIMIT),
+        expects=f"an integer 1..{MAX_STATEMENT_BYTES_LIMIT} (bytes)",
+        help="largest bank file ImportStatement accepts, in bytes",
     )
 
     def check(self) -> None:

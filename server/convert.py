@@ -209,7 +209,94 @@ def payment_in(payment_id: str, msg: pb.Payment, field: str = "payment") -> Paym
         remittance_info=msg.remittance_info,
         references=tuple(msg.references),
         field=field,
+        remittance_lines=remittance_lines_in(
+            msg.remittance_lines, msg.amount.currency_code, f"{field}.remittance_lines"
+        ),
+        bank_reference=msg.bank_reference,
+        end_to_end_id=msg.end_to_end_id,
     )
+
+
+_LINE_KIND = {
+    "INVOICE": pb.REMITTANCE_LINE_KIND_INVOICE,
+    "CREDIT_NOTE": pb.REMITTANCE_LINE_KIND_CREDIT_NOTE,
+    "CREDITOR_REFERENCE": pb.REMITTANCE_LINE_KIND_CREDITOR_REFERENCE,
+}
+_LINE_KIND_IN = {value: name for name, value in _LINE_KIND.items()} | {
+    pb.REMITTANCE_LINE_KIND_UNSPECIFIED: "INVOICE"
+}
+
+
+def _line_money(parent: Message, name: str, currency: str, field: str, *, signed: bool = False) -> int | None:
+    """An optional Money of a remittance line in the payment's currency; None when unset."""
+    if not parent.HasField(name):
+        return None
+    msg: pb.Money = getattr(parent, name)
+    if msg.currency_code and msg.currency_code != currency:
+        raise InvalidArgument("CURRENCY_MISMATCH", f"must be in {currency}", f"{field}.{name}.currency_code")
+    scale = msg.scale if msg.HasField("scale") else None
+    amount = msg.amount_minor
+    money = from_scaled(abs(amount), scale, currency, f"{field}.{name}", positive=False)
+    if amount < 0 and not signed:
+        raise InvalidArgument(
+            "AMOUNT_MUST_NOT_BE_NEGATIVE", "amount must not be negative", f"{field}.{name}.amount_minor"
+        )
+    return -money.amount_minor if amount < 0 else money.amount_minor
+
+
+def remittance_lines_in(
+    msgs: Iterable[pb.RemittanceLine], currency: str, field: str
+) -> tuple[m.RemittanceLine, ...]:
+    """Wire remittance lines -> domain lines; their amounts are in the payment's currency."""
+    lines = list(msgs)
+    if not lines:
+        return ()
+    if len(lines) > v.MAX_REMITTANCE_LINES:
+        raise InvalidArgument(
+            "TOO_MANY_ITEMS", f"{field} holds at most {v.MAX_REMITTANCE_LINES} lines", field
+        )
+    out: list[m.RemittanceLine] = []
+    for i, line in enumerate(lines):
+        at = f"{field}[{i}]"
+        if line.kind not in _LINE_KIND_IN:
+            raise InvalidArgument("INVALID_ENUM", f"{at}.kind is not a known value", f"{at}.kind")
+        adjustments = []
+        for j, adjustment in enumerate(line.adjustments):
+            where = f"{at}.adjustments[{j}]"
+            if not adjustment.HasField("amount"):
+                raise InvalidArgument("MISSING_AMOUNT", f"{where}.amount is required", f"{where}.amount")
+            amount = _line_money(adjustment, "amount", currency, where, signed=True) or 0
+            adjustments.append(m.Adjustment(amount, adjustment.reason_code, adjustment.text))
+        out.append(
+            m.RemittanceLine(
+                reference=line.reference,
+                paid_minor=_line_money(line, "paid", currency, at),
+                invoiced_minor=_line_money(line, "invoiced", currency, at),
+                discount_minor=_line_money(line, "discount", currency, at) or 0,
+                adjustments=tuple(adjustments),
+                kind=_LINE_KIND_IN[line.kind],
+            )
+        )
+    return v.remittance_lines(tuple(out), field)
+
+
+def remittance_line_out(line: m.RemittanceLine, currency: str) -> pb.RemittanceLine:
+    out = pb.RemittanceLine(
+        reference=line.reference,
+        discount=money_out(line.discount_minor, currency),
+        adjustments=[
+            pb.RemittanceAdjustment(
+                amount=money_out(a.amount_minor, currency), reason_code=a.reason_code, text=a.text
+            )
+            for a in line.adjustments
+        ],
+        kind=_LINE_KIND.get(line.kind, pb.REMITTANCE_LINE_KIND_UNSPECIFIED),
+    )
+    if line.paid_minor is not None:
+        out.paid.CopyFrom(money_out(line.paid_minor, currency))
+    if line.invoiced_minor is not None:
+        out.invoiced.CopyFrom(money_out(line.invoiced_minor, currency))
+    return out
 
 
 def application_out(a: m.Application) -> pb.Application:
@@ -244,6 +331,9 @@ def payment_out(p: m.Payment) -> pb.Payment:
         state=_PAYMENT_STATE[p.state],
         applications=[application_out(a) for a in p.applications],
         create_time=timestamp(p.create_us),
+        remittance_lines=[remittance_line_out(line, p.currency) for line in p.remittance_lines],
+        bank_reference=p.bank_reference,
+        end_to_end_id=p.end_to_end_id,
     )
 
 

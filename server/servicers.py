@@ -28,8 +28,8 @@ from engine.app import CashApp
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
-from server import convert, metrics
-from server.config import MAX_MESSAGE_BYTES
+from server import convert, metrics, statement_rpc
+from server.config import DEFAULT_MAX_STATEMENT_BYTES, MAX_MESSAGE_BYTES
 from server.rpc import Rpc, fingerprint
 
 log = logging.getLogger(__name__)
@@ -210,8 +210,16 @@ def _add_results(total: ps.ImportPaymentsResponse, part: ps.ImportPaymentsRespon
 
 
 class PaymentService(ps_grpc.PaymentServiceServicer):
-    def __init__(self, rpc: Rpc) -> None:
+    def __init__(self, rpc: Rpc, max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES) -> None:
         self.rpc = rpc
+        self.max_statement_bytes = max_statement_bytes
+
+    async def ImportStatement(
+        self, request_iterator: AsyncIterator[ps.ImportStatementRequest], context: Context
+    ) -> ps.ImportStatementResponse:
+        return await statement_rpc.import_statement(
+            self.rpc, request_iterator, context, self.max_statement_bytes
+        )
 
     async def CreatePayment(self, request: ps.CreatePaymentRequest, context: Context) -> pb.Payment:
         return await self.rpc.mutate(

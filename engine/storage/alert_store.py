@@ -43,12 +43,12 @@ class AlertStore(StoreBase):
             }
             for a in unique.values()
         ]
-        before = self._existing(list(unique))
+        before = self._existing_alerts(list(unique))
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
         self.conn.execute(dialect.insert(t.alerts).on_conflict_do_nothing(), rows)
         return len(rows) - len(before)
 
-    def _existing(self, ids: list[str]) -> set[str]:
+    def _existing_alerts(self, ids: list[str]) -> set[str]:
         c = t.alerts.c
         rows = self.conn.execute(select(c.alert_id).where(self._tenant(t.alerts), c.alert_id.in_(ids)))
         return {r.alert_id for r in rows}

@@ -14,11 +14,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine import model as m
 from engine.storage import tables as t
 from engine.storage.application_store import ApplicationStore
+from engine.storage.remittance_json import lines_from_json, lines_to_json
 from engine.storage.store_base import (
     ConcurrentChange,
     payer_account_key_of,
     reference_keys_of,
 )
+
+# Keys looked up per IN (...) query: well below SQLite's bound-parameter limit.
+LOOKUP_CHUNK = 500
 
 
 class PaymentStore(ApplicationStore):
@@ -42,6 +46,9 @@ class PaymentStore(ApplicationStore):
             applications=applications,
             create_us=r.create_us,
             given_customer_id=r.given_customer_id,
+            remittance_lines=lines_from_json(r.remittance_lines),
+            bank_reference=r.bank_reference,
+            end_to_end_id=r.end_to_end_id,
         )
 
     def get_payments(
@@ -139,6 +146,9 @@ class PaymentStore(ApplicationStore):
                     "create_us": p.create_us,
                     "given_customer_id": p.given_customer_id,
                     "payer_account_key": payer_account_key_of(p.payer_account),
+                    "remittance_lines": lines_to_json(p.remittance_lines),
+                    "bank_reference": p.bank_reference,
+                    "end_to_end_id": p.end_to_end_id,
                 }
                 for p in payments
             ],
@@ -164,6 +174,47 @@ class PaymentStore(ApplicationStore):
         ]
         if keys:
             self.conn.execute(insert(t.payment_reference_keys), keys)
+
+    def payments_by_link(self, column: str, values: Iterable[str]) -> dict[str, list[str]]:
+        """The payment ids carrying each of `values` in `column` ("bank_reference" or
+        "end_to_end_id"), on their tenant-led indexes; a value no payment carries is absent."""
+        wanted = sorted(set(values) - {""})
+        found: dict[str, list[str]] = {}
+        key = t.payments.c[column]
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            query = select(key, t.payments.c.payment_id).where(self._tenant(t.payments), key.in_(chunk))
+            for value, payment_id in self.conn.execute(query.order_by(t.payments.c.payment_id)):
+                found.setdefault(value, []).append(payment_id)
+        return found
+
+    def add_payment_remittance(
+        self, payment_id: str, lines: tuple[m.RemittanceLine, ...], references: tuple[str, ...], text: str
+    ) -> None:
+        """Replaces a payment's remittance with a richer rendition (what a later statement or an
+        advice adds) and stores the reference keys it gains, so new invoices find it too."""
+        c = t.payments.c
+        self.conn.execute(
+            update(t.payments)
+            .where(self._tenant(t.payments), c.payment_id == payment_id)
+            .values(
+                remittance_lines=lines_to_json(lines),
+                references=json.dumps(list(references)),
+                remittance_info=text,
+            )
+        )
+        k = t.payment_reference_keys.c
+        have = set(
+            self.conn.execute(
+                select(k.key).where(self._tenant(t.payment_reference_keys), k.payment_id == payment_id)
+            ).scalars()
+        )
+        fresh = [key for key in reference_keys_of(references, text) if key not in have]
+        if fresh:
+            self.conn.execute(
+                insert(t.payment_reference_keys),
+                [{"tenant_id": self.tenant_id, "key": key, "payment_id": payment_id} for key in fresh],
+            )
 
     def list_payments(
         self,

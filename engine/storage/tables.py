@@ -26,6 +26,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 ID = 128  # longest client-chosen id, in characters
+LINK = 256  # longest bank reference / end-to-end id / batch id a bank file may carry
 
 customers = Table(
     "customers",
@@ -111,7 +112,14 @@ payments = Table(
     Column("given_customer_id", String(ID), nullable=True),
     # payer_account normalized like payer_accounts.account_key ("" when absent or malformed).
     Column("payer_account_key", String(64), nullable=False),
+    # Structured remittance from a bank file (JSON list of engine.model.RemittanceLine) and what
+    # links a remittance advice or a return arriving apart to the payment (migration 0007).
+    Column("remittance_lines", Text, nullable=False, server_default="[]"),
+    Column("bank_reference", String(LINK), nullable=False, server_default=""),
+    Column("end_to_end_id", String(LINK), nullable=False, server_default=""),
     Index("ix_payments_customer", "tenant_id", "customer_id"),
+    Index("ix_payments_bank_reference", "tenant_id", "bank_reference"),
+    Index("ix_payments_end_to_end", "tenant_id", "end_to_end_id"),
     Index("ix_payments_unapplied", "tenant_id", "unapplied_minor"),
     Index("ix_payments_account_key", "tenant_id", "payer_account_key"),
 )
@@ -322,4 +330,68 @@ api_tokens = Table(
     Column("revoke_us", BigInteger, nullable=True),
     Index("ux_api_tokens_sha256", "token_sha256", unique=True),
     Index("ix_api_tokens_tenant", "tenant_id", "create_us"),
+)
+
+# One row per imported bank file (engine.ingest.importer), keyed by the SHA-256 of its bytes: the
+# same file sent again is answered from `summary` (the JSON of the first import's summary) and
+# changes nothing. A concurrent second import of one file fails its insert on this key and is
+# re-run by Database.transact, which then finds the row.
+statement_files = Table(
+    "statement_files",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("format", String(16), nullable=False),
+    Column("file_name", String(512), nullable=False),
+    Column("byte_count", BigInteger, nullable=False),
+    Column("entry_count", Integer, nullable=False),
+    Column("created_count", Integer, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_statement_files_created", "tenant_id", "create_us"),
+)
+
+# Remittance advice without money (EDI 820, a camt.054 itemizing a batch), one row per advice
+# entry by its identity: LINKED to the payment it named, or HELD until a payment with one of its
+# link keys is imported. The identity makes the same advice in a second file a no-op.
+remittance_advice = Table(
+    "remittance_advice",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("advice_id", String(ID), primary_key=True),
+    Column("state", String(16), nullable=False),  # HELD | LINKED
+    Column("payment_id", String(ID), nullable=True),  # set when LINKED
+    Column("bank_reference", String(LINK), nullable=False),
+    Column("end_to_end_id", String(LINK), nullable=False),
+    Column("batch_id", String(LINK), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("value_date", String(10), nullable=False),
+    Column("remittance_lines", Text, nullable=False),  # JSON, like payments.remittance_lines
+    Column("remittance_text", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("location", String(512), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("link_us", BigInteger, nullable=True),
+    Index("ix_remittance_advice_bank_reference", "tenant_id", "state", "bank_reference"),
+    Index("ix_remittance_advice_end_to_end", "tenant_id", "state", "end_to_end_id"),
+    Index("ix_remittance_advice_batch", "tenant_id", "state", "batch_id"),
+)
+
+# A RETURN entry of a bank file whose original payment was not found (or could not be returned):
+# money that left the account, kept and reported, never dropped. Keyed by the entry's identity.
+unmatched_returns = Table(
+    "unmatched_returns",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("return_id", String(ID), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("value_date", String(10), nullable=False),
+    Column("original_reference", String(LINK), nullable=False),
+    Column("return_reason", String(64), nullable=False),
+    Column("reason", String(512), nullable=False),  # why it is unmatched
+    Column("file_sha256", String(64), nullable=False),
+    Column("location", String(512), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
 )

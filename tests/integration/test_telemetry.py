@@ -208,3 +208,23 @@ def test_sql_spans_come_from_every_embedded_server_of_the_process(
             spans.clear()
             client.create_customer("C1", display_name="ACME")
             assert any("db.system" in (s.attributes or {}) for s in spans.get_finished_spans())
+
+
+def test_import_statement_is_one_traced_call_with_its_parse_and_import_spans(
+    spans: InMemorySpanExporter, client: Client
+) -> None:
+    from tests.integration.statement_files import csv_file, row
+
+    spans.clear()
+    response = client.import_statement(csv_file([row("10.00", "BR-1"), row("-1.00", "BR-2")]))
+    finished = _finished(spans, 1)
+    rpc = _rpc_span(finished, "PaymentService/ImportStatement")
+    assert (rpc.attributes or {})["rpc.grpc.status_code"] == grpc.StatusCode.OK.value[0]
+    assert (rpc.attributes or {})["cashapp.tenant"] == "default"
+    by_name = {s.name: s for s in finished}
+    by_id = {s.context.span_id: s for s in finished if s.context is not None}
+    for name in ("ingest.parse", "ingest.import", "payments.import"):
+        assert _ancestors(by_name[name], by_id)[-1] == rpc.name, f"{name} is not under the RPC span"
+    attributes = by_name["ingest.import"].attributes or {}
+    assert attributes["cashapp.statement.sha256"] == response.sha256
+    assert (attributes["cashapp.statement.created"], attributes["cashapp.statement.skipped"]) == (1, 1)

@@ -34,6 +34,7 @@ BAD_VALUES = {
     "CASHAPP_TLS_KEY": ["/nonexistent/server.key"],
     "CASHAPP_TLS_CLIENT_CA": ["/nonexistent/ca.pem"],
     "CASHAPP_ALLOW_INSECURE": ["maybe", "2"],
+    "CASHAPP_MAX_STATEMENT_BYTES": ["big", "0", "-1", "4294967297", "1.5"],
 }
 
 

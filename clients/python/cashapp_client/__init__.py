@@ -36,6 +36,7 @@ from cashapp_client._money import money
 from cashapp_client._proto.cashapp.v1.payment_service_pb2 import (
     ImportPaymentResult,
     ImportPaymentsResponse,
+    ImportStatementResponse,
 )
 from cashapp_client._proto.cashapp.v1.reconciliation_service_pb2 import AutoApplyResponse
 from cashapp_client._proto.cashapp.v1.resources_pb2 import (
@@ -58,6 +59,9 @@ from cashapp_client._proto.cashapp.v1.resources_pb2 import (
     PaymentState,
     PaymentTerms,
     ReconciliationReport,
+    RemittanceAdjustment,
+    RemittanceLine,
+    RemittanceLineKind,
     Return,
     ReturnKind,
     Settings,
@@ -83,6 +87,7 @@ __all__ = [
     "FieldViolation",
     "ImportPaymentResult",
     "ImportPaymentsResponse",
+    "ImportStatementResponse",
     "InternalError",
     "InvalidArgumentError",
     "InvariantCheck",
@@ -98,6 +103,9 @@ __all__ = [
     "PaymentTerms",
     "PermissionDeniedError",
     "ReconciliationReport",
+    "RemittanceAdjustment",
+    "RemittanceLine",
+    "RemittanceLineKind",
     "Return",
     "ReturnKind",
     "Settings",

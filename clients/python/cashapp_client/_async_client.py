@@ -393,6 +393,31 @@ class AsyncClient(AsyncAlertMethods):
             responses.append(await self._with_retries(attempt, timeout))
         return build.merge_import_responses(responses)
 
+    async def import_statement(
+        self,
+        source: build.StatementSource,
+        *,
+        format: str | None = None,
+        auto_apply: bool = False,
+        file_name: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        timeout_seconds: float | None = None,
+    ) -> payment_pb2.ImportStatementResponse:
+        """Uploads one bank file (a path or its bytes) in 1 MiB chunks and imports it whole;
+        see Client.import_statement."""
+        name, size = build.statement_name_and_size(source, file_name)
+
+        async def attempt(timeout: float) -> payment_pb2.ImportStatementResponse:
+            requests = build.statement_requests(
+                source, file_name=name, format=format, auto_apply=auto_apply, on_progress=on_progress
+            )
+            return await self.payment_service.ImportStatement(
+                requests, timeout=timeout, metadata=self._metadata
+            )
+
+        timeout = self._timeout(timeout_seconds) + size / build.STATEMENT_BYTES_PER_SECOND
+        return await self._with_retries(attempt, timeout)
+
     async def get_payment(self, payment_id: str, *, timeout_seconds: float | None = None) -> pb.Payment:
         request = payment_pb2.GetPaymentRequest(payment_id=payment_id)
         return await self._unary(self.payment_service.GetPayment, request, timeout_seconds)

@@ -390,6 +390,35 @@ class Client(AlertMethods):
             responses.append(self._with_retries(attempt, timeout))
         return build.merge_import_responses(responses)
 
+    def import_statement(
+        self,
+        source: build.StatementSource,
+        *,
+        format: str | None = None,
+        auto_apply: bool = False,
+        file_name: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        timeout_seconds: float | None = None,
+    ) -> payment_pb2.ImportStatementResponse:
+        """Uploads one bank file (a path or its bytes) in 1 MiB chunks and imports it whole.
+
+        `format` names it (camt.053, camt.054, bai2, mt940, mt942, edi820, nacha, csv); None
+        lets the server detect it. With `auto_apply` the server runs AutoApply on what the file
+        created or changed. Safe to retry: the server recognizes a file it imported by its
+        SHA-256 and answers with `already_imported` set. The deadline is `timeout_seconds` (or
+        the client's) plus one second per MiB. `on_progress` receives the bytes sent so far.
+        """
+        name, size = build.statement_name_and_size(source, file_name)
+
+        def attempt(timeout: float) -> payment_pb2.ImportStatementResponse:
+            requests = build.statement_requests(
+                source, file_name=name, format=format, auto_apply=auto_apply, on_progress=on_progress
+            )
+            return self.payment_service.ImportStatement(requests, timeout=timeout, metadata=self._metadata)
+
+        timeout = self._timeout(timeout_seconds) + size / build.STATEMENT_BYTES_PER_SECOND
+        return self._with_retries(attempt, timeout)
+
     def get_payment(self, payment_id: str, *, timeout_seconds: float | None = None) -> pb.Payment:
         request = payment_pb2.GetPaymentRequest(payment_id=payment_id)
         return self._unary(self.payment_service.GetPayment, request, timeout_seconds)

@@ -7,8 +7,10 @@ Each function turns keyword arguments into one request message, filling in the i
 from __future__ import annotations
 
 import datetime
+import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from google.protobuf import field_mask_pb2
@@ -510,3 +512,52 @@ def next_page(page_token: str, next_page_token: str) -> str | None:
     if next_page_token == page_token:
         raise RuntimeError("server returned the same page_token twice")
     return next_page_token
+
+
+# ImportStatement sends the file in chunks of this size (the server takes at most 1 MiB each).
+STATEMENT_CHUNK_BYTES = 1024 * 1024
+# A statement upload's deadline grows with the file: the call's timeout plus one second per this
+# many bytes (a slow link and a large file's parse both scale with its size).
+STATEMENT_BYTES_PER_SECOND = 1024 * 1024
+
+StatementSource = str | os.PathLike[str] | bytes
+
+
+def statement_name_and_size(source: StatementSource, file_name: str | None) -> tuple[str, int]:
+    """The name the server is told (the path's base name unless given) and the byte count."""
+    if isinstance(source, bytes):
+        return file_name or "", len(source)
+    path = Path(source)
+    return file_name if file_name is not None else path.name, path.stat().st_size
+
+
+def statement_requests(
+    source: StatementSource,
+    *,
+    file_name: str,
+    format: str | None,
+    auto_apply: bool,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[payment_pb2.ImportStatementRequest]:
+    """The header, then the file in chunks, read lazily (a path is opened when iterated, so a
+    retried call re-reads it). `on_progress` gets the bytes sent so far after each chunk."""
+    header = payment_pb2.StatementHeader(file_name=file_name, format=format or "", auto_apply=auto_apply)
+    yield payment_pb2.ImportStatementRequest(header=header)
+    sent = 0
+    if isinstance(source, bytes):
+        chunks: Iterator[bytes] = (
+            source[i : i + STATEMENT_CHUNK_BYTES] for i in range(0, len(source), STATEMENT_CHUNK_BYTES)
+        )
+    else:
+        chunks = _file_chunks(Path(source))
+    for chunk in chunks:
+        sent += len(chunk)
+        yield payment_pb2.ImportStatementRequest(chunk=chunk)
+        if on_progress is not None:
+            on_progress(sent)
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(STATEMENT_CHUNK_BYTES):
+            yield chunk

@@ -309,3 +309,335 @@ class UnapplyPaymentRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UnapplyPaymentRequest: _TypeAlias = UnapplyPaymentRequest  # noqa: Y015
+
+@_typing.final
+class ImportStatementRequest(_message.Message):
+    """One message of an ImportStatement stream: the header first, then the file's bytes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next piece of the file (1 byte to 1 MiB), in file order."""
+    @_builtins.property
+    def header(self) -> Global___StatementHeader:
+        """The first message: which file, how to read it, and what to do after."""
+
+    def __init__(
+        self,
+        *,
+        header: Global___StatementHeader | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ImportStatementRequest: _TypeAlias = ImportStatementRequest  # noqa: Y015
+
+@_typing.final
+class StatementHeader(_message.Message):
+    """The header of an ImportStatement stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    AUTO_APPLY_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    """The file's name as the caller knows it (at most 512 characters), shown in the response."""
+    format: _builtins.str
+    """One of camt.053, camt.054, bai2, mt940, mt942, edi820, nacha, csv; empty detects it."""
+    auto_apply: _builtins.bool
+    """Run AutoApply on the payments the import created or changed once it is committed. For a
+    file imported before, AutoApply runs over that file's payments again (only those whose
+    inputs changed since their last decision are decided).
+    """
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        format: _builtins.str = ...,
+        auto_apply: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_apply", b"auto_apply", "file_name", b"file_name", "format", b"format"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementHeader: _TypeAlias = StatementHeader  # noqa: Y015
+
+@_typing.final
+class StatementCounts(_message.Message):
+    """How many entries of a file had each outcome."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    ALREADY_IMPORTED_FIELD_NUMBER: _builtins.int
+    RETURNS_FIELD_NUMBER: _builtins.int
+    UNMATCHED_RETURNS_FIELD_NUMBER: _builtins.int
+    ADVICE_LINKED_FIELD_NUMBER: _builtins.int
+    ADVICE_HELD_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    REMITTANCE_ADDED_FIELD_NUMBER: _builtins.int
+    CONFLICTS_FIELD_NUMBER: _builtins.int
+    entries: _builtins.int
+    """Entries the reader yielded (payments, returns, advice), skipped ones not included."""
+    created: _builtins.int
+    """New payments created."""
+    already_imported: _builtins.int
+    """Entries imported before (by identity): nothing created again."""
+    returns: _builtins.int
+    """Returns applied to their payment (the payment is RETURNED)."""
+    unmatched_returns: _builtins.int
+    """Returns whose payment was not found or could not be returned: kept, reported, not posted."""
+    advice_linked: _builtins.int
+    """Advice linked to its payment (the payment's remittance grew; its decision is re-triggered)."""
+    advice_held: _builtins.int
+    """Advice whose payment has not arrived: held, linked when a later file brings it."""
+    skipped: _builtins.int
+    """Entries the reader reported and did not import (debits, not booked, zero amounts)."""
+    remittance_added: _builtins.int
+    """Payments imported before whose remittance this file (or held advice) completed."""
+    conflicts: _builtins.int
+    """Entries that conflict with what is stored under their identity (a different amount or
+    currency): not imported, listed among the exceptions.
+    """
+    def __init__(
+        self,
+        *,
+        entries: _builtins.int = ...,
+        created: _builtins.int = ...,
+        already_imported: _builtins.int = ...,
+        returns: _builtins.int = ...,
+        unmatched_returns: _builtins.int = ...,
+        advice_linked: _builtins.int = ...,
+        advice_held: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+        remittance_added: _builtins.int = ...,
+        conflicts: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["advice_held", b"advice_held", "advice_linked", b"advice_linked", "already_imported", b"already_imported", "conflicts", b"conflicts", "created", b"created", "entries", b"entries", "remittance_added", b"remittance_added", "returns", b"returns", "skipped", b"skipped", "unmatched_returns", b"unmatched_returns"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementCounts: _TypeAlias = StatementCounts  # noqa: Y015
+
+@_typing.final
+class StatementControlTotal(_message.Message):
+    """A count and sum a file declares for a part of itself, beside what the reader counted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    COUNTED_FIELD_NUMBER: _builtins.int
+    SUMMED_MINOR_FIELD_NUMBER: _builtins.int
+    DECLARED_COUNT_FIELD_NUMBER: _builtins.int
+    DECLARED_SUM_MINOR_FIELD_NUMBER: _builtins.int
+    AGREES_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Which part: "file", "group 1", "account 123456", "batch 2"."""
+    counted: _builtins.int
+    """Entries the reader counted in it."""
+    summed_minor: _builtins.int
+    """Their sum in minor units."""
+    declared_count: _builtins.int
+    """The count the file declares; unset when it declares none."""
+    declared_sum_minor: _builtins.int
+    """The sum the file declares, in minor units; unset when it declares none."""
+    agrees: _builtins.bool
+    """Whether the declared values (where given) equal the counted ones."""
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        counted: _builtins.int = ...,
+        summed_minor: _builtins.int = ...,
+        declared_count: _builtins.int | None = ...,
+        declared_sum_minor: _builtins.int | None = ...,
+        agrees: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_declared_count", b"_declared_count", "_declared_sum_minor", b"_declared_sum_minor", "declared_count", b"declared_count", "declared_sum_minor", b"declared_sum_minor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_declared_count", b"_declared_count", "_declared_sum_minor", b"_declared_sum_minor", "agrees", b"agrees", "counted", b"counted", "declared_count", b"declared_count", "declared_sum_minor", b"declared_sum_minor", "scope", b"scope", "summed_minor", b"summed_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__declared_count: _TypeAlias = _typing.Literal["declared_count"]  # noqa: Y015
+    _WhichOneofArgType__declared_count: _TypeAlias = _typing.Literal["_declared_count", b"_declared_count"]  # noqa: Y015
+    _WhichOneofReturnType__declared_sum_minor: _TypeAlias = _typing.Literal["declared_sum_minor"]  # noqa: Y015
+    _WhichOneofArgType__declared_sum_minor: _TypeAlias = _typing.Literal["_declared_sum_minor", b"_declared_sum_minor"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__declared_count) -> _WhichOneofReturnType__declared_count | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__declared_sum_minor) -> _WhichOneofReturnType__declared_sum_minor | None: ...
+
+Global___StatementControlTotal: _TypeAlias = StatementControlTotal  # noqa: Y015
+
+@_typing.final
+class StatementEntryResult(_message.Message):
+    """The outcome of one entry that needs a person's attention (or was skipped)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOCATION_FIELD_NUMBER: _builtins.int
+    ENTRY_ID_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    location: _builtins.str
+    """Where in the file: "line 42", "Stmt[1]/Ntry[3]"."""
+    entry_id: _builtins.str
+    """The entry's identity (the payment or return id it became or would become)."""
+    result: _builtins.str
+    """RETURN_UNMATCHED, ADVICE_HELD, CONFLICT, SKIPPED."""
+    message: _builtins.str
+    """What happened and why, for a person."""
+    @_builtins.property
+    def amount(self) -> _resources_pb2.Money:
+        """The entry's amount (skipped entries: as the reader saw it)."""
+
+    def __init__(
+        self,
+        *,
+        location: _builtins.str = ...,
+        entry_id: _builtins.str = ...,
+        result: _builtins.str = ...,
+        message: _builtins.str = ...,
+        amount: _resources_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "entry_id", b"entry_id", "location", b"location", "message", b"message", "result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementEntryResult: _TypeAlias = StatementEntryResult  # noqa: Y015
+
+@_typing.final
+class StatementAutoApply(_message.Message):
+    """AutoApply's counts over the imported payments (when the header asked for it)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTO_APPLIED_COUNT_FIELD_NUMBER: _builtins.int
+    SUGGESTED_COUNT_FIELD_NUMBER: _builtins.int
+    UNMATCHED_COUNT_FIELD_NUMBER: _builtins.int
+    UNCHANGED_COUNT_FIELD_NUMBER: _builtins.int
+    auto_applied_count: _builtins.int
+    """Decisions that applied cash."""
+    suggested_count: _builtins.int
+    """Decisions left as suggestions in the exception queue."""
+    unmatched_count: _builtins.int
+    """Decisions that found nothing to apply."""
+    unchanged_count: _builtins.int
+    """Payments re-decided as before (nothing stored)."""
+    def __init__(
+        self,
+        *,
+        auto_applied_count: _builtins.int = ...,
+        suggested_count: _builtins.int = ...,
+        unmatched_count: _builtins.int = ...,
+        unchanged_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_applied_count", b"auto_applied_count", "suggested_count", b"suggested_count", "unchanged_count", b"unchanged_count", "unmatched_count", b"unmatched_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementAutoApply: _TypeAlias = StatementAutoApply  # noqa: Y015
+
+@_typing.final
+class ImportStatementResponse(_message.Message):
+    """What one ImportStatement did, bounded in size whatever the file holds."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORMAT_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    ALREADY_IMPORTED_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    BYTE_COUNT_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    CONTROL_TOTALS_FIELD_NUMBER: _builtins.int
+    OMITTED_CONTROL_TOTAL_COUNT_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
+    OMITTED_WARNING_COUNT_FIELD_NUMBER: _builtins.int
+    EXCEPTIONS_FIELD_NUMBER: _builtins.int
+    OMITTED_EXCEPTION_COUNT_FIELD_NUMBER: _builtins.int
+    AUTO_APPLY_FIELD_NUMBER: _builtins.int
+    format: _builtins.str
+    """The format the file was read as."""
+    sha256: _builtins.str
+    """SHA-256 of the file's bytes, lower-case hex: the file's identity."""
+    already_imported: _builtins.bool
+    """True when this exact file was imported before: the counts are those of that import and
+    nothing changed now.
+    """
+    file_name: _builtins.str
+    """The file name from the header (of the first import when already_imported)."""
+    byte_count: _builtins.int
+    """The file's size in bytes."""
+    omitted_control_total_count: _builtins.int
+    """Control totals not listed."""
+    omitted_warning_count: _builtins.int
+    """Warnings not listed."""
+    omitted_exception_count: _builtins.int
+    """Exceptions not listed."""
+    @_builtins.property
+    def counts(self) -> Global___StatementCounts:
+        """Outcome counts over every entry."""
+
+    @_builtins.property
+    def control_totals(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementControlTotal]:
+        """The file's control totals, at most 1000."""
+
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Things a person should know that did not stop the import (control-total mismatches, missing
+        trailers, text cut to fit), at most 1000, each at most 512 characters.
+        """
+
+    @_builtins.property
+    def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementEntryResult]:
+        """Entries that need attention, at most 1000: conflicts, then unmatched returns, then held
+        advice, each in file order, then the skipped entries; the others are only counted.
+        """
+
+    @_builtins.property
+    def auto_apply(self) -> Global___StatementAutoApply:
+        """Set when the header asked for auto_apply and the file has payments to decide."""
+
+    def __init__(
+        self,
+        *,
+        format: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        already_imported: _builtins.bool = ...,
+        file_name: _builtins.str = ...,
+        byte_count: _builtins.int = ...,
+        counts: Global___StatementCounts | None = ...,
+        control_totals: _abc.Iterable[Global___StatementControlTotal] | None = ...,
+        omitted_control_total_count: _builtins.int = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
+        omitted_warning_count: _builtins.int = ...,
+        exceptions: _abc.Iterable[Global___StatementEntryResult] | None = ...,
+        omitted_exception_count: _builtins.int = ...,
+        auto_apply: Global___StatementAutoApply | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["auto_apply", b"auto_apply", "counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_imported", b"already_imported", "auto_apply", b"auto_apply", "byte_count", b"byte_count", "control_totals", b"control_totals", "counts", b"counts", "exceptions", b"exceptions", "file_name", b"file_name", "format", b"format", "omitted_control_total_count", b"omitted_control_total_count", "omitted_exception_count", b"omitted_exception_count", "omitted_warning_count", b"omitted_warning_count", "sha256", b"sha256", "warnings", b"warnings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStatementResponse: _TypeAlias = ImportStatementResponse  # noqa: Y015

@@ -66,6 +66,11 @@ class PaymentServiceStub:
                 request_serializer=cashapp_dot_v1_dot_payment__service__pb2.UnapplyPaymentRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_resources__pb2.Payment.FromString,
                 _registered_method=True)
+        self.ImportStatement = channel.stream_unary(
+                '/cashapp.v1.PaymentService/ImportStatement',
+                request_serializer=cashapp_dot_v1_dot_payment__service__pb2.ImportStatementRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_payment__service__pb2.ImportStatementResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -119,6 +124,23 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportStatement(self, request_iterator, context):
+        """Client-streaming upload of one bank file (camt.053/054, BAI2, MT940/942, EDI 820, NACHA,
+        CSV): the first message is the header, the others carry the file's bytes in order, each
+        chunk at most 1 MiB. The whole file is imported in one transaction or not at all: a file the
+        reader cannot read (INVALID_ARGUMENT naming the line or element, field "file"), or larger
+        than the server's CASHAPP_MAX_STATEMENT_BYTES (INVALID_ARGUMENT, field "file", refused while
+        streaming as soon as the total exceeds it), changes nothing. Idempotent by the file's
+        SHA-256 (the same file again is answered from the first import with already_imported set)
+        and by entry (the same entry in an intraday and an end-of-day statement is one payment).
+        Credits become payments, returns return the payment they name, remittance advice is linked
+        to its payment (re-triggering its decision) or held until the payment arrives. With
+        auto_apply, AutoApply then runs on the payments the file created or changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +173,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.UnapplyPayment,
                     request_deserializer=cashapp_dot_v1_dot_payment__service__pb2.UnapplyPaymentRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_resources__pb2.Payment.SerializeToString,
+            ),
+            'ImportStatement': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportStatement,
+                    request_deserializer=cashapp_dot_v1_dot_payment__service__pb2.ImportStatementRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_payment__service__pb2.ImportStatementResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +343,33 @@ class PaymentService:
             '/cashapp.v1.PaymentService/UnapplyPayment',
             cashapp_dot_v1_dot_payment__service__pb2.UnapplyPaymentRequest.SerializeToString,
             cashapp_dot_v1_dot_resources__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportStatement(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/cashapp.v1.PaymentService/ImportStatement',
+            cashapp_dot_v1_dot_payment__service__pb2.ImportStatementRequest.SerializeToString,
+            cashapp_dot_v1_dot_payment__service__pb2.ImportStatementResponse.FromString,
             options,
             channel_credentials,
             insecure,

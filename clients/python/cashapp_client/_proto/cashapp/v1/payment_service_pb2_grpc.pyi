@@ -52,6 +52,19 @@ class PaymentServiceStub:
     """Applies the payment to invoices with explicit allocations."""
     UnapplyPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.UnapplyPaymentRequest, _resources_pb2.Payment]
     """Reverses applications of the payment with compensating entries."""
+    ImportStatement: _grpc.StreamUnaryMultiCallable[_payment_service_pb2.ImportStatementRequest, _payment_service_pb2.ImportStatementResponse]
+    """Client-streaming upload of one bank file (camt.053/054, BAI2, MT940/942, EDI 820, NACHA,
+    CSV): the first message is the header, the others carry the file's bytes in order, each
+    chunk at most 1 MiB. The whole file is imported in one transaction or not at all: a file the
+    reader cannot read (INVALID_ARGUMENT naming the line or element, field "file"), or larger
+    than the server's CASHAPP_MAX_STATEMENT_BYTES (INVALID_ARGUMENT, field "file", refused while
+    streaming as soon as the total exceeds it), changes nothing. Idempotent by the file's
+    SHA-256 (the same file again is answered from the first import with already_imported set)
+    and by entry (the same entry in an intraday and an end-of-day statement is one payment).
+    Credits become payments, returns return the payment they name, remittance advice is linked
+    to its payment (re-triggering its decision) or held until the payment arrives. With
+    auto_apply, AutoApply then runs on the payments the file created or changed.
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -76,6 +89,19 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """Applies the payment to invoices with explicit allocations."""
     UnapplyPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.UnapplyPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
     """Reverses applications of the payment with compensating entries."""
+    ImportStatement: _aio.StreamUnaryMultiCallable[_payment_service_pb2.ImportStatementRequest, _payment_service_pb2.ImportStatementResponse]  # type: ignore[assignment]
+    """Client-streaming upload of one bank file (camt.053/054, BAI2, MT940/942, EDI 820, NACHA,
+    CSV): the first message is the header, the others carry the file's bytes in order, each
+    chunk at most 1 MiB. The whole file is imported in one transaction or not at all: a file the
+    reader cannot read (INVALID_ARGUMENT naming the line or element, field "file"), or larger
+    than the server's CASHAPP_MAX_STATEMENT_BYTES (INVALID_ARGUMENT, field "file", refused while
+    streaming as soon as the total exceeds it), changes nothing. Idempotent by the file's
+    SHA-256 (the same file again is answered from the first import with already_imported set)
+    and by entry (the same entry in an intraday and an end-of-day statement is one payment).
+    Credits become payments, returns return the payment they name, remittance advice is linked
+    to its payment (re-triggering its decision) or held until the payment arrives. With
+    auto_apply, AutoApply then runs on the payments the file created or changed.
+    """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
     """Money received, and its application to invoices."""
@@ -133,5 +159,24 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Payment, _abc.Awaitable[_resources_pb2.Payment]]:
         """Reverses applications of the payment with compensating entries."""
+
+    @_abc_1.abstractmethod
+    def ImportStatement(
+        self,
+        request_iterator: _MaybeAsyncIterator[_payment_service_pb2.ImportStatementRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_payment_service_pb2.ImportStatementResponse, _abc.Awaitable[_payment_service_pb2.ImportStatementResponse]]:
+        """Client-streaming upload of one bank file (camt.053/054, BAI2, MT940/942, EDI 820, NACHA,
+        CSV): the first message is the header, the others carry the file's bytes in order, each
+        chunk at most 1 MiB. The whole file is imported in one transaction or not at all: a file the
+        reader cannot read (INVALID_ARGUMENT naming the line or element, field "file"), or larger
+        than the server's CASHAPP_MAX_STATEMENT_BYTES (INVALID_ARGUMENT, field "file", refused while
+        streaming as soon as the total exceeds it), changes nothing. Idempotent by the file's
+        SHA-256 (the same file again is answered from the first import with already_imported set)
+        and by entry (the same entry in an intraday and an end-of-day statement is one payment).
+        Credits become payments, returns return the payment they name, remittance advice is linked
+        to its payment (re-triggering its decision) or held until the payment arrives. With
+        auto_apply, AutoApply then runs on the payments the file created or changed.
+        """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

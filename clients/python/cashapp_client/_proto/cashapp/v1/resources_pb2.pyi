@@ -116,6 +116,34 @@ APPLICATION_SOURCE_EXCEPTION_RESOLUTION: ApplicationSource.ValueType  # 3
 """A person's ResolveException settled a match exception."""
 Global___ApplicationSource: _TypeAlias = ApplicationSource  # noqa: Y015
 
+class _RemittanceLineKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RemittanceLineKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RemittanceLineKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REMITTANCE_LINE_KIND_UNSPECIFIED: _RemittanceLineKind.ValueType  # 0
+    """Not set; read as INVOICE on input."""
+    REMITTANCE_LINE_KIND_INVOICE: _RemittanceLineKind.ValueType  # 1
+    """An invoice the payment pays (in full or in part)."""
+    REMITTANCE_LINE_KIND_CREDIT_NOTE: _RemittanceLineKind.ValueType  # 2
+    """A credit note the payer netted against the payment."""
+    REMITTANCE_LINE_KIND_CREDITOR_REFERENCE: _RemittanceLineKind.ValueType  # 3
+    """An ISO 11649 RF creditor reference (checked by the reader)."""
+
+class RemittanceLineKind(_RemittanceLineKind, metaclass=_RemittanceLineKindEnumTypeWrapper):
+    """What kind of document a remittance line names."""
+
+REMITTANCE_LINE_KIND_UNSPECIFIED: RemittanceLineKind.ValueType  # 0
+"""Not set; read as INVOICE on input."""
+REMITTANCE_LINE_KIND_INVOICE: RemittanceLineKind.ValueType  # 1
+"""An invoice the payment pays (in full or in part)."""
+REMITTANCE_LINE_KIND_CREDIT_NOTE: RemittanceLineKind.ValueType  # 2
+"""A credit note the payer netted against the payment."""
+REMITTANCE_LINE_KIND_CREDITOR_REFERENCE: RemittanceLineKind.ValueType  # 3
+"""An ISO 11649 RF creditor reference (checked by the reader)."""
+Global___RemittanceLineKind: _TypeAlias = RemittanceLineKind  # noqa: Y015
+
 class _ReturnKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -499,6 +527,9 @@ class Payment(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     APPLICATIONS_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    REMITTANCE_LINES_FIELD_NUMBER: _builtins.int
+    BANK_REFERENCE_FIELD_NUMBER: _builtins.int
+    END_TO_END_ID_FIELD_NUMBER: _builtins.int
     payment_id: _builtins.str
     """Client-chosen id: the bank reference. Unique per tenant."""
     value_date: _builtins.str
@@ -515,6 +546,14 @@ class Payment(_message.Message):
     """Free-text remittance information (at most 4096 characters), searched for invoice numbers."""
     state: Global___PaymentState.ValueType
     """Where the payment stands; output only."""
+    bank_reference: _builtins.str
+    """The bank's own reference of the movement (camt AcctSvcrRef, ACH trace number, EDI 820 TRN02),
+    at most 256 characters: links a remittance advice or a return arriving later to this payment.
+    """
+    end_to_end_id: _builtins.str
+    """The payer's end-to-end id (empty when absent or NOTPROVIDED), at most 256 characters; links
+    like bank_reference.
+    """
     @_builtins.property
     def amount(self) -> Global___Money:
         """The received amount (> 0)."""
@@ -543,6 +582,13 @@ class Payment(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the payment was recorded; output only."""
 
+    @_builtins.property
+    def remittance_lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___RemittanceLine]:
+        """Structured remittance: the documents the payer says this money is for (at most 5000), with
+        what was paid on each. Their references belong in `references` too (ImportStatement puts
+        them there), which is what reference matching reads.
+        """
+
     def __init__(
         self,
         *,
@@ -560,14 +606,103 @@ class Payment(_message.Message):
         state: Global___PaymentState.ValueType = ...,
         applications: _abc.Iterable[Global___Application] | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        remittance_lines: _abc.Iterable[Global___RemittanceLine] | None = ...,
+        bank_reference: _builtins.str = ...,
+        end_to_end_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "applied_amount", b"applied_amount", "create_time", b"create_time", "returned_amount", b"returned_amount", "unapplied_amount", b"unapplied_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "applications", b"applications", "applied_amount", b"applied_amount", "create_time", b"create_time", "customer_id", b"customer_id", "payer_account", b"payer_account", "payer_name", b"payer_name", "payment_id", b"payment_id", "references", b"references", "remittance_info", b"remittance_info", "returned_amount", b"returned_amount", "state", b"state", "unapplied_amount", b"unapplied_amount", "value_date", b"value_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "applications", b"applications", "applied_amount", b"applied_amount", "bank_reference", b"bank_reference", "create_time", b"create_time", "customer_id", b"customer_id", "end_to_end_id", b"end_to_end_id", "payer_account", b"payer_account", "payer_name", b"payer_name", "payment_id", b"payment_id", "references", b"references", "remittance_info", b"remittance_info", "remittance_lines", b"remittance_lines", "returned_amount", b"returned_amount", "state", b"state", "unapplied_amount", b"unapplied_amount", "value_date", b"value_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Payment: _TypeAlias = Payment  # noqa: Y015
+
+@_typing.final
+class RemittanceAdjustment(_message.Message):
+    """Why a document was paid short (or long): X12 ADX, camt AdjstmntAmtAndRsn."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_CODE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    reason_code: _builtins.str
+    """The reason code as the file gives it (ADX02, a camt Rsn), at most 64 characters."""
+    text: _builtins.str
+    """Free text of the adjustment, at most 512 characters."""
+    @_builtins.property
+    def amount(self) -> Global___Money:
+        """How much less than the document's amount was paid because of this, in the payment's
+        currency; negative when the payer paid more (a late fee).
+        """
+
+    def __init__(
+        self,
+        *,
+        amount: Global___Money | None = ...,
+        reason_code: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "reason_code", b"reason_code", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemittanceAdjustment: _TypeAlias = RemittanceAdjustment  # noqa: Y015
+
+@_typing.final
+class RemittanceLine(_message.Message):
+    """One document named in a payment's structured remittance."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    INVOICED_FIELD_NUMBER: _builtins.int
+    DISCOUNT_FIELD_NUMBER: _builtins.int
+    ADJUSTMENTS_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """The document number as the payer wrote it (1-128 characters): RfrdDocInf/Nb, RMR02, an RF
+    creditor reference.
+    """
+    kind: Global___RemittanceLineKind.ValueType
+    """What the reference names; UNSPECIFIED is read as INVOICE."""
+    @_builtins.property
+    def paid(self) -> Global___Money:
+        """What the payer paid on it, in the payment's currency; unset when the file does not say."""
+
+    @_builtins.property
+    def invoiced(self) -> Global___Money:
+        """The document's amount as the payer knows it; unset when not given."""
+
+    @_builtins.property
+    def discount(self) -> Global___Money:
+        """The early-payment discount the payer took on it; unset means none."""
+
+    @_builtins.property
+    def adjustments(self) -> _containers.RepeatedCompositeFieldContainer[Global___RemittanceAdjustment]:
+        """Why it was paid short or long (at most 20)."""
+
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        paid: Global___Money | None = ...,
+        invoiced: Global___Money | None = ...,
+        discount: Global___Money | None = ...,
+        adjustments: _abc.Iterable[Global___RemittanceAdjustment] | None = ...,
+        kind: Global___RemittanceLineKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discount", b"discount", "invoiced", b"invoiced", "paid", b"paid"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adjustments", b"adjustments", "discount", b"discount", "invoiced", b"invoiced", "kind", b"kind", "paid", b"paid", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemittanceLine: _TypeAlias = RemittanceLine  # noqa: Y015
 
 @_typing.final
 class Allocation(_message.Message):
