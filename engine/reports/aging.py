@@ -105,4 +105,3 @@ def net_receivable_by_currency(totals: list[AgingLine]) -> dict[str, int]:
     for line in totals:
         out[line.currency] += line.net_receivable_minor
     return dict(out)
-

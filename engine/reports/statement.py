@@ -92,7 +92,9 @@ def customer_statement(store: Store, customer_id: str, start: dt.date, end: dt.d
     return Statement(customer_id, customer.display_name, start, end, currencies)
 
 
-def _currency(currency: str, rows: list[tuple[dt.date, Any]], start: dt.date, end: dt.date) -> CurrencyStatement:
+def _currency(
+    currency: str, rows: list[tuple[dt.date, Any]], start: dt.date, end: dt.date
+) -> CurrencyStatement:
     out = CurrencyStatement(currency)
     net = [(day, r) for day, r in rows if r.account in q.NET_RECEIVABLE_ACCOUNTS]
     out.opening_balance_minor = sum(r.amount_minor for day, r in net if day < start)

@@ -77,7 +77,9 @@ def _section(section: CurrencyStatement, styles: object) -> list[Flowable]:
         Paragraph(f"Opening balance: {amount_text(section.opening_balance_minor, c)} {c}", normal),
         Table(rows, repeatRows=1, style=_GRID),
         Paragraph(f"Closing balance: {amount_text(section.closing_balance_minor, c)} {c}", normal),
-        Paragraph(f"Unapplied cash and credits: {amount_text(section.unapplied_credit_minor, c)} {c}", normal),
+        Paragraph(
+            f"Unapplied cash and credits: {amount_text(section.unapplied_credit_minor, c)} {c}", normal
+        ),
         Spacer(1, 6),
         Paragraph("Open items", heading),
         Table(items, repeatRows=1, style=_GRID),

@@ -86,7 +86,9 @@ def aging_cells(store: StoreBase, day: dt.date, by_issue_date: bool, customer_id
         (lines.c.on_account.is_(True), literal("ON_ACCOUNT_CASH")),
         else_=literal("UNAPPLIED"),
     ).label("cell")
-    query = select(lines.c.customer_id, lines.c.currency, column, func.sum(lines.c.amount_minor).label("amount"))
+    query = select(
+        lines.c.customer_id, lines.c.currency, column, func.sum(lines.c.amount_minor).label("amount")
+    )
     if customer_id is not None:
         query = query.where(lines.c.customer_id == customer_id)
     return query.group_by(lines.c.customer_id, lines.c.currency, column).having(
@@ -94,9 +96,7 @@ def aging_cells(store: StoreBase, day: dt.date, by_issue_date: bool, customer_id
     )
 
 
-def aging_customer_page(
-    store: StoreBase, cells: Select[Any], after: str | None, size: int
-) -> list[str]:
+def aging_customer_page(store: StoreBase, cells: Select[Any], after: str | None, size: int) -> list[str]:
     """Up to `size` customer ids with a non-zero cell, after `after`, in order."""
     sub = cells.subquery()
     query = select(sub.c.customer_id).distinct()
@@ -110,7 +110,10 @@ def aging_rows(store: StoreBase, cells: Select[Any], customer_ids: Sequence[str]
     sub = cells.subquery()
     if customer_ids is None:
         query = select(
-            literal("").label("customer_id"), sub.c.currency, sub.c.cell, func.sum(sub.c.amount).label("amount")
+            literal("").label("customer_id"),
+            sub.c.currency,
+            sub.c.cell,
+            func.sum(sub.c.amount).label("amount"),
         ).group_by(sub.c.currency, sub.c.cell)
     else:
         query = select(sub).where(sub.c.customer_id.in_(list(customer_ids)))
@@ -147,7 +150,10 @@ def unapplied_totals(store: StoreBase, day: dt.date, customer_id: str | None) ->
     sub = _unapplied_per_payment(store, day, customer_id)
     bucket = bucket_case(sub.c.value_date, day).label("bucket")
     query = select(
-        sub.c.currency, bucket, func.sum(sub.c.unapplied_minor).label("amount"), func.count().label("payments")
+        sub.c.currency,
+        bucket,
+        func.sum(sub.c.unapplied_minor).label("amount"),
+        func.count().label("payments"),
     ).group_by(sub.c.currency, bucket)
     return list(store.conn.execute(query))
 
@@ -163,7 +169,9 @@ def account_balances(
 
 def current_receivables(store: StoreBase, day: dt.date, currency: str) -> int:
     """The AR balance in `currency` as of `day` of invoices not yet due on `day`."""
-    lines = lines_as_of(store, day, ("AR",)).where(jl.c.currency == currency, inv.c.due_date >= day.isoformat())
+    lines = lines_as_of(store, day, ("AR",)).where(
+        jl.c.currency == currency, inv.c.due_date >= day.isoformat()
+    )
     sub = lines.subquery()
     return int(store.conn.execute(select(func.coalesce(func.sum(sub.c.amount_minor), 0))).scalar_one())
 
@@ -227,7 +235,10 @@ def reversed_auto_payments(store: StoreBase, start_us: int, end_us: int) -> tupl
     reversal = app.alias("reversal")
     joined = app.outerjoin(
         reversal,
-        and_(reversal.c.tenant_id == app.c.tenant_id, reversal.c.reverses_application_id == app.c.application_id),
+        and_(
+            reversal.c.tenant_id == app.c.tenant_id,
+            reversal.c.reverses_application_id == app.c.application_id,
+        ),
     )
     reversed_payment = case((reversal.c.application_id.is_not(None), app.c.payment_id))
     query = (

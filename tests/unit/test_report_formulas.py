@@ -23,7 +23,7 @@ def test_count_back_dso_with_actual_month_lengths_differs_from_thirty_days() -> 
     # The same book as of 2026-03-31 with calendar days: 31 (March) + 28 (February) + 32/70 x 31.
     periods = dso.periods_ending(dt.date(2026, 3, 31), 1, 3, thirty=False)
     assert [p.days for p in periods] == [31, 28, 31]
-    days, _ = dso.count_back_dso(212_000_00, list(zip([31, 28, 31], [100_000_00, 80_000_00, 70_000_00])))
+    days, _ = dso.count_back_dso(212_000_00, [(31, 100_000_00), (28, 80_000_00), (31, 70_000_00)])
     assert days == 31 + 28 + Fraction(32 * 31, 70)
     assert dso.text(days) == "73.17"
 
@@ -69,8 +69,12 @@ def test_buckets_hold_their_edges() -> None:
 
 def test_effective_date_of_undated_entries_is_never_before_their_documents() -> None:
     posted_2026_12_01 = int(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC).timestamp()) * 1_000_000
-    assert effective_date("APPLICATION", posted_2026_12_01, "2026-11-01", "2026-11-05") == dt.date(2026, 11, 5)
-    assert effective_date("APPLICATION_REVERSAL", posted_2026_12_01, "2026-11-01", None) == dt.date(2026, 12, 1)
+    assert effective_date("APPLICATION", posted_2026_12_01, "2026-11-01", "2026-11-05") == dt.date(
+        2026, 11, 5
+    )
+    assert effective_date("APPLICATION_REVERSAL", posted_2026_12_01, "2026-11-01", None) == dt.date(
+        2026, 12, 1
+    )
     assert effective_date("CREDIT_MEMO", posted_2026_12_01, "2027-01-01", None) == dt.date(2027, 1, 1)
 
 

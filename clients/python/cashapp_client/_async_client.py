@@ -12,6 +12,7 @@ import grpc
 from grpc import aio
 
 from cashapp_client import _requests as build
+from cashapp_client._async_report_methods import AsyncReportMethods
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -29,6 +30,7 @@ from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
+    report_service_pb2_grpc,
     return_service_pb2_grpc,
 )
 from cashapp_client._proto.cashapp.v1 import (
@@ -54,7 +56,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class AsyncClient:
+class AsyncClient(AsyncReportMethods):
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -97,6 +99,7 @@ class AsyncClient:
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
+        self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:

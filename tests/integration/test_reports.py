@@ -1,0 +1,293 @@
+"""The ReportService over a real server, on SQLite and PostgreSQL, on one booked scenario: the
+aging adds up to the net receivable of the ledger, each report's figures follow from the book,
+and bad input is refused with the field named and changes nothing.
+
+The book's business dates lie in the first half of 2026, before any run of these tests: entries
+posted by the tests themselves (credit memos, reversals) are dated by their posting day, so an
+as-of date in mid-2026 sees only the dated entries, and a far as-of date sees everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from cashapp_client import Allocation, Client, InvalidArgumentError, NotFoundError, Payment, money
+from server.app import run_in_thread
+from server.config import Settings
+from tests.databases import BACKENDS, database
+
+EUR = "EUR"
+FAR = "2999-12-31"  # every entry counts, whatever day the tests run
+MID = "2026-06-30"
+
+
+def _book(c: Client) -> None:
+    """C1: I1 paid by P1 (auto), I2 part paid by P5 then over-credited by a return (10.00 open
+    credit), I3 open.
+    C2: I4 half paid by P3 (manual), P4's application reversed. Unidentified P2 stays unapplied."""
+    c.create_customer("C1", display_name="ACME <Trading> & Co", payer_accounts=["ACCT00001"])
+    c.create_customer("C2", display_name="Globex")
+    c.create_customer("C3", display_name="Initech")
+    for invoice_id, customer, amount, issued in (
+        ("I1", "C1", "100.00", "2026-01-05"),
+        ("I2", "C1", "50.00", "2026-03-01"),
+        ("I3", "C1", "200.00", "2026-05-20"),
+        ("I4", "C2", "80.00", "2026-02-01"),
+    ):
+        c.create_invoice(invoice_id, customer_id=customer, amount=money(amount, EUR), issue_date=issued)
+    c.import_payments(
+        [
+            Payment(
+                payment_id="P1",
+                amount=money("100.00", EUR),
+                value_date="2026-02-10",
+                payer_account="ACCT00001",
+            ),
+            Payment(
+                payment_id="P2",
+                amount=money("30.00", EUR),
+                value_date="2026-04-01",
+                payer_name="Nobody Known",
+            ),
+            Payment(payment_id="P3", amount=money("40.00", EUR), value_date="2026-03-15", customer_id="C2"),
+            Payment(payment_id="P4", amount=money("5.00", EUR), value_date="2026-03-20", customer_id="C2"),
+            Payment(payment_id="P5", amount=money("20.00", EUR), value_date="2026-03-10", customer_id="C1"),
+        ]
+    )
+    c.auto_apply(all_payments=True)
+    c.apply_payment("P3", [Allocation(invoice_id="I4", amount=money("40.00", EUR))])
+    c.apply_payment("P4", [Allocation(invoice_id="I4", amount=money("5.00", EUR))])
+    c.unapply_payment("P4")
+    c.apply_payment("P5", [Allocation(invoice_id="I2", amount=money("20.00", EUR))])
+    c.return_goods("R1", invoice_id="I2", amount=money("40.00", EUR), reason_code="DAMAGED")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def booked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    directory: Path = tmp_path_factory.mktemp(f"reports-{request.param}")
+    for url in database(request.param, directory):
+        with (
+            run_in_thread(Settings(database_url=url, listen="127.0.0.1:0")) as running,
+            Client(f"127.0.0.1:{running.port}", timeout_seconds=30) as c,
+        ):
+            _book(c)
+            yield c
+            assert c.get_reconciliation_report().all_passed
+
+
+def _ledger_net(c: Client) -> int:
+    balances = c.get_reconciliation_report().balances
+    return sum(
+        b.balance_minor
+        for b in balances
+        if b.account in ("AR", "UNAPPLIED_CASH", "ON_ACCOUNT") and b.currency_code == EUR
+    )
+
+
+def test_aging_total_equals_the_net_receivable_of_the_ledger(booked: Client) -> None:
+    report = booked.get_aging_report(FAR)
+    (total,) = report.totals
+    b = total.receivables
+    buckets = (b.current_minor, b.days_1_30_minor, b.days_31_60_minor, b.days_61_90_minor,
+               b.days_91_120_minor, b.days_over_120_minor)  # fmt: skip
+    assert sum(buckets) == total.receivables_minor
+    assert total.net_receivable_minor == (
+        total.receivables_minor
+        - total.unapplied_cash_minor
+        - total.on_account_cash_minor
+        - total.open_credits_minor
+    )
+    assert total.net_receivable_minor == _ledger_net(booked)
+    # AR: I3 200.00 + I4 80.00 - 40.00; unapplied: P2 30.00 + P4 5.00; open credit 10.00.
+    assert (total.receivables_minor, total.unapplied_cash_minor, total.open_credits_minor) == (
+        24000,
+        3500,
+        1000,
+    )
+    # The customer lines add up to the total.
+    assert sum(line.net_receivable_minor for line in report.lines) == total.net_receivable_minor
+    by_customer = {line.customer_id: line for line in report.lines}
+    assert set(by_customer) == {"", "C1", "C2"}  # C3 owes nothing; "" is unidentified cash
+    assert by_customer[""].unapplied_cash_minor == 3000
+    assert by_customer["C1"].open_credits_minor == 1000
+
+
+def test_aging_as_of_a_past_date_buckets_by_days_past_due(booked: Client) -> None:
+    report = booked.get_aging_report(MID)
+    lines = {line.customer_id: line for line in report.lines}
+    # As of 2026-06-30 the return (posted later) does not count yet: I2 (due 03-31, 91 days
+    # past due) has 30.00 open, I3 (due 06-19) is 11 days past due. P4's reversal does not
+    # count either, so I4 (due 03-03, 119 days) has 80.00 - 45.00 open.
+    c1 = lines["C1"].receivables
+    assert (c1.days_1_30_minor, c1.days_91_120_minor) == (20000, 3000)
+    assert lines["C1"].open_credits_minor == 0
+    assert lines["C2"].receivables.days_91_120_minor == 3500
+    assert lines["C2"].unapplied_cash_minor == 0
+    by_issue = {line.customer_id: line for line in booked.get_aging_report(MID, by_invoice_date=True).lines}
+    # By invoice date: I3 (05-20) is 41 days old, I2 (03-01) 121 days.
+    assert by_issue["C1"].receivables.days_31_60_minor == 20000
+    assert by_issue["C1"].receivables.days_over_120_minor == 3000
+
+
+def test_aging_pages_customers_and_repeats_the_totals(booked: Client) -> None:
+    first = booked.get_aging_report(FAR, page_size=2)
+    second = booked.get_aging_report(FAR, page_size=2, page_token=first.next_page_token)
+    assert [line.customer_id for line in first.lines] == ["", "C1"]
+    assert [line.customer_id for line in second.lines] == ["C2"]
+    assert second.next_page_token == ""
+    assert first.totals == second.totals
+    only = booked.get_aging_report(FAR, customer_id="C2")
+    assert [line.customer_id for line in only.lines] == ["C2"]
+    assert only.totals[0].net_receivable_minor == only.lines[0].net_receivable_minor
+
+
+def test_unapplied_cash_is_aged_by_value_date(booked: Client) -> None:
+    report = booked.get_unapplied_cash_aging(MID)
+    items = {i.payment_id: i for i in report.items}
+    # As of 06-30 P4's reversal is not yet posted: only P2 (value date 04-01, 90 days) is held.
+    assert list(items) == ["P2"]
+    assert (items["P2"].unapplied_minor, items["P2"].age_days) == (3000, 90)
+    assert report.totals[0].buckets.days_61_90_minor == 3000
+    later = booked.get_unapplied_cash_aging(FAR)
+    assert {i.payment_id: i.unapplied_minor for i in later.items} == {"P2": 3000, "P4": 500}
+    assert later.totals[0].unapplied_minor == 3500
+    assert later.totals[0].payment_count == 2
+    c2 = booked.get_unapplied_cash_aging(FAR, customer_id="C2")
+    assert [i.payment_id for i in c2.items] == ["P4"]
+
+
+def test_dso_report_follows_from_the_book(booked: Client) -> None:
+    report = booked.get_dso_report(MID, currency_code=EUR, period_count=6, day_count="thirty")
+    # Jan..Jun 2026: sales 100 + 80 (Jan, Feb), 50 (Mar), 200 (May); AR at 06-30 = 200 + 30 + 35.
+    assert [p.credit_sales_minor for p in report.periods] == [0, 20000, 0, 5000, 8000, 10000]
+    assert report.credit_sales_minor == 43000
+    assert report.ending_receivables_minor == 26500
+    assert report.beginning_receivables_minor == 0
+    assert report.days == 180
+    assert report.simple_dso_days == "110.93"  # 265 / 430 x 180
+    # Count back: June 0 (30 days), May 200 (30), April 0 (30), March 50 (30), Feb 15/80 x 30:
+    # 125.625, rounded half-even.
+    assert report.count_back_dso_days == "125.62"
+    assert report.ending_current_receivables_minor == 0
+    assert report.best_possible_dso_days == "0.00"
+    assert report.average_days_delinquent == "110.93"
+    assert "Credit Research Foundation" in report.convention
+
+
+def test_match_rates_count_the_stored_decisions(booked: Client) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    report = booked.get_match_rate_report(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    assert report.payments_decided >= 1
+    # P1 is the one auto-applied payment, and nobody touched it afterwards.
+    assert report.envelope.numerator == 1
+    assert report.straight_through.numerator == 1
+    assert report.auto_applied_reversal.numerator == 0
+    assert report.auto_applied_reversal.denominator == 1
+    # I1 automatically, I2 and I4 by hand (I4 twice, counted once).
+    assert (report.line_item.numerator, report.line_item.denominator) == (1, 3)
+    assert report.line_item.percent == "33.33"
+    empty = booked.get_match_rate_report("2000-01-01", "2000-01-31")
+    assert (empty.payments_decided, empty.envelope.percent) == (0, "")
+
+
+def test_statement_runs_a_balance_and_lists_open_items(booked: Client) -> None:
+    s = booked.get_customer_statement("C1", start_date="2026-01-01", end_date=MID)
+    (eur,) = s.currencies
+    assert eur.opening_balance_minor == 0
+    assert [(ln.kind, ln.reference, ln.amount_minor) for ln in eur.lines] == [
+        ("INVOICE", "I1", 10000),
+        ("PAYMENT", "P1", -10000),
+        ("INVOICE", "I2", 5000),
+        ("PAYMENT", "P5", -2000),
+        ("INVOICE", "I3", 20000),
+    ]
+    assert [ln.balance_minor for ln in eur.lines] == [10000, 0, 5000, 3000, 23000]
+    assert eur.closing_balance_minor == 23000
+    assert [(i.invoice_id, i.open_minor, i.days_past_due) for i in eur.open_items] == [
+        ("I2", 3000, 91),
+        ("I3", 20000, 11),
+    ]
+    assert s.pdf == b""
+
+
+def test_statement_pdf_reads_back_with_its_numbers(booked: Client) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    s = booked.get_customer_statement(
+        "C1", start_date=today - dt.timedelta(days=365), end_date=today, include_pdf=True
+    )
+    (eur,) = s.currencies
+    # The credit memo (posted today) credits I2's open 30.00 and leaves 10.00 on account.
+    assert (eur.lines[-1].kind, eur.lines[-1].amount_minor) == ("CREDIT_MEMO", -4000)
+    assert eur.closing_balance_minor == 19000
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(s.pdf)).pages)
+    assert "ACME <Trading> & Co" in text
+    assert "Closing balance: 190.00 EUR" in text
+    assert "Unapplied cash and credits: 10.00 EUR" in text
+    for number in ("100.00", "-100.00", "200.00", "-40.00", "-20.00"):
+        assert number in text
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "field"),
+    [
+        (lambda c: c.get_aging_report("2026-13-01"), InvalidArgumentError, "as_of_date"),
+        (lambda c: c.get_aging_report(""), InvalidArgumentError, "as_of_date"),
+        (lambda c: c.get_aging_report(MID, customer_id="NOPE"), NotFoundError, "customer_id"),
+        (lambda c: c.get_aging_report(MID, page_token="garbage"), InvalidArgumentError, "page_token"),
+        (lambda c: c.get_unapplied_cash_aging("20260630"), InvalidArgumentError, "as_of_date"),
+        (lambda c: c.get_unapplied_cash_aging(MID, customer_id="NOPE"), NotFoundError, "customer_id"),
+        (lambda c: c.get_dso_report(MID, currency_code="XXY"), InvalidArgumentError, "currency_code"),
+        (lambda c: c.get_dso_report(MID, currency_code=""), InvalidArgumentError, "currency_code"),
+        (
+            lambda c: c.get_dso_report(MID, currency_code=EUR, period_count=37),
+            InvalidArgumentError,
+            "period_count",
+        ),
+        (lambda c: c.get_dso_report("1-1-1", currency_code=EUR), InvalidArgumentError, "as_of_date"),
+        (lambda c: c.get_match_rate_report("2026-02-01", "2026-01-01"), InvalidArgumentError, "end_date"),
+        (lambda c: c.get_match_rate_report("2026-02-30", "2026-03-01"), InvalidArgumentError, "start_date"),
+        (
+            lambda c: c.get_customer_statement("NOPE", start_date=MID, end_date=MID),
+            NotFoundError,
+            "customer_id",
+        ),
+        (
+            lambda c: c.get_customer_statement("", start_date=MID, end_date=MID),
+            InvalidArgumentError,
+            "customer_id",
+        ),
+        (
+            lambda c: c.get_customer_statement("C1", start_date="2026-06-30", end_date="2026-01-01"),
+            InvalidArgumentError,
+            "end_date",
+        ),
+        (
+            lambda c: c.get_customer_statement("C1", start_date="2024-01-01", end_date="2026-01-01"),
+            InvalidArgumentError,
+            "end_date",
+        ),
+    ],
+)
+def test_bad_report_input_is_refused_with_the_field_named(booked: Client, call, error, field) -> None:  # type: ignore[no-untyped-def]
+    before = booked.get_reconciliation_report()
+    with pytest.raises(error) as raised:
+        call(booked)
+    assert [v.field for v in raised.value.field_violations] == [field]
+    after = booked.get_reconciliation_report()
+    assert list(before.balances) == list(after.balances)
+
+
+def test_unknown_enum_values_are_refused(booked: Client) -> None:
+    from cashapp_client._proto.cashapp.v1 import report_service_pb2 as rp
+
+    with pytest.raises(Exception) as raised:
+        booked._unary(
+            booked.report_service.GetAgingReport, rp.GetAgingReportRequest(as_of_date=MID, basis=9), None
+        )
+    assert "basis" in str(raised.value)
