@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from pypdf import PdfReader
 
 from cashapp_client import Allocation, Client, InvalidArgumentError, NotFoundError, Payment, money
 from server.app import run_in_thread
+from server.cli import main
 from server.config import Settings
 from tests.databases import BACKENDS, database
 
 EUR = "EUR"
+GBP = "GBP"
 FAR = "2999-12-31"  # every entry counts, whatever day the tests run
 MID = "2026-06-30"
 
@@ -66,10 +71,27 @@ def _book(c: Client) -> None:
     c.unapply_payment("P4")
     c.apply_payment("P5", [Allocation(invoice_id="I2", amount=money("20.00", EUR))])
     c.return_goods("R1", invoice_id="I2", amount=money("40.00", EUR), reason_code="DAMAGED")
+    _book_gbp(c)
+
+
+def _book_gbp(c: Client) -> None:
+    """C3 in GBP, for the match rates: PG1 pays G1 exactly (auto-applied, then unapplied by a
+    person); PG2 fits G2 and G3 alike (a suggestion, which a person accepts)."""
+    c.create_customer("C3-GB", display_name="Umbrella", payer_accounts=["ACCT00003"])
+    for invoice_id, amount in (("G1", "10.00"), ("G2", "25.00"), ("G3", "25.00")):
+        c.create_invoice(invoice_id, customer_id="C3-GB", amount=money(amount, GBP), issue_date="2026-02-01")
+    c.create_payment("PG1", amount=money("10.00", GBP), value_date="2026-02-15", payer_account="ACCT00003")
+    c.auto_apply(payment_ids=["PG1"])
+    c.create_payment("PG2", amount=money("25.00", GBP), value_date="2026-02-16", payer_account="ACCT00003")
+    c.auto_apply(payment_ids=["PG2"])
+    (doubt,) = [x for x in c.list_exceptions() if x.payment_id == "PG2"]
+    c.resolve_exception(doubt.exception_id, rank=1)
+    c.unapply_payment("PG1")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def booked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def booked_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One booked server per backend for the module; its address."""
     directory: Path = tmp_path_factory.mktemp(f"reports-{request.param}")
     for url in database(request.param, directory):
         with (
@@ -77,22 +99,29 @@ def booked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             Client(f"127.0.0.1:{running.port}", timeout_seconds=30) as c,
         ):
             _book(c)
-            yield c
+            yield f"127.0.0.1:{running.port}"
             assert c.get_reconciliation_report().all_passed
 
 
-def _ledger_net(c: Client) -> int:
+@pytest.fixture
+def booked(booked_target: str) -> Iterator[Client]:
+    with Client(booked_target, timeout_seconds=30) as c:
+        yield c
+
+
+def _ledger_net(c: Client, currency: str = EUR) -> int:
     balances = c.get_reconciliation_report().balances
     return sum(
         b.balance_minor
         for b in balances
-        if b.account in ("AR", "UNAPPLIED_CASH", "ON_ACCOUNT") and b.currency_code == EUR
+        if b.account in ("AR", "UNAPPLIED_CASH", "ON_ACCOUNT") and b.currency_code == currency
     )
 
 
 def test_aging_total_equals_the_net_receivable_of_the_ledger(booked: Client) -> None:
     report = booked.get_aging_report(FAR)
-    (total,) = report.totals
+    assert [t.currency_code for t in report.totals] == [EUR, GBP]
+    total = report.totals[0]
     b = total.receivables
     buckets = (b.current_minor, b.days_1_30_minor, b.days_31_60_minor, b.days_61_90_minor,
                b.days_91_120_minor, b.days_over_120_minor)  # fmt: skip
@@ -111,9 +140,14 @@ def test_aging_total_equals_the_net_receivable_of_the_ledger(booked: Client) -> 
         1000,
     )
     # The customer lines add up to the total.
-    assert sum(line.net_receivable_minor for line in report.lines) == total.net_receivable_minor
-    by_customer = {line.customer_id: line for line in report.lines}
+    eur = [line for line in report.lines if line.currency_code == EUR]
+    assert sum(line.net_receivable_minor for line in eur) == total.net_receivable_minor
+    by_customer = {line.customer_id: line for line in eur}
     assert set(by_customer) == {"", "C1", "C2"}  # C3 owes nothing; "" is unidentified cash
+    # GBP: G1 (reopened by the unapply) and G3 open, PG1's 10.00 unapplied again.
+    gbp = report.totals[1]
+    assert (gbp.receivables_minor, gbp.unapplied_cash_minor, gbp.net_receivable_minor) == (3500, 1000, 2500)
+    assert gbp.net_receivable_minor == _ledger_net(booked, GBP)
     assert by_customer[""].unapplied_cash_minor == 3000
     assert by_customer["C1"].open_credits_minor == 1000
 
@@ -139,7 +173,7 @@ def test_aging_pages_customers_and_repeats_the_totals(booked: Client) -> None:
     first = booked.get_aging_report(FAR, page_size=2)
     second = booked.get_aging_report(FAR, page_size=2, page_token=first.next_page_token)
     assert [line.customer_id for line in first.lines] == ["", "C1"]
-    assert [line.customer_id for line in second.lines] == ["C2"]
+    assert [line.customer_id for line in second.lines] == ["C2", "C3-GB"]
     assert second.next_page_token == ""
     assert first.totals == second.totals
     only = booked.get_aging_report(FAR, customer_id="C2")
@@ -155,9 +189,10 @@ def test_unapplied_cash_is_aged_by_value_date(booked: Client) -> None:
     assert (items["P2"].unapplied_minor, items["P2"].age_days) == (3000, 90)
     assert report.totals[0].buckets.days_61_90_minor == 3000
     later = booked.get_unapplied_cash_aging(FAR)
-    assert {i.payment_id: i.unapplied_minor for i in later.items} == {"P2": 3000, "P4": 500}
+    assert {i.payment_id: i.unapplied_minor for i in later.items} == {"P2": 3000, "P4": 500, "PG1": 1000}
     assert later.totals[0].unapplied_minor == 3500
     assert later.totals[0].payment_count == 2
+    assert (later.totals[1].currency_code, later.totals[1].unapplied_minor) == (GBP, 1000)
     c2 = booked.get_unapplied_cash_aging(FAR, customer_id="C2")
     assert [i.payment_id for i in c2.items] == ["P4"]
 
@@ -182,18 +217,18 @@ def test_dso_report_follows_from_the_book(booked: Client) -> None:
 
 def test_match_rates_count_the_stored_decisions(booked: Client) -> None:
     today = dt.datetime.now(dt.UTC).date()
-    report = booked.get_match_rate_report(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
-    assert report.payments_decided >= 1
-    # P1 is the one auto-applied payment, and nobody touched it afterwards.
-    assert report.envelope.numerator == 1
-    assert report.straight_through.numerator == 1
-    assert report.auto_applied_reversal.numerator == 0
-    assert report.auto_applied_reversal.denominator == 1
-    # I1 automatically, I2 and I4 by hand (I4 twice, counted once).
-    assert (report.line_item.numerator, report.line_item.denominator) == (1, 3)
-    assert report.line_item.percent == "33.33"
+    r = booked.get_match_rate_report(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    # Seven payments decided; P1 and PG1 auto-applied; PG1 was unapplied by a person since.
+    assert r.payments_decided == 7
+    assert (r.envelope.numerator, r.envelope.denominator, r.envelope.percent) == (2, 7, "28.57")
+    assert (r.straight_through.numerator, r.straight_through.percent) == (1, "14.29")
+    assert (r.auto_applied_reversal.numerator, r.auto_applied_reversal.denominator) == (1, 2)
+    # Invoices settled: I1 and G1 automatically; I2, I4 (twice, counted once) and G2 by people.
+    assert (r.line_item.numerator, r.line_item.denominator, r.line_item.percent) == (2, 5, "40.00")
+    # PG2's doubt was resolved by accepting its first suggestion.
+    assert (r.suggestion_acceptance.numerator, r.suggestion_acceptance.denominator) == (1, 1)
     empty = booked.get_match_rate_report("2000-01-01", "2000-01-31")
-    assert (empty.payments_decided, empty.envelope.percent) == (0, "")
+    assert (empty.payments_decided, empty.envelope.percent, empty.line_item.denominator) == (0, "", 0)
 
 
 def test_statement_runs_a_balance_and_lists_open_items(booked: Client) -> None:
@@ -291,3 +326,66 @@ def test_unknown_enum_values_are_refused(booked: Client) -> None:
             booked.report_service.GetAgingReport, rp.GetAgingReportRequest(as_of_date=MID, basis=9), None
         )
     assert "basis" in str(raised.value)
+
+
+def test_health_and_reflection_list_the_report_service(booked: Client) -> None:
+    stub = health_pb2_grpc.HealthStub(booked.channel)
+    request = health_pb2.HealthCheckRequest(service="cashapp.v1.ReportService")
+    assert stub.Check(request, timeout=10).status == health_pb2.HealthCheckResponse.SERVING
+    assert "cashapp.v1.ReportService" in ProtoReflectionDescriptorDatabase(booked.channel).get_services()
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["report", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_prints_the_aging_table(booked_target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "aging", "--as-of", FAR, "--server", booked_target)
+    assert code == 0
+    total = next(line for line in out.splitlines() if "TOTAL" in line and "EUR" in line)
+    assert "240.00" in total and "35.00" in total and "195.00" in total
+    assert "(unidentified)" in out
+
+
+def test_cli_prints_dso_as_json_and_writes_the_statement_pdf(
+    booked_target: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = _cli(
+        capsys, "dso", "--as-of", MID, "--currency", EUR, "--periods", "6", "--day-count", "thirty",
+        "--json", "--server", booked_target,
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["count_back_dso_days"] == "125.62"
+    pdf = tmp_path / "statement.pdf"
+    code, out, _ = _cli(
+        capsys,
+        "statement",
+        "C1",
+        "--from",
+        "2026-01-01",
+        "--to",
+        MID,
+        "--pdf",
+        str(pdf),
+        "--server",
+        booked_target,
+    )
+    assert code == 0
+    assert "Closing balance 230.00 EUR" in out
+    assert "Closing balance: 230.00 EUR" in PdfReader(pdf).pages[0].extract_text()
+    code, out, _ = _cli(
+        capsys, "match-rate", "--from", "2000-01-01", "--to", "2000-01-02", "--server", booked_target
+    )
+    assert code == 0 and "Envelope" in out
+
+
+def test_cli_refuses_bad_input_with_exit_code_2(
+    booked_target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(capsys, "aging", "--as-of", "2026-13-01", "--server", booked_target)
+    assert code == 2
+    assert "as_of_date" in err
+    code, _, err = _cli(capsys, "statement", "NOPE", "--from", MID, "--to", MID, "--server", booked_target)
+    assert (code, "customer" in err) == (2, True)
