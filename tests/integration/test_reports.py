@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -21,6 +22,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from pypdf import PdfReader
 
 from cashapp_client import Allocation, Client, InvalidArgumentError, NotFoundError, Payment, money
+from cashapp_client._proto.cashapp.v1 import report_service_pb2 as rp
 from server.app import run_in_thread
 from server.cli import main
 from server.config import Settings
@@ -76,9 +78,16 @@ def _book(c: Client) -> None:
 
 def _book_gbp(c: Client) -> None:
     """C3 in GBP, for the match rates: PG1 pays G1 exactly (auto-applied, then unapplied by a
-    person); PG2 fits G2 and G3 alike (a suggestion, which a person accepts)."""
+    person); PG2 fits G2 and G3 alike (a suggestion, which a person accepts); PG3 fits G4 and G5
+    alike, and a person applies it to G3 instead (a resolution that is no acceptance)."""
     c.create_customer("C3-GB", display_name="Umbrella", payer_accounts=["ACCT00003"])
-    for invoice_id, amount in (("G1", "10.00"), ("G2", "25.00"), ("G3", "25.00")):
+    for invoice_id, amount in (
+        ("G1", "10.00"),
+        ("G2", "25.00"),
+        ("G3", "25.00"),
+        ("G4", "7.00"),
+        ("G5", "7.00"),
+    ):
         c.create_invoice(invoice_id, customer_id="C3-GB", amount=money(amount, GBP), issue_date="2026-02-01")
     c.create_payment("PG1", amount=money("10.00", GBP), value_date="2026-02-15", payer_account="ACCT00003")
     c.auto_apply(payment_ids=["PG1"])
@@ -86,6 +95,13 @@ def _book_gbp(c: Client) -> None:
     c.auto_apply(payment_ids=["PG2"])
     (doubt,) = [x for x in c.list_exceptions() if x.payment_id == "PG2"]
     c.resolve_exception(doubt.exception_id, rank=1)
+    c.create_payment("PG3", amount=money("7.00", GBP), value_date="2026-02-17", payer_account="ACCT00003")
+    c.auto_apply(payment_ids=["PG3"])
+    (doubt,) = [x for x in c.list_exceptions() if x.payment_id == "PG3"]
+    assert {tuple(s.invoice_ids) for s in doubt.suggestions} == {("G4",), ("G5",)}
+    c.resolve_exception(
+        doubt.exception_id, allocations=[Allocation(invoice_id="G3", amount=money("7.00", GBP))]
+    )
     c.unapply_payment("PG1")
 
 
@@ -144,9 +160,10 @@ def test_aging_total_equals_the_net_receivable_of_the_ledger(booked: Client) -> 
     assert sum(line.net_receivable_minor for line in eur) == total.net_receivable_minor
     by_customer = {line.customer_id: line for line in eur}
     assert set(by_customer) == {"", "C1", "C2"}  # C3 owes nothing; "" is unidentified cash
-    # GBP: G1 (reopened by the unapply) and G3 open, PG1's 10.00 unapplied again.
+    # GBP: G1 (reopened by the unapply), G3 (25.00 - 7.00), G4 and G5 open; PG1's 10.00
+    # unapplied again.
     gbp = report.totals[1]
-    assert (gbp.receivables_minor, gbp.unapplied_cash_minor, gbp.net_receivable_minor) == (3500, 1000, 2500)
+    assert (gbp.receivables_minor, gbp.unapplied_cash_minor, gbp.net_receivable_minor) == (4200, 1000, 3200)
     assert gbp.net_receivable_minor == _ledger_net(booked, GBP)
     assert by_customer[""].unapplied_cash_minor == 3000
     assert by_customer["C1"].open_credits_minor == 1000
@@ -218,15 +235,16 @@ def test_dso_report_follows_from_the_book(booked: Client) -> None:
 def test_match_rates_count_the_stored_decisions(booked: Client) -> None:
     today = dt.datetime.now(dt.UTC).date()
     r = booked.get_match_rate_report(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
-    # Seven payments decided; P1 and PG1 auto-applied; PG1 was unapplied by a person since.
-    assert r.payments_decided == 7
-    assert (r.envelope.numerator, r.envelope.denominator, r.envelope.percent) == (2, 7, "28.57")
-    assert (r.straight_through.numerator, r.straight_through.percent) == (1, "14.29")
+    # Eight payments decided; P1 and PG1 auto-applied; PG1 was unapplied by a person since.
+    assert r.payments_decided == 8
+    assert (r.envelope.numerator, r.envelope.denominator, r.envelope.percent) == (2, 8, "25.00")
+    assert (r.straight_through.numerator, r.straight_through.percent) == (1, "12.50")
     assert (r.auto_applied_reversal.numerator, r.auto_applied_reversal.denominator) == (1, 2)
-    # Invoices settled: I1 and G1 automatically; I2, I4 (twice, counted once) and G2 by people.
-    assert (r.line_item.numerator, r.line_item.denominator, r.line_item.percent) == (2, 5, "40.00")
-    # PG2's doubt was resolved by accepting its first suggestion.
-    assert (r.suggestion_acceptance.numerator, r.suggestion_acceptance.denominator) == (1, 1)
+    # Invoices settled: I1 and G1 automatically; I2, I4 (twice, counted once), G2 and G3 by people.
+    assert (r.line_item.numerator, r.line_item.denominator, r.line_item.percent) == (2, 6, "33.33")
+    # PG2's doubt was resolved by accepting its first suggestion, PG3's by other allocations.
+    assert (r.suggestion_acceptance.numerator, r.suggestion_acceptance.denominator) == (1, 2)
+    assert r.suggestion_acceptance.percent == "50.00"
     empty = booked.get_match_rate_report("2000-01-01", "2000-01-31")
     assert (empty.payments_decided, empty.envelope.percent, empty.line_item.denominator) == (0, "", 0)
 
@@ -318,14 +336,39 @@ def test_bad_report_input_is_refused_with_the_field_named(booked: Client, call, 
     assert list(before.balances) == list(after.balances)
 
 
-def test_unknown_enum_values_are_refused(booked: Client) -> None:
-    from cashapp_client._proto.cashapp.v1 import report_service_pb2 as rp
-
-    with pytest.raises(Exception) as raised:
-        booked._unary(
-            booked.report_service.GetAgingReport, rp.GetAgingReportRequest(as_of_date=MID, basis=9), None
-        )
-    assert "basis" in str(raised.value)
+@pytest.mark.parametrize(
+    ("method", "request_", "field"),
+    [
+        ("GetAgingReport", rp.GetAgingReportRequest(as_of_date=MID, basis=9), "basis"),  # type: ignore[arg-type]
+        ("GetAgingReport", rp.GetAgingReportRequest(as_of_date=MID, page_size=-1), "page_size"),
+        ("GetUnappliedCashAging", rp.GetUnappliedCashAgingRequest(as_of_date=MID, page_size=-5), "page_size"),
+        (
+            "GetUnappliedCashAging",
+            rp.GetUnappliedCashAgingRequest(as_of_date=MID, customer_id=" x"),
+            "customer_id",
+        ),
+        ("GetDsoReport", rp.GetDsoReportRequest(as_of_date=MID, currency_code=EUR, period=7), "period"),  # type: ignore[arg-type]
+        ("GetDsoReport", rp.GetDsoReportRequest(as_of_date=MID, currency_code=EUR, day_count=7), "day_count"),  # type: ignore[arg-type]
+        (
+            "GetDsoReport",
+            rp.GetDsoReportRequest(as_of_date=MID, currency_code=EUR, period_count=-1),
+            "period_count",
+        ),
+        (
+            "GetMatchRateReport",
+            rp.GetMatchRateReportRequest(start_date="1990-01-01", end_date="2026-01-01"),
+            "end_date",
+        ),
+    ],
+)
+def test_raw_requests_out_of_range_are_refused(
+    booked: Client, method: str, request_: Any, field: str
+) -> None:
+    """What the typed client cannot send (unknown enum numbers, negative sizes) the server
+    still refuses with the field named."""
+    with pytest.raises(InvalidArgumentError) as raised:
+        booked._unary(getattr(booked.report_service, method), request_, None)
+    assert [v.field for v in raised.value.field_violations] == [field]
 
 
 def test_health_and_reflection_list_the_report_service(booked: Client) -> None:
