@@ -748,7 +748,8 @@ class StatementLine(_message.Message):
     """Effective date, YYYY-MM-DD."""
     kind: _builtins.str
     """INVOICE, PAYMENT, DISCOUNT, WRITE_OFF, DEDUCTION, CREDIT_MEMO, VOID, PAYMENT_RETURNED,
-    APPLICATION_REVERSED.
+    APPLICATION_REVERSED, or APPLICATION when a payment of one customer was applied to another
+    customer's invoice (the cash moved between the two).
     """
     reference: _builtins.str
     """The document: an invoice or payment id."""
