@@ -1,5 +1,6 @@
 """An embedded real server per test, on SQLite and on PostgreSQL, reached through the Python
-client; after every scenario the five ledger invariants must hold."""
+client; after every scenario the ledger invariants must hold and the aging must add up to the
+ledger's net receivable."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cashapp_client import Client
+from cashapp_client import Client, ReconciliationReport
 from server.app import Running, run_in_thread
 from server.config import Settings
 
@@ -30,6 +31,22 @@ def client(target: str) -> Iterator[Client]:
         report = c.get_reconciliation_report()
         failed = {check.name: list(check.violations) for check in report.invariants if not check.passed}
         assert report.all_passed, f"ledger invariants broken after the scenario: {failed}"
+        assert_aging_equals_net_receivable(c, report)
+
+
+# An as-of date after every entry a test can post (entries are dated up to their posting day).
+LATEST_DATE = "2999-12-31"
+
+
+def assert_aging_equals_net_receivable(c: Client, report: ReconciliationReport) -> None:
+    """The aging's total of each currency is the journal's AR + UNAPPLIED_CASH + ON_ACCOUNT."""
+    ledger: dict[str, int] = {}
+    for b in report.balances:
+        if b.account in ("AR", "UNAPPLIED_CASH", "ON_ACCOUNT"):
+            ledger[b.currency_code] = ledger.get(b.currency_code, 0) + b.balance_minor
+    aging = c.get_aging_report(LATEST_DATE, page_size=1)
+    totals = {t.currency_code: t.net_receivable_minor for t in aging.totals if t.net_receivable_minor}
+    assert totals == {k: v for k, v in ledger.items() if v}, "the aging does not add up to the ledger"
 
 
 # The bad-input tests share one booked server per backend for the session.
