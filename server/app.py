@@ -1,4 +1,4 @@
-"""Builds and runs the grpc.aio server: the five services, health (NOT_SERVING while the database
+"""Builds and runs the grpc.aio server: the six services, health (NOT_SERVING while the database
 is unreachable, see server/health_watch.py), reflection, limits, and a graceful shutdown (health
 NOT_SERVING first, then stop with a grace period)."""
 
@@ -28,6 +28,8 @@ from cashapp_client._proto.cashapp.v1 import (
     payment_service_pb2_grpc,
     reconciliation_service_pb2,
     reconciliation_service_pb2_grpc,
+    report_service_pb2,
+    report_service_pb2_grpc,
     return_service_pb2,
     return_service_pb2_grpc,
 )
@@ -40,6 +42,7 @@ from server.auth import Authenticator, require_authentication_beyond_loopback
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
 from server.edge import Edge
 from server.health_watch import DatabaseHealth
+from server.report_servicer import ReportService
 from server.rpc import Rpc
 from server.rpc_telemetry import TelemetryInterceptor
 from server.tls import load_server_tls
@@ -55,6 +58,7 @@ SERVICE_NAMES = [
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
+        (report_service_pb2, "ReportService"),
     )
 ]
 
@@ -117,6 +121,7 @@ async def start(settings: Settings) -> Running:
     reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(
         servicers.ReconciliationService(rpc), server
     )
+    report_service_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(rpc), server)
     health_servicer = health.aio.HealthServicer()
     alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

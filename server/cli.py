@@ -1,4 +1,5 @@
-"""`cashapp serve`, `demo`, `migrate`, `tokens` and `import`. Flags override CASHAPP_* variables.
+"""`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py) and `report`
+(server/report_cli.py). Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
 2 a bad setting, bad usage or refused input (one line on stderr naming the setting); `import`
@@ -17,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from server import logs
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
 from server.import_cli import add_import_command, run_import
+from server.report_cli import add_report_command, run_report
 from server.token_cli import add_tokens_command, run_tokens
 
 EXIT_OK = 0
@@ -76,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_setting_flags(migrate, "migrate")
     add_tokens_command(sub, lambda action: _add_setting_flags(action, "tokens"))
     add_import_command(sub)
+    add_report_command(sub)
     return parser
 
 
@@ -86,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_CONFIGURATION
     if args.command == "import":  # a client of a running server: it reads no server setting
         return run_import(args)
+    if args.command == "report":  # a client of a running server: no server settings
+        return run_report(args)
     flags = vars(args)
     try:
         # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.

@@ -22,6 +22,7 @@ from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2,
     payment_service_pb2,
     reconciliation_service_pb2,
+    report_service_pb2,
     return_service_pb2,
 )
 from cashapp_client._proto.cashapp.v1 import customer_service_pb2 as cs
@@ -43,6 +44,7 @@ SERVICES = [
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
+        (report_service_pb2, "ReportService"),
     )
 ]
 METHODS = [method for service in SERVICES for method in service.methods]

@@ -32,7 +32,7 @@ INT_RANGES = {
     FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
     FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
 }
-DATE_FIELDS = {"issue_date", "due_date", "value_date", "due_before"}
+DATE_FIELDS = {"issue_date", "due_date", "value_date", "due_before", "as_of_date", "start_date", "end_date"}
 CURRENCIES = ["EUR", "USD", "JPY", "KWD", "CHF"]
 IBAN = "DE89370400440532013000"
 ODD_DATES = [

@@ -2,7 +2,7 @@
 
 A real in-process server on SQLite and on PostgreSQL, booked with a few customers, invoices,
 payments, an application and an exception, receives requests that hypothesis builds from the
-message descriptors (tests/property/rpc_strategies.py) for every method of the five services,
+message descriptors (tests/property/rpc_strategies.py) for every method of the six services,
 client-streaming ImportPayments included, and random raw bytes; some calls carry no or a wrong
 token. Whatever the answer, it is never INTERNAL, UNKNOWN or a deadline, and after the run
 GetReconciliationReport passes every invariant.
@@ -34,6 +34,7 @@ from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2,
     payment_service_pb2,
     reconciliation_service_pb2,
+    report_service_pb2,
     return_service_pb2,
 )
 from server.app import Running, run_in_thread
@@ -63,6 +64,7 @@ METHODS = [
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
+        (report_service_pb2, "ReportService"),
     )
     for method in module.DESCRIPTOR.services_by_name[name].methods
 ]

@@ -13,6 +13,7 @@ from grpc import aio
 
 from cashapp_client import _requests as build
 from cashapp_client._async_alert_methods import AsyncAlertMethods
+from cashapp_client._async_report_methods import AsyncReportMethods
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -28,6 +29,7 @@ from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
+    report_service_pb2_grpc,
     return_service_pb2_grpc,
 )
 from cashapp_client._proto.cashapp.v1 import (
@@ -56,7 +58,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class AsyncClient(AsyncAlertMethods):
+class AsyncClient(AsyncReportMethods, AsyncAlertMethods):
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -100,6 +102,7 @@ class AsyncClient(AsyncAlertMethods):
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
+        self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:

@@ -26,6 +26,7 @@ from cashapp_client._proto.cashapp.v1 import (
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
+    report_service_pb2_grpc,
     return_service_pb2_grpc,
 )
 from cashapp_client._proto.cashapp.v1 import (
@@ -44,6 +45,7 @@ from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from cashapp_client._proto.cashapp.v1 import (
     return_service_pb2 as return_pb2,
 )
+from cashapp_client._report_methods import ReportMethods
 from cashapp_client._requests import DEFAULT_PAGE_SIZE, MAX_IMPORT_CHUNK_PAYMENTS, DateLike
 from cashapp_client._retry import RetryPolicy, remaining_seconds
 
@@ -54,7 +56,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class Client(AlertMethods):
+class Client(ReportMethods, AlertMethods):
     """A blocking client of the cashapp API.
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -98,6 +100,7 @@ class Client(AlertMethods):
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
+        self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
 
     def close(self) -> None:
         if self._owns_channel:
