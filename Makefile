@@ -39,10 +39,12 @@ proto-check: ## fail when regeneration changes the committed code
 bench: ## run the benchmarks and write bench/RESULTS.md
 	bash bench/run.sh
 
-quality: postgres ## score auto-apply against the ground-truth world (5k+50k SQLite, 5k PostgreSQL) into bench/QUALITY.md
+quality: postgres ## score auto-apply against the ground-truth world (5k+50k SQLite, 5k PostgreSQL, 5k imported as camt.053 and BAI2) into bench/QUALITY.md
 	$(PY) -m bench.quality.run --payments 5000 --database sqlite --seed 7 --out bench/QUALITY.md
 	$(PY) -m bench.quality.run --payments 50000 --database sqlite --seed 7 --out bench/QUALITY.md --append
 	$(PY) -m bench.quality.run --payments 5000 --database postgres --seed 7 --out bench/QUALITY.md --append
+	$(PY) -m bench.quality.run --payments 5000 --database sqlite --seed 7 --via camt053 --out bench/QUALITY.md --append
+	$(PY) -m bench.quality.run --payments 5000 --database sqlite --seed 7 --via bai2 --out bench/QUALITY.md --append
 
 bench-rust: ## criterion benchmarks of the Rust solver core alone (no Python)
 	RAYON_NUM_THREADS=1 cargo bench -p matcher_core --bench solver

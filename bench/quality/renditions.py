@@ -109,26 +109,28 @@ def camt053(world: World) -> bytes:
 
 
 def _bai2_text(p: Payment) -> str:
-    # The text is the record's last field and runs to its end; commas are replaced by blanks as
-    # the banks' own report writers do, slashes stay (they belong to invoice numbers).
+    # The text is the record's last field and runs to the record's end: commas and slashes in it
+    # are text (invoice numbers carry both).
     origin = f"ORG=/{p.payer_account} {p.payer_name}" if p.payer_account else f"ORG={p.payer_name}"
     text = f"{origin} OBI={p.remittance_info}" if p.remittance_info else origin
     refs = f" REF={' '.join(p.references)}" if p.references else ""
-    return (text + refs).replace(",", " ")
+    return text + refs
 
 
 def _bai2_records(record: str) -> list[str]:
-    """A logical record split at blanks into physical lines of at most BAI2_LINE characters,
-    the rest on 88 continuation records (each continuation starts with the blank it was cut at)."""
+    """A logical record split at blanks into physical lines of about BAI2_LINE characters, the
+    rest on 88 continuation records (each continuation starts with the blank it was cut at). A
+    word longer than a line is never split (the file declares variable-length records)."""
     lines: list[str] = []
     rest, prefix = record, ""
     while rest:
         room = BAI2_LINE - len(prefix)
-        if len(rest) <= room:
+        cut = rest.rfind(" ", 0, room) if len(rest) > room else -1
+        if cut <= 0:
+            cut = rest.find(" ", room) if len(rest) > room else -1
+        if cut <= 0:
             lines.append(prefix + rest)
             break
-        cut = rest.rfind(" ", 0, room)
-        cut = room if cut <= 0 else cut
         lines.append(prefix + rest[:cut])
         rest, prefix = rest[cut:], "88,"  # the blank stays: readers that concatenate keep the words apart
     return lines
@@ -139,7 +141,7 @@ def bai2(world: World) -> bytes:
     by_day: dict[str, dict[str, list[Payment]]] = defaultdict(lambda: defaultdict(list))
     for p in world.payments:
         by_day[p.value_date][p.currency].append(p)
-    out = ["01,BANKUS33,QUALITYCO,261201,0600,1,80,,2/"]
+    out = ["01,BANKUS33,QUALITYCO,261201,0600,1,,,2/"]  # no physical record length: variable
     file_total = 0
     file_records = 1
     for day, accounts in sorted(by_day.items()):
@@ -152,9 +154,11 @@ def bai2(world: World) -> bytes:
             for p in payments:
                 text = _bai2_text(p)
                 account += _bai2_records(f"16,{BAI2_CREDIT_WIRE},{p.amount_minor},0,{p.payment_id},,{text}")
-            account.append(f"49,{total},{len(account) + 1}/")
+            # The account control total sums every amount of the account's records: the 03
+            # summary (total credits) and the 16 details, so twice the credits here.
+            account.append(f"49,{2 * total},{len(account) + 1}/")
             group += account
-            group_total += total
+            group_total += 2 * total
         group.append(f"98,{group_total},{len(accounts)},{len(group) + 1}/")
         out += group
         file_total += group_total

@@ -358,7 +358,7 @@ class _Walker:
             payer_account=account or text.first("DACT", "BO"),
             end_to_end_id=end_to_end(text.first("EREF") or ("" if returning else customer_reference)),
             bank_reference=(detail.bank_reference or "").strip(),
-            remittance_text=text.text,
+            remittance_text=text.remittance(),
             original_reference=(customer_reference or text.first("EREF")) if returning else "",
             return_reason=bai2_text.return_reason(text.text) if returning else "",
             type_code=code,

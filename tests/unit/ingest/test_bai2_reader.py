@@ -155,7 +155,8 @@ def test_lockbox_fixture_wire_payer_from_org_and_return_from_customer_reference(
     wire = next(e for e in parsed.entries if e.type_code == "195")
     assert (wire.payer_name, wire.payer_account) == ("GLOBEX GMBH", "DE89370400440532013000")
     assert wire.end_to_end_id == "INV-2026-0099"
-    assert "OBI:INV-2026-0099 INV-2026-0100 /RFB/PO 4500012345" in wire.remittance_text
+    # The remittance is what the payer wrote for the beneficiary (OBI, then RFB), not the parties.
+    assert wire.remittance_text == "INV-2026-0099 INV-2026-0100 PO 4500012345"
     returned = next(e for e in parsed.entries if e.kind is EntryKind.RETURN)
     assert (returned.amount_minor, returned.original_reference, returned.return_reason) == (
         12000,
@@ -280,3 +281,14 @@ def test_records_after_the_file_trailer_are_an_error() -> None:
     data = (FIXTURES / "several_per_line.bai2").read_bytes() + b"02,ACMECORP,BANKUS33,1,261130,,EUR,2/\n"
     with pytest.raises(IngestError, match=r"^line 5: a 02 record after the file trailer \(99\)"):
         bai2_reader.parse(data)
+
+
+def test_tags_with_an_equals_sign_and_values_continued_on_88_records_are_read_whole() -> None:
+    data = (
+        b"01,BANK,CO,261201,0600,1,80,,2/\n02,CO,BANK,1,261130,2359,,2/\n03,12345,USD,100,5000,1,/\n"
+        b"16,195,5000,0,BR-1,,ORG=/DE78783848372616751361 Harper Hardware\n88, GmbH OBI=Invoice SO-77005\n"
+        b"49,10000,4/\n98,10000,1,6/\n99,10000,1,8/\n"
+    )
+    (entry,) = bai2_reader.parse(data).entries
+    assert (entry.payer_name, entry.payer_account) == ("Harper Hardware GmbH", "DE78783848372616751361")
+    assert entry.remittance_text == "Invoice SO-77005"
