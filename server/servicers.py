@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -33,6 +35,9 @@ from server.config import DEFAULT_MAX_STATEMENT_BYTES, MAX_MESSAGE_BYTES
 from server.rpc import Rpc, fingerprint
 
 log = logging.getLogger(__name__)
+# How long AutoApplyBacklog waits for the claims of calls running beside it, polling.
+HELD_WAIT_SECONDS = 60.0
+HELD_POLL_SECONDS = 0.25
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -332,6 +337,15 @@ class ReturnService(rts_grpc.ReturnServiceServicer):
         )
 
 
+def _holder(request_id: str) -> str:
+    """The claim holder of one AutoApply round: its request_id's, so that copies of one request
+    racing each other claim the same batch (and the idempotency record lets one of them decide
+    it); a fresh one without a request_id."""
+    if not request_id:
+        return uuid.uuid4().hex
+    return "req:" + hashlib.sha256(request_id.encode()).hexdigest()[:40]
+
+
 def _release(app: CashApp, tenant: str, holder: str) -> None:
     try:
         app.write(tenant, lambda s: s.release_claims(holder))
@@ -401,7 +415,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails).
             app.db.statistics.refresh_if_stale()
             who = tenant()
-            holder = uuid.uuid4().hex if scope == reconciliation.Scope() else ""
+            holder = _holder(request.request_id) if scope == reconciliation.Scope() else ""
             claimed = app.write(who, lambda s: reconciliation.claim_batch(s, holder)) if holder else None
             try:
                 planned = app.read(who, lambda s: reconciliation.plan(s, scope, claimed))
@@ -440,6 +454,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             )
         progress = rs.AutoApplyProgress()
         considered = 0
+        waited = 0.0
         backlog = await self.rpc.read(context, lambda s: s.count_needing_decision())
         # A payment is decided once per change, so the rounds end with the backlog; a round that
         # stores nothing and leaves the backlog as large ends the call too (payments whose
@@ -451,6 +466,14 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             payments = len(round_.decisions) + round_.unchanged_count
             considered += payments
             remaining = await self.rpc.read(context, lambda s: s.count_needing_decision())
+            if payments == 0 and remaining > 0 and waited < HELD_WAIT_SECONDS:
+                # What remains is claimed by calls running beside this one (a replica, or the
+                # round of a cancelled call still committing): wait for them to commit, then
+                # take what they leave. A lease a dead replica holds ends the wait (done).
+                await asyncio.sleep(HELD_POLL_SECONDS)
+                waited += HELD_POLL_SECONDS
+                continue
+            waited = 0.0
             stalled = not round_.decisions and remaining >= backlog
             backlog = remaining
             progress.round += 1
