@@ -27,7 +27,8 @@ import numpy as np
 from engine.matching import solver_py
 from engine.matching.kernels import count as count_py
 from engine.matching.kernels.count import CountLimits, CountOutcome, SubsetCount
-from engine.matching.solver_py import (
+from engine.matching.solver_py import choose_algorithm, choose_algorithm_for_payment
+from engine.matching.solver_types import (
     ALGORITHMS,
     OUTCOME_CODES,
     BatchProblem,
@@ -44,8 +45,6 @@ from engine.matching.solver_py import (
     Solution,
     check_int64,
     check_int64_inputs,
-    choose_algorithm,
-    choose_algorithm_for_payment,
 )
 
 __all__ = [

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.matching import solver, solver_py
+from engine.matching.kernels.engine import Budget, Engine
+from engine.matching.kernels.ksum_mitm import top_first
 from engine.matching.solver import (
     BatchProblem,
     Candidate,
@@ -416,11 +418,9 @@ KSUM_DIRECTION_CASES = [
 
 
 def _top_first_holds(items: list[OpenItem], payment: int, k: int, tol: int) -> bool:
-    eng = solver_py._Engine(
-        solver_py._plain_items(items), k, tol, "ksum_mitm", False, solver_py._Budget(10**9)
-    )
+    eng = Engine(solver_py._plain_items(items), k, tol, "ksum_mitm", False, Budget(10**9))
     rows = eng.values if k == 3 else eng.pair_values
-    return solver_py._top_first(k, eng.values, rows, payment - tol, payment + tol, eng.top2)
+    return top_first(k, eng.values, rows, payment - tol, payment + tol, eng.top2)
 
 
 @pytest.mark.parametrize(("pairs", "payment", "k", "tol", "top"), KSUM_DIRECTION_CASES)

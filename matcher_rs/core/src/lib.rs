@@ -26,11 +26,12 @@
 //! `branch_and_bound`; see [`choose_algorithm`] and [`choose_algorithm_for_payment`].
 
 mod batch;
-mod dp;
-mod engine;
 pub mod kernels;
 mod many;
-mod rank;
+
+// Short paths to the shared rooms of the kernels (see kernels/mod.rs).
+use kernels::subset_dp as dp;
+pub(crate) use kernels::{engine, rank};
 
 pub use batch::{solve_batch, FlatBatch, FlatSolutions};
 pub use kernels::count::{

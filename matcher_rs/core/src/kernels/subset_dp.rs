@@ -1,6 +1,6 @@
 //! The `subset_dp` kernel: every candidate set of items without discounts, enumerated
 //! output-sensitively from a dynamic-programming table of the payment window.
-//! Mirrored line for line by `_SubsetDp` in `engine/matching/solver_py.py`.
+//! Mirrored line for line by `SubsetDp` in `engine/matching/kernels/subset_dp.py`.
 //!
 //! With `lo = max(payment - tolerance, 1)`, `hi = payment + tolerance`, window width
 //! `w = hi - lo + 1` and `kk = min(k, hi)` (a set of more than `hi` items cannot total
