@@ -22,6 +22,9 @@ Definitions
 - Outcome: NO_MATCH without candidates; MATCHED when exactly one candidate has the
   best tier ``(residual != 0, -sum(reference_score))``; AMBIGUOUS otherwise;
   BUDGET_EXHAUSTED whenever the node budget ran out (candidates found so far).
+  MEMORY_LIMIT when a table would pass ``limits.memory_limit_bytes`` (refused before it
+  is built) or more sets match than the memory left keeps (the search ends there; the
+  sets kept so far are returned); see ``Budget.reserve`` and matcher_rs/README.md.
 - Algorithm rule, with ``k = min(max_items, n)``: ``k <= 2`` two_pointer; ``k <= 5``
   ksum_mitm; else horowitz_sahni when the two half tables hold at most
   ``HS_TABLE_LIMIT`` partial assignments (3 per discounted item, 2 otherwise);
@@ -45,7 +48,7 @@ import numpy as np
 
 from engine.matching.kernels.collect import Collector
 from engine.matching.kernels.engine import Budget, Engine, Exhausted
-from engine.matching.kernels.rank import evidence, outcome
+from engine.matching.kernels.rank import evidence, outcome, with_memory
 from engine.matching.kernels.shared_triples import SharedTriples, triple_count
 from engine.matching.kernels.subset_dp import SubsetDp, dp_table_nodes
 from engine.matching.solver_types import (
@@ -73,6 +76,7 @@ from engine.matching.solver_types import (
     Solution,
     as_int64,
     check_int64_inputs,
+    hs_table_entries,
 )
 
 # Defaults of the public functions (frozen, so one instance serves every call).
@@ -83,9 +87,11 @@ _DEFAULT_MANY_LIMITS = ManyLimits()
 # --- validation ---------------------------------------------------------------------
 
 
-def _validate_common_limits(
-    max_items: int, tolerance_minor: int, node_budget: int, max_candidates: int
-) -> None:
+def _validate_common_limits(limits: Limits | ManyLimits) -> None:
+    max_items, tolerance_minor = limits.max_items, limits.tolerance_minor
+    node_budget, max_candidates = limits.node_budget, limits.max_candidates
+    if limits.memory_limit_bytes < 0:
+        raise ValueError("limits.memory_limit_bytes must be >= 0")
     if max_items < 1:
         raise ValueError("limits.max_items must be >= 1")
     if tolerance_minor < 0:
@@ -114,9 +120,7 @@ def _validate_one(items: ItemsLike, payment_minor: int, limits: Limits) -> tuple
     """Validates and returns the inputs as plain Python ints."""
     check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
     items, payment_minor, limits = _plain_items(items), operator.index(payment_minor), _plain_limits(limits)
-    _validate_common_limits(
-        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
-    )
+    _validate_common_limits(limits)
     if payment_minor <= 0:
         raise ValueError("payment_minor must be > 0")
     total = _validate_items(items)
@@ -156,6 +160,7 @@ def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
         "limits.tolerance_minor": limits.tolerance_minor,
         "limits.node_budget": limits.node_budget,
         "limits.max_candidates": limits.max_candidates,
+        "limits.memory_limit_bytes": limits.memory_limit_bytes,
     }
     if isinstance(limits, ManyLimits):
         fields["limits.max_payments"] = limits.max_payments
@@ -165,20 +170,6 @@ def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
 # --- algorithm choice ---------------------------------------------------------------
 
 
-def _half_table_size(items: Sequence[OpenItem]) -> int:
-    size = 1
-    for it in items:
-        size *= 3 if it.discounted_minor is not None else 2
-        if size > HS_TABLE_LIMIT:
-            return 2**63 - 1
-    return size
-
-
-def _hs_table_entries(items: Sequence[OpenItem]) -> int:
-    half = len(items) // 2
-    return _half_table_size(items[:half]) + _half_table_size(items[half:])
-
-
 def choose_algorithm(items: Sequence[OpenItem], max_items: int) -> str:
     """The target-independent rule (see the module docstring); many-to-many uses it."""
     k = min(max_items, len(items))
@@ -186,7 +177,7 @@ def choose_algorithm(items: Sequence[OpenItem], max_items: int) -> str:
         return "two_pointer"
     if k <= KSUM_MAX_ITEMS:
         return "ksum_mitm"
-    if _hs_table_entries(items) <= HS_TABLE_LIMIT:
+    if hs_table_entries(items) <= HS_TABLE_LIMIT:
         return "horowitz_sahni"
     return "branch_and_bound"
 
@@ -209,7 +200,7 @@ def choose_algorithm_for_payment(
         cheaper = True
     elif algorithm == "horowitz_sahni":
         hi = max(payment_minor + tolerance_minor, 0)
-        cheaper = dp_table_nodes(len(items), hi) <= _hs_table_entries(items)
+        cheaper = dp_table_nodes(len(items), hi) <= hs_table_entries(items)
     else:
         cheaper = False
     if cheaper and dp_applicable(items, payment_minor, tolerance_minor):
@@ -283,16 +274,17 @@ def solve_one_to_many(
         _check_forced(algorithm, k, items)
     if algorithm == "subset_dp":
         return SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits)
-    budget = Budget(limits.node_budget)
-    found: Collector = {}
+    budget = Budget(limits.node_budget, limits.memory_limit_bytes)
+    found = Collector()
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
     complete = engine is not None
     if engine is not None:
+        found = Collector.bounded(budget)
         try:
             engine.query(payment_minor, budget, found)
         except Exhausted:
             complete = False
-    return _finish_one(items, payment_minor, found, complete, limits, algorithm, budget.nodes)
+    return _finish_one(items, payment_minor, found, complete, limits, algorithm, budget)
 
 
 def _finish_one(
@@ -302,7 +294,7 @@ def _finish_one(
     complete: bool,
     limits: Limits,
     algorithm: str,
-    nodes: int,
+    budget: Budget,
 ) -> Solution:
     keyed = sorted(
         (evidence(items, indices, residual, 0), indices, flags, residual)
@@ -313,11 +305,11 @@ def _finish_one(
         for _ev, indices, flags, residual in keyed[: limits.max_candidates]
     )
     return Solution(
-        outcome=outcome([k_[0] for k_ in keyed[:2]], complete),
+        outcome=with_memory(outcome([k_[0] for k_ in keyed[:2]], complete), budget.refused, found.overflowed),
         candidates=candidates,
         candidate_count=len(keyed),
         algorithm=algorithm,
-        nodes=nodes,
+        nodes=budget.nodes,
     )
 
 
@@ -330,9 +322,7 @@ def _validate_multi(
     check_int64_inputs(items, numbers)
     items, limits = _plain_items(items), _plain_limits(limits)
     payments_minor = [operator.index(p) for p in payments_minor]
-    _validate_common_limits(
-        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
-    )
+    _validate_common_limits(limits)
     for j, p in enumerate(payments_minor):
         if p <= 0:
             raise ValueError(f"payments_minor[{j}] must be > 0")
@@ -368,7 +358,7 @@ def solve_one_to_many_multi(
     items, payments_minor, limits = _validate_multi(items, payments_minor, limits)
     k = min(limits.max_items, len(items))
     if _use_shared_triples(items, limits.max_items, len(payments_minor)):
-        prepared = Budget(limits.node_budget)
+        prepared = Budget(limits.node_budget, limits.memory_limit_bytes)
         try:
             shared = SharedTriples(items, k, limits.tolerance_minor, prepared)
         except Exhausted:
@@ -376,16 +366,17 @@ def solve_one_to_many_multi(
         else:
             shared_solutions = []
             for payment_minor in payments_minor:
-                budget = Budget(limits.node_budget)
-                budget.nodes = prepared.nodes
-                found: Collector = {}
+                budget = prepared.copy()
+                found = Collector.bounded(budget)
                 try:
                     shared.query(payment_minor, budget, found)
                 except Exhausted:
+                    found.overflowed = True
+                if found.overflowed:
                     shared_solutions.append(solve_one_to_many(items, payment_minor, limits))
                     continue
                 shared_solutions.append(
-                    _finish_one(items, payment_minor, found, True, limits, SHARED_TRIPLES, budget.nodes)
+                    _finish_one(items, payment_minor, found, True, limits, SHARED_TRIPLES, budget)
                 )
             return tuple(shared_solutions)
     algorithm = choose_algorithm(items, limits.max_items)
@@ -395,23 +386,22 @@ def solve_one_to_many_multi(
         choose_algorithm_for_payment(items, limits.max_items, p, limits.tolerance_minor) == "subset_dp"
         for p in payments_minor
     ]
-    prepared = Budget(limits.node_budget)
+    prepared = Budget(limits.node_budget, limits.memory_limit_bytes)
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), prepared) if not all(dp) else None
     solutions = []
     for payment_minor, by_dp in zip(payments_minor, dp, strict=True):
         if by_dp:
             solutions.append(SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits))
             continue
-        budget = Budget(limits.node_budget)
-        budget.nodes = prepared.nodes
-        found = {}
+        budget = prepared.copy()
+        found = Collector.bounded(budget)
         complete = engine is not None
         if engine is not None:
             try:
                 engine.query(payment_minor, budget, found)
             except Exhausted:
                 complete = False
-        solutions.append(_finish_one(items, payment_minor, found, complete, limits, algorithm, budget.nodes))
+        solutions.append(_finish_one(items, payment_minor, found, complete, limits, algorithm, budget))
     return tuple(solutions)
 
 
@@ -426,9 +416,7 @@ def _validate_many(
     payments_minor = [operator.index(p) for p in payments_minor]
     if limits.max_payments < 1:
         raise ValueError("limits.max_payments must be >= 1")
-    _validate_common_limits(
-        limits.max_items, limits.tolerance_minor, limits.node_budget, limits.max_candidates
-    )
+    _validate_common_limits(limits)
     for j, p in enumerate(payments_minor):
         if p <= 0:
             raise ValueError(f"payments_minor[{j}] must be > 0")
@@ -445,11 +433,12 @@ def _many_search(
     budget: Budget,
     groups: list[Group],
 ) -> None:
+    # The groups kept count against the memory: a query may keep only what is left.
     m = len(payments_minor)
     for size in range(1, min(max_payments, m) + 1):
         for combo in combinations(range(m), size):
             budget.tick()
-            found: Collector = {}
+            found = Collector.bounded(budget, len(groups))
             try:
                 engine.query(sum(payments_minor[j] for j in combo), budget, found)
             finally:
@@ -473,7 +462,7 @@ def solve_many_to_many(
     items, payments_minor, limits = _validate_many(items, payments_minor, limits)
     algorithm = choose_algorithm(items, limits.max_items)
     k = min(limits.max_items, len(items))
-    budget = Budget(limits.node_budget)
+    budget = Budget(limits.node_budget, limits.memory_limit_bytes)
     groups: list[Group] = []
     engine = _run((items, k, limits.tolerance_minor, algorithm, True), budget)
     complete = engine is not None
@@ -492,7 +481,7 @@ def solve_many_to_many(
         for g in groups
     )
     return ManySolution(
-        outcome=outcome([k_[0] for k_ in keyed[:2]], complete),
+        outcome=with_memory(outcome([k_[0] for k_ in keyed[:2]], complete), budget.refused, budget.stop),
         groups=tuple(k_[3] for k_ in keyed[: limits.max_candidates]),
         group_count=len(keyed),
         algorithm=algorithm,

@@ -32,6 +32,18 @@ SHARED_TRIPLES = "ksum_shared_triples"
 TRIPLE_TABLE_LIMIT = 1 << 21
 SHARED_MIN_PAYMENTS = 16
 SHARED_TRIPLES_PER_PAYMENT = 1 << 14
+# Default of limits.memory_limit_bytes, and the modelled footprint per table entry that a
+# search reserves against it before building the table (see matcher_core's constants of
+# the same names: upper bounds of what Rust allocates; the Python twin reserves the same
+# sizes, so both refuse the same instances, though its own objects are larger).
+DEFAULT_MEMORY_LIMIT_BYTES = 64 << 20
+VAL_BYTES = 16
+PAIR_BYTES = 24
+HALF_BYTES = 32
+BNB_BYTES = 24
+TRIPLE_BYTES = 24
+DP_CELL_BYTES = 2
+CANDIDATE_BYTES = 160
 
 
 class Outcome(enum.Enum):
@@ -41,10 +53,19 @@ class Outcome(enum.Enum):
     AMBIGUOUS = "AMBIGUOUS"
     NO_MATCH = "NO_MATCH"
     BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
+    # The tables would pass limits.memory_limit_bytes (refused before they are built), or
+    # more sets match than the memory left may keep; the search is incomplete.
+    MEMORY_LIMIT = "MEMORY_LIMIT"
 
 
 # Code order of the batch API's outcome_codes.
-OUTCOME_CODES = (Outcome.MATCHED, Outcome.AMBIGUOUS, Outcome.NO_MATCH, Outcome.BUDGET_EXHAUSTED)
+OUTCOME_CODES = (
+    Outcome.MATCHED,
+    Outcome.AMBIGUOUS,
+    Outcome.NO_MATCH,
+    Outcome.BUDGET_EXHAUSTED,
+    Outcome.MEMORY_LIMIT,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +180,7 @@ class Limits:
     tolerance_minor: int = 0
     node_budget: int = 5_000_000
     max_candidates: int = 10
+    memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
 
 
 # Results are NamedTuples (immutable, named fields): one is built per candidate and call,
@@ -191,6 +213,7 @@ class ManyLimits:
     tolerance_minor: int = 0
     node_budget: int = 5_000_000
     max_candidates: int = 10
+    memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
 
 
 class Group(NamedTuple):
@@ -366,3 +389,18 @@ def check_batch_shape(problem: BatchProblem) -> None:
     monotone = all(a <= b for a, b in pairwise(offsets))
     if offsets[0] != 0 or not monotone or offsets[-1] != n:
         raise ValueError("item_offsets must start at 0, never decrease and end at len(amounts_minor)")
+
+
+def half_table_size(items: Sequence[OpenItem]) -> int:
+    size = 1
+    for it in items:
+        size *= 3 if it.discounted_minor is not None else 2
+        if size > HS_TABLE_LIMIT:
+            return 2**63 - 1
+    return size
+
+
+def hs_table_entries(items: Sequence[OpenItem]) -> int:
+    """Entries of both Horowitz-Sahni half tables (saturated past HS_TABLE_LIMIT)."""
+    half = len(items) // 2
+    return half_table_size(items[:half]) + half_table_size(items[half:])

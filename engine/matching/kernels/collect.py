@@ -8,11 +8,36 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from engine.matching.kernels.engine import Budget
     from engine.matching.solver_types import OpenItem
 
-# item set -> (residual, discount flags) of its best variant so far
-Collector = dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]
 Member = tuple[int, bool]
+
+
+class Collector(dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]):
+    """Item set -> (residual, discount flags) of its best variant so far, keeping at most
+    ``room`` sets (the memory left after the tables): a new set beyond that is dropped and
+    ``overflowed`` set, so memory stays bounded and the outcome says the candidates are
+    incomplete (``Collector::bounded`` in Rust)."""
+
+    __slots__ = ("budget", "overflowed", "room")
+
+    def __init__(self, room: int = 2**64 - 1, budget: Budget | None = None) -> None:
+        super().__init__()
+        self.room = room
+        self.overflowed = False
+        # Whose search ends at its next tick once a set is dropped.
+        self.budget = budget
+
+    @classmethod
+    def bounded(cls, budget: Budget, held: int = 0) -> Collector:
+        """Keeps what ``budget``'s memory left holds, less ``held`` sets kept elsewhere."""
+        return cls(max(budget.candidate_room() - held, 0), budget)
+
+    def overflow(self) -> None:
+        self.overflowed = True
+        if self.budget is not None:
+            self.budget.stop = True
 
 
 def record(found: Collector, target: int, total: int, members: list[Member]) -> None:
@@ -21,6 +46,9 @@ def record(found: Collector, target: int, total: int, members: list[Member]) -> 
     flags = tuple(m[1] for m in members)
     residual = target - total
     best = found.get(indices)
+    if best is None and len(found) >= found.room:
+        found.overflow()
+        return
     if best is None or (abs(residual), sum(flags), flags) < (
         abs(best[0]),
         sum(best[1]),

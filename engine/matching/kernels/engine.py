@@ -14,6 +14,13 @@ from engine.matching.kernels import branch_and_bound, horowitz_sahni, ksum_mitm,
 from engine.matching.kernels.collect import Collector
 from engine.matching.kernels.horowitz_sahni import half_table
 from engine.matching.kernels.pair_table import PairT, pair_table
+from engine.matching.solver_types import (
+    BNB_BYTES,
+    CANDIDATE_BYTES,
+    HALF_BYTES,
+    VAL_BYTES,
+    hs_table_entries,
+)
 
 if TYPE_CHECKING:
     from engine.matching.solver_types import OpenItem
@@ -24,15 +31,43 @@ class Exhausted(Exception):
 
 
 class Budget:
-    __slots__ = ("limit", "nodes")
+    """Deterministic work counter with a limit, and the memory the search's tables may
+    take: each table is reserved at its modelled size (entries times the ``*_BYTES``
+    constants of ``solver_types``) before it is built, as in Rust (``Budget::reserve``)."""
 
-    def __init__(self, limit: int) -> None:
+    __slots__ = ("limit", "memory_limit", "nodes", "refused", "reserved", "stop")
+
+    def __init__(self, limit: int, memory_limit: int = 2**63 - 1) -> None:
         self.nodes = 0
         self.limit = limit
+        self.memory_limit = memory_limit
+        self.reserved = 0
+        self.refused = False
+        # Set by a full collector: the next tick ends the search.
+        self.stop = False
+
+    def copy(self) -> Budget:
+        """A budget that continues from this one (a payment after the shared tables)."""
+        other = Budget(self.limit, self.memory_limit)
+        other.nodes, other.reserved, other.refused = self.nodes, self.reserved, self.refused
+        return other
+
+    def reserve(self, count: int, size: int) -> None:
+        """Reserves ``count`` entries of ``size`` bytes before a table is built; raises
+        Exhausted (and remembers why) when they would pass the memory limit."""
+        total = self.reserved + count * size
+        if total > self.memory_limit:
+            self.refused = True
+            raise Exhausted
+        self.reserved = total
+
+    def candidate_room(self) -> int:
+        """How many candidate sets the room left after the tables holds."""
+        return (self.memory_limit - self.reserved) // CANDIDATE_BYTES
 
     def tick(self, n: int = 1) -> None:
         self.nodes += n
-        if self.nodes > self.limit:
+        if self.nodes > self.limit or self.stop:
             raise Exhausted
 
 
@@ -79,11 +114,13 @@ class Engine:
             self.pairs = pair_table(self.vals, len(items), budget)
             self.pair_values = [x[0] for x in self.pairs]
         elif algorithm == "horowitz_sahni":
+            budget.reserve(hs_table_entries(items), HALF_BYTES)
             half = len(items) // 2
             self.left = half_table(items, range(half), k, budget)
             self.right = sorted(half_table(items, range(half, len(items)), k, budget))
             self.right_values = [r[0] for r in self.right]
         elif algorithm == "branch_and_bound":
+            budget.reserve(len(items) + 1, BNB_BYTES)
             budget.tick(len(items))
             self.order = sorted(range(len(items)), key=lambda i: (-items[i].amount_minor, i))
             self.prefix = [0]
@@ -91,6 +128,8 @@ class Engine:
                 self.prefix.append(self.prefix[-1] + items[i].amount_minor)
 
     def _sorted_values(self, budget: Budget) -> None:
+        discounted = sum(1 for it in self.items if it.discounted_minor is not None)
+        budget.reserve(len(self.items) + discounted, VAL_BYTES)
         vals = []
         for i, it in enumerate(self.items):
             vals.append((it.amount_minor, i, False))

@@ -22,6 +22,14 @@ def evidence(items: Sequence[OpenItem], indices: tuple[int, ...], residual: int,
     )
 
 
+def with_memory(result: Outcome, refused: bool, overflowed: bool) -> Outcome:
+    """``result`` once memory is accounted for (``rank::with_memory``): a refused table or a
+    dropped set (which ends the search at its next tick) means MEMORY_LIMIT."""
+    if refused or overflowed:
+        return Outcome.MEMORY_LIMIT
+    return result
+
+
 def outcome(ranked: list[Evidence], complete: bool) -> Outcome:
     if not complete:
         return Outcome.BUDGET_EXHAUSTED
@@ -79,14 +87,16 @@ class Best:
         elif (ev, indices) < self.heap[0].key:
             heapq.heapreplace(self.heap, Kept((ev, indices), residual))
 
-    def finish(self, payment: int, complete: bool, max_candidates: int, nodes: int) -> Solution:
+    def finish(
+        self, payment: int, complete: bool, max_candidates: int, nodes: int, refused: bool
+    ) -> Solution:
         ranked = sorted(self.heap, key=lambda kept: kept.key)
         candidates = tuple(
             Candidate(kept.key[1], (False,) * len(kept.key[1]), payment - kept.residual, kept.residual)
             for kept in ranked[:max_candidates]
         )
         return Solution(
-            outcome=outcome([kept.key[0] for kept in ranked[:2]], complete),
+            outcome=with_memory(outcome([kept.key[0] for kept in ranked[:2]], complete), refused, False),
             candidates=candidates,
             candidate_count=self.seen,
             algorithm="subset_dp",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from engine.matching.kernels.collect import Collector, record
 from engine.matching.kernels.engine import NO_PAIR, Budget, Engine
 from engine.matching.kernels.ksum_mitm import pairs_window, singles_window
+from engine.matching.solver_types import TRIPLE_BYTES
 
 if TYPE_CHECKING:
     from engine.matching.solver_types import OpenItem
@@ -36,6 +37,7 @@ class SharedTriples:
         self.engine = eng
         vals = eng.vals
         count = len(vals)
+        budget.reserve(triple_count(len(items), count), TRIPLE_BYTES)
         budget.tick(triple_count(len(items), count))
         triples = []
         for p in range(count):

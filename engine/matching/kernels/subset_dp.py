@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from engine.matching.kernels.engine import Budget, Exhausted
 from engine.matching.kernels.rank import EMPTY_PARTIAL, Best, Partial, evidence_of, extended
-from engine.matching.solver_types import DP_CELLS_PER_NODE, Limits, OpenItem, Solution
+from engine.matching.solver_types import DP_CELL_BYTES, DP_CELLS_PER_NODE, Limits, OpenItem, Solution
 
 
 def dp_table_nodes(n: int, hi: int) -> int:
@@ -47,16 +47,17 @@ class SubsetDp:
         self.rows: list[array[int]] = []
 
     def solve(self, limits: Limits) -> Solution:
-        budget = Budget(limits.node_budget)
+        budget = Budget(limits.node_budget, limits.memory_limit_bytes)
         best = Best(limits.max_candidates)
         complete = True
         try:
+            budget.reserve((len(self.items) + 1) * (self.hi + 1), DP_CELL_BYTES)
             budget.tick(dp_table_nodes(len(self.items), self.hi))
             self._build()
             self._search(budget, best)
         except Exhausted:
             complete = False
-        return best.finish(self.payment, complete, limits.max_candidates, budget.nodes)
+        return best.finish(self.payment, complete, limits.max_candidates, budget.nodes, budget.refused)
 
     def _build(self) -> None:
         # Exact counts per suffix (the empty set at 0), rows n down to 0, with numpy; each

@@ -3,6 +3,7 @@
 use crate::Item;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// FxHash-style hasher. The keys are short index lists the solver builds itself,
 /// so HashDoS resistance buys nothing and SipHash would dominate the run time.
@@ -151,6 +152,13 @@ pub(crate) struct Collector<'a> {
     pub(crate) best: BestVariants,
     /// The other sets (disjoint from `best`'s).
     pub(crate) plain: Plain,
+    /// How many sets may be kept (the memory left after the tables); a new set beyond
+    /// that is dropped and `overflowed` set, so memory stays bounded and the outcome says
+    /// the candidates are incomplete.
+    pub(crate) room: u64,
+    pub(crate) overflowed: bool,
+    /// The budget's stop flag, set on overflow so that the search ends at its next tick.
+    stop: Option<&'a AtomicBool>,
 }
 
 impl<'a> Collector<'a> {
@@ -160,7 +168,36 @@ impl<'a> Collector<'a> {
             all_plain: items.iter().all(|it| it.discounted_minor.is_none()),
             best: BestVariants::default(),
             plain: Plain::new(),
+            room: u64::MAX,
+            overflowed: false,
+            stop: None,
         }
+    }
+
+    /// Bounds the sets kept to what `budget`'s memory left holds, less `held` sets kept
+    /// elsewhere (many-to-many's groups so far).
+    pub(crate) fn bounded(mut self, budget: &crate::engine::Budget<'a>, held: usize) -> Self {
+        self.room = budget.candidate_room().saturating_sub(held as u64);
+        self.stop = Some(budget.stop);
+        self
+    }
+
+    /// A new set did not fit: remember it and end the search at its next tick.
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        if let Some(stop) = self.stop {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether one more new set fits; records the overflow when it does not.
+    #[inline]
+    fn admit(&mut self) -> bool {
+        if (self.len() as u64) < self.room {
+            return true;
+        }
+        self.overflow();
+        false
     }
 
     /// Every set found: (item indices, residual, discount flags).
@@ -194,10 +231,14 @@ pub(crate) fn record(found: &mut Collector, target: i64, total: i64, members: &m
             indices.sort_unstable();
             Key::Large(indices.into())
         };
-        found.plain.push((key, target - total));
+        if found.admit() {
+            found.plain.push((key, target - total));
+        }
         return;
     }
-    let found = &mut found.best;
+    let full = found.len() as u64 >= found.room;
+    let collector = found;
+    let found = &mut collector.best;
     members.sort_unstable();
     let n = members.len();
     let mut inline = [0u32; INLINE_SET];
@@ -229,6 +270,7 @@ pub(crate) fn record(found: &mut Collector, target: i64, total: i64, members: &m
                 *best = (residual, flags());
             }
         }
+        None if full => collector.overflow(),
         None => {
             found.insert(Key::new(indices), (residual, flags()));
         }

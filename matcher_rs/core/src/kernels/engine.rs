@@ -13,6 +13,7 @@ use crate::kernels::horowitz_sahni::{half_table, Half};
 use crate::kernels::ksum_mitm::Bounds;
 use crate::kernels::pair_table::{pair_table, PairTable};
 use crate::{Algorithm, Item};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) use crate::kernels::collect::{Collector, Flags, Key};
 pub(crate) use crate::kernels::shared_triples::{triple_count, SharedTriples};
@@ -21,26 +22,84 @@ pub(crate) use crate::kernels::shared_triples::{triple_count, SharedTriples};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Exhausted;
 
-/// Deterministic work counter with a limit.
+/// Deterministic work counter with a limit, and the memory the search's tables may take.
+///
+/// Memory is modelled, not measured: every table is reserved at its size in bytes (its
+/// entries times the constants in `lib.rs`, an upper bound of what Rust allocates for it)
+/// before it is allocated, so an instance whose tables would not fit is refused with
+/// nothing allocated, and the collector of candidates may keep only as many sets as the
+/// room left holds. The Python twin reserves the same sizes, so both refuse alike.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Budget {
+pub(crate) struct Budget<'s> {
     pub(crate) nodes: u64,
     pub(crate) limit: u64,
+    /// Bytes the tables may take, and the bytes reserved so far.
+    pub(crate) memory_limit: u64,
+    pub(crate) reserved: u64,
+    /// A reservation was refused (the search ended for want of memory).
+    pub(crate) refused: bool,
+    /// Set by the collector when it drops a set: the next tick ends the search.
+    pub(crate) stop: &'s AtomicBool,
 }
 
-impl Budget {
+/// The stop flag of a budget no collector watches.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+impl Budget<'static> {
+    /// A budget of `limit` nodes and unbounded memory (the tests' oracle runs).
+    #[cfg(test)]
     pub(crate) fn new(limit: i64) -> Self {
+        Budget::with_memory(limit, i64::MAX)
+    }
+
+    /// A budget of `limit` nodes and `memory_limit` bytes.
+    pub(crate) fn with_memory(limit: i64, memory_limit: i64) -> Self {
         Budget {
             nodes: 0,
             limit: u64::try_from(limit).unwrap_or(0),
+            memory_limit: u64::try_from(memory_limit).unwrap_or(0),
+            reserved: 0,
+            refused: false,
+            stop: &NEVER,
         }
+    }
+
+    /// This budget, ended at its next tick once `stop` is set (by a full collector).
+    pub(crate) fn watching(self, stop: &AtomicBool) -> Budget<'_> {
+        Budget {
+            nodes: self.nodes,
+            limit: self.limit,
+            memory_limit: self.memory_limit,
+            reserved: self.reserved,
+            refused: self.refused,
+            stop,
+        }
+    }
+}
+
+impl Budget<'_> {
+    /// Reserves `count` entries of `bytes` each before a table is allocated; fails (and
+    /// remembers why) when they would pass the memory limit.
+    pub(crate) fn reserve(&mut self, count: u64, bytes: u64) -> Result<(), Exhausted> {
+        let total = self.reserved.saturating_add(count.saturating_mul(bytes));
+        if total > self.memory_limit {
+            self.refused = true;
+            return Err(Exhausted);
+        }
+        self.reserved = total;
+        Ok(())
+    }
+
+    /// How many candidate sets the room left after the tables holds.
+    pub(crate) fn candidate_room(&self) -> u64 {
+        (self.memory_limit - self.reserved) / crate::CANDIDATE_BYTES
     }
 
     /// Counts `n` units of work; fails once the total exceeds the limit.
     #[inline]
     pub(crate) fn tick(&mut self, n: u64) -> Result<(), Exhausted> {
         self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > self.limit {
+        if self.nodes > self.limit || self.stop.load(Ordering::Relaxed) {
             Err(Exhausted)
         } else {
             Ok(())
@@ -85,6 +144,11 @@ pub(crate) struct Engine<'a> {
 }
 
 pub(crate) fn sorted_values(items: &[Item], budget: &mut Budget) -> Result<Vec<Val>, Exhausted> {
+    let discounted = items
+        .iter()
+        .filter(|it| it.discounted_minor.is_some())
+        .count();
+    budget.reserve((items.len() + discounted) as u64, crate::VAL_BYTES)?;
     let mut vals = Vec::with_capacity(items.len() * 2);
     for (i, it) in items.iter().enumerate() {
         vals.push(Val {
@@ -137,6 +201,7 @@ impl<'a> Engine<'a> {
                 Prepared::Ksum { vals, pairs }
             }
             Algorithm::HorowitzSahni => {
+                budget.reserve(crate::hs_table_entries(items), crate::HALF_BYTES)?;
                 let half = items.len() / 2;
                 let left = half_table(items, 0..half, k, budget)?;
                 let mut right = half_table(items, half..items.len(), k, budget)?;
@@ -146,6 +211,7 @@ impl<'a> Engine<'a> {
             // Its table depends on the target; `dp::solve` serves it per payment.
             Algorithm::SubsetDp => unreachable!("subset_dp has no target-independent tables"),
             Algorithm::BranchAndBound => {
+                budget.reserve(items.len() as u64 + 1, crate::BNB_BYTES)?;
                 budget.tick(items.len() as u64)?;
                 let mut order: Vec<u32> = (0..items.len() as u32).collect();
                 order.sort_unstable_by_key(|&i| {

@@ -159,6 +159,7 @@ pub(crate) fn pair_table(
     // Count first so the budget refuses a table before it is allocated.
     let l = vals.len() as u64;
     let same_item = (vals.len() - items.len()) as u64;
+    budget.reserve(l * l.saturating_sub(1) / 2, crate::PAIR_BYTES)?;
     budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
     // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
     // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes

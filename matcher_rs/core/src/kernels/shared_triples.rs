@@ -39,6 +39,7 @@ pub(crate) fn triple_table(
     count: u64,
     budget: &mut Budget,
 ) -> Result<Vec<Triple>, Exhausted> {
+    budget.reserve(count, crate::TRIPLE_BYTES)?;
     budget.tick(count)?;
     let l = vals.len();
     let capacity = usize::try_from(count).unwrap_or(0);
