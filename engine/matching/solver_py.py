@@ -279,7 +279,7 @@ def solve_one_to_many(
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
     complete = engine is not None
     if engine is not None:
-        found = Collector.bounded(budget)
+        found = Collector.bounded(budget, engine.pending_bytes())
         try:
             engine.query(payment_minor, budget, found)
         except Exhausted:
@@ -394,7 +394,7 @@ def solve_one_to_many_multi(
             solutions.append(SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits))
             continue
         budget = prepared.copy()
-        found = Collector.bounded(budget)
+        found = Collector.bounded(budget, engine.pending_bytes() if engine is not None else 0)
         complete = engine is not None
         if engine is not None:
             try:
@@ -438,7 +438,7 @@ def _many_search(
     for size in range(1, min(max_payments, m) + 1):
         for combo in combinations(range(m), size):
             budget.tick()
-            found = Collector.bounded(budget, len(groups))
+            found = Collector.bounded(budget, 0, len(groups))
             try:
                 engine.query(sum(payments_minor[j] for j in combo), budget, found)
             finally:

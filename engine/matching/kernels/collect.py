@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.matching.solver_types import CANDIDATE_BYTES
+
 if TYPE_CHECKING:
     from engine.matching.kernels.engine import Budget
     from engine.matching.solver_types import OpenItem
@@ -30,9 +32,11 @@ class Collector(dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]):
         self.budget = budget
 
     @classmethod
-    def bounded(cls, budget: Budget, held: int = 0) -> Collector:
-        """Keeps what ``budget``'s memory left holds, less ``held`` sets kept elsewhere."""
-        return cls(max(budget.candidate_room() - held, 0), budget)
+    def bounded(cls, budget: Budget, pending: int = 0, held: int = 0) -> Collector:
+        """Keeps what ``budget``'s memory left holds once ``pending`` bytes of tables the
+        query will still pay for are reserved, less ``held`` sets kept elsewhere."""
+        left = max(budget.memory_limit - budget.reserved - pending, 0)
+        return cls(max(left // CANDIDATE_BYTES - held, 0), budget)
 
     def overflow(self) -> None:
         self.overflowed = True

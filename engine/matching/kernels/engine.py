@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from engine.matching.kernels import branch_and_bound, horowitz_sahni, ksum_mitm, two_pointer
 from engine.matching.kernels.collect import Collector
 from engine.matching.kernels.horowitz_sahni import half_table
-from engine.matching.kernels.pair_table import PairT, pair_table
+from engine.matching.kernels.pair_table import PairCost, PairT, build_pair_table, pair_table
 from engine.matching.solver_types import (
     BNB_BYTES,
-    CANDIDATE_BYTES,
     HALF_BYTES,
+    PAIR_BYTES,
     VAL_BYTES,
     hs_table_entries,
 )
@@ -61,10 +61,6 @@ class Budget:
             raise Exhausted
         self.reserved = total
 
-    def candidate_room(self) -> int:
-        """How many candidate sets the room left after the tables holds."""
-        return (self.memory_limit - self.reserved) // CANDIDATE_BYTES
-
     def tick(self, n: int = 1) -> None:
         self.nodes += n
         if self.nodes > self.limit or self.stop:
@@ -107,12 +103,21 @@ class Engine:
         self.right_values: list[int] = []
         self.order: list[int] = []
         self.prefix: list[int] = []
+        # The pair table's cost when the query pays for it (see below).
+        self.deferred: PairCost | None = None
         if algorithm in ("two_pointer", "ksum_mitm"):
             self._sorted_values(budget)
-        if algorithm == "ksum_mitm" and (k >= 4 or multi):
-            # Triples need no table; only sets of 4 and 5 use the pair table.
+        if algorithm == "ksum_mitm" and multi:
             self.pairs = pair_table(self.vals, len(items), budget)
             self.pair_values = [x[0] for x in self.pairs]
+        elif algorithm == "ksum_mitm" and k >= 4:
+            # Triples need no table; only sets of 4 and 5 use the pair table. For one
+            # payment the query pays for it after the sets of 1 to 3 (smaller k first); it
+            # is built here only when the budget can still pay for it then.
+            self.deferred = PairCost.of(self.vals, len(items))
+            if self.deferred.affordable(budget):
+                self.pairs = build_pair_table(self.vals)
+                self.pair_values = [x[0] for x in self.pairs]
         elif algorithm == "horowitz_sahni":
             budget.reserve(hs_table_entries(items), HALF_BYTES)
             half = len(items) // 2
@@ -126,6 +131,13 @@ class Engine:
             self.prefix = [0]
             for i in self.order:
                 self.prefix.append(self.prefix[-1] + items[i].amount_minor)
+
+    def pending_bytes(self) -> int:
+        """Bytes of a table built here that the query has yet to reserve (the deferred pair
+        table): the collector's room leaves them out."""
+        if self.deferred is not None and self.pairs:
+            return self.deferred.entries * PAIR_BYTES
+        return 0
 
     def _sorted_values(self, budget: Budget) -> None:
         discounted = sum(1 for it in self.items if it.discounted_minor is not None)
@@ -164,6 +176,8 @@ class Engine:
                 two_pointer.singles(self, target, budget, found)
                 two_pointer.two_pointer(self, target, budget, found)
                 ksum_mitm.ksum3(self, target, budget, found)
+                if self.deferred is not None:
+                    self.deferred.charge(budget)
             if self.k >= 4:
                 ksum_mitm.ksum4(self, target, budget, found)
             if self.k >= 5:

@@ -3,22 +3,51 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+
+from engine.matching.solver_types import PAIR_BYTES
 
 if TYPE_CHECKING:
     from engine.matching.kernels.engine import Budget
 
-from engine.matching.solver_types import PAIR_BYTES
-
 PairT = tuple[int, int, int]
 
 
+class PairCost(NamedTuple):
+    """What the pair table costs: the entries reserved (every pair of entries) and the
+    nodes counted (its pairs of distinct items)."""
+
+    entries: int
+    nodes: int
+
+    @classmethod
+    def of(cls, vals: list[tuple[int, int, bool]], n_items: int) -> PairCost:
+        count = len(vals)
+        entries = count * max(count - 1, 0) // 2
+        return cls(entries, max(entries - (count - n_items), 0))
+
+    def charge(self, budget: Budget) -> None:
+        """Reserves and counts the table; raises Exhausted when the budget cannot pay."""
+        budget.reserve(self.entries, PAIR_BYTES)
+        budget.tick(self.nodes)
+
+    def affordable(self, budget: Budget) -> bool:
+        """Whether ``budget`` could still pay for the table (it can only shrink)."""
+        return (
+            budget.nodes + self.nodes <= budget.limit
+            and budget.reserved + self.entries * PAIR_BYTES <= budget.memory_limit
+        )
+
+
 def pair_table(vals: list[tuple[int, int, bool]], n_items: int, budget: Budget) -> list[PairT]:
+    """The pair table, paid for first: a table the budget refuses is never built."""
+    PairCost.of(vals, n_items).charge(budget)
+    return build_pair_table(vals)
+
+
+def build_pair_table(vals: list[tuple[int, int, bool]]) -> list[PairT]:
     """Every pair of entries of distinct items, sorted: (value, position p, position q > p)."""
-    # Count first so the budget refuses a table before it is allocated.
     count = len(vals)
-    budget.reserve(count * max(count - 1, 0) // 2, PAIR_BYTES)
-    budget.tick(max(count * max(count - 1, 0) // 2 - (count - n_items), 0))
     pairs = [
         (vals[p][0] + vals[q][0], p, q)
         for p in range(count)

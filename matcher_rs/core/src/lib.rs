@@ -474,7 +474,7 @@ pub fn solve_one_to_many(
         &mut budget,
     ) {
         Ok(eng) => {
-            found = found.bounded(&budget, 0);
+            found = found.bounded(&budget, eng.pending_bytes(), 0);
             eng.query(payment_minor, &mut budget, &mut found).is_ok()
         }
         Err(engine::Exhausted) => false,
@@ -561,7 +561,7 @@ pub fn solve_one_to_many_multi(
             let solve = |&payment_minor: &i64| {
                 let stop = AtomicBool::new(false);
                 let mut budget = prepared_budget.watching(&stop);
-                let mut found = engine::Collector::new(items).bounded(&budget, 0);
+                let mut found = engine::Collector::new(items).bounded(&budget, 0, 0);
                 if shared
                     .query(payment_minor, &mut budget, &mut found)
                     .is_err()
@@ -617,7 +617,11 @@ pub fn solve_one_to_many_multi(
         }
         let stop = AtomicBool::new(false);
         let mut budget = prepared_budget.watching(&stop);
-        let mut found = engine::Collector::new(items).bounded(&budget, 0);
+        let pending = match &prepared {
+            Some(Ok(eng)) => eng.pending_bytes(),
+            _ => 0,
+        };
+        let mut found = engine::Collector::new(items).bounded(&budget, pending, 0);
         let complete = match &prepared {
             Some(Ok(eng)) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
             // `None` is never seen here: it means every payment takes `subset_dp`.

@@ -125,7 +125,7 @@ fn search(
         loop {
             budget.tick(1)?;
             let target: i64 = combo.iter().map(|&j| payments[j]).sum();
-            let mut found = Collector::new(engine.items()).bounded(budget, groups.len());
+            let mut found = Collector::new(engine.items()).bounded(budget, 0, groups.len());
             let result = engine.query(target, budget, &mut found);
             let payment_indices: Vec<u32> = combo.iter().map(|&j| j as u32).collect();
             for (indices, residual, flags) in found.into_sets() {

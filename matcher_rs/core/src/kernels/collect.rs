@@ -174,10 +174,17 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Bounds the sets kept to what `budget`'s memory left holds, less `held` sets kept
-    /// elsewhere (many-to-many's groups so far).
-    pub(crate) fn bounded(mut self, budget: &crate::engine::Budget<'a>, held: usize) -> Self {
-        self.room = budget.candidate_room().saturating_sub(held as u64);
+    /// Bounds the sets kept to what `budget`'s memory left holds once `pending` bytes of
+    /// tables the query will still pay for are reserved, less `held` sets kept elsewhere
+    /// (many-to-many's groups so far).
+    pub(crate) fn bounded(
+        mut self,
+        budget: &crate::engine::Budget<'a>,
+        pending: u64,
+        held: usize,
+    ) -> Self {
+        let left = (budget.memory_limit - budget.reserved).saturating_sub(pending);
+        self.room = (left / crate::CANDIDATE_BYTES).saturating_sub(held as u64);
         self.stop = Some(budget.stop);
         self
     }

@@ -11,7 +11,7 @@
 use crate::kernels::branch_and_bound::Bnb;
 use crate::kernels::horowitz_sahni::{half_table, Half};
 use crate::kernels::ksum_mitm::Bounds;
-use crate::kernels::pair_table::{pair_table, PairTable};
+use crate::kernels::pair_table::{build_pair_table, pair_table, PairCost, PairTable};
 use crate::{Algorithm, Item};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -90,11 +90,6 @@ impl Budget<'_> {
         Ok(())
     }
 
-    /// How many candidate sets the room left after the tables holds.
-    pub(crate) fn candidate_room(&self) -> u64 {
-        (self.memory_limit - self.reserved) / crate::CANDIDATE_BYTES
-    }
-
     /// Counts `n` units of work; fails once the total exceeds the limit.
     #[inline]
     pub(crate) fn tick(&mut self, n: u64) -> Result<(), Exhausted> {
@@ -128,10 +123,24 @@ pub(crate) struct Pair {
 }
 
 pub(crate) enum Prepared {
-    TwoPointer { vals: Vec<Val> },
-    Ksum { vals: Vec<Val>, pairs: PairTable },
-    Hs { left: Vec<Half>, right: Vec<Half> },
-    Bnb { order: Vec<u32>, prefix: Vec<i128> },
+    TwoPointer {
+        vals: Vec<Val>,
+    },
+    /// `deferred`: the pair table's cost, when the query pays for it (one payment, sets
+    /// of 4 and 5: after the sets of 1 to 3, so those are found whatever the table costs).
+    Ksum {
+        vals: Vec<Val>,
+        pairs: PairTable,
+        deferred: Option<PairCost>,
+    },
+    Hs {
+        left: Vec<Half>,
+        right: Vec<Half>,
+    },
+    Bnb {
+        order: Vec<u32>,
+        prefix: Vec<i128>,
+    },
 }
 
 /// Target-independent tables of one algorithm, reusable across payments.
@@ -192,13 +201,27 @@ impl<'a> Engine<'a> {
             },
             Algorithm::KsumMitm | Algorithm::KsumSharedTriples => {
                 let vals = sorted_values(items, budget)?;
-                // Triples need no table; only sets of 4 and 5 use the pair table.
-                let pairs = if k >= 4 || multi {
-                    pair_table(items, &vals, budget)?
+                // Triples need no table; only sets of 4 and 5 use the pair table. For one
+                // payment the query pays for it after the sets of 1 to 3 (smaller k first);
+                // it is built here only when the budget can still pay for it then.
+                let (pairs, deferred) = if multi {
+                    (pair_table(items, &vals, budget)?, None)
+                } else if k >= 4 {
+                    let cost = PairCost::of(items, &vals);
+                    let pairs = if cost.affordable(budget) {
+                        build_pair_table(&vals)
+                    } else {
+                        PairTable::new(Vec::new())
+                    };
+                    (pairs, Some(cost))
                 } else {
-                    PairTable::new(Vec::new())
+                    (PairTable::new(Vec::new()), None)
                 };
-                Prepared::Ksum { vals, pairs }
+                Prepared::Ksum {
+                    vals,
+                    pairs,
+                    deferred,
+                }
             }
             Algorithm::HorowitzSahni => {
                 budget.reserve(crate::hs_table_entries(items), crate::HALF_BYTES)?;
@@ -233,6 +256,19 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// Bytes of a table built here that the query has yet to reserve (the deferred pair
+    /// table): the collector's room leaves them out.
+    pub(crate) fn pending_bytes(&self) -> u64 {
+        match &self.prepared {
+            Prepared::Ksum {
+                pairs,
+                deferred: Some(cost),
+                ..
+            } if !pairs.is_empty() => cost.entries.saturating_mul(crate::PAIR_BYTES),
+            _ => 0,
+        }
+    }
+
     /// The items the tables were built from.
     pub(crate) fn items(&self) -> &'a [Item] {
         self.items
@@ -253,7 +289,11 @@ impl<'a> Engine<'a> {
                 }
                 Ok(())
             }
-            Prepared::Ksum { vals, pairs } => {
+            Prepared::Ksum {
+                vals,
+                pairs,
+                deferred,
+            } => {
                 let bounds = &Bounds::new(vals);
                 if self.multi {
                     self.singles_window(vals, target, budget, found)?;
@@ -263,6 +303,9 @@ impl<'a> Engine<'a> {
                     self.singles(vals, target, budget, found)?;
                     self.two_pointer(vals, target, budget, found)?;
                     self.ksum3(vals, bounds, target, budget, found)?;
+                    if let Some(cost) = deferred {
+                        cost.charge(budget)?;
+                    }
                 }
                 if self.k >= 4 {
                     self.ksum4(vals, pairs, bounds, target, budget, found)?;

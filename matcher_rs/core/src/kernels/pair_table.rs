@@ -151,16 +151,52 @@ impl PairTable {
     }
 }
 
+/// What the pair table of `vals` costs: the entries reserved (every pair of entries, as
+/// the packed keys are made before same-item pairs are dropped) and the nodes counted
+/// (its pairs of distinct items).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PairCost {
+    pub(crate) entries: u64,
+    pub(crate) nodes: u64,
+}
+
+impl PairCost {
+    pub(crate) fn of(items: &[Item], vals: &[Val]) -> Self {
+        let l = vals.len() as u64;
+        let same_item = (vals.len() - items.len()) as u64;
+        let entries = l * l.saturating_sub(1) / 2;
+        PairCost {
+            entries,
+            nodes: entries.saturating_sub(same_item),
+        }
+    }
+
+    /// Reserves and counts the table; fails when the budget cannot pay for it.
+    pub(crate) fn charge(&self, budget: &mut Budget) -> Result<(), Exhausted> {
+        budget.reserve(self.entries, crate::PAIR_BYTES)?;
+        budget.tick(self.nodes)
+    }
+
+    /// Whether `budget` could still pay for the table (it can only shrink).
+    pub(crate) fn affordable(&self, budget: &Budget) -> bool {
+        let bytes = self.entries.saturating_mul(crate::PAIR_BYTES);
+        budget.nodes.saturating_add(self.nodes) <= budget.limit
+            && budget.reserved.saturating_add(bytes) <= budget.memory_limit
+    }
+}
+
+/// The pair table, paid for first: a table the budget refuses is never allocated.
 pub(crate) fn pair_table(
     items: &[Item],
     vals: &[Val],
     budget: &mut Budget,
 ) -> Result<PairTable, Exhausted> {
-    // Count first so the budget refuses a table before it is allocated.
-    let l = vals.len() as u64;
-    let same_item = (vals.len() - items.len()) as u64;
-    budget.reserve(l * l.saturating_sub(1) / 2, crate::PAIR_BYTES)?;
-    budget.tick((l * l.saturating_sub(1) / 2).saturating_sub(same_item))?;
+    PairCost::of(items, vals).charge(budget)?;
+    Ok(build_pair_table(vals))
+}
+
+/// The sorted table of every pair of entries of distinct items (not paid for here).
+pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
     // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
     // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes
     // the job. Values too wide to pack take the plain sort.
@@ -192,7 +228,7 @@ pub(crate) fn pair_table(
                 q: (key & mask) as u32,
             })
             .collect();
-        return Ok(PairTable::new(pairs));
+        return PairTable::new(pairs);
     }
     let mut pairs = Vec::new();
     for (p, x) in vals.iter().enumerate() {
@@ -207,7 +243,7 @@ pub(crate) fn pair_table(
         }
     }
     pairs.sort_unstable();
-    Ok(PairTable::new(pairs))
+    PairTable::new(pairs)
 }
 
 /// Below this many keys a comparison sort beats the radix passes' fixed cost.

@@ -139,7 +139,11 @@ impl<'a> SharedTriples<'a> {
                 k,
                 tol,
                 multi: true,
-                prepared: Prepared::Ksum { vals, pairs },
+                prepared: Prepared::Ksum {
+                    vals,
+                    pairs,
+                    deferred: None,
+                },
             },
             occ,
             triples,
@@ -154,7 +158,7 @@ impl<'a> SharedTriples<'a> {
         budget: &mut Budget,
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
-        let Prepared::Ksum { vals, pairs } = &self.engine.prepared else {
+        let Prepared::Ksum { vals, pairs, .. } = &self.engine.prepared else {
             return Ok(());
         };
         let eng = &self.engine;
