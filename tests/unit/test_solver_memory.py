@@ -28,7 +28,7 @@ def _run(backend: str, body: str) -> dict[str, object]:
     code = (
         textwrap.dedent(
             """
-        import json, random, resource
+        import json, random
         from engine.matching import solver
         from engine.matching.solver import Limits, OpenItems
         """
@@ -36,7 +36,10 @@ def _run(backend: str, body: str) -> dict[str, object]:
         + textwrap.dedent(body)
         + textwrap.dedent(
             """
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM: this process image's peak RSS (ru_maxrss would carry the forking parent's
+        # peak across exec).
+        with open("/proc/self/status") as status:
+            peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) / 1024
         print(json.dumps({"outcome": s.outcome.value, "count": s.candidate_count,
                           "nodes": s.nodes, "peak_mib": peak}))
         """
