@@ -161,6 +161,8 @@ def _proposal(
         reason, why = "UNIQUENESS_UNPROVEN", "the amount is too large to count every combination"
     elif result.outcome is solver.Outcome.BUDGET_EXHAUSTED:
         reason, why = "SOLVER_BUDGET_EXHAUSTED", "the search stopped at its budget"
+    elif result.outcome is solver.Outcome.MEMORY_LIMIT:
+        reason, why = "SOLVER_MEMORY_LIMIT", "the search stopped at its memory limit"
     elif one:
         reason, why = (
             "UNIQUE_SUBSET_TOO_LARGE",

@@ -122,7 +122,8 @@ def by_amount(group: Sequence[Facts], invoices: Sequence[m.Invoice]) -> dict[str
     with tracer.start_as_current_span("match.solve_many") as span:
         result = solver.solve_many_to_many(items, [f.payment.unapplied_minor for f in group], limits)
         span.set_attributes({"cashapp.solver.outcome": result.outcome.value, "cashapp.payments": len(group)})
-    if result.outcome is solver.Outcome.BUDGET_EXHAUSTED or result.group_count > len(result.groups):
+    incomplete = (solver.Outcome.BUDGET_EXHAUSTED, solver.Outcome.MEMORY_LIMIT)
+    if result.outcome in incomplete or result.group_count > len(result.groups):
         return {}  # not every competing group is known
     solved = (result.algorithm, result.group_count, result.outcome.value)
     proposals: dict[str, Proposal] = {}

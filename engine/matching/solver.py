@@ -27,7 +27,8 @@ import numpy as np
 from engine.matching import solver_py
 from engine.matching.kernels import count as count_py
 from engine.matching.kernels.count import CountLimits, CountOutcome, SubsetCount
-from engine.matching.solver_py import (
+from engine.matching.solver_py import choose_algorithm, choose_algorithm_for_payment
+from engine.matching.solver_types import (
     ALGORITHMS,
     OUTCOME_CODES,
     BatchProblem,
@@ -44,8 +45,6 @@ from engine.matching.solver_py import (
     Solution,
     check_int64,
     check_int64_inputs,
-    choose_algorithm,
-    choose_algorithm_for_payment,
 )
 
 __all__ = [
@@ -173,6 +172,7 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
                 "limits.tolerance_minor": l_.tolerance_minor,
                 "limits.node_budget": l_.node_budget,
                 "limits.max_candidates": l_.max_candidates,
+                "limits.memory_limit_bytes": l_.memory_limit_bytes,
                 "payment_minor": payment_minor,
             },
         )
@@ -186,6 +186,7 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
                 l_.tolerance_minor,
                 l_.node_budget,
                 l_.max_candidates,
+                l_.memory_limit_bytes,
             ),
             check,
         )
@@ -219,6 +220,7 @@ def _rust_one_multi(
             "limits.tolerance_minor": l_.tolerance_minor,
             "limits.node_budget": l_.node_budget,
             "limits.max_candidates": l_.max_candidates,
+            "limits.memory_limit_bytes": l_.memory_limit_bytes,
         }
         numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
         check_int64_inputs(items, numbers)
@@ -231,6 +233,7 @@ def _rust_one_multi(
             l_.tolerance_minor,
             l_.node_budget,
             l_.max_candidates,
+            l_.memory_limit_bytes,
         ),
         check,
     )
@@ -252,6 +255,7 @@ def _rust_many(
             "limits.tolerance_minor": l_.tolerance_minor,
             "limits.node_budget": l_.node_budget,
             "limits.max_candidates": l_.max_candidates,
+            "limits.memory_limit_bytes": l_.memory_limit_bytes,
             "limits.max_payments": l_.max_payments,
         }
         numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
@@ -266,6 +270,7 @@ def _rust_many(
             l_.tolerance_minor,
             l_.node_budget,
             l_.max_candidates,
+            l_.memory_limit_bytes,
         ),
         check,
     )
@@ -282,6 +287,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         ("limits.tolerance_minor", l_.tolerance_minor),
         ("limits.node_budget", l_.node_budget),
         ("limits.max_candidates", l_.max_candidates),
+        ("limits.memory_limit_bytes", l_.memory_limit_bytes),
     ):
         check_int64(name, value)
     if num_threads < 0:
@@ -301,6 +307,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         l_.tolerance_minor,
         l_.node_budget,
         l_.max_candidates,
+        l_.memory_limit_bytes,
         num_threads,
     )
     return BatchSolution(*out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from itertools import combinations, product
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.matching import solver, solver_py
+from engine.matching.kernels.engine import Budget, Engine
+from engine.matching.kernels.ksum_mitm import top_first
 from engine.matching.solver import (
     BatchProblem,
     Candidate,
@@ -416,11 +419,9 @@ KSUM_DIRECTION_CASES = [
 
 
 def _top_first_holds(items: list[OpenItem], payment: int, k: int, tol: int) -> bool:
-    eng = solver_py._Engine(
-        solver_py._plain_items(items), k, tol, "ksum_mitm", False, solver_py._Budget(10**9)
-    )
+    eng = Engine(solver_py._plain_items(items), k, tol, "ksum_mitm", False, Budget(10**9))
     rows = eng.values if k == 3 else eng.pair_values
-    return solver_py._top_first(k, eng.values, rows, payment - tol, payment + tol, eng.top2)
+    return top_first(k, eng.values, rows, payment - tol, payment + tol, eng.top2)
 
 
 @pytest.mark.parametrize(("pairs", "payment", "k", "tol", "top"), KSUM_DIRECTION_CASES)
@@ -613,3 +614,46 @@ def test_rust_and_python_agree_on_subset_counts(
     want = PY.count_subsets_multi(items, payments, tol, lim)
     assert rust.count_subsets_multi(items, payments, tol, lim) == want
     assert rust.count_subsets_multi(OpenItems.from_items(items), payments, tol, lim) == want
+
+
+# Memory limits from "nothing fits" through "some tables fit, few candidates" to the default.
+memory_limits = st.sampled_from([0, 100, 700, 2_000, 6_000, 20_000, 200_000, 64 << 20])
+
+
+def _at_default_memory(lim: Limits | ManyLimits) -> Limits | ManyLimits:
+    return replace(lim, memory_limit_bytes=Limits().memory_limit_bytes)
+
+
+@needs_rust
+@FAST
+@given(items=open_items(14), payment=st.integers(1, 250), lim=limits(max_k=14), memory=memory_limits)
+def test_rust_and_python_agree_at_any_memory_limit(
+    items: list[OpenItem], payment: int, lim: Limits, memory: int
+) -> None:
+    lim = replace(lim, memory_limit_bytes=memory)
+    rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
+    assert rust == PY.solve_one_to_many(items, payment, lim)
+    # A limit that refuses nothing changes nothing.
+    if rust.outcome is not Outcome.MEMORY_LIMIT:
+        assert rust == solver.rust_backend().solve_one_to_many(items, payment, _at_default_memory(lim))
+
+
+@needs_rust
+@FAST
+@given(
+    items=open_items(14),
+    payments=st.lists(st.integers(1, 250), max_size=18),
+    lim=limits(max_k=5),
+    memory=memory_limits,
+)
+def test_multi_and_many_agree_at_any_memory_limit(
+    items: list[OpenItem], payments: list[int], lim: Limits, memory: int
+) -> None:
+    lim = replace(lim, memory_limit_bytes=memory)
+    rust = solver.rust_backend().solve_one_to_many_multi(items, payments, lim)
+    assert rust == PY.solve_one_to_many_multi(items, payments, lim)
+    many = ManyLimits(2, lim.max_items, lim.tolerance_minor, lim.node_budget, lim.max_candidates, memory)
+    got = solver.rust_backend().solve_many_to_many(items, payments[:4], many)
+    assert got == PY.solve_many_to_many(items, payments[:4], many)
+    if got.outcome is not Outcome.MEMORY_LIMIT:
+        assert got == PY.solve_many_to_many(items, payments[:4], _at_default_memory(many))

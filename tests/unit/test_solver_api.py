@@ -332,7 +332,13 @@ def test_public_names_are_pinned() -> None:
                  "solve_one_to_many_multi", "solve_many_to_many", "solve_batch", "backend_name"]:  # fmt: skip
         assert name in solver.__all__
         assert hasattr(solver, name)
-    assert [o.value for o in Outcome] == ["MATCHED", "AMBIGUOUS", "NO_MATCH", "BUDGET_EXHAUSTED"]
+    assert [o.value for o in Outcome] == [
+        "MATCHED",
+        "AMBIGUOUS",
+        "NO_MATCH",
+        "BUDGET_EXHAUSTED",
+        "MEMORY_LIMIT",
+    ]
 
 
 def test_non_integer_amount_is_refused_alike_by_every_backend(backend: Backend) -> None:

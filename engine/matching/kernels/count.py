@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from engine.matching.solver_py import ItemsLike, OpenItems, check_int64_inputs
+from engine.matching.solver_types import ItemsLike, OpenItems, check_int64_inputs
 
 # Default largest bitset, in bits (2^28 bits = 32 MiB); one DP holds two of them.
 COUNT_MAX_BITS = 1 << 28

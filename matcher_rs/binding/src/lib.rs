@@ -156,12 +156,14 @@ fn solve_one_to_many<'py>(
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
+    memory_limit_bytes: i64,
 ) -> PyResult<RawSolution<'py>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
         node_budget,
         max_candidates,
+        memory_limit_bytes,
     };
     let items = items_of(
         amounts_minor,
@@ -186,12 +188,14 @@ fn solve_one_to_many_multi<'py>(
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
+    memory_limit_bytes: i64,
 ) -> PyResult<Vec<RawSolution<'py>>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
         node_budget,
         max_candidates,
+        memory_limit_bytes,
     };
     let items = items_of(
         amounts_minor,
@@ -219,6 +223,7 @@ fn solve_many_to_many<'py>(
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
+    memory_limit_bytes: i64,
 ) -> PyResult<RawManySolution<'py>> {
     let limits = ManyLimits {
         max_payments,
@@ -226,6 +231,7 @@ fn solve_many_to_many<'py>(
         tolerance_minor,
         node_budget,
         max_candidates,
+        memory_limit_bytes,
     };
     let items = items_of(
         amounts_minor,
@@ -353,6 +359,7 @@ fn solve_batch<'py>(
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
+    memory_limit_bytes: i64,
     num_threads: usize,
 ) -> PyResult<RawBatch<'py>> {
     let offsets = item_offsets.as_array().to_vec();
@@ -366,6 +373,7 @@ fn solve_batch<'py>(
         tolerance_minor,
         node_budget,
         max_candidates,
+        memory_limit_bytes,
     };
     let result = py.detach(|| {
         let batch = FlatBatch {

@@ -65,6 +65,7 @@ fn limits(max_items: i64, tolerance_minor: i64, node_budget: i64) -> Limits {
         tolerance_minor,
         node_budget,
         max_candidates: 10,
+        ..Limits::default()
     }
 }
 
@@ -136,6 +137,7 @@ fn many_to_many(c: &mut Criterion) {
         tolerance_minor: 0,
         node_budget: 1_000_000_000,
         max_candidates: 10,
+        ..ManyLimits::default()
     };
     c.bench_function("many_to_many/m10_n100", |b| {
         b.iter(|| solve_many_to_many(black_box(&items), black_box(&payments), &lim).unwrap())

@@ -26,11 +26,12 @@
 //! `branch_and_bound`; see [`choose_algorithm`] and [`choose_algorithm_for_payment`].
 
 mod batch;
-mod dp;
-mod engine;
 pub mod kernels;
 mod many;
-mod rank;
+
+// Short paths to the shared rooms of the kernels (see kernels/mod.rs).
+use kernels::subset_dp as dp;
+pub(crate) use kernels::{engine, rank};
 
 pub use batch::{solve_batch, FlatBatch, FlatSolutions};
 pub use kernels::count::{
@@ -40,6 +41,7 @@ pub use kernels::count::{
 pub use many::{solve_many_to_many, Group, ManyLimits, ManySolution};
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 
 /// Version of the solver core, reported by the Python binding.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -72,6 +74,29 @@ pub const DP_TABLE_LIMIT: u64 = 1 << 24;
 /// Cells of a `subset_dp` table row counted as one node.
 pub const DP_CELLS_PER_NODE: u64 = 64;
 
+/// Default of `limits.memory_limit_bytes`: what one search's tables and candidates may take.
+pub const DEFAULT_MEMORY_LIMIT_BYTES: i64 = 64 << 20;
+
+// The modelled footprint, in bytes per entry, that a search reserves against
+// `memory_limit_bytes` before it allocates (upper bounds of what Rust allocates at its
+// peak; the Python twin reserves the same, so both refuse the same instances).
+/// A sorted value entry (`Val`).
+pub const VAL_BYTES: u64 = 16;
+/// A pair of entries: the packed key and its spare during the radix sort, then the
+/// `Pair`, for each of the `l (l - 1) / 2` pairs of `l` entries.
+pub const PAIR_BYTES: u64 = 24;
+/// A Horowitz-Sahni half-table entry (`Half`), for each of the bound's entries.
+pub const HALF_BYTES: u64 = 32;
+/// An item of the branch-and-bound order and its prefix sum.
+pub const BNB_BYTES: u64 = 24;
+/// A triple: the packed key and the `Triple`.
+pub const TRIPLE_BYTES: u64 = 24;
+/// A `subset_dp` table cell (two bytes at most).
+pub const DP_CELL_BYTES: u64 = 2;
+/// A candidate set kept by the collector: its key and variant in the hash map or list
+/// (with the map's spare capacity) and its ranking entry.
+pub const CANDIDATE_BYTES: u64 = 160;
+
 /// One open item (invoice) of the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Item {
@@ -100,6 +125,9 @@ pub struct Limits {
     pub tolerance_minor: i64,
     pub node_budget: i64,
     pub max_candidates: i64,
+    /// Bytes the search's tables and kept candidates may take (see [`CANDIDATE_BYTES`]);
+    /// an instance whose tables would pass it is refused before they are allocated.
+    pub memory_limit_bytes: i64,
 }
 
 impl Default for Limits {
@@ -109,6 +137,7 @@ impl Default for Limits {
             tolerance_minor: 0,
             node_budget: 5_000_000,
             max_candidates: 10,
+            memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
         }
     }
 }
@@ -120,15 +149,19 @@ pub enum Outcome {
     Ambiguous,
     NoMatch,
     BudgetExhausted,
+    /// The tables would pass `memory_limit_bytes` (refused before allocating), or more
+    /// candidates match than the memory left may keep; the search is incomplete.
+    MemoryLimit,
 }
 
 impl Outcome {
     /// All outcomes in code order (the batch API reports `code()`).
-    pub const ALL: [Outcome; 4] = [
+    pub const ALL: [Outcome; 5] = [
         Outcome::Matched,
         Outcome::Ambiguous,
         Outcome::NoMatch,
         Outcome::BudgetExhausted,
+        Outcome::MemoryLimit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +170,7 @@ impl Outcome {
             Outcome::Ambiguous => "AMBIGUOUS",
             Outcome::NoMatch => "NO_MATCH",
             Outcome::BudgetExhausted => "BUDGET_EXHAUSTED",
+            Outcome::MemoryLimit => "MEMORY_LIMIT",
         }
     }
 
@@ -146,6 +180,7 @@ impl Outcome {
             Outcome::Ambiguous => 1,
             Outcome::NoMatch => 2,
             Outcome::BudgetExhausted => 3,
+            Outcome::MemoryLimit => 4,
         }
     }
 }
@@ -254,7 +289,11 @@ pub(crate) fn validate_common_limits(
     tolerance_minor: i64,
     node_budget: i64,
     max_candidates: i64,
+    memory_limit_bytes: i64,
 ) -> Result<(), SolveError> {
+    if memory_limit_bytes < 0 {
+        return Err(invalid("limits.memory_limit_bytes must be >= 0".into()));
+    }
     if max_items < 1 {
         return Err(invalid("limits.max_items must be >= 1".into()));
     }
@@ -300,6 +339,7 @@ fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(
         limits.tolerance_minor,
         limits.node_budget,
         limits.max_candidates,
+        limits.memory_limit_bytes,
     )?;
     if payment_minor <= 0 {
         return Err(invalid("payment_minor must be > 0".into()));
@@ -382,7 +422,7 @@ pub fn dp_applicable(items: &[Item], payment_minor: i64, tolerance_minor: i64) -
 }
 
 /// Entries of both Horowitz-Sahni half tables (saturated past [`HS_TABLE_LIMIT`]).
-fn hs_table_entries(items: &[Item]) -> u64 {
+pub(crate) fn hs_table_entries(items: &[Item]) -> u64 {
     let half = items.len() / 2;
     half_table_size(&items[..half]).saturating_add(half_table_size(&items[half..]))
 }
@@ -421,7 +461,9 @@ pub fn solve_one_to_many(
     if algorithm == Algorithm::SubsetDp {
         return Ok(dp::solve(items, k, payment_minor, limits));
     }
-    let mut budget = engine::Budget::new(limits.node_budget);
+    let stop = AtomicBool::new(false);
+    let mut budget =
+        engine::Budget::with_memory(limits.node_budget, limits.memory_limit_bytes).watching(&stop);
     let mut found = engine::Collector::new(items);
     let complete = match engine::Engine::prepare(
         items,
@@ -431,11 +473,20 @@ pub fn solve_one_to_many(
         false,
         &mut budget,
     ) {
-        Ok(eng) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
+        Ok(eng) => {
+            found = found.bounded(&budget, eng.pending_bytes(), 0);
+            eng.query(payment_minor, &mut budget, &mut found).is_ok()
+        }
         Err(engine::Exhausted) => false,
     };
-    let (outcome, candidates, count) =
-        rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);
+    let (outcome, candidates, count) = rank::finish_one(
+        items,
+        payment_minor,
+        found,
+        complete,
+        budget.refused,
+        limits.max_candidates,
+    );
     Ok(Solution {
         outcome,
         candidates,
@@ -502,21 +553,30 @@ pub fn solve_one_to_many_multi(
     let algorithm = choose_algorithm(items, limits.max_items);
     let k = effective_k(items.len(), limits.max_items);
     if use_shared_triples(items, limits.max_items, payments_minor.len()) {
-        let mut prepared_budget = engine::Budget::new(limits.node_budget);
+        let mut prepared_budget =
+            engine::Budget::with_memory(limits.node_budget, limits.memory_limit_bytes);
         if let Ok(shared) =
             engine::SharedTriples::prepare(items, k, limits.tolerance_minor, &mut prepared_budget)
         {
             let solve = |&payment_minor: &i64| {
-                let mut budget = prepared_budget;
-                let mut found = engine::Collector::new(items);
+                let stop = AtomicBool::new(false);
+                let mut budget = prepared_budget.watching(&stop);
+                let mut found = engine::Collector::new(items).bounded(&budget, 0, 0);
                 if shared
                     .query(payment_minor, &mut budget, &mut found)
                     .is_err()
+                    || found.overflowed
                 {
                     return solve_one_to_many(items, payment_minor, limits);
                 }
-                let (outcome, candidates, count) =
-                    rank::finish_one(items, payment_minor, found, true, limits.max_candidates);
+                let (outcome, candidates, count) = rank::finish_one(
+                    items,
+                    payment_minor,
+                    found,
+                    true,
+                    false,
+                    limits.max_candidates,
+                );
                 Ok(Solution {
                     outcome,
                     candidates,
@@ -539,7 +599,8 @@ pub fn solve_one_to_many_multi(
         choose_algorithm_for_payment(items, limits.max_items, p, limits.tolerance_minor)
             == Algorithm::SubsetDp
     };
-    let mut prepared_budget = engine::Budget::new(limits.node_budget);
+    let mut prepared_budget =
+        engine::Budget::with_memory(limits.node_budget, limits.memory_limit_bytes);
     let prepared = payments_minor.iter().any(|&p| !dp(p)).then(|| {
         engine::Engine::prepare(
             items,
@@ -554,15 +615,26 @@ pub fn solve_one_to_many_multi(
         if dp(payment_minor) {
             return dp::solve(items, k, payment_minor, limits);
         }
-        let mut budget = prepared_budget;
-        let mut found = engine::Collector::new(items);
+        let stop = AtomicBool::new(false);
+        let mut budget = prepared_budget.watching(&stop);
+        let pending = match &prepared {
+            Some(Ok(eng)) => eng.pending_bytes(),
+            _ => 0,
+        };
+        let mut found = engine::Collector::new(items).bounded(&budget, pending, 0);
         let complete = match &prepared {
             Some(Ok(eng)) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
             // `None` is never seen here: it means every payment takes `subset_dp`.
             Some(Err(engine::Exhausted)) | None => false,
         };
-        let (outcome, candidates, count) =
-            rank::finish_one(items, payment_minor, found, complete, limits.max_candidates);
+        let (outcome, candidates, count) = rank::finish_one(
+            items,
+            payment_minor,
+            found,
+            complete,
+            budget.refused,
+            limits.max_candidates,
+        );
         Solution {
             outcome,
             candidates,
@@ -592,6 +664,7 @@ fn validate_multi(
         limits.tolerance_minor,
         limits.node_budget,
         limits.max_candidates,
+        limits.memory_limit_bytes,
     )?;
     for (j, &p) in payments_minor.iter().enumerate() {
         if p <= 0 {

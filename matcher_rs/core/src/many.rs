@@ -12,7 +12,7 @@
 //! the one-to-many engine prepared once for all of them.
 
 use crate::engine::{Budget, Collector, Engine, Exhausted};
-use crate::rank::{outcome_of, top_sorted, Evidence};
+use crate::rank::{outcome_of, top_sorted, with_memory, Evidence};
 use crate::{
     choose_algorithm, effective_k, validate_common_limits, validate_items, Algorithm, Item,
     Outcome, SolveError,
@@ -26,6 +26,8 @@ pub struct ManyLimits {
     pub tolerance_minor: i64,
     pub node_budget: i64,
     pub max_candidates: i64,
+    /// As in [`crate::Limits`]; the groups kept count as candidates.
+    pub memory_limit_bytes: i64,
 }
 
 impl Default for ManyLimits {
@@ -36,6 +38,7 @@ impl Default for ManyLimits {
             tolerance_minor: 0,
             node_budget: 5_000_000,
             max_candidates: 10,
+            memory_limit_bytes: crate::DEFAULT_MEMORY_LIMIT_BYTES,
         }
     }
 }
@@ -70,6 +73,7 @@ fn validate_many(items: &[Item], payments: &[i64], limits: &ManyLimits) -> Resul
         limits.tolerance_minor,
         limits.node_budget,
         limits.max_candidates,
+        limits.memory_limit_bytes,
     )?;
     let mut paid: i128 = 0;
     for (j, &p) in payments.iter().enumerate() {
@@ -114,13 +118,14 @@ fn search(
     budget: &mut Budget,
     groups: &mut Vec<Group>,
 ) -> Result<(), Exhausted> {
+    // The groups kept count against the memory: a query may keep only what is left.
     let m = payments.len();
     for size in 1..=max_payments.min(m) {
         let mut combo: Vec<usize> = (0..size).collect();
         loop {
             budget.tick(1)?;
             let target: i64 = combo.iter().map(|&j| payments[j]).sum();
-            let mut found = Collector::new(engine.items());
+            let mut found = Collector::new(engine.items()).bounded(budget, 0, groups.len());
             let result = engine.query(target, budget, &mut found);
             let payment_indices: Vec<u32> = combo.iter().map(|&j| j as u32).collect();
             for (indices, residual, flags) in found.into_sets() {
@@ -150,7 +155,9 @@ pub fn solve_many_to_many(
     let algorithm = choose_algorithm(items, limits.max_items);
     let k = effective_k(items.len(), limits.max_items);
     let max_payments = usize::try_from(limits.max_payments).unwrap_or(usize::MAX);
-    let mut budget = Budget::new(limits.node_budget);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut budget =
+        Budget::with_memory(limits.node_budget, limits.memory_limit_bytes).watching(&stop);
     let mut groups = Vec::new();
     let complete = match Engine::prepare(
         items,
@@ -186,7 +193,11 @@ pub fn solve_many_to_many(
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
     Ok(ManySolution {
-        outcome: outcome_of(&keys, complete),
+        outcome: with_memory(
+            outcome_of(&keys, complete),
+            budget.refused,
+            stop.load(std::sync::atomic::Ordering::Relaxed),
+        ),
         group_count,
         groups: keyed.into_iter().take(keep).map(|k| k.1).collect(),
         algorithm,

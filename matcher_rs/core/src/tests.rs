@@ -67,6 +67,7 @@ fn limits(max_items: i64, tol: i64) -> Limits {
         tolerance_minor: tol,
         node_budget: i64::MAX,
         max_candidates: i64::MAX,
+        memory_limit_bytes: i64::MAX,
     }
 }
 
@@ -90,7 +91,7 @@ fn force(
     )
     .unwrap();
     eng.query(payment, &mut budget, &mut found).unwrap();
-    rank::finish_one(items, payment, found, true, i64::MAX).1
+    rank::finish_one(items, payment, found, true, false, i64::MAX).1
 }
 
 #[test]
@@ -142,6 +143,36 @@ fn five_item_set_is_found_by_ksum() {
         .candidates
         .iter()
         .any(|c| c.item_indices == vec![0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn a_table_past_the_memory_limit_is_refused_before_it_is_built() {
+    // 30,000 items at k = 4: a 7.2 GB pair table, refused with nothing allocated.
+    let items: Vec<Item> = (0..30_000).map(|i| Item::plain(1_000 + 7 * i)).collect();
+    let l = Limits {
+        max_items: 4,
+        node_budget: i64::MAX,
+        ..Limits::default()
+    };
+    let s = solve_one_to_many(&items, items[5].amount_minor, &l).unwrap();
+    assert_eq!(s.outcome, Outcome::MemoryLimit);
+    // The sets of 1 to 3 were searched first (item 5 alone pays), then the table refused.
+    assert_eq!(s.candidates.len(), 1);
+    assert_eq!(s.candidates[0].item_indices, vec![5]);
+}
+
+#[test]
+fn more_matching_sets_than_the_memory_holds_end_the_search() {
+    // Every set of 1 to 5 of 30 equal amounts totals within [1, 5].
+    let items: Vec<Item> = (0..30).map(|_| Item::plain(1)).collect();
+    let l = Limits {
+        tolerance_minor: 2,
+        memory_limit_bytes: 30 * 16 + 435 * 24 + 160 * 50,
+        ..Limits::default()
+    };
+    let s = solve_one_to_many(&items, 3, &l).unwrap();
+    assert_eq!(s.outcome, Outcome::MemoryLimit);
+    assert_eq!(s.candidate_count, 50);
 }
 
 #[test]
@@ -297,7 +328,7 @@ proptest! {
         node_budget in prop_oneof![Just(5_000_000i64), 0i64..400],
         max_candidates in 0i64..4,
     ) {
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         prop_assert_eq!(got.len(), payments.len());
         for (s, &p) in got.iter().zip(&payments) {
@@ -382,7 +413,7 @@ proptest! {
                     .max(1)
             })
             .collect();
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
         let shared = use_shared_triples(&items, max_items, payments.len());
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         prop_assert_eq!(got.len(), payments.len());
@@ -494,6 +525,7 @@ fn dp_limits(max_items: usize, tol: i64, node_budget: i64, max_candidates: i64) 
         tolerance_minor: tol,
         node_budget,
         max_candidates,
+        memory_limit_bytes: i64::MAX,
     }
 }
 
@@ -513,7 +545,7 @@ fn by_engine(items: &[Item], payment: i64, lim: &Limits, alg: Algorithm) -> Solu
         .query(payment, &mut budget, &mut found)
         .unwrap();
     let (outcome, candidates, count) =
-        rank::finish_one(items, payment, found, true, lim.max_candidates);
+        rank::finish_one(items, payment, found, true, false, lim.max_candidates);
     Solution {
         outcome,
         candidates,
@@ -597,7 +629,7 @@ proptest! {
         node_budget in prop_oneof![Just(5_000_000i64), 0i64..400],
         max_candidates in 0i64..4,
     ) {
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         for (s, &p) in got.iter().zip(&payments) {
             prop_assert_eq!(s, &solve_one_to_many(&items, p, &lim).unwrap());

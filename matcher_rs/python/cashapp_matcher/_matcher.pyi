@@ -11,7 +11,9 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
   max(due) - min(due), sum(due), item_indices).
 - Outcome "NO_MATCH" without candidates, "MATCHED" when exactly one candidate has the best
   (residual != 0, -sum(reference_score)) tier, else "AMBIGUOUS"; "BUDGET_EXHAUSTED" when the
-  node budget ran out (candidates found so far, ranked).
+  node budget ran out (candidates found so far, ranked); "MEMORY_LIMIT" when the tables would
+  pass memory_limit_bytes (refused before allocating) or more sets match than the memory left
+  may keep (those kept so far, ranked).
 - Invalid input (non-positive amounts, discounts outside (0, amount), reference scores
   outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
   the field. Every argument must fit in int64 (the Python wrapper checks this first).
@@ -57,6 +59,7 @@ def solve_one_to_many(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
+    memory_limit_bytes: int,
 ) -> tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]:
     """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
     candidate_count, algorithm, nodes)."""
@@ -71,6 +74,7 @@ def solve_one_to_many_multi(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
+    memory_limit_bytes: int,
 ) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
     """One solve_one_to_many result per payment; the target-independent tables are built
     once (subset_dp payments: their own table each), payments run in parallel. Identical
@@ -89,6 +93,7 @@ def solve_many_to_many(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
+    memory_limit_bytes: int,
 ) -> tuple[str, list[tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...], int]], int, str, int]:
     """Returns (outcome, [(payment_indices, item_indices, discounted, residual_minor)],
     group_count, algorithm, nodes)."""
@@ -104,6 +109,7 @@ def solve_batch(
     tolerance_minor: int,
     node_budget: int,
     max_candidates: int,
+    memory_limit_bytes: int,
     num_threads: int,
 ) -> tuple[
     NDArray[np.int64],

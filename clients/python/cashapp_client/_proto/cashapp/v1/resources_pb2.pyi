@@ -887,7 +887,7 @@ class Explanation(_message.Message):
     within the matching tolerance; 0 when no amount search ran.
     """
     solver_outcome: _builtins.str
-    """MATCHED, AMBIGUOUS, NO_MATCH or BUDGET_EXHAUSTED; empty when no amount search ran."""
+    """MATCHED, AMBIGUOUS, NO_MATCH, BUDGET_EXHAUSTED or MEMORY_LIMIT; empty when no amount search ran."""
     @_builtins.property
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
         """Candidates in rank order; the first won when the outcome is AUTO_APPLIED."""

@@ -89,6 +89,16 @@ impl Partial {
     }
 }
 
+/// `outcome` once memory is accounted for: a refused table (`refused`) or a dropped set
+/// (`overflowed`, which ends the search at its next tick) means MEMORY_LIMIT.
+pub(crate) fn with_memory(outcome: Outcome, refused: bool, overflowed: bool) -> Outcome {
+    if refused || overflowed {
+        Outcome::MemoryLimit
+    } else {
+        outcome
+    }
+}
+
 /// Outcome of a ranked, non-empty or empty list of evidence keys.
 pub(crate) fn outcome_of(ranked: &[Evidence], complete: bool) -> Outcome {
     if !complete {
@@ -134,9 +144,11 @@ pub(crate) fn finish_one(
     payment_minor: i64,
     found: Collector,
     complete: bool,
+    refused: bool,
     max_candidates: i64,
 ) -> (Outcome, Vec<Candidate>, u64) {
     let count = found.len();
+    let overflowed = found.overflowed;
     let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
     // Two are always needed: the outcome compares the best with the runner-up.
     let need = keep.max(2);
@@ -159,7 +171,7 @@ pub(crate) fn finish_one(
         (x.0, x.1.as_slice()).cmp(&(y.0, y.1.as_slice()))
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
-    let outcome = outcome_of(&keys, complete);
+    let outcome = with_memory(outcome_of(&keys, complete), refused, overflowed);
     let candidates = keyed
         .into_iter()
         .take(keep)

@@ -1,6 +1,6 @@
 //! The `subset_dp` kernel: every candidate set of items without discounts, enumerated
 //! output-sensitively from a dynamic-programming table of the payment window.
-//! Mirrored line for line by `_SubsetDp` in `engine/matching/solver_py.py`.
+//! Mirrored line for line by `SubsetDp` in `engine/matching/kernels/subset_dp.py`.
 //!
 //! With `lo = max(payment - tolerance, 1)`, `hi = payment + tolerance`, window width
 //! `w = hi - lo + 1` and `kk = min(k, hi)` (a set of more than `hi` items cannot total
@@ -118,10 +118,11 @@ pub(crate) fn solve(items: &[Item], k: usize, payment_minor: i64, limits: &Limit
         .iter()
         .map(|it| usize::try_from(it.amount_minor).map_or(hi + 1, |a| a.min(hi + 1)))
         .collect();
-    let mut budget = Budget::new(limits.node_budget);
+    let mut budget = Budget::with_memory(limits.node_budget, limits.memory_limit_bytes);
     let mut best = Best::new(limits.max_candidates);
     let complete = search(items, k, &amounts, window, &mut budget, &mut best).is_ok();
     let (outcome, candidates, count) = best.finish(payment_minor, complete, limits.max_candidates);
+    let outcome = crate::rank::with_memory(outcome, budget.refused, false);
     Solution {
         outcome,
         candidates,
@@ -140,6 +141,8 @@ fn search(
     budget: &mut Budget,
     best: &mut Best,
 ) -> Result<(), Exhausted> {
+    let cells = (amounts.len() as u64 + 1).saturating_mul(window.hi as u64 + 1);
+    budget.reserve(cells, crate::DP_CELL_BYTES)?;
     budget.tick(table_nodes(amounts.len(), window.hi as u64))?;
     if k >= amounts.len() {
         Search::new(items, amounts, window, reach_table(amounts, window)).run(budget, best)

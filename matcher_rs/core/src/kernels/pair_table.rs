@@ -1,0 +1,289 @@
+//! The sorted pair-sum table of the k-sum kernels and the occupancy map that finds a
+//! window's start in it (no Python twin for the map: it changes no count).
+
+use crate::kernels::engine::{Budget, Exhausted, Pair, Val};
+use crate::Item;
+
+/// An occupancy bit map of the values of a sorted sum table: bit `b` is set when some
+/// value `v` has `(v - base) >> shift == b`. The map (at most 8 bits per entry, so it
+/// stays in cache) answers most window look-ups that would find nothing without
+/// searching the table, and `word_start` locates a window's start in a few rows. It only
+/// replaces the search for a window's start, which is not counted as work, so node
+/// counts are unchanged.
+pub(crate) struct Occupancy {
+    pub(crate) base: i64,
+    /// Largest value minus `base`.
+    pub(crate) span: i64,
+    pub(crate) shift: u32,
+    pub(crate) bits: Vec<u64>,
+    /// `word_start[w]`: first row whose bucket is `>= 64 w` (one more entry, the table
+    /// length, at the end).
+    pub(crate) word_start: Vec<u32>,
+}
+
+impl Occupancy {
+    /// `values` ascending.
+    pub(crate) fn new<I>(values: I) -> Self
+    where
+        I: DoubleEndedIterator<Item = i64> + ExactSizeIterator + Clone,
+    {
+        let (base, span) = match (values.clone().next(), values.clone().next_back()) {
+            (Some(first), Some(last)) => (first, last - first),
+            _ => (0, -1),
+        };
+        let len = values.len();
+        let want = (len as u64 * 8).next_power_of_two().max(64);
+        let mut shift = 0u32;
+        while span >= 0 && (span as u64) >> shift >= want {
+            shift += 1;
+        }
+        let words = if span >= 0 {
+            ((span as u64 >> shift) >> 6) as usize + 1
+        } else {
+            0
+        };
+        let mut bits = vec![0u64; words];
+        let mut word_start = Vec::with_capacity(words + 1);
+        word_start.push(0);
+        // The values ascend, so the current word is kept in a register until it changes.
+        let (mut word, mut acc) = (0usize, 0u64);
+        for (i, v) in values.enumerate() {
+            let b = ((v - base) as u64 >> shift) as usize;
+            if b >> 6 != word {
+                bits[word] = acc;
+                acc = 0;
+                word_start.resize((b >> 6) + 1, i as u32);
+                word = b >> 6;
+            }
+            acc |= 1 << (b & 63);
+        }
+        if words > 0 {
+            bits[word] = acc;
+            word_start.push(len as u32);
+        }
+        Occupancy {
+            base,
+            span,
+            shift,
+            bits,
+            word_start,
+        }
+    }
+
+    /// The first of `rows` (whose values are the map's, ascending) with value `>= lo`;
+    /// only valid when `may_hit(lo, _)` holds (so `lo - base <= span`).
+    #[inline(always)]
+    pub(crate) fn first_at_least<T>(
+        &self,
+        rows: &[T],
+        lo: i128,
+        value: impl Fn(&T) -> i64,
+    ) -> usize {
+        let off = lo - i128::from(self.base);
+        if off <= 0 {
+            return 0;
+        }
+        // Rows of earlier words lie below `lo`, rows of later words above it.
+        let w = ((off as u64) >> self.shift >> 6) as usize;
+        let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
+        a + rows[a..z].partition_point(|t| i128::from(value(t)) < lo)
+    }
+
+    /// False only when no value lies in `[lo, hi]`.
+    #[inline(always)]
+    pub(crate) fn may_hit(&self, lo: i128, hi: i128) -> bool {
+        // Clamping to i64 can only add false positives (every value fits in i64).
+        let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        self.may_hit64(clamp(lo), clamp(hi))
+    }
+
+    /// [`Occupancy::may_hit`] on i64 bounds, for the hot loops.
+    #[inline(always)]
+    pub(crate) fn may_hit64(&self, lo: i64, hi: i64) -> bool {
+        // Saturation keeps each offset on its side of 0 (base >= 0 and span >= -1).
+        let (l, h) = (lo.saturating_sub(self.base), hi.saturating_sub(self.base));
+        if h < 0 || l > self.span {
+            return false;
+        }
+        // Both offsets now lie in 0..=span.
+        let b0 = (l.max(0) as u64 >> self.shift) as usize;
+        let b1 = (h.min(self.span) as u64 >> self.shift) as usize;
+        let (w0, w1) = (b0 >> 6, b1 >> 6);
+        if w1 > w0 + 1 {
+            return true;
+        }
+        let lo_mask = !0u64 << (b0 & 63);
+        let hi_mask = !0u64 >> (63 - (b1 & 63));
+        if w0 == w1 {
+            self.bits[w0] & lo_mask & hi_mask != 0
+        } else {
+            (self.bits[w0] & lo_mask) | (self.bits[w1] & hi_mask) != 0
+        }
+    }
+}
+
+/// The sorted pair-sum table and the [`Occupancy`] map of its values.
+pub(crate) struct PairTable {
+    pub(crate) pairs: Vec<Pair>,
+    pub(crate) occ: Occupancy,
+}
+
+impl std::ops::Deref for PairTable {
+    type Target = [Pair];
+
+    fn deref(&self) -> &[Pair] {
+        &self.pairs
+    }
+}
+
+impl PairTable {
+    pub(crate) fn new(pairs: Vec<Pair>) -> Self {
+        PairTable {
+            occ: Occupancy::new(pairs.iter().map(|p| p.v)),
+            pairs,
+        }
+    }
+
+    /// False only when no pair value lies in `[lo, hi]`.
+    #[inline(always)]
+    pub(crate) fn may_hit(&self, lo: i128, hi: i128) -> bool {
+        self.occ.may_hit(lo, hi)
+    }
+}
+
+/// What the pair table of `vals` costs: the entries reserved (every pair of entries, as
+/// the packed keys are made before same-item pairs are dropped) and the nodes counted
+/// (its pairs of distinct items).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PairCost {
+    pub(crate) entries: u64,
+    pub(crate) nodes: u64,
+}
+
+impl PairCost {
+    pub(crate) fn of(items: &[Item], vals: &[Val]) -> Self {
+        let l = vals.len() as u64;
+        let same_item = (vals.len() - items.len()) as u64;
+        let entries = l * l.saturating_sub(1) / 2;
+        PairCost {
+            entries,
+            nodes: entries.saturating_sub(same_item),
+        }
+    }
+
+    /// Reserves and counts the table; fails when the budget cannot pay for it.
+    pub(crate) fn charge(&self, budget: &mut Budget) -> Result<(), Exhausted> {
+        budget.reserve(self.entries, crate::PAIR_BYTES)?;
+        budget.tick(self.nodes)
+    }
+
+    /// Whether `budget` could still pay for the table (it can only shrink).
+    pub(crate) fn affordable(&self, budget: &Budget) -> bool {
+        let bytes = self.entries.saturating_mul(crate::PAIR_BYTES);
+        budget.nodes.saturating_add(self.nodes) <= budget.limit
+            && budget.reserved.saturating_add(bytes) <= budget.memory_limit
+    }
+}
+
+/// The pair table, paid for first: a table the budget refuses is never allocated.
+pub(crate) fn pair_table(
+    items: &[Item],
+    vals: &[Val],
+    budget: &mut Budget,
+) -> Result<PairTable, Exhausted> {
+    PairCost::of(items, vals).charge(budget)?;
+    Ok(build_pair_table(vals))
+}
+
+/// The sorted table of every pair of entries of distinct items (not paid for here).
+pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
+    // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
+    // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes
+    // the job. Values too wide to pack take the plain sort.
+    let bits = usize::BITS - vals.len().leading_zeros();
+    let vmin = match vals {
+        [x, y, ..] => x.v + y.v,
+        _ => 0,
+    };
+    let range = vals.last().map_or(0, |x| 2 * x.v as u128) - vmin as u128;
+    if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
+        let mut keys = vec![0u64; vals.len() * vals.len().saturating_sub(1) / 2];
+        let mut w = 0;
+        for (p, x) in vals.iter().enumerate() {
+            let row = (p as u64) << bits;
+            // Every key is written; it is kept (w advances) when the items differ.
+            for (q, y) in vals.iter().enumerate().skip(p + 1) {
+                keys[w] = ((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64;
+                w += usize::from(x.item != y.item);
+            }
+        }
+        keys.truncate(w);
+        radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
+        let mask = (1u64 << bits) - 1;
+        let pairs = keys
+            .into_iter()
+            .map(|key| Pair {
+                v: (key >> (2 * bits)) as i64 + vmin,
+                p: (key >> bits & mask) as u32,
+                q: (key & mask) as u32,
+            })
+            .collect();
+        return PairTable::new(pairs);
+    }
+    let mut pairs = Vec::new();
+    for (p, x) in vals.iter().enumerate() {
+        for (q, y) in vals.iter().enumerate().skip(p + 1) {
+            if x.item != y.item {
+                pairs.push(Pair {
+                    v: x.v + y.v,
+                    p: p as u32,
+                    q: q as u32,
+                });
+            }
+        }
+    }
+    pairs.sort_unstable();
+    PairTable::new(pairs)
+}
+
+/// Below this many keys a comparison sort beats the radix passes' fixed cost.
+pub(crate) const RADIX_MIN_KEYS: usize = 512;
+
+/// Sorts `keys` stably by bits `low..low + width` (LSD radix, 8 or 11 bits per pass);
+/// keys equal there keep their order.
+pub(crate) fn radix_sort_above(keys: &mut Vec<u64>, low: u32, width: u32) {
+    if keys.len() < RADIX_MIN_KEYS {
+        // Keys equal in those bits are equal in the low bits' order too: a full sort
+        // gives the same order.
+        keys.sort_unstable();
+        return;
+    }
+    let digit: u32 = if keys.len() >= 1 << 12 { 11 } else { 8 };
+    let passes = width.div_ceil(digit) as usize;
+    let buckets = 1usize << digit;
+    let mask = (buckets - 1) as u64;
+    // One read of the keys counts the digits of every pass.
+    let mut count = vec![0usize; buckets * passes];
+    for &k in keys.iter() {
+        for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+            c[((k >> (low + pass as u32 * digit)) & mask) as usize] += 1;
+        }
+    }
+    let mut spare = vec![0u64; keys.len()];
+    for (pass, c) in count.chunks_exact_mut(buckets).enumerate() {
+        // Turn the counts into each digit's first slot.
+        let mut next = 0;
+        for slot in c.iter_mut() {
+            let n = *slot;
+            *slot = next;
+            next += n;
+        }
+        let shift = low + pass as u32 * digit;
+        for &k in keys.iter() {
+            let d = ((k >> shift) & mask) as usize;
+            spare[c[d]] = k;
+            c[d] += 1;
+        }
+        std::mem::swap(keys, &mut spare);
+    }
+}
