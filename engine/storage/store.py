@@ -7,16 +7,16 @@ never take the same cents even where row locks are not available.
 One concept per module, each part building on the ones before it: customer_store, invoice_store,
 application_store (applications and returns), payment_store, decision_store (decision marks,
 settings, decisions, exceptions), claim_store (how AutoApply calls divide the backlog),
-journal_store (journal, idempotency).
+journal_store (journal, idempotency), case_store (deductions and disputes).
 """
 
 from __future__ import annotations
 
-from engine.storage.journal_store import JournalStore
+from engine.storage.case_store import CaseStore
 from engine.storage.store_base import ConcurrentChange, now_us, payer_account_key_of, reference_keys_of
 
 __all__ = ["ConcurrentChange", "Store", "now_us", "payer_account_key_of", "reference_keys_of"]
 
 
-class Store(JournalStore):
+class Store(CaseStore):
     """The tenant's data as seen from one transaction."""
