@@ -18,6 +18,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from cashapp_client._proto.cashapp.v1 import (
+    case_service_pb2,
+    case_service_pb2_grpc,
     customer_service_pb2,
     customer_service_pb2_grpc,
     invoice_service_pb2,
@@ -51,6 +53,7 @@ SERVICE_NAMES = [
         (payment_service_pb2, "PaymentService"),
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
+        (case_service_pb2, "CaseService"),
     )
 ]
 
@@ -111,6 +114,7 @@ async def start(settings: Settings) -> Running:
     reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(
         servicers.ReconciliationService(rpc), server
     )
+    case_service_pb2_grpc.add_CaseServiceServicer_to_server(servicers.CaseService(rpc), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -12,6 +12,7 @@ import grpc
 from grpc import aio
 
 from cashapp_client import _requests as build
+from cashapp_client._cases import AsyncCaseMethods, case_stub
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -54,7 +55,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class AsyncClient:
+class AsyncClient(AsyncCaseMethods):
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -97,6 +98,7 @@ class AsyncClient:
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
+        self.case_service = case_stub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:

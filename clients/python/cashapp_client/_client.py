@@ -10,6 +10,7 @@ from typing import Self, TypeVar
 import grpc
 
 from cashapp_client import _requests as build
+from cashapp_client._cases import CaseMethods, case_stub
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -52,7 +53,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class Client:
+class Client(CaseMethods):
     """A blocking client of the cashapp API.
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -95,6 +96,7 @@ class Client:
         self.payment_service = payment_service_pb2_grpc.PaymentServiceStub(channel)
         self.return_service = return_service_pb2_grpc.ReturnServiceStub(channel)
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
+        self.case_service = case_stub(channel)
 
     def close(self) -> None:
         if self._owns_channel:
