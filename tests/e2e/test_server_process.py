@@ -47,6 +47,7 @@ def test_reflection_lists_every_service_and_health(server_factory: Callable[...,
         "cashapp.v1.PaymentService",
         "cashapp.v1.ReturnService",
         "cashapp.v1.ReconciliationService",
+        "cashapp.v1.CaseService",
         "grpc.health.v1.Health",
     } <= services
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cashapp_client import (
     Allocation,
@@ -275,3 +277,11 @@ def test_list_cases_filters_by_state_kind_customer_and_invoice(client: Client) -
     assert ids(customer_id="C1", state=cs.CASE_STATE_OPEN) == sorted([deduction.case_id, "DSP-1"])
     assert ids(state=cs.CASE_STATE_IN_RESEARCH) == []
     _unused: Any = (CaseKind, CaseResolution, CaseState)
+
+
+def test_health_reports_the_case_service_serving(target: str) -> None:
+    with grpc.insecure_channel(target) as channel:
+        status = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="cashapp.v1.CaseService"), timeout=10
+        )
+    assert status.status == health_pb2.HealthCheckResponse.SERVING

@@ -2,7 +2,7 @@
 
 A real in-process server on SQLite and on PostgreSQL, booked with a few customers, invoices,
 payments, an application and an exception, receives requests that hypothesis builds from the
-message descriptors (tests/property/rpc_strategies.py) for every method of the five services,
+message descriptors (tests/property/rpc_strategies.py) for every method of the services,
 client-streaming ImportPayments included, and random raw bytes; some calls carry no or a wrong
 token. Whatever the answer, it is never INTERNAL, UNKNOWN or a deadline, and after the run
 GetReconciliationReport passes every invariant.
@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from cashapp_client import Allocation, Client, money
 from cashapp_client._proto.cashapp.v1 import (
+    case_service_pb2,
     customer_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
@@ -61,6 +62,7 @@ METHODS = [
         (payment_service_pb2, "PaymentService"),
         (return_service_pb2, "ReturnService"),
         (reconciliation_service_pb2, "ReconciliationService"),
+        (case_service_pb2, "CaseService"),
     )
     for method in module.DESCRIPTOR.services_by_name[name].methods
 ]
@@ -80,6 +82,7 @@ def _book(c: Client) -> Pools:
     paid = c.apply_payment("P-1", [Allocation(invoice_id="INV-2", amount=money("30.00", "EUR"))])
     c.auto_apply(payment_ids=["P-2"])
     c.return_payment("R-1", payment_id="P-3", reason_code="R01")
+    c.open_dispute("DSP-1", invoice_id="INV-1", amount=money("5.00", "EUR"), note="fuzz")
     return Pools(
         {
             "customer_id": ["C1", "C2", "NOPE"],
@@ -88,6 +91,7 @@ def _book(c: Client) -> Pools:
             "application_id": [a.application_id for a in paid.applications],
             "exception_id": [x.exception_id for x in c.list_exceptions()] or ["NOPE"],
             "return_id": ["R-1", "NOPE"],
+            "case_id": ["DSP-1", "NOPE"],
         }
     )
 
