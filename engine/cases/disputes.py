@@ -12,6 +12,7 @@ from engine.cases.categories import Category, category_of
 from engine.cases.lifecycle import Who, get_case
 from engine.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import Money
+from engine.payments import mark_invoice_customers
 from engine.storage.store import Store, now_us
 
 
@@ -89,6 +90,8 @@ def open_dispute(store: Store, d: DisputeDraft, by: Who) -> Case:
         events=(opened,),
     )
     store.insert_cases([case])
+    # The invoice left the amount search: the customer's payments are decided again.
+    mark_invoice_customers(store, [d.invoice_id], except_payment_ids=[])
     return get_case(store, d.case_id)
 
 

@@ -88,6 +88,8 @@ def transition(store: Store, case_id: str, target: State, by: Who) -> Case:
                 "target_state",
             )
         after = replace(after, open_minor=0, cancelled_minor=case.cancelled_minor + case.open_minor)
+        # The invoice is an amount candidate again.
+        mark_invoice_customers(store, [case.invoice_id], except_payment_ids=[])
     _save(store, case, after, "TRANSITIONED", by, now, amount=case.open_minor - after.open_minor)
     return get_case(store, case_id)
 
@@ -240,10 +242,10 @@ def _settle(
     assert after.adds_up(), after
     entry_id = effect.entry.entry_id if effect.entry else ""
     _save(store, before or case, after, action, by, now, resolution, amount, entry_id)
-    touched = [*effect.invoice_deltas, *([rebill_invoice_id] if rebill_invoice_id else [])]
-    if touched:
-        # Their open amounts changed: the customer's payments are decided again.
-        mark_invoice_customers(store, touched, except_payment_ids=[])
+    # The invoice's open amount or its dispute changed (and a re-bill is a new open invoice):
+    # the customer's payments are decided again.
+    touched = [case.invoice_id, *([rebill_invoice_id] if rebill_invoice_id else [])]
+    mark_invoice_customers(store, touched, except_payment_ids=[])
 
 
 def _rebill_invoice(store: Store, case: Case, invoice_id: str, amount: int, now: int) -> m.Invoice:

@@ -5,6 +5,7 @@ invoice leaves amount matching but is settled when the remittance names it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cashapp_client import (
     Allocation,
+    AsyncClient,
     CaseKind,
     CaseResolution,
     CaseState,
@@ -285,3 +287,20 @@ def test_health_reports_the_case_service_serving(target: str) -> None:
             health_pb2.HealthCheckRequest(service="cashapp.v1.CaseService"), timeout=10
         )
     assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_async_client_opens_researches_and_lists_cases(client: Client, target: str) -> None:
+    _book(client)
+
+    async def scenario() -> list[str]:
+        async with AsyncClient(target, timeout_seconds=30) as a:
+            await a.open_dispute(
+                "DSP-A", invoice_id="INV-1", amount=money("1.00", "EUR"), note="n", actor="x"
+            )
+            await a.transition_case("DSP-A", target_state=cs.CASE_STATE_IN_RESEARCH, note="n", actor="x")
+            await a.resolve_case("DSP-A", resolution=cs.CASE_RESOLUTION_COLLECT, note="owed", actor="x")
+            assert (await a.get_case("DSP-A")).state == cs.CASE_STATE_INVALIDATED
+            assert (await a.get_case_settings()).write_off_limit_minor == 0
+            return [k.case_id async for k in a.list_cases(state=cs.CASE_STATE_INVALIDATED)]
+
+    assert asyncio.run(scenario()) == ["DSP-A"]
