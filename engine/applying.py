@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.cases import deductions
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import check_amount
 from engine.storage.store import Store, now_us
@@ -89,6 +90,7 @@ def _application(payment: m.Payment, a: m.Allocation, source: m.ApplicationSourc
     return m.Application(
         ledger.new_id(), payment.payment_id, a.invoice_id, payment.currency, a.amount_minor,
         a.discount_minor, a.write_off_minor, source, a.deduction_minor, create_us=now,
+        deduction_reason=a.deduction_reason,
     )  # fmt: skip
 
 
@@ -181,6 +183,9 @@ def post(store: Store, postings: Sequence[Posting], now: int) -> None:
     one guarded update per table, one insert of the application rows, one of the journal."""
     if not postings:
         return
+    # Deductions open a case with the application and cancel it with the reversal (checked
+    # before anything is written: a case whose money moved on refuses the reversal).
+    deductions.cancel_for_reversal(store, [a for p in postings if p.sign < 0 for a in p.applications], now)
     payment_deltas: dict[str, int] = defaultdict(int)
     invoice_deltas: dict[str, int] = defaultdict(int)
     entries, rows = [], []
@@ -199,3 +204,4 @@ def post(store: Store, postings: Sequence[Posting], now: int) -> None:
     store.change_invoices_open(invoice_deltas)
     store.insert_applications(rows)
     store.insert_journal(entries)
+    deductions.open_cases(store, [a for p in postings if p.sign > 0 for a in p.applications], now)

@@ -10,17 +10,19 @@ from engine.storage.store import Store
 
 
 def _allocation_dict(a: m.Allocation) -> dict[str, Any]:
-    return {
+    d = {
         "i": a.invoice_id,
         "a": a.amount_minor,
         "d": a.discount_minor,
         "w": a.write_off_minor,
         "x": a.deduction_minor,
     }
+    # Only when given, so a decision stored before reasons existed still compares equal.
+    return {**d, "r": a.deduction_reason} if a.deduction_reason else d
 
 
 def _allocation(d: dict[str, Any]) -> m.Allocation:
-    return m.Allocation(d["i"], d["a"], d["d"], d["w"], d.get("x", 0))
+    return m.Allocation(d["i"], d["a"], d["d"], d["w"], d.get("x", 0), d.get("r", ""))
 
 
 def candidate_dict(c: m.MatchCandidate) -> dict[str, Any]:

@@ -25,6 +25,7 @@ def reconciliation_report(store: Store) -> m.ReconciliationReport:
         _replay_matches_balances(store),
         _effects_once(store),
         chain_check,
+        _deductions_equal_open_cases(store),
     )
     return m.ReconciliationReport(
         account_balances(store), checks, now_us(), verdict.head_digest, verdict.entry_count
@@ -227,5 +228,32 @@ def _effects_once(store: Store) -> m.InvariantCheck:
     return m.InvariantCheck(
         "EFFECTS_TAKE_EFFECT_ONCE",
         "No request or resource took effect twice (issues, receipts, returns, reversals).",
+        tuple(violations[:MAX_VIOLATIONS]),
+    )
+
+
+def _deductions_equal_open_cases(store: Store) -> m.InvariantCheck:
+    """Money in DEDUCTIONS is exactly what open deduction cases hold, and every case's amounts
+    (open, credited, written off, re-billed, collected, cancelled) add up to its original."""
+    deductions = {
+        b.currency: b.balance_minor
+        for b in account_balances(store)
+        if b.account == m.Account.DEDUCTIONS.value
+    }
+    cases = store.open_deductions_by_currency()
+    violations = [
+        f"{currency}: DEDUCTIONS balance {deductions.get(currency, 0)} != open deduction cases "
+        f"{cases.get(currency, 0)}"
+        for currency in sorted(set(deductions) | set(cases))
+        if deductions.get(currency, 0) != cases.get(currency, 0)
+    ]
+    violations += [
+        f"case {k.case_id}: open {k.open_minor} + settled {k.settled_minor} != original {k.original_minor} "
+        "(or a part is negative)"
+        for k in store.cases_not_adding_up(MAX_VIOLATIONS)
+    ]
+    return m.InvariantCheck(
+        "DEDUCTIONS_EQUAL_OPEN_CASES",
+        "The DEDUCTIONS balance equals the open amounts of deduction cases; each case's amounts add up.",
         tuple(violations[:MAX_VIOLATIONS]),
     )

@@ -145,6 +145,9 @@ class Application:
     reverses_application_id: str | None = None
     reversed_by_application_id: str | None = None
     create_us: int = 0
+    # The payer's reason for the deduction (not stored with the row: the deduction case it
+    # opens keeps it, engine/cases).
+    deduction_reason: str = ""
 
     @property
     def settles_minor(self) -> int:
@@ -236,6 +239,9 @@ class Allocation:
     write_off_minor: int = 0
     # A short payment beyond tolerance moved to DEDUCTIONS for research (closes that much AR).
     deduction_minor: int = 0
+    # The payer's reason code for the deduction (an X12 426 code, a camt Rsn; "" when unknown):
+    # the deduction case it opens is categorised by it (engine/cases/categories.py).
+    deduction_reason: str = ""
 
     @property
     def settles_minor(self) -> int:

@@ -20,6 +20,8 @@ from grpc_reflection.v1alpha import reflection
 from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2,
     alert_service_pb2_grpc,
+    case_service_pb2,
+    case_service_pb2_grpc,
     customer_service_pb2,
     customer_service_pb2_grpc,
     invoice_service_pb2,
@@ -59,6 +61,7 @@ SERVICE_NAMES = [
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
+        (case_service_pb2, "CaseService"),
     )
 ]
 
@@ -122,6 +125,7 @@ async def start(settings: Settings) -> Running:
         servicers.ReconciliationService(rpc), server
     )
     report_service_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(rpc), server)
+    case_service_pb2_grpc.add_CaseServiceServicer_to_server(servicers.CaseService(rpc), server)
     health_servicer = health.aio.HealthServicer()
     alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -358,6 +358,7 @@ def allocations_in(msgs: Iterable[pb.Allocation], currency: str, field: str) -> 
                 optional_money_in(a, "discount", currency, f),
                 optional_money_in(a, "write_off", currency, f),
                 optional_money_in(a, "deduction", currency, f),
+                v.text(a.deduction_reason, f"{f}.deduction_reason", 64),
             )
         )
     return result
@@ -407,6 +408,7 @@ def _allocation_out(a: m.Allocation, currency: str) -> pb.Allocation:
         discount=money_out(a.discount_minor, currency),
         write_off=money_out(a.write_off_minor, currency),
         deduction=money_out(a.deduction_minor, currency),
+        deduction_reason=a.deduction_reason,
     )
 
 

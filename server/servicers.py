@@ -1,4 +1,5 @@
-"""The five cashapp.v1 services. Servicers only translate: proto in, call the engine, proto out."""
+"""The cashapp.v1 services (CaseService in server/case_service.py, re-exported here). Servicers only
+translate: proto in, call the engine, proto out."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
 from server import convert, metrics, statement_rpc
+from server.case_service import CaseService as CaseService  # re-exported: server.app registers it
 from server.config import DEFAULT_MAX_STATEMENT_BYTES, MAX_MESSAGE_BYTES
 from server.rpc import Rpc, fingerprint
 

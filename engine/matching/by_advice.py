@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine import model as m
+from engine.cases.categories import reason_of
 from engine.matching import discounts
 from engine.matching.decide import Facts, Proposal, allocation, auto, doubt, money_text, suggestion
 from engine.matching.references import reference_key
@@ -95,7 +96,8 @@ def _settle(
         f"{inv.invoice_id} paid {money_text(pay, paid)} of {money_text(pay, inv.open_minor)}: "
         f"{money_text(pay, short)} recorded as a deduction{_reasons(line)}"
     )
-    return m.Allocation(inv.invoice_id, paid, deduction_minor=short), text, 0
+    reason = reason_of([a.reason_code or a.text for a in line.adjustments])
+    return m.Allocation(inv.invoice_id, paid, deduction_minor=short, deduction_reason=reason), text, 0
 
 
 def decide(facts: Facts, named: Sequence[m.Invoice]) -> Proposal | None:

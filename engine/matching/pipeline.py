@@ -192,9 +192,14 @@ def _attach_customers(store: Store, seen: dict[str, _Seen]) -> None:
 
 
 def _open_invoices(store: Store, seen: dict[str, _Seen]) -> dict[str, list[m.Invoice]]:
+    """The amount search's candidates: open invoices without an open dispute (disputed money is
+    only settled by a remittance that names the invoice: reference hits come from elsewhere)."""
     out: dict[str, list[m.Invoice]] = {}
-    for inv in store.open_invoices_of(s.customer.customer_id for s in seen.values() if s.customer):
-        out.setdefault(inv.customer_id, []).append(inv)
+    invoices = store.open_invoices_of(s.customer.customer_id for s in seen.values() if s.customer)
+    disputed = store.disputed_invoice_ids(i.invoice_id for i in invoices)
+    for inv in invoices:
+        if inv.invoice_id not in disputed:
+            out.setdefault(inv.customer_id, []).append(inv)
     return out
 
 
@@ -294,6 +299,10 @@ class _Run:
             # answer would contradict it, so it can only be a suggestion.
             self.conflicted.add(p.payment_id)
         invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
+        # A disputed invoice is no amount candidate, but one the remittance names stays in play.
+        named = [i for i in open_same if i not in invoices]
+        if named:
+            invoices = sorted([*invoices, *named], key=lambda inv: (inv.due_date, inv.invoice_id))
         if not invoices:
             summary = f"{customer.display_name} has no open invoices in {p.currency}."
             self._put(unmatched(p, cid, who.by, "NO_OPEN_INVOICES_IN_CURRENCY", summary))

@@ -7,19 +7,19 @@ never take the same cents even where row locks are not available.
 One concept per module, each part building on the ones before it: customer_store, invoice_store,
 application_store (applications and returns), payment_store, decision_store (decision marks,
 settings, decisions, exceptions), claim_store (how AutoApply calls divide the backlog),
-journal_store (journal, idempotency); beside them alert_store (alerts) and statement_store
-(imported bank files, held advice, unmatched returns).
+journal_store (journal, idempotency), case_store (deductions and disputes); beside them
+alert_store (alerts) and statement_store (imported bank files, held advice, unmatched returns).
 """
 
 from __future__ import annotations
 
 from engine.storage.alert_store import AlertStore
-from engine.storage.journal_store import JournalStore
+from engine.storage.case_store import CaseStore
 from engine.storage.statement_store import StatementStore
 from engine.storage.store_base import ConcurrentChange, now_us, payer_account_key_of, reference_keys_of
 
 __all__ = ["ConcurrentChange", "Store", "now_us", "payer_account_key_of", "reference_keys_of"]
 
 
-class Store(JournalStore, AlertStore, StatementStore):
+class Store(CaseStore, AlertStore, StatementStore):
     """The tenant's data as seen from one transaction."""

@@ -395,3 +395,69 @@ unmatched_returns = Table(
     Column("location", String(512), nullable=False),
     Column("create_us", BigInteger, nullable=False),
 )
+
+# Deductions and disputes (engine/cases). The amounts are balances cached on the case and guarded
+# by its row lock; invariant DEDUCTIONS_EQUAL_OPEN_CASES proves the open deduction amounts equal
+# the DEDUCTIONS account. A deduction case's id is "D-" + the application that opened it.
+cases = Table(
+    "cases",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("case_id", String(ID), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("category", String(24), nullable=False),
+    Column("reason_code", String(64), nullable=False),
+    Column("customer_id", String(ID), nullable=False),
+    Column("invoice_id", String(ID), nullable=False),
+    Column("payment_id", String(ID), nullable=True),
+    Column("application_id", String(64), nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("original_minor", BigInteger, nullable=False),
+    Column("open_minor", BigInteger, nullable=False),
+    Column("credited_minor", BigInteger, nullable=False),
+    Column("written_off_minor", BigInteger, nullable=False),
+    Column("rebilled_minor", BigInteger, nullable=False),
+    Column("collected_minor", BigInteger, nullable=False),
+    Column("cancelled_minor", BigInteger, nullable=False),
+    # A resolution above the requester's limit waiting for an approver (all null when none).
+    Column("pending_resolution", String(16), nullable=True),
+    Column("pending_amount_minor", BigInteger, nullable=True),
+    Column("pending_rebill_invoice_id", String(ID), nullable=True),
+    Column("pending_requested_by", String(128), nullable=True),
+    Column("pending_note", Text, nullable=True),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Index("ix_cases_state", "tenant_id", "state", "case_id"),
+    Index("ix_cases_invoice", "tenant_id", "invoice_id", "state"),
+    Index("ix_cases_customer", "tenant_id", "customer_id", "case_id"),
+    Index("ux_cases_application", "tenant_id", "application_id", unique=True),
+)
+
+# Each case's history, append-only (triggers, migration 0007): who, what, why, and the entry.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("case_id", String(ID), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("action", String(32), nullable=False),
+    Column("from_state", String(24), nullable=False),
+    Column("to_state", String(24), nullable=False),
+    Column("resolution", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("entry_id", String(64), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+)
+
+# A tenant's case limits (absent row: no approval needed, no write-off allowed).
+case_settings = Table(
+    "case_settings",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("approval_limit_minor", BigInteger, nullable=True),
+    Column("write_off_limit_minor", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+)

@@ -2,7 +2,7 @@
 
 A real in-process server on SQLite and on PostgreSQL, booked with a few customers, invoices,
 payments, an application and an exception, receives requests that hypothesis builds from the
-message descriptors (tests/property/rpc_strategies.py) for every method of the six services,
+message descriptors (tests/property/rpc_strategies.py) for every method of the services,
 client-streaming ImportPayments included, and random raw bytes; some calls carry no or a wrong
 token. Whatever the answer, it is never INTERNAL, UNKNOWN or a deadline, and after the run
 GetReconciliationReport passes every invariant.
@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from cashapp_client import Allocation, Client, PaymentTerms, money
 from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2,
+    case_service_pb2,
     customer_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
@@ -65,6 +66,7 @@ METHODS = [
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
+        (case_service_pb2, "CaseService"),
     )
     for method in module.DESCRIPTOR.services_by_name[name].methods
 ]
@@ -85,6 +87,7 @@ def _book(c: Client) -> Pools:
     c.auto_apply(payment_ids=["P-2"])
     c.return_payment("R-1", payment_id="P-3", reason_code="R01")
     c.update_customer("C1", payment_terms=PaymentTerms(net_days=60))  # an alert: terms on open invoices
+    c.open_dispute("DSP-1", invoice_id="INV-1", amount=money("5.00", "EUR"), note="fuzz")
     return Pools(
         {
             "customer_id": ["C1", "C2", "NOPE"],
@@ -94,6 +97,7 @@ def _book(c: Client) -> Pools:
             "exception_id": [x.exception_id for x in c.list_exceptions()] or ["NOPE"],
             "return_id": ["R-1", "NOPE"],
             "alert_id": [a.alert_id for a in c.list_alerts()] or ["NOPE"],
+            "case_id": ["DSP-1", "NOPE"],
         }
     )
 

@@ -33,6 +33,14 @@ from cashapp_client._errors import (
     error_from_grpc,
 )
 from cashapp_client._money import money
+from cashapp_client._proto.cashapp.v1.case_service_pb2 import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseResolution,
+    CaseSettings,
+    CaseState,
+)
 from cashapp_client._proto.cashapp.v1.payment_service_pb2 import (
     ImportPaymentResult,
     ImportPaymentsResponse,
@@ -76,6 +84,12 @@ __all__ = [
     "ApplicationSource",
     "AsyncClient",
     "AutoApplyResponse",
+    "Case",
+    "CaseEvent",
+    "CaseKind",
+    "CaseResolution",
+    "CaseSettings",
+    "CaseState",
     "CashappError",
     "Client",
     "Customer",

@@ -14,6 +14,7 @@ from grpc import aio
 from cashapp_client import _requests as build
 from cashapp_client._async_alert_methods import AsyncAlertMethods
 from cashapp_client._async_report_methods import AsyncReportMethods
+from cashapp_client._cases import AsyncCaseMethods, case_stub
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -58,7 +59,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class AsyncClient(AsyncReportMethods, AsyncAlertMethods):
+class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods):
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -103,6 +104,7 @@ class AsyncClient(AsyncReportMethods, AsyncAlertMethods):
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
         self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
+        self.case_service = case_stub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:

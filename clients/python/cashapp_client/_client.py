@@ -11,6 +11,7 @@ import grpc
 
 from cashapp_client import _requests as build
 from cashapp_client._alert_methods import AlertMethods
+from cashapp_client._cases import CaseMethods, case_stub
 from cashapp_client._channel import (
     CHANNEL_OPTIONS,
     DEFAULT_INITIAL_BACKOFF_SECONDS,
@@ -56,7 +57,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class Client(ReportMethods, AlertMethods):
+class Client(ReportMethods, AlertMethods, CaseMethods):
     """A blocking client of the cashapp API.
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -101,6 +102,7 @@ class Client(ReportMethods, AlertMethods):
         self.reconciliation_service = reconciliation_service_pb2_grpc.ReconciliationServiceStub(channel)
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
         self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
+        self.case_service = case_stub(channel)
 
     def close(self) -> None:
         if self._owns_channel:

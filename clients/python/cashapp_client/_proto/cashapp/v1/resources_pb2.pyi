@@ -715,8 +715,13 @@ class Allocation(_message.Message):
     DISCOUNT_FIELD_NUMBER: _builtins.int
     WRITE_OFF_FIELD_NUMBER: _builtins.int
     DEDUCTION_FIELD_NUMBER: _builtins.int
+    DEDUCTION_REASON_FIELD_NUMBER: _builtins.int
     invoice_id: _builtins.str
     """The invoice receiving the share; an open invoice in the payment's currency."""
+    deduction_reason: _builtins.str
+    """The payer's reason code for the deduction (an X12 426 adjustment reason code such as "04",
+    a camt Rsn; at most 64 characters): the deduction case it opens is categorised by it.
+    """
     @_builtins.property
     def amount(self) -> Global___Money:
         """Cash applied to the invoice."""
@@ -741,10 +746,11 @@ class Allocation(_message.Message):
         discount: Global___Money | None = ...,
         write_off: Global___Money | None = ...,
         deduction: Global___Money | None = ...,
+        deduction_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "deduction", b"deduction", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "deduction", b"deduction", "discount", b"discount", "invoice_id", b"invoice_id", "write_off", b"write_off"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "deduction", b"deduction", "deduction_reason", b"deduction_reason", "discount", b"discount", "invoice_id", b"invoice_id", "write_off", b"write_off"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

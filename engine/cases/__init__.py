@@ -1,0 +1,1 @@
+"""Deductions and disputes: cases whose money moves through the ledger (DESIGN.md section 9)."""
