@@ -78,13 +78,12 @@ def _message_of(data: bytes) -> tuple[str, str]:
     doctype: str = getattr(root.getroottree().docinfo, "doctype", "")  # lxml-stubs lack it
     if doctype:
         raise IngestError("line 1", "a DOCTYPE is not allowed in a camt file")
-    qname = etree.QName(root)
-    namespace = qname.namespace or ""
+    namespace, local = _split_tag(root.tag)
     found = _NAMESPACE.fullmatch(namespace)
-    if qname.localname != "Document" or found is None:
+    if local != "Document" or found is None:
         raise IngestError(
-            f"<{qname.localname}> (line {root.sourceline})",
-            f"not a camt.053/camt.054 Document: root <{qname.localname}> in namespace {namespace!r}",
+            f"<{local}> (line {root.sourceline})",
+            f"not a camt.053/camt.054 Document: root <{local}> in namespace {namespace!r}",
             "UNKNOWN_FORMAT",
         )
     version = int(found.group(2))
@@ -98,9 +97,23 @@ def _message_of(data: bytes) -> tuple[str, str]:
     message = next(events, None)
     expected = _MESSAGES[found.group(1)][0]
     if message is None or message.tag != "{" + namespace + "}" + expected:
-        got = etree.QName(message).localname if message is not None else "nothing"
+        got = _local_name(message.tag) if message is not None else "nothing"
         raise IngestError("Document", f"camt.{found.group(1)} must hold <{expected}>, not <{got}>")
     return namespace, found.group(1)
+
+
+def _split_tag(tag: object) -> tuple[str, str]:
+    """(namespace, local name) of an element's tag, read from the text: etree.QName refuses
+    the names a damaged file may hold ("BkTo:stmr" with an undeclared prefix)."""
+    text = str(tag)
+    if text.startswith("{") and "}" in text:
+        namespace, local = text[1:].split("}", 1)
+        return namespace, local
+    return "", text
+
+
+def _local_name(tag: object) -> str:
+    return _split_tag(tag)[1]
 
 
 def _guarded(events: Iterator[tuple[str, Element]]) -> Iterator[Element]:

@@ -428,3 +428,13 @@ def _parse_or_ingest_error(data: bytes) -> None:
         return
     for entry in parsed.entries:
         assert entry.amount_minor > 0 and entry.currency and entry.account
+
+
+def test_a_message_element_with_an_undeclared_prefix_is_a_clear_error() -> None:
+    # Found by the mutation test: lxml's QName refuses such a name with a ValueError.
+    data = fixture("camt054_v04_itemized.xml").replace(
+        b"<BkToCstmrDbtCdtNtfctn>", b"<BkTo:stmrDbtCdtNtfctn>", 1
+    )
+    with pytest.raises(IngestError) as caught:
+        parse(data)
+    assert "BkTo:stmrDbtCdtNtfctn" in caught.value.message
