@@ -3,8 +3,8 @@
 Matching a payer name compares it with every customer's names, so the index of a tenant's names
 is built from all its customers: in a book of 100,000 customers, building it for each round of
 1,000 payments made the cost per payment grow with the book. The index is kept and rebuilt only
-when the tenant's customers changed, which one aggregate over the customers tells (their count
-and the sum of their update times: a new customer or any update changes it, whatever the clocks
+when the tenant's customers changed, which one aggregate over the customers tells (their count,
+the sum of their update times and the latest: a new customer or any update changes it, whatever the clocks
 of the replicas that wrote them). A round that identifies every payment by account or reference
 never builds or checks it.
 """
@@ -21,7 +21,7 @@ from engine.storage.store import Store
 MAX_TENANTS = 64
 
 _lock = threading.Lock()
-_indexes: OrderedDict[tuple[str, str], tuple[tuple[int, int], NameIndex]] = OrderedDict()
+_indexes: OrderedDict[tuple[str, str], tuple[tuple[int, ...], NameIndex]] = OrderedDict()
 
 
 def _index_for(store: Store) -> NameIndex:

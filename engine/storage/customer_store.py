@@ -14,6 +14,9 @@ from engine.storage.store_base import (
     StoreBase,
 )
 
+# See customer_names_stamp.
+STAMP_MODULUS = 1_000_003
+
 
 class CustomerStore(StoreBase):
     """Customers, their names and their payer accounts."""
@@ -70,14 +73,17 @@ class CustomerStore(StoreBase):
         )
         return [(r.customer_id, r.display_name, tuple(json.loads(r.name_aliases))) for r in rows]
 
-    def customer_names_stamp(self) -> tuple[int, int]:
-        """(count, sum of update times) of the tenant's customers: changes whenever a customer
-        is created or updated (engine/matching/name_cache.py keeps name indexes by it)."""
+    def customer_names_stamp(self) -> tuple[int, int, int]:
+        """(count, sum of update times modulo a prime, latest update time) of the tenant's
+        customers: changes whenever a customer is created or updated (engine/matching/name_cache.py
+        keeps name indexes by it)."""
         c = t.customers.c
-        row = self.conn.execute(
-            select(func.count(), func.coalesce(func.sum(c.update_us), 0)).where(self._tenant(t.customers))
-        ).one()
-        return int(row[0]), int(row[1])
+        # Summed modulo a prime: the plain sum of 12,500 microsecond timestamps overflows SQLite's
+        # 64-bit integers ("integer overflow"), and any change of one time still changes this.
+        summed = func.coalesce(func.sum(c.update_us % STAMP_MODULUS), 0)
+        latest = func.coalesce(func.max(c.update_us), 0)
+        row = self.conn.execute(select(func.count(), summed, latest).where(self._tenant(t.customers))).one()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def list_customers(self, page_size: int, page_token: str) -> m.Page[m.Customer]:
         rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
