@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.markdown import replace_section
+from bench.process_usage import cpu_seconds, user_cpu_seconds
 from bench.quality.generate import generate
 from bench.quality.load import load_customers, load_invoices, load_payments, read_back
 from bench.quality.score import score
@@ -32,7 +34,6 @@ from cashapp_client import Client
 
 HEADER = "## Scale-out: replicas on one PostgreSQL dividing one backlog"
 CALL_TIMEOUT_SECONDS = 3600.0
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -50,28 +51,6 @@ class Run:
         return payments / self.seconds
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def _postgres_cpu() -> float:
-    """CPU seconds of every process of the PostgreSQL user (the server and its backends)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if _owner(entry) == "postgres":
-                    total += _cpu_seconds(int(entry.name))
-    return total
-
-
-def _owner(entry: Path) -> str:
-    import pwd
-
-    return pwd.getpwuid(entry.stat().st_uid).pw_name
-
-
 def run(world: World, replicas: int) -> Run:
     pids: list[int] = []
     with contextlib.ExitStack() as stack:
@@ -87,8 +66,8 @@ def run(world: World, replicas: int) -> Run:
         def work(index: int) -> None:
             rounds[index] = [p.round_payment_count for p in clients[index].auto_apply_backlog()]
 
-        cpu_before = [_cpu_seconds(pid) for pid in pids]
-        db_before = _postgres_cpu()
+        cpu_before = [cpu_seconds(pid) for pid in pids]
+        db_before = user_cpu_seconds("postgres")
         start = time.perf_counter()
         threads = [threading.Thread(target=work, args=(i,)) for i in range(replicas)]
         for thread in threads:
@@ -96,8 +75,8 @@ def run(world: World, replicas: int) -> Run:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
-        server_cpu = [_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
-        database_cpu = _postgres_cpu() - db_before
+        server_cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+        database_cpu = user_cpu_seconds("postgres") - db_before
         observed, failed, _decisions = read_back(clients[0])
     scored = score(world.truths, observed, failed)
     overall = scored.overall
@@ -136,13 +115,6 @@ def section(world: World, runs: list[Run], command: str) -> str:
     )
 
 
-def write(text: str, out: Path) -> None:
-    current = out.read_text() if out.exists() else ""
-    before, _, after = current.partition(HEADER)
-    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-    out.write_text(before.rstrip() + "\n\n" + text + (f"\n## {rest}" if rest else ""))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -156,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [run(world, replicas) for replicas in (1, 2)]
     text = section(world, runs, command)
     print(text)
-    write(text, args.out)
+    replace_section(args.out, HEADER, text)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import resource
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.e2e.book import Book, generate
+from bench.markdown import replace_section
+from bench.process_usage import cpu_seconds, own_cpu_seconds, peak_rss_mib
 from bench.quality.server import fresh_database, running_server
 from bench.quality.world import Customer as BookCustomer
 from cashapp_client import Client, Invoice, Money, Payment, PaymentTerms
@@ -35,7 +36,6 @@ from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 HEADER = "## End-to-end volume (bench/e2e)"
 CHUNK = 1000
 CALL_TIMEOUT_SECONDS = 3600.0
-TICKS = os.sysconf("SC_CLK_TCK")
 _T = TypeVar("_T")
 
 
@@ -62,23 +62,6 @@ class Result:
     decided: int = 0
     auto_applied: int = 0
     invariants_failed: list[str] = field(default_factory=list)
-
-
-def _server_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _server_peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _client_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _chunks(items: list[_T]) -> Iterator[list[_T]]:
@@ -110,10 +93,10 @@ class Driver:
         self.result = result
 
     def phase(self, name: str, items: int, work: Callable[[], _T]) -> _T:
-        server, client, start = _server_cpu(self.pid), _client_cpu(), time.perf_counter()
+        server, client, start = cpu_seconds(self.pid), own_cpu_seconds(), time.perf_counter()
         value = work()
         seconds = time.perf_counter() - start
-        phase = Phase(name, items, seconds, _server_cpu(self.pid) - server, _client_cpu() - client)
+        phase = Phase(name, items, seconds, cpu_seconds(self.pid) - server, own_cpu_seconds() - client)
         self.result.phases.append(phase)
         print(
             f"  {name:<18} {items:>10,} items {seconds:>8.1f} s {phase.rate:>10,.0f}/s "
@@ -199,7 +182,7 @@ def run(payments: int, database: str, seed: int) -> Result:
         driver.load(book)
         driver.decide(payments)
         driver.reconcile()
-        result.server_peak_mib = _server_peak_mib(pids[0])
+        result.server_peak_mib = peak_rss_mib(pids[0])
     result.client_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -243,13 +226,6 @@ def section(results: list[Result], command: str) -> str:
     )
 
 
-def write(text: str, out: Path) -> None:
-    current = out.read_text() if out.exists() else ""
-    before, _, after = current.partition(HEADER)
-    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-    out.write_text(before.rstrip() + "\n\n" + text + (f"\n## {rest}" if rest else ""))
-
-
 def check(result: Result) -> list[str]:
     """What makes the smoke test fail: a payment not decided, a failing invariant."""
     problems = []
@@ -275,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(results, command)
     print(text)
     if args.out is not None:
-        write(text, args.out)
+        replace_section(args.out, HEADER, text)
     problems = [p for r in results for p in check(r)] if args.check else []
     for problem in problems:
         print(f"e2e check failed: {problem}", file=sys.stderr)

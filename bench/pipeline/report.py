@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.markdown import replace_section
+
 HEADER = "## End-to-end throughput (gRPC server + Python client)"
 
 
@@ -50,10 +52,8 @@ def section(data: dict[str, Any]) -> str:
 
 def main(source: str, target: str) -> None:
     data = json.loads(Path(source).read_text())
-    results = Path(target)
-    text = results.read_text() if results.exists() else ""
-    text = text.split(HEADER)[0].rstrip() + "\n\n" + section(data)
-    results.write_text(text)
+    # Replaced in place: the sections after this one belong to other benchmarks.
+    replace_section(Path(target), HEADER, section(data))
 
 
 if __name__ == "__main__":

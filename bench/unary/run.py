@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from bench.markdown import replace_section
 from bench.quality.server import REPO_ROOT, fresh_database, running_server
 from cashapp_client import Client, Invoice, Money
 
@@ -175,13 +176,6 @@ def section(rows: list[Measured], command: str) -> str:
     return "\n".join(lines)
 
 
-def write(text: str, out: Path) -> None:
-    current = out.read_text() if out.exists() else ""
-    before, _, after = current.partition(HEADER)
-    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-    out.write_text(before.rstrip() + "\n\n" + text + (f"\n## {rest}" if rest else ""))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -194,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(measure(args.requests, args.concurrency), command)
     print(text)
     if args.out is not None:
-        write(text, args.out)
+        replace_section(args.out, HEADER, text)
     return 0
 
 

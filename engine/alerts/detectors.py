@@ -91,13 +91,12 @@ def _accounts_of_other_customers(
 ) -> list[Alert]:
     keys = {p.payment_id: payer_account_key_of(p.payer_account) for _, p in decided}
     owners = store.payer_account_owners(k for k in keys.values() if k)
+    owned = [(d, p, owners[keys[p.payment_id]]) for d, p in decided if keys[p.payment_id] in owners]
+    named_by_payment = _named_customers(store, [p for _, p, _ in owned])
     out: list[Alert] = []
-    for d, p in decided:
-        owner = owners.get(keys[p.payment_id])
-        if owner is None:
-            continue
+    for d, p, owner in owned:
         booked = d.customer_id or p.customer_id
-        named = _named_customers(store, p)
+        named = named_by_payment[p.payment_id]
         if booked and booked != owner:
             why = f"is booked to customer {booked}"
         elif named and owner not in named:
@@ -123,14 +122,23 @@ def _accounts_of_other_customers(
     return out
 
 
-def _named_customers(store: Store, p: m.Payment) -> set[str]:
-    """The customers whose invoices the payment's remittance names exactly."""
+def _named_customers(store: Store, payments: Sequence[m.Payment]) -> dict[str, set[str]]:
+    """For each payment, the customers whose invoices its remittance names exactly: the invoices
+    of every payment are read in one query (one query per payment cost a fifth of AutoApply)."""
+    tokens_of = {p.payment_id: _remittance_raw_tokens(p) for p in payments}
+    found = store.invoices_by_reference({raw for raws in tokens_of.values() for raw in raws}, [])
+    customer_of = {inv.invoice_id: inv.customer_id for inv in found}
+    return {
+        payment_id: {customer_of[raw] for raw in raws if raw in customer_of}
+        for payment_id, raws in tokens_of.items()
+    }
+
+
+def _remittance_raw_tokens(p: m.Payment) -> set[str]:
     if not (p.references or p.remittance_info or p.remittance_lines):
         return set()
     structured = (*p.references, *(line.reference for line in p.remittance_lines))
-    tokens = remittance_tokens(structured, p.remittance_info)
-    found = store.invoices_by_reference([t.raw for t in tokens], [])
-    return {inv.customer_id for inv in found}
+    return {t.raw for t in remittance_tokens(structured, p.remittance_info)}
 
 
 def _outside_history(store: Store, decided: Sequence[tuple[m.Decision, m.Payment]], now: int) -> list[Alert]:

@@ -17,6 +17,8 @@ from engine.storage.store_base import (
     ConcurrentChange,
 )
 
+REFERENCE_CHUNK = 500  # tokens per IN list: well under every supported bound-parameter limit
+
 
 class InvoiceStore(CustomerStore):
     """Invoices: open amounts guarded against concurrent change, look-ups by reference and customer."""
@@ -99,20 +101,27 @@ class InvoiceStore(CustomerStore):
         return m.Page([self._invoice(r) for r in rows], token)
 
     def invoices_by_reference(self, raw_ids: Iterable[str], keys: Iterable[str]) -> list[m.Invoice]:
-        """Invoices whose id equals a raw token or whose normalized key equals a key, in one query."""
+        """Invoices whose id equals a raw token or whose normalized key equals a key, in one query
+        per REFERENCE_CHUNK of each (a round's remittance may hold thousands of tokens: one IN
+        list of them all could pass the databases' limit on bound parameters)."""
         raw_ids, keys = sorted(set(raw_ids)), sorted(set(keys))
-        if not raw_ids and not keys:
-            return []
         c = t.invoices.c
-        # A UNION, not an OR: SQLite answers "id IN (...) OR key IN (...)" by walking every
-        # invoice of the tenant, and each half alone by its index.
-        rows = self.conn.execute(
-            union(
-                select(t.invoices).where(self._tenant(t.invoices), c.invoice_id.in_(raw_ids)),
-                select(t.invoices).where(self._tenant(t.invoices), c.invoice_key.in_(keys)),
+        found: dict[str, m.Invoice] = {}
+        for start in range(0, max(len(raw_ids), len(keys)), REFERENCE_CHUNK):
+            raw_chunk = raw_ids[start : start + REFERENCE_CHUNK]
+            key_chunk = keys[start : start + REFERENCE_CHUNK]
+            # A UNION, not an OR: SQLite answers "id IN (...) OR key IN (...)" by walking every
+            # invoice of the tenant, and each half alone by its index.
+            rows = self.conn.execute(
+                union(
+                    select(t.invoices).where(self._tenant(t.invoices), c.invoice_id.in_(raw_chunk)),
+                    select(t.invoices).where(self._tenant(t.invoices), c.invoice_key.in_(key_chunk)),
+                )
             )
-        )
-        return [self._invoice(r) for r in rows]
+            for r in rows:
+                invoice = self._invoice(r)
+                found[invoice.invoice_id] = invoice
+        return list(found.values())
 
     def open_invoices_of(self, customer_ids: Iterable[str]) -> list[m.Invoice]:
         """Every open, non-voided invoice of the given customers, in one query."""
