@@ -35,8 +35,12 @@ NO_REFERENCE = "NONREF"
 # them. Their balances are checked; their entries are skipped, since no invoice is in them.
 WITHDRAWN_CURRENCIES = {"DEM": 2, "FRF": 2, "NLG": 2, "BEF": 0, "ATS": 2, "FIM": 2, "IEP": 2, "ITL": 0}
 _LIBRARY_ERRORS = (RuntimeError, ValueError, ArithmeticError, KeyError, IndexError, TypeError, AttributeError)
-# The library logs every tag it cannot match at ERROR before raising; the IngestError says it.
-logging.getLogger("mt940").addHandler(logging.NullHandler())
+# The library logs every tag it cannot match at ERROR before raising, and this reader retries
+# some of them (wrapped lines): the IngestError says what could not be read, so the library's own
+# records stay out of the service's log.
+_library_log = logging.getLogger("mt940")
+_library_log.addHandler(logging.NullHandler())
+_library_log.propagate = False
 
 
 def parse(data: bytes) -> ParsedFile:
