@@ -144,7 +144,7 @@ def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
         # Every proposal's payment locked first, in id order, then invoices (apply_many), then the
         # customers: the order every applier takes (payment, invoice, journal head, customer), so
         # a concurrent ApplyPayment never waits for this commit while holding what it waits for.
-        store.get_payments([p.payment_id for p in proposals], lock=True, with_applications=False)
+        locked = store.get_payments([p.payment_id for p in proposals], lock=True, with_applications=False)
         auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
         refused = dict(
             zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
@@ -160,7 +160,9 @@ def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
         )
         made = [_decision(p, refused.get(p.payment_id), now) for p in proposals]
         stored, unchanged = _record(store, made, now)
-        raising.record(store, detectors.after_decisions(store, stored, now))
+        # The rows locked above: what the alerts read of a payment (account, remittance, amount)
+        # is what no application changes.
+        raising.record(store, detectors.after_decisions(store, stored, now, locked))
         # Locked last and held to the end: a customer change either committed before this read
         # or waits for this commit.
         current = store.customer_versions(planned.customer_versions, lock=True)

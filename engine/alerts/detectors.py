@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from engine import model as m
@@ -58,11 +58,15 @@ def _alert(
     )
 
 
-def after_decisions(store: Store, decisions: Sequence[m.Decision], now: int) -> list[Alert]:
-    """The alerts the decisions just stored give rise to."""
+def after_decisions(
+    store: Store, decisions: Sequence[m.Decision], now: int, payments: Mapping[str, m.Payment] | None = None
+) -> list[Alert]:
+    """The alerts the decisions just stored give rise to; `payments`: the decided payments when
+    the caller has read them already (their accounts, remittance and amounts)."""
     if not decisions:
         return []
-    payments = store.get_payments([d.payment_id for d in decisions], with_applications=False)
+    if payments is None or any(d.payment_id not in payments for d in decisions):
+        payments = store.get_payments([d.payment_id for d in decisions], with_applications=False)
     decided = [(d, payments[d.payment_id]) for d in decisions if d.payment_id in payments]
     return [
         *_possible_duplicates(decided, now),
