@@ -39,7 +39,10 @@ from server.rpc import Rpc, fingerprint
 log = logging.getLogger(__name__)
 # How long AutoApplyBacklog waits for the claims of calls running beside it, polling.
 HELD_WAIT_SECONDS = 60.0
-HELD_POLL_SECONDS = 0.25
+# Waits for claims held by other calls start short (a round commits in well under a second)
+# and double up to a second, so a long wait costs few queries.
+HELD_POLL_FIRST_SECONDS = 0.02
+HELD_POLL_MAX_SECONDS = 1.0
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -456,7 +459,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             )
         progress = rs.AutoApplyProgress()
         considered = 0
-        waited = 0.0
+        waited, polls = 0.0, 0
         backlog = await self.rpc.read(context, lambda s: s.count_needing_decision())
         # A payment is decided once per change, so the rounds end with the backlog; a round that
         # stores nothing and leaves the backlog as large ends the call too (payments whose
@@ -472,10 +475,12 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 # What remains is claimed by calls running beside this one (a replica, or the
                 # round of a cancelled call still committing): wait for them to commit, then
                 # take what they leave. A lease a dead replica holds ends the wait (done).
-                await asyncio.sleep(HELD_POLL_SECONDS)
-                waited += HELD_POLL_SECONDS
+                pause = min(HELD_POLL_MAX_SECONDS, HELD_POLL_FIRST_SECONDS * 2**polls)
+                await asyncio.sleep(pause)
+                waited += pause
+                polls += 1
                 continue
-            waited = 0.0
+            waited, polls = 0.0, 0
             stalled = not round_.decisions and remaining >= backlog
             backlog = remaining
             progress.round += 1
