@@ -33,21 +33,22 @@ class ApplicationStore(InvoiceStore):
         ).all()
         reversed_by = {r.reverses_application_id: r.application_id for r in rows if r.reverses_application_id}
         result: dict[str, list[m.Application]] = {}
-        for r in rows:
-            result.setdefault(getattr(r, key), []).append(
+        for row in rows:
+            r = row._mapping  # by key, from one mapping: a Row's attributes cost ~1 us each
+            result.setdefault(r[key], []).append(
                 m.Application(
-                    application_id=r.application_id,
-                    payment_id=r.payment_id,
-                    invoice_id=r.invoice_id,
-                    currency=r.currency,
-                    amount_minor=r.amount_minor,
-                    discount_minor=r.discount_minor,
-                    write_off_minor=r.write_off_minor,
-                    source=m.ApplicationSource(r.source),
-                    deduction_minor=r.deduction_minor,
-                    reverses_application_id=r.reverses_application_id,
-                    reversed_by_application_id=reversed_by.get(r.application_id),
-                    create_us=r.create_us,
+                    application_id=r["application_id"],
+                    payment_id=r["payment_id"],
+                    invoice_id=r["invoice_id"],
+                    currency=r["currency"],
+                    amount_minor=r["amount_minor"],
+                    discount_minor=r["discount_minor"],
+                    write_off_minor=r["write_off_minor"],
+                    source=m.ApplicationSource(r["source"]),
+                    deduction_minor=r["deduction_minor"],
+                    reverses_application_id=r["reverses_application_id"],
+                    reversed_by_application_id=reversed_by.get(r["application_id"]),
+                    create_us=r["create_us"],
                 )
             )
         return result

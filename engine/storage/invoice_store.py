@@ -24,18 +24,19 @@ class InvoiceStore(CustomerStore):
     """Invoices: open amounts guarded against concurrent change, look-ups by reference and customer."""
 
     @staticmethod
-    def _invoice(r: Row[Any]) -> m.Invoice:
+    def _invoice(row: Row[Any]) -> m.Invoice:
+        r = row._mapping  # by key, from one mapping: a Row's attributes cost ~1 us each
         return m.Invoice(
-            invoice_id=r.invoice_id,
-            customer_id=r.customer_id,
-            currency=r.currency,
-            amount_minor=r.amount_minor,
-            open_minor=r.open_minor,
-            issue_date=dt.date.fromisoformat(r.issue_date),
-            due_date=dt.date.fromisoformat(r.due_date),
-            payment_terms=m.PaymentTerms(r.net_days, r.discount_days, r.discount_basis_points),
-            voided=r.voided,
-            create_us=r.create_us,
+            invoice_id=r["invoice_id"],
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            amount_minor=r["amount_minor"],
+            open_minor=r["open_minor"],
+            issue_date=dt.date.fromisoformat(r["issue_date"]),
+            due_date=dt.date.fromisoformat(r["due_date"]),
+            payment_terms=m.PaymentTerms(r["net_days"], r["discount_days"], r["discount_basis_points"]),
+            voided=r["voided"],
+            create_us=r["create_us"],
         )
 
     def get_invoices(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, m.Invoice]:

@@ -14,8 +14,20 @@ def lines_to_json(lines: Sequence[m.RemittanceLine]) -> str:
     return json.dumps([_line(line) for line in lines], separators=(",", ":"), ensure_ascii=False)
 
 
+EMPTY_LIST = "[]"
+
+
 def lines_from_json(text: str) -> tuple[m.RemittanceLine, ...]:
-    return tuple(_parse(item) for item in json.loads(text or "[]"))
+    if not text or text == EMPTY_LIST:  # most payments: no decoder for them (rows are read by thousands)
+        return ()
+    return tuple(_parse(item) for item in json.loads(text))
+
+
+def json_strings(text: str) -> tuple[str, ...]:
+    """A stored JSON list of strings (a payment's references) as a tuple."""
+    if not text or text == EMPTY_LIST:
+        return ()
+    return tuple(json.loads(text))
 
 
 def _line(line: m.RemittanceLine) -> dict[str, Any]:
