@@ -538,10 +538,12 @@ def _near(
     if not probes:
         return [], []
     lengths = {len(k) for k in probes}
+    # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
+    named_ids = {inv.invoice_id for inv in named}
     near, neighbours = [], []
     for inv in invoices:
         key = reference_key(inv.invoice_id)
-        if inv in named or not lengths & {len(key) - 1, len(key), len(key) + 1}:
+        if inv.invoice_id in named_ids or not lengths & {len(key) - 1, len(key), len(key) + 1}:
             continue
         close = [k for k in probes if is_near(k, key)]
         if any(k in unhit for k in close):
