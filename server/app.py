@@ -24,6 +24,8 @@ from cashapp_client._proto.cashapp.v1 import (
     case_service_pb2_grpc,
     customer_service_pb2,
     customer_service_pb2_grpc,
+    dunning_service_pb2,
+    dunning_service_pb2_grpc,
     invoice_service_pb2,
     invoice_service_pb2_grpc,
     payment_service_pb2,
@@ -36,12 +38,14 @@ from cashapp_client._proto.cashapp.v1 import (
     return_service_pb2_grpc,
 )
 from engine.app import CashApp
+from engine.dunning.channels import ChannelSettings
 from engine.storage.db import Database
 from engine.storage.token_store import TokenStore
 from server import metrics, servicers, telemetry
 from server.alert_servicer import AlertService
 from server.auth import Authenticator, require_authentication_beyond_loopback
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
+from server.dunning_servicer import DunningService
 from server.edge import Edge
 from server.health_watch import DatabaseHealth
 from server.report_servicer import ReportService
@@ -62,6 +66,7 @@ SERVICE_NAMES = [
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
         (case_service_pb2, "CaseService"),
+        (dunning_service_pb2, "DunningService"),
     )
 ]
 
@@ -126,6 +131,14 @@ async def start(settings: Settings) -> Running:
     )
     report_service_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(rpc), server)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(servicers.CaseService(rpc), server)
+    channels = ChannelSettings(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        settings.dunning_http_url,
+        settings.print_folder,
+    )
+    dunning_service_pb2_grpc.add_DunningServiceServicer_to_server(DunningService(rpc, channels), server)
     health_servicer = health.aio.HealthServicer()
     alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -213,6 +213,16 @@ def parse_path(text: str) -> str:
     return text
 
 
+def _stripped(text: str) -> str:
+    return text.strip()
+
+
+def parse_http_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
+        raise ValueError("not an http:// or https:// URL")
+    return text.strip()
+
+
 def parse_bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -419,6 +429,48 @@ class Settings:
         parse=_bounded_int(1, MAX_STATEMENT_BYTES_LIMIT),
         expects=f"an integer 1..{MAX_STATEMENT_BYTES_LIMIT} (bytes)",
         help="largest bank file ImportStatement accepts, in bytes",
+    )
+    # Where dunning notices go (engine/dunning/channels.py). Unset, a channel's deliveries wait
+    # in the outbox (retried with backoff, then listed as FAILED) instead of being lost.
+    smtp_host: str = setting(
+        "",
+        env="CASHAPP_SMTP_HOST",
+        flag="--smtp-host",
+        parse=_stripped,
+        expects="a host name or address of an SMTP server",
+        help="dunning e-mail: the SMTP server notices are sent through",
+    )
+    smtp_port: int = setting(
+        25,
+        env="CASHAPP_SMTP_PORT",
+        flag="--smtp-port",
+        parse=_bounded_int(1, 65535),
+        expects="a port 1..65535",
+        help="dunning e-mail: the SMTP server's port",
+    )
+    smtp_sender: str = setting(
+        "cashapp@localhost",
+        env="CASHAPP_SMTP_SENDER",
+        flag="--smtp-sender",
+        parse=_stripped,
+        expects="an e-mail address",
+        help="dunning e-mail: the From address",
+    )
+    dunning_http_url: str = setting(
+        "",
+        env="CASHAPP_DUNNING_HTTP_URL",
+        flag="--dunning-http-url",
+        parse=parse_http_url,
+        expects="an http:// or https:// URL",
+        help="dunning SMS and webhook: the HTTP provider notices are POSTed to as JSON",
+    )
+    print_folder: str = setting(
+        "",
+        env="CASHAPP_PRINT_FOLDER",
+        flag="--print-folder",
+        parse=_stripped,
+        expects="a directory (created when missing)",
+        help="dunning letters: the folder their PDF files are written to",
     )
 
     def check(self) -> None:

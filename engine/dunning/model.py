@@ -55,6 +55,8 @@ class Level:
 class Policy:
     policy_id: str
     display_name: str
+    # The currency the policy dunns, and of its levels' amounts (one policy per currency).
+    currency: str
     levels: tuple[Level, ...]
     create_us: int = 0
 

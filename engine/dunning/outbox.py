@@ -29,13 +29,15 @@ MAX_BACKOFF_US = 3600 * 1_000_000
 # How long a claim holds: longer than any send takes (SMTP and HTTP time out after 30 s), so a
 # claim lapses only when its process died, and the delivery is tried again.
 LEASE_US = 5 * 60 * 1_000_000
+DEFAULT_DELIVERIES_PER_CALL = 100
 MAX_DELIVERIES_PER_CALL = 500
 MAX_ERROR_CHARS = 1000
 
 
 def backoff_us(attempts: int) -> int:
     """The wait after the `attempts`-th failed attempt."""
-    return min(BASE_BACKOFF_US * 2 ** max(attempts - 1, 0), MAX_BACKOFF_US)
+    wait: int = BASE_BACKOFF_US << max(attempts - 1, 0)
+    return min(wait, MAX_BACKOFF_US)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,12 @@ class OutboxReport:
 
 
 def deliver_due(
-    app: CashApp, tenant_id: str, senders: dict[Channel, Sender], *, limit: int = 100, now: int | None = None
+    app: CashApp,
+    tenant_id: str,
+    senders: dict[Channel, Sender],
+    *,
+    limit: int = DEFAULT_DELIVERIES_PER_CALL,
+    now: int | None = None,
 ) -> OutboxReport:
     """Sends up to `limit` deliveries that are due at `now` (default: the clock)."""
     at = now_us() if now is None else now

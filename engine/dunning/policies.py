@@ -8,9 +8,9 @@ import re
 
 from engine import model as m
 from engine import validate as v
-from engine.dunning.model import Channel, Contact, Hold, Level, Policy
+from engine.dunning.model import Contact, Hold, Level, Policy
 from engine.errors import AlreadyExists, InvalidArgument, NotFound
-from engine.money import check_amount
+from engine.money import check_amount, currency_exponent
 from engine.storage.store import Store, now_us
 
 MAX_LEVELS = 10
@@ -32,12 +32,12 @@ _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164
 def check_levels(levels: tuple[Level, ...]) -> tuple[Level, ...]:
     """Levels numbered 1..n in order, with strictly rising day offsets and at least one channel."""
     if not levels:
-        raise InvalidArgument("MISSING_LEVELS", "a policy needs at least one level", "levels")
+        raise InvalidArgument("MISSING_LEVELS", "a policy needs at least one level", "policy.levels")
     if len(levels) > MAX_LEVELS:
-        raise InvalidArgument("TOO_MANY_LEVELS", f"a policy has at most {MAX_LEVELS} levels", "levels")
+        raise InvalidArgument("TOO_MANY_LEVELS", f"a policy has at most {MAX_LEVELS} levels", "policy.levels")
     previous: int | None = None
     for index, level in enumerate(levels):
-        where = f"levels[{index}]"
+        where = f"policy.levels[{index}]"
         if not MIN_DAY_OFFSET <= level.day_offset <= MAX_DAY_OFFSET:
             raise InvalidArgument(
                 "DAY_OFFSET_OUT_OF_RANGE",
@@ -68,14 +68,19 @@ def check_levels(levels: tuple[Level, ...]) -> tuple[Level, ...]:
     return tuple(dataclasses.replace(level, level=i + 1) for i, level in enumerate(levels))
 
 
-def create_policy(store: Store, policy_id: str, display_name: str, levels: tuple[Level, ...]) -> Policy:
-    """AIP-133 with a client-chosen id: the same content again answers the stored policy."""
+def create_policy(
+    store: Store, policy_id: str, display_name: str, currency: str, levels: tuple[Level, ...]
+) -> Policy:
+    """AIP-133 with a client-chosen id: the same content again answers the stored policy.
+    The levels' amounts were read in `currency` (server/convert.py checks them)."""
     v.require_id(policy_id, "policy_id")
     name = v.text(display_name, "policy.display_name", MAX_NAME_LENGTH)
-    policy = Policy(policy_id, name, check_levels(levels), now_us())
+    currency_exponent(currency, "policy.currency_code")
+    policy = Policy(policy_id, name, currency, check_levels(levels), now_us())
     existing = store.get_dunning_policy(policy_id)
     if existing is not None:
-        if (existing.display_name, existing.levels) == (policy.display_name, policy.levels):
+        same = (existing.display_name, existing.currency, existing.levels)
+        if same == (policy.display_name, policy.currency, policy.levels):
             return existing
         raise AlreadyExists(
             "DUNNING_POLICY_ALREADY_EXISTS",
@@ -130,8 +135,6 @@ def _who(actor: str, note: str) -> tuple[str, str]:
 
 def _currency(currency: str) -> str:
     if currency:
-        from engine.money import currency_exponent
-
         currency_exponent(currency, "currency_code")
     return currency
 

@@ -33,7 +33,7 @@ DAYS_PER_YEAR = 365  # interest is actual/365, the usual convention for late-pay
 
 
 def interest_minor(open_minor: int, days: int, basis_points: int) -> int:
-    """open * rate * days / 365, rounded half up once at the end (informational: shown on the
+    """open * rate * days / 365 of one item, rounded half up once (informational: shown on the
     notice, never posted)."""
     if days <= 0 or basis_points == 0:
         return 0
@@ -61,7 +61,7 @@ class _Book:
 def _read(store: Store, policy: Policy, as_of: dt.date) -> _Book:
     cutoff = m.add_days(as_of, -policy.levels[0].day_offset)
     groups: dict[tuple[str, str], list[m.Invoice]] = defaultdict(list)
-    for invoice in store.invoices_due_by(cutoff):
+    for invoice in store.invoices_due_by(policy.currency, cutoff):
         groups[(invoice.customer_id, invoice.currency)].append(invoice)
     ids = [inv.invoice_id for group in groups.values() for inv in group]
     return _Book(
@@ -161,7 +161,7 @@ def plan(store: Store, policy_id: str, as_of: dt.date) -> tuple[Policy, RunResul
                 now,
             )
         )
-    cleared = sorted(key for key in book.levels if key not in book.invoices)
+    cleared = sorted(key for key in book.levels if key not in book.invoices and key[1] == policy.currency)
     return policy, RunResult(as_of, True, tuple(notices), tuple(skips)), cleared
 
 

@@ -16,8 +16,8 @@ from engine import model as m
 from engine.cases.case import FINAL_STATES, State
 from engine.dunning import model as d
 from engine.storage import tables as t
-from engine.storage.pagination import decode_token, encode_token, page_size_or_default
 from engine.storage.invoice_store import InvoiceStore
+from engine.storage.pagination import decode_token, encode_token, page_size_or_default
 from engine.storage.store_base import StoreBase
 
 _OPEN_CASE_STATES = [s.value for s in State if s not in FINAL_STATES]
@@ -38,7 +38,7 @@ def _levels_of(text: str) -> tuple[d.Level, ...]:
 
 
 def _policy(r: Row[Any]) -> d.Policy:
-    return d.Policy(r.policy_id, r.display_name, _levels_of(r.levels), r.create_us)
+    return d.Policy(r.policy_id, r.display_name, r.currency, _levels_of(r.levels), r.create_us)
 
 
 def _notice(r: Row[Any]) -> d.Notice:
@@ -95,6 +95,7 @@ class DunningStore(StoreBase):
                 tenant_id=self.tenant_id,
                 policy_id=policy.policy_id,
                 display_name=policy.display_name,
+                currency=policy.currency,
                 levels=_levels_json(policy.levels),
                 create_us=policy.create_us,
             )
@@ -186,12 +187,13 @@ class DunningStore(StoreBase):
 
     # What a run reads -----------------------------------------------------------------------
 
-    def invoices_due_by(self, cutoff: dt.date) -> list[m.Invoice]:
-        """Every open, live invoice due on or before `cutoff`, in one query."""
+    def invoices_due_by(self, currency: str, cutoff: dt.date) -> list[m.Invoice]:
+        """Every open, live invoice in `currency` due on or before `cutoff`, in one query."""
         c = t.invoices.c
         rows = self.conn.execute(
             select(t.invoices).where(
                 self._tenant(t.invoices),
+                c.currency == currency,
                 c.due_date <= cutoff.isoformat(),
                 c.open_minor > 0,
                 c.voided.is_(False),

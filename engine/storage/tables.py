@@ -469,6 +469,7 @@ dunning_policies = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("policy_id", String(ID), primary_key=True),
     Column("display_name", String(512), nullable=False),
+    Column("currency", String(3), nullable=False),
     Column("levels", Text, nullable=False),  # JSON list of engine.dunning.model.Level
     Column("create_us", BigInteger, nullable=False),
 )

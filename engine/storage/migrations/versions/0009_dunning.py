@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('policy_id', sa.String(length=128), nullable=False),
     sa.Column('display_name', sa.String(length=512), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('levels', sa.Text(), nullable=False),
     sa.Column('create_us', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'policy_id')
