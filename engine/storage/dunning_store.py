@@ -421,6 +421,7 @@ class DunningStore(StoreBase):
             .where(self._delivery_key(notice_id, channel), c.state == d.DeliveryState.PENDING.value)
             .values(
                 state=state.value,
+                recipient=recipient,
                 last_error=error,
                 next_attempt_us=next_attempt_us,
                 sent_us=sent_us,

@@ -5,6 +5,7 @@ server that recovers gets the notice exactly once; levels advance one per run.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from engine.dunning import outbox
 from engine.dunning.channels import ChannelSettings
 from engine.storage.db import Database
 from server.app import Running, run_in_thread
+from server.cli import main
 from server.config import Settings
 from tests.dunning_servers import HttpInbox, SmtpInbox, http_provider, smtp_server
 from tests.integration.conftest import assert_aging_equals_net_receivable
@@ -191,6 +193,7 @@ def test_a_failing_smtp_server_that_recovers_gets_the_notice_exactly_once(world:
     assert len(world.smtp.messages) == 2
     sent = list(c.list_dunning_deliveries(state=dn.DUNNING_DELIVERY_STATE_SENT))
     assert {(d.attempts, d.last_error) for d in sent} == {(2, "")}
+    assert sorted(d.recipient for d in sent) == ["ap@c1.example", "ap@c2.example"]
 
 
 def test_a_delivery_that_cannot_succeed_is_listed_as_failed_and_can_be_retried(world: World) -> None:
@@ -205,3 +208,55 @@ def test_a_delivery_that_cannot_succeed_is_listed_as_failed_and_can_be_retried(w
     c.retry_dunning_delivery(failed.notice_id, channel=EMAIL)
     assert c.deliver_dunning_outbox().sent == 1
     assert len(world.smtp.messages) == 2
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_dry_run_prints_notices_and_skips_and_sends_nothing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = world.client
+    _book(c)
+    c.open_dispute("DSP-1", invoice_id="INV-3", amount=money("20.00", "EUR"), note="damaged goods")
+    target = f"127.0.0.1:{world.running.port}"
+    code, out, _ = _cli(capsys, "dunning", "run", "--dry-run", "--as-of", "2026-10-20", "--server", target)
+    assert code == 0
+    assert "dry run" in out
+    notice = next(line for line in out.splitlines() if "C1" in line and "INV-1" in line)
+    assert "INV-2" in notice and "150.00" in notice and "email" in notice
+    skip = next(line for line in out.splitlines() if "INV-3" in line)
+    assert "DISPUTED" in skip and "DSP-1" in skip
+    assert not list(c.list_dunning_notices()) and not world.smtp.messages
+    # A real run stores and sends; the outbox listing shows it sent.
+    code, out, _ = _cli(capsys, "dunning", "run", "--as-of", "2026-10-20", "--server", target, "--json")
+    assert code == 0 and json.loads(out)["notices"][0]["customer_id"] == "C1"
+    assert len(world.smtp.messages) == 1
+    code, out, _ = _cli(capsys, "dunning", "deliveries", "--server", target)
+    assert code == 0 and "SENT" in out and "ap@c1.example" in out, out
+    code, _, err = _cli(capsys, "dunning", "run", "--policy", "NOPE", "--server", target)
+    assert code == 2 and "does not exist" in err
+
+
+def test_cli_lists_alerts_and_acknowledges_one(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    c = world.client
+    c.create_customer("C1", display_name="Acme GmbH", payment_terms=NET30)
+    c.create_invoice("INV-1", customer_id="C1", amount=money("100.00", "EUR"), issue_date="2026-09-01")
+    c.update_customer("C1", payment_terms=PaymentTerms(net_days=60))  # terms changed after invoicing
+    target = f"127.0.0.1:{world.running.port}"
+    code, out, _ = _cli(capsys, "alerts", "--server", target)
+    assert code == 0 and "TERMS_CHANGED_AFTER_INVOICING" in out
+    (alert,) = c.list_alerts()
+    code, out, _ = _cli(
+        capsys, "alerts", "--ack", alert.alert_id, "--note", "agreed new terms", "--actor", "ann",
+        "--server", target, "--json",
+    )  # fmt: skip
+    (acked,) = json.loads(out)["alerts"]
+    assert code == 0 and (acked["acknowledged_by"], acked["note"]) == ("ann", "agreed new terms")
+    code, out, _ = _cli(capsys, "alerts", "--server", target)
+    assert code == 0 and "0 alerts" in out
+    code, _, err = _cli(capsys, "alerts", "--ack", "NOPE", "--note", "n", "--server", target)
+    assert code == 2 and err
