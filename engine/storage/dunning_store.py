@@ -443,3 +443,26 @@ class DunningStore(StoreBase):
             .where(self._delivery_key(notice_id, channel), c.state == d.DeliveryState.FAILED.value)
             .values(state=d.DeliveryState.PENDING.value, attempts=0, next_attempt_us=now, lease_until_us=0)
         )
+
+    def dunning_outbox_violations(self, limit: int) -> list[str]:
+        """What breaks "one delivery per notice and channel, ever": a notice missing a delivery
+        of a channel it names, a delivery of a channel it does not name or of no notice, a SENT
+        delivery without its send time. Read whole (like the journal replay), reported capped."""
+        n, x = t.dunning_notices.c, t.dunning_deliveries.c
+        named = {
+            (r.notice_id, channel)
+            for r in self.conn.execute(select(n.notice_id, n.channels).where(self._tenant(t.dunning_notices)))
+            for channel in json.loads(r.channels)
+        }
+        rows = self.conn.execute(
+            select(x.notice_id, x.channel, x.state, x.sent_us).where(self._tenant(t.dunning_deliveries))
+        ).all()
+        stored = {(r.notice_id, r.channel) for r in rows}
+        out = [f"notice {nid}: no {ch} delivery in the outbox" for nid, ch in sorted(named - stored)]
+        out += [f"delivery {nid}/{ch}: its notice does not name it" for nid, ch in sorted(stored - named)]
+        out += [
+            f"delivery {r.notice_id}/{r.channel}: SENT without a send time"
+            for r in rows
+            if r.state == d.DeliveryState.SENT.value and r.sent_us is None
+        ]
+        return out[:limit]
