@@ -232,7 +232,9 @@ def test_a_rejected_approval_posts_nothing_and_leaves_the_case_open_to_another_r
         client.reject_case(case.case_id, note="again", actor="carl")
     assert none.value.reason == "NO_PENDING_APPROVAL"
     # Open to another resolution, which again waits for a second person.
-    collect = client.resolve_case(case.case_id, resolution=cs.CASE_RESOLUTION_COLLECT, note="owed", actor="ann")
+    collect = client.resolve_case(
+        case.case_id, resolution=cs.CASE_RESOLUTION_COLLECT, note="owed", actor="ann"
+    )
     approved = client.approve_case(collect.case_id, note="agreed", actor="carl")
     assert approved.state == cs.CASE_STATE_INVALIDATED
 

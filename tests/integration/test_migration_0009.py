@@ -37,7 +37,11 @@ def test_0009_creates_the_dunning_tables_as_declared_and_downgrades(database_url
                 for index in table.indexes:
                     assert indexes[index.name] == [c.name for c in index.columns], index.name
                     assert indexes[index.name][0] == "tenant_id", index.name
-        assert [c.name for c in t.dunning_deliveries.primary_key.columns] == ["tenant_id", "notice_id", "channel"]
+        assert [c.name for c in t.dunning_deliveries.primary_key.columns] == [
+            "tenant_id",
+            "notice_id",
+            "channel",
+        ]
         config = alembic_config(db.engine)
         with db.engine.begin() as conn:
             config.attributes["connection"] = conn
