@@ -213,8 +213,26 @@ def parse_path(text: str) -> str:
     return text
 
 
-def _stripped(text: str) -> str:
+def parse_host(text: str) -> str:
+    """A host name or an IP address (no port: that is its own setting)."""
+    host = text.strip()
+    if not (_is_ip(host.strip("[]")) or re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", host)):
+        raise ValueError("not a host name or IP address")
+    return host
+
+
+def parse_email(text: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", text.strip()):
+        raise ValueError("not an e-mail address")
     return text.strip()
+
+
+def parse_folder(text: str) -> str:
+    """A directory, or a path where one can be made; an existing file is refused."""
+    path = Path(text.strip())
+    if path.exists() and not path.is_dir():
+        raise ValueError("exists and is not a directory")
+    return str(path)
 
 
 def parse_http_url(text: str) -> str:
@@ -436,7 +454,7 @@ class Settings:
         "",
         env="CASHAPP_SMTP_HOST",
         flag="--smtp-host",
-        parse=_stripped,
+        parse=parse_host,
         expects="a host name or address of an SMTP server",
         help="dunning e-mail: the SMTP server notices are sent through",
     )
@@ -452,7 +470,7 @@ class Settings:
         "cashapp@localhost",
         env="CASHAPP_SMTP_SENDER",
         flag="--smtp-sender",
-        parse=_stripped,
+        parse=parse_email,
         expects="an e-mail address",
         help="dunning e-mail: the From address",
     )
@@ -468,7 +486,7 @@ class Settings:
         "",
         env="CASHAPP_PRINT_FOLDER",
         flag="--print-folder",
-        parse=_stripped,
+        parse=parse_folder,
         expects="a directory (created when missing)",
         help="dunning letters: the folder their PDF files are written to",
     )
