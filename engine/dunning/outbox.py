@@ -94,6 +94,14 @@ def _attempt(
         error = f"{type(exc).__name__}: {exc}"
         state = DeliveryState.FAILED if attempts >= MAX_ATTEMPTS else DeliveryState.PENDING
         next_at = at + backoff_us(attempts)
+    except Exception as exc:
+        # A sender's bug or a value no channel accepts (an address the SMTP library cannot
+        # encode): recorded and retried like any failure, so it ends FAILED and listed instead
+        # of leaving its claim to lapse and be retried forever.
+        log.exception("dunning delivery %s/%s raised", notice_id, channel.value)
+        error = f"{type(exc).__name__}: {exc}"
+        state = DeliveryState.FAILED if attempts >= MAX_ATTEMPTS else DeliveryState.PENDING
+        next_at = at + backoff_us(attempts)
     if state is not DeliveryState.SENT:
         log.warning("dunning delivery %s/%s attempt %d failed: %s", notice_id, channel.value, attempts, error)
     app.write(

@@ -91,9 +91,9 @@ def create_policy(
     return policy
 
 
-def get_policy(store: Store, policy_id: str) -> Policy:
+def get_policy(store: Store, policy_id: str, *, lock: bool = False) -> Policy:
     v.require_id(policy_id, "policy_id")
-    policy = store.get_dunning_policy(policy_id)
+    policy = store.get_dunning_policy(policy_id, lock=lock)
     if policy is None:
         raise NotFound(
             "DUNNING_POLICY_NOT_FOUND", f"dunning policy {policy_id!r} does not exist", "policy_id"

@@ -90,10 +90,14 @@ def _target_level(policy: Policy, max_days: int) -> int:
     return max((lv.level for lv in policy.levels if lv.day_offset <= max_days), default=0)
 
 
-def plan(store: Store, policy_id: str, as_of: dt.date) -> tuple[Policy, RunResult, list[tuple[str, str]]]:
+def plan(
+    store: Store, policy_id: str, as_of: dt.date, *, lock: bool = False
+) -> tuple[Policy, RunResult, list[tuple[str, str]]]:
     """The notices and skips of a run, and the (customer, currency) whose level is to be
-    forgotten because nothing of theirs is overdue any more."""
-    policy = get_policy(store, policy_id)
+    forgotten because nothing of theirs is overdue any more. With `lock` the policy row is
+    locked first, so two real runs of one policy (two replicas, a retry racing its original)
+    take turns and the second finds every customer at the level the first reached."""
+    policy = get_policy(store, policy_id, lock=lock)
     book = _read(store, policy, as_of)
     notices: list[Notice] = []
     skips: list[Skip] = []
@@ -166,7 +170,7 @@ def plan(store: Store, policy_id: str, as_of: dt.date) -> tuple[Policy, RunResul
 
 
 def run(store: Store, policy_id: str, as_of: dt.date, *, dry_run: bool) -> RunResult:
-    policy, result, cleared = plan(store, policy_id, as_of)
+    policy, result, cleared = plan(store, policy_id, as_of, lock=not dry_run)
     if dry_run:
         return result
     now = now_us()

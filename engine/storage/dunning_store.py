@@ -101,11 +101,10 @@ class DunningStore(StoreBase):
             )
         )
 
-    def get_dunning_policy(self, policy_id: str) -> d.Policy | None:
+    def get_dunning_policy(self, policy_id: str, *, lock: bool = False) -> d.Policy | None:
         c = t.dunning_policies.c
-        row = self.conn.execute(
-            select(t.dunning_policies).where(self._tenant(t.dunning_policies), c.policy_id == policy_id)
-        ).first()
+        query = select(t.dunning_policies).where(self._tenant(t.dunning_policies), c.policy_id == policy_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
         return None if row is None else _policy(row)
 
     def list_dunning_policies(self, page_size: int, page_token: str) -> m.Page[d.Policy]:

@@ -6,6 +6,7 @@ server that recovers gets the notice exactly once; levels advance one per run.""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,3 +261,24 @@ def test_cli_lists_alerts_and_acknowledges_one(world: World, capsys: pytest.Capt
     assert code == 0 and "0 alerts" in out
     code, _, err = _cli(capsys, "alerts", "--ack", "NOPE", "--note", "n", "--server", target)
     assert code == 2 and err
+
+
+def test_two_runs_at_once_notice_each_customer_once(world: World) -> None:
+    c = world.client
+    _book(c)
+    target = f"127.0.0.1:{world.running.port}"
+    results: list[dn.RunDunningResponse] = []
+
+    def run() -> None:
+        with Client(target, timeout_seconds=30) as other:
+            results.append(other.run_dunning("STD", as_of_date="2026-10-20"))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4
+    assert sorted(n.customer_id for r in results for n in r.notices) == ["C1", "C2"]
+    assert len(list(c.list_dunning_deliveries())) == 2
+    assert c.deliver_dunning_outbox().sent == 2 and len(world.smtp.messages) == 2
