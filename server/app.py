@@ -45,6 +45,7 @@ from server import metrics, servicers, telemetry
 from server.alert_servicer import AlertService
 from server.auth import Authenticator, require_authentication_beyond_loopback
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
+from server.dunning_loop import DeliveryLoop
 from server.dunning_servicer import DunningService
 from server.edge import Edge
 from server.health_watch import DatabaseHealth
@@ -80,9 +81,11 @@ class Running:
     executor: ThreadPoolExecutor
     grace_seconds: float
     db_health: DatabaseHealth
+    delivery_loop: DeliveryLoop
 
     async def stop(self) -> None:
         """Graceful: report NOT_SERVING so balancers drain, then finish in-flight calls."""
+        await self.delivery_loop.stop()
         await self.db_health.stop()  # from here on only the shutdown decides health
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
@@ -138,7 +141,8 @@ async def start(settings: Settings) -> Running:
         settings.dunning_http_url,
         settings.print_folder,
     )
-    dunning_service_pb2_grpc.add_DunningServiceServicer_to_server(DunningService(rpc, channels), server)
+    dunning = DunningService(rpc, channels)
+    dunning_service_pb2_grpc.add_DunningServiceServicer_to_server(dunning, server)
     health_servicer = health.aio.HealthServicer()
     alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -155,7 +159,11 @@ async def start(settings: Settings) -> Running:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     db_health = DatabaseHealth(db, health_servicer, SERVICE_NAMES)
     db_health.start()
-    return Running(server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health)
+    delivery_loop = DeliveryLoop(rpc.app, dunning.senders, settings.dunning_delivery_interval_seconds)
+    delivery_loop.start()
+    return Running(
+        server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health, delivery_loop
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -38,6 +38,7 @@ MAX_STATEMENT_BYTES_LIMIT = 4 * 1024 * 1024 * 1024
 # queue on the pool; 64 leaves room for a bigger pool without inviting a typo like 8000.
 MAX_WORKERS = 64
 SHUTDOWN_GRACE_SECONDS = 10.0
+MAX_DELIVERY_INTERVAL_SECONDS = 86_400.0
 MAX_SHUTDOWN_GRACE_SECONDS = 300.0
 # tenant_id columns are VARCHAR(64) (engine/storage/tables.py); a longer tenant name would make
 # every write of that tenant fail on PostgreSQL, so it is refused at start.
@@ -481,6 +482,14 @@ class Settings:
         parse=parse_http_url,
         expects="an http:// or https:// URL",
         help="dunning SMS and webhook: the HTTP provider notices are POSTed to as JSON",
+    )
+    dunning_delivery_interval_seconds: float = setting(
+        0.0,
+        env="CASHAPP_DUNNING_DELIVERY_INTERVAL_SECONDS",
+        flag="--dunning-delivery-interval-seconds",
+        parse=_bounded_seconds(0.0, MAX_DELIVERY_INTERVAL_SECONDS),
+        expects=f"seconds, 0..{MAX_DELIVERY_INTERVAL_SECONDS:g} (0: the server does not send by itself)",
+        help="send the dunning outbox every this many seconds (0: only DeliverDunningOutbox sends)",
     )
     print_folder: str = setting(
         "",

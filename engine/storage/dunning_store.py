@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -465,3 +465,17 @@ class DunningStore(StoreBase):
             if r.state == d.DeliveryState.SENT.value and r.sent_us is None
         ]
         return out[:limit]
+
+
+def tenants_with_due_deliveries(conn: Connection, now: int, limit: int) -> list[str]:
+    """Which tenants have deliveries due at `now` (the server's delivery loop serves every
+    tenant, so this one query is not scoped to one)."""
+    c = t.dunning_deliveries.c
+    rows = conn.execute(
+        select(c.tenant_id)
+        .where(c.state == d.DeliveryState.PENDING.value, c.next_attempt_us <= now, c.lease_until_us <= now)
+        .group_by(c.tenant_id)
+        .order_by(c.tenant_id)
+        .limit(limit)
+    )
+    return [r.tenant_id for r in rows]

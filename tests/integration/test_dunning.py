@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,3 +283,25 @@ def test_two_runs_at_once_notice_each_customer_once(world: World) -> None:
     assert sorted(n.customer_id for r in results for n in r.notices) == ["C1", "C2"]
     assert len(list(c.list_dunning_deliveries())) == 2
     assert c.deliver_dunning_outbox().sent == 2 and len(world.smtp.messages) == 2
+
+
+def test_the_server_sends_the_outbox_by_itself_when_given_an_interval(database_url: str) -> None:
+    with smtp_server() as (smtp, port):
+        settings = Settings(
+            database_url=database_url,
+            listen="127.0.0.1:0",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            dunning_delivery_interval_seconds=0.1,
+        )
+        with run_in_thread(settings) as running, Client(f"127.0.0.1:{running.port}", timeout_seconds=30) as c:
+            _book(c)
+            c.run_dunning("STD", as_of_date="2026-10-20")  # nobody calls DeliverDunningOutbox
+            deadline = time.monotonic() + 60
+            while len(smtp.messages) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(smtp.messages) == 2
+            time.sleep(0.5)  # more rounds pass: nothing is sent again
+            assert len(smtp.messages) == 2
+            sent = list(c.list_dunning_deliveries(state=dn.DUNNING_DELIVERY_STATE_SENT))
+            assert len(sent) == 2

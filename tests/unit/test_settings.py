@@ -40,6 +40,7 @@ BAD_VALUES = {
     "CASHAPP_SMTP_SENDER": ["nobody", "a b@c"],
     "CASHAPP_DUNNING_HTTP_URL": ["ftp://provider.example/", "provider.example", "http://"],
     "CASHAPP_PRINT_FOLDER": ["/dev/null"],
+    "CASHAPP_DUNNING_DELIVERY_INTERVAL_SECONDS": ["hourly", "-1", "86401", "nan"],
 }
 
 
