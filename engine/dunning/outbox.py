@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from engine import validate as v
 from engine.app import CashApp
 from engine.dunning.channels import PermanentFailure, Sender, TransientFailure
-from engine.dunning.model import Channel, Contact, Delivery, DeliveryState
+from engine.dunning.model import Channel, Contact, Delivery, DeliveryState, Notice
 from engine.dunning.render import render
 from engine.errors import FailedPrecondition, NotFound
 from engine.storage.store import Store, now_us
@@ -76,7 +76,7 @@ def _attempt(
         return None  # another sender has it, or it was sent meanwhile
     attempts = delivery.attempts + 1
 
-    def load(store: Store) -> tuple[object, Contact, str]:
+    def load(store: Store) -> tuple[Notice, Contact, str]:
         notice = store.get_dunning_notices([notice_id])[notice_id]
         contact = store.dunning_contacts([notice.customer_id]).get(
             notice.customer_id, Contact(notice.customer_id)
@@ -87,7 +87,7 @@ def _attempt(
     notice, contact, name = app.read(tenant_id, load)
     state, error, recipient, next_at = DeliveryState.SENT, "", "", at
     try:
-        recipient = senders[channel].send(notice, contact, render(notice, name))  # type: ignore[arg-type]
+        recipient = senders[channel].send(notice, contact, render(notice, name))
     except PermanentFailure as exc:
         state, error = DeliveryState.FAILED, str(exc)
     except (TransientFailure, OSError, smtplib.SMTPException) as exc:

@@ -135,16 +135,17 @@ def plan(
                 SkipReason.ALREADY_AT_LEVEL,
                 detail=f"level {current} reached on {last_as_of}",
             )
-        level: Level | None = None if skip is not None else policy.levels[current]  # one level further
-        if level is not None and total < level.min_amount_minor:
+        # One level further than the customer is (never straight to the level that is due).
+        level: Level = policy.levels[min(current, len(policy.levels) - 1)]
+        if skip is None and total < level.min_amount_minor:
             skip = Skip(
                 customer_id,
                 currency,
                 SkipReason.BELOW_MINIMUM_AMOUNT,
                 detail=f"{total} is below level {level.level}'s minimum {level.min_amount_minor}",
             )
-        if skip is not None or level is None:
-            skips.append(skip)  # type: ignore[arg-type]
+        if skip is not None:
+            skips.append(skip)
             continue
         interest = sum(
             interest_minor(i.open_minor, i.days_past_due, level.interest_basis_points) for i in items

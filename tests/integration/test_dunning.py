@@ -5,6 +5,7 @@ server that recovers gets the notice exactly once; levels advance one per run.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from cashapp_client import Client, PaymentTerms, dunning_level, money
+from cashapp_client import AsyncClient, Client, PaymentTerms, dunning_level, money
 from cashapp_client._proto.cashapp.v1 import dunning_service_pb2 as dn
 from engine.app import CashApp
 from engine.dunning import outbox
@@ -305,3 +306,50 @@ def test_the_server_sends_the_outbox_by_itself_when_given_an_interval(database_u
             assert len(smtp.messages) == 2
             sent = list(c.list_dunning_deliveries(state=dn.DUNNING_DELIVERY_STATE_SENT))
             assert len(sent) == 2
+
+
+def test_the_async_client_runs_dunning_and_reads_the_outbox(world: World) -> None:
+    _book(world.client)
+    target = f"127.0.0.1:{world.running.port}"
+
+    async def scenario() -> tuple[list[str], int, list[int]]:
+        async with AsyncClient(target, timeout_seconds=30) as a:
+            await a.promise_to_pay("C2", promised_date="2026-10-31", note="next week")
+            run = await a.run_dunning("STD", as_of_date="2026-10-20")
+            sent = (await a.deliver_dunning_outbox()).sent
+            states = [x.state async for x in a.list_dunning_deliveries()]
+            return [n.customer_id for n in run.notices], sent, states
+
+    customers, sent, states = asyncio.run(scenario())
+    assert (customers, sent, states) == (["C1"], 1, [dn.DUNNING_DELIVERY_STATE_SENT])
+    assert [m["To"] for m in world.smtp.messages] == ["ap@c1.example"]
+
+
+def test_a_pre_due_reminder_and_a_level_below_its_minimum(world: World) -> None:
+    c = world.client
+    _book(c)
+    c.create_customer("C3", display_name="Gamma AG", payment_terms=NET30)
+    c.create_invoice("INV-9", customer_id="C3", amount=money("5.00", "EUR"), issue_date="2026-09-10")
+    # Due 2026-10-10; three days before, level 1 (day offset -3) reminds C3 of what falls due.
+    early = c.run_dunning("STD", as_of_date="2026-10-07", dry_run=True)
+    reminder = next(n for n in early.notices if n.customer_id == "C3")
+    assert [(i.invoice_id, i.days_past_due) for i in reminder.items] == [("INV-9", -3)]
+    c.run_dunning("STD", as_of_date="2026-10-20")
+    # Level 2 asks for at least 10.00: C3's 5.00 is skipped, the others advance.
+    later = c.run_dunning("STD", as_of_date="2026-11-30", dry_run=True)
+    assert sorted(n.customer_id for n in later.notices) == ["C1", "C2"]
+    (skip,) = [s for s in later.skips if s.customer_id == "C3"]
+    assert skip.reason == dn.DUNNING_SKIP_REASON_BELOW_MINIMUM_AMOUNT and "1000" in skip.detail
+
+
+def test_a_customer_who_paid_starts_again_at_the_first_level(world: World) -> None:
+    c = world.client
+    _book(c)
+    c.run_dunning("STD", as_of_date="2026-10-20")
+    c.run_dunning("STD", as_of_date="2026-11-30")  # level 2
+    c.create_payment("P-1", amount=money("150.00", "EUR"), value_date="2026-12-01", customer_id="C1")
+    c.auto_apply(all_payments=True)
+    c.run_dunning("STD", as_of_date="2026-12-02")  # nothing of C1 overdue: its level is forgotten
+    c.create_invoice("INV-5", customer_id="C1", amount=money("80.00", "EUR"), issue_date="2026-11-01")
+    fresh = c.run_dunning("STD", as_of_date="2026-12-20", dry_run=True)
+    assert [(n.customer_id, n.level) for n in fresh.notices if n.customer_id == "C1"] == [("C1", 1)]
