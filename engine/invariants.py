@@ -26,6 +26,7 @@ def reconciliation_report(store: Store) -> m.ReconciliationReport:
         _effects_once(store),
         chain_check,
         _deductions_equal_open_cases(store),
+        _dunning_outbox_complete(store),
     )
     return m.ReconciliationReport(
         account_balances(store), checks, now_us(), verdict.head_digest, verdict.entry_count
@@ -256,4 +257,14 @@ def _deductions_equal_open_cases(store: Store) -> m.InvariantCheck:
         "DEDUCTIONS_EQUAL_OPEN_CASES",
         "The DEDUCTIONS balance equals the open amounts of deduction cases; each case's amounts add up.",
         tuple(violations[:MAX_VIOLATIONS]),
+    )
+
+
+def _dunning_outbox_complete(store: Store) -> m.InvariantCheck:
+    """Invariant 5 for dunning: each notice is sent once per channel, so the outbox holds exactly
+    one delivery per notice and channel, and a sent one says when."""
+    return m.InvariantCheck(
+        "DUNNING_OUTBOX_COMPLETE",
+        "Every dunning notice has exactly one outbox delivery per channel it names; a sent one records when.",
+        tuple(store.dunning_outbox_violations(MAX_VIOLATIONS)),
     )

@@ -24,6 +24,8 @@ from cashapp_client._proto.cashapp.v1 import (
     case_service_pb2_grpc,
     customer_service_pb2,
     customer_service_pb2_grpc,
+    dunning_service_pb2,
+    dunning_service_pb2_grpc,
     invoice_service_pb2,
     invoice_service_pb2_grpc,
     payment_service_pb2,
@@ -36,12 +38,15 @@ from cashapp_client._proto.cashapp.v1 import (
     return_service_pb2_grpc,
 )
 from engine.app import CashApp
+from engine.dunning.channels import ChannelSettings
 from engine.storage.db import Database
 from engine.storage.token_store import TokenStore
 from server import metrics, servicers, telemetry
 from server.alert_servicer import AlertService
 from server.auth import Authenticator, require_authentication_beyond_loopback
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
+from server.dunning_loop import DeliveryLoop
+from server.dunning_servicer import DunningService
 from server.edge import Edge
 from server.health_watch import DatabaseHealth
 from server.report_servicer import ReportService
@@ -62,6 +67,7 @@ SERVICE_NAMES = [
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
         (case_service_pb2, "CaseService"),
+        (dunning_service_pb2, "DunningService"),
     )
 ]
 
@@ -75,9 +81,11 @@ class Running:
     executor: ThreadPoolExecutor
     grace_seconds: float
     db_health: DatabaseHealth
+    delivery_loop: DeliveryLoop
 
     async def stop(self) -> None:
         """Graceful: report NOT_SERVING so balancers drain, then finish in-flight calls."""
+        await self.delivery_loop.stop()
         await self.db_health.stop()  # from here on only the shutdown decides health
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
@@ -126,6 +134,15 @@ async def start(settings: Settings) -> Running:
     )
     report_service_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(rpc), server)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(servicers.CaseService(rpc), server)
+    channels = ChannelSettings(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        settings.dunning_http_url,
+        settings.print_folder,
+    )
+    dunning = DunningService(rpc, channels)
+    dunning_service_pb2_grpc.add_DunningServiceServicer_to_server(dunning, server)
     health_servicer = health.aio.HealthServicer()
     alert_service_pb2_grpc.add_AlertServiceServicer_to_server(AlertService(rpc), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -142,7 +159,11 @@ async def start(settings: Settings) -> Running:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     db_health = DatabaseHealth(db, health_servicer, SERVICE_NAMES)
     db_health.start()
-    return Running(server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health)
+    delivery_loop = DeliveryLoop(rpc.app, dunning.senders, settings.dunning_delivery_interval_seconds)
+    delivery_loop.start()
+    return Running(
+        server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health, delivery_loop
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -70,6 +70,15 @@ class CaseService(cs_grpc.CaseServiceServicer):
             cc.case_out,
         )
 
+    async def RejectCase(self, request: cs.RejectCaseRequest, context: Context) -> cs.Case:
+        return await self.rpc.mutate(
+            context,
+            request,
+            cs.Case,
+            lambda s: lifecycle.reject(s, request.case_id, _who(s, request.actor, request.note)),
+            cc.case_out,
+        )
+
     async def GetCaseSettings(self, request: cs.GetCaseSettingsRequest, context: Context) -> cs.CaseSettings:
         return cc.settings_out(await self.rpc.read(context, lambda s: s.case_settings()))
 

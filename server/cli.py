@@ -1,5 +1,6 @@
-"""`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py) and `report`
-(server/report_cli.py). Flags override CASHAPP_* variables.
+"""`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py), `report`
+(server/report_cli.py), `dunning` (server/dunning_cli.py) and `alerts` (server/alert_cli.py).
+Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
 2 a bad setting, bad usage or refused input (one line on stderr naming the setting); `import`
@@ -16,7 +17,9 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from server import logs
+from server.alert_cli import add_alerts_command, run_alerts
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
+from server.dunning_cli import add_dunning_command, run_dunning
 from server.import_cli import add_import_command, run_import
 from server.report_cli import add_report_command, run_report
 from server.token_cli import add_tokens_command, run_tokens
@@ -79,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     add_tokens_command(sub, lambda action: _add_setting_flags(action, "tokens"))
     add_import_command(sub)
     add_report_command(sub)
+    add_dunning_command(sub)
+    add_alerts_command(sub)
     return parser
 
 
@@ -91,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_import(args)
     if args.command == "report":  # a client of a running server: no server settings
         return run_report(args)
+    if args.command == "dunning":  # a client too
+        return run_dunning(args)
+    if args.command == "alerts":  # a client too
+        return run_alerts(args)
     flags = vars(args)
     try:
         # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.

@@ -38,6 +38,7 @@ MAX_STATEMENT_BYTES_LIMIT = 4 * 1024 * 1024 * 1024
 # queue on the pool; 64 leaves room for a bigger pool without inviting a typo like 8000.
 MAX_WORKERS = 64
 SHUTDOWN_GRACE_SECONDS = 10.0
+MAX_DELIVERY_INTERVAL_SECONDS = 86_400.0
 MAX_SHUTDOWN_GRACE_SECONDS = 300.0
 # tenant_id columns are VARCHAR(64) (engine/storage/tables.py); a longer tenant name would make
 # every write of that tenant fail on PostgreSQL, so it is refused at start.
@@ -211,6 +212,34 @@ def parse_path(text: str) -> str:
     if not Path(text).is_file():
         raise ValueError("no such file")
     return text
+
+
+def parse_host(text: str) -> str:
+    """A host name or an IP address (no port: that is its own setting)."""
+    host = text.strip()
+    if not (_is_ip(host.strip("[]")) or re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", host)):
+        raise ValueError("not a host name or IP address")
+    return host
+
+
+def parse_email(text: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", text.strip()):
+        raise ValueError("not an e-mail address")
+    return text.strip()
+
+
+def parse_folder(text: str) -> str:
+    """A directory, or a path where one can be made; an existing file is refused."""
+    path = Path(text.strip())
+    if path.exists() and not path.is_dir():
+        raise ValueError("exists and is not a directory")
+    return str(path)
+
+
+def parse_http_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
+        raise ValueError("not an http:// or https:// URL")
+    return text.strip()
 
 
 def parse_bool(text: str) -> bool:
@@ -419,6 +448,56 @@ class Settings:
         parse=_bounded_int(1, MAX_STATEMENT_BYTES_LIMIT),
         expects=f"an integer 1..{MAX_STATEMENT_BYTES_LIMIT} (bytes)",
         help="largest bank file ImportStatement accepts, in bytes",
+    )
+    # Where dunning notices go (engine/dunning/channels.py). Unset, a channel's deliveries wait
+    # in the outbox (retried with backoff, then listed as FAILED) instead of being lost.
+    smtp_host: str = setting(
+        "",
+        env="CASHAPP_SMTP_HOST",
+        flag="--smtp-host",
+        parse=parse_host,
+        expects="a host name or address of an SMTP server",
+        help="dunning e-mail: the SMTP server notices are sent through",
+    )
+    smtp_port: int = setting(
+        25,
+        env="CASHAPP_SMTP_PORT",
+        flag="--smtp-port",
+        parse=_bounded_int(1, 65535),
+        expects="a port 1..65535",
+        help="dunning e-mail: the SMTP server's port",
+    )
+    smtp_sender: str = setting(
+        "cashapp@localhost",
+        env="CASHAPP_SMTP_SENDER",
+        flag="--smtp-sender",
+        parse=parse_email,
+        expects="an e-mail address",
+        help="dunning e-mail: the From address",
+    )
+    dunning_http_url: str = setting(
+        "",
+        env="CASHAPP_DUNNING_HTTP_URL",
+        flag="--dunning-http-url",
+        parse=parse_http_url,
+        expects="an http:// or https:// URL",
+        help="dunning SMS and webhook: the HTTP provider notices are POSTed to as JSON",
+    )
+    dunning_delivery_interval_seconds: float = setting(
+        0.0,
+        env="CASHAPP_DUNNING_DELIVERY_INTERVAL_SECONDS",
+        flag="--dunning-delivery-interval-seconds",
+        parse=_bounded_seconds(0.0, MAX_DELIVERY_INTERVAL_SECONDS),
+        expects=f"seconds, 0..{MAX_DELIVERY_INTERVAL_SECONDS:g} (0: the server does not send by itself)",
+        help="send the dunning outbox every this many seconds (0: only DeliverDunningOutbox sends)",
+    )
+    print_folder: str = setting(
+        "",
+        env="CASHAPP_PRINT_FOLDER",
+        flag="--print-folder",
+        parse=parse_folder,
+        expects="a directory (created when missing)",
+        help="dunning letters: the folder their PDF files are written to",
     )
 
     def check(self) -> None:

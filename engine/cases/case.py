@@ -58,7 +58,7 @@ class Event:
     """One line of a case's append-only history: who did what, why, and the entry it posted."""
 
     seq: int
-    action: str  # OPENED | TRANSITIONED | RESOLVED | APPROVAL_REQUESTED | APPROVED
+    action: str  # OPENED | TRANSITIONED | RESOLVED | APPROVAL_REQUESTED | APPROVED | REJECTED
     from_state: str
     to_state: str
     actor: str

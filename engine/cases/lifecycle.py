@@ -147,6 +147,20 @@ def approve(store: Store, case_id: str, by: Who) -> Case:
     return get_case(store, case_id)
 
 
+def reject(store: Store, case_id: str, by: Who) -> Case:
+    """Turns down a pending resolution: nothing is posted, the case is again in the state it
+    was in before the request (a request never moves the state), open to a new resolution.
+    The requester may withdraw their own request the same way."""
+    case = _locked(store, case_id)
+    if case.pending is None:
+        raise FailedPrecondition("NO_PENDING_APPROVAL", f"case {case_id!r} waits for no approval", "case_id")
+    p = case.pending
+    now = now_us()
+    after = replace(case, pending=None, update_us=now)
+    _save(store, case, after, "REJECTED", by, now, p.resolution, p.amount_minor)
+    return get_case(store, case_id)
+
+
 def _no_pending(case: Case) -> None:
     if case.pending is not None:
         raise FailedPrecondition(

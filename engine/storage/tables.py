@@ -461,3 +461,93 @@ case_settings = Table(
     Column("write_off_limit_minor", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
 )
+
+# Dunning (migration 0009). A policy's levels are one JSON list: they are read and written as one.
+dunning_policies = Table(
+    "dunning_policies",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("policy_id", String(ID), primary_key=True),
+    Column("display_name", String(512), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("levels", Text, nullable=False),  # JSON list of engine.dunning.model.Level
+    Column("create_us", BigInteger, nullable=False),
+)
+
+# Where a customer's notices go.
+dunning_contacts = Table(
+    "dunning_contacts",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("postal_address", Text, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+)
+
+# Promises to pay and exclusions; currency "" covers every currency, until_date NULL: no end.
+dunning_holds = Table(
+    "dunning_holds",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("until_date", String(10), nullable=True),
+    Column("note", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+)
+
+# The level each customer and currency reached under a policy, and the run date it was reached.
+dunning_levels = Table(
+    "dunning_levels",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("policy_id", String(ID), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("level", Integer, nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+)
+
+dunning_notices = Table(
+    "dunning_notices",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("notice_id", String(64), primary_key=True),
+    Column("policy_id", String(ID), nullable=False),
+    Column("customer_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("items", Text, nullable=False),  # JSON list of engine.dunning.model.NoticeItem
+    Column("total_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("interest_minor", BigInteger, nullable=False),
+    Column("channels", Text, nullable=False),  # JSON list of channel names
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_dunning_notices_customer", "tenant_id", "customer_id", "notice_id"),
+)
+
+# The outbox: one row per notice and channel, ever (the primary key), so no retry sends twice.
+# A sender claims a row by moving lease_until_us forward with a guarded UPDATE.
+dunning_deliveries = Table(
+    "dunning_deliveries",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("notice_id", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("customer_id", String(ID), nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_us", BigInteger, nullable=False),
+    Column("lease_until_us", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("sent_us", BigInteger, nullable=True),
+    Column("create_us", BigInteger, nullable=False),
+    Index("ix_dunning_deliveries_due", "tenant_id", "state", "next_attempt_us"),
+)

@@ -59,6 +59,7 @@ PUBLIC_NAMES = [
     "UnauthenticatedError",
     "UnavailableError",
     "__version__",
+    "dunning_level",
     "error_from_grpc",
     "money",
 ]
@@ -73,8 +74,11 @@ CLIENT_METHODS = [
     "batch_create_invoices",
     "close",
     "create_customer",
+    "create_dunning_policy",
     "create_invoice",
     "create_payment",
+    "deliver_dunning_outbox",
+    "exclude_customer",
     "get_aging_report",
     "get_alert",
     "get_case",
@@ -82,6 +86,7 @@ CLIENT_METHODS = [
     "get_customer",
     "get_customer_statement",
     "get_dso_report",
+    "get_dunning_policy",
     "get_invoice",
     "get_match_rate_report",
     "get_payment",
@@ -95,15 +100,23 @@ CLIENT_METHODS = [
     "list_cases",
     "list_customers",
     "list_decisions",
+    "list_dunning_deliveries",
+    "list_dunning_notices",
+    "list_dunning_policies",
     "list_exceptions",
     "list_invoices",
     "list_payments",
     "list_returns",
     "open_dispute",
+    "promise_to_pay",
+    "reject_case",
     "resolve_case",
     "resolve_exception",
+    "retry_dunning_delivery",
     "return_goods",
     "return_payment",
+    "run_dunning",
+    "set_dunning_contact",
     "transition_case",
     "unapply_payment",
     "update_case_settings",
@@ -186,6 +199,8 @@ def test_mutating_methods_accept_an_explicit_request_id() -> None:
     readonly = {"close", "get_reconciliation_report"}
     # Safe to call again without a key: each round commits on its own and a new call continues.
     resumable = {"auto_apply_backlog"}
+    # The outbox sends each notice once per channel however often it is asked to deliver.
+    resumable |= {"deliver_dunning_outbox"}
     # A bank file is its own idempotency key: the server recognizes it by its SHA-256.
     keyed_by_content = {"import_statement"}
     for name in CLIENT_METHODS:

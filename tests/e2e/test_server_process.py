@@ -50,6 +50,7 @@ def test_reflection_lists_every_service_and_health(server_factory: Callable[...,
         "cashapp.v1.ReconciliationService",
         "cashapp.v1.ReportService",
         "cashapp.v1.CaseService",
+        "cashapp.v1.DunningService",
         "grpc.health.v1.Health",
     } <= services
 

@@ -92,6 +92,19 @@ CASES: list[Any] = [
         lambda c, d: c.approve_case("NOPE", note="n"), NF, "CASE_NOT_FOUND", "case_id", id="approve-unknown"
     ),
     pytest.param(
+        lambda c, d: c.reject_case("NOPE", note="n"), NF, "CASE_NOT_FOUND", "case_id", id="reject-unknown"
+    ),
+    pytest.param(
+        lambda c, d: c.reject_case(d, note="n"),
+        FP,
+        "NO_PENDING_APPROVAL",
+        "case_id",
+        id="reject-nothing-pending",
+    ),
+    pytest.param(
+        lambda c, d: c.reject_case(d, note=""), IA, "MISSING_NOTE", "note", id="reject-without-note"
+    ),
+    pytest.param(
         lambda c, d: c.transition_case("DSP-OPEN", target_state=cs.CASE_STATE_AWAITING_CUSTOMER, note="n"),
         FP,
         "ILLEGAL_TRANSITION",

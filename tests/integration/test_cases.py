@@ -212,6 +212,33 @@ def test_a_resolution_above_the_limit_waits_for_a_second_person(client: Client) 
     assert alone.state == cs.CASE_STATE_INVALIDATED  # at or under the limit: one person is enough
 
 
+def test_a_rejected_approval_posts_nothing_and_leaves_the_case_open_to_another_resolution(
+    client: Client,
+) -> None:
+    _book(client)
+    client.update_case_settings(approval_limit_minor=1000)
+    case = _short_pay(client)
+    _research(client, case.case_id)
+    before = _balances(client)
+    client.resolve_case(case.case_id, resolution=cs.CASE_RESOLUTION_CREDIT_MEMO, note="ok", actor="ann")
+    rejected = client.reject_case(case.case_id, note="proof of delivery is signed", actor="carl")
+    assert rejected.state == cs.CASE_STATE_IN_RESEARCH and not rejected.HasField("pending")
+    last = rejected.history[-1]
+    assert (last.action, last.actor, last.note) == ("REJECTED", "carl", "proof of delivery is signed")
+    assert (last.from_state, last.to_state) == (cs.CASE_STATE_IN_RESEARCH, cs.CASE_STATE_IN_RESEARCH)
+    assert last.resolution == cs.CASE_RESOLUTION_CREDIT_MEMO and last.amount.amount_minor == 2000
+    assert _balances(client) == before
+    with pytest.raises(FailedPreconditionError) as none:
+        client.reject_case(case.case_id, note="again", actor="carl")
+    assert none.value.reason == "NO_PENDING_APPROVAL"
+    # Open to another resolution, which again waits for a second person.
+    collect = client.resolve_case(
+        case.case_id, resolution=cs.CASE_RESOLUTION_COLLECT, note="owed", actor="ann"
+    )
+    approved = client.approve_case(collect.case_id, note="agreed", actor="carl")
+    assert approved.state == cs.CASE_STATE_INVALIDATED
+
+
 def test_reversing_an_application_cancels_its_untouched_case_and_refuses_a_resolved_one(
     client: Client,
 ) -> None:

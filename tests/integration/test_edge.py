@@ -19,6 +19,7 @@ from cashapp_client import Client, error_from_grpc, money
 from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2,
     customer_service_pb2,
+    dunning_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
     reconciliation_service_pb2,
@@ -45,6 +46,7 @@ SERVICES = [
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
+        (dunning_service_pb2, "DunningService"),
     )
 ]
 METHODS = [method for service in SERVICES for method in service.methods]

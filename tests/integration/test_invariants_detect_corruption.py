@@ -3,6 +3,7 @@ rows, when the stored books are corrupted behind the engine's back."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -88,3 +89,29 @@ def test_a_receipt_posted_twice_is_caught(app: CashApp) -> None:
     failed = _failed(app)
     assert "EFFECTS_TAKE_EFFECT_ONCE" in failed
     assert "JOURNAL_REPLAY_MATCHES_BALANCES" in failed
+
+
+def _dunned(app: CashApp) -> str:
+    """A dunning run that stored a notice with an e-mail and an SMS delivery; its notice id."""
+    from engine.dunning import policies, run
+    from engine.dunning.model import Channel, Level
+
+    def work(store):  # type: ignore[no-untyped-def]
+        policies.create_policy(store, "STD", "Standard", "EUR", (Level(1, 0, (Channel.EMAIL, Channel.SMS)),))
+        return run.run(store, "STD", dt.date(2026, 12, 31), dry_run=False)
+
+    result = app.write(TENANT, work)
+    (notice,) = result.notices
+    return notice.notice_id
+
+
+def test_a_dunning_delivery_removed_or_marked_sent_behind_the_outbox_is_caught(app: CashApp) -> None:
+    notice_id = _dunned(app)
+    assert _failed(app) == {}
+    _corrupt(app, f"DELETE FROM dunning_deliveries WHERE notice_id = '{notice_id}' AND channel = 'SMS'")
+    _corrupt(app, f"UPDATE dunning_deliveries SET state = 'SENT' WHERE notice_id = '{notice_id}'")
+    (violations,) = _failed(app).values()
+    assert violations == (
+        f"notice {notice_id}: no SMS delivery in the outbox",
+        f"delivery {notice_id}/EMAIL: SENT without a send time",
+    )

@@ -32,6 +32,7 @@ from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2,
     case_service_pb2,
     customer_service_pb2,
+    dunning_service_pb2,
     invoice_service_pb2,
     payment_service_pb2,
     reconciliation_service_pb2,
@@ -66,6 +67,7 @@ METHODS = [
         (reconciliation_service_pb2, "ReconciliationService"),
         (alert_service_pb2, "AlertService"),
         (report_service_pb2, "ReportService"),
+        (dunning_service_pb2, "DunningService"),
         (case_service_pb2, "CaseService"),
     )
     for method in module.DESCRIPTOR.services_by_name[name].methods

@@ -35,6 +35,12 @@ BAD_VALUES = {
     "CASHAPP_TLS_CLIENT_CA": ["/nonexistent/ca.pem"],
     "CASHAPP_ALLOW_INSECURE": ["maybe", "2"],
     "CASHAPP_MAX_STATEMENT_BYTES": ["big", "0", "-1", "4294967297", "1.5"],
+    "CASHAPP_SMTP_HOST": ["smtp host", "smtp.example:25", "-smtp"],
+    "CASHAPP_SMTP_PORT": ["smtp", "0", "65536"],
+    "CASHAPP_SMTP_SENDER": ["nobody", "a b@c"],
+    "CASHAPP_DUNNING_HTTP_URL": ["ftp://provider.example/", "provider.example", "http://"],
+    "CASHAPP_PRINT_FOLDER": ["/dev/null"],
+    "CASHAPP_DUNNING_DELIVERY_INTERVAL_SECONDS": ["hourly", "-1", "86401", "nan"],
 }
 
 

@@ -17,6 +17,7 @@ callers can build payments and allocations without importing generated modules.
 from cashapp_client._async_client import AsyncClient
 from cashapp_client._channel import VERSION as __version__
 from cashapp_client._client import Client
+from cashapp_client._dunning_methods import dunning_level
 from cashapp_client._errors import (
     AbortedError,
     AlreadyExistsError,
@@ -126,6 +127,7 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "__version__",
+    "dunning_level",
     "error_from_grpc",
     "money",
 ]

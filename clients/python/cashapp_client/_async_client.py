@@ -13,6 +13,7 @@ from grpc import aio
 
 from cashapp_client import _requests as build
 from cashapp_client._async_alert_methods import AsyncAlertMethods
+from cashapp_client._async_dunning_methods import AsyncDunningMethods
 from cashapp_client._async_report_methods import AsyncReportMethods
 from cashapp_client._cases import AsyncCaseMethods, case_stub
 from cashapp_client._channel import (
@@ -27,6 +28,7 @@ from cashapp_client._errors import error_from_grpc, retry_delay_seconds, status_
 from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2_grpc,
     customer_service_pb2_grpc,
+    dunning_service_pb2_grpc,
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
@@ -59,7 +61,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods):
+class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods, AsyncDunningMethods):
     """An asyncio client of the cashapp API: Client's methods, awaited (list_* are async iterators).
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -105,6 +107,7 @@ class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods):
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
         self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
         self.case_service = case_stub(channel)
+        self.dunning_service = dunning_service_pb2_grpc.DunningServiceStub(channel)
 
     async def close(self) -> None:
         if self._owns_channel:

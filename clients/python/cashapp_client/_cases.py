@@ -181,6 +181,21 @@ class CaseMethods:
         )
         return self._unary(self.case_service.ApproveCase, request, timeout_seconds)  # type: ignore[no-any-return]
 
+    def reject_case(
+        self,
+        case_id: str,
+        *,
+        note: str,
+        actor: str = "",
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> cs.Case:
+        """Turns down the case's pending resolution; nothing is posted."""
+        request = cs.RejectCaseRequest(
+            case_id=case_id, note=note, actor=actor, request_id=request_id_or_new(request_id)
+        )
+        return self._unary(self.case_service.RejectCase, request, timeout_seconds)  # type: ignore[no-any-return]
+
     def get_case_settings(self, *, timeout_seconds: float | None = None) -> cs.CaseSettings:
         request = cs.GetCaseSettingsRequest()
         return self._unary(self.case_service.GetCaseSettings, request, timeout_seconds)  # type: ignore[no-any-return]
@@ -285,6 +300,21 @@ class AsyncCaseMethods:
             case_id=case_id, note=note, actor=actor, request_id=request_id_or_new(request_id)
         )
         return await self._unary(self.case_service.ApproveCase, request, timeout_seconds)  # type: ignore[no-any-return]
+
+    async def reject_case(
+        self,
+        case_id: str,
+        *,
+        note: str,
+        actor: str = "",
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> cs.Case:
+        """Turns down the case's pending resolution; nothing is posted."""
+        request = cs.RejectCaseRequest(
+            case_id=case_id, note=note, actor=actor, request_id=request_id_or_new(request_id)
+        )
+        return await self._unary(self.case_service.RejectCase, request, timeout_seconds)  # type: ignore[no-any-return]
 
     async def get_case_settings(self, *, timeout_seconds: float | None = None) -> cs.CaseSettings:
         request = cs.GetCaseSettingsRequest()

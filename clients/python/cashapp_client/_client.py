@@ -20,10 +20,12 @@ from cashapp_client._channel import (
     DEFAULT_TIMEOUT_SECONDS,
     auth_metadata,
 )
+from cashapp_client._dunning_methods import DunningMethods
 from cashapp_client._errors import error_from_grpc, retry_delay_seconds, status_code
 from cashapp_client._proto.cashapp.v1 import (
     alert_service_pb2_grpc,
     customer_service_pb2_grpc,
+    dunning_service_pb2_grpc,
     invoice_service_pb2_grpc,
     payment_service_pb2_grpc,
     reconciliation_service_pb2_grpc,
@@ -57,7 +59,7 @@ _PageRequest = TypeVar("_PageRequest", bound=build.PageRequest)
 _PageResponse = TypeVar("_PageResponse", bound=build.PageResponse)
 
 
-class Client(ReportMethods, AlertMethods, CaseMethods):
+class Client(ReportMethods, AlertMethods, CaseMethods, DunningMethods):
     """A blocking client of the cashapp API.
 
     Every call has a deadline (``timeout_seconds``, per call or the client's default) and is
@@ -103,6 +105,7 @@ class Client(ReportMethods, AlertMethods, CaseMethods):
         self.alert_service = alert_service_pb2_grpc.AlertServiceStub(channel)
         self.report_service = report_service_pb2_grpc.ReportServiceStub(channel)
         self.case_service = case_stub(channel)
+        self.dunning_service = dunning_service_pb2_grpc.DunningServiceStub(channel)
 
     def close(self) -> None:
         if self._owns_channel:

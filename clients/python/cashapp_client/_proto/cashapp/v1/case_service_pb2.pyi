@@ -296,7 +296,7 @@ class CaseEvent(_message.Message):
     seq: _builtins.int
     """1-based position in the history."""
     action: _builtins.str
-    """OPENED, TRANSITIONED, RESOLVED, APPROVAL_REQUESTED or APPROVED."""
+    """OPENED, TRANSITIONED, RESOLVED, APPROVAL_REQUESTED, APPROVED or REJECTED."""
     from_state: Global___CaseState.ValueType
     """The state before (empty for OPENED)."""
     to_state: Global___CaseState.ValueType
@@ -306,7 +306,7 @@ class CaseEvent(_message.Message):
     note: _builtins.str
     """Why."""
     resolution: Global___CaseResolution.ValueType
-    """The resolution, for RESOLVED, APPROVAL_REQUESTED and APPROVED."""
+    """The resolution, for RESOLVED, APPROVAL_REQUESTED, APPROVED and REJECTED."""
     entry_id: _builtins.str
     """The journal entry it posted (empty when no money moved)."""
     @_builtins.property
@@ -602,6 +602,40 @@ class ApproveCaseRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ApproveCaseRequest: _TypeAlias = ApproveCaseRequest  # noqa: Y015
+
+@_typing.final
+class RejectCaseRequest(_message.Message):
+    """Turns down a pending resolution."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    """The case whose pending resolution is rejected."""
+    note: _builtins.str
+    """Why (required)."""
+    actor: _builtins.str
+    """Who rejects; empty means the authenticated caller."""
+    request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "case_id", b"case_id", "note", b"note", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectCaseRequest: _TypeAlias = RejectCaseRequest  # noqa: Y015
 
 @_typing.final
 class GetCaseSettingsRequest(_message.Message):

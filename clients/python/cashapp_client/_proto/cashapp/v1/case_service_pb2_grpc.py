@@ -68,6 +68,11 @@ class CaseServiceStub:
                 request_serializer=cashapp_dot_v1_dot_case__service__pb2.ApproveCaseRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_case__service__pb2.Case.FromString,
                 _registered_method=True)
+        self.RejectCase = channel.unary_unary(
+                '/cashapp.v1.CaseService/RejectCase',
+                request_serializer=cashapp_dot_v1_dot_case__service__pb2.RejectCaseRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_case__service__pb2.Case.FromString,
+                _registered_method=True)
         self.GetCaseSettings = channel.unary_unary(
                 '/cashapp.v1.CaseService/GetCaseSettings',
                 request_serializer=cashapp_dot_v1_dot_case__service__pb2.GetCaseSettingsRequest.SerializeToString,
@@ -131,6 +136,14 @@ class CaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RejectCase(self, request, context):
+        """Turns down a case's pending resolution with who and why: nothing is posted and the case
+        stays in its state, open to another resolution.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCaseSettings(self, request, context):
         """Returns the tenant's case limits.
         """
@@ -176,6 +189,11 @@ def add_CaseServiceServicer_to_server(servicer, server):
             'ApproveCase': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveCase,
                     request_deserializer=cashapp_dot_v1_dot_case__service__pb2.ApproveCaseRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_case__service__pb2.Case.SerializeToString,
+            ),
+            'RejectCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectCase,
+                    request_deserializer=cashapp_dot_v1_dot_case__service__pb2.RejectCaseRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_case__service__pb2.Case.SerializeToString,
             ),
             'GetCaseSettings': grpc.unary_unary_rpc_method_handler(
@@ -354,6 +372,33 @@ class CaseService:
             target,
             '/cashapp.v1.CaseService/ApproveCase',
             cashapp_dot_v1_dot_case__service__pb2.ApproveCaseRequest.SerializeToString,
+            cashapp_dot_v1_dot_case__service__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.CaseService/RejectCase',
+            cashapp_dot_v1_dot_case__service__pb2.RejectCaseRequest.SerializeToString,
             cashapp_dot_v1_dot_case__service__pb2.Case.FromString,
             options,
             channel_credentials,

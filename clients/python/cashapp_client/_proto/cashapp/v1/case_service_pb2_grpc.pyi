@@ -53,6 +53,10 @@ class CaseServiceStub:
     """
     ApproveCase: _grpc.UnaryUnaryMultiCallable[_case_service_pb2.ApproveCaseRequest, _case_service_pb2.Case]
     """Approves a case's pending resolution; the approver must differ from the requester."""
+    RejectCase: _grpc.UnaryUnaryMultiCallable[_case_service_pb2.RejectCaseRequest, _case_service_pb2.Case]
+    """Turns down a case's pending resolution with who and why: nothing is posted and the case
+    stays in its state, open to another resolution.
+    """
     GetCaseSettings: _grpc.UnaryUnaryMultiCallable[_case_service_pb2.GetCaseSettingsRequest, _case_service_pb2.CaseSettings]
     """Returns the tenant's case limits."""
     UpdateCaseSettings: _grpc.UnaryUnaryMultiCallable[_case_service_pb2.UpdateCaseSettingsRequest, _case_service_pb2.CaseSettings]
@@ -83,6 +87,10 @@ class CaseServiceAsyncStub(CaseServiceStub):
     """
     ApproveCase: _aio.UnaryUnaryMultiCallable[_case_service_pb2.ApproveCaseRequest, _case_service_pb2.Case]  # type: ignore[assignment]
     """Approves a case's pending resolution; the approver must differ from the requester."""
+    RejectCase: _aio.UnaryUnaryMultiCallable[_case_service_pb2.RejectCaseRequest, _case_service_pb2.Case]  # type: ignore[assignment]
+    """Turns down a case's pending resolution with who and why: nothing is posted and the case
+    stays in its state, open to another resolution.
+    """
     GetCaseSettings: _aio.UnaryUnaryMultiCallable[_case_service_pb2.GetCaseSettingsRequest, _case_service_pb2.CaseSettings]  # type: ignore[assignment]
     """Returns the tenant's case limits."""
     UpdateCaseSettings: _aio.UnaryUnaryMultiCallable[_case_service_pb2.UpdateCaseSettingsRequest, _case_service_pb2.CaseSettings]  # type: ignore[assignment]
@@ -146,6 +154,16 @@ class CaseServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_case_service_pb2.Case, _abc.Awaitable[_case_service_pb2.Case]]:
         """Approves a case's pending resolution; the approver must differ from the requester."""
+
+    @_abc_1.abstractmethod
+    def RejectCase(
+        self,
+        request: _case_service_pb2.RejectCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_case_service_pb2.Case, _abc.Awaitable[_case_service_pb2.Case]]:
+        """Turns down a case's pending resolution with who and why: nothing is posted and the case
+        stays in its state, open to another resolution.
+        """
 
     @_abc_1.abstractmethod
     def GetCaseSettings(
