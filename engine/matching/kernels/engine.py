@@ -103,6 +103,7 @@ class Engine:
         self.right_values: list[int] = []
         self.order: list[int] = []
         self.prefix: list[int] = []
+        self.credit: list[int] = []
         # The pair table's cost when the query pays for it (see below).
         self.deferred: PairCost | None = None
         if algorithm in ("two_pointer", "ksum_mitm"):
@@ -128,9 +129,12 @@ class Engine:
             budget.reserve(len(items) + 1, BNB_BYTES)
             budget.tick(len(items))
             self.order = sorted(range(len(items)), key=lambda i: (-items[i].amount_minor, i))
+            # Positive and negative parts apart: credits (last in the order) can lower a sum.
             self.prefix = [0]
+            self.credit = [0]
             for i in self.order:
-                self.prefix.append(self.prefix[-1] + items[i].amount_minor)
+                self.prefix.append(self.prefix[-1] + max(items[i].amount_minor, 0))
+                self.credit.append(self.credit[-1] + min(items[i].amount_minor, 0))
 
     def pending_bytes(self) -> int:
         """Bytes of a table built here that the query has yet to reserve (the deferred pair

@@ -137,9 +137,12 @@ pub(crate) enum Prepared {
         left: Vec<Half>,
         right: Vec<Half>,
     },
+    /// `prefix`: sums of the positive parts of the amounts in `order`; `credit`: of the
+    /// negative parts (all zero without credits).
     Bnb {
         order: Vec<u32>,
         prefix: Vec<i128>,
+        credit: Vec<i128>,
     },
 }
 
@@ -241,10 +244,17 @@ impl<'a> Engine<'a> {
                     (std::cmp::Reverse(items[i as usize].amount_minor), i)
                 });
                 let mut prefix = vec![0i128; items.len() + 1];
+                let mut credit = vec![0i128; items.len() + 1];
                 for (j, &i) in order.iter().enumerate() {
-                    prefix[j + 1] = prefix[j] + i128::from(items[i as usize].amount_minor);
+                    let a = i128::from(items[i as usize].amount_minor);
+                    prefix[j + 1] = prefix[j] + a.max(0);
+                    credit[j + 1] = credit[j] + a.min(0);
                 }
-                Prepared::Bnb { order, prefix }
+                Prepared::Bnb {
+                    order,
+                    prefix,
+                    credit,
+                }
             }
         };
         Ok(Engine {
@@ -316,11 +326,16 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Prepared::Hs { left, right } => self.horowitz_sahni(left, right, target, budget, found),
-            Prepared::Bnb { order, prefix } => {
+            Prepared::Bnb {
+                order,
+                prefix,
+                credit,
+            } => {
                 let search = Bnb {
                     items: self.items,
                     order,
                     prefix,
+                    credit,
                     k: self.k,
                     lo: i128::from(target) - i128::from(self.tol),
                     hi: i128::from(target) + i128::from(self.tol),
