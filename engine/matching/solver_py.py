@@ -17,6 +17,11 @@ Definitions
   smallest ``|residual|``, then fewer discounted items, then the lexicographically
   smallest discount-flag tuple (False < True).
 - ``residual_minor = payment - total``: positive when the customer paid more.
+- Credit memos: in one-to-many searches an item may have a negative amount (a credit,
+  without discount), netted inside the set like any member (100 + 80 - 30 pays 150);
+  amounts must not be 0 and the absolute amounts, payment and tolerance must sum within
+  int64. Many-to-many and counting take positive amounts only; subset_dp and the shared
+  triple table are not used when credits are present.
 - Ranking key, ascending: ``(residual != 0, |residual|, -sum(reference_score), |S|,
   max(due) - min(due), sum(due), item_indices)``.
 - Outcome: NO_MATCH without candidates; MATCHED when exactly one candidate has the

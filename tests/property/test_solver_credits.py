@@ -29,7 +29,9 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 @st.composite
-def items_with_credits(draw: st.DrawFn, max_n: int, max_amount: int = 60, max_credit: int = 40) -> list[OpenItem]:
+def items_with_credits(
+    draw: st.DrawFn, max_n: int, max_amount: int = 60, max_credit: int = 40
+) -> list[OpenItem]:
     # Few distinct amounts (duplicates, near-ties, many candidates); about a third credits.
     out = []
     for _ in range(draw(st.integers(0, max_n))):
@@ -98,7 +100,9 @@ def backends() -> list[solver.Backend]:
 
 @FAST
 @given(items=items_with_credits(11), payment=st.integers(1, 150), k=st.integers(1, 11), tol=tolerances)
-def test_every_backend_nets_credits_like_the_oracle(items: list[OpenItem], payment: int, k: int, tol: int) -> None:
+def test_every_backend_nets_credits_like_the_oracle(
+    items: list[OpenItem], payment: int, k: int, tol: int
+) -> None:
     lim = Limits(k, tol, 10**9, 10**6)
     outcome, cands = oracle(items, payment, lim)
     for b in backends():
@@ -108,7 +112,9 @@ def test_every_backend_nets_credits_like_the_oracle(items: list[OpenItem], payme
 
 @FAST
 @given(items=items_with_credits(16, 40, 30), payment=st.integers(1, 100), k=st.integers(3, 5), tol=tolerances)
-def test_ksum_kernels_net_credits_up_to_sixteen_items(items: list[OpenItem], payment: int, k: int, tol: int) -> None:
+def test_ksum_kernels_net_credits_up_to_sixteen_items(
+    items: list[OpenItem], payment: int, k: int, tol: int
+) -> None:
     lim = Limits(k, tol, 10**9, 10**6)
     outcome, cands = oracle(items, payment, lim)
     for b in backends():
@@ -150,15 +156,15 @@ def test_rust_and_python_agree_on_credits_including_budget_exhaustion(
     items: list[OpenItem], payment: int, k: int, tol: int, budget: int, max_candidates: int
 ) -> None:
     lim = Limits(k, tol, budget, max_candidates)
-    assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(items, payment, lim)
+    assert solver.rust_backend().solve_one_to_many(items, payment, lim) == PY.solve_one_to_many(
+        items, payment, lim
+    )
 
 
 @needs_rust
 @settings(max_examples=50, deadline=None)
 @given(
-    amounts=st.lists(
-        st.one_of(st.integers(2, 400), st.integers(-150, -1)), min_size=42, max_size=50
-    ),
+    amounts=st.lists(st.one_of(st.integers(2, 400), st.integers(-150, -1)), min_size=42, max_size=50),
     payment=st.integers(1, 900),
     max_items=st.integers(6, 12),
     tol=tolerances,

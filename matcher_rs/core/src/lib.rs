@@ -11,6 +11,8 @@
 //!
 //! Definitions (shared with the Python side):
 //! - `residual_minor = payment - total` (positive: the customer paid more).
+//! - One-to-many items may be credit memos (negative amounts, no discount), netted inside
+//!   a set; see [`validate_signed_items`]. Many-to-many and counting take positive amounts.
 //! - One candidate per item set: the variant with the smallest `|residual|`, then
 //!   fewer discounted items, then the lexicographically smallest flag tuple.
 //! - Ranking key, ascending: `(residual != 0, |residual|, -sum(reference_score),
