@@ -47,7 +47,9 @@ FAMILY_NOTES = {
     "enumerates every set (26 M at n = 45, about 25 nodes each for its subset_dp kernel), so "
     "the node budget is raised to 1,000 M (the default 5 M runs out from n = 35 on).",
     "wide-range": "Amounts log-uniform from $0.01 to $1 bn (1 to 10^11 cents), k <= 5, "
-    "tolerance 0; count every set paying a planted 3-item sum.",
+    "tolerance 0; count every set paying a planted 3-item sum. Up to 256 items the project "
+    "solver serves sets of 4 and 5 by its `sorted_bounds` kernel (bounded search over sorted "
+    "positions, no pair table), above by the pair table (see matcher_rs/README.md).",
     "unstructured-no-match": "Amounts uniform on $0.01 to $1 bn (no scale to prune by), "
     "k <= 4, tolerance 0; the payment, drawn between a quarter and three quarters of the largest "
     "reachable sum, is proved unmatched by the sound 2 + 2 meet-in-the-middle oracle of the "

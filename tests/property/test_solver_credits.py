@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.matching import solver, solver_py
+from engine.matching.kernels.engine import Budget, Engine
 from engine.matching.solver import (
     BatchProblem,
     Candidate,
@@ -250,3 +251,48 @@ def test_many_to_many_and_forced_subset_dp_refuse_credits() -> None:
             b.solve_many_to_many(items, [30], ManyLimits())
     with pytest.raises(ValueError, match="subset_dp cannot serve credits"):
         solver_py.solve_one_to_many(items, 30, Limits(max_items=8), algorithm="subset_dp")
+
+
+# --- sorted_bounds: one payment's sets of 4 and 5 on amounts spread over six decades ---
+
+
+@st.composite
+def wide_items(draw: st.DrawFn, max_n: int) -> list[OpenItem]:
+    # Small and huge amounts mixed (the span rule needs largest >= 2^20 x smallest), with
+    # duplicates and discounts so sets collide, and payments built from a few of them.
+    scales = [1, 7, 2**10, 2**21, 2**21 + 3, 2**30]
+    out = [OpenItem(1), OpenItem(2**21)]
+    for _ in range(draw(st.integers(0, max_n - 2))):
+        amount = draw(st.sampled_from(scales)) * draw(st.integers(1, 4)) + draw(st.integers(0, 2))
+        discounted = draw(st.one_of(st.none(), st.integers(1, amount)))
+        out.append(OpenItem(amount, discounted if discounted is not None and discounted < amount else None))
+    return out
+
+
+@FAST
+@given(items=wide_items(12), picks=st.lists(st.integers(0, 11), min_size=1, max_size=5), k=st.integers(4, 5))
+def test_sorted_bounds_equals_the_oracle(items: list[OpenItem], picks: list[int], k: int) -> None:
+    payment = sum(items[i % len(items)].amount_minor for i in set(picks))
+    lim = Limits(k, 2, 10**9, 10**6)
+    assert Engine(items, k, 2, "ksum_mitm", False, Budget(10**9)).bounded  # the kernel under test
+    outcome, cands = oracle(items, payment, lim)
+    for b in backends():
+        s = b.solve_one_to_many(items, payment, lim)
+        assert (s.outcome, list(s.candidates), s.candidate_count) == (outcome, cands, len(cands))
+
+
+@needs_rust
+@FAST
+@given(
+    items=wide_items(60),
+    picks=st.lists(st.integers(0, 59), min_size=1, max_size=6),
+    k=st.integers(4, 5),
+    budget=st.sampled_from([0, 50, 600, 5_000, 5_000_000]),
+)
+def test_sorted_bounds_agrees_in_both_backends_including_budget_exhaustion(
+    items: list[OpenItem], picks: list[int], k: int, budget: int
+) -> None:
+    payment = sum(items[i % len(items)].amount_minor for i in set(picks))
+    lim = Limits(k, 0, budget, 10)
+    rust = solver.rust_backend().solve_one_to_many(items, payment, lim)
+    assert rust == PY.solve_one_to_many(items, payment, lim)
