@@ -40,6 +40,16 @@ DENSE_SIZES = (30, 35, 40, 45)
 # subset_dp kernel spends about 25 nodes per set (650 M at n = 45), past the default 5 M budget,
 # so the family raises the budget, as find-one does.
 DENSE_NODE_BUDGET = 1_000_000_000
+# Wide-range amounts: log-uniform from $0.01 to $1 bn (1 to 10^11 cents), as a bank that
+# serves both retail and treasury customers sees them.
+WIDE_AMOUNT_MIN_MINOR = 1
+WIDE_AMOUNT_MAX_MINOR = 100_000_000_000
+WIDE_RANGE_SIZES = (100, 200, 500, 1_000)
+WIDE_RANGE_MAX_ITEMS = 5
+# Unstructured no-match: amounts uniform on the same range (no scale to prune by), k <= 4 so
+# that the sound 2 + 2 oracle stays cheap up to n = 1,000 (500 k pair sums).
+UNSTRUCTURED_SIZES = (100, 200, 500, 1_000)
+UNSTRUCTURED_MAX_ITEMS = 4
 MANY_SHAPES = ((5, 50), (10, 100), (15, 250), (20, 500))  # (payments m, items n)
 MANY_MAX_ITEMS = 3
 MANY_MAX_PAYMENTS = 3
@@ -208,6 +218,56 @@ def no_match(n: int) -> Instance:
     )
 
 
+def wide_range(n: int) -> Instance:
+    """Count every set of <= 5 items paying a planted 3-item sum, amounts $0.01 to $1 bn."""
+    rng = _rng("wide", n)
+    amounts = log_uniform_amounts(rng, n, WIDE_AMOUNT_MIN_MINOR, WIDE_AMOUNT_MAX_MINOR)
+    planted = _plant(rng, n, 3)
+    payment = sum(amounts[i] for i in planted)
+    k = WIDE_RANGE_MAX_ITEMS
+    return Instance(
+        f"wide-range/n={n}/k<={k}",
+        "wide-range",
+        "count",
+        amounts,
+        (payment,),
+        k,
+        0,
+        (planted,),
+        {"n": n, "k": k, "tol": 0},
+    )
+
+
+def unstructured_no_match(n: int) -> Instance:
+    """Amounts uniform on 1..10^11 cents and a payment no set of <= 4 items reaches.
+
+    Payments are drawn uniformly between a quarter and three quarters of the largest
+    reachable sum (where sums are densest) until the sound relaxed oracle clears one.
+    """
+    rng = _rng("unstructured", n)
+    amounts = tuple(rng.randint(WIDE_AMOUNT_MIN_MINOR, WIDE_AMOUNT_MAX_MINOR) for _ in range(n))
+    k = UNSTRUCTURED_MAX_ITEMS
+    top = sum(sorted(amounts)[-k:])
+    payment = None
+    for _ in range(64):
+        draw = rng.randint(top // 4, 3 * top // 4)
+        if not relaxed_match_exists(amounts, [draw], k, 0)[0]:
+            payment = draw
+            break
+    assert payment is not None, f"no provable no-match payment for n={n}"
+    return Instance(
+        f"unstructured-no-match/n={n}/k<={k}",
+        "unstructured-no-match",
+        "nomatch",
+        amounts,
+        (payment,),
+        k,
+        0,
+        (),
+        {"n": n, "k": k, "tol": 0},
+    )
+
+
 def dense(n: int) -> Instance:
     rng = _rng("dense", n)
     amounts = log_uniform_amounts(rng, n, DENSE_AMOUNT_MIN_MINOR, DENSE_AMOUNT_MAX_MINOR)
@@ -301,6 +361,8 @@ def all_instances() -> dict[str, list[Instance]]:
             for tol in EXHAUSTIVE_TOLERANCES_MINOR
         ],
         "no-match": [no_match(n) for n in NO_MATCH_SIZES],
+        "wide-range": [wide_range(n) for n in WIDE_RANGE_SIZES],
+        "unstructured-no-match": [unstructured_no_match(n) for n in UNSTRUCTURED_SIZES],
         "dense": [dense(n) for n in DENSE_SIZES],
         "many-to-many": [many_to_many(m, n) for m, n in MANY_SHAPES],
     }

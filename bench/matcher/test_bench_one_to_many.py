@@ -1,4 +1,5 @@
-"""One payment against many open items: find-one, exhaustive, no-match and dense families."""
+"""One payment against many open items: find-one, exhaustive, no-match, dense, wide-range and
+unstructured no-match families."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bench.matcher import project
 from bench.matcher.conftest import ITERTOOLS_SKIP_SECONDS, record_skip, run_timed
 from bench.matcher.generator import Instance, all_instances, dense_count_oracle
 
-FAMILIES = ("find-one", "exhaustive", "no-match", "dense")
+FAMILIES = ("find-one", "exhaustive", "no-match", "dense", "wide-range", "unstructured-no-match")
 INSTANCES = [inst for fam in FAMILIES for inst in all_instances()[fam]]
 PEERS = ("rust", "python", "itertools", "flsss", "cpsat", "highs")
 # Peers with their own wall-clock limit, or none at all, are timed on one round.

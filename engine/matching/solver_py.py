@@ -17,6 +17,11 @@ Definitions
   smallest ``|residual|``, then fewer discounted items, then the lexicographically
   smallest discount-flag tuple (False < True).
 - ``residual_minor = payment - total``: positive when the customer paid more.
+- Credit memos: in one-to-many searches an item may have a negative amount (a credit,
+  without discount), netted inside the set like any member (100 + 80 - 30 pays 150);
+  amounts must not be 0 and the absolute amounts, payment and tolerance must sum within
+  int64. Many-to-many and counting take positive amounts only; subset_dp and the shared
+  triple table are not used when credits are present.
 - Ranking key, ascending: ``(residual != 0, |residual|, -sum(reference_score), |S|,
   max(due) - min(due), sum(due), item_indices)``.
 - Outcome: NO_MATCH without candidates; MATCHED when exactly one candidate has the
@@ -116,6 +121,30 @@ def _validate_items(items: Sequence[OpenItem]) -> int:
     return total
 
 
+def _validate_signed_items(items: Sequence[OpenItem]) -> int:
+    """The items of a one-to-many search, where credit memos (negative amounts) are netted
+    inside a set: returns the sum of the absolute amounts (mirrors
+    ``validate_signed_items`` in Rust). A credit has no early-payment discount."""
+    total = 0
+    for i, it in enumerate(items):
+        if it.amount_minor == 0:
+            raise ValueError(f"items[{i}].amount_minor must not be 0")
+        d = it.discounted_minor
+        if d is not None and it.amount_minor < 0:
+            raise ValueError(f"items[{i}].discounted_minor must be absent on a credit (amount_minor < 0)")
+        if d is not None and (d <= 0 or d >= it.amount_minor):
+            raise ValueError(f"items[{i}].discounted_minor must be > 0 and < amount_minor")
+        if not 0 <= it.reference_score <= MAX_REFERENCE_SCORE:
+            raise ValueError(f"items[{i}].reference_score must be between 0 and 100")
+        total += abs(it.amount_minor)
+    return total
+
+
+def has_credits(items: Sequence[OpenItem]) -> bool:
+    """Whether some item is a credit memo (a negative amount)."""
+    return any(it.amount_minor < 0 for it in items)
+
+
 def _validate_one(items: ItemsLike, payment_minor: int, limits: Limits) -> tuple[list[OpenItem], int, Limits]:
     """Validates and returns the inputs as plain Python ints."""
     check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
@@ -123,9 +152,9 @@ def _validate_one(items: ItemsLike, payment_minor: int, limits: Limits) -> tuple
     _validate_common_limits(limits)
     if payment_minor <= 0:
         raise ValueError("payment_minor must be > 0")
-    total = _validate_items(items)
+    total = _validate_signed_items(items)
     if total + payment_minor + limits.tolerance_minor > INT64_MAX:
-        raise ValueError("overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64")
+        raise ValueError("overflow: sum of |amount_minor|, payment_minor and tolerance_minor exceeds int64")
     return items, payment_minor, limits
 
 
@@ -224,7 +253,8 @@ def _use_shared_triples(items: Sequence[OpenItem], max_items: int, payments: int
     k = min(max_items, len(items))
     if choose_algorithm(items, max_items) != "ksum_mitm" or k < 4:
         return False
-    if payments < SHARED_MIN_PAYMENTS:
+    # Its packed triple keys are unsigned in Rust: credits take the default path.
+    if payments < SHARED_MIN_PAYMENTS or has_credits(items):
         return False
     count = len(items) + sum(1 for it in items if it.discounted_minor is not None)
     triples = triple_count(len(items), count)
@@ -248,6 +278,8 @@ def _check_forced(algorithm: str, k: int, items: Sequence[OpenItem]) -> None:
         raise ValueError(f"algorithm {algorithm} cannot serve max_items {k}")
     if algorithm == "subset_dp" and any(it.discounted_minor is not None for it in items):
         raise ValueError("algorithm subset_dp cannot serve items with a discounted amount")
+    if algorithm == "subset_dp" and has_credits(items):
+        raise ValueError("algorithm subset_dp cannot serve credits (negative amounts)")
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}")
 
@@ -326,9 +358,9 @@ def _validate_multi(
     for j, p in enumerate(payments_minor):
         if p <= 0:
             raise ValueError(f"payments_minor[{j}] must be > 0")
-    total = _validate_items(items)
+    total = _validate_signed_items(items)
     if total + max(payments_minor, default=0) + limits.tolerance_minor > INT64_MAX:
-        raise ValueError("overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64")
+        raise ValueError("overflow: sum of |amount_minor|, payment_minor and tolerance_minor exceeds int64")
     return items, payments_minor, limits
 
 

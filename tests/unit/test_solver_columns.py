@@ -99,7 +99,8 @@ def test_from_items_refuses_what_the_solver_refuses() -> None:
 @pytest.mark.parametrize(
     ("item", "message"),
     [
-        (OpenItem(0), r"items\[0\].amount_minor must be > 0"),
+        (OpenItem(0), r"items\[0\].amount_minor must not be 0"),
+        (OpenItem(-5, 3), r"items\[0\].discounted_minor must be absent on a credit"),
         (OpenItem(5, 7), r"items\[0\].discounted_minor must be > 0 and < amount_minor"),
         (OpenItem(5, -1), r"items\[0\].discounted_minor must be > 0 and < amount_minor"),
         (OpenItem(5, None, 0, 101), r"items\[0\].reference_score must be between 0 and 100"),

@@ -17,7 +17,9 @@ def branch_and_bound(eng: Engine, target: int, budget: Budget, found: Collector)
     # Depth-first by descending amount, pruned by the payment window and by the
     # largest amounts still available (a prefix of the descending order). The stack
     # is explicit because max_items may exceed Python's recursion limit; the visit
-    # order is that of the recursive Rust search.
+    # order is that of the recursive Rust search. With credits (negative amounts, last in
+    # the order) a sum can fall as the set grows: the later members can take off at most the
+    # credits among the last r - 1 items (eng.credit; 0 without credits).
     lo, hi = target - eng.tol, target + eng.tol
     n = len(eng.order)
     chosen: list[Member] = []
@@ -30,8 +32,9 @@ def branch_and_bound(eng: Engine, target: int, budget: Budget, found: Collector)
             if s + eng.prefix[min(j + r, n)] - eng.prefix[j] < lo:
                 return
             idx = eng.order[j]
+            rebate = eng.credit[n] - eng.credit[max(n + 1 - r, j + 1)]
             for v, disc in amounts(eng.items[idx]):
-                if s + v > hi:
+                if s + v + rebate > hi:
                     continue
                 chosen.append((idx, disc))
                 yield s + v, j + 1

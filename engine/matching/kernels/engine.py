@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from engine.matching.kernels import branch_and_bound, horowitz_sahni, ksum_mitm, two_pointer
+from engine.matching.kernels import branch_and_bound, horowitz_sahni, ksum_mitm, sorted_bounds, two_pointer
 from engine.matching.kernels.collect import Collector
 from engine.matching.kernels.horowitz_sahni import half_table
 from engine.matching.kernels.pair_table import PairCost, PairT, build_pair_table, pair_table
+from engine.matching.kernels.sorted_bounds import prefix_sums, wide_amounts
 from engine.matching.solver_types import (
     BNB_BYTES,
     HALF_BYTES,
@@ -103,14 +104,21 @@ class Engine:
         self.right_values: list[int] = []
         self.order: list[int] = []
         self.prefix: list[int] = []
+        self.credit: list[int] = []
         # The pair table's cost when the query pays for it (see below).
         self.deferred: PairCost | None = None
         if algorithm in ("two_pointer", "ksum_mitm"):
             self._sorted_values(budget)
+        # One payment's sets of 4 and 5 take sorted_bounds on wide amounts (no pair table).
+        self.bounded = algorithm == "ksum_mitm" and not multi and k >= 4 and wide_amounts(self.values)
+        self.val_prefix: list[int] = []
+        if self.bounded:
+            budget.reserve(len(self.vals) + 1, VAL_BYTES)
+            self.val_prefix = prefix_sums(self.values)
         if algorithm == "ksum_mitm" and multi:
             self.pairs = pair_table(self.vals, len(items), budget)
             self.pair_values = [x[0] for x in self.pairs]
-        elif algorithm == "ksum_mitm" and k >= 4:
+        elif algorithm == "ksum_mitm" and k >= 4 and not self.bounded:
             # Triples need no table; only sets of 4 and 5 use the pair table. For one
             # payment the query pays for it after the sets of 1 to 3 (smaller k first); it
             # is built here only when the budget can still pay for it then.
@@ -128,9 +136,12 @@ class Engine:
             budget.reserve(len(items) + 1, BNB_BYTES)
             budget.tick(len(items))
             self.order = sorted(range(len(items)), key=lambda i: (-items[i].amount_minor, i))
+            # Positive and negative parts apart: credits (last in the order) can lower a sum.
             self.prefix = [0]
+            self.credit = [0]
             for i in self.order:
-                self.prefix.append(self.prefix[-1] + items[i].amount_minor)
+                self.prefix.append(self.prefix[-1] + max(items[i].amount_minor, 0))
+                self.credit.append(self.credit[-1] + min(items[i].amount_minor, 0))
 
     def pending_bytes(self) -> int:
         """Bytes of a table built here that the query has yet to reserve (the deferred pair
@@ -167,6 +178,12 @@ class Engine:
             two_pointer.singles(self, target, budget, found)
             if self.k >= 2:
                 two_pointer.two_pointer(self, target, budget, found)
+        elif self.algorithm == "ksum_mitm" and self.bounded:
+            two_pointer.singles(self, target, budget, found)
+            two_pointer.two_pointer(self, target, budget, found)
+            ksum_mitm.ksum3(self, target, budget, found)
+            for size in range(4, self.k + 1):
+                sorted_bounds.sorted_bounds(self, size, target, budget, found)
         elif self.algorithm == "ksum_mitm":
             if self.multi:
                 ksum_mitm.singles_window(self, target, budget, found)

@@ -11,6 +11,8 @@
 //!
 //! Definitions (shared with the Python side):
 //! - `residual_minor = payment - total` (positive: the customer paid more).
+//! - One-to-many items may be credit memos (negative amounts, no discount), netted inside
+//!   a set; see [`validate_signed_items`]. Many-to-many and counting take positive amounts.
 //! - One candidate per item set: the variant with the smallest `|residual|`, then
 //!   fewer discounted items, then the lexicographically smallest flag tuple.
 //! - Ranking key, ascending: `(residual != 0, |residual|, -sum(reference_score),
@@ -311,12 +313,30 @@ pub(crate) fn validate_common_limits(
 
 /// Checks every item and returns the sum of the full amounts (as i128).
 pub(crate) fn validate_items(items: &[Item]) -> Result<i128, SolveError> {
-    let mut total: i128 = 0;
     for (i, it) in items.iter().enumerate() {
         if it.amount_minor <= 0 {
             return Err(invalid(format!("items[{i}].amount_minor must be > 0")));
         }
+    }
+    validate_signed_items(items)
+}
+
+/// Checks every item of a one-to-many search, where credit memos (negative amounts) are
+/// netted inside a set, and returns the sum of the absolute full amounts (as i128): every
+/// partial sum of a set and every window bound then fits in i64 once that sum, the payment
+/// and the tolerance do. A credit has no early-payment discount.
+pub(crate) fn validate_signed_items(items: &[Item]) -> Result<i128, SolveError> {
+    let mut total: i128 = 0;
+    for (i, it) in items.iter().enumerate() {
+        if it.amount_minor == 0 {
+            return Err(invalid(format!("items[{i}].amount_minor must not be 0")));
+        }
         if let Some(d) = it.discounted_minor {
+            if it.amount_minor < 0 {
+                return Err(invalid(format!(
+                    "items[{i}].discounted_minor must be absent on a credit (amount_minor < 0)"
+                )));
+            }
             if d <= 0 || d >= it.amount_minor {
                 return Err(invalid(format!(
                     "items[{i}].discounted_minor must be > 0 and < amount_minor"
@@ -328,9 +348,14 @@ pub(crate) fn validate_items(items: &[Item]) -> Result<i128, SolveError> {
                 "items[{i}].reference_score must be between 0 and 100"
             )));
         }
-        total += i128::from(it.amount_minor);
+        total += i128::from(it.amount_minor).abs();
     }
     Ok(total)
+}
+
+/// Whether some item is a credit memo (a negative amount).
+pub fn has_credits(items: &[Item]) -> bool {
+    items.iter().any(|it| it.amount_minor < 0)
 }
 
 fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(), SolveError> {
@@ -344,11 +369,12 @@ fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(
     if payment_minor <= 0 {
         return Err(invalid("payment_minor must be > 0".into()));
     }
-    let total = validate_items(items)?;
+    let total = validate_signed_items(items)?;
     let worst = total + i128::from(payment_minor) + i128::from(limits.tolerance_minor);
     if worst > i128::from(i64::MAX) {
         return Err(SolveError::Overflow(
-            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64".into(),
+            "overflow: sum of |amount_minor|, payment_minor and tolerance_minor exceeds int64"
+                .into(),
         ));
     }
     Ok(())
@@ -507,7 +533,8 @@ pub fn use_shared_triples(items: &[Item], max_items: i64, payments: usize) -> bo
     if choose_algorithm(items, max_items) != Algorithm::KsumMitm || k < 4 {
         return false;
     }
-    if payments < SHARED_MIN_PAYMENTS {
+    // Its packed triple keys are unsigned: credits take the default path.
+    if payments < SHARED_MIN_PAYMENTS || has_credits(items) {
         return false;
     }
     let l = items.len()
@@ -671,12 +698,13 @@ fn validate_multi(
             return Err(invalid(format!("payments_minor[{j}] must be > 0")));
         }
     }
-    let total = validate_items(items)?;
+    let total = validate_signed_items(items)?;
     let largest = payments_minor.iter().copied().max().unwrap_or(0);
     let worst = total + i128::from(largest) + i128::from(limits.tolerance_minor);
     if worst > i128::from(i64::MAX) {
         return Err(SolveError::Overflow(
-            "overflow: sum of amount_minor, payment_minor and tolerance_minor exceeds int64".into(),
+            "overflow: sum of |amount_minor|, payment_minor and tolerance_minor exceeds int64"
+                .into(),
         ));
     }
     Ok(())

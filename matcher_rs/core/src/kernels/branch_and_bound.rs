@@ -7,10 +7,16 @@ use crate::Item;
 
 /// Depth-first search over items by descending amount, pruned by the
 /// payment window and by the largest amounts still available.
+///
+/// With credits (negative amounts, last in the order) a set's sum can fall as it grows, so
+/// both prunings bound what the items still available can add: at most the positive parts
+/// of the next `r` of them (`prefix`), at least the credits among the last `r` (`credit`).
+/// Without credits the second bound is 0 and the search is the plain one.
 pub(crate) struct Bnb<'a> {
     pub(crate) items: &'a [Item],
     pub(crate) order: &'a [u32],
     pub(crate) prefix: &'a [i128],
+    pub(crate) credit: &'a [i128],
     pub(crate) k: usize,
     pub(crate) lo: i128,
     pub(crate) hi: i128,
@@ -99,7 +105,9 @@ impl Bnb<'_> {
             if f.variant < nv {
                 let (v, disc) = vs[f.variant];
                 f.variant += 1;
-                if s + i128::from(v) > self.hi {
+                // The most the `remaining - 1` later members can take off the sum.
+                let rebate = self.credit[n] - self.credit[(n + 1 - f.remaining).max(f.j + 1)];
+                if s + i128::from(v) + rebate > self.hi {
                     continue;
                 }
                 return Some((f.sum + v, f.j + 1, (idx, disc)));

@@ -12,6 +12,7 @@ use crate::kernels::branch_and_bound::Bnb;
 use crate::kernels::horowitz_sahni::{half_table, Half};
 use crate::kernels::ksum_mitm::Bounds;
 use crate::kernels::pair_table::{build_pair_table, pair_table, PairCost, PairTable};
+use crate::kernels::sorted_bounds::{prefix_sums, wide_amounts};
 use crate::{Algorithm, Item};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -128,18 +129,25 @@ pub(crate) enum Prepared {
     },
     /// `deferred`: the pair table's cost, when the query pays for it (one payment, sets
     /// of 4 and 5: after the sets of 1 to 3, so those are found whatever the table costs).
+    /// `bounded`: one payment's sets of 4 and 5 take `sorted_bounds` (no pair table) on
+    /// the prefix sums `prefix` (empty otherwise).
     Ksum {
         vals: Vec<Val>,
         pairs: PairTable,
         deferred: Option<PairCost>,
+        bounded: bool,
+        prefix: Vec<i128>,
     },
     Hs {
         left: Vec<Half>,
         right: Vec<Half>,
     },
+    /// `prefix`: sums of the positive parts of the amounts in `order`; `credit`: of the
+    /// negative parts (all zero without credits).
     Bnb {
         order: Vec<u32>,
         prefix: Vec<i128>,
+        credit: Vec<i128>,
     },
 }
 
@@ -204,9 +212,16 @@ impl<'a> Engine<'a> {
                 // Triples need no table; only sets of 4 and 5 use the pair table. For one
                 // payment the query pays for it after the sets of 1 to 3 (smaller k first);
                 // it is built here only when the budget can still pay for it then.
+                let bounded = !multi && k >= 4 && wide_amounts(&vals);
+                let prefix = if bounded {
+                    budget.reserve(vals.len() as u64 + 1, crate::VAL_BYTES)?;
+                    prefix_sums(&vals)
+                } else {
+                    Vec::new()
+                };
                 let (pairs, deferred) = if multi {
                     (pair_table(items, &vals, budget)?, None)
-                } else if k >= 4 {
+                } else if k >= 4 && !bounded {
                     let cost = PairCost::of(items, &vals);
                     let pairs = if cost.affordable(budget) {
                         build_pair_table(&vals)
@@ -221,6 +236,8 @@ impl<'a> Engine<'a> {
                     vals,
                     pairs,
                     deferred,
+                    bounded,
+                    prefix,
                 }
             }
             Algorithm::HorowitzSahni => {
@@ -241,10 +258,17 @@ impl<'a> Engine<'a> {
                     (std::cmp::Reverse(items[i as usize].amount_minor), i)
                 });
                 let mut prefix = vec![0i128; items.len() + 1];
+                let mut credit = vec![0i128; items.len() + 1];
                 for (j, &i) in order.iter().enumerate() {
-                    prefix[j + 1] = prefix[j] + i128::from(items[i as usize].amount_minor);
+                    let a = i128::from(items[i as usize].amount_minor);
+                    prefix[j + 1] = prefix[j] + a.max(0);
+                    credit[j + 1] = credit[j] + a.min(0);
                 }
-                Prepared::Bnb { order, prefix }
+                Prepared::Bnb {
+                    order,
+                    prefix,
+                    credit,
+                }
             }
         };
         Ok(Engine {
@@ -293,8 +317,19 @@ impl<'a> Engine<'a> {
                 vals,
                 pairs,
                 deferred,
+                bounded,
+                prefix,
             } => {
                 let bounds = &Bounds::new(vals);
+                if *bounded {
+                    self.singles(vals, target, budget, found)?;
+                    self.two_pointer(vals, target, budget, found)?;
+                    self.ksum3(vals, bounds, target, budget, found)?;
+                    for size in 4..=self.k {
+                        self.sorted_bounds(vals, prefix, size, target, budget, found)?;
+                    }
+                    return Ok(());
+                }
                 if self.multi {
                     self.singles_window(vals, target, budget, found)?;
                     self.pairs_window(vals, pairs, target, budget, found)?;
@@ -316,11 +351,16 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Prepared::Hs { left, right } => self.horowitz_sahni(left, right, target, budget, found),
-            Prepared::Bnb { order, prefix } => {
+            Prepared::Bnb {
+                order,
+                prefix,
+                credit,
+            } => {
                 let search = Bnb {
                     items: self.items,
                     order,
                     prefix,
+                    credit,
                     k: self.k,
                     lo: i128::from(target) - i128::from(self.tol),
                     hi: i128::from(target) + i128::from(self.tol),

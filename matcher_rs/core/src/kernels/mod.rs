@@ -12,5 +12,6 @@ pub(crate) mod ksum_mitm;
 pub(crate) mod pair_table;
 pub(crate) mod rank;
 pub(crate) mod shared_triples;
+pub(crate) mod sorted_bounds;
 pub(crate) mod subset_dp;
 pub(crate) mod two_pointer;

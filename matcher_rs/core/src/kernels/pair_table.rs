@@ -100,7 +100,8 @@ impl Occupancy {
     /// [`Occupancy::may_hit`] on i64 bounds, for the hot loops.
     #[inline(always)]
     pub(crate) fn may_hit64(&self, lo: i64, hi: i64) -> bool {
-        // Saturation keeps each offset on its side of 0 (base >= 0 and span >= -1).
+        // Saturation keeps each offset on its side of 0 (span >= -1; base may be negative
+        // with credits, and then an offset saturates upward, still past span).
         let (l, h) = (lo.saturating_sub(self.base), hi.saturating_sub(self.base));
         if h < 0 || l > self.span {
             return false;
@@ -205,7 +206,9 @@ pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
         [x, y, ..] => x.v + y.v,
         _ => 0,
     };
-    let range = vals.last().map_or(0, |x| 2 * x.v as u128) - vmin as u128;
+    // In i128: with credits (negative values) `vmin` is negative. No pair exceeds twice
+    // the largest value, so every packed value lies in `0..=range`.
+    let range = (vals.last().map_or(0, |x| 2 * i128::from(x.v)) - i128::from(vmin)).max(0) as u128;
     if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
         let mut keys = vec![0u64; vals.len() * vals.len().saturating_sub(1) / 2];
         let mut w = 0;

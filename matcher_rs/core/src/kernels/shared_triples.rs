@@ -143,6 +143,8 @@ impl<'a> SharedTriples<'a> {
                     vals,
                     pairs,
                     deferred: None,
+                    bounded: false,
+                    prefix: Vec::new(),
                 },
             },
             occ,

@@ -1,0 +1,83 @@
+"""sorted_bounds: sets of four and five items by a depth-first search over sorted positions,
+flsss-style: the members are fixed from the largest down, each at a position whose value,
+with the entries just below it (the largest the rest can be) reaches the window and, with the
+smallest entries, stays under it (both by binary search), and the last two come from a
+two-pointer window below the smallest member fixed. No pair table: on amounts spread over
+many decades the bounds leave few partial sets, where the table costs n^2 / 2 entries
+whatever the target. Chosen by :func:`wide_amounts`.
+
+Twin of ``matcher_rs/core/src/kernels/sorted_bounds.rs``."""
+
+from __future__ import annotations
+
+import bisect
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+from engine.matching.kernels.collect import Collector, Member, record
+from engine.matching.kernels.two_pointer import pairs_in_window
+
+if TYPE_CHECKING:
+    from engine.matching.kernels.engine import Budget, Engine
+
+# The amounts span at least 2^WIDE_SPAN_BITS (six decades) and there are at most
+# WIDE_MAX_ENTRIES value entries: past them the pair table, paid once, serves sets of five
+# faster than the deeper search.
+WIDE_SPAN_BITS = 20
+WIDE_MAX_ENTRIES = 256
+
+
+def wide_amounts(values: list[int]) -> bool:
+    """Whether one payment's sets of 4 and 5 take this kernel instead of the pair table."""
+    return (
+        bool(values)
+        and values[0] > 0
+        and len(values) <= WIDE_MAX_ENTRIES
+        and values[-1] >= values[0] << WIDE_SPAN_BITS
+    )
+
+
+def prefix_sums(values: list[int]) -> list[int]:
+    """``prefix[i]``: the sum of the first ``i`` entries."""
+    return [0, *accumulate(values)]
+
+
+def sorted_bounds(eng: Engine, size: int, target: int, budget: Budget, found: Collector) -> None:
+    """Every set of exactly ``size`` (3 to 5) entries of distinct items in the window. The
+    start is one node; so is the range of each level and each position tried."""
+    lo, hi = target - eng.tol, target + eng.tol
+    vals, values, pre = eng.vals, eng.values, eng.val_prefix
+    budget.tick()
+    chosen: list[tuple[int, int, bool]] = []
+
+    def level(end: int, m: int, s: int) -> None:
+        if m == 2:
+            for (xv, xi, xd), (yv, yi, yd) in pairs_in_window(eng, 0, end, lo - s, hi - s, budget):
+                if all(c[1] != xi and c[1] != yi for c in chosen):
+                    members: list[Member] = [(c[1], c[2]) for c in chosen]
+                    members += [(xi, xd), (yi, yd)]
+                    record(found, target, s + xv + yv, members)
+            return
+        if end < m:
+            return
+        budget.tick()
+        # Position p with the m - 1 entries right below it: the largest set p can top,
+        # ascending with p. With the m - 1 smallest entries: the smallest.
+        a, z = m - 1, end
+        while a < z:
+            mid = (a + z) // 2
+            if s + values[mid] + pre[mid] - pre[mid + 1 - m] < lo:
+                a = mid + 1
+            else:
+                z = mid
+        last = bisect.bisect_left(values, hi - s - pre[m - 1] + 1, 0, end)
+        for p in range(a, last):
+            budget.tick()
+            x = vals[p]
+            if any(c[1] == x[1] for c in chosen):
+                continue
+            chosen.append(x)
+            level(p, m - 1, s + x[0])
+            chosen.pop()
+
+    level(len(vals), size, 0)
