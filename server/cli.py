@@ -1,5 +1,5 @@
-"""`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py) and `report`
-(server/report_cli.py). Flags override CASHAPP_* variables.
+"""`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py), `report`
+(server/report_cli.py) and `console` (console/cli.py). Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
 2 a bad setting, bad usage or refused input (one line on stderr naming the setting); `import`
@@ -15,6 +15,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from console.cli import add_console_command, run_console
 from server import logs
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
 from server.import_cli import add_import_command, run_import
@@ -72,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
     )
     _add_setting_flags(demo, "demo")
+    demo.add_argument(
+        "--console",
+        action="store_true",
+        help="leave the exception queue to a person: serve the clerk console until Ctrl-C",
+    )
+    demo.add_argument("--console-listen", default="127.0.0.1:8080", help="HOST:PORT of the console")
     migrate = sub.add_parser(
         "migrate", help="bring the database schema to the newest revision", epilog=EXIT_CODES_HELP
     )
@@ -79,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     add_tokens_command(sub, lambda action: _add_setting_flags(action, "tokens"))
     add_import_command(sub)
     add_report_command(sub)
+    add_console_command(sub)
     return parser
 
 
@@ -91,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_import(args)
     if args.command == "report":  # a client of a running server: no server settings
         return run_report(args)
+    if args.command == "console":  # a client of a running server: no server settings
+        return run_console(args)
     flags = vars(args)
     try:
         # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.
@@ -138,7 +148,10 @@ def _run(command: str, loaded: Loaded, args: argparse.Namespace) -> int:
     if command == "demo":
         from server.demo import run_demo
 
-        return run_demo(settings.database_url if loaded.given("database_url") else None)
+        return run_demo(
+            settings.database_url if loaded.given("database_url") else None,
+            console_listen=args.console_listen if args.console else None,
+        )
     from engine.storage.db import Database
 
     db = Database(settings.database_url)
