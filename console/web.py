@@ -134,13 +134,24 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
 def error_response(request: Request, error: CashappError) -> Response:
     """The API's refusal, shown to the clerk as it was given (field and reason included)."""
     fields = [f"{v.field}: {v.description}" for v in error.field_violations]
-    return render(
+    response = render(
         request,
         "_error.html",
         {"message": error.message, "reason": error.reason, "fields": fields},
         _HTTP_STATUS.get(error.code, 500),
     )
+    return _retarget(request, response)
 
 
 def form_error(request: Request, message: str, field_name: str) -> Response:
-    return render(request, "_error.html", {"message": message, "reason": "", "fields": [field_name]}, 400)
+    return _retarget(
+        request, render(request, "_error.html", {"message": message, "reason": "", "fields": [field_name]}, 400)
+    )
+
+
+def _retarget(request: Request, response: Response) -> Response:
+    """An htmx request's refusal goes to the page's messages area, not over the queue."""
+    if request.headers.get("hx-request") == "true":
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response

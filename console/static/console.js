@@ -17,11 +17,12 @@
       return;
     }
     index = Math.max(0, Math.min(i, all.length - 1));
+    document.getElementById("detail").dataset.ready = "";
     const row = all[index];
     row.classList.add("selected");
     row.setAttribute("aria-selected", "true");
     row.scrollIntoView({ block: "nearest" });
-    htmx.trigger(row, "select-row");
+    htmx.ajax("GET", "/queue/" + row.dataset.exceptionId, { target: "#detail", swap: "innerHTML" });
   }
 
   function typing(target) {
@@ -29,7 +30,16 @@
       (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
   }
 
+  // The detail pane still shows the previous exception until the next one has loaded: a key
+  // pressed then must not act on it.
+  function detailIsCurrent() {
+    const row = rows()[index];
+    const detail = document.getElementById("detail");
+    return row !== undefined && detail !== null && detail.dataset.ready === row.dataset.exceptionId;
+  }
+
   function press(key) {
+    if (!detailIsCurrent()) { return null; }
     const button = document.querySelector('#detail [data-key="' + key + '"]');
     if (button) { button.click(); }
     return button;
@@ -75,8 +85,14 @@
   });
 
   // A re-rendered list (an action or a filter): keep the position, so the next row comes up.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "queue-list") { select(index); }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "queue-list") { select(index); }
+    // htmx has bound the new buttons only once settled: from then on a key may press them.
+    if (target && target.id === "detail") {
+      const shown = target.querySelector("article.exception");
+      target.dataset.ready = shown ? shown.dataset.exceptionId : "";
+    }
   });
 
   document.addEventListener("htmx:xhr:progress", function (event) {
@@ -88,6 +104,12 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Refusals (4xx) are swapped in too: the server retargets them to the messages area.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "[45]..", swap: true, error: true },
+    ];
     if (rows().length > 0) { select(0); }
   });
 })();
