@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from cashapp_client import CashappError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -18,6 +17,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cashapp_client import CashappError
 from console import history, queue_routes
 from console.overview import load_overview
 from console.users import authenticate

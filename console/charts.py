@@ -15,6 +15,10 @@ PLOT_BOTTOM = 40  # room for the labels under the bars
 MAX_BARS = 62  # two months of days
 
 
+# (label, magnitude for the bar's height, the figure as text, a link or "")
+Point = tuple[str, Decimal, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     label: str
@@ -44,17 +48,16 @@ def bar_chart(
     chart_id: str,
     title: str,
     unit: str,
-    points: list[tuple[str, Decimal, str]] | list[tuple[str, Decimal, str, str]],
+    points: list[Point],
 ) -> BarChart:
-    """points: (label, magnitude for the height, value text[, link]); at most MAX_BARS."""
+    """points: (label, magnitude for the height, value text, link or ""); the last MAX_BARS."""
     shown = points[-MAX_BARS:]
     top = max((p[1] for p in shown), default=Decimal(0))
     plot_height = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     slot = CHART_WIDTH / max(len(shown), 1)
     bars = []
     for i, point in enumerate(shown):
-        label, magnitude, text = point[0], point[1], point[2]
-        href = point[3] if len(point) > 3 else ""  # type: ignore[misc]
+        label, magnitude, text, href = point
         height = float(magnitude / top * plot_height) if top > 0 and magnitude > 0 else 0.0
         bars.append(
             Bar(
@@ -64,7 +67,7 @@ def bar_chart(
                 y=round(CHART_HEIGHT - PLOT_BOTTOM - height, 1),
                 width=round(slot * 0.7, 1),
                 height=round(height, 1),
-                href=str(href),
+                href=href,
             )
         )
     return BarChart(chart_id, title, unit, tuple(bars))

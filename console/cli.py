@@ -26,8 +26,12 @@ def add_console_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         description="Serves the clerk console over HTTP. Each clerk signs in with a password and "
         "acts with a token of the tenant, named in the clerks file (JSON).",
     )
-    console.add_argument("--server", default=DEFAULT_SERVER, help=f"the gRPC server, default {DEFAULT_SERVER}")
-    console.add_argument("--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT to serve on, default {DEFAULT_LISTEN}")
+    console.add_argument(
+        "--server", default=DEFAULT_SERVER, help=f"the gRPC server, default {DEFAULT_SERVER}"
+    )
+    console.add_argument(
+        "--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT to serve on, default {DEFAULT_LISTEN}"
+    )
     console.add_argument("--clerks", type=Path, help=f"the clerks file (env {CLERKS_ENV})")
     console.add_argument(
         "--secure-cookies", action="store_true", help="send the session cookie over HTTPS only (behind TLS)"
@@ -62,7 +66,9 @@ def serve(target: str, clerks: dict[str, Clerk], listen: str, *, secure_cookies:
     from console.web import ConsoleConfig
 
     host, port = split_listen(listen)
-    app = create_app(ConsoleConfig(target=target, clerks=clerks, secret_key=secret_key(), https_only=secure_cookies))
+    app = create_app(
+        ConsoleConfig(target=target, clerks=clerks, secret_key=secret_key(), https_only=secure_cookies)
+    )
     print(f"cashapp console on http://{listen} (server {target})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

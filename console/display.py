@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from cashapp_client import Money
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cashapp_client import Money
 from cashapp_client._proto.cashapp.v1 import case_service_pb2, resources_pb2
-
 from engine.money import currency_exponent
 
 
@@ -65,5 +64,5 @@ def enum_text(value: int, enum_name: str) -> str:
             if number is None:
                 return str(value)
             prefix = "".join("_" + c if c.isupper() else c.upper() for c in enum_name).lstrip("_") + "_"
-            return number.name.removeprefix(prefix)
+            return str(number.name).removeprefix(prefix)
     return str(value)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from cashapp_client import CashappError, Client
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cashapp_client import CashappError, Client
 from console.web import clerk_and_client, error_response, render
 
 MAX_LISTED = 500

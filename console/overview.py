@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cashapp_client import Client
-
-from console.charts import BarChart, bar_chart
+from console.charts import BarChart, Point, bar_chart
 from console.display import amount_text
 
 BUCKETS = (
@@ -60,8 +59,13 @@ def aging_charts(client: Client, as_of: dt.date) -> tuple[list[BarChart], list[o
     for total in report.totals:
         ccy = total.currency_code
         currencies.append(ccy)
-        points = [
-            (label, Decimal(getattr(total.receivables, name)), amount_text(getattr(total.receivables, name), ccy))
+        points: list[Point] = [
+            (
+                label,
+                Decimal(getattr(total.receivables, name)),
+                amount_text(getattr(total.receivables, name), ccy),
+                "/invoices",
+            )
             for label, name in BUCKETS
         ]
         charts.append(bar_chart(f"aging-{ccy}", f"Receivables by age ({ccy}, days past due)", ccy, points))
@@ -71,21 +75,27 @@ def aging_charts(client: Client, as_of: dt.date) -> tuple[list[BarChart], list[o
 def dso_charts(client: Client, as_of: dt.date, currencies: list[str]) -> list[BarChart]:
     charts = []
     for ccy in currencies:
-        points = []
+        points: list[Point] = []
         for end in month_ends(as_of, DSO_MONTHS):
             figures = client.get_dso_report(end, currency_code=ccy, period="month", period_count=1)
-            points.append((end.isoformat(), _percent(figures.simple_dso_days), figures.simple_dso_days or "0"))
-        charts.append(bar_chart(f"dso-{ccy}", f"DSO, days ({ccy}, one month ending on each date)", "days", points))
+            points.append(
+                (end.isoformat(), _percent(figures.simple_dso_days), figures.simple_dso_days or "0", "")
+            )
+        charts.append(
+            bar_chart(f"dso-{ccy}", f"DSO, days ({ccy}, one month ending on each date)", "days", points)
+        )
     return charts
 
 
 def match_rate_chart(client: Client, as_of: dt.date) -> BarChart:
-    points = []
+    points: list[Point] = []
     for back in range(MATCH_RATE_DAYS - 1, -1, -1):
         day = as_of - dt.timedelta(days=back)
         rate = client.get_match_rate_report(day, day).envelope
-        points.append((day.isoformat(), _percent(rate.percent), rate.percent or "0"))
-    return bar_chart("match-rate", "Auto-match rate per day (%, payments auto-applied / decided)", "%", points)
+        points.append((day.isoformat(), _percent(rate.percent), rate.percent or "0", ""))
+    return bar_chart(
+        "match-rate", "Auto-match rate per day (%, payments auto-applied / decided)", "%", points
+    )
 
 
 def cash_charts(client: Client, as_of: dt.date) -> list[BarChart]:
@@ -98,8 +108,13 @@ def cash_charts(client: Client, as_of: dt.date) -> list[BarChart]:
     charts = []
     for ccy in sorted(per_day):
         days = [(first + dt.timedelta(days=i)).isoformat() for i in range(CASH_DAYS)]
-        points = [
-            (d, Decimal(per_day[ccy].get(d, 0)), amount_text(per_day[ccy].get(d, 0), ccy), f"/payments?value_date={d}")
+        points: list[Point] = [
+            (
+                d,
+                Decimal(per_day[ccy].get(d, 0)),
+                amount_text(per_day[ccy].get(d, 0), ccy),
+                f"/payments?value_date={d}",
+            )
             for d in days
         ]
         charts.append(bar_chart(f"cash-{ccy}", f"Cash received per value date ({ccy})", ccy, points))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from cashapp_client import Allocation, CashappError, Client, Customer, money
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cashapp_client import Allocation, CashappError, Client, Customer, money
 from console.display import amount_text, to_minor
 from console.queue_view import Filters, decision_of, load_queue, open_exception
 from console.users import Clerk
@@ -90,6 +90,7 @@ def _action(do: Action) -> Callable[[Request], object]:
         form = await request.form()
         check_csrf(request, form)
         clerk, client = clerk_and_client(request)
+
         def work() -> Response:
             try:
                 message = do(request, form, clerk, client)
@@ -170,7 +171,10 @@ def dispute(request: Request, form: FormData, clerk: Clerk, client: Client) -> s
     invoice_id = _text(form, "invoice_id")
     invoice = client.get_invoice(invoice_id)
     amount = money(_text(form, "amount") or "0", invoice.amount.currency_code)
-    note = _text(form, "note") or f"opened from the queue for payment of exception {request.path_params['exception_id']}"
+    note = (
+        _text(form, "note")
+        or f"opened from the queue for payment of exception {request.path_params['exception_id']}"
+    )
     case = client.open_dispute(
         _text(form, "case_id") or f"DSP-{uuid.uuid4().hex[:12]}",
         invoice_id=invoice_id,
@@ -312,9 +316,7 @@ def _remaining(request: Request, client: Client, amounts: list[str]) -> Response
     try:
         payment = client.get_payment(request.path_params["payment_id"])
         currency = payment.amount.currency_code
-        text = running_remaining(
-            payment.unapplied_amount.amount_minor, currency, amounts
-        )
+        text = running_remaining(payment.unapplied_amount.amount_minor, currency, amounts)
     except CashappError as error:
         return error_response(request, error)
     except ValueError as error:

@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import grpc
-from cashapp_client import Client, Decision, MatchException, NotFoundError, Payment
 
+from cashapp_client import Client, Decision, MatchException, NotFoundError, Payment
 from console.display import age_days, to_minor
 
 MAX_QUEUE_ROWS = 200
@@ -69,17 +69,17 @@ class Queue:
 
 
 def _amount_ok(filters: Filters, payment: Payment) -> bool:
+    """Within the clerk's bounds, read in the payment's currency; a bound the currency cannot
+    hold (too many decimals, not a number) matches nothing rather than everything."""
     ccy = payment.amount.currency_code
-    for text, keep in (
-        (filters.min_amount, lambda bound: payment.amount.amount_minor >= bound),
-        (filters.max_amount, lambda bound: payment.amount.amount_minor <= bound),
-    ):
-        if text:
-            try:
-                if not keep(to_minor(text, ccy)):
-                    return False
-            except ValueError:
-                return False
+    amount = payment.amount.amount_minor
+    try:
+        if filters.min_amount and amount < to_minor(filters.min_amount, ccy):
+            return False
+        if filters.max_amount and amount > to_minor(filters.max_amount, ccy):
+            return False
+    except ValueError:
+        return False
     return True
 
 

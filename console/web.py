@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from cashapp_client import CashappError, Client
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from cashapp_client import CashappError, Client
 from console import display
 from console.users import Clerk
 
@@ -145,7 +145,8 @@ def error_response(request: Request, error: CashappError) -> Response:
 
 def form_error(request: Request, message: str, field_name: str) -> Response:
     return _retarget(
-        request, render(request, "_error.html", {"message": message, "reason": "", "fields": [field_name]}, 400)
+        request,
+        render(request, "_error.html", {"message": message, "reason": "", "fields": [field_name]}, 400),
     )
 
 

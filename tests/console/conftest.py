@@ -3,14 +3,13 @@ console's ASGI app in front of it, signed in through its own login form."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from cashapp_client import Client
 from starlette.testclient import TestClient
 
+from cashapp_client import Client
 from console.app import create_app
 from console.users import Clerk, hash_password
 from console.web import ConsoleConfig
@@ -18,7 +17,6 @@ from server.app import run_in_thread
 from server.config import Settings
 from server.demo import load_book
 from tests.console.helpers import PASSWORDS, TEST_ROUNDS, TODAY, TOKENS, sign_in
-
 
 
 def clerks() -> dict[str, Clerk]:

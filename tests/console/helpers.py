@@ -26,7 +26,9 @@ def sign_in(http: TestClient, name: str = "alice") -> str:
     page = http.get("/login")
     token = csrf_of(page.text)
     answer = http.post(
-        "/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token}, follow_redirects=False
+        "/login",
+        data={"username": name, "password": PASSWORDS[name], "csrf_token": token},
+        follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
     return token

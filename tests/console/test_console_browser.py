@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from cashapp_client import Client, PaymentTerms, money
 
+from cashapp_client import Client, PaymentTerms, money
 from console.app import create_app
 from console.display import amount_text
 from console.overview import BUCKETS
@@ -64,7 +64,9 @@ def seed_ambiguous_book(api: Client, count: int) -> None:
                             payment_terms=PaymentTerms(net_days=30))  # fmt: skip
         amount = money(f"{100 + i}.00", "EUR")
         for suffix in ("A", "B"):
-            api.create_invoice(f"INV-K{i:02d}{suffix}", customer_id=customer, amount=amount, issue_date="2026-11-01")
+            api.create_invoice(
+                f"INV-K{i:02d}{suffix}", customer_id=customer, amount=amount, issue_date="2026-11-01"
+            )
         api.create_payment(f"PAY-K{i:02d}", amount=amount, value_date="2026-11-10", payer_account=account)
     api.auto_apply(all_payments=True)
 
@@ -78,12 +80,16 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'browser.db'}", listen="127.0.0.1:0", tokens=TOKENS)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'browser.db'}", listen="127.0.0.1:0", tokens=TOKENS
+    )
     with run_in_thread(settings) as running:
         target = f"127.0.0.1:{running.port}"
         config = ConsoleConfig(target=target, clerks=clerks(), secret_key="b" * 40)
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -182,7 +188,9 @@ def test_overview_charts_match_the_reports(live: Live, page: Any) -> None:
             f"#aging-{total.currency_code} g.bar", "gs => gs.map(g => [g.dataset.label, g.dataset.value])"
         )
         shown = {unescape(label): value for label, value in bars}
-        assert shown == {label: amount_text(getattr(total.receivables, n), total.currency_code) for label, n in BUCKETS}
+        assert shown == {
+            label: amount_text(getattr(total.receivables, n), total.currency_code) for label, n in BUCKETS
+        }
     rate = live.api.get_match_rate_report(TODAY, TODAY).envelope
     today_bar = page.get_attribute(f'#match-rate g.bar[data-label="{TODAY.isoformat()}"]', "data-value")
     assert today_bar == (rate.percent or "0")

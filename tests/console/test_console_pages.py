@@ -49,7 +49,7 @@ def test_login_without_csrf_token_is_refused(seeded: Seeded) -> None:
 def test_session_cookie_is_signed_and_a_forged_one_is_ignored(seeded: Seeded) -> None:
     with _fresh(seeded) as http:
         sign_in(http, "bob")
-        assert 'data-clerk>bob<' in http.get("/queue").text
+        assert "data-clerk>bob<" in http.get("/queue").text
         http.cookies.set("cashapp_console", "eyJjbGVyayI6ICJhbGljZSJ9.forged.signature")
         assert http.get("/queue", follow_redirects=False).status_code == 303
 
@@ -67,7 +67,10 @@ def test_overview_charts_show_the_reports_figures(seeded: Seeded, console: TestC
     assert aging.totals
     for total in aging.totals:
         bars = _bars(html, f"aging-{total.currency_code}")
-        expected = {label: amount_text(getattr(total.receivables, name), total.currency_code) for label, name in BUCKETS}
+        expected = {
+            label: amount_text(getattr(total.receivables, name), total.currency_code)
+            for label, name in BUCKETS
+        }
         assert bars == expected
     assert _bars(html, "aging-EUR")["1-30"] != "0.00"  # the book has euro invoices past due
     rate = seeded.api.get_match_rate_report(TODAY, TODAY).envelope
@@ -90,7 +93,9 @@ def test_overview_refuses_a_bad_date(console: TestClient) -> None:
 
 def test_invoice_history_shows_who_opened_a_dispute(seeded: Seeded, console: TestClient) -> None:
     exception = next(iter(seeded.api.list_exceptions()))
-    open_invoice = next(i for i in seeded.api.list_invoices(customer_id="C-UMBRELLA") if i.open_amount.amount_minor)
+    open_invoice = next(
+        i for i in seeded.api.list_invoices(customer_id="C-UMBRELLA") if i.open_amount.amount_minor
+    )
     answer = console.post(
         f"/queue/{exception.exception_id}/dispute",
         data={"invoice_id": open_invoice.invoice_id, "amount": "10.00", "note": "damaged goods"},
@@ -114,13 +119,17 @@ def test_payment_page_shows_its_decisions(seeded: Seeded, console: TestClient) -
 def test_upload_a_camt053_shows_its_summary(seeded: Seeded, console: TestClient) -> None:
     before = sum(1 for _ in seeded.api.list_payments())
     answer = console.post(
-        "/imports", data={"format": "camt.053"}, files={"file": (CAMT053.name, CAMT053.read_bytes(), "text/xml")}
+        "/imports",
+        data={"format": "camt.053"},
+        files={"file": (CAMT053.name, CAMT053.read_bytes(), "text/xml")},
     )
     assert answer.status_code == 200, answer.text
     created = int(re.search(r"data-created>(\d+)<", answer.text).group(1))  # type: ignore[union-attr]
     assert created > 0
     assert sum(1 for _ in seeded.api.list_payments()) == before + created
-    again = console.post("/imports", data={"format": "camt.053"}, files={"file": (CAMT053.name, CAMT053.read_bytes())})
+    again = console.post(
+        "/imports", data={"format": "camt.053"}, files={"file": (CAMT053.name, CAMT053.read_bytes())}
+    )
     assert "imported before" in again.text
 
 

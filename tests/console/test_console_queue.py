@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from cashapp_client import MatchException, money
 from starlette.testclient import TestClient
 
+from cashapp_client import MatchException, money
 from tests.console.conftest import Seeded
 
 
@@ -41,10 +41,14 @@ def test_queue_filters_by_customer_amount_and_search(seeded: Seeded, console: Te
     assert rows(console.get("/queue/list", params={"customer": "nobody-like-this"}).text) == set()
     above = console.get("/queue/list", params={"min_amount": "999999.00"}).text
     assert rows(above) == set()
-    assert ambiguous.exception_id in rows(console.get("/queue/list", params={"q": payment.payment_id.lower()}).text)
+    assert ambiguous.exception_id in rows(
+        console.get("/queue/list", params={"q": payment.payment_id.lower()}).text
+    )
 
 
-def test_detail_shows_ranked_candidates_explanation_and_remaining(seeded: Seeded, console: TestClient) -> None:
+def test_detail_shows_ranked_candidates_explanation_and_remaining(
+    seeded: Seeded, console: TestClient
+) -> None:
     ambiguous = _open(seeded, "AMBIGUOUS_AMOUNT_MATCH")
     html = console.get(f"/queue/{ambiguous.exception_id}").text
     assert html.count("data-rank=") == len(ambiguous.suggestions) >= 2
@@ -100,7 +104,9 @@ def test_bad_allocations_are_refused_and_change_nothing(seeded: Seeded, console:
 def test_edited_allocations_apply_exactly(seeded: Seeded, console: TestClient) -> None:
     ambiguous = _open(seeded, "AMBIGUOUS_AMOUNT_MATCH")
     invoice = ambiguous.suggestions[0].allocations[0].invoice_id
-    answer = console.post(f"/queue/{ambiguous.exception_id}/allocate", data={"invoice_id": [invoice], "amount": ["10.00"]})
+    answer = console.post(
+        f"/queue/{ambiguous.exception_id}/allocate", data={"invoice_id": [invoice], "amount": ["10.00"]}
+    )
     assert answer.status_code == 200, answer.text
     payment = seeded.api.get_payment(ambiguous.payment_id)
     assert [(a.invoice_id, a.amount.amount_minor) for a in payment.applications] == [(invoice, 1000)]
@@ -111,7 +117,9 @@ def test_action_without_csrf_token_is_refused(seeded: Seeded, console: TestClien
     ambiguous = _open(seeded, "AMBIGUOUS_AMOUNT_MATCH")
     del console.headers["X-CSRF-Token"]
     assert console.post(f"/queue/{ambiguous.exception_id}/accept", data={"rank": "1"}).status_code == 403
-    wrong = console.post(f"/queue/{ambiguous.exception_id}/accept", data={"rank": "1", "csrf_token": "forged"})
+    wrong = console.post(
+        f"/queue/{ambiguous.exception_id}/accept", data={"rank": "1", "csrf_token": "forged"}
+    )
     assert wrong.status_code == 403
     assert ambiguous.exception_id in _open_ids(seeded)
 
