@@ -48,8 +48,9 @@ def test_console_serves_its_sign_in_page(tmp_path: Path) -> None:
     clerk = {"name": "alice", "password_hash": hash_password("pw", iterations=1000), "token": "t"}
     path.write_text(json.dumps({"clerks": [clerk]}))
     port = free_port()
+    args = ("--clerks", str(path), "--listen", f"127.0.0.1:{port}", "--server", "127.0.0.1:1")
     process = subprocess.Popen(
-        cashapp_command("console", "--clerks", str(path), "--listen", f"127.0.0.1:{port}", "--server", "127.0.0.1:1"),
+        cashapp_command("console", *args),
         env=child_environment({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
