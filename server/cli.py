@@ -1,6 +1,6 @@
 """`cashapp serve`, `demo`, `migrate`, `tokens`, `import` (server/import_cli.py), `report`
-(server/report_cli.py), `dunning` (server/dunning_cli.py) and `alerts` (server/alert_cli.py).
-Flags override CASHAPP_* variables.
+(server/report_cli.py), `dunning` (server/dunning_cli.py), `alerts` (server/alert_cli.py) and
+`console` (console/cli.py). Flags override CASHAPP_* variables.
 
 Exit codes: 0 done, 1 a runtime failure (database unreachable, port taken, a failed demo check),
 2 a bad setting, bad usage or refused input (one line on stderr naming the setting); `import`
@@ -16,6 +16,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from console.cli import add_console_command, run_console
 from server import logs
 from server.alert_cli import add_alerts_command, run_alerts
 from server.config import ConfigError, Loaded, describe, load, mask_url, mask_urls_in, specs
@@ -75,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
     )
     _add_setting_flags(demo, "demo")
+    demo.add_argument(
+        "--console",
+        action="store_true",
+        help="leave the exception queue to a person: serve the clerk console until Ctrl-C",
+    )
+    demo.add_argument("--console-listen", default="127.0.0.1:8080", help="HOST:PORT of the console")
     migrate = sub.add_parser(
         "migrate", help="bring the database schema to the newest revision", epilog=EXIT_CODES_HELP
     )
@@ -84,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_command(sub)
     add_dunning_command(sub)
     add_alerts_command(sub)
+    add_console_command(sub)
     return parser
 
 
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_dunning(args)
     if args.command == "alerts":  # a client too
         return run_alerts(args)
+    if args.command == "console":  # a client of a running server: no server settings
+        return run_console(args)
     flags = vars(args)
     try:
         # The demo must never touch the database a CASHAPP_DATABASE_URL points at: flags only.
@@ -147,7 +157,10 @@ def _run(command: str, loaded: Loaded, args: argparse.Namespace) -> int:
     if command == "demo":
         from server.demo import run_demo
 
-        return run_demo(settings.database_url if loaded.given("database_url") else None)
+        return run_demo(
+            settings.database_url if loaded.given("database_url") else None,
+            console_listen=args.console_listen if args.console else None,
+        )
     from engine.storage.db import Database
 
     db = Database(settings.database_url)

@@ -225,7 +225,20 @@ def print_report(client: Client) -> bool:
     return report.all_passed
 
 
-def run_demo(database_url: str | None) -> int:
+def serve_console(target: str, listen: str) -> None:
+    """Hands the queue to a person: one demo clerk with a fresh password, printed once."""
+    import secrets
+
+    from console.cli import serve
+    from console.users import Clerk, hash_password
+
+    password = secrets.token_urlsafe(12)
+    clerks = {"clerk": Clerk("clerk", hash_password(password), token="")}
+    print(f"Sign in to the console as 'clerk' with password {password}; Ctrl-C ends the demo.")
+    serve(target, clerks, listen)
+
+
+def run_demo(database_url: str | None, console_listen: str | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cashapp-demo-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'cashapp.db'}"
         print(f"cashapp demo on {mask_url(url)}\n")
@@ -235,6 +248,9 @@ def run_demo(database_url: str | None) -> int:
         ):
             load_book(client)
             print_decisions(client)
+            if console_listen is not None:
+                serve_console(f"127.0.0.1:{running.port}", console_listen)
+                return 0 if print_report(client) else 1
             resolve_queue(client)
             return_one(client)
             return 0 if print_report(client) else 1
