@@ -87,6 +87,7 @@ def decision_from_row(r: Any) -> m.Decision:
         r.reason,
         explanation(r.explanation),
         r.create_us,
+        actor=r.actor or "",
     )
 
 

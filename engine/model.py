@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from engine.actor import actor
 from engine.money import basis_points_of
 
 T = TypeVar("T")
@@ -148,6 +149,8 @@ class Application:
     # The payer's reason for the deduction (not stored with the row: the deduction case it
     # opens keeps it, engine/cases).
     deduction_reason: str = ""
+    # Who made it: the calling token ("" with auth off or with no call); set when made, stored.
+    actor: str = field(default_factory=actor)
 
     @property
     def settles_minor(self) -> int:
@@ -266,6 +269,7 @@ class Return:
     on_account_minor: int = 0
     reopened_invoice_ids: tuple[str, ...] = ()
     create_us: int = 0
+    actor: str = field(default_factory=actor)  # who recorded it (engine/actor.py)
 
 
 class DecisionOutcome(enum.Enum):
@@ -306,6 +310,7 @@ class Decision:
     reason: str
     explanation: Explanation
     create_us: int = 0
+    actor: str = field(default_factory=actor)  # whose call recorded it (engine/actor.py)
 
 
 class ExceptionState(enum.Enum):

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from engine import ledger
 from engine import model as m
 from engine import validate as v
+from engine.actor import actor
 from engine.applying import MAX_ALLOCATIONS, ApplyRequest, Posting, apply_allocations, post
 from engine.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.money import Money
@@ -229,6 +230,7 @@ def reverse_applications(
             reverses_application_id=a.application_id,
             reversed_by_application_id=None,
             create_us=now,
+            actor=actor(),  # the reversal is the reverser's, not the original's
         )
         for a in targets
     ]

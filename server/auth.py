@@ -13,6 +13,10 @@ With no token anywhere (neither CASHAPP_TOKENS nor an unrevoked stored token) an
 server is a single-tenant local service and every caller is tenant "default"; that only happens
 on a loopback listener (server.config and server.app refuse the rest); server.config parses
 CASHAPP_TOKENS.
+
+The call's actor (engine/actor.py), written on what it changes, is the token: a stored token as
+"<description> (token <token_id>)", a CASHAPP_TOKENS token by its position, a certificate alone
+by its CN; with authentication off it is empty.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.errors import InvalidArgument
-from engine.storage.token_store import TokenStore
+from engine.storage.token_store import ApiToken, TokenStore
 from engine.tenants import require_tenant
 from server.config import is_loopback
 from server.errors import Unauthenticated
@@ -57,6 +61,22 @@ def presented(
     return Presented(bearer, cn, has_certificate)
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a call is: its tenant and its actor ("" with authentication off)."""
+
+    tenant: str
+    actor: str
+
+
+def token_actor(token: ApiToken) -> str:
+    """A stored token as the actor of its calls: the description a person reads (a clerk's
+    name) and the id that tells two tokens with one description apart."""
+    if token.description:
+        return f"{token.description} (token {token.token_id})"
+    return f"token {token.token_id}"
+
+
 class Authenticator:
     """Resolves what a call presents to its tenant. May read the token table: call `tenant_of`
     off the event loop."""
@@ -75,18 +95,21 @@ class Authenticator:
         self.loopback = loopback
 
     def tenant_of(self, call: Presented) -> str:
+        return self.principal_of(call).tenant
+
+    def principal_of(self, call: Presented) -> Principal:
         from_certificate = self._certificate_tenant(call) if self.mtls else None
         if call.bearer is not None:
-            from_token = self._token_tenant(call.bearer)
-            if from_certificate is not None and from_token != from_certificate:
+            from_token = self._token_principal(call.bearer)
+            if from_certificate is not None and from_token.tenant != from_certificate:
                 raise Unauthenticated(
                     "the bearer token belongs to another tenant than the client certificate"
                 )
             return from_token
         if from_certificate is not None:
-            return from_certificate
+            return Principal(from_certificate, f"certificate {from_certificate}")
         if self._open():
-            return DEFAULT_TENANT
+            return Principal(DEFAULT_TENANT, "")
         raise Unauthenticated("a valid 'authorization: Bearer <token>' is required")
 
     def _certificate_tenant(self, call: Presented) -> str:
@@ -99,14 +122,15 @@ class Authenticator:
         except InvalidArgument as exc:
             raise Unauthenticated(exc.message) from None
 
-    def _token_tenant(self, presented_token: str) -> str:
-        for token, tenant in self.tokens.items():
+    def _token_principal(self, presented_token: str) -> Principal:
+        for position, (token, tenant) in enumerate(self.tokens.items(), start=1):
             if hmac.compare_digest(token.encode(), presented_token.encode()):
-                return tenant
+                # Never the secret itself: its position in CASHAPP_TOKENS tells it apart.
+                return Principal(tenant, f"CASHAPP_TOKENS #{position}")
         if self.store is not None and presented_token:
-            stored = self.store.tenant_for(presented_token)
+            stored = self.store.token_for(presented_token)
             if stored is not None:
-                return stored
+                return Principal(stored.tenant_id, token_actor(stored))
         raise Unauthenticated("the bearer token is not valid (unknown or revoked)")
 
     def _open(self) -> bool:

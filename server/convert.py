@@ -312,6 +312,7 @@ def application_out(a: m.Application) -> pb.Application:
         reversed_by_application_id=a.reversed_by_application_id or "",
         reverses_application_id=a.reverses_application_id or "",
         create_time=timestamp(a.create_us),
+        actor=a.actor,
     )
 
 
@@ -398,6 +399,7 @@ def return_out(r: m.Return) -> pb.Return:
         reopened_invoice_ids=list(r.reopened_invoice_ids),
         reason_code=r.reason_code,
         create_time=timestamp(r.create_us),
+        actor=r.actor,
     )
 
 
@@ -443,6 +445,7 @@ def decision_out(d: m.Decision, currency: str) -> pb.Decision:
         reason=d.reason,
         explanation=explanation,
         create_time=timestamp(d.create_us),
+        actor=d.actor,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from engine.actor import current_actor
 from engine.app import CashApp
 from engine.storage.store import Store
 from server import rpc_telemetry
@@ -41,13 +42,17 @@ class Rpc:
     def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> Callable[[], str]:
         """Reads what the call presents (token, client certificate) here, on the event loop;
         the returned function resolves it, which may read the token table, so it runs on the
-        worker pool with the call's work (and names the tenant on the span and access log)."""
+        worker pool with the call's work (and names the tenant on the span and access log, and
+        the actor in the work's context)."""
         call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
 
         def resolve() -> str:
-            tenant = self.auth.tenant_of(call)
-            rpc_telemetry.note_tenant(tenant)
-            return tenant
+            principal = self.auth.principal_of(call)
+            rpc_telemetry.note_tenant(principal.tenant)
+            # Set in the context the call's work runs in (offload's copy), so what the work
+            # makes carries the actor (engine/actor.py).
+            current_actor.set(principal.actor)
+            return principal.tenant
 
         return resolve
 

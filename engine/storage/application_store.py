@@ -49,6 +49,7 @@ class ApplicationStore(InvoiceStore):
                     reverses_application_id=r["reverses_application_id"],
                     reversed_by_application_id=reversed_by.get(r["application_id"]),
                     create_us=r["create_us"],
+                    actor=r["actor"] or "",
                 )
             )
         return result
@@ -72,6 +73,7 @@ class ApplicationStore(InvoiceStore):
                     "reverses_application_id": a.reverses_application_id,
                     "entry_id": entry_id,
                     "create_us": a.create_us,
+                    "actor": a.actor or None,
                 }
                 for a, entry_id in apps
             ],
@@ -93,6 +95,7 @@ class ApplicationStore(InvoiceStore):
             on_account_minor=r.on_account_minor,
             reopened_invoice_ids=tuple(json.loads(r.reopened_invoice_ids)),
             create_us=r.create_us,
+            actor=r.actor or "",
         )
 
     def get_return(self, return_id: str) -> m.Return | None:
@@ -125,6 +128,7 @@ class ApplicationStore(InvoiceStore):
                 on_account_minor=ret.on_account_minor,
                 reopened_invoice_ids=json.dumps(list(ret.reopened_invoice_ids)),
                 create_us=ret.create_us,
+                actor=ret.actor or None,
             )
         )
 

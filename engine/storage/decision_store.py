@@ -326,6 +326,7 @@ class DecisionStore(PaymentStore):
                     "reason": d.reason,
                     "explanation": explanation_json,
                     "create_us": d.create_us,
+                    "actor": d.actor or None,
                 }
                 for d, explanation_json in rows
             ],

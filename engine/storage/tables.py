@@ -202,6 +202,9 @@ applications = Table(
     Column("reverses_application_id", String(64), nullable=True),
     Column("entry_id", String(64), nullable=False),
     Column("create_us", BigInteger, nullable=False),
+    # Who made it (engine/actor.py): the calling token; NULL with auth off, or for rows made
+    # before 0010.
+    Column("actor", String(300), nullable=True),
     Index("ix_applications_payment", "tenant_id", "payment_id"),
     Index("ix_applications_invoice", "tenant_id", "invoice_id"),
     Index("ux_applications_reverses", "tenant_id", "reverses_application_id", unique=True),
@@ -222,6 +225,7 @@ returns = Table(
     Column("on_account_minor", BigInteger, nullable=False),
     Column("reopened_invoice_ids", Text, nullable=False),  # JSON list
     Column("create_us", BigInteger, nullable=False),
+    Column("actor", String(300), nullable=True),  # who recorded it, as on applications
     # A payment is returned at most once.
     Index("ux_returns_payment", "tenant_id", "payment_id", unique=True),
 )
@@ -237,6 +241,7 @@ decisions = Table(
     Column("reason", String(64), nullable=False),
     Column("explanation", Text, nullable=False),  # JSON
     Column("create_us", BigInteger, nullable=False),
+    Column("actor", String(300), nullable=True),  # whose call recorded it, as on applications
     Index("ix_decisions_payment", "tenant_id", "payment_id"),
     # ListDecisions pages newest first, overall and per payment.
     Index("ix_decisions_newest", "tenant_id", "create_us", "decision_id"),

@@ -147,14 +147,19 @@ class TokenStore:
 
     def tenant_for(self, secret: str) -> str | None:
         """The tenant of a valid (issued, not revoked) token, else None."""
+        token = self.token_for(secret)
+        return None if token is None else token.tenant_id
+
+    def token_for(self, secret: str) -> ApiToken | None:
+        """The valid (issued, not revoked) token of a secret, else None."""
         if not secret.startswith(TOKEN_SCHEME) or len(secret) > MAX_PRESENTED_TOKEN_LENGTH:
             return None
-        query = select(t.api_tokens.c.tenant_id).where(
+        query = select(t.api_tokens).where(
             t.api_tokens.c.token_sha256 == token_sha256(secret), t.api_tokens.c.revoke_us.is_(None)
         )
         with self.db.reading() as conn:
-            tenant: str | None = conn.execute(query).scalar()
-            return tenant
+            row = conn.execute(query).first()
+            return None if row is None else _api_token(row)
 
     def any_active(self) -> bool:
         """Whether any token is in force: then every call must authenticate."""

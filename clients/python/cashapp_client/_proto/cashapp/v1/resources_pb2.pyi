@@ -452,6 +452,7 @@ class Application(_message.Message):
     REVERSES_APPLICATION_ID_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DEDUCTION_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
     application_id: _builtins.str
     """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
@@ -464,6 +465,10 @@ class Application(_message.Message):
     """Set when a later unapply or return reversed this application."""
     reverses_application_id: _builtins.str
     """Set on a reversing application: the one it reverses."""
+    actor: _builtins.str
+    """Who made it: the API token of the call ("<description> (token <token_id>)"; empty with
+    authentication off, and on records made before actors were kept). Output only.
+    """
     @_builtins.property
     def amount(self) -> Global___Money:
         """Cash taken from the payment."""
@@ -498,10 +503,11 @@ class Application(_message.Message):
         reverses_application_id: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         deduction: Global___Money | None = ...,
+        actor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "deduction", b"deduction", "discount", b"discount", "write_off", b"write_off"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "application_id", b"application_id", "create_time", b"create_time", "deduction", b"deduction", "discount", b"discount", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "reversed_by_application_id", b"reversed_by_application_id", "reverses_application_id", b"reverses_application_id", "source", b"source", "write_off", b"write_off"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "amount", b"amount", "application_id", b"application_id", "create_time", b"create_time", "deduction", b"deduction", "discount", b"discount", "invoice_id", b"invoice_id", "payment_id", b"payment_id", "reversed_by_application_id", b"reversed_by_application_id", "reverses_application_id", b"reverses_application_id", "source", b"source", "write_off", b"write_off"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -772,6 +778,7 @@ class Return(_message.Message):
     REOPENED_INVOICE_IDS_FIELD_NUMBER: _builtins.int
     REASON_CODE_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
     return_id: _builtins.str
     """Client-chosen id of the return, unique per tenant."""
     kind: Global___ReturnKind.ValueType
@@ -782,6 +789,10 @@ class Return(_message.Message):
     """Payment returns: the payment returned."""
     reason_code: _builtins.str
     """Bank or business reason code, e.g. "R01" (NSF) or "DAMAGED"."""
+    actor: _builtins.str
+    """Who recorded it: the API token of the call ("<description> (token <token_id>)"; empty
+    with authentication off, and on records made before actors were kept). Output only.
+    """
     @_builtins.property
     def amount(self) -> Global___Money:
         """Goods returns: the credit memo amount. Payment returns: the payment amount."""
@@ -815,10 +826,11 @@ class Return(_message.Message):
         reopened_invoice_ids: _abc.Iterable[_builtins.str] | None = ...,
         reason_code: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        actor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "credited_to_invoice", b"credited_to_invoice", "on_account_credit", b"on_account_credit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "credited_to_invoice", b"credited_to_invoice", "invoice_id", b"invoice_id", "kind", b"kind", "on_account_credit", b"on_account_credit", "payment_id", b"payment_id", "reason_code", b"reason_code", "reopened_invoice_ids", b"reopened_invoice_ids", "return_id", b"return_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "amount", b"amount", "create_time", b"create_time", "credited_to_invoice", b"credited_to_invoice", "invoice_id", b"invoice_id", "kind", b"kind", "on_account_credit", b"on_account_credit", "payment_id", b"payment_id", "reason_code", b"reason_code", "reopened_invoice_ids", b"reopened_invoice_ids", "return_id", b"return_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -935,6 +947,7 @@ class Decision(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
     decision_id: _builtins.str
     """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
@@ -945,6 +958,10 @@ class Decision(_message.Message):
     """What the engine did with the payment."""
     reason: _builtins.str
     """UPPER_SNAKE reason, e.g. "AMBIGUOUS_AMOUNT_MATCH", "NO_CUSTOMER_IDENTIFIED"."""
+    actor: _builtins.str
+    """Whose call recorded it: its API token ("<description> (token <token_id>)"; empty with
+    authentication off, and on records made before actors were kept). Output only.
+    """
     @_builtins.property
     def explanation(self) -> Global___Explanation:
         """The evidence behind the outcome: candidates, runner-up and the winning rule."""
@@ -963,10 +980,11 @@ class Decision(_message.Message):
         reason: _builtins.str = ...,
         explanation: Global___Explanation | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        actor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "explanation", b"explanation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "explanation", b"explanation", "outcome", b"outcome", "payment_id", b"payment_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "explanation", b"explanation", "outcome", b"outcome", "payment_id", b"payment_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
