@@ -3,21 +3,54 @@
 //! extension needs nothing of the engine.
 
 use cashapp_camt::{Date, Error, Kind, Money, Parsed};
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use std::collections::HashMap;
 
 /// (Entry, (EntryKind.PAYMENT, .RETURN, .ADVICE), RemittanceLine, Adjustment, Skipped,
-/// ControlTotal, datetime.date)
+/// ControlTotal, datetime.date); each record class with its field names in order.
 type Factories<'py> = (
-    Bound<'py, PyAny>,
+    Record<'py>,
     (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>),
-    Bound<'py, PyAny>,
-    Bound<'py, PyAny>,
-    Bound<'py, PyAny>,
-    Bound<'py, PyAny>,
+    Record<'py>,
+    Record<'py>,
+    Record<'py>,
+    Record<'py>,
     Bound<'py, PyAny>,
 );
+type Record<'py> = (Bound<'py, PyType>, Vec<Bound<'py, PyString>>);
+
+/// A frozen slots dataclass built the way its generated __init__ builds it (object.__new__,
+/// then object.__setattr__ per field) without running a Python frame per record: the readers
+/// make 100,000 of them per file. The classes have no __post_init__ (checked by the tests,
+/// which compare these records with the lxml reader's).
+fn make<'py>(record: &Record<'py>, values: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyAny>> {
+    let (class, fields) = record;
+    let py = class.py();
+    if fields.len() != values.len() {
+        return Err(PyValueError::new_err(
+            "read_camt: a record class with other fields",
+        ));
+    }
+    let empty = PyTuple::empty(py);
+    // SAFETY: the type object and the tuple are live for the call; the result is an owned
+    // reference or NULL with the error set.
+    let object = unsafe {
+        let raw = ffi::PyType_GenericNew(class.as_type_ptr(), empty.as_ptr(), std::ptr::null_mut());
+        Bound::from_owned_ptr_or_err(py, raw)?
+    };
+    for (name, value) in fields.iter().zip(values) {
+        // SAFETY: three live objects; -1 with the error set on failure.
+        if unsafe { ffi::PyObject_GenericSetAttr(object.as_ptr(), name.as_ptr(), value.as_ptr()) }
+            < 0
+        {
+            return Err(PyErr::fetch(py));
+        }
+    }
+    Ok(object)
+}
 
 /// ("ok", entries, skipped, warnings, controls) | ("error", location, message, reason) |
 /// ("decline", why): the lxml reader is to read the file.
@@ -51,8 +84,20 @@ pub fn read_camt<'py>(
     }
 }
 
-fn build<'py>(py: Python<'py>, parsed: Parsed, f: &Factories<'py>) -> PyResult<Bound<'py, PyTuple>> {
-    let (entry_class, kinds, line_class, adjustment_class, skipped_class, control_class, date_class) = f;
+fn build<'py>(
+    py: Python<'py>,
+    parsed: Parsed,
+    f: &Factories<'py>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (
+        entry_class,
+        kinds,
+        line_class,
+        adjustment_class,
+        skipped_class,
+        control_class,
+        date_class,
+    ) = f;
     let mut dates: HashMap<Date, Bound<'py, PyAny>> = HashMap::new();
     let mut date = |d: Date| -> PyResult<Bound<'py, PyAny>> {
         if let Some(made) = dates.get(&d) {
@@ -73,49 +118,78 @@ fn build<'py>(py: Python<'py>, parsed: Parsed, f: &Factories<'py>) -> PyResult<B
         for l in e.remittance {
             let mut adjustments = Vec::with_capacity(l.adjustments.len());
             for a in l.adjustments {
-                adjustments.push(adjustment_class.call1((a.amount_minor, a.reason_code, a.text))?);
+                let values = [
+                    a.amount_minor.into_pyobject(py)?.into_any(),
+                    s(py, a.reason_code),
+                    s(py, a.text),
+                ];
+                adjustments.push(make(adjustment_class, &values)?);
             }
             let adjustments = PyTuple::new(py, adjustments)?;
-            let args = (l.reference, l.paid_minor, l.invoiced_minor, l.discount_minor, adjustments, l.kind);
-            lines.push(line_class.call1(args)?);
+            let values = [
+                s(py, l.reference),
+                l.paid_minor.into_pyobject(py)?.into_any(),
+                l.invoiced_minor.into_pyobject(py)?.into_any(),
+                l.discount_minor.into_pyobject(py)?.into_any(),
+                adjustments.into_any(),
+                PyString::intern(py, l.kind).into_any(),
+            ];
+            lines.push(make(line_class, &values)?);
         }
         let booking = match e.booking_date {
             Some(d) => Some(date(d)?),
             None => None,
         };
-        let args = PyTuple::new(
-            py,
-            [
-                kind.clone(),
-                e.currency.into_pyobject(py)?.into_any(),
-                e.amount_minor.into_pyobject(py)?.into_any(),
-                date(e.value_date)?,
-                e.location.into_pyobject(py)?.into_any(),
-                booking.into_pyobject(py)?.into_any(),
-                e.account.into_pyobject(py)?.into_any(),
-                e.payer_name.into_pyobject(py)?.into_any(),
-                e.payer_account.into_pyobject(py)?.into_any(),
-                e.end_to_end_id.into_pyobject(py)?.into_any(),
-                e.bank_reference.into_pyobject(py)?.into_any(),
-                e.remittance_text.into_pyobject(py)?.into_any(),
-                PyTuple::new(py, lines)?.into_any(),
-                e.batch_id.into_pyobject(py)?.into_any(),
-                e.original_reference.into_pyobject(py)?.into_any(),
-                e.return_reason.into_pyobject(py)?.into_any(),
-                e.type_code.into_pyobject(py)?.into_any(),
-            ],
-        )?;
-        entries.append(entry_class.call1(args)?)?;
+        let values = [
+            kind.clone(),
+            s(py, e.currency),
+            e.amount_minor.into_pyobject(py)?.into_any(),
+            date(e.value_date)?,
+            s(py, e.location),
+            booking.into_pyobject(py)?.into_any(),
+            s(py, e.account),
+            s(py, e.payer_name),
+            s(py, e.payer_account),
+            s(py, e.end_to_end_id),
+            s(py, e.bank_reference),
+            s(py, e.remittance_text),
+            PyTuple::new(py, lines)?.into_any(),
+            s(py, e.batch_id),
+            s(py, e.original_reference),
+            s(py, e.return_reason),
+            s(py, e.type_code),
+        ];
+        entries.append(make(entry_class, &values)?)?;
     }
     let skipped = PyList::empty(py);
-    for s in parsed.skipped {
-        skipped.append(skipped_class.call1((s.location, s.reason, s.amount_minor, s.currency))?)?;
+    for k in parsed.skipped {
+        let values = [
+            s(py, k.location),
+            s(py, k.reason),
+            k.amount_minor.into_pyobject(py)?.into_any(),
+            s(py, k.currency),
+        ];
+        skipped.append(make(skipped_class, &values)?)?;
     }
     let controls = PyList::empty(py);
     for c in parsed.controls {
-        let args = (c.scope, c.counted, c.summed_minor, c.declared_count, c.declared_sum_minor);
-        controls.append(control_class.call1(args)?)?;
+        let values = [
+            s(py, c.scope),
+            c.counted.into_pyobject(py)?.into_any(),
+            c.summed_minor.into_pyobject(py)?.into_any(),
+            c.declared_count.into_pyobject(py)?.into_any(),
+            c.declared_sum_minor.into_pyobject(py)?.into_any(),
+        ];
+        controls.append(make(control_class, &values)?)?;
     }
     let warnings = PyList::new(py, parsed.warnings)?;
     ("ok", entries, skipped, warnings, controls).into_pyobject(py)
+}
+
+fn s(py: Python<'_>, text: String) -> Bound<'_, PyAny> {
+    // "" is the common value of most fields: one shared empty string.
+    if text.is_empty() {
+        return PyString::intern(py, "").into_any();
+    }
+    PyString::new(py, &text).into_any()
 }

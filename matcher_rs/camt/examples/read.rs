@@ -5,10 +5,11 @@ use std::collections::HashMap;
 fn main() {
     let path = std::env::args().nth(1).expect("a camt file");
     let data = std::fs::read(path).expect("readable");
-    let exponents: HashMap<String, u32> = [("EUR", 2), ("USD", 2), ("CHF", 2), ("GBP", 2), ("JPY", 0)]
-        .into_iter()
-        .map(|(c, e)| (c.to_string(), e))
-        .collect();
+    let exponents: HashMap<String, u32> =
+        [("EUR", 2), ("USD", 2), ("CHF", 2), ("GBP", 2), ("JPY", 0)]
+            .into_iter()
+            .map(|(c, e)| (c.to_string(), e))
+            .collect();
     let money = Money {
         exponents,
         max_minor: 1_000_000_000_000_000,
@@ -18,7 +19,11 @@ fn main() {
     let parsed = parse(&data, ns, "053", &money);
     let seconds = start.elapsed().as_secs_f64();
     match parsed {
-        Ok(p) => println!("{} entries in {seconds:.3} s: {:.0}/s", p.entries.len(), p.entries.len() as f64 / seconds),
+        Ok(p) => println!(
+            "{} entries in {seconds:.3} s: {:.0}/s",
+            p.entries.len(),
+            p.entries.len() as f64 / seconds
+        ),
         Err(e) => println!("{e:?}"),
     }
 }

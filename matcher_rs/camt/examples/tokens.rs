@@ -26,5 +26,8 @@ fn main() {
             Err(e) => panic!("{e}"),
         }
     }
-    println!("{n} events in {:.3} s without namespaces", start.elapsed().as_secs_f64());
+    println!(
+        "{n} events in {:.3} s without namespaces",
+        start.elapsed().as_secs_f64()
+    );
 }

@@ -25,7 +25,13 @@ impl Money {
     }
 
     /// `minor_units(text, exponent, currency, location)`.
-    pub fn minor_units(&self, text: &str, exponent: u32, currency: &str, location: &str) -> Result<i64> {
+    pub fn minor_units(
+        &self,
+        text: &str,
+        exponent: u32,
+        currency: &str,
+        location: &str,
+    ) -> Result<i64> {
         let raw = text.trim();
         if !raw.is_ascii() {
             // Python's \d and int() read other scripts' digits; leave those to the lxml reader.
@@ -35,11 +41,15 @@ impl Money {
             Some((w, f)) => (w, Some(f)),
             None => (raw, None),
         };
-        let good = |part: &str| (1..=18).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+        let good =
+            |part: &str| (1..=18).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
         if !good(whole) || fraction.is_some_and(|f| !good(f)) {
             return fail(
                 location,
-                format!("amount {} is not an ISO 20022 decimal (digits, '.')", repr(raw)),
+                format!(
+                    "amount {} is not an ISO 20022 decimal (digits, '.')",
+                    repr(raw)
+                ),
                 "MALFORMED_FILE",
             );
         }
@@ -56,7 +66,11 @@ impl Money {
             fraction = &fraction[..exponent_len];
         }
         let whole_value: i128 = whole.parse().unwrap_or(0);
-        let mut fraction_value: i128 = if fraction.is_empty() { 0 } else { fraction.parse().unwrap_or(0) };
+        let mut fraction_value: i128 = if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse().unwrap_or(0)
+        };
         for _ in fraction.len()..exponent_len {
             fraction_value *= 10;
         }
@@ -71,16 +85,49 @@ impl Money {
         Ok(amount as i64)
     }
 
-    /// (currency, minor units) of an <Amt Ccy="..."> element.
-    pub fn amount_element(&self, node: &Node, location: &str) -> Result<(String, i64)> {
-        let currency = node.ccy.as_deref().unwrap_or("").to_string();
-        let where_ = at(location, node);
-        if currency.is_empty() {
-            return fail(&where_, "amount without a Ccy currency attribute".into(), "MALFORMED_FILE");
+    /// (currency, minor units) of an <Amt Ccy="..."> element; its location is `parts`
+    /// joined, built only for an error message.
+    pub fn amount_element(&self, node: &Node, parts: &[&str]) -> Result<(String, i64)> {
+        let currency = node.ccy.as_deref().unwrap_or("");
+        if let Some(exponent) = self.exponents.get(currency) {
+            if let Some(amount) = self.quick(node.raw_text(), *exponent) {
+                return Ok((currency.to_string(), amount));
+            }
         }
-        let exponent = self.exponent_of(&currency, &where_)?;
-        let amount = self.minor_units(node.raw_text(), exponent, &currency, &where_)?;
-        Ok((currency, amount))
+        // The careful path, with the element's line in any message.
+        let where_ = at(&parts.concat(), node);
+        if currency.is_empty() {
+            return fail(
+                &where_,
+                "amount without a Ccy currency attribute".into(),
+                "MALFORMED_FILE",
+            );
+        }
+        let exponent = self.exponent_of(currency, &where_)?;
+        let amount = self.minor_units(node.raw_text(), exponent, currency, &where_)?;
+        Ok((currency.to_string(), amount))
+    }
+
+    /// The common case without building any message: digits, maybe a dot and at most the
+    /// currency's decimals, in range. None sends the text down the careful path.
+    fn quick(&self, text: &str, exponent: u32) -> Option<i64> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 18 || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        if text.contains('.') && (fraction.is_empty() || fraction.len() > exponent as usize) {
+            return None;
+        }
+        let mut amount: i128 = whole.parse().ok()?;
+        for _ in 0..exponent {
+            amount *= 10;
+        }
+        if !fraction.is_empty() {
+            let scale = 10i128.pow(exponent - fraction.len() as u32);
+            amount += fraction.parse::<i128>().ok()? * scale;
+        }
+        (amount <= self.max_minor as i128).then_some(amount as i64)
     }
 
     /// Money(minor, currency).format(): "EUR 1,234.50".
@@ -90,7 +137,12 @@ impl Money {
         let scale = 10u128.pow(exponent);
         let (whole, frac) = (minor.unsigned_abs() / scale, minor.unsigned_abs() % scale);
         let text = if exponent > 0 {
-            format!("{}.{:0width$}", thousands(whole), frac, width = exponent as usize)
+            format!(
+                "{}.{:0width$}",
+                thousands(whole),
+                frac,
+                width = exponent as usize
+            )
         } else {
             thousands(whole)
         };

@@ -2,7 +2,9 @@
 //! (camt_entries.py). One pass over the entry's children, one over each TxDtls, then the records.
 
 use crate::amounts::Money;
-use crate::fields::{account_id, bank_transaction_code, code_or_text, date_choice, party_name, Dates};
+use crate::fields::{
+    account_id, bank_transaction_code, code_or_text, date_choice, party_name, Dates,
+};
 use crate::identity::entry_identity;
 use crate::records::{error, Date, Entry, Kind, Parsed, Result, Skipped};
 use crate::remittance::{remittance, Remittance};
@@ -77,10 +79,17 @@ fn end_to_end(value: &str) -> String {
     }
 }
 
-pub fn read_entry(ntry: &Node, money: &Money, dates: &mut Dates, st: &mut Statement, out: &mut Parsed) -> Result<()> {
+pub fn read_entry(
+    ntry: &Node,
+    money: &Money,
+    dates: &mut Dates,
+    st: &mut Statement,
+    out: &mut Parsed,
+) -> Result<()> {
     let location = format!("{}/Ntry[{}]", st.scope, st.number);
     let mut amount_el: Option<&Node> = None;
-    let (mut indicator, mut status, mut reference, mut addtl) = ("", None::<String>, String::new(), String::new());
+    let (mut indicator, mut status, mut reference, mut addtl) =
+        ("", None::<String>, String::new(), String::new());
     let mut reversal = false;
     let (mut booking, mut value) = (None, None);
     let mut code: Option<&Node> = None;
@@ -91,8 +100,8 @@ pub fn read_entry(ntry: &Node, money: &Money, dates: &mut Dates, st: &mut Statem
             "CdtDbtInd" => indicator = child.text_of(),
             "RvslInd" => reversal = matches!(child.text_of().to_lowercase().as_str(), "true" | "1"),
             "Sts" => status = Some(code_or_text(child).to_uppercase()),
-            "BookgDt" => booking = date_choice(child, dates, &format!("{location}/BookgDt"))?,
-            "ValDt" => value = date_choice(child, dates, &format!("{location}/ValDt"))?,
+            "BookgDt" => booking = date_choice(child, dates, &[&location, "/BookgDt"])?,
+            "ValDt" => value = date_choice(child, dates, &[&location, "/ValDt"])?,
             "AcctSvcrRef" => reference = child.text_of().to_string(),
             "BkTxCd" => code = Some(child),
             "NtryDtls" => details.push(child),
@@ -103,7 +112,7 @@ pub fn read_entry(ntry: &Node, money: &Money, dates: &mut Dates, st: &mut Statem
     let Some(amount_el) = amount_el else {
         return error(at(&location, ntry), "an entry without an amount (Amt)");
     };
-    let (currency, amount) = money.amount_element(amount_el, &format!("{location}/Amt"))?;
+    let (currency, amount) = money.amount_element(amount_el, &[&location, "/Amt"])?;
     if indicator != "CRDT" && indicator != "DBIT" {
         let place = ntry.named("CdtDbtInd").next().unwrap_or(ntry);
         return error(
@@ -228,15 +237,15 @@ fn read_tx(node: &Node, money: &Money, location: String) -> Result<Tx> {
                 }
             }
             "Amt" => {
-                let (currency, amount) = money.amount_element(child, &format!("{location}/Amt"))?;
+                let (currency, amount) = money.amount_element(child, &[&location, "/Amt"])?;
                 (tx.currency, tx.amount) = (currency, Some(amount));
             }
             "AmtDtls" if tx.amount.is_none() => {
                 // TxAmt/Amt is what was booked; InstdAmt is what was ordered (maybe another currency).
                 for part in child.named("TxAmt") {
                     for amt in part.named("Amt") {
-                        let here = format!("{location}/AmtDtls/TxAmt/Amt");
-                        let (currency, amount) = money.amount_element(amt, &here)?;
+                        let (currency, amount) =
+                            money.amount_element(amt, &[&location, "/AmtDtls/TxAmt/Amt"])?;
                         (tx.currency, tx.amount) = (currency, Some(amount));
                     }
                 }
@@ -290,7 +299,14 @@ fn emit(head: &Head<'_>, txs: Vec<Tx>, batch_count: u128, st: &Statement, out: &
         } else {
             txs[0].reference.clone()
         };
-        out.entries.push(item(head, &txs[0], head.amount, reference, String::new(), st));
+        out.entries.push(item(
+            head,
+            &txs[0],
+            head.amount,
+            reference,
+            String::new(),
+            st,
+        ));
         return;
     }
     if !splittable(head, &txs, out) {
@@ -344,24 +360,48 @@ fn splittable(head: &Head<'_>, txs: &[Tx], out: &mut Parsed) -> bool {
 
 fn item_references(entry_reference: &str, own: &[&str]) -> Vec<String> {
     let distinct: std::collections::HashSet<&&str> = own.iter().collect();
-    if own.iter().all(|r| !r.is_empty()) && distinct.len() == own.len() && !own.contains(&entry_reference) {
+    if own.iter().all(|r| !r.is_empty())
+        && distinct.len() == own.len()
+        && !own.contains(&entry_reference)
+    {
         return own.iter().map(|r| r.to_string()).collect();
     }
     if !entry_reference.is_empty() {
-        return (1..=own.len()).map(|n| format!("{entry_reference}/{n}")).collect();
+        return (1..=own.len())
+            .map(|n| format!("{entry_reference}/{n}"))
+            .collect();
     }
     own.iter().map(|r| r.to_string()).collect()
 }
 
-fn item(head: &Head<'_>, tx: &Tx, amount: i64, reference: String, batch_id: String, st: &Statement) -> Entry {
+fn item(
+    head: &Head<'_>,
+    tx: &Tx,
+    amount: i64,
+    reference: String,
+    batch_id: String,
+    st: &Statement,
+) -> Entry {
     // Without Ustrd, banks put the purpose in AddtlTxInf / AddtlNtryInf; the AddtlNtryInf of a
     // batch describes the batch ("collective credit, 3 items"), not one of its transactions.
-    let entry_purpose = if batch_id.is_empty() { head.addtl.as_str() } else { "" };
-    let purpose: Vec<&str> = [tx.additional.as_str(), entry_purpose].into_iter().filter(|t| !t.is_empty()).collect();
+    let entry_purpose = if batch_id.is_empty() {
+        head.addtl.as_str()
+    } else {
+        ""
+    };
+    let purpose: Vec<&str> = [tx.additional.as_str(), entry_purpose]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect();
     let texts: Vec<&str> = match &tx.info {
         None => purpose,
         Some(info) => {
-            let mut texts: Vec<&str> = info.texts.iter().chain(&info.extra).map(String::as_str).collect();
+            let mut texts: Vec<&str> = info
+                .texts
+                .iter()
+                .chain(&info.extra)
+                .map(String::as_str)
+                .collect();
             if info.texts.is_empty() {
                 texts.extend(purpose);
             }
@@ -376,24 +416,48 @@ fn item(head: &Head<'_>, tx: &Tx, amount: i64, reference: String, batch_id: Stri
     } else {
         &tx.transaction_id
     };
-    let type_code = if tx.type_code.is_empty() { head.type_code() } else { tx.type_code.clone() };
+    let type_code = if tx.type_code.is_empty() {
+        head.type_code()
+    } else {
+        tx.type_code.clone()
+    };
     Entry {
         kind: head.kind,
         currency: head.currency.clone(),
         amount_minor: amount,
         value_date: head.value,
-        location: if batch_id.is_empty() { head.location.clone() } else { tx.location.clone() },
+        location: if batch_id.is_empty() {
+            head.location.clone()
+        } else {
+            tx.location.clone()
+        },
         booking_date: head.booking,
         account: st.account.clone(),
-        payer_name: if tx.payer_name.is_empty() { tx.ultimate_payer.clone() } else { tx.payer_name.clone() },
+        payer_name: if tx.payer_name.is_empty() {
+            tx.ultimate_payer.clone()
+        } else {
+            tx.payer_name.clone()
+        },
         payer_account: tx.payer_account.clone(),
         end_to_end_id: tx.end_to_end_id.clone(),
         bank_reference: reference,
         remittance_text: texts.join(" "),
-        remittance: tx.info.as_ref().map(|i| i.lines.clone()).unwrap_or_default(),
+        remittance: tx
+            .info
+            .as_ref()
+            .map(|i| i.lines.clone())
+            .unwrap_or_default(),
         batch_id,
-        original_reference: if returned { original.clone() } else { String::new() },
-        return_reason: if returned { tx.return_reason.clone() } else { String::new() },
+        original_reference: if returned {
+            original.clone()
+        } else {
+            String::new()
+        },
+        return_reason: if returned {
+            tx.return_reason.clone()
+        } else {
+            String::new()
+        },
         type_code,
     }
 }

@@ -12,6 +12,14 @@ use std::collections::HashMap;
 pub struct Dates(HashMap<String, Date>);
 
 impl Dates {
+    /// `parse` with the location given as parts, joined only for an error.
+    pub fn parse_lazy(&mut self, text: &str, parts: &[&str], node: Option<&Node>) -> Result<Date> {
+        match self.0.get(text) {
+            Some(date) => Ok(*date),
+            None => self.parse(text, &parts.concat(), node),
+        }
+    }
+
     pub fn parse(&mut self, text: &str, location: &str, node: Option<&Node>) -> Result<Date> {
         if let Some(date) = self.0.get(text) {
             return Ok(*date);
@@ -27,7 +35,10 @@ impl Dates {
             }
             None => {
                 let place = node.map_or_else(|| location.to_string(), |n| at(location, n));
-                error(place, format!("{} is not an ISO date (YYYY-MM-DD)", repr(text)))
+                error(
+                    place,
+                    format!("{} is not an ISO date (YYYY-MM-DD)", repr(text)),
+                )
             }
         }
     }
@@ -40,7 +51,9 @@ fn iso_date(head: &str) -> Option<Date> {
         return None;
     }
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
     };
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -62,13 +75,20 @@ fn iso_date(head: &str) -> Option<Date> {
 }
 
 /// A DateAndDateTimeChoice (BookgDt, ValDt): Dt or DtTm; an empty one is an error.
-pub fn date_choice(node: &Node, dates: &mut Dates, location: &str) -> Result<Option<Date>> {
+pub fn date_choice(node: &Node, dates: &mut Dates, parts: &[&str]) -> Result<Option<Date>> {
     let dated = |d: &Node<'_>| (d.name == "Dt" || d.name == "DtTm") && !d.text_of().is_empty();
     if let Some(d) = node.find(&dated) {
-        return dates.parse(d.text_of(), location, Some(node)).map(Some);
+        return dates.parse_lazy(d.text_of(), parts, Some(node)).map(Some);
     }
-    for child in node.children.iter().filter(|c| c.name == "Dt" || c.name == "DtTm") {
-        return dates.parse(child.text_of(), location, Some(child)).map(Some);
+    // An empty Dt is an error, not a missing date.
+    if let Some(child) = node
+        .children
+        .iter()
+        .find(|c| c.name == "Dt" || c.name == "DtTm")
+    {
+        return dates
+            .parse_lazy(child.text_of(), parts, Some(child))
+            .map(Some);
     }
     Ok(None)
 }
@@ -104,7 +124,11 @@ pub fn bank_transaction_code(node: &Node) -> String {
             return codes.join("/");
         }
         if child.name == "Prtry" {
-            proprietary = child.named("Cd").next().map(|c| c.text_of().to_string()).unwrap_or_default();
+            proprietary = child
+                .named("Cd")
+                .next()
+                .map(|c| c.text_of().to_string())
+                .unwrap_or_default();
         }
     }
     proprietary
@@ -129,7 +153,11 @@ pub fn account_id(node: &Node) -> String {
             match choice.name {
                 "IBAN" => return choice.text_of().replace(' ', ""),
                 "Othr" => {
-                    return choice.named("Id").next().map(|c| c.text_of().to_string()).unwrap_or_default()
+                    return choice
+                        .named("Id")
+                        .next()
+                        .map(|c| c.text_of().to_string())
+                        .unwrap_or_default()
                 }
                 _ => {}
             }

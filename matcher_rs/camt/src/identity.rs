@@ -17,7 +17,11 @@ fn hex(data: &[u8], chars: usize) -> String {
 }
 
 pub fn entry_identity(entry: &Entry) -> String {
-    let scope = if entry.account.is_empty() { "-" } else { entry.account.as_str() };
+    let scope = if entry.account.is_empty() {
+        "-"
+    } else {
+        entry.account.as_str()
+    };
     let mut raw = if !entry.bank_reference.is_empty() {
         format!("{scope}/{}", entry.bank_reference)
     } else if !entry.end_to_end_id.is_empty() {

@@ -21,4 +21,6 @@ mod tree;
 
 pub use amounts::Money;
 pub use reader::parse;
-pub use records::{Adjustment, ControlTotal, Date, Entry, Error, Kind, Parsed, RemittanceLine, Skipped};
+pub use records::{
+    Adjustment, ControlTotal, Date, Entry, Error, Kind, Parsed, RemittanceLine, Skipped,
+};

@@ -5,18 +5,18 @@
 use crate::amounts::Money;
 use crate::entries::read_entry;
 use crate::fields::{account_id, Dates};
+use crate::names::intern;
 use crate::records::{decline, error, Parsed, Result};
 use crate::statement::Statement;
-use crate::names::intern;
 use crate::tree::{normalize_newlines, Node};
+use quick_xml::events::BytesStart;
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 
 /// The elements read whole when they end; Acct, Bal and TxsSummry only as the statement's own.
 fn captured(name: &'static str, parent_is_container: bool) -> bool {
     matches!(name, "GrpHdr" | "Ntry")
-        || (parent_is_container && matches!(name, "Acct" | "Bal" | "TxsSummry" | "CreDtTm" | "FrToDt"))
+        || (parent_is_container
+            && matches!(name, "Acct" | "Bal" | "TxsSummry" | "CreDtTm" | "FrToDt"))
 }
 
 struct Reader<'m, 'a> {
@@ -59,56 +59,63 @@ pub fn parse(data: &[u8], namespace: &str, number: &str, money: &Money) -> Resul
 
 impl<'a> Reader<'_, 'a> {
     fn run(&mut self, data: &'a [u8], namespace: &[u8]) -> Result<()> {
-        let mut xml = NsReader::from_reader(data);
+        let mut xml = quick_xml::Reader::from_reader(data);
         let config = xml.config_mut();
         config.expand_empty_elements = true;
         config.check_comments = true;
+        let mut scopes = Scopes::default();
         let mut path: Vec<&'static str> = Vec::new(); // local names from the root down
         let mut stack: Vec<Node<'a>> = Vec::new(); // the captured element being read, outermost first
         let (mut line, mut counted_to) = (1usize, 0usize);
         let mut root_closed = false;
         loop {
-            let position = xml.buffer_position() as usize;
-            let event = match xml.read_resolved_event() {
+            let event = match xml.read_event() {
                 Ok(event) => event,
                 Err(_) => return decline("not well-formed XML"),
             };
             match event {
-                (resolved, Event::Start(start)) => {
+                Event::Start(start) => {
                     if root_closed {
                         return decline("content after the root element");
                     }
-                    line += memchr::memchr_iter(b'\n', &data[counted_to..position]).count();
-                    counted_to = position;
-                    let name = match resolved {
-                        ResolveResult::Bound(ns) if ns.as_ref() == namespace => intern(start.local_name().as_ref()),
-                        ResolveResult::Unknown(_) => return decline("an undeclared namespace prefix"),
-                        _ => "",
-                    };
+                    // libxml2 numbers an element by the line its start tag ends on.
+                    let end = (xml.buffer_position() as usize).min(data.len());
+                    line += memchr::memchr_iter(b'\n', &data[counted_to..end]).count();
+                    counted_to = end;
+                    check_names(&start)?;
+                    scopes.enter(&start, path.len())?;
+                    let name = scopes.local_name(start.name().as_ref(), namespace)?;
                     if let Some(parent) = stack.last_mut() {
                         parent.closed_text = true;
                     }
                     let parent_is_container = path.last().is_some_and(|p| *p == self.container);
-                    if !stack.is_empty() || captured(&name, parent_is_container) {
+                    if !stack.is_empty() || captured(name, parent_is_container) {
                         stack.push(Node::new(name, &start, line)?);
                     }
                     path.push(name);
                 }
-                (_, Event::End(_)) => {
+                Event::End(_) => {
                     let name = path.pop().unwrap_or("");
+                    scopes.leave(path.len());
                     if path.is_empty() {
                         root_closed = true;
                     }
                     if let Some(node) = stack.pop() {
                         match stack.last_mut() {
-                            Some(parent) => parent.children.push(node),
-                            None => self.element(node, path.last().is_some_and(|p| *p == self.container))?,
+                            Some(parent) => {
+                                if parent.children.is_empty() {
+                                    parent.children.reserve_exact(8);
+                                }
+                                parent.children.push(node)
+                            }
+                            None => self
+                                .element(node, path.last().is_some_and(|p| *p == self.container))?,
                         }
                     } else if name == self.container {
                         self.end_statement()?;
                     }
                 }
-                (_, Event::Text(text)) => {
+                Event::Text(text) => {
                     if let Some(node) = stack.last_mut().filter(|n| !n.closed_text) {
                         match text.unescape() {
                             Ok(t) => node.add_text(normalize_newlines(t)),
@@ -118,7 +125,7 @@ impl<'a> Reader<'_, 'a> {
                         return decline("text outside the root element");
                     }
                 }
-                (_, Event::CData(cdata)) => {
+                Event::CData(cdata) => {
                     if let Some(node) = stack.last_mut() {
                         match String::from_utf8(cdata.into_inner().into_owned()) {
                             Ok(t) => node.add_text(normalize_newlines(t.into())),
@@ -126,12 +133,12 @@ impl<'a> Reader<'_, 'a> {
                         }
                     }
                 }
-                (_, Event::Comment(_) | Event::PI(_)) => {
+                Event::Comment(_) | Event::PI(_) => {
                     if let Some(node) = stack.last_mut() {
                         node.closed_text = true;
                     }
                 }
-                (_, Event::Decl(decl)) => {
+                Event::Decl(decl) => {
                     if let Some(Ok(encoding)) = decl.encoding() {
                         let encoding = encoding.to_ascii_lowercase();
                         if encoding != b"utf-8" && encoding != b"utf8" {
@@ -139,9 +146,9 @@ impl<'a> Reader<'_, 'a> {
                         }
                     }
                 }
-                (_, Event::DocType(_)) => return decline("a DOCTYPE"),
-                (_, Event::Eof) => break,
-                (_, Event::Empty(_)) => return decline("an empty element not expanded"),
+                Event::DocType(_) => return decline("a DOCTYPE"),
+                Event::Eof => break,
+                Event::Empty(_) => return decline("an empty element not expanded"),
             }
         }
         if !path.is_empty() || !root_closed {
@@ -222,7 +229,10 @@ impl<'a> Reader<'_, 'a> {
         let st = self.statement();
         st.account = account;
         if st.account.is_empty() {
-            return error(format!("{}/Acct/Id (line {})", st.scope, acct.line), "no IBAN or Othr/Id");
+            return error(
+                format!("{}/Acct/Id (line {})", st.scope, acct.line),
+                "no IBAN or Othr/Id",
+            );
         }
         for child in acct.named("Ccy") {
             st.currency = child.text_of().to_uppercase();
@@ -231,9 +241,13 @@ impl<'a> Reader<'_, 'a> {
         let mut fallback = st.fallback_date;
         'children: for child in &self.statement_dates {
             if child.name == "CreDtTm" {
-                fallback = Some(self.dates.parse(child.text_of(), &format!("{scope}/CreDtTm"), None)?);
+                fallback = Some(self.dates.parse(
+                    child.text_of(),
+                    &format!("{scope}/CreDtTm"),
+                    None,
+                )?);
             } else {
-                for part in child.named("ToDtTm") {
+                if let Some(part) = child.named("ToDtTm").next() {
                     let location = format!("{scope}/FrToDt/ToDtTm");
                     fallback = Some(self.dates.parse(part.text_of(), &location, None)?);
                     break 'children;
@@ -245,4 +259,92 @@ impl<'a> Reader<'_, 'a> {
         }
         Ok(())
     }
+}
+
+/// The namespace declarations in scope: camt files declare one or two, on the root, so a
+/// stack searched from the end resolves a prefix in a step or two.
+#[derive(Default)]
+struct Scopes {
+    /// (prefix, "" for the default namespace; namespace; depth of the declaring element)
+    bindings: Vec<(Vec<u8>, Vec<u8>, usize)>,
+}
+
+impl Scopes {
+    fn enter(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<()> {
+        if memchr::memmem::find(start.attributes_raw(), b"xmlns").is_none() {
+            return Ok(());
+        }
+        for attribute in start.attributes() {
+            let Ok(attribute) = attribute else {
+                return decline("a malformed attribute");
+            };
+            let key = attribute.key.as_ref();
+            let prefix = if key == b"xmlns" {
+                Vec::new()
+            } else if let Some(prefix) = key.strip_prefix(b"xmlns:") {
+                prefix.to_vec()
+            } else {
+                continue;
+            };
+            let Ok(value) = attribute.unescape_value() else {
+                return decline("a namespace the reader cannot unescape");
+            };
+            self.bindings
+                .push((prefix, value.as_bytes().to_vec(), depth));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, depth: usize) {
+        while self.bindings.last().is_some_and(|b| b.2 >= depth) {
+            self.bindings.pop();
+        }
+    }
+
+    /// The interned local name when the element is in `namespace`, else "".
+    fn local_name(&self, qname: &[u8], namespace: &[u8]) -> Result<&'static str> {
+        let (prefix, local) = match memchr::memchr(b':', qname) {
+            Some(i) => (&qname[..i], &qname[i + 1..]),
+            None => (&qname[..0], qname),
+        };
+        match self.bindings.iter().rev().find(|b| b.0 == prefix) {
+            Some(binding) if binding.1 == namespace => Ok(intern(local)),
+            Some(_) => Ok(""),
+            None if prefix.is_empty() => Ok(""),
+            None => decline("an undeclared namespace prefix"),
+        }
+    }
+}
+
+/// XML names as libxml2 checks them (ASCII here; a name with other characters is left to it):
+/// a letter, '_' or ':' first, then letters, digits, '-', '.', '_', ':'.
+fn valid_name(name: &[u8]) -> Result<bool> {
+    if !name.is_ascii() {
+        return decline("a name with non-ASCII characters");
+    }
+    let first = name
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b':');
+    Ok(first
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(b)))
+}
+
+/// The start tag's element and attribute names are XML names, and no attribute is repeated:
+/// lxml refuses such a file, so this reader must not read it.
+fn check_names(start: &BytesStart<'_>) -> Result<()> {
+    if !valid_name(start.name().as_ref())? {
+        return decline("an element name that is not an XML name");
+    }
+    if start.attributes_raw().iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    for attribute in start.attributes() {
+        match attribute {
+            Ok(attribute) if valid_name(attribute.key.as_ref())? => {}
+            _ => return decline("a malformed attribute"),
+        }
+    }
+    Ok(())
 }

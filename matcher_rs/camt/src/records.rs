@@ -91,7 +91,9 @@ pub struct ControlTotal {
 impl ControlTotal {
     pub fn agrees(&self) -> bool {
         self.declared_count.is_none_or(|c| c == self.counted)
-            && self.declared_sum_minor.is_none_or(|s| s == self.summed_minor)
+            && self
+                .declared_sum_minor
+                .is_none_or(|s| s == self.summed_minor)
     }
 }
 

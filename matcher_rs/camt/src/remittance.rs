@@ -25,7 +25,7 @@ pub fn remittance(node: &Node, money: &Money, location: &str) -> Result<Remittan
                     result.texts.push(text);
                 }
             }
-            "Strd" => structured(child, money, &format!("{location}/RmtInf/Strd"), &mut result)?,
+            "Strd" => structured(child, money, &[location, "/RmtInf/Strd"], &mut result)?,
             _ => {}
         }
     }
@@ -40,7 +40,12 @@ struct Amounts {
     discount: Option<i64>,
 }
 
-fn structured(node: &Node, money: &Money, location: &str, result: &mut Remittance) -> Result<()> {
+fn structured(
+    node: &Node,
+    money: &Money,
+    parts: &[&str; 2],
+    result: &mut Remittance,
+) -> Result<()> {
     let mut documents: Vec<(String, &'static str)> = Vec::new();
     let mut amounts = Amounts::default();
     let mut adjustments: Vec<Adjustment> = Vec::new();
@@ -58,19 +63,21 @@ fn structured(node: &Node, money: &Money, location: &str, result: &mut Remittanc
                     }
                 }
                 if !number.is_empty() {
-                    let kind = if code == "CREN" || code == "CRN" { "CREDIT_NOTE" } else { "INVOICE" };
+                    let kind = if code == "CREN" || code == "CRN" {
+                        "CREDIT_NOTE"
+                    } else {
+                        "INVOICE"
+                    };
                     documents.push((number, kind));
                 }
             }
-            "RfrdDocAmt" => document_amounts(
-                child,
-                money,
-                &format!("{location}/RfrdDocAmt"),
-                &mut amounts,
-                &mut adjustments,
-            )?,
+            "RfrdDocAmt" => document_amounts(child, money, parts, &mut amounts, &mut adjustments)?,
             "CdtrRefInf" => {
-                reference = child.named("Ref").next().map(|c| normalized(c.raw_text())).unwrap_or_default()
+                reference = child
+                    .named("Ref")
+                    .next()
+                    .map(|c| normalized(c.raw_text()))
+                    .unwrap_or_default()
             }
             "AddtlRmtInf" => notes.push(normalized(child.raw_text())),
             _ => {}
@@ -79,8 +86,16 @@ fn structured(node: &Node, money: &Money, location: &str, result: &mut Remittanc
     // The block's amounts belong to its document only when it names exactly one.
     let single = documents.len() == 1 || (documents.is_empty() && !reference.is_empty());
     let paid = if single { amounts.paid } else { None };
-    let invoiced = if single { amounts.due.or(amounts.credit_note) } else { None };
-    let discount = if single { amounts.discount.unwrap_or(0) } else { 0 };
+    let invoiced = if single {
+        amounts.due.or(amounts.credit_note)
+    } else {
+        None
+    };
+    let discount = if single {
+        amounts.discount.unwrap_or(0)
+    } else {
+        0
+    };
     let kept = if single { adjustments } else { Vec::new() };
     for (number, kind) in &documents {
         result.lines.push(RemittanceLine {
@@ -93,16 +108,27 @@ fn structured(node: &Node, money: &Money, location: &str, result: &mut Remittanc
         });
     }
     if !reference.is_empty() {
-        let own = if documents.is_empty() { (paid, invoiced, discount, kept) } else { (None, None, 0, Vec::new()) };
-        creditor_reference(&reference, location, result, own)?;
+        let own = if documents.is_empty() {
+            (paid, invoiced, discount, kept)
+        } else {
+            (None, None, 0, Vec::new())
+        };
+        creditor_reference(&reference, &parts.concat(), result, own)?;
     }
-    result.extra.extend(notes.into_iter().filter(|n| !n.is_empty()));
+    result
+        .extra
+        .extend(notes.into_iter().filter(|n| !n.is_empty()));
     Ok(())
 }
 
 type Own = (Option<i64>, Option<i64>, i64, Vec<Adjustment>);
 
-fn creditor_reference(reference: &str, location: &str, result: &mut Remittance, own: Own) -> Result<()> {
+fn creditor_reference(
+    reference: &str,
+    location: &str,
+    result: &mut Remittance,
+    own: Own,
+) -> Result<()> {
     let compact = reference.replace(' ', "").to_uppercase();
     if !compact.starts_with("RF") {
         // A national reference (Swiss QRR/ISR, Finnish, ...): not ISO 11649, still worth matching on.
@@ -153,22 +179,22 @@ fn iso11649_valid(compact: &str) -> Result<bool> {
 fn document_amounts(
     node: &Node,
     money: &Money,
-    location: &str,
+    strd: &[&str; 2],
     amounts: &mut Amounts,
     adjustments: &mut Vec<Adjustment>,
 ) -> Result<()> {
     for child in &node.children {
         let name = child.name;
-        let here = format!("{location}/{name}");
+        let here = [strd[0], strd[1], "/RfrdDocAmt/", name];
         match name {
             "RmtdAmt" => amounts.paid = Some(money.amount_element(child, &here)?.1),
             "DuePyblAmt" => amounts.due = Some(money.amount_element(child, &here)?.1),
             "CdtNoteAmt" => amounts.credit_note = Some(money.amount_element(child, &here)?.1),
             "DscntApldAmt" => {
-                let add = nested_amount(child, money, &here)?;
+                let add = nested_amount(child, money, &here.concat())?;
                 amounts.discount = Some(amounts.discount.unwrap_or(0) + add);
             }
-            "AdjstmntAmtAndRsn" => adjustments.push(adjustment(child, money, &here)?),
+            "AdjstmntAmtAndRsn" => adjustments.push(adjustment(child, money, &here.concat())?),
             _ => {}
         }
     }
@@ -177,10 +203,10 @@ fn document_amounts(
 
 fn nested_amount(node: &Node, money: &Money, location: &str) -> Result<i64> {
     if node.ccy.is_some() {
-        return Ok(money.amount_element(node, location)?.1);
+        return Ok(money.amount_element(node, &[location])?.1);
     }
     if let Some(child) = node.named("Amt").next() {
-        return Ok(money.amount_element(child, &format!("{location}/Amt"))?.1);
+        return Ok(money.amount_element(child, &[location, "/Amt"])?.1);
     }
     error(at(location, node), "no amount (Amt) given")
 }
@@ -190,7 +216,7 @@ fn adjustment(node: &Node, money: &Money, location: &str) -> Result<Adjustment> 
     let (mut sign, mut reason, mut text) = (1i64, String::new(), String::new());
     for child in &node.children {
         match child.name {
-            "Amt" => amount = Some(money.amount_element(child, &format!("{location}/Amt"))?.1),
+            "Amt" => amount = Some(money.amount_element(child, &[location, "/Amt"])?.1),
             "CdtDbtInd" if child.text_of() == "DBIT" => sign = -1,
             "Rsn" => reason = code_or_text(child),
             "AddtlInf" => text = normalized(child.raw_text()),

@@ -73,7 +73,7 @@ impl Statement {
         for child in &bal.children {
             match child.name {
                 "Tp" => code = code_or_text(child).to_uppercase(),
-                "Amt" => amount = Some(money.amount_element(child, &format!("{location}/Amt"))?),
+                "Amt" => amount = Some(money.amount_element(child, &[&location, "/Amt"])?),
                 "CdtDbtInd" if child.text_of() == "DBIT" => sign = -1,
                 _ => {}
             }
@@ -82,7 +82,8 @@ impl Statement {
             return error(at(&location, bal), "a balance without an amount (Amt)");
         };
         let signed = sign * minor as i128;
-        if (code == "OPBD" || code == "PRCD") && (self.opening.is_none() || code == "OPBD") {
+        // OPBD wins over PRCD; a PRCD counts only while no opening is known.
+        if code == "OPBD" || (code == "PRCD" && self.opening.is_none()) {
             self.opening = Some((currency.clone(), signed));
         } else if code == "CLBD" {
             self.closing = Some((currency.clone(), signed));
@@ -105,7 +106,8 @@ impl Statement {
                     "NbOfNtries" => {
                         let raw = part.text_of();
                         if !raw.chars().all(|c| c.is_numeric()) || raw.is_empty() {
-                            let place = at(&format!("{}/TxsSummry/{name}/NbOfNtries", self.scope), part);
+                            let place =
+                                at(&format!("{}/TxsSummry/{name}/NbOfNtries", self.scope), part);
                             return error(place, format!("{} is not a count", repr(raw)));
                         }
                         if !raw.is_ascii() || raw.len() > 30 {
@@ -150,7 +152,8 @@ impl Statement {
             String::new()
         };
         for (name, declared_count, text, location) in &self.summary {
-            let declared_sum = self.declared_sum(text.as_deref(), &currency, location, money, out)?;
+            let declared_sum =
+                self.declared_sum(text.as_deref(), &currency, location, money, out)?;
             let (count, summed) = match *name {
                 "TtlNtries" => (self.entries, self.entries_minor),
                 "TtlCdtNtries" => (self.credits, self.credits_minor),
@@ -195,7 +198,9 @@ impl Statement {
     ) -> Result<Option<i128>> {
         let Some(text) = text else { return Ok(None) };
         if currency.is_empty() || self.currencies.len() > 1 {
-            out.warnings.push(format!("{location}: a Sum over several currencies; only the count is checked"));
+            out.warnings.push(format!(
+                "{location}: a Sum over several currencies; only the count is checked"
+            ));
             return Ok(None);
         }
         let exponent = money.exponent_of(currency, location)?;

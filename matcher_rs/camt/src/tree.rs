@@ -31,7 +31,9 @@ impl<'a> Node<'a> {
                 };
                 if attribute.key.as_ref() == b"Ccy" {
                     match attribute.unescape_value() {
-                        Ok(value) => ccy = Some(Cow::Owned(normalize_attribute(value).into_owned())),
+                        Ok(value) => {
+                            ccy = Some(Cow::Owned(normalize_attribute(value).into_owned()))
+                        }
                         Err(_) => return decline("an attribute the reader cannot unescape"),
                     }
                 }
