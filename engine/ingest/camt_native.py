@@ -79,7 +79,7 @@ def available() -> bool:
 
 
 def selected() -> str:
-    """"rust" or "python": the reader the next camt file goes to."""
+    """ "rust" or "python": the reader the next camt file goes to."""
     choice = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
     if choice not in _CHOICES:
         raise ValueError(f"{ENV_VAR} must be one of auto, rust, python; got {choice!r}")
