@@ -105,7 +105,9 @@ def _timed_import(data: bytes, format_name: str, database: str) -> tuple[float, 
     return seconds, int(answer.counts.created)
 
 
-def measure(entries: int, seed: int, rounds: int, databases: list[str], only: list[str]) -> list[Measured]:
+def measure(
+    entries: int, seed: int, rounds: int, databases: list[str], only: list[str], imported: list[str]
+) -> list[Measured]:
     out: list[Measured] = []
     for format_name in only or list(GENERATORS):
         generate = _generator(format_name)
@@ -119,10 +121,11 @@ def measure(entries: int, seed: int, rounds: int, databases: list[str], only: li
             parse_seconds, parse_cpu, parsed = _best_parse(data, format_name, rounds)
             # The import runs once per format, in a server with the default (fastest) reader.
             os.environ.pop(camt_native.ENV_VAR, None)
-            imports = {db: _timed_import(data, format_name, db) for db in databases} if number == 0 else {}
+            wanted = number == 0 and (not imported or format_name in imported)
+            imports = {db: _timed_import(data, format_name, db) for db in databases} if wanted else {}
             row = Measured(format_name, reader, parsed, len(data) / 1e6, parse_seconds, parse_cpu, imports)
             print(f"{format_name} ({reader}): {parsed:,} entries, parse {row.parse_rate:,.0f}/s", end="")
-            print("".join(f", import {db} {row.import_rate(db):,.0f}/s" for db in imports))
+            print("".join(f", import {db} {row.import_rate(db):,.0f}/s" for db in imports), flush=True)
             out.append(row)
     return out
 
@@ -177,12 +180,17 @@ def main(argv: list[str] | None = None) -> int:
         "--database", action="append", choices=["sqlite", "postgres"], help="import into (default: sqlite)"
     )
     parser.add_argument("--format", action="append", choices=list(GENERATORS), help="only these formats")
+    parser.add_argument(
+        "--import-format", action="append", choices=list(GENERATORS), help="import only these (default: all)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/RESULTS.md"))
     parser.add_argument("--results", type=Path, default=Path("bench/results/ingest/ingest.json"))
     args = parser.parse_args(argv)
     command = "python -m bench.ingest.run " + " ".join(argv if argv is not None else sys.argv[1:])
     databases = [] if args.no_import else (args.database or ["sqlite"])
-    rows = measure(args.entries, args.seed, args.rounds, databases, args.format or [])
+    rows = measure(
+        args.entries, args.seed, args.rounds, databases, args.format or [], args.import_format or []
+    )
     write(rows, command, args.out, args.results)
     return 0
 
