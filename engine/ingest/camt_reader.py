@@ -34,7 +34,8 @@ What becomes what:
   entries, and the opening balance (OPBD, else PRCD) + booked credits - booked debits against
   the closing one (CLBD): ControlTotals, and a warning for each that disagrees.
 
-The file is read with lxml iterparse, element by element, and each entry is dropped once read, so
+The file is read by the Rust twin when it is installed (engine/ingest/camt_native.py), else
+with lxml iterparse, element by element, and each entry is dropped once read, so
 memory stays flat on large files; no DTD, no entities, no network (no XXE).
 """
 
@@ -47,6 +48,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from engine.ingest import camt_native
 from engine.ingest.camt_controls import finish_statement, read_balance, read_summary
 from engine.ingest.camt_entries import Statement, read_entry
 from engine.ingest.camt_fields import DateCache, Element, Names, account_id, text_of
@@ -61,8 +63,18 @@ _SAFE = {"resolve_entities": False, "no_network": True, "huge_tree": False, "loa
 
 
 def parse(data: bytes) -> ParsedFile:
-    """Reads one camt.053 or camt.054 file; IngestError naming the element or line at fault."""
+    """Reads one camt.053 or camt.054 file; IngestError naming the element or line at fault.
+    The Rust twin (engine.ingest.camt_native) reads it when installed, unless it declines."""
     namespace, number = _message_of(data)
+    if camt_native.selected() == "rust":
+        fast = camt_native.parse(data, namespace, number)
+        if fast is not None:
+            return fast
+    return parse_lxml(data, namespace, number)
+
+
+def parse_lxml(data: bytes, namespace: str, number: str) -> ParsedFile:
+    """The file read by this module's lxml reader (the reference twin of the Rust one)."""
     out = ParsedFile(format=f"camt.{number}")
     _Reader(namespace, number, out).run(data)
     return out

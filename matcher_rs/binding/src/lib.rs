@@ -1,6 +1,8 @@
 //! Thin PyO3 binding over matcher_core: converts inputs once, releases the GIL,
 //! converts results once. The public, typed API is `engine/matching/solver.py`;
 //! this module is private and described by `matcher_rs/python/cashapp_matcher/_matcher.pyi`.
+mod camt;
+
 use matcher_core::{CountLimits, FlatBatch, Item, Limits, ManyLimits, SolveError, SubsetCount};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -420,5 +422,6 @@ fn _matcher(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solve_batch, m)?)?;
     m.add_function(wrap_pyfunction!(count_subsets, m)?)?;
     m.add_function(wrap_pyfunction!(count_subsets_multi, m)?)?;
+    m.add_function(wrap_pyfunction!(camt::read_camt, m)?)?;
     Ok(())
 }

@@ -28,6 +28,7 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +42,7 @@ __all__ = [
     "__version__",
     "count_subsets",
     "count_subsets_multi",
+    "read_camt",
     "solve_batch",
     "solve_many_to_many",
     "solve_one_to_many",
@@ -152,3 +154,15 @@ def count_subsets_multi(
     max_witness_bits: int,
 ) -> list[_RawCount]:
     """One count_subsets result per payment; the DP tables are built once."""
+
+def read_camt(
+    data: bytes,
+    namespace: str,
+    number: str,
+    exponents: dict[str, int],
+    max_minor: int,
+    factories: tuple[Any, ...],
+) -> tuple[Any, ...]:
+    """The camt.053/054 reader (crate cashapp_camt) with the GIL released; the records are
+    built with the classes in `factories`. ("ok", entries, skipped, warnings, controls),
+    ("error", location, message, reason) or ("decline", why). Use engine.ingest.camt_native."""

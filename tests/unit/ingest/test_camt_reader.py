@@ -23,6 +23,9 @@ from engine.ingest.records import (
     Skipped,
 )
 
+# Every test here holds for the lxml reader and for its Rust twin.
+pytestmark = pytest.mark.usefixtures("both_readers")
+
 NS053 = b'xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"'
 NS054 = b'xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"'
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest" / "camt"

@@ -13,6 +13,9 @@ from bench.ingest.generate_camt053 import generate
 from engine.ingest.camt_reader import parse
 from engine.ingest.records import EntryKind, ParsedFile
 
+# Every test here holds for the lxml reader and for its Rust twin.
+pytestmark = pytest.mark.usefixtures("both_readers")
+
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 SAMPLE_FILES = sorted([*SAMPLES.glob("camt053/*.xml"), *SAMPLES.glob("camt054/*.xml")])
 
