@@ -88,6 +88,7 @@ def decision_from_row(r: Any) -> m.Decision:
         explanation(r.explanation),
         r.create_us,
         actor=r.actor or "",
+        trace_id=r.trace_id or "",
     )
 
 

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from engine.actor import actor
 from engine.money import basis_points_of
+from engine.telemetry import current_trace_id
 
 T = TypeVar("T")
 
@@ -311,6 +312,7 @@ class Decision:
     explanation: Explanation
     create_us: int = 0
     actor: str = field(default_factory=actor)  # whose call recorded it (engine/actor.py)
+    trace_id: str = field(default_factory=current_trace_id)  # the trace that decided it
 
 
 class ExceptionState(enum.Enum):

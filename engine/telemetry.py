@@ -41,3 +41,10 @@ def span_ids(ids: Iterable[str]) -> list[str]:
             break
         out.append(i)
     return out
+
+
+def current_trace_id() -> str:
+    """The current trace's id as 32 hex digits (W3C trace-context form), "" outside a trace: what
+    a stored decision keeps so a person can open the trace that decided it."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""

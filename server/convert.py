@@ -446,6 +446,7 @@ def decision_out(d: m.Decision, currency: str) -> pb.Decision:
         explanation=explanation,
         create_time=timestamp(d.create_us),
         actor=d.actor,
+        trace_id=d.trace_id,
     )
 
 

@@ -327,6 +327,7 @@ class DecisionStore(PaymentStore):
                     "explanation": explanation_json,
                     "create_us": d.create_us,
                     "actor": d.actor or None,
+                    "trace_id": d.trace_id or None,
                 }
                 for d, explanation_json in rows
             ],

@@ -242,6 +242,7 @@ decisions = Table(
     Column("explanation", Text, nullable=False),  # JSON
     Column("create_us", BigInteger, nullable=False),
     Column("actor", String(300), nullable=True),  # whose call recorded it, as on applications
+    Column("trace_id", String(32), nullable=True),  # the OpenTelemetry trace that decided it
     Index("ix_decisions_payment", "tenant_id", "payment_id"),
     # ListDecisions pages newest first, overall and per payment.
     Index("ix_decisions_newest", "tenant_id", "create_us", "decision_id"),

@@ -93,5 +93,10 @@ def test_histories_show_which_clerk_accepted_and_which_returned(audited: Audited
         assert bob.post(f"/queue/{duplicate.exception_id}/on-account", data={}).status_code == 200
         page = alice.get(f"/payments/{duplicate.payment_id}").text
         assert f'data-actor="{audited.actors["bob"]}"' in page  # the PUT_ON_ACCOUNT decision
+        # Each decision links to the trace that made it (the embedded server always traces).
+        decisions = list(audited.api.list_decisions(payment_id=duplicate.payment_id))
+        assert decisions and all(len(d.trace_id) == 32 for d in decisions)
+        for d in decisions:
+            assert f'data-trace-id="{d.trace_id}"' in page
         report = audited.api.get_reconciliation_report()
         assert report.all_passed

@@ -228,3 +228,15 @@ def test_import_statement_is_one_traced_call_with_its_parse_and_import_spans(
     attributes = by_name["ingest.import"].attributes or {}
     assert attributes["cashapp.statement.sha256"] == response.sha256
     assert (attributes["cashapp.statement.created"], attributes["cashapp.statement.skipped"]) == (1, 1)
+
+
+def test_a_stored_decision_names_the_trace_that_made_it(spans: InMemorySpanExporter, client: Client) -> None:
+    book_one_payment(client)
+    spans.clear()
+    response = client.auto_apply(all_payments=True)
+    root = _rpc_span(_finished(spans, 1), "ReconciliationService/AutoApply")
+    assert root.context is not None
+    (decision,) = response.decisions
+    assert decision.trace_id == format(root.context.trace_id, "032x")
+    (stored,) = [d for d in client.list_decisions(payment_id="P1") if d.decision_id == decision.decision_id]
+    assert stored.trace_id == decision.trace_id, "read back as it was made, not from the reading call"

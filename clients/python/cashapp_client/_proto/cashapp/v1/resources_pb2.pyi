@@ -948,6 +948,7 @@ class Decision(_message.Message):
     EXPLANATION_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     ACTOR_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
     decision_id: _builtins.str
     """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
@@ -961,6 +962,11 @@ class Decision(_message.Message):
     actor: _builtins.str
     """Whose call recorded it: its API token ("<description> (token <token_id>)"; empty with
     authentication off, and on records made before actors were kept). Output only.
+    """
+    trace_id: _builtins.str
+    """The OpenTelemetry trace that made the decision (32 hex digits, W3C trace context): open it in
+    the tracing backend to see the call, its SQL and the solver. Empty when the server recorded no
+    trace (no span was current), and on decisions made before traces were kept. Output only.
     """
     @_builtins.property
     def explanation(self) -> Global___Explanation:
@@ -981,10 +987,11 @@ class Decision(_message.Message):
         explanation: Global___Explanation | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         actor: _builtins.str = ...,
+        trace_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "explanation", b"explanation"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "explanation", b"explanation", "outcome", b"outcome", "payment_id", b"payment_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "explanation", b"explanation", "outcome", b"outcome", "payment_id", b"payment_id", "reason", b"reason", "trace_id", b"trace_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
