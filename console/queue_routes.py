@@ -23,7 +23,7 @@ MAX_ALLOCATION_LINES = 100  # ApplyPayment's own limit
 MAX_BULK = 100
 
 
-FILTER_FIELDS = ("reason", "customer", "min_age_days", "min_amount", "max_amount", "q")
+FILTER_FIELDS = ("reason", "customer", "min_age_days", "min_amount", "max_amount", "q", "assignee")
 
 
 def _filters(request: Request, form: FormData | None = None) -> Filters:
@@ -117,6 +117,13 @@ def _request_id(form: FormData) -> str | None:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def assign_to_me(request: Request, form: FormData, clerk: Clerk, client: Client) -> str:
+    """Takes the exception: the queue filtered by this clerk's name lists it (AssignException)."""
+    exception_id = request.path_params["exception_id"]
+    e = client.assign_exception(exception_id, clerk.name, request_id=_request_id(form))
+    return f"{clerk.name} took payment {e.payment_id}"
 
 
 def accept(request: Request, form: FormData, clerk: Clerk, client: Client) -> str:
@@ -336,6 +343,7 @@ ROUTES = [
     Route("/queue/{exception_id}/dispute", _action(dispute), methods=["POST"]),
     Route("/queue/{exception_id}/return", _action(return_payment), methods=["POST"]),
     Route("/queue/{exception_id}/remember", _action(remember), methods=["POST"]),
+    Route("/queue/{exception_id}/assign", _action(assign_to_me), methods=["POST"]),
     Route("/payments/{payment_id}/remaining", remaining, methods=["POST"]),
     Route("/customers/{customer_id}", customer_aliases),
     Route("/customers/{customer_id}/aliases/remove", remove_alias, methods=["POST"]),

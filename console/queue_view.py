@@ -1,8 +1,8 @@
 """The exception queue as the page shows it: each open exception beside its payment, filtered.
 
-The filters narrow what the API returned (reason, age, amount, customer, free text); they decide
-nothing. The queue is read whole up to MAX_QUEUE_ROWS, which is what one clerk can work through in
-a sitting; the count of the rest is shown."""
+The filters narrow what the API returned (reason, age, amount, customer, free text; the assignee
+is the API's own filter); they decide nothing. The queue is read whole up to MAX_QUEUE_ROWS, which
+is what one clerk can work through in a sitting; the count of the rest is shown."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Filters:
     min_amount: str = ""
     max_amount: str = ""
     search: str = ""
+    assignee: str = ""  # asked of the API (ListExceptions' filter), not narrowed here
 
     @classmethod
     def of(cls, params: dict[str, str]) -> Filters:
@@ -36,6 +37,7 @@ class Filters:
             min_amount=params.get("min_amount", "").strip(),
             max_amount=params.get("max_amount", "").strip(),
             search=params.get("q", "").strip().lower(),
+            assignee=params.get("assignee", "").strip(),
         )
 
     def as_query(self) -> dict[str, str]:
@@ -46,6 +48,7 @@ class Filters:
             "min_amount": self.min_amount,
             "max_amount": self.max_amount,
             "q": self.search,
+            "assignee": self.assignee,
         }
 
 
@@ -105,7 +108,7 @@ def _matches(filters: Filters, row: Row) -> bool:
 def load_queue(client: Client, filters: Filters, today: dt.date) -> Queue:
     queue = Queue()
     reasons: set[str] = set()
-    for exception in client.list_exceptions():
+    for exception in client.list_exceptions(assignee=filters.assignee):
         queue.total_open += 1
         reasons.add(exception.reason)
         if len(queue.rows) >= MAX_QUEUE_ROWS:

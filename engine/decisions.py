@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 from engine import model as m
+from engine import validate as v
 from engine.storage.store import Store
+from engine.storage.tables import ASSIGNEE_MAX
 
 
 def _allocation_dict(a: m.Allocation) -> dict[str, Any]:
@@ -103,6 +105,7 @@ def exception_from_row(r: Any) -> m.MatchException:
         r.decision_id,
         r.create_us,
         r.resolve_us,
+        r.assignee or "",
     )
 
 
@@ -112,7 +115,10 @@ def list_decisions(store: Store, page_size: int, page_token: str, payment_id: st
 
 
 def list_exceptions(
-    store: Store, page_size: int, page_token: str, state: m.ExceptionState
+    store: Store, page_size: int, page_token: str, state: m.ExceptionState, assignee: str = ""
 ) -> m.Page[m.MatchException]:
-    rows, token = store.list_exception_rows(page_size, page_token, state)
+    """A page of the queue in one state, optionally only one clerk's exceptions."""
+    if assignee:
+        v.text(assignee, "assignee", ASSIGNEE_MAX)
+    rows, token = store.list_exception_rows(page_size, page_token, state, assignee)
     return m.Page([exception_from_row(r) for r in rows], token)

@@ -333,6 +333,7 @@ class MatchException:
     decision_id: str
     create_us: int = 0
     resolve_us: int = 0
+    assignee: str = ""  # the clerk working on it; "" while nobody is
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotF
 from engine.matching.decide import Proposal
 from engine.matching.pipeline import propose
 from engine.payments import get_payment, mark_invoice_customers
-from engine.storage.store import Store, now_us
+from engine.storage.store import ConcurrentChange, Store, now_us
+from engine.storage.tables import ASSIGNEE_MAX
 from engine.telemetry import decisions_total, span_ids, tracer
 
 # One AutoApply call considers at most this many payments (oldest first, customers whole); callers
@@ -287,6 +288,21 @@ def get_exception(store: Store, exception_id: str) -> m.MatchException:
     if row is None:
         raise NotFound("EXCEPTION_NOT_FOUND", f"exception {exception_id!r} does not exist", "exception_id")
     return codec.exception_from_row(row)
+
+
+def assign_exception(store: Store, exception_id: str, assignee: str) -> m.MatchException:
+    """Gives an open exception to a clerk (`assignee`: their name, "" to give it back to the
+    queue); a closed one is FAILED_PRECONDITION: nobody works on it any more."""
+    if assignee:
+        v.text(assignee, "assignee", ASSIGNEE_MAX)
+    current = get_exception(store, exception_id)
+    if current.state is not m.ExceptionState.OPEN:
+        raise FailedPrecondition(
+            "EXCEPTION_NOT_OPEN", f"exception {exception_id!r} is {current.state.value}", "exception_id"
+        )
+    if not store.assign_exception(exception_id, assignee):
+        raise ConcurrentChange(f"exception {exception_id!r} closed while it was assigned")
+    return get_exception(store, exception_id)
 
 
 def resolve_exception(

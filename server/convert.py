@@ -460,6 +460,7 @@ def exception_out(x: m.MatchException, currency: str) -> pb.MatchException:
         suggestions=[candidate_out(c, currency) for c in x.suggestions],
         decision_id=x.decision_id,
         create_time=timestamp(x.create_us),
+        assignee=x.assignee,
     )
     if x.resolve_us:
         msg.resolve_time.CopyFrom(timestamp(x.resolve_us))

@@ -504,7 +504,11 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     ) -> rs.ListExceptionsResponse:
         def work(s: Store) -> tuple[m.Page[m.MatchException], dict[str, str]]:
             page = decisions.list_exceptions(
-                s, request.page_size, request.page_token, convert.exception_state_in(request.state)
+                s,
+                request.page_size,
+                request.page_token,
+                convert.exception_state_in(request.state),
+                request.assignee,
             )
             return page, _currencies(s, [x.payment_id for x in page.items])
 
@@ -534,6 +538,17 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 s, request.exception_id, rank, allocations, on_account=kind == "on_account"
             )
             return resolved, currency
+
+        return await self.rpc.mutate(
+            context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])
+        )
+
+    async def AssignException(
+        self, request: rs.AssignExceptionRequest, context: Context
+    ) -> pb.MatchException:
+        def work(s: Store) -> tuple[m.MatchException, str]:
+            assigned = reconciliation.assign_exception(s, request.exception_id, request.assignee)
+            return assigned, _currencies(s, [assigned.payment_id])[assigned.payment_id]
 
         return await self.rpc.mutate(
             context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])

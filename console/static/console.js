@@ -56,6 +56,7 @@
       case "k": select(index - 1); break;
       case "a": press("a"); break;
       case "o": press("o"); break;
+      case "m": press("m"); break;
       case "e": {
         const edit = document.querySelector("#detail #edit");
         if (edit) { edit.open = true; const first = edit.querySelector("input[name=invoice_id]"); if (first) { first.focus(); } }

@@ -426,16 +426,23 @@ class DecisionStore(PaymentStore):
         ).first()
 
     def list_exception_rows(
-        self, page_size: int, page_token: str, state: m.ExceptionState
+        self, page_size: int, page_token: str, state: m.ExceptionState, assignee: str = ""
     ) -> tuple[list[Row[Any]], str]:
-        return self._page(
-            t.match_exceptions,
-            t.match_exceptions.c.exception_id,
-            [t.match_exceptions.c.state == state.value],
-            page_size,
-            page_token,
-            {"s": state.value},
+        c = t.match_exceptions.c
+        where = [c.state == state.value] + ([c.assignee == assignee] if assignee else [])
+        # The filters are in the token: a page token only continues the listing it came from.
+        filters = {"s": state.value, "a": assignee} if assignee else {"s": state.value}
+        return self._page(t.match_exceptions, c.exception_id, where, page_size, page_token, filters)
+
+    def assign_exception(self, exception_id: str, assignee: str) -> int:
+        """Sets the assignee of an open exception ("" clears it); the rows changed (0: not open)."""
+        c = t.match_exceptions.c
+        result = self.conn.execute(
+            update(t.match_exceptions)
+            .where(self._tenant(t.match_exceptions), c.exception_id == exception_id, c.state == "OPEN")
+            .values(assignee=assignee or None)
         )
+        return int(result.rowcount)
 
     def resolve_open_exceptions(
         self, payment_ids: Iterable[str], resolve_us: int, state: m.ExceptionState = m.ExceptionState.RESOLVED

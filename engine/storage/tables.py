@@ -249,6 +249,8 @@ decisions = Table(
     Index("ix_decisions_payment_newest", "tenant_id", "payment_id", "create_us", "decision_id"),
 )
 
+ASSIGNEE_MAX = 300  # as long as an actor (engine/actor.py): a clerk's token description and id
+
 match_exceptions = Table(
     "match_exceptions",
     metadata,
@@ -262,6 +264,8 @@ match_exceptions = Table(
     Column("decision_id", String(64), nullable=False),
     Column("create_us", BigInteger, nullable=False),
     Column("resolve_us", BigInteger, nullable=False),
+    # The clerk working on it (AssignException); NULL while nobody is.
+    Column("assignee", String(ASSIGNEE_MAX), nullable=True),
     Index("ix_exceptions_state", "tenant_id", "state"),
     Index("ix_exceptions_payment", "tenant_id", "payment_id"),
 )

@@ -167,3 +167,22 @@ def test_return_from_the_queue_reverses_the_payment(seeded: Seeded, console: Tes
     payment = seeded.api.get_payment(unknown.payment_id)
     assert payment.returned_amount.amount_minor == payment.amount.amount_minor
     _ledger_holds(seeded)
+
+
+def test_assign_to_me_takes_the_exception_and_the_assignee_filter_finds_it(
+    seeded: Seeded, console: TestClient
+) -> None:
+    ambiguous = _open(seeded, "AMBIGUOUS_AMOUNT_MATCH")
+    detail = console.get(f"/queue/{ambiguous.exception_id}").text
+    assert 'data-key="m"' in detail and f"/queue/{ambiguous.exception_id}/assign" in detail
+    answer = console.post(f"/queue/{ambiguous.exception_id}/assign", data={})
+    assert answer.status_code == 200, answer.text
+    assert "alice took payment" in answer.text
+    assert _open(seeded, "AMBIGUOUS_AMOUNT_MATCH").assignee == "alice"
+    rows = lambda html: set(re.findall(r'tr class="qrow" id="row-([0-9a-f]{32})"', html))  # noqa: E731
+    mine = console.get("/queue/list", params={"assignee": "alice"}).text
+    assert rows(mine) == {ambiguous.exception_id}
+    assert 'data-assignee="alice"' in mine
+    assert rows(console.get("/queue/list", params={"assignee": "bob"}).text) == set()
+    assert ambiguous.exception_id in _open_ids(seeded), "taking an exception resolves nothing"
+    _ledger_holds(seeded)

@@ -68,6 +68,7 @@ CLIENT_METHODS = [
     "acknowledge_alert",
     "apply_payment",
     "approve_case",
+    "assign_exception",
     "auto_apply",
     "auto_apply_backlog",
     "batch_create_customers",

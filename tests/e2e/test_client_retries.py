@@ -499,6 +499,11 @@ MUTATING_CALLS: list[tuple[str, Callable[[Client], object], type[Message]]] = [
         reconciliation_service_pb2.ResolveExceptionRequest,
     ),
     (
+        "assign_exception",
+        lambda c: c.assign_exception("X1", "anna"),
+        reconciliation_service_pb2.AssignExceptionRequest,
+    ),
+    (
         "update_settings",
         lambda c: c.update_settings(matching_tolerance_minor=1),
         reconciliation_service_pb2.UpdateSettingsRequest,

@@ -570,10 +570,12 @@ class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods, Async
         *,
         state: pb.MatchExceptionState.ValueType | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        assignee: str = "",
         timeout_seconds: float | None = None,
     ) -> AsyncIterator[pb.MatchException]:
-        """The exception queue; open exceptions unless `state` says otherwise."""
-        request = build.list_exceptions(state=state, page_size=page_size)
+        """The exception queue; open exceptions unless `state` says otherwise, only one clerk's
+        with `assignee`."""
+        request = build.list_exceptions(state=state, page_size=page_size, assignee=assignee)
 
         return self._pages(
             self.reconciliation_service.ListExceptions,
@@ -598,6 +600,18 @@ class AsyncClient(AsyncReportMethods, AsyncAlertMethods, AsyncCaseMethods, Async
             exception_id, rank=rank, allocations=allocations, request_id=request_id, on_account=on_account
         )
         return await self._unary(self.reconciliation_service.ResolveException, request, timeout_seconds)
+
+    async def assign_exception(
+        self,
+        exception_id: str,
+        assignee: str,
+        *,
+        request_id: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> pb.MatchException:
+        """Gives an open exception to the clerk `assignee`, or back to the queue with ""."""
+        request = build.assign_exception(exception_id, assignee, request_id=request_id)
+        return await self._unary(self.reconciliation_service.AssignException, request, timeout_seconds)
 
     def list_decisions(
         self,

@@ -420,11 +420,20 @@ def auto_apply(
 
 
 def list_exceptions(
-    *, state: resources_pb2.MatchExceptionState.ValueType | None, page_size: int
+    *, state: resources_pb2.MatchExceptionState.ValueType | None, page_size: int, assignee: str = ""
 ) -> reconciliation_pb2.ListExceptionsRequest:
     return reconciliation_pb2.ListExceptionsRequest(
         page_size=check_page_size(page_size),
         state=state or resources_pb2.MATCH_EXCEPTION_STATE_UNSPECIFIED,
+        assignee=assignee,
+    )
+
+
+def assign_exception(
+    exception_id: str, assignee: str, *, request_id: str | None
+) -> reconciliation_pb2.AssignExceptionRequest:
+    return reconciliation_pb2.AssignExceptionRequest(
+        exception_id=exception_id, assignee=assignee, request_id=request_id_or_new(request_id)
     )
 
 

@@ -26,7 +26,7 @@ from cashapp_client._proto.cashapp.v1 import resources_pb2 as cashapp_dot_v1_dot
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cashapp/v1/reconciliation_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\x1a google/protobuf/field_mask.proto\"!\n\nPaymentIds\x12\x13\n\x0bpayment_ids\x18\x01 \x03(\t\"\x8a\x01\n\x10\x41utoApplyRequest\x12\x16\n\x0c\x61ll_payments\x18\x01 \x01(\x08H\x00\x12\x15\n\x0b\x63ustomer_id\x18\x02 \x01(\tH\x00\x12*\n\x08payments\x18\x03 \x01(\x0b\x32\x16.cashapp.v1.PaymentIdsH\x00\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x07\n\x05scope\"\xa3\x01\n\x11\x41utoApplyResponse\x12\'\n\tdecisions\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Decision\x12\x1a\n\x12\x61uto_applied_count\x18\x02 \x01(\x05\x12\x17\n\x0fsuggested_count\x18\x03 \x01(\x05\x12\x17\n\x0funmatched_count\x18\x04 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x05 \x01(\x05\"J\n\x17\x41utoApplyBacklogRequest\x12\x14\n\x0cmax_payments\x18\x01 \x01(\x05\x12\x19\n\x11include_decisions\x18\x02 \x01(\x08\"\xf6\x01\n\x11\x41utoApplyProgress\x12\r\n\x05round\x18\x01 \x01(\x05\x12\x1b\n\x13round_payment_count\x18\x02 \x01(\x05\x12\x1a\n\x12\x61uto_applied_count\x18\x03 \x01(\x05\x12\x17\n\x0fsuggested_count\x18\x04 \x01(\x05\x12\x17\n\x0funmatched_count\x18\x05 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x06 \x01(\x05\x12\x17\n\x0fremaining_count\x18\x07 \x01(\x03\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\x12\'\n\tdecisions\x18\t \x03(\x0b\x32\x14.cashapp.v1.Decision\"n\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.cashapp.v1.MatchExceptionState\"a\n\x16ListExceptionsResponse\x12.\n\nexceptions\x18\x01 \x03(\x0b\x32\x1a.cashapp.v1.MatchException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x0b\x41llocations\x12+\n\x0b\x61llocations\x18\x01 \x03(\x0b\x32\x16.cashapp.v1.Allocation\"\xb9\x01\n\x17ResolveExceptionRequest\x12\x14\n\x0c\x65xception_id\x18\x01 \x01(\t\x12 \n\x16\x61\x63\x63\x65pt_suggestion_rank\x18\x02 \x01(\x05H\x00\x12.\n\x0b\x61llocations\x18\x03 \x01(\x0b\x32\x17.cashapp.v1.AllocationsH\x00\x12\x14\n\non_account\x18\x05 \x01(\x08H\x00\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x0c\n\nresolution\"Q\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x12\n\npayment_id\x18\x03 \x01(\t\"Y\n\x15ListDecisionsResponse\x12\'\n\tdecisions\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Decision\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x1eGetReconciliationReportRequest\"\x14\n\x12GetSettingsRequest\"\x84\x01\n\x15UpdateSettingsRequest\x12&\n\x08settings\x18\x01 \x01(\x0b\x32\x14.cashapp.v1.Settings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xb8\x05\n\x15ReconciliationService\x12H\n\tAutoApply\x12\x1c.cashapp.v1.AutoApplyRequest\x1a\x1d.cashapp.v1.AutoApplyResponse\x12X\n\x10\x41utoApplyBacklog\x12#.cashapp.v1.AutoApplyBacklogRequest\x1a\x1d.cashapp.v1.AutoApplyProgress0\x01\x12W\n\x0eListExceptions\x12!.cashapp.v1.ListExceptionsRequest\x1a\".cashapp.v1.ListExceptionsResponse\x12S\n\x10ResolveException\x12#.cashapp.v1.ResolveExceptionRequest\x1a\x1a.cashapp.v1.MatchException\x12T\n\rListDecisions\x12 .cashapp.v1.ListDecisionsRequest\x1a!.cashapp.v1.ListDecisionsResponse\x12\x43\n\x0bGetSettings\x12\x1e.cashapp.v1.GetSettingsRequest\x1a\x14.cashapp.v1.Settings\x12I\n\x0eUpdateSettings\x12!.cashapp.v1.UpdateSettingsRequest\x1a\x14.cashapp.v1.Settings\x12g\n\x17GetReconciliationReport\x12*.cashapp.v1.GetReconciliationReportRequest\x1a .cashapp.v1.ReconciliationReportb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cashapp/v1/reconciliation_service.proto\x12\ncashapp.v1\x1a\x1a\x63\x61shapp/v1/resources.proto\x1a google/protobuf/field_mask.proto\"!\n\nPaymentIds\x12\x13\n\x0bpayment_ids\x18\x01 \x03(\t\"\x8a\x01\n\x10\x41utoApplyRequest\x12\x16\n\x0c\x61ll_payments\x18\x01 \x01(\x08H\x00\x12\x15\n\x0b\x63ustomer_id\x18\x02 \x01(\tH\x00\x12*\n\x08payments\x18\x03 \x01(\x0b\x32\x16.cashapp.v1.PaymentIdsH\x00\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x07\n\x05scope\"\xa3\x01\n\x11\x41utoApplyResponse\x12\'\n\tdecisions\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Decision\x12\x1a\n\x12\x61uto_applied_count\x18\x02 \x01(\x05\x12\x17\n\x0fsuggested_count\x18\x03 \x01(\x05\x12\x17\n\x0funmatched_count\x18\x04 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x05 \x01(\x05\"J\n\x17\x41utoApplyBacklogRequest\x12\x14\n\x0cmax_payments\x18\x01 \x01(\x05\x12\x19\n\x11include_decisions\x18\x02 \x01(\x08\"\xf6\x01\n\x11\x41utoApplyProgress\x12\r\n\x05round\x18\x01 \x01(\x05\x12\x1b\n\x13round_payment_count\x18\x02 \x01(\x05\x12\x1a\n\x12\x61uto_applied_count\x18\x03 \x01(\x05\x12\x17\n\x0fsuggested_count\x18\x04 \x01(\x05\x12\x17\n\x0funmatched_count\x18\x05 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x06 \x01(\x05\x12\x17\n\x0fremaining_count\x18\x07 \x01(\x03\x12\x0c\n\x04\x64one\x18\x08 \x01(\x08\x12\'\n\tdecisions\x18\t \x03(\x0b\x32\x14.cashapp.v1.Decision\"\x80\x01\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.cashapp.v1.MatchExceptionState\x12\x10\n\x08\x61ssignee\x18\x04 \x01(\t\"a\n\x16ListExceptionsResponse\x12.\n\nexceptions\x18\x01 \x03(\x0b\x32\x1a.cashapp.v1.MatchException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x0b\x41llocations\x12+\n\x0b\x61llocations\x18\x01 \x03(\x0b\x32\x16.cashapp.v1.Allocation\"\xb9\x01\n\x17ResolveExceptionRequest\x12\x14\n\x0c\x65xception_id\x18\x01 \x01(\t\x12 \n\x16\x61\x63\x63\x65pt_suggestion_rank\x18\x02 \x01(\x05H\x00\x12.\n\x0b\x61llocations\x18\x03 \x01(\x0b\x32\x17.cashapp.v1.AllocationsH\x00\x12\x14\n\non_account\x18\x05 \x01(\x08H\x00\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x0c\n\nresolution\"T\n\x16\x41ssignExceptionRequest\x12\x14\n\x0c\x65xception_id\x18\x01 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Q\n\x14ListDecisionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x12\n\npayment_id\x18\x03 \x01(\t\"Y\n\x15ListDecisionsResponse\x12\'\n\tdecisions\x18\x01 \x03(\x0b\x32\x14.cashapp.v1.Decision\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x1eGetReconciliationReportRequest\"\x14\n\x12GetSettingsRequest\"\x84\x01\n\x15UpdateSettingsRequest\x12&\n\x08settings\x18\x01 \x01(\x0b\x32\x14.cashapp.v1.Settings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\x8b\x06\n\x15ReconciliationService\x12H\n\tAutoApply\x12\x1c.cashapp.v1.AutoApplyRequest\x1a\x1d.cashapp.v1.AutoApplyResponse\x12X\n\x10\x41utoApplyBacklog\x12#.cashapp.v1.AutoApplyBacklogRequest\x1a\x1d.cashapp.v1.AutoApplyProgress0\x01\x12W\n\x0eListExceptions\x12!.cashapp.v1.ListExceptionsRequest\x1a\".cashapp.v1.ListExceptionsResponse\x12S\n\x10ResolveException\x12#.cashapp.v1.ResolveExceptionRequest\x1a\x1a.cashapp.v1.MatchException\x12Q\n\x0f\x41ssignException\x12\".cashapp.v1.AssignExceptionRequest\x1a\x1a.cashapp.v1.MatchException\x12T\n\rListDecisions\x12 .cashapp.v1.ListDecisionsRequest\x1a!.cashapp.v1.ListDecisionsResponse\x12\x43\n\x0bGetSettings\x12\x1e.cashapp.v1.GetSettingsRequest\x1a\x14.cashapp.v1.Settings\x12I\n\x0eUpdateSettings\x12!.cashapp.v1.UpdateSettingsRequest\x1a\x14.cashapp.v1.Settings\x12g\n\x17GetReconciliationReport\x12*.cashapp.v1.GetReconciliationReportRequest\x1a .cashapp.v1.ReconciliationReportb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,24 +43,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTOAPPLYBACKLOGREQUEST']._serialized_end=533
   _globals['_AUTOAPPLYPROGRESS']._serialized_start=536
   _globals['_AUTOAPPLYPROGRESS']._serialized_end=782
-  _globals['_LISTEXCEPTIONSREQUEST']._serialized_start=784
-  _globals['_LISTEXCEPTIONSREQUEST']._serialized_end=894
-  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_start=896
-  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_end=993
-  _globals['_ALLOCATIONS']._serialized_start=995
-  _globals['_ALLOCATIONS']._serialized_end=1053
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=1056
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=1241
-  _globals['_LISTDECISIONSREQUEST']._serialized_start=1243
-  _globals['_LISTDECISIONSREQUEST']._serialized_end=1324
-  _globals['_LISTDECISIONSRESPONSE']._serialized_start=1326
-  _globals['_LISTDECISIONSRESPONSE']._serialized_end=1415
-  _globals['_GETRECONCILIATIONREPORTREQUEST']._serialized_start=1417
-  _globals['_GETRECONCILIATIONREPORTREQUEST']._serialized_end=1449
-  _globals['_GETSETTINGSREQUEST']._serialized_start=1451
-  _globals['_GETSETTINGSREQUEST']._serialized_end=1471
-  _globals['_UPDATESETTINGSREQUEST']._serialized_start=1474
-  _globals['_UPDATESETTINGSREQUEST']._serialized_end=1606
-  _globals['_RECONCILIATIONSERVICE']._serialized_start=1609
-  _globals['_RECONCILIATIONSERVICE']._serialized_end=2305
+  _globals['_LISTEXCEPTIONSREQUEST']._serialized_start=785
+  _globals['_LISTEXCEPTIONSREQUEST']._serialized_end=913
+  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_start=915
+  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_end=1012
+  _globals['_ALLOCATIONS']._serialized_start=1014
+  _globals['_ALLOCATIONS']._serialized_end=1072
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=1075
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=1260
+  _globals['_ASSIGNEXCEPTIONREQUEST']._serialized_start=1262
+  _globals['_ASSIGNEXCEPTIONREQUEST']._serialized_end=1346
+  _globals['_LISTDECISIONSREQUEST']._serialized_start=1348
+  _globals['_LISTDECISIONSREQUEST']._serialized_end=1429
+  _globals['_LISTDECISIONSRESPONSE']._serialized_start=1431
+  _globals['_LISTDECISIONSRESPONSE']._serialized_end=1520
+  _globals['_GETRECONCILIATIONREPORTREQUEST']._serialized_start=1522
+  _globals['_GETRECONCILIATIONREPORTREQUEST']._serialized_end=1554
+  _globals['_GETSETTINGSREQUEST']._serialized_start=1556
+  _globals['_GETSETTINGSREQUEST']._serialized_end=1576
+  _globals['_UPDATESETTINGSREQUEST']._serialized_start=1579
+  _globals['_UPDATESETTINGSREQUEST']._serialized_end=1711
+  _globals['_RECONCILIATIONSERVICE']._serialized_start=1714
+  _globals['_RECONCILIATIONSERVICE']._serialized_end=2493
 # @@protoc_insertion_point(module_scope)

@@ -224,6 +224,7 @@ class ListExceptionsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
@@ -232,16 +233,19 @@ class ListExceptionsRequest(_message.Message):
     """
     state: _resources_pb2.MatchExceptionState.ValueType
     """Default: open exceptions only."""
+    assignee: _builtins.str
+    """Only the exceptions assigned to this clerk (optional; at most 300 characters)."""
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         state: _resources_pb2.MatchExceptionState.ValueType = ...,
+        assignee: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -342,6 +346,36 @@ class ResolveExceptionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_resolution) -> _WhichOneofReturnType_resolution | None: ...
 
 Global___ResolveExceptionRequest: _TypeAlias = ResolveExceptionRequest  # noqa: Y015
+
+@_typing.final
+class AssignExceptionRequest(_message.Message):
+    """Who works on one open match exception."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXCEPTION_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    exception_id: _builtins.str
+    """The open exception."""
+    assignee: _builtins.str
+    """The clerk (at most 300 characters); empty gives the exception back to the queue."""
+    request_id: _builtins.str
+    """Idempotency key (AIP-155); filled in by the client library."""
+    def __init__(
+        self,
+        *,
+        exception_id: _builtins.str = ...,
+        assignee: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "exception_id", b"exception_id", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignExceptionRequest: _TypeAlias = AssignExceptionRequest  # noqa: Y015
 
 @_typing.final
 class ListDecisionsRequest(_message.Message):

@@ -56,6 +56,11 @@ class ReconciliationServiceStub:
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ResolveExceptionRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_resources__pb2.MatchException.FromString,
                 _registered_method=True)
+        self.AssignException = channel.unary_unary(
+                '/cashapp.v1.ReconciliationService/AssignException',
+                request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AssignExceptionRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_resources__pb2.MatchException.FromString,
+                _registered_method=True)
         self.ListDecisions = channel.unary_unary(
                 '/cashapp.v1.ReconciliationService/ListDecisions',
                 request_serializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ListDecisionsRequest.SerializeToString,
@@ -122,6 +127,14 @@ class ReconciliationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AssignException(self, request, context):
+        """Gives an open exception to a clerk, or back to the queue (empty assignee); FAILED_PRECONDITION
+        on a closed one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListDecisions(self, request, context):
         """Stored decisions, newest first (overall, or of one payment).
         """
@@ -173,6 +186,11 @@ def add_ReconciliationServiceServicer_to_server(servicer, server):
             'ResolveException': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveException,
                     request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.ResolveExceptionRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_resources__pb2.MatchException.SerializeToString,
+            ),
+            'AssignException': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignException,
+                    request_deserializer=cashapp_dot_v1_dot_reconciliation__service__pb2.AssignExceptionRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_resources__pb2.MatchException.SerializeToString,
             ),
             'ListDecisions': grpc.unary_unary_rpc_method_handler(
@@ -304,6 +322,33 @@ class ReconciliationService:
             target,
             '/cashapp.v1.ReconciliationService/ResolveException',
             cashapp_dot_v1_dot_reconciliation__service__pb2.ResolveExceptionRequest.SerializeToString,
+            cashapp_dot_v1_dot_resources__pb2.MatchException.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignException(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.ReconciliationService/AssignException',
+            cashapp_dot_v1_dot_reconciliation__service__pb2.AssignExceptionRequest.SerializeToString,
             cashapp_dot_v1_dot_resources__pb2.MatchException.FromString,
             options,
             channel_credentials,

@@ -57,6 +57,10 @@ class ReconciliationServiceStub:
     """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
     account of its customer; closes the exception.
     """
+    AssignException: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AssignExceptionRequest, _resources_pb2.MatchException]
+    """Gives an open exception to a clerk, or back to the queue (empty assignee); FAILED_PRECONDITION
+    on a closed one.
+    """
     ListDecisions: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListDecisionsRequest, _reconciliation_service_pb2.ListDecisionsResponse]
     """Stored decisions, newest first (overall, or of one payment)."""
     GetSettings: _grpc.UnaryUnaryMultiCallable[_reconciliation_service_pb2.GetSettingsRequest, _resources_pb2.Settings]
@@ -96,6 +100,10 @@ class ReconciliationServiceAsyncStub(ReconciliationServiceStub):
     ResolveException: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ResolveExceptionRequest, _resources_pb2.MatchException]  # type: ignore[assignment]
     """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
     account of its customer; closes the exception.
+    """
+    AssignException: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.AssignExceptionRequest, _resources_pb2.MatchException]  # type: ignore[assignment]
+    """Gives an open exception to a clerk, or back to the queue (empty assignee); FAILED_PRECONDITION
+    on a closed one.
     """
     ListDecisions: _aio.UnaryUnaryMultiCallable[_reconciliation_service_pb2.ListDecisionsRequest, _reconciliation_service_pb2.ListDecisionsResponse]  # type: ignore[assignment]
     """Stored decisions, newest first (overall, or of one payment)."""
@@ -157,6 +165,16 @@ class ReconciliationServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.MatchException, _abc.Awaitable[_resources_pb2.MatchException]]:
         """Accepts a suggestion, applies the given allocations, or puts the payment's unapplied cash on
         account of its customer; closes the exception.
+        """
+
+    @_abc_1.abstractmethod
+    def AssignException(
+        self,
+        request: _reconciliation_service_pb2.AssignExceptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MatchException, _abc.Awaitable[_resources_pb2.MatchException]]:
+        """Gives an open exception to a clerk, or back to the queue (empty assignee); FAILED_PRECONDITION
+        on a closed one.
         """
 
     @_abc_1.abstractmethod

@@ -1012,6 +1012,7 @@ class MatchException(_message.Message):
     DECISION_ID_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     RESOLVE_TIME_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
     exception_id: _builtins.str
     """Server-assigned id (32 hex digits)."""
     payment_id: _builtins.str
@@ -1024,6 +1025,8 @@ class MatchException(_message.Message):
     """UPPER_SNAKE reason, e.g. "AMBIGUOUS_AMOUNT_MATCH"."""
     decision_id: _builtins.str
     """The decision that opened it."""
+    assignee: _builtins.str
+    """The clerk working on it (AssignException); empty while nobody is."""
     @_builtins.property
     def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
         """Ranked suggestions, best first (rank 1)."""
@@ -1048,10 +1051,11 @@ class MatchException(_message.Message):
         decision_id: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         resolve_time: _timestamp_pb2.Timestamp | None = ...,
+        assignee: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "resolve_time", b"resolve_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "exception_id", b"exception_id", "payment_id", b"payment_id", "reason", b"reason", "resolve_time", b"resolve_time", "state", b"state", "suggestions", b"suggestions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "create_time", b"create_time", "customer_id", b"customer_id", "decision_id", b"decision_id", "exception_id", b"exception_id", "payment_id", b"payment_id", "reason", b"reason", "resolve_time", b"resolve_time", "state", b"state", "suggestions", b"suggestions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
