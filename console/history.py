@@ -1,5 +1,5 @@
 """Pages for one invoice's history and one payment's decisions: the engine's own records
-(applications, returns, cases with who did what), read through the API."""
+(applications, returns, cases with who did what, dunning notices), read through the API."""
 
 from __future__ import annotations
 
@@ -22,7 +22,20 @@ def invoice_history(client: Client, invoice_id: str) -> dict[str, object]:
                 applications.append(application)
     returns = [r for r in client.list_returns() if r.invoice_id == invoice_id]
     cases = list(client.list_cases(invoice_id=invoice_id))
-    return {"invoice": invoice, "applications": applications, "returns": returns, "cases": cases}
+    # The dunning notices that listed it (one notice per customer and run lists all overdue items).
+    notices = [
+        (notice, item)
+        for notice in client.list_dunning_notices(customer_id=invoice.customer_id)
+        for item in notice.items
+        if item.invoice_id == invoice_id
+    ]
+    return {
+        "invoice": invoice,
+        "applications": applications,
+        "returns": returns,
+        "cases": cases,
+        "notices": notices,
+    }
 
 
 def invoice_page(request: Request) -> Response:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from cashapp_client import dunning_level
+from cashapp_client._proto.cashapp.v1 import dunning_service_pb2 as dunning_pb2
 from console.app import create_app
 from console.display import amount_text
 from console.overview import BUCKETS
@@ -139,3 +141,16 @@ def test_upload_refuses_a_missing_file_or_unknown_format(seeded: Seeded, console
     assert wrong.status_code == 400
     garbage = console.post("/imports", data={"format": "camt.053"}, files={"file": ("x.xml", b"<not-camt/>")})
     assert garbage.status_code == 400 and "Nothing was changed" in garbage.text
+
+
+def test_invoice_history_lists_the_dunning_notices_that_named_it(seeded: Seeded, console: TestClient) -> None:
+    level = dunning_level(1, [dunning_pb2.DUNNING_CHANNEL_LETTER], currency_code="EUR")
+    seeded.api.create_dunning_policy("remind", display_name="Reminder", currency_code="EUR", levels=[level])
+    run = seeded.api.run_dunning("remind", as_of_date="2027-06-30")
+    assert run.notices, "the seeded book has overdue invoices"
+    notice = run.notices[0]
+    invoice_id = notice.items[0].invoice_id
+    page = console.get(f"/invoices/{invoice_id}").text
+    assert f'data-notice-id="{notice.notice_id}"' in page
+    others = [n for n in run.notices if invoice_id not in {i.invoice_id for i in n.items}]
+    assert all(f'data-notice-id="{n.notice_id}"' not in page for n in others)
