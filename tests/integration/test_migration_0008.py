@@ -60,11 +60,15 @@ def _book_before_0008(store: Store) -> None:
 def test_0008_opens_a_case_for_every_live_deduction_booked_before_it(database_url: str) -> None:
     db = Database(database_url)
     try:
+        # Booked by today's code at the newest revision, then taken down to the one 0008 follows
+        # (which keeps the applications and drops what came later): the schema a book of that
+        # time had, without writing through a schema today's code no longer knows.
+        db.migrate()
+        db.transact(lambda conn: _book_before_0008(Store(conn, "T")))
         config = alembic_config(db.engine)
         with db.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, BEFORE)
-        db.transact(lambda conn: _book_before_0008(Store(conn, "T")))
+            command.downgrade(config, BEFORE)
         db.migrate()
         with db.reading() as conn:
             store = Store(conn, "T")
