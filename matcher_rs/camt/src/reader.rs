@@ -331,8 +331,9 @@ fn valid_name(name: &[u8]) -> Result<bool> {
             .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(b)))
 }
 
-/// The start tag's element and attribute names are XML names, and no attribute is repeated:
-/// lxml refuses such a file, so this reader must not read it.
+/// The start tag's element and attribute names are XML names, no attribute is repeated, and no
+/// attribute value holds a raw '<' (not well-formed; quick-xml reads it as text): lxml refuses
+/// such a file, so this reader must not read it.
 fn check_names(start: &BytesStart<'_>) -> Result<()> {
     if !valid_name(start.name().as_ref())? {
         return decline("an element name that is not an XML name");
@@ -342,6 +343,9 @@ fn check_names(start: &BytesStart<'_>) -> Result<()> {
     }
     for attribute in start.attributes() {
         match attribute {
+            Ok(attribute) if attribute.value.contains(&b'<') => {
+                return decline("'<' in an attribute value");
+            }
             Ok(attribute) if valid_name(attribute.key.as_ref())? => {}
             _ => return decline("a malformed attribute"),
         }

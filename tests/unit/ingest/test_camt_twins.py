@@ -255,6 +255,14 @@ def test_mutated_files_read_the_same_or_fail_the_same(
     assert_twins(seed[:at] + junk if cut else seed[:at] + junk + seed[at + len(junk) :])
 
 
+def test_a_raw_less_than_sign_in_an_attribute_value_fails_the_same() -> None:
+    """Found by the mutation test: quick-xml read Ccy="C<F" as a currency code, lxml refuses the
+    file as not well-formed; the Rust reader now hands such a file to lxml."""
+    seed = next(s for s in _SEEDS if b'<Amt Ccy="CHF">' in s)
+    outcome = assert_twins(seed.replace(b'<Amt Ccy="CHF">', b'<Amt Ccy="C<F">', 1))
+    assert isinstance(outcome, tuple) and "not well-formed" in outcome[1]
+
+
 def test_the_switch_chooses_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(camt_native.ENV_VAR, "python")
     assert camt_native.selected() == "python"
