@@ -108,18 +108,38 @@ def _matches(filters: Filters, row: Row) -> bool:
 def load_queue(client: Client, filters: Filters, today: dt.date) -> Queue:
     queue = Queue()
     reasons: set[str] = set()
+    pending: list[MatchException] = []
     for exception in client.list_exceptions(assignee=filters.assignee):
         queue.total_open += 1
         reasons.add(exception.reason)
         if len(queue.rows) >= MAX_QUEUE_ROWS:
             queue.truncated = True
             continue
-        payment = client.get_payment(exception.payment_id)
+        pending.append(exception)
+        if len(pending) == MAX_QUEUE_ROWS:
+            _add_rows(queue, client, pending, filters, today)
+            pending = []
+    _add_rows(queue, client, pending, filters, today)
+    queue.reasons = sorted(reasons)
+    return queue
+
+
+def _add_rows(
+    queue: Queue, client: Client, exceptions: list[MatchException], filters: Filters, today: dt.date
+) -> None:
+    """The exceptions that pass the filters, up to MAX_QUEUE_ROWS in all; their payments are read
+    in one call (BatchGetPayments), not one call per row."""
+    if not exceptions:
+        return
+    for exception, payment in zip(
+        exceptions, client.get_payments([e.payment_id for e in exceptions]), strict=True
+    ):
+        if len(queue.rows) >= MAX_QUEUE_ROWS:
+            queue.truncated = True
+            return
         row = Row(exception, payment, age_days(exception.create_time, today))
         if _matches(filters, row):
             queue.rows.append(row)
-    queue.reasons = sorted(reasons)
-    return queue
 
 
 def open_exception(client: Client, exception_id: str) -> MatchException:

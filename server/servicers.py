@@ -269,6 +269,13 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
             await self.rpc.read(context, lambda s: payments.get_payment(s, request.payment_id))
         )
 
+    async def BatchGetPayments(
+        self, request: ps.BatchGetPaymentsRequest, context: Context
+    ) -> ps.BatchGetPaymentsResponse:
+        ids = list(request.payment_ids)
+        found = await self.rpc.read(context, lambda s: payments.get_payments_in_order(s, ids))
+        return ps.BatchGetPaymentsResponse(payments=[convert.payment_out(p) for p in found])
+
     async def ListPayments(
         self, request: ps.ListPaymentsRequest, context: Context
     ) -> ps.ListPaymentsResponse:

@@ -91,6 +91,7 @@ CLIENT_METHODS = [
     "get_invoice",
     "get_match_rate_report",
     "get_payment",
+    "get_payments",
     "get_reconciliation_report",
     "get_return",
     "get_settings",

@@ -431,6 +431,14 @@ class Client(ReportMethods, AlertMethods, CaseMethods, DunningMethods):
         request = payment_pb2.GetPaymentRequest(payment_id=payment_id)
         return self._unary(self.payment_service.GetPayment, request, timeout_seconds)
 
+    def get_payments(
+        self, payment_ids: Sequence[str], *, timeout_seconds: float | None = None
+    ) -> list[pb.Payment]:
+        """Up to 1,000 payments in the order asked, in one call (NOT_FOUND names a missing id)."""
+        request = payment_pb2.BatchGetPaymentsRequest(payment_ids=list(payment_ids))
+        response = self._unary(self.payment_service.BatchGetPayments, request, timeout_seconds)
+        return list(response.payments)
+
     def list_payments(
         self,
         *,

@@ -183,6 +183,54 @@ class GetPaymentRequest(_message.Message):
 Global___GetPaymentRequest: _TypeAlias = GetPaymentRequest  # noqa: Y015
 
 @_typing.final
+class BatchGetPaymentsRequest(_message.Message):
+    """Several payments by id (AIP-231)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """1..1000 payment ids; an id may repeat (its payment is returned at each place)."""
+
+    def __init__(
+        self,
+        *,
+        payment_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment_ids", b"payment_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetPaymentsRequest: _TypeAlias = BatchGetPaymentsRequest  # noqa: Y015
+
+@_typing.final
+class BatchGetPaymentsResponse(_message.Message):
+    """The payments asked for, each with its applications."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Payment]:
+        """In the order of payment_ids."""
+
+    def __init__(
+        self,
+        *,
+        payments: _abc.Iterable[_resources_pb2.Payment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payments", b"payments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetPaymentsResponse: _TypeAlias = BatchGetPaymentsResponse  # noqa: Y015
+
+@_typing.final
 class ListPaymentsRequest(_message.Message):
     """One page of the tenant's payments (AIP-158), optionally filtered."""
 

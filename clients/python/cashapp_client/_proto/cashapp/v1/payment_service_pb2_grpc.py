@@ -51,6 +51,11 @@ class PaymentServiceStub:
                 request_serializer=cashapp_dot_v1_dot_payment__service__pb2.GetPaymentRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_resources__pb2.Payment.FromString,
                 _registered_method=True)
+        self.BatchGetPayments = channel.unary_unary(
+                '/cashapp.v1.PaymentService/BatchGetPayments',
+                request_serializer=cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsResponse.FromString,
+                _registered_method=True)
         self.ListPayments = channel.unary_unary(
                 '/cashapp.v1.PaymentService/ListPayments',
                 request_serializer=cashapp_dot_v1_dot_payment__service__pb2.ListPaymentsRequest.SerializeToString,
@@ -98,6 +103,14 @@ class PaymentServiceServicer:
 
     def GetPayment(self, request, context):
         """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetPayments(self, request, context):
+        """Returns several payments in the order asked (AIP-231), in one read; NOT_FOUND naming the
+        first id the tenant has no payment by, and nothing returned.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,6 +171,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.GetPayment,
                     request_deserializer=cashapp_dot_v1_dot_payment__service__pb2.GetPaymentRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_resources__pb2.Payment.SerializeToString,
+            ),
+            'BatchGetPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetPayments,
+                    request_deserializer=cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsResponse.SerializeToString,
             ),
             'ListPayments': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPayments,
@@ -262,6 +280,33 @@ class PaymentService:
             '/cashapp.v1.PaymentService/GetPayment',
             cashapp_dot_v1_dot_payment__service__pb2.GetPaymentRequest.SerializeToString,
             cashapp_dot_v1_dot_resources__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.PaymentService/BatchGetPayments',
+            cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsRequest.SerializeToString,
+            cashapp_dot_v1_dot_payment__service__pb2.BatchGetPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

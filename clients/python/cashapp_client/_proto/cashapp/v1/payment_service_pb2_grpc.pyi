@@ -46,6 +46,10 @@ class PaymentServiceStub:
     """
     GetPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]
     """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
+    BatchGetPayments: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.BatchGetPaymentsRequest, _payment_service_pb2.BatchGetPaymentsResponse]
+    """Returns several payments in the order asked (AIP-231), in one read; NOT_FOUND naming the
+    first id the tenant has no payment by, and nothing returned.
+    """
     ListPayments: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.ListPaymentsRequest, _payment_service_pb2.ListPaymentsResponse]
     """Lists the tenant's payments in payment_id order, optionally filtered, one page at a time."""
     ApplyPayment: _grpc.UnaryUnaryMultiCallable[_payment_service_pb2.ApplyPaymentRequest, _resources_pb2.Payment]
@@ -83,6 +87,10 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """
     GetPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.GetPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
     """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
+    BatchGetPayments: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.BatchGetPaymentsRequest, _payment_service_pb2.BatchGetPaymentsResponse]  # type: ignore[assignment]
+    """Returns several payments in the order asked (AIP-231), in one read; NOT_FOUND naming the
+    first id the tenant has no payment by, and nothing returned.
+    """
     ListPayments: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.ListPaymentsRequest, _payment_service_pb2.ListPaymentsResponse]  # type: ignore[assignment]
     """Lists the tenant's payments in payment_id order, optionally filtered, one page at a time."""
     ApplyPayment: _aio.UnaryUnaryMultiCallable[_payment_service_pb2.ApplyPaymentRequest, _resources_pb2.Payment]  # type: ignore[assignment]
@@ -135,6 +143,16 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Payment, _abc.Awaitable[_resources_pb2.Payment]]:
         """Returns one payment with its applications; NOT_FOUND when the tenant has none by that id."""
+
+    @_abc_1.abstractmethod
+    def BatchGetPayments(
+        self,
+        request: _payment_service_pb2.BatchGetPaymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payment_service_pb2.BatchGetPaymentsResponse, _abc.Awaitable[_payment_service_pb2.BatchGetPaymentsResponse]]:
+        """Returns several payments in the order asked (AIP-231), in one read; NOT_FOUND naming the
+        first id the tenant has no payment by, and nothing returned.
+        """
 
     @_abc_1.abstractmethod
     def ListPayments(
