@@ -42,7 +42,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class _CashappHandler(logging.StreamHandler[TextIO]):
-    """Marks the handler `configure` installs, so a second call replaces it."""
+    """The handler `configure` installs (marked, so a second call replaces it). Without a stream
+    of its own it writes to whatever sys.stderr is when a record is emitted, not the object it was
+    at start: a server thread still logging after a test harness swapped stderr back (and closed
+    its capture) would otherwise fail with "I/O operation on closed file"."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._follows_stderr = stream is None
+        super().__init__(stream or sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr if self._follows_stderr else self._own_stream
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        self._own_stream = value
 
 
 def formatter(log_format: str) -> logging.Formatter:
@@ -58,7 +73,7 @@ def configure(level: str, log_format: str, stream: TextIO | None = None) -> None
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _CashappHandler)]:
         root.removeHandler(handler)
-    handler = _CashappHandler(stream or sys.stderr)
+    handler = _CashappHandler(stream)
     handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())

@@ -63,3 +63,19 @@ def test_configuring_again_replaces_only_our_handler(root_logger: logging.Logger
     assert "DEBUG cashapp.test: now text" in second.getvalue()
     assert other in root_logger.handlers
     assert root_logger.level == logging.DEBUG
+
+
+def test_without_a_stream_records_go_to_the_stderr_of_the_moment(
+    root_logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server thread may outlive the stderr it started with (a test harness closes its capture
+    and swaps stderr back); our handler must write to the current one, not fail on the closed."""
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    logs.configure("info", "text")
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    logging.getLogger("cashapp.test").warning("after the swap")
+    assert "WARNING cashapp.test: after the swap" in second.getvalue()
+    assert "Logging error" not in second.getvalue()
