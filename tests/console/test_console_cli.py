@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from console.users import hash_password, verify_password
@@ -57,9 +57,9 @@ def test_console_serves_its_sign_in_page(tmp_path: Path) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                answer = httpx2.get(f"http://127.0.0.1:{port}/login", timeout=5)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the console did not start"
                 time.sleep(0.2)
