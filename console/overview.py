@@ -100,11 +100,9 @@ def match_rate_chart(client: Client, as_of: dt.date) -> BarChart:
 
 def cash_charts(client: Client, as_of: dt.date) -> list[BarChart]:
     first = as_of - dt.timedelta(days=CASH_DAYS - 1)
-    per_day: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for payment in client.list_payments(page_size=1000):
-        day = payment.value_date
-        if first.isoformat() <= day <= as_of.isoformat():
-            per_day[payment.amount.currency_code][day] += payment.amount.amount_minor
+    per_day: dict[str, dict[str, int]] = defaultdict(dict)
+    for day in client.get_cash_receipts_report(first, as_of).days:
+        per_day[day.currency_code][day.value_date] = day.received_minor
     charts = []
     for ccy in sorted(per_day):
         days = [(first + dt.timedelta(days=i)).isoformat() for i in range(CASH_DAYS)]

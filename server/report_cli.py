@@ -1,4 +1,4 @@
-"""`cashapp report aging|dso|match-rate|statement`: the reports of a running server, as tables.
+"""`cashapp report aging|dso|match-rate|cash-receipts|statement`: the reports of a running server, as tables.
 
 A client of the API like any other (cashapp_client over gRPC, never the database): --server
 and --token say where and as whom (CASHAPP_SERVER and CASHAPP_TOKEN by default). --json prints
@@ -42,12 +42,15 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     rate = kinds.add_parser("match-rate", help="cash-application rates of a date range")
     rate.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (UTC)")
     rate.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (UTC)")
+    receipts = kinds.add_parser("cash-receipts", help="cash received per currency and value date")
+    receipts.add_argument("--from", dest="start", required=True, help="first value date, YYYY-MM-DD")
+    receipts.add_argument("--to", dest="end", required=True, help="last value date, YYYY-MM-DD")
     statement = kinds.add_parser("statement", help="a customer's statement of account")
     statement.add_argument("customer", help="the customer id")
     statement.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     statement.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     statement.add_argument("--pdf", type=Path, default=None, help="also write the statement as a PDF here")
-    for parser in (aging, dso, rate, statement):
+    for parser in (aging, dso, rate, receipts, statement):
         parser.add_argument("--server", default=os.environ.get("CASHAPP_SERVER", DEFAULT_TARGET))
         parser.add_argument("--token", default=os.environ.get("CASHAPP_TOKEN"), help="API token")
         parser.add_argument("--json", action="store_true", help="print the response as JSON")
@@ -93,6 +96,8 @@ def _call(client: Client, args: argparse.Namespace) -> Any:
         )
     if kind == "match-rate":
         return client.get_match_rate_report(args.start, args.end)
+    if kind == "cash-receipts":
+        return client.get_cash_receipts_report(args.start, args.end)
     return client.get_customer_statement(
         args.customer, start_date=args.start, end_date=args.end, include_pdf=args.pdf is not None
     )
@@ -178,6 +183,22 @@ def _print_match_rate(console: Console, r: Any) -> None:
     console.print(table)
 
 
+def _print_cash_receipts(console: Console, r: Any) -> None:
+    table = Table(title="Cash received per value date")
+    for column in ("Currency", "Value date", "Payments", "Received", "Returned since"):
+        table.add_column(column, justify="left" if column in ("Currency", "Value date") else "right")
+    for d in r.days:
+        c = d.currency_code
+        table.add_row(
+            c,
+            d.value_date,
+            str(d.payment_count),
+            amount_text(d.received_minor, c),
+            amount_text(d.returned_minor, c),
+        )
+    console.print(table)
+
+
 def _print_statement(console: Console, r: Any) -> None:
     console.print(f"Statement of {r.display_name} ({r.customer_id}), {r.start_date} to {r.end_date}")
     for s in r.currencies:
@@ -206,5 +227,6 @@ _PRINTERS = {
     "aging": _print_aging,
     "dso": _print_dso,
     "match-rate": _print_match_rate,
+    "cash-receipts": _print_cash_receipts,
     "statement": _print_statement,
 }

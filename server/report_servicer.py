@@ -14,13 +14,13 @@ from cashapp_client._proto.cashapp.v1 import report_service_pb2_grpc as rp_grpc
 from engine import validate as v
 from engine.errors import InvalidArgument
 from engine.money import currency_exponent
-from engine.reports import aging, dso, match_rate, statement, statement_pdf, unapplied
+from engine.reports import aging, cash_receipts, dso, match_rate, statement, statement_pdf, unapplied
 from engine.reports.as_of import BUCKET_COUNT
 from engine.storage.store import Store
 from server.rpc import Rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
-# A match-rate range covers at most this many days (ten years).
+# A match-rate or cash-receipts range covers at most this many days (ten years).
 MAX_MATCH_RATE_DAYS = 3660
 
 
@@ -207,6 +207,31 @@ class ReportService(rp_grpc.ReportServiceServicer):
             straight_through=_rate(r.straight_through),
             suggestion_acceptance=_rate(r.suggestion_acceptance),
             auto_applied_reversal=_rate(r.auto_applied_reversal),
+        )
+
+    async def GetCashReceiptsReport(
+        self, request: rp.GetCashReceiptsReportRequest, context: Context
+    ) -> rp.GetCashReceiptsReportResponse:
+        def work(s: Store) -> list[cash_receipts.CashReceiptsDay]:
+            start, end = _range(request.start_date, request.end_date)
+            if (end - start).days >= MAX_MATCH_RATE_DAYS:
+                raise InvalidArgument(
+                    "DATE_RANGE_TOO_LONG", f"the range covers at most {MAX_MATCH_RATE_DAYS} days", "end_date"
+                )
+            return cash_receipts.cash_receipts_report(s, start, end)
+
+        days = await self.rpc.read(context, work)
+        return rp.GetCashReceiptsReportResponse(
+            days=[
+                rp.CashReceiptsDay(
+                    currency_code=d.currency,
+                    value_date=d.value_date,
+                    payment_count=d.payment_count,
+                    received_minor=d.received_minor,
+                    returned_minor=d.returned_minor,
+                )
+                for d in days
+            ]
         )
 
     async def GetUnappliedCashAging(

@@ -283,3 +283,26 @@ def resolution_traces(store: StoreBase, payment_ids: Sequence[str]) -> tuple[lis
         dec.c.tenant_id == store.tenant_id, dec.c.payment_id.in_(ids), dec.c.reason == "PUT_ON_ACCOUNT"
     )
     return list(store.conn.execute(apps)), list(store.conn.execute(on_account))
+
+
+def cash_receipts(store: StoreBase, start: dt.date, end: dt.date) -> list[Row[Any]]:
+    """(currency, value_date, payments, received, returned) per currency and value date in
+    [start, end], ordered by currency and date; value dates are ISO strings, so the range is a
+    string comparison that means the same on both databases."""
+    query = (
+        select(
+            pay.c.currency,
+            pay.c.value_date,
+            func.count(),
+            func.sum(pay.c.amount_minor),
+            func.sum(pay.c.returned_minor),
+        )
+        .where(
+            pay.c.tenant_id == store.tenant_id,
+            pay.c.value_date >= start.isoformat(),
+            pay.c.value_date <= end.isoformat(),
+        )
+        .group_by(pay.c.currency, pay.c.value_date)
+        .order_by(pay.c.currency, pay.c.value_date)
+    )
+    return list(store.conn.execute(query).all())

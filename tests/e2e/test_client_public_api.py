@@ -84,6 +84,7 @@ CLIENT_METHODS = [
     "get_alert",
     "get_case",
     "get_case_settings",
+    "get_cash_receipts_report",
     "get_customer",
     "get_customer_statement",
     "get_dso_report",

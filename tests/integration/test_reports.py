@@ -249,6 +249,42 @@ def test_match_rates_count_the_stored_decisions(booked: Client) -> None:
     assert (empty.payments_decided, empty.envelope.percent, empty.line_item.denominator) == (0, "", 0)
 
 
+def test_cash_receipts_sum_the_payments_per_currency_and_value_date(booked: Client) -> None:
+    days = booked.get_cash_receipts_report("2026-02-10", "2026-03-15").days
+    got = [(d.currency_code, d.value_date, d.payment_count, d.received_minor, d.returned_minor) for d in days]
+    # P4 (03-20) and P2 (04-01) fall outside the range; applied or not, every payment counts.
+    assert got == [
+        (EUR, "2026-02-10", 1, 10000, 0),
+        (EUR, "2026-03-10", 1, 2000, 0),
+        (EUR, "2026-03-15", 1, 4000, 0),
+        (GBP, "2026-02-15", 1, 1000, 0),
+        (GBP, "2026-02-16", 1, 2500, 0),
+        (GBP, "2026-02-17", 1, 700, 0),
+    ]
+    assert list(booked.get_cash_receipts_report("2000-01-01", "2000-12-31").days) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cash_receipts_count_a_returned_payment_on_its_value_date(backend: str, tmp_path: Path) -> None:
+    for url in database(backend, tmp_path):
+        with (
+            run_in_thread(Settings(database_url=url, listen="127.0.0.1:0")) as running,
+            Client(f"127.0.0.1:{running.port}", timeout_seconds=30) as c,
+        ):
+            c.create_customer("C1", display_name="Acme")
+            c.create_payment("P1", amount=money("12.34", EUR), value_date="2026-05-02", customer_id="C1")
+            c.create_payment("P2", amount=money("1.00", EUR), value_date="2026-05-02", customer_id="C1")
+            c.return_payment("RET1", payment_id="P1", reason_code="NSF")
+            (day,) = c.get_cash_receipts_report("2026-05-01", "2026-05-31").days
+            assert (day.value_date, day.payment_count, day.received_minor, day.returned_minor) == (
+                "2026-05-02",
+                2,
+                1334,
+                1234,
+            )
+            assert c.get_reconciliation_report().all_passed
+
+
 def test_statement_runs_a_balance_and_lists_open_items(booked: Client) -> None:
     s = booked.get_customer_statement("C1", start_date="2026-01-01", end_date=MID)
     (eur,) = s.currencies
@@ -305,6 +341,8 @@ def test_statement_pdf_reads_back_with_its_numbers(booked: Client) -> None:
         (lambda c: c.get_dso_report("1-1-1", currency_code=EUR), InvalidArgumentError, "as_of_date"),
         (lambda c: c.get_match_rate_report("2026-02-01", "2026-01-01"), InvalidArgumentError, "end_date"),
         (lambda c: c.get_match_rate_report("2026-02-30", "2026-03-01"), InvalidArgumentError, "start_date"),
+        (lambda c: c.get_cash_receipts_report("2026-02-01", "2026-01-01"), InvalidArgumentError, "end_date"),
+        (lambda c: c.get_cash_receipts_report("", "2026-01-01"), InvalidArgumentError, "start_date"),
         (
             lambda c: c.get_customer_statement("NOPE", start_date=MID, end_date=MID),
             NotFoundError,
@@ -359,6 +397,11 @@ def test_bad_report_input_is_refused_with_the_field_named(booked: Client, call, 
             rp.GetMatchRateReportRequest(start_date="1990-01-01", end_date="2026-01-01"),
             "end_date",
         ),
+        (
+            "GetCashReceiptsReport",
+            rp.GetCashReceiptsReportRequest(start_date="1990-01-01", end_date="2026-01-01"),
+            "end_date",
+        ),
     ],
 )
 def test_raw_requests_out_of_range_are_refused(
@@ -390,6 +433,17 @@ def test_cli_prints_the_aging_table(booked_target: str, capsys: pytest.CaptureFi
     total = next(line for line in out.splitlines() if "TOTAL" in line and "EUR" in line)
     assert "240.00" in total and "35.00" in total and "195.00" in total
     assert "(unidentified)" in out
+
+
+def test_cli_prints_the_cash_receipts_table(booked_target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(
+        capsys, "cash-receipts", "--from", "2026-02-10", "--to", "2026-02-28", "--server", booked_target
+    )
+    assert code == 0
+    rows = [line for line in out.splitlines() if "2026-02-" in line]
+    assert len(rows) == 4
+    assert "EUR" in rows[0] and "100.00" in rows[0]
+    assert "GBP" in rows[3] and "7.00" in rows[3]
 
 
 def test_cli_prints_dso_as_json_and_writes_the_statement_pdf(

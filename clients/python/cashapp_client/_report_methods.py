@@ -76,6 +76,14 @@ class ReportMethods:
         request = reports.match_rate(start_date, end_date)
         return self._unary(self.report_service.GetMatchRateReport, request, timeout_seconds)
 
+    def get_cash_receipts_report(
+        self, start_date: DateLike, end_date: DateLike, *, timeout_seconds: float | None = None
+    ) -> report_pb2.GetCashReceiptsReportResponse:
+        """Cash received per currency and value date start_date..end_date: payment count,
+        total received and what of it was returned since; days without payments left out."""
+        request = reports.cash_receipts(start_date, end_date)
+        return self._unary(self.report_service.GetCashReceiptsReport, request, timeout_seconds)
+
     def get_unapplied_cash_aging(
         self,
         as_of_date: DateLike,

@@ -46,6 +46,12 @@ def match_rate(start_date: DateLike, end_date: DateLike) -> report_pb2.GetMatchR
     )
 
 
+def cash_receipts(start_date: DateLike, end_date: DateLike) -> report_pb2.GetCashReceiptsReportRequest:
+    return report_pb2.GetCashReceiptsReportRequest(
+        start_date=date_text(start_date), end_date=date_text(end_date)
+    )
+
+
 def unapplied(
     as_of_date: DateLike, *, customer_id: str | None, page_size: int, page_token: str
 ) -> report_pb2.GetUnappliedCashAgingRequest:

@@ -547,6 +547,98 @@ class GetMatchRateReportResponse(_message.Message):
 Global___GetMatchRateReportResponse: _TypeAlias = GetMatchRateReportResponse  # noqa: Y015
 
 @_typing.final
+class GetCashReceiptsReportRequest(_message.Message):
+    """Asks for the cash received per value date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    start_date: _builtins.str
+    """First value date of the range, YYYY-MM-DD; required."""
+    end_date: _builtins.str
+    """Last value date of the range, YYYY-MM-DD, inclusive; required, not before start_date, at
+    most 3,660 days after it.
+    """
+    def __init__(
+        self,
+        *,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCashReceiptsReportRequest: _TypeAlias = GetCashReceiptsReportRequest  # noqa: Y015
+
+@_typing.final
+class CashReceiptsDay(_message.Message):
+    """The payments of one currency with one value date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    VALUE_DATE_FIELD_NUMBER: _builtins.int
+    PAYMENT_COUNT_FIELD_NUMBER: _builtins.int
+    RECEIVED_MINOR_FIELD_NUMBER: _builtins.int
+    RETURNED_MINOR_FIELD_NUMBER: _builtins.int
+    currency_code: _builtins.str
+    """ISO 4217 alphabetic code."""
+    value_date: _builtins.str
+    """YYYY-MM-DD."""
+    payment_count: _builtins.int
+    """Payments booked with this value date and currency, whatever their state now."""
+    received_minor: _builtins.int
+    """Their amounts summed, in minor units."""
+    returned_minor: _builtins.int
+    """What of that the bank has returned since (NSF, chargebacks), in minor units."""
+    def __init__(
+        self,
+        *,
+        currency_code: _builtins.str = ...,
+        value_date: _builtins.str = ...,
+        payment_count: _builtins.int = ...,
+        received_minor: _builtins.int = ...,
+        returned_minor: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency_code", b"currency_code", "payment_count", b"payment_count", "received_minor", b"received_minor", "returned_minor", b"returned_minor", "value_date", b"value_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CashReceiptsDay: _TypeAlias = CashReceiptsDay  # noqa: Y015
+
+@_typing.final
+class GetCashReceiptsReportResponse(_message.Message):
+    """The cash received in the range."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___CashReceiptsDay]:
+        """The days of the range that have payments, by currency code and then value date; days
+        without payments are left out.
+        """
+
+    def __init__(
+        self,
+        *,
+        days: _abc.Iterable[Global___CashReceiptsDay] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCashReceiptsReportResponse: _TypeAlias = GetCashReceiptsReportResponse  # noqa: Y015
+
+@_typing.final
 class GetUnappliedCashAgingRequest(_message.Message):
     """Asks for the unapplied cash as of a date, aged by value date."""
 

@@ -59,6 +59,11 @@ class ReportServiceStub:
                 request_serializer=cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportRequest.SerializeToString,
                 response_deserializer=cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportResponse.FromString,
                 _registered_method=True)
+        self.GetCashReceiptsReport = channel.unary_unary(
+                '/cashapp.v1.ReportService/GetCashReceiptsReport',
+                request_serializer=cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportRequest.SerializeToString,
+                response_deserializer=cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportResponse.FromString,
+                _registered_method=True)
         self.GetUnappliedCashAging = channel.unary_unary(
                 '/cashapp.v1.ReportService/GetUnappliedCashAging',
                 request_serializer=cashapp_dot_v1_dot_report__service__pb2.GetUnappliedCashAgingRequest.SerializeToString,
@@ -109,6 +114,14 @@ class ReportServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCashReceiptsReport(self, request, context):
+        """Cash received per value date in a date range, per currency: how many payments carry that
+        value date and their total, with what of it the bank has returned since.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetUnappliedCashAging(self, request, context):
         """Unapplied cash as of a date, aged by the payments' value dates, per payment (paged) and in
         total per currency.
@@ -142,6 +155,11 @@ def add_ReportServiceServicer_to_server(servicer, server):
                     servicer.GetMatchRateReport,
                     request_deserializer=cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportRequest.FromString,
                     response_serializer=cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportResponse.SerializeToString,
+            ),
+            'GetCashReceiptsReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCashReceiptsReport,
+                    request_deserializer=cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportRequest.FromString,
+                    response_serializer=cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportResponse.SerializeToString,
             ),
             'GetUnappliedCashAging': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUnappliedCashAging,
@@ -245,6 +263,33 @@ class ReportService:
             '/cashapp.v1.ReportService/GetMatchRateReport',
             cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportRequest.SerializeToString,
             cashapp_dot_v1_dot_report__service__pb2.GetMatchRateReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCashReceiptsReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cashapp.v1.ReportService/GetCashReceiptsReport',
+            cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportRequest.SerializeToString,
+            cashapp_dot_v1_dot_report__service__pb2.GetCashReceiptsReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -56,6 +56,10 @@ class ReportServiceStub:
     """Cash-application rates counted from the stored decisions, applications and exceptions of
     a date range.
     """
+    GetCashReceiptsReport: _grpc.UnaryUnaryMultiCallable[_report_service_pb2.GetCashReceiptsReportRequest, _report_service_pb2.GetCashReceiptsReportResponse]
+    """Cash received per value date in a date range, per currency: how many payments carry that
+    value date and their total, with what of it the bank has returned since.
+    """
     GetUnappliedCashAging: _grpc.UnaryUnaryMultiCallable[_report_service_pb2.GetUnappliedCashAgingRequest, _report_service_pb2.GetUnappliedCashAgingResponse]
     """Unapplied cash as of a date, aged by the payments' value dates, per payment (paged) and in
     total per currency.
@@ -92,6 +96,10 @@ class ReportServiceAsyncStub(ReportServiceStub):
     GetMatchRateReport: _aio.UnaryUnaryMultiCallable[_report_service_pb2.GetMatchRateReportRequest, _report_service_pb2.GetMatchRateReportResponse]  # type: ignore[assignment]
     """Cash-application rates counted from the stored decisions, applications and exceptions of
     a date range.
+    """
+    GetCashReceiptsReport: _aio.UnaryUnaryMultiCallable[_report_service_pb2.GetCashReceiptsReportRequest, _report_service_pb2.GetCashReceiptsReportResponse]  # type: ignore[assignment]
+    """Cash received per value date in a date range, per currency: how many payments carry that
+    value date and their total, with what of it the bank has returned since.
     """
     GetUnappliedCashAging: _aio.UnaryUnaryMultiCallable[_report_service_pb2.GetUnappliedCashAgingRequest, _report_service_pb2.GetUnappliedCashAgingResponse]  # type: ignore[assignment]
     """Unapplied cash as of a date, aged by the payments' value dates, per payment (paged) and in
@@ -144,6 +152,16 @@ class ReportServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_report_service_pb2.GetMatchRateReportResponse, _abc.Awaitable[_report_service_pb2.GetMatchRateReportResponse]]:
         """Cash-application rates counted from the stored decisions, applications and exceptions of
         a date range.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCashReceiptsReport(
+        self,
+        request: _report_service_pb2.GetCashReceiptsReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_report_service_pb2.GetCashReceiptsReportResponse, _abc.Awaitable[_report_service_pb2.GetCashReceiptsReportResponse]]:
+        """Cash received per value date in a date range, per currency: how many payments carry that
+        value date and their total, with what of it the bank has returned since.
         """
 
     @_abc_1.abstractmethod
