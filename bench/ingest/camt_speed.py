@@ -10,6 +10,9 @@ Variants, each on the same generated file (bench/ingest/generate_camt053.py), be
 - findtext: the floor plus namespaced findtext/findall for the core fields only (amount,
   status, dates, reference, payer, remittance blocks), the usual way of writing such a reader.
 - reader: engine.ingest.camt_reader.parse, every field, records built.
+- rust call: engine.ingest.camt_native.parse, the call the importer makes with the Rust reader
+  (matcher_rs/camt), records built; absent when the extension is not installed. The Rust core
+  alone: `cargo run --release -p cashapp_camt --example read FILE`.
 - python loop: ten million integer additions, so a number here can be set beside another
   machine's (on an idle desktop it takes about 0.3 s).
 CPU seconds (time.process_time) are reported beside wall seconds: on a shared machine the
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from bench.ingest.generate_camt053 import NAMESPACE, generate
+from engine.ingest import camt_native
 from engine.ingest.camt_reader import parse
 
 _Q = "{" + NAMESPACE + "}"
@@ -81,6 +85,12 @@ def reader(data: bytes) -> int:
     return len(parse(data).entries)
 
 
+def rust_call(data: bytes) -> int:
+    parsed = camt_native.parse(data, NAMESPACE, "053")
+    assert parsed is not None, "the Rust reader declined the generated file"
+    return len(parsed.entries)
+
+
 def python_loop(_: bytes) -> int:
     total = 0
     for i in range(10_000_000):
@@ -108,6 +118,8 @@ def main() -> None:
     data = generate(args.entries, args.seed)
     print(f"{args.entries} entries, {len(data) / 1e6:.1f} MB")
     variants = [("lxml floor", lxml_floor), ("walk", walk), ("findtext", findtext), ("reader", reader)]
+    if camt_native.available():
+        variants.append(("rust call", rust_call))
     for name, run in [*variants, ("python loop", python_loop)]:
         cpu, wall, count = measure(run, data, args.repeat)
         if name == "python loop":
