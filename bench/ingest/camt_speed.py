@@ -9,7 +9,8 @@ Variants, each on the same generated file (bench/ingest/generate_camt053.py), be
   reading every field does.
 - findtext: the floor plus namespaced findtext/findall for the core fields only (amount,
   status, dates, reference, payer, remittance blocks), the usual way of writing such a reader.
-- reader: engine.ingest.camt_reader.parse, every field, records built.
+- lxml reader: engine.ingest.camt_reader.parse_lxml, every field, records built.
+- reader (auto): engine.ingest.camt_reader.parse as the importer calls it (Rust when installed).
 - rust call: engine.ingest.camt_native.parse, the call the importer makes with the Rust reader
   (matcher_rs/camt), records built; absent when the extension is not installed. The Rust core
   alone: `cargo run --release -p cashapp_camt --example read FILE`.
@@ -30,7 +31,7 @@ from lxml import etree
 
 from bench.ingest.generate_camt053 import NAMESPACE, generate
 from engine.ingest import camt_native
-from engine.ingest.camt_reader import parse
+from engine.ingest.camt_reader import parse, parse_lxml
 
 _Q = "{" + NAMESPACE + "}"
 _NS = {"c": NAMESPACE}
@@ -81,6 +82,10 @@ def findtext(data: bytes) -> int:
     return count
 
 
+def lxml_reader(data: bytes) -> int:
+    return len(parse_lxml(data, NAMESPACE, "053").entries)
+
+
 def reader(data: bytes) -> int:
     return len(parse(data).entries)
 
@@ -117,9 +122,11 @@ def main() -> None:
     args = parser.parse_args()
     data = generate(args.entries, args.seed)
     print(f"{args.entries} entries, {len(data) / 1e6:.1f} MB")
-    variants = [("lxml floor", lxml_floor), ("walk", walk), ("findtext", findtext), ("reader", reader)]
+    variants = [("lxml floor", lxml_floor), ("walk", walk), ("findtext", findtext)]
+    variants.append(("lxml reader", lxml_reader))
     if camt_native.available():
         variants.append(("rust call", rust_call))
+    variants.append(("reader (auto)", reader))
     for name, run in [*variants, ("python loop", python_loop)]:
         cpu, wall, count = measure(run, data, args.repeat)
         if name == "python loop":
