@@ -56,28 +56,18 @@ class ApplicationStore(InvoiceStore):
 
     def insert_applications(self, apps: Sequence[tuple[m.Application, str]]) -> None:
         """Inserts (application, journal entry id) pairs."""
-        self.conn.execute(
-            insert(t.applications),
+        self._insert_many(
+            t.applications,
+            ("application_id", "payment_id", "invoice_id", "currency", "amount_minor", "discount_minor",
+             "write_off_minor", "deduction_minor", "source", "reverses_application_id", "entry_id",
+             "create_us", "actor"),
             [
-                {
-                    "tenant_id": self.tenant_id,
-                    "application_id": a.application_id,
-                    "payment_id": a.payment_id,
-                    "invoice_id": a.invoice_id,
-                    "currency": a.currency,
-                    "amount_minor": a.amount_minor,
-                    "discount_minor": a.discount_minor,
-                    "write_off_minor": a.write_off_minor,
-                    "deduction_minor": a.deduction_minor,
-                    "source": a.source.value,
-                    "reverses_application_id": a.reverses_application_id,
-                    "entry_id": entry_id,
-                    "create_us": a.create_us,
-                    "actor": a.actor or None,
-                }
+                (a.application_id, a.payment_id, a.invoice_id, a.currency, a.amount_minor, a.discount_minor,
+                 a.write_off_minor, a.deduction_minor, a.source.value, a.reverses_application_id, entry_id,
+                 a.create_us, a.actor or None)
                 for a, entry_id in apps
             ],
-        )
+        )  # fmt: skip
 
     # --- returns, decisions, exceptions ------------------------------------------------------
 

@@ -311,27 +311,19 @@ class DecisionStore(PaymentStore):
             self.conn.execute(insert(t.tenant_settings).values(tenant_id=self.tenant_id, **values))
 
     def insert_decisions(self, rows: Sequence[tuple[m.Decision, str]]) -> None:
-        """(decision, its explanation as JSON) pairs, in one executemany."""
+        """(decision, its explanation as JSON) pairs, in one executemany through the driver."""
         if not rows:
             return
-        self.conn.execute(
-            insert(t.decisions),
+        self._insert_many(
+            t.decisions,
+            ("decision_id", "payment_id", "customer_id", "outcome", "reason", "explanation", "create_us",
+             "actor", "trace_id"),
             [
-                {
-                    "tenant_id": self.tenant_id,
-                    "decision_id": d.decision_id,
-                    "payment_id": d.payment_id,
-                    "customer_id": d.customer_id,
-                    "outcome": d.outcome.value,
-                    "reason": d.reason,
-                    "explanation": explanation_json,
-                    "create_us": d.create_us,
-                    "actor": d.actor or None,
-                    "trace_id": d.trace_id or None,
-                }
+                (d.decision_id, d.payment_id, d.customer_id, d.outcome.value, d.reason, explanation_json,
+                 d.create_us, d.actor or None, d.trace_id or None)
                 for d, explanation_json in rows
             ],
-        )
+        )  # fmt: skip
 
     def list_decision_rows(
         self, page_size: int, page_token: str, payment_id: str

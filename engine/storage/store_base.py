@@ -4,6 +4,8 @@ the normalizations the stored keys are made with."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -36,6 +38,14 @@ def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list
     return sorted(k for k in keys if len(k) <= t.ID)
 
 
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
+    """An INSERT of one row in the driver's own placeholders, built once per table, columns and
+    driver (qmark for sqlite3, format for psycopg)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+
+
 class ConcurrentChange(Exception):
     """A guarded update matched no row: another transaction changed the balance first."""
 
@@ -46,6 +56,15 @@ class StoreBase:
     def __init__(self, conn: Connection, tenant_id: str) -> None:
         self.conn = conn
         self.tenant_id = tenant_id
+
+    def _insert_many(self, table: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Inserts plain tuples (the tenant id first, then `columns`) straight through the
+        driver's executemany: the hot append paths (journal, applications, decisions) skip the
+        per-row dict, SQLAlchemy's statement and parameter processing. Only for columns whose
+        values the driver takes as they are (str, int, None)."""
+        if rows:
+            sql = _insert_sql(table.name, ("tenant_id", *columns), self.conn.dialect.paramstyle)
+            self.conn.exec_driver_sql(sql, [(self.tenant_id, *row) for row in rows])
 
     def _tenant(self, table: Any) -> ColumnElement[bool]:
         return table.c.tenant_id == self.tenant_id  # type: ignore[no-any-return]
