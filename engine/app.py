@@ -46,7 +46,7 @@ class CashApp:
         def transaction(conn: Connection) -> bytes:
             store = Store(conn, tenant_id)
             if request_id:
-                stored = _stored_response(store, request_id, method, fingerprint)
+                stored = stored_response(store, request_id, method, fingerprint)
                 if stored is not None:
                     return stored
                 # Claim the key before doing the work: a concurrent copy of this request blocks
@@ -83,10 +83,10 @@ class CashApp:
         if not request_id:
             return None
 
-        return self.read(tenant_id, lambda store: _stored_response(store, request_id, method, fingerprint))
+        return self.read(tenant_id, lambda store: stored_response(store, request_id, method, fingerprint))
 
 
-def _stored_response(store: Store, request_id: str, method: str, fingerprint: str) -> bytes | None:
+def stored_response(store: Store, request_id: str, method: str, fingerprint: str) -> bytes | None:
     """The response stored with this request_id; a different request under it is refused."""
     record = store.idempotency_record(request_id)
     if record is None:

@@ -52,7 +52,7 @@ class ImportResult:
     error: DomainError | None = None
 
 
-def _build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
+def build(d: PaymentDraft, now: int, known_customers: set[str]) -> m.Payment:
     f = d.field
     customer_id = v.optional_id(d.customer_id, f"{f}.customer_id")
     if customer_id and customer_id not in known_customers:
@@ -102,16 +102,20 @@ def _same_content(a: m.Payment, b: m.Payment) -> bool:
 def create_payment(store: Store, draft: PaymentDraft, id_field: str = "payment_id") -> m.Payment:
     v.require_id(draft.payment_id, id_field)
     known = store.existing_customer_ids([draft.customer_id] if draft.customer_id else [])
-    payment = _build(draft, now_us(), known)
+    payment = build(draft, now_us(), known)
     existing = store.get_payment(draft.payment_id)
     if existing is not None:
-        if _same_content(existing, payment):
-            return existing
-        raise AlreadyExists(
-            "PAYMENT_ALREADY_EXISTS", f"payment {draft.payment_id!r} exists with different content", id_field
-        )
-    _insert(store, [payment])
+        require_same_content(existing, payment, id_field)
+        return existing
+    insert_new(store, [payment])
     return payment
+
+
+def require_same_content(existing: m.Payment, payment: m.Payment, id_field: str) -> None:
+    """A create of an existing payment id answers the payment only with the same content."""
+    if not _same_content(existing, payment):
+        message = f"payment {payment.payment_id!r} exists with different content"
+        raise AlreadyExists("PAYMENT_ALREADY_EXISTS", message, id_field)
 
 
 @tracer.start_as_current_span("payments.import")
@@ -128,9 +132,9 @@ def import_payments(
             "INVALID_BATCH_SIZE", f"a chunk holds 1..{MAX_IMPORT_CHUNK} payments", "payments"
         )
     built: list[tuple[str, PaymentDraft | DomainError]] = []
-    for payment_id, build in items:
+    for payment_id, make in items:
         try:
-            built.append((payment_id, build()))
+            built.append((payment_id, make()))
         except DomainError as error:
             built.append((payment_id, error))
     drafts = [d for _, d in built if isinstance(d, PaymentDraft)]
@@ -145,7 +149,7 @@ def import_payments(
             if isinstance(d, DomainError):
                 raise d
             v.require_id(d.payment_id, f"{d.field}.payment_id")
-            payment = _build(d, now, known)
+            payment = build(d, now, known)
             stored = existing.get(d.payment_id) or fresh.get(d.payment_id)
             if stored is not None and not _same_content(stored, payment):
                 raise AlreadyExists(
@@ -160,7 +164,7 @@ def import_payments(
             results.append(ImportResult(d.payment_id, "CREATED"))
         except DomainError as error:
             results.append(ImportResult(payment_id, "FAILED", error))
-    _insert(store, list(fresh.values()))
+    insert_new(store, list(fresh.values()))
     _describe_import(results)
     return results
 
@@ -174,7 +178,7 @@ def _describe_import(results: list[ImportResult]) -> None:
     span.set_attribute("cashapp.payment_ids", span_ids(r.payment_id for r in results if r.payment_id))
 
 
-def _insert(store: Store, payments: list[m.Payment]) -> None:
+def insert_new(store: Store, payments: list[m.Payment]) -> None:
     if payments:
         store.insert_payments(payments)
         store.insert_journal([ledger.payment_received(p, p.create_us) for p in payments])

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 from engine.errors import DomainError, InvalidArgument
 from server import convert
-from server.auth import Authenticator, presented
+from server.auth import Authenticator, authenticated, presented
 from server.errors import Unauthenticated, status_for
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class Edge(grpc.aio.ServerInterceptor):
         try:
             call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
             # On a thread: a bearer token may have to be looked up in the token table.
-            await asyncio.to_thread(self.auth.tenant_of, call)
+            authenticated.set(await asyncio.to_thread(self.auth.principal_of, call))
         except Exception as exc:  # refused, or the token table unreachable (UNAVAILABLE)
             await context.abort_with_status(status_for(exc))
 

@@ -17,7 +17,7 @@ from engine.actor import current_actor
 from engine.app import CashApp
 from engine.storage.store import Store
 from server import rpc_telemetry
-from server.auth import Authenticator, presented
+from server.auth import Authenticator, authenticated, presented
 from server.errors import status_for
 
 T = TypeVar("T")
@@ -45,9 +45,11 @@ class Rpc:
         worker pool with the call's work (and names the tenant on the span and access log, and
         the actor in the work's context)."""
         call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
+        # Resolved once per call: the edge has done it already for every cashapp.v1 method.
+        known = authenticated.get()
 
         def resolve() -> str:
-            principal = self.auth.principal_of(call)
+            principal = known if known is not None else self.auth.principal_of(call)
             rpc_telemetry.note_tenant(principal.tenant)
             # Set in the context the call's work runs in (offload's copy), so what the work
             # makes carries the actor (engine/actor.py).

@@ -34,6 +34,7 @@ BOOKED_INVOICES = 1000
 @dataclass
 class Measured:
     method: str
+    backend: str
     concurrency: int
     requests: int
     rps: float
@@ -81,7 +82,14 @@ def _book(target: str) -> None:
 
 
 def _ghz(
-    binary: str, descriptors: Path, target: str, method: str, data: str, requests: int, concurrency: int
+    binary: str,
+    descriptors: Path,
+    target: str,
+    method: str,
+    data: str,
+    requests: int,
+    concurrency: int,
+    backend: str,
 ) -> Measured:
     command = [
         binary,
@@ -103,6 +111,7 @@ def _ghz(
     errors = sum(int(n) for code, n in (report.get("statusCodeDistribution") or {}).items() if code != "OK")
     return Measured(
         method.rsplit(".", 1)[-1],
+        backend,
         concurrency,
         requests,
         float(report["rps"]),
@@ -113,7 +122,7 @@ def _ghz(
     )
 
 
-def measure(requests: int, concurrency: int) -> list[Measured]:
+def measure(requests: int, concurrency: int, backend: str = "sqlite") -> list[Measured]:
     binary = ghz_binary()
     create = json.dumps(
         {
@@ -130,7 +139,7 @@ def measure(requests: int, concurrency: int) -> list[Measured]:
     get = json.dumps({"invoice_id": f"INV-{pick}"})
     with tempfile.TemporaryDirectory(prefix="cashapp-unary-") as tmp:
         descriptors = protoset(Path(tmp))
-        with fresh_database("sqlite", Path(tmp)) as url, running_server(url) as (target, _output):
+        with fresh_database(backend, Path(tmp)) as url, running_server(url) as (target, _output):
             _book(target)
             return [
                 _ghz(
@@ -141,6 +150,7 @@ def measure(requests: int, concurrency: int) -> list[Measured]:
                     create,
                     requests,
                     concurrency,
+                    backend,
                 ),
                 _ghz(
                     binary,
@@ -150,6 +160,7 @@ def measure(requests: int, concurrency: int) -> list[Measured]:
                     get,
                     requests,
                     concurrency,
+                    backend,
                 ),
             ]
 
@@ -158,16 +169,18 @@ def section(rows: list[Measured], command: str) -> str:
     lines = [
         HEADER,
         "",
-        f"`{command}`: ghz against a real `cashapp serve` on SQLite (the embedded default), on this "
+        f"`{command}`: ghz against a real `cashapp serve` on SQLite (the embedded default) and on "
+        f"PostgreSQL (`--backend postgres`, the server `make postgres` runs), on this "
         f"{os.cpu_count()}-core machine (ghz, the server and the database share it). Each CreatePayment "
         "creates a new payment (CASH against UNAPPLIED_CASH, its journal entry and decision mark, its "
         "idempotency record); GetInvoice reads one of 1,000 booked invoices. Target: CreatePayment "
-        ">= 2,000 RPC/s with p99 < 25 ms at concurrency 32.",
+        ">= 2,000 RPC/s with p99 < 25 ms at concurrency 32. Concurrent CreatePayment calls are "
+        "coalesced into one transaction (server/create_batcher.py: up to 1 ms or 128 calls).",
         "",
-        "| method | concurrency | requests | RPC/s | p50 ms | p90 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | database | concurrency | requests | RPC/s | p50 ms | p90 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {r.method} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} "
+            f"| {r.method} | {r.backend} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} "
             f"| {r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
             for r in rows
         ],
@@ -183,9 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgres"], action="append", help="repeatable; default: sqlite"
+    )
     args = parser.parse_args(argv)
     command = "python -m bench.unary.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = section(measure(args.requests, args.concurrency), command)
+    rows = [
+        row
+        for backend in args.backend or ["sqlite"]
+        for row in measure(args.requests, args.concurrency, backend)
+    ]
+    text = section(rows, command)
     print(text)
     if args.out is not None:
         replace_section(args.out, HEADER, text)

@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 MAX_TRANSACTION_ATTEMPTS = 8
 RETRY_BACKOFF_SECONDS = 0.01
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Pooled SQLite connections kept open: at least the server's workers (8 by default) plus the
+# threads that authenticate and probe health. With SQLAlchemy's default of 5, connections beyond
+# it were opened (WAL and busy-timeout pragmas) and closed again on every call under load.
+SQLITE_POOL_SIZE = 16
+SQLITE_POOL_OVERFLOW = 64
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
@@ -106,7 +111,15 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 def _create_engine(url: str, *, echo: bool) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        database = make_url(url).database or ""
+        # An in-memory database lives in one connection (SQLAlchemy's SingletonThreadPool): no sizes.
+        pool: dict[str, int] = (
+            {} if database in ("", ":memory:") or "mode=memory" in url
+            else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
+        )  # fmt: skip
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+        )
         _configure_sqlite(engine)
         _ensure_sqlite_parent_dir(engine)
         return engine

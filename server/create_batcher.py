@@ -1,0 +1,113 @@
+"""Coalesces concurrent CreatePayment calls into one transaction (group commit).
+
+Alone, every CreatePayment took the write lock, wrote and fsynced its own commit, so the calls
+queued behind each other. Here a call waits at most `wait_seconds` (or until `max_batch` calls are
+waiting) for neighbours; the batch goes to the worker pool as one transaction
+(engine/create_together.py) and each call is answered with its own response or its own error. While
+`max_in_flight` batches run, new calls gather for the next one, so under load the batches grow by
+themselves and an idle server adds at most `wait_seconds` to a call.
+
+If the database refuses a whole batch (anything but a domain error), each of its calls runs alone
+through CashApp.mutate, so a call is never answered with a neighbour's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from engine import model as m
+from engine import payments
+from engine.actor import current_actor
+from engine.app import CashApp
+from engine.create_together import CreateCall, create_together
+from engine.storage.store import Store
+
+Outcome = bytes | Exception  # a call's encoded response, or the error it is answered with
+
+MAX_BATCH = 128
+WAIT_SECONDS = 0.001
+MAX_IN_FLIGHT = 2  # one batch writing while the next one reads and builds
+
+
+class CreateBatcher:
+    def __init__(
+        self,
+        app: CashApp,
+        executor: ThreadPoolExecutor,
+        *,
+        max_batch: int = MAX_BATCH,
+        wait_seconds: float = WAIT_SECONDS,
+        max_in_flight: int = MAX_IN_FLIGHT,
+    ) -> None:
+        self.app = app
+        self.executor = executor
+        self.max_batch = max_batch
+        self.wait_seconds = wait_seconds
+        self.max_in_flight = max_in_flight
+        self._pending: list[tuple[CreateCall, asyncio.Future[Outcome]]] = []
+        self._in_flight = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def create(self, call: CreateCall) -> bytes:
+        """The call's encoded response; its domain error is raised."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._pending.append((call, future))
+        if len(self._pending) >= self.max_batch:
+            self._start()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.wait_seconds, self._start)
+        outcome = await future
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _start(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._pending and self._in_flight < self.max_in_flight:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            self._in_flight += 1
+            asyncio.get_running_loop().create_task(self._run(batch))
+
+    async def _run(self, batch: list[tuple[CreateCall, asyncio.Future[Outcome]]]) -> None:
+        loop = asyncio.get_running_loop()
+        calls = [call for call, _ in batch]
+        try:
+            try:
+                together: list[Outcome] = list(
+                    await loop.run_in_executor(self.executor, create_together, self.app.db, calls)
+                )
+                outcomes = together
+            except Exception:
+                outcomes = await loop.run_in_executor(self.executor, self._alone, calls)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():  # the caller may have gone (cancelled)
+                    future.set_result(outcome)
+        except BaseException as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._in_flight -= 1
+            if self._pending:
+                self._start()  # these calls waited while the batch ran: no further wait
+
+    def _alone(self, calls: list[CreateCall]) -> list[Outcome]:
+        return [self._one(call) for call in calls]
+
+    def _one(self, call: CreateCall) -> Outcome:
+        def work(store: Store) -> m.Payment:
+            current_actor.set(call.actor)
+            return payments.create_payment(store, call.build())
+
+        try:
+            return self.app.mutate(
+                call.tenant_id, call.request_id, call.method, call.fingerprint, work, call.encode
+            )
+        except Exception as error:  # answered to this call only
+            return error
