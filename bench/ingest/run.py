@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.markdown import replace_section
 from bench.quality.server import fresh_database, running_server
 from engine.ingest import camt_native, formats
 
@@ -161,11 +162,7 @@ def section(rows: list[Measured], command: str) -> str:
 def write(rows: list[Measured], command: str, out: Path, results: Path) -> None:
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
-    text = out.read_text() if out.exists() else ""
-    before, _, after = text.partition(HEADER)
-    # Keep the sections that follow this one (another report may come after it).
-    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-    out.write_text(before.rstrip() + "\n\n" + section(rows, command) + (f"\n## {rest}" if rest else ""))
+    replace_section(out, HEADER, section(rows, command))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
@@ -204,14 +203,12 @@ def _import_payments(
 
 
 def _create(store: Store, fresh: list[tuple[str, Entry, payments.PaymentDraft]]) -> None:
-    results = payments.import_payments(store, [(d.payment_id, _given(d)) for _, _, d in fresh])
-    for (_, entry, _), result in zip(fresh, results, strict=True):
-        if result.result == "FAILED" and result.error is not None:
-            raise _at(entry, result.error)
-
-
-def _given(draft: payments.PaymentDraft) -> Callable[[], payments.PaymentDraft]:
-    return lambda: draft
+    """The chunk's new payments in one set-based insert (their ids were looked up just before);
+    a draft refused names its entry and refuses the file."""
+    try:
+        payments.create_new(store, [d for _, _, d in fresh])
+    except payments.IndexedError as refused:
+        raise _at(fresh[refused.index][1], refused.error) from None
 
 
 def _again(
