@@ -179,10 +179,10 @@ def create_new(store: Store, drafts: Sequence[PaymentDraft]) -> list[m.Payment]:
     for index, d in enumerate(drafts):
         try:
             v.require_id(d.payment_id, f"{d.field}.payment_id")
-            built.append(_build(d, now, set()))
+            built.append(build(d, now, set()))
         except DomainError as error:
             raise IndexedError(index, error) from None
-    _insert(store, built)
+    insert_new(store, built)
     return built
 
 
