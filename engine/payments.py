@@ -169,6 +169,7 @@ def import_payments(
     return results
 
 
+@tracer.start_as_current_span("payments.create_new")
 def create_new(store: Store, drafts: Sequence[PaymentDraft]) -> list[m.Payment]:
     """Payments the caller knows to be new (the importer looked their ids up in one query per
     chunk), built, checked and inserted set-based with their journal entries; the first invalid

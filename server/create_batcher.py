@@ -14,6 +14,7 @@ through CashApp.mutate, so a call is never answered with a neighbour's failure.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from engine import model as m
@@ -77,12 +78,18 @@ class CreateBatcher:
         calls = [call for call, _ in batch]
         try:
             try:
+                # Each batch in a context of its own: the actor each call sets (engine/actor.py)
+                # must not stay behind in the worker thread for work that comes after.
                 together: list[Outcome] = list(
-                    await loop.run_in_executor(self.executor, create_together, self.app.db, calls)
+                    await loop.run_in_executor(
+                        self.executor, contextvars.Context().run, create_together, self.app.db, calls
+                    )
                 )
                 outcomes = together
             except Exception:
-                outcomes = await loop.run_in_executor(self.executor, self._alone, calls)
+                outcomes = await loop.run_in_executor(
+                    self.executor, contextvars.Context().run, self._alone, calls
+                )
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():  # the caller may have gone (cancelled)
                     future.set_result(outcome)

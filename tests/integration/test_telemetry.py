@@ -223,7 +223,7 @@ def test_import_statement_is_one_traced_call_with_its_parse_and_import_spans(
     assert (rpc.attributes or {})["cashapp.tenant"] == "default"
     by_name = {s.name: s for s in finished}
     by_id = {s.context.span_id: s for s in finished if s.context is not None}
-    for name in ("ingest.parse", "ingest.import", "payments.import"):
+    for name in ("ingest.parse", "ingest.import", "payments.create_new"):
         assert _ancestors(by_name[name], by_id)[-1] == rpc.name, f"{name} is not under the RPC span"
     attributes = by_name["ingest.import"].attributes or {}
     assert attributes["cashapp.statement.sha256"] == response.sha256
