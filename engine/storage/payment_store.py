@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Row, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import model as m
@@ -36,24 +36,9 @@ _PAYMENT_COLUMNS = (
 )  # fmt: skip
 _MARK_COLUMNS = ("tenant_id", "payment_id", "value_date", "input_version", "needs_decision")
 _KEY_COLUMNS = ("tenant_id", "key", "payment_id")
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 _account_key = functools.lru_cache(maxsize=CACHED_VALUES)(payer_account_key_of)
 _reference_keys = functools.lru_cache(maxsize=CACHED_VALUES)(reference_keys_of)
-
-
-@functools.cache
-def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
-    """INSERT INTO table (columns) VALUES (?, ...) in the driver's own paramstyle, built once;
-    names quoted by the dialect ("references" is a reserved word)."""
-    if set(columns) != set(table.c.keys()):
-        raise AssertionError(
-            f"{table.name}: every column is written ({sorted(set(table.c.keys()) - set(columns))})"
-        )
-    quote = dialect.identifier_preparer.quote
-    mark = _PLACEHOLDERS[dialect.paramstyle]
-    names = ", ".join(quote(c) for c in columns)
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 class PaymentStore(ApplicationStore):
@@ -207,12 +192,6 @@ class PaymentStore(ApplicationStore):
                 for key in _reference_keys(p.references, p.remittance_info)
             ],
         )
-
-    def _insert_rows(self, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """One executemany of positional rows straight to the driver (sqlite3, or psycopg's
-        pipelined executemany on PostgreSQL), on the transaction's own connection."""
-        if rows:
-            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect, table, columns), rows)
 
     def payments_by_link(self, column: str, values: Iterable[str]) -> dict[str, list[str]]:
         """The payment ids carrying each of `values` in `column` ("bank_reference" or

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Dialect, Row, Table, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import validate as v
@@ -38,12 +38,23 @@ def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list
     return sorted(k for k in keys if len(k) <= t.ID)
 
 
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
 @cache
-def _insert_sql(table: str, columns: tuple[str, ...], paramstyle: str) -> str:
-    """An INSERT of one row in the driver's own placeholders, built once per table, columns and
-    driver (qmark for sqlite3, format for psycopg)."""
-    mark = "?" if paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """INSERT INTO table (columns) VALUES (?, ...) in the driver's own paramstyle, built once per
+    dialect, table and columns; names quoted by the dialect ("references" is a reserved word).
+    Every column must be written: a column added later and forgotten here fails at once rather
+    than being left to its default."""
+    if set(columns) != set(table.c.keys()):
+        raise AssertionError(
+            f"{table.name}: every column is written ({sorted(set(table.c.keys()) ^ set(columns))})"
+        )
+    quote = dialect.identifier_preparer.quote
+    mark = _PLACEHOLDERS[dialect.paramstyle]
+    names = ", ".join(quote(c) for c in columns)
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 class ConcurrentChange(Exception):
@@ -57,14 +68,18 @@ class StoreBase:
         self.conn = conn
         self.tenant_id = tenant_id
 
-    def _insert_many(self, table: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    def _insert_many(self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
         """Inserts plain tuples (the tenant id first, then `columns`) straight through the
         driver's executemany: the hot append paths (journal, applications, decisions) skip the
         per-row dict, SQLAlchemy's statement and parameter processing. Only for columns whose
         values the driver takes as they are (str, int, None)."""
+        self._insert_rows(table, ("tenant_id", *columns), [(self.tenant_id, *row) for row in rows])
+
+    def _insert_rows(self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+        """One executemany of positional rows straight to the driver (sqlite3, or psycopg's
+        pipelined executemany on PostgreSQL), on the transaction's own connection."""
         if rows:
-            sql = _insert_sql(table.name, ("tenant_id", *columns), self.conn.dialect.paramstyle)
-            self.conn.exec_driver_sql(sql, [(self.tenant_id, *row) for row in rows])
+            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect, table, columns), list(rows))
 
     def _tenant(self, table: Any) -> ColumnElement[bool]:
         return table.c.tenant_id == self.tenant_id  # type: ignore[no-any-return]
