@@ -36,6 +36,9 @@ _OUTAGE_SQLSTATE_CLASSES = ("08",)
 _OUTAGE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 # SQLite's answer once its busy timeout (engine/storage/db.py) has passed without the lock.
 _SQLITE_BUSY_MESSAGES = ("database is locked", "database is busy")
+# psycopg's own refusal of a statement with more bound parameters than the protocol carries; it
+# comes without an SQLSTATE, like a broken connection, but retrying it cannot help.
+_PARAMETER_LIMIT = "number of parameters must be between"
 # Exceptions chain (SQLAlchemy error -> driver error -> ...); a few links always suffice.
 _MAX_CAUSE_DEPTH = 8
 
@@ -99,6 +102,8 @@ def is_database_outage(exc: BaseException) -> bool:
 
 
 def _is_postgres_outage(error: psycopg.Error) -> bool:
+    if _PARAMETER_LIMIT in str(error):
+        return False  # psycopg refused the statement itself (too many parameters): a bug, not an outage
     if error.sqlstate is None:
         # libpq's own failures (refused, reset or closed connections, a FATAL at connect time).
         return isinstance(error, psycopg.OperationalError)

@@ -3,6 +3,7 @@ settings, decisions and the exception queue."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,22 @@ MAX_SKIP_PAGES = 8
 def payment_owner(payment_id: str) -> str:
     """The claim owner of a payment nobody is identified for: the payment alone."""
     return f"payment:{payment_id}"
+
+
+# Ids and keys one marking UPDATE names at most (each is a bound parameter).
+MARK_CHUNK = 5000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Criteria:
+    """What mark_needs_decision selects payments by (any of them)."""
+
+    pids: list[str]
+    cids: list[str]
+    akeys: list[str]
+    rkeys: list[str]
+    unidentified: bool = False
+    every_payment: bool = False
 
 
 class DecisionStore(PaymentStore):
@@ -187,14 +204,30 @@ class DecisionStore(PaymentStore):
     ) -> int:
         """Marks the decidable payments selected by any of the criteria as needing a decision
         (one UPDATE): bumps their input_version, so a plan that read the old version cannot
-        clear the mark. Returns how many payments were marked."""
-        c, d, k, a = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c, t.payer_accounts.c
+        clear the mark. Returns how many payments were marked (with more than MARK_CHUNK ids and
+        keys, one UPDATE per chunk, and a payment two chunks select counts twice)."""
         pids, cids = sorted(set(payment_ids)), sorted(set(customer_ids))
         # First, so that a commit that read the old version either sees the new one or has
         # committed before the payments below are selected (it holds the row lock meanwhile).
         self.bump_customer_versions(cids)
         akeys, rkeys = sorted(set(account_keys) - {""}), sorted(set(reference_keys))
-        criteria: list[ColumnElement[bool]] = [true()] if every_payment else []
+        excluded = sorted(set(except_payment_ids))
+        if len(pids) + len(cids) + len(akeys) + len(rkeys) <= MARK_CHUNK:
+            return self._mark(_Criteria(pids, cids, akeys, rkeys, unidentified, every_payment), excluded)
+        # A bank file marks every payment it created: 100,000 ids in one IN list pass the
+        # drivers' bound-parameter limits (65,535 for PostgreSQL's protocol).
+        marked = self._mark(_Criteria([], [], [], [], unidentified, every_payment), excluded)
+        for position, values in enumerate((pids, cids, akeys, rkeys)):
+            for at in range(0, len(values), MARK_CHUNK):
+                lists: list[list[str]] = [[], [], [], []]
+                lists[position] = values[at : at + MARK_CHUNK]
+                marked += self._mark(_Criteria(lists[0], lists[1], lists[2], lists[3]), excluded)
+        return marked
+
+    def _mark(self, selected_by: _Criteria, excluded: list[str]) -> int:
+        c, d, k, a = t.payments.c, t.decision_marks.c, t.payment_reference_keys.c, t.payer_accounts.c
+        pids, cids, akeys, rkeys = selected_by.pids, selected_by.cids, selected_by.akeys, selected_by.rkeys
+        criteria: list[ColumnElement[bool]] = [true()] if selected_by.every_payment else []
         if pids:
             criteria.append(c.payment_id.in_(pids))
         if cids:
@@ -207,11 +240,10 @@ class DecisionStore(PaymentStore):
         if rkeys:
             named = select(k.payment_id).where(self._tenant(t.payment_reference_keys), k.key.in_(rkeys))
             criteria.append(c.payment_id.in_(named))
-        if unidentified:
+        if selected_by.unidentified:
             criteria.append(c.customer_id.is_(None))
         if not criteria:
             return 0
-        excluded = sorted(set(except_payment_ids))
         common = [self._tenant(t.payments), self._decidable()]
         if excluded:
             common.append(c.payment_id.not_in(excluded))

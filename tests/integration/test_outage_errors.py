@@ -97,6 +97,21 @@ def test_postgres_bugs_and_bad_data_are_not_outages(pg_url: str, statement: str)
     assert decoded(error).code == code_pb2.INTERNAL
 
 
+def test_too_many_bound_parameters_is_a_bug_not_an_outage(pg_url: str) -> None:
+    """psycopg refuses a statement over the protocol's 65,535 parameters without an SQLSTATE,
+    like a broken connection; answered UNAVAILABLE, a client retried a 100,000-entry import
+    for minutes."""
+    engine = create_engine(pg_url)
+    marks = ", ".join(f":p{i}" for i in range(70_000))
+    try:
+        with pytest.raises(DBAPIError) as refused, engine.connect() as conn:
+            conn.execute(text(f"SELECT 1 WHERE 1 IN ({marks})"), {f"p{i}": i for i in range(70_000)})
+    finally:
+        engine.dispose()
+    assert not is_database_outage(refused.value)
+    assert decoded(refused.value).code == code_pb2.INTERNAL
+
+
 def test_sqlite_still_locked_after_its_busy_timeout_is_an_outage(tmp_path: Path) -> None:
     # Decided: once SQLite's busy timeout has passed the database is unusable for now, like a
     # PostgreSQL that refuses connections, and a later retry can succeed. Writes inside
