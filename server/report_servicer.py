@@ -38,6 +38,16 @@ def _range(start_text: str, end_text: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _bounded_range(start_text: str, end_text: str) -> tuple[dt.date, dt.date]:
+    """A range of at most MAX_MATCH_RATE_DAYS days (match rates, cash receipts)."""
+    start, end = _range(start_text, end_text)
+    if (end - start).days >= MAX_MATCH_RATE_DAYS:
+        raise InvalidArgument(
+            "DATE_RANGE_TOO_LONG", f"the range covers at most {MAX_MATCH_RATE_DAYS} days", "end_date"
+        )
+    return start, end
+
+
 def _buckets(values: list[int]) -> rp.AgingBuckets:
     assert len(values) == BUCKET_COUNT
     return rp.AgingBuckets(
@@ -192,11 +202,7 @@ class ReportService(rp_grpc.ReportServiceServicer):
         self, request: rp.GetMatchRateReportRequest, context: Context
     ) -> rp.GetMatchRateReportResponse:
         def work(s: Store) -> match_rate.MatchRateReport:
-            start, end = _range(request.start_date, request.end_date)
-            if (end - start).days >= MAX_MATCH_RATE_DAYS:
-                raise InvalidArgument(
-                    "DATE_RANGE_TOO_LONG", f"the range covers at most {MAX_MATCH_RATE_DAYS} days", "end_date"
-                )
+            start, end = _bounded_range(request.start_date, request.end_date)
             return match_rate.match_rate_report(s, start, end)
 
         r = await self.rpc.read(context, work)
@@ -213,11 +219,7 @@ class ReportService(rp_grpc.ReportServiceServicer):
         self, request: rp.GetCashReceiptsReportRequest, context: Context
     ) -> rp.GetCashReceiptsReportResponse:
         def work(s: Store) -> list[cash_receipts.CashReceiptsDay]:
-            start, end = _range(request.start_date, request.end_date)
-            if (end - start).days >= MAX_MATCH_RATE_DAYS:
-                raise InvalidArgument(
-                    "DATE_RANGE_TOO_LONG", f"the range covers at most {MAX_MATCH_RATE_DAYS} days", "end_date"
-                )
+            start, end = _bounded_range(request.start_date, request.end_date)
             return cash_receipts.cash_receipts_report(s, start, end)
 
         days = await self.rpc.read(context, work)
