@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -76,12 +78,9 @@ def payments_page(request: Request) -> Response:
     _, client = clerk_and_client(request)
     value_date = request.query_params.get("value_date", "")
     try:
-        payments = []
-        for payment in client.list_payments():
-            if not value_date or payment.value_date == value_date:
-                payments.append(payment)
-            if len(payments) >= MAX_LISTED:
-                break
+        # Filtered by the server (an invalid date is its INVALID_ARGUMENT, shown as such).
+        pages = client.list_payments(value_date=value_date or None)
+        payments = list(itertools.islice(pages, MAX_LISTED))
     except CashappError as error:
         return error_response(request, error)
     return render(request, "payments.html", {"payments": payments, "value_date": value_date})

@@ -301,15 +301,17 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
     async def ListPayments(
         self, request: ps.ListPaymentsRequest, context: Context
     ) -> ps.ListPaymentsResponse:
-        page = await self.rpc.read(
-            context,
-            lambda s: s.list_payments(
+        def work(s: Store) -> m.Page[m.Payment]:
+            day = v.require_date(request.value_date, "value_date") if request.value_date else None
+            return s.list_payments(
                 request.page_size,
                 request.page_token,
                 customer_id=request.customer_id,
                 state=convert.payment_state_in(request.state),
-            ),
-        )
+                value_date=day,
+            )
+
+        page = await self.rpc.read(context, work)
         return ps.ListPaymentsResponse(
             payments=[convert.payment_out(p) for p in page.items], next_page_token=page.next_page_token
         )

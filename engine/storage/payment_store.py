@@ -241,6 +241,7 @@ class PaymentStore(ApplicationStore):
         *,
         customer_id: str = "",
         state: m.PaymentState | None = None,
+        value_date: dt.date | None = None,
     ) -> m.Page[m.Payment]:
         c = t.payments.c
         where: list[ColumnElement[bool]] = []
@@ -248,7 +249,10 @@ class PaymentStore(ApplicationStore):
             where.append(c.customer_id == customer_id)
         if state is not None:
             where.append(_payment_state_filter(state))
-        filters = {"c": customer_id, "s": state.value if state else ""}
+        day = value_date.isoformat() if value_date else ""
+        if day:
+            where.append(c.value_date == day)
+        filters = {"c": customer_id, "s": state.value if state else "", "v": day}
         rows, token = self._page(t.payments, c.payment_id, where, page_size, page_token, filters)
         apps = self.applications_of_payments([r.payment_id for r in rows])
         return m.Page([self._payment(r, tuple(apps.get(r.payment_id, ()))) for r in rows], token)

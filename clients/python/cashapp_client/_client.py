@@ -444,11 +444,15 @@ class Client(ReportMethods, AlertMethods, CaseMethods, DunningMethods):
         *,
         customer_id: str | None = None,
         state: pb.PaymentState.ValueType | None = None,
+        value_date: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout_seconds: float | None = None,
     ) -> Iterator[pb.Payment]:
-        """Every payment matching the filters, fetched page by page as you iterate."""
-        request = build.list_payments(customer_id=customer_id, state=state, page_size=page_size)
+        """Every payment matching the filters (value_date: YYYY-MM-DD), fetched page by page as
+        you iterate."""
+        request = build.list_payments(
+            customer_id=customer_id, state=state, value_date=value_date, page_size=page_size
+        )
 
         return self._pages(
             self.payment_service.ListPayments, request, lambda response: response.payments, timeout_seconds

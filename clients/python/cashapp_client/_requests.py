@@ -320,12 +320,14 @@ def list_payments(
     *,
     customer_id: str | None,
     state: resources_pb2.PaymentState.ValueType | None,
+    value_date: str | None = None,
     page_size: int,
 ) -> payment_pb2.ListPaymentsRequest:
     return payment_pb2.ListPaymentsRequest(
         page_size=check_page_size(page_size),
         customer_id=customer_id or "",
         state=state or resources_pb2.PAYMENT_STATE_UNSPECIFIED,
+        value_date=value_date or "",
     )
 
 

@@ -240,6 +240,7 @@ class ListPaymentsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    VALUE_DATE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Default 100, max 1000; negative is INVALID_ARGUMENT."""
     page_token: _builtins.str
@@ -250,6 +251,10 @@ class ListPaymentsRequest(_message.Message):
     """Only this customer's payments (optional)."""
     state: _resources_pb2.PaymentState.ValueType
     """Only payments in this state; UNSPECIFIED means every state."""
+    value_date: _builtins.str
+    """Only payments with this value date, YYYY-MM-DD (optional); any other text is
+    INVALID_ARGUMENT naming value_date.
+    """
     def __init__(
         self,
         *,
@@ -257,10 +262,11 @@ class ListPaymentsRequest(_message.Message):
         page_token: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         state: _resources_pb2.PaymentState.ValueType = ...,
+        value_date: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "page_size", b"page_size", "page_token", b"page_token", "state", b"state", "value_date", b"value_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
