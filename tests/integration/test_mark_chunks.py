@@ -4,9 +4,12 @@ on both databases."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from engine import payments
 from engine.app import CashApp
@@ -29,6 +32,13 @@ def _book(s: Store) -> None:
     s.mark_decided(s.input_versions(f"P{i:03}" for i in range(COUNT)))
 
 
+def _capture_mark_updates(
+    into: list[Any], _c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool
+) -> None:
+    if statement.lstrip().upper().startswith("UPDATE DECISION_MARKS"):
+        into.append(parameters)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_marks_in_chunks_reach_every_payment_once(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -43,9 +53,19 @@ def test_marks_in_chunks_reach_every_payment_once(
             before = app.read("T", lambda s: s.input_versions(f"P{i:03}" for i in range(COUNT)))
             monkeypatch.setattr(decision_store, "MARK_CHUNK", 5)
             wanted = WANTED
+            updates: list[Any] = []
+            capture = functools.partial(_capture_mark_updates, updates)
+
+            event.listen(db.engine, "before_cursor_execute", capture)
             marked = app.write(
                 "T", lambda s: s.mark_needs_decision(payment_ids=WANTED, except_payment_ids=["P000"])
             )
+            event.remove(db.engine, "before_cursor_execute", capture)
+            # 12 ids in chunks of 5: three UPDATEs, each binding at most 5 of the wanted ids.
+            values = [list(p.values()) if isinstance(p, dict) else list(p) for p in updates]
+            bound = [{x for x in p if x in WANTED} - {"P000"} for p in values]  # P000: excluded
+            assert len(bound) == 3 and all(len(ids) <= 5 for ids in bound)
+            assert set().union(*bound) == set(wanted[1:])
             assert marked == len(wanted) - 1
             needing = app.read("T", lambda s: s.payments_needing_decision(limit=100))
             assert sorted(needing) == wanted[1:]
