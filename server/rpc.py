@@ -58,6 +58,17 @@ class Rpc:
 
         return resolve
 
+    async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """The call's tenant, for a call whose work takes several offloads (ImportStatement:
+        authenticated before the upload, then the import, then AutoApply): the actor is set
+        in the call's own context too, so every later offload's copy carries it."""
+        resolved = contextvars.copy_context()
+        tenant = await asyncio.get_running_loop().run_in_executor(
+            self.executor, resolved.run, self.tenant(context)
+        )
+        current_actor.set(resolved[current_actor])
+        return tenant
+
     async def offload(self, fn: Callable[[], T]) -> T:
         """Runs blocking database and solver work on the worker pool, never on the event loop,
         in a copy of the caller's context: the engine's and SQL spans become children of the RPC

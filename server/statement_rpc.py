@@ -31,7 +31,7 @@ async def import_statement(
         header = await _header(requests)
         importer.check_header(header.file_name, header.format)
         # Authenticated before a byte of the file is taken in.
-        tenant = await rpc.offload(rpc.tenant(context))
+        tenant = await rpc.authenticate(context)
         data = await _receive(requests, max_bytes)
         upload = importer.Upload(data, header.file_name, header.format)
         imported = await rpc.offload(lambda: _import(rpc.app, tenant, upload, auto_apply=header.auto_apply))

@@ -16,6 +16,7 @@ from engine.storage.db import Database
 from engine.storage.token_store import TokenStore
 from server.app import Running, run_in_thread
 from server.config import Settings
+from tests.integration.statement_files import csv_file, row
 
 
 @pytest.fixture
@@ -113,6 +114,24 @@ def test_each_clerks_changes_carry_their_own_token(server: Running, database_url
                     assert actor not in token_secrets  # the secret is never the actor
     finally:
         engine.dispose()
+
+
+def test_a_bank_file_imported_with_auto_apply_carries_the_importers_token(
+    server: Running, database_url: str
+) -> None:
+    """ImportStatement authenticates before the upload and runs the import and AutoApply as
+    later steps: what those steps record still carries the caller."""
+    anna, anna_actor = issue(database_url, "acme", "anna")
+    with Client(f"127.0.0.1:{server.port}", token=anna, timeout_seconds=30) as a:
+        book(a)
+        answer = a.import_statement(
+            csv_file([row("100.00", "BR-1", references="INV-1=100.00")]), auto_apply=True
+        )
+        assert answer.auto_apply.auto_applied_count == 1
+        (applied,) = a.get_payment("-/BR-1").applications
+        (decided,) = list(a.list_decisions(payment_id="-/BR-1"))
+        assert (applied.actor, decided.actor) == (anna_actor, anna_actor)
+        assert_invariants(a)
 
 
 def test_an_open_local_server_records_no_actor(client: Client) -> None:
