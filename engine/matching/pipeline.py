@@ -61,6 +61,19 @@ class _Seen:
     tokens: list[Token]
     hits: list[ReferenceHit]
     customer: m.Customer | None = None
+    # Customers whose invoices the remittance names by exact id, as the alert detector reads
+    # them (engine/alerts/detectors.py); None where its reading differs from this one (an RF
+    # advice line: the detector tokenizes the line as given, matching its payload).
+    exact_customers: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A run's proposals, and what the commit's alert detector would otherwise read again: per
+    payment (batch and partners), the customers its remittance names by exact invoice id."""
+
+    proposals: list[Proposal]
+    named_customers: dict[str, frozenset[str]]
 
 
 @dataclass(slots=True)
@@ -105,6 +118,11 @@ def _reference_hits(
 def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
     """Proposals for the payments, in their order, followed by those of the customers' other
     live payments that the batch may complete (split partners)."""
+    return propose_all(store, payments).proposals
+
+
+def propose_all(store: Store, payments: list[m.Payment]) -> Proposed:
+    """propose, with the customers each payment's remittance names (see Proposed)."""
     with tracer.start_as_current_span("match.identify") as span:
         span.set_attribute("cashapp.payments", len(payments))
         names = KeptNames(store)
@@ -129,7 +147,10 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
             failed=lambda s, error: None if s.payment.payment_id in partner_ids else _failed(s, error),
             refuse_conflicts=_refuse_conflicts,
         )
-        return [proposals[p.payment_id] for p in everyone if p.payment_id in proposals]
+        return Proposed(
+            [proposals[p.payment_id] for p in everyone if p.payment_id in proposals],
+            {pid: s.exact_customers for pid, s in seen.items() if s.exact_customers is not None},
+        )
 
 
 def _failed(s: _Seen, error: Exception) -> Proposal:
@@ -164,7 +185,12 @@ def _identify(store: Store, payments: Sequence[m.Payment], names: NameLookup) ->
         key = account_keys[p.payment_id]
         named_customers = {h.invoice.customer_id for h in hits[p.payment_id]}
         who = identify(p, owners.get(key) if key else None, named_customers, names)
-        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits[p.payment_id])
+        exact = (
+            None
+            if any(line.kind == "CREDITOR_REFERENCE" for line in p.remittance_lines)
+            else frozenset(by_id[t.raw].customer_id for t in tokens[p.payment_id] if t.raw in by_id)
+        )
+        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits[p.payment_id], None, exact)
     return out
 
 
