@@ -14,6 +14,7 @@ involved (unapplied, not yet in this batch) are decided along, since the batch m
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -87,6 +88,12 @@ class _Case:
     cut_key: str | None = None  # what the bank left of a number it cut off the remittance
 
 
+# Payer accounts whose key is kept: a round checks the IBAN of every payment it identifies, its
+# partners' again, and the next rounds the same customers' accounts (a twentieth of the plan).
+ACCOUNT_KEY_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=ACCOUNT_KEY_CACHE_SIZE)
 def _account_key(raw: str) -> str | None:
     try:
         return v.account_key(raw, "payer_account") if raw else None
@@ -555,21 +562,20 @@ def _near(
     only matter when the payment names invoices. The number the bank cut off is no typo: the cut
     rule alone reads it."""
     hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
-    unhit = set(
-        near_keys(
-            [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
-        )
-    )
-    probes = near_keys(s.tokens) if named else sorted(unhit)
+    all_near = near_keys(s.tokens)
+    # near_keys filters token by token: those of the tokens without a hit are a subset of all's.
+    unhit = {k for k in all_near if k not in hit_keys and (cut is None or not k.startswith(cut))}
+    probes = all_near if named else sorted(unhit)
     if not probes:
         return [], []
-    lengths = {len(k) for k in probes}
+    # An invoice key one edit from a probe is at most one character longer or shorter.
+    lengths = {len(k) + d for k in probes for d in (-1, 0, 1)}
     # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
     named_ids = {inv.invoice_id for inv in named}
     near, neighbours = [], []
     for inv in invoices:
         key = reference_key(inv.invoice_id)
-        if inv.invoice_id in named_ids or not lengths & {len(key) - 1, len(key), len(key) + 1}:
+        if len(key) not in lengths or inv.invoice_id in named_ids:
             continue
         close = [k for k in probes if is_near(k, key)]
         if any(k in unhit for k in close):

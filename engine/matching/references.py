@@ -128,10 +128,19 @@ def cut_last_key(free_text: str) -> str | None:
     return key if len(key) >= MIN_PREFIX_LENGTH else None
 
 
+# Keys hold only 0-9 and A-Z: their digit count is their length less that of the key without them
+# (counting them one by one in Python cost a tenth of AutoApply's plan).
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def near_keys(tokens: list[Token]) -> list[str]:
     """Token keys that may name an invoice with one digit dropped, doubled or transposed."""
     return sorted(
-        {t.key for t in tokens if len(t.key) >= MIN_NEAR_KEY_LENGTH and sum(c.isdigit() for c in t.key) >= 3}
+        {
+            t.key
+            for t in tokens
+            if len(t.key) >= MIN_NEAR_KEY_LENGTH and len(t.key) - len(t.key.translate(_DROP_DIGITS)) >= 3
+        }
     )
 
 
