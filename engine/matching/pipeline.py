@@ -29,7 +29,7 @@ from engine.matching.references import (
     SCORE_NORMALIZED,
     Token,
     cut_last_key,
-    is_near,
+    near_indexes,
     near_keys,
     plain_key,
     reference_key,
@@ -572,16 +572,21 @@ def _near(
     lengths = {len(k) + d for k in probes for d in (-1, 0, 1)}
     # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
     named_ids = {inv.invoice_id for inv in named}
-    near, neighbours = [], []
-    for inv in invoices:
-        key = reference_key(inv.invoice_id)
-        if len(key) not in lengths or inv.invoice_id in named_ids:
-            continue
-        close = [k for k in probes if is_near(k, key)]
-        if any(k in unhit for k in close):
-            near.append(inv)
-        if close and named:
-            neighbours.append(inv)
+    candidates = [
+        (inv, key)
+        for inv in invoices
+        if len(key := reference_key(inv.invoice_id)) in lengths and inv.invoice_id not in named_ids
+    ]
+    keys = [key for _, key in candidates]
+    close: set[int] = set()  # candidates some probe nearly names
+    close_unhit: set[int] = set()  # candidates some probe without a hit nearly names
+    for probe in probes:
+        found = near_indexes(probe, keys)
+        close.update(found)
+        if probe in unhit:
+            close_unhit.update(found)
+    near = [inv for n, (inv, _) in enumerate(candidates) if n in close_unhit]
+    neighbours = [inv for n, (inv, _) in enumerate(candidates) if n in close] if named else []
     return near, neighbours
 
 
