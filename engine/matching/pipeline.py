@@ -333,7 +333,10 @@ class _Run:
             self.conflicted.add(p.payment_id)
         invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
         # A disputed invoice is no amount candidate, but one the remittance names stays in play.
-        named = [i for i in open_same if i not in invoices]
+        # By id, then by value: `i not in invoices` compared every field of every invoice (ids
+        # are unique in the list, so an equal invoice can only be the one with its id).
+        listed = {i.invoice_id: i for i in invoices}
+        named = [i for i in open_same if listed.get(i.invoice_id) != i]
         if named:
             invoices = sorted([*invoices, *named], key=lambda inv: (inv.due_date, inv.invoice_id))
         if not invoices:
@@ -580,8 +583,7 @@ def _near(
     keys = [key for _, key in candidates]
     close: set[int] = set()  # candidates some probe nearly names
     close_unhit: set[int] = set()  # candidates some probe without a hit nearly names
-    for probe in probes:
-        found = near_indexes(probe, keys)
+    for probe, found in zip(probes, near_indexes(probes, keys), strict=True):
         close.update(found)
         if probe in unhit:
             close_unhit.update(found)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from stdnum import iso11649
@@ -146,11 +147,15 @@ def near_keys(tokens: list[Token]) -> list[str]:
     )
 
 
-def near_indexes(token_key: str, invoice_keys: Sequence[str]) -> list[int]:
-    """Positions of the invoice keys near the token key (is_near), found in one rapidfuzz call
-    over all of them (one call per pair cost a quarter of AutoApply's plan)."""
-    found = process.extract_iter(token_key, invoice_keys, scorer=OSA.distance, processor=None, score_cutoff=1)
-    return [index for _key, distance, index in found if distance == 1]
+def near_indexes(token_keys: Sequence[str], invoice_keys: Sequence[str]) -> list[list[int]]:
+    """For each token key, the positions of the invoice keys near it (is_near), all found in one
+    rapidfuzz call (one call per pair cost a quarter of AutoApply's plan)."""
+    if not token_keys or not invoice_keys:
+        return [[] for _ in token_keys]
+    distances = process.cdist(
+        token_keys, invoice_keys, scorer=OSA.distance, processor=None, score_cutoff=1, dtype=np.uint8
+    )
+    return [np.flatnonzero(row == 1).tolist() for row in distances]
 
 
 def is_near(token_key: str, invoice_key: str) -> bool:

@@ -97,14 +97,33 @@ def test_counters_like_part_1_of_2_complete_no_invoice_number() -> None:
 
 
 def test_near_indexes_finds_exactly_the_keys_is_near_accepts() -> None:
-    """The one-call search over many keys agrees with is_near pair by pair (random keys around
-    one invoice number: dropped, doubled, swapped and changed digits, and unrelated ones)."""
+    """The one-call search of many tokens over many keys agrees with is_near pair by pair
+    (random keys around one invoice number: dropped, doubled, swapped and changed digits, and
+    unrelated ones)."""
     rng = random.Random(7)
     base = "INV104532"
-    for _ in range(200):
-        token = "".join(rng.choice([c, c + c, "", rng.choice("0123456789")]) for c in base)
-        keys = ["".join(rng.choice([c, "", rng.choice("0123456789")]) for c in base) for _ in range(30)] + [
-            token,
-            base,
-        ]
-        assert near_indexes(token, keys) == [n for n, k in enumerate(keys) if is_near(token, k)]
+
+    def vary() -> str:
+        key = base
+        for _ in range(rng.randint(0, 2)):  # dropped, doubled, changed or swapped
+            n = rng.randrange(3, len(key) - 1)
+            key = rng.choice(
+                [
+                    key[:n] + key[n + 1 :],
+                    key[:n] + key[n] + key[n:],
+                    key[:n] + rng.choice("0123456789") + key[n + 1 :],
+                    key[:n] + key[n + 1] + key[n] + key[n + 2 :],
+                ]
+            )
+        return key
+
+    pairs = 0
+    for _ in range(50):
+        tokens = [vary() for _ in range(5)] + [base]
+        keys = [vary() for _ in range(30)] + [base]
+        expected = [[n for n, k in enumerate(keys) if is_near(t, k)] for t in tokens]
+        assert near_indexes(tokens, keys) == expected
+        pairs += sum(map(len, expected))
+    assert pairs > 50  # the random keys do land near the tokens
+    assert near_indexes([], ["A"]) == []
+    assert near_indexes(["INV1001"], []) == [[]]
