@@ -295,6 +295,7 @@ class _Run:
         self.named: set[str] = set()  # invoices some remittance of this run names
         self._payments: dict[str, m.Payment] = {}
         self.conflicted: set[str] = set()  # payments whose remittance names invoices they cannot settle
+        self._open_cache: dict[tuple[str, str], tuple[list[m.Invoice], list[str], dict[str, m.Invoice]]] = {}
 
     def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
         self._payments = {s.payment.payment_id: s.payment for s in everyone}
@@ -331,14 +332,15 @@ class _Run:
             # The remittance names real invoices, none of them payable here: an amount-only
             # answer would contradict it, so it can only be a suggestion.
             self.conflicted.add(p.payment_id)
-        invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
+        shared, keys, listed = self._open_in(cid, p.currency)
+        invoices = list(shared)  # each payment's own list, as before the lists were shared
         # A disputed invoice is no amount candidate, but one the remittance names stays in play.
         # By id, then by value: `i not in invoices` compared every field of every invoice (ids
         # are unique in the list, so an equal invoice can only be the one with its id).
-        listed = {i.invoice_id: i for i in invoices}
         named = [i for i in open_same if listed.get(i.invoice_id) != i]
         if named:
             invoices = sorted([*invoices, *named], key=lambda inv: (inv.due_date, inv.invoice_id))
+            keys = [reference_key(i.invoice_id) for i in invoices]
         if not invoices:
             summary = f"{customer.display_name} has no open invoices in {p.currency}."
             self._put(unmatched(p, cid, who.by, "NO_OPEN_INVOICES_IN_CURRENCY", summary))
@@ -347,8 +349,18 @@ class _Run:
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
         cut = _cut_key(s)
-        near, neighbours = _near(s, invoices, open_same, cut)
+        near, neighbours = _near(s, invoices, keys, open_same, cut)
         return _Case(facts, open_same, near, neighbours, cut)
+
+    def _open_in(self, cid: str, currency: str) -> tuple[list[m.Invoice], list[str], dict[str, m.Invoice]]:
+        """The customer's amount candidates in the currency, their reference keys and the same by
+        id: computed once per run (each of a customer's payments walked all its invoices)."""
+        found = self._open_cache.get((cid, currency))
+        if found is None:
+            invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == currency]
+            keys = [reference_key(i.invoice_id) for i in invoices]
+            found = self._open_cache[cid, currency] = (invoices, keys, {i.invoice_id: i for i in invoices})
+        return found
 
     def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
         """The remittance names the customer's invoices that this payment cannot settle: paid
@@ -558,12 +570,12 @@ class _Run:
 
 
 def _near(
-    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None
+    s: _Seen, invoices: list[m.Invoice], keys: list[str], named: list[m.Invoice], cut: str | None
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
     """Invoices that tokens without a hit nearly name (edit distance 1), and the
     edit-distance-1 neighbours of every token (a typo may land on a real number); the latter
     only matter when the payment names invoices. The number the bank cut off is no typo: the cut
-    rule alone reads it."""
+    rule alone reads it. `keys`: the invoices' reference keys, in their order."""
     hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
     all_near = near_keys(s.tokens)
     # near_keys filters token by token: those of the tokens without a hit are a subset of all's.
@@ -571,24 +583,21 @@ def _near(
     probes = all_near if named else sorted(unhit)
     if not probes:
         return [], []
-    # An invoice key one edit from a probe is at most one character longer or shorter.
-    lengths = {len(k) + d for k in probes for d in (-1, 0, 1)}
-    # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
-    named_ids = {inv.invoice_id for inv in named}
-    candidates = [
-        (inv, key)
-        for inv in invoices
-        if len(key := reference_key(inv.invoice_id)) in lengths and inv.invoice_id not in named_ids
-    ]
-    keys = [key for _, key in candidates]
-    close: set[int] = set()  # candidates some probe nearly names
-    close_unhit: set[int] = set()  # candidates some probe without a hit nearly names
+    close: set[int] = set()  # invoices some probe nearly names
+    close_unhit: set[int] = set()  # invoices some probe without a hit nearly names
+    # Every probe against every key in one call: comparing in C beats skipping in Python.
     for probe, found in zip(probes, near_indexes(probes, keys), strict=True):
         close.update(found)
         if probe in unhit:
             close_unhit.update(found)
-    near = [inv for n, (inv, _) in enumerate(candidates) if n in close_unhit]
-    neighbours = [inv for n, (inv, _) in enumerate(candidates) if n in close] if named else []
+    if not close:
+        return [], []
+    # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
+    named_ids = {inv.invoice_id for inv in named}
+    near = [invoices[n] for n in sorted(close_unhit) if invoices[n].invoice_id not in named_ids]
+    neighbours = (
+        [invoices[n] for n in sorted(close) if invoices[n].invoice_id not in named_ids] if named else []
+    )
     return near, neighbours
 
 
