@@ -10,7 +10,7 @@ updates, append-only application rows and one balanced journal entry per request
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine import ledger
@@ -57,11 +57,21 @@ def apply_allocations(store: Store, request: ApplyRequest) -> m.Payment:
     return payment
 
 
-def apply_many(store: Store, requests: Sequence[ApplyRequest]) -> list[DomainError | None]:
+def apply_many(
+    store: Store, requests: Sequence[ApplyRequest], locked: Mapping[str, m.Payment] | None = None
+) -> list[DomainError | None]:
     """Applies every request that holds against the locked books; returns per request the
-    reason it was refused (None when applied). A refused request changes nothing."""
+    reason it was refused (None when applied). A refused request changes nothing.
+
+    `locked`: the requests' payments when the caller has already read them locked in this
+    transaction (AutoApply's commit locks every proposal's payment first); reading them again
+    cost a tenth of a commit."""
     errors: list[DomainError | None] = [_check_shape(r) for r in requests]
-    payments = store.get_payments([r.payment_id for r in requests], lock=True, with_applications=False)
+    wanted = [r.payment_id for r in requests]
+    if locked is not None and all(pid in locked for pid in wanted):
+        payments = {pid: locked[pid] for pid in wanted}
+    else:
+        payments = store.get_payments(wanted, lock=True, with_applications=False)
     invoices = store.get_invoices({a.invoice_id for r in requests for a in r.allocations}, lock=True)
     open_left = {i.invoice_id: i.open_minor for i in invoices.values()}
     unapplied_left = {p.payment_id: p.unapplied_minor for p in payments.values()}

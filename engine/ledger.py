@@ -7,7 +7,7 @@ balances when its lines sum to zero in each currency.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -40,7 +40,12 @@ class UnbalancedEntry(AssertionError):
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A random (version 4) UUID as 32 hex digits, as uuid.uuid4().hex, without building a UUID
+    object (AutoApply makes four ids per payment; building them cost 2 % of its CPU)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def entry(

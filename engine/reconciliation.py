@@ -24,7 +24,7 @@ from engine.alerts import detectors, raising
 from engine.applying import ApplyRequest, apply_allocations, apply_many
 from engine.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
 from engine.matching.decide import Proposal
-from engine.matching.pipeline import propose
+from engine.matching.pipeline import propose_all
 from engine.payments import get_payment, mark_invoice_customers
 from engine.storage.store import ConcurrentChange, Store, now_us
 from engine.storage.tables import ASSIGNEE_MAX
@@ -61,6 +61,9 @@ class Plan:
     versions: dict[str, int]
     # input_version of each proposal's customer in the snapshot.
     customer_versions: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Customers whose invoices each payment's remittance names by id (for the alert detector,
+    # which would read them again: invoices keep their customer).
+    named_customers: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +126,13 @@ def plan(store: Store, scope: Scope, claimed: Sequence[str] | None = None) -> Pl
         selected = select_payments(store, scope, claimed)
         span.set_attribute("cashapp.payments", len(selected))
         span.set_attribute("cashapp.payment_ids", span_ids(p.payment_id for p in selected))
-        proposals = propose(store, selected)
+        proposed = propose_all(store, selected)
+        proposals = proposed.proposals
         return Plan(
             proposals,
             store.input_versions(p.payment_id for p in proposals),
             store.customer_versions(p.customer_id for p in proposals if p.customer_id),
+            proposed.named_customers,
         )
 
 
@@ -148,7 +153,11 @@ def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
         locked = store.get_payments([p.payment_id for p in proposals], lock=True, with_applications=False)
         auto = [p for p in proposals if p.outcome is m.DecisionOutcome.AUTO_APPLIED]
         refused = dict(
-            zip((p.payment_id for p in auto), apply_many(store, [_request(p) for p in auto]), strict=True)
+            zip(
+                (p.payment_id for p in auto),
+                apply_many(store, [_request(p) for p in auto], locked),
+                strict=True,
+            )
         )
         applied = [p for p in auto if refused[p.payment_id] is None]
         # The applied ones got their customer (and on-account rest) from the application path.
@@ -163,7 +172,7 @@ def commit(store: Store, planned: Plan, holder: str = "") -> Committed:
         stored, unchanged = _record(store, made, now)
         # The rows locked above: what the alerts read of a payment (account, remittance, amount)
         # is what no application changes.
-        raising.record(store, detectors.after_decisions(store, stored, now, locked))
+        raising.record(store, detectors.after_decisions(store, stored, now, locked, planned.named_customers))
         # Locked last and held to the end: a customer change either committed before this read
         # or waits for this commit.
         current = store.customer_versions(planned.customer_versions, lock=True)

@@ -14,6 +14,7 @@ involved (unapplied, not yet in this batch) are decided along, since the batch m
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from engine.matching.references import (
     SCORE_NORMALIZED,
     Token,
     cut_last_key,
-    is_near,
+    near_indexes,
     near_keys,
     plain_key,
     reference_key,
@@ -61,6 +62,19 @@ class _Seen:
     tokens: list[Token]
     hits: list[ReferenceHit]
     customer: m.Customer | None = None
+    # Customers whose invoices the remittance names by exact id, as the alert detector reads
+    # them (engine/alerts/detectors.py); None where its reading differs from this one (an RF
+    # advice line: the detector tokenizes the line as given, matching its payload).
+    exact_customers: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A run's proposals, and what the commit's alert detector would otherwise read again: per
+    payment (batch and partners), the customers its remittance names by exact invoice id."""
+
+    proposals: list[Proposal]
+    named_customers: dict[str, frozenset[str]]
 
 
 @dataclass(slots=True)
@@ -74,6 +88,12 @@ class _Case:
     cut_key: str | None = None  # what the bank left of a number it cut off the remittance
 
 
+# Payer accounts whose key is kept: a round checks the IBAN of every payment it identifies, its
+# partners' again, and the next rounds the same customers' accounts (a twentieth of the plan).
+ACCOUNT_KEY_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=ACCOUNT_KEY_CACHE_SIZE)
 def _account_key(raw: str) -> str | None:
     try:
         return v.account_key(raw, "payer_account") if raw else None
@@ -105,6 +125,11 @@ def _reference_hits(
 def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
     """Proposals for the payments, in their order, followed by those of the customers' other
     live payments that the batch may complete (split partners)."""
+    return propose_all(store, payments).proposals
+
+
+def propose_all(store: Store, payments: list[m.Payment]) -> Proposed:
+    """propose, with the customers each payment's remittance names (see Proposed)."""
     with tracer.start_as_current_span("match.identify") as span:
         span.set_attribute("cashapp.payments", len(payments))
         names = KeptNames(store)
@@ -129,7 +154,10 @@ def propose(store: Store, payments: list[m.Payment]) -> list[Proposal]:
             failed=lambda s, error: None if s.payment.payment_id in partner_ids else _failed(s, error),
             refuse_conflicts=_refuse_conflicts,
         )
-        return [proposals[p.payment_id] for p in everyone if p.payment_id in proposals]
+        return Proposed(
+            [proposals[p.payment_id] for p in everyone if p.payment_id in proposals],
+            {pid: s.exact_customers for pid, s in seen.items() if s.exact_customers is not None},
+        )
 
 
 def _failed(s: _Seen, error: Exception) -> Proposal:
@@ -164,7 +192,12 @@ def _identify(store: Store, payments: Sequence[m.Payment], names: NameLookup) ->
         key = account_keys[p.payment_id]
         named_customers = {h.invoice.customer_id for h in hits[p.payment_id]}
         who = identify(p, owners.get(key) if key else None, named_customers, names)
-        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits[p.payment_id])
+        exact = (
+            None
+            if any(line.kind == "CREDITOR_REFERENCE" for line in p.remittance_lines)
+            else frozenset(by_id[t.raw].customer_id for t in tokens[p.payment_id] if t.raw in by_id)
+        )
+        out[p.payment_id] = _Seen(p, who, tokens[p.payment_id], hits[p.payment_id], None, exact)
     return out
 
 
@@ -262,6 +295,7 @@ class _Run:
         self.named: set[str] = set()  # invoices some remittance of this run names
         self._payments: dict[str, m.Payment] = {}
         self.conflicted: set[str] = set()  # payments whose remittance names invoices they cannot settle
+        self._open_cache: dict[tuple[str, str], tuple[list[m.Invoice], list[str], dict[str, m.Invoice]]] = {}
 
     def decide(self, everyone: list[_Seen]) -> dict[str, Proposal]:
         self._payments = {s.payment.payment_id: s.payment for s in everyone}
@@ -298,11 +332,15 @@ class _Run:
             # The remittance names real invoices, none of them payable here: an amount-only
             # answer would contradict it, so it can only be a suggestion.
             self.conflicted.add(p.payment_id)
-        invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == p.currency]
+        shared, keys, listed = self._open_in(cid, p.currency)
+        invoices = list(shared)  # each payment's own list, as before the lists were shared
         # A disputed invoice is no amount candidate, but one the remittance names stays in play.
-        named = [i for i in open_same if i not in invoices]
+        # By id, then by value: `i not in invoices` compared every field of every invoice (ids
+        # are unique in the list, so an equal invoice can only be the one with its id).
+        named = [i for i in open_same if listed.get(i.invoice_id) != i]
         if named:
             invoices = sorted([*invoices, *named], key=lambda inv: (inv.due_date, inv.invoice_id))
+            keys = [reference_key(i.invoice_id) for i in invoices]
         if not invoices:
             summary = f"{customer.display_name} has no open invoices in {p.currency}."
             self._put(unmatched(p, cid, who.by, "NO_OPEN_INVOICES_IN_CURRENCY", summary))
@@ -311,8 +349,18 @@ class _Run:
         scores = {h.invoice.invoice_id: h.score for h in own if h.invoice in open_same}
         facts = Facts(p, cid, who.by, invoices, scores, write_off, matching)
         cut = _cut_key(s)
-        near, neighbours = _near(s, invoices, open_same, cut)
+        near, neighbours = _near(s, invoices, keys, open_same, cut)
         return _Case(facts, open_same, near, neighbours, cut)
+
+    def _open_in(self, cid: str, currency: str) -> tuple[list[m.Invoice], list[str], dict[str, m.Invoice]]:
+        """The customer's amount candidates in the currency, their reference keys and the same by
+        id: computed once per run (each of a customer's payments walked all its invoices)."""
+        found = self._open_cache.get((cid, currency))
+        if found is None:
+            invoices = [i for i in self.open_by_customer.get(cid, []) if i.currency == currency]
+            keys = [reference_key(i.invoice_id) for i in invoices]
+            found = self._open_cache[cid, currency] = (invoices, keys, {i.invoice_id: i for i in invoices})
+        return found
 
     def _named_doubt(self, s: _Seen, cid: str, open_same: list[m.Invoice]) -> Proposal | None:
         """The remittance names the customer's invoices that this payment cannot settle: paid
@@ -522,34 +570,34 @@ class _Run:
 
 
 def _near(
-    s: _Seen, invoices: list[m.Invoice], named: list[m.Invoice], cut: str | None
+    s: _Seen, invoices: list[m.Invoice], keys: list[str], named: list[m.Invoice], cut: str | None
 ) -> tuple[list[m.Invoice], list[m.Invoice]]:
     """Invoices that tokens without a hit nearly name (edit distance 1), and the
     edit-distance-1 neighbours of every token (a typo may land on a real number); the latter
     only matter when the payment names invoices. The number the bank cut off is no typo: the cut
-    rule alone reads it."""
+    rule alone reads it. `keys`: the invoices' reference keys, in their order."""
     hit_keys = {reference_key(h.invoice.invoice_id) for h in s.hits}
-    unhit = set(
-        near_keys(
-            [t for t in s.tokens if t.key not in hit_keys and (cut is None or not t.key.startswith(cut))]
-        )
-    )
-    probes = near_keys(s.tokens) if named else sorted(unhit)
+    all_near = near_keys(s.tokens)
+    # near_keys filters token by token: those of the tokens without a hit are a subset of all's.
+    unhit = {k for k in all_near if k not in hit_keys and (cut is None or not k.startswith(cut))}
+    probes = all_near if named else sorted(unhit)
     if not probes:
         return [], []
-    lengths = {len(k) for k in probes}
+    close: set[int] = set()  # invoices some probe nearly names
+    close_unhit: set[int] = set()  # invoices some probe without a hit nearly names
+    # Every probe against every key in one call: comparing in C beats skipping in Python.
+    for probe, found in zip(probes, near_indexes(probes, keys), strict=True):
+        close.update(found)
+        if probe in unhit:
+            close_unhit.update(found)
+    if not close:
+        return [], []
     # By id: comparing the invoices themselves compared every field of each (a tenth of deciding).
     named_ids = {inv.invoice_id for inv in named}
-    near, neighbours = [], []
-    for inv in invoices:
-        key = reference_key(inv.invoice_id)
-        if inv.invoice_id in named_ids or not lengths & {len(key) - 1, len(key), len(key) + 1}:
-            continue
-        close = [k for k in probes if is_near(k, key)]
-        if any(k in unhit for k in close):
-            near.append(inv)
-        if close and named:
-            neighbours.append(inv)
+    near = [invoices[n] for n in sorted(close_unhit) if invoices[n].invoice_id not in named_ids]
+    neighbours = (
+        [invoices[n] for n in sorted(close) if invoices[n].invoice_id not in named_ids] if named else []
+    )
     return near, neighbours
 
 

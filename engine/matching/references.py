@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from stdnum import iso11649
 
@@ -128,11 +131,31 @@ def cut_last_key(free_text: str) -> str | None:
     return key if len(key) >= MIN_PREFIX_LENGTH else None
 
 
+# Keys hold only 0-9 and A-Z: their digit count is their length less that of the key without them
+# (counting them one by one in Python cost a tenth of AutoApply's plan).
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def near_keys(tokens: list[Token]) -> list[str]:
     """Token keys that may name an invoice with one digit dropped, doubled or transposed."""
     return sorted(
-        {t.key for t in tokens if len(t.key) >= MIN_NEAR_KEY_LENGTH and sum(c.isdigit() for c in t.key) >= 3}
+        {
+            t.key
+            for t in tokens
+            if len(t.key) >= MIN_NEAR_KEY_LENGTH and len(t.key) - len(t.key.translate(_DROP_DIGITS)) >= 3
+        }
     )
+
+
+def near_indexes(token_keys: Sequence[str], invoice_keys: Sequence[str]) -> list[list[int]]:
+    """For each token key, the positions of the invoice keys near it (is_near), all found in one
+    rapidfuzz call (one call per pair cost a quarter of AutoApply's plan)."""
+    if not token_keys or not invoice_keys:
+        return [[] for _ in token_keys]
+    distances = process.cdist(
+        token_keys, invoice_keys, scorer=OSA.distance, processor=None, score_cutoff=1, dtype=np.uint8
+    )
+    return [np.flatnonzero(row == 1).tolist() for row in distances]
 
 
 def is_near(token_key: str, invoice_key: str) -> bool:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import random
+
 from stdnum import iso11649
 
-from engine.matching.references import cut_last_key, is_near, near_keys, reference_key, remittance_tokens
+from engine.matching.references import (
+    cut_last_key,
+    is_near,
+    near_indexes,
+    near_keys,
+    reference_key,
+    remittance_tokens,
+)
 
 
 def test_ocr_lookalikes_and_separators_meet_at_one_key() -> None:
@@ -85,3 +94,36 @@ def test_near_keys_match_at_one_dropped_doubled_or_swapped_digit_only() -> None:
 def test_counters_like_part_1_of_2_complete_no_invoice_number() -> None:
     assert "INV-2026-004092" not in _raws("Payment INV-2026-004091 thank you part 2/2")
     assert "INV-2026-005293" not in _raws("INV-2026-005294 instalment 1 of 3")
+
+
+def test_near_indexes_finds_exactly_the_keys_is_near_accepts() -> None:
+    """The one-call search of many tokens over many keys agrees with is_near pair by pair
+    (random keys around one invoice number: dropped, doubled, swapped and changed digits, and
+    unrelated ones)."""
+    rng = random.Random(7)
+    base = "INV104532"
+
+    def vary() -> str:
+        key = base
+        for _ in range(rng.randint(0, 2)):  # dropped, doubled, changed or swapped
+            n = rng.randrange(3, len(key) - 1)
+            key = rng.choice(
+                [
+                    key[:n] + key[n + 1 :],
+                    key[:n] + key[n] + key[n:],
+                    key[:n] + rng.choice("0123456789") + key[n + 1 :],
+                    key[:n] + key[n + 1] + key[n] + key[n + 2 :],
+                ]
+            )
+        return key
+
+    pairs = 0
+    for _ in range(50):
+        tokens = [vary() for _ in range(5)] + [base]
+        keys = [vary() for _ in range(30)] + [base]
+        expected = [[n for n, k in enumerate(keys) if is_near(t, k)] for t in tokens]
+        assert near_indexes(tokens, keys) == expected
+        pairs += sum(map(len, expected))
+    assert pairs > 50  # the random keys do land near the tokens
+    assert near_indexes([], ["A"]) == []
+    assert near_indexes(["INV1001"], []) == [[]]
