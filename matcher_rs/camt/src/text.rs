@@ -5,7 +5,7 @@ use crate::tree::Node;
 
 /// "loc (line n)": an element's location with the line it starts on.
 pub fn at(location: &str, node: &Node) -> String {
-    format!("{location} (line {})", node.line)
+    format!("{location} (line {})", node.line())
 }
 
 /// Whitespace runs (line breaks included) become one space: `" ".join(text.split())`.
