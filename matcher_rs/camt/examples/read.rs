@@ -15,7 +15,9 @@ fn cpu_seconds() -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("a camt file");
-    let runs: usize = args.next().map_or(3, |r| r.parse().expect("a count of runs"));
+    let runs: usize = args
+        .next()
+        .map_or(3, |r| r.parse().expect("a count of runs"));
     let data = std::fs::read(path).expect("readable");
     let exponents: HashMap<String, u32> =
         [("EUR", 2), ("USD", 2), ("CHF", 2), ("GBP", 2), ("JPY", 0)]

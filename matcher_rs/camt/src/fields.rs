@@ -112,7 +112,10 @@ pub fn code_or_text<'n>(node: &'n Node) -> &'n str {
 
 /// `text.upper()`, borrowed when it has nothing to change (codes are upper case already).
 pub fn upper(text: &str) -> Cow<'_, str> {
-    if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_lowercase())
+    {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(text.to_uppercase())

@@ -91,12 +91,17 @@ impl<'a> Reader<'_, 'a> {
                     let qname = start.name();
                     let name = scopes.local_name(qname.as_ref())?;
                     // A name the rules read is an XML name: only the others need the check.
-                    check_names(&start, name.is_empty() || qname.as_ref().len() != name.len())?;
+                    check_names(
+                        &start,
+                        name.is_empty() || qname.as_ref().len() != name.len(),
+                    )?;
                     if let Some(parent) = stack.last_mut() {
                         parent.closed_text = true;
                     }
-                    let parent_is_container = path.last().is_some_and(|p| *p == self.container);
-                    if !stack.is_empty() || captured(name, parent_is_container) {
+                    // Inside a captured element every element is kept; outside, few are.
+                    if !stack.is_empty()
+                        || captured(name, path.last().is_some_and(|p| *p == self.container))
+                    {
                         let end = xml.buffer_position() as usize;
                         stack.push(Node::new(name, &start, document, lines, end)?);
                     }
