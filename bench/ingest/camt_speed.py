@@ -12,8 +12,10 @@ Variants, each on the same generated file (bench/ingest/generate_camt053.py), be
 - lxml reader: engine.ingest.camt_reader.parse_lxml, every field, records built.
 - reader (auto): engine.ingest.camt_reader.parse as the importer calls it (Rust when installed).
 - rust call: engine.ingest.camt_native.parse, the call the importer makes with the Rust reader
-  (matcher_rs/camt), records built; absent when the extension is not installed. The Rust core
-  alone: `cargo run --release -p cashapp_camt --example read FILE`.
+  (matcher_rs/camt), records built; absent when the extension is not installed.
+- rust core: the Rust reader alone, no Python records (matcher_rs/camt/examples/read.rs, built
+  and run with cargo on the same file, best of --repeat in its own process); absent without
+  cargo or with --no-core.
 - python loop: ten million integer additions, so a number here can be set beside another
   machine's (on an idle desktop it takes about 0.3 s).
 CPU seconds (time.process_time) are reported beside wall seconds: on a shared machine the
@@ -24,8 +26,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from lxml import etree
 
@@ -103,6 +110,33 @@ def python_loop(_: bytes) -> int:
     return 0
 
 
+_ROOT = Path(__file__).resolve().parents[2]
+_CORE_LINE = re.compile(r"(\d+) entries: ([\d.]+) s CPU .*?, ([\d.]+) s wall")
+
+
+def rust_core(data: bytes, repeat: int) -> tuple[float, float, int] | None:
+    """(best CPU seconds, best wall seconds, entries) of the Rust reader alone, run by cargo
+    on `data` written to a temporary file; None without cargo."""
+    if shutil.which("cargo") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "camt053.xml"
+        path.write_bytes(data)
+        command = ["cargo", "run", "--release", "-q", "-p", "cashapp_camt", "--example", "read"]
+        done = subprocess.run(
+            [*command, "--", str(path), str(repeat)],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=1800,
+        )
+    found = _CORE_LINE.search(done.stdout)
+    if found is None:
+        raise RuntimeError(f"the Rust core example printed no timing: {done.stdout!r}")
+    return float(found[2]), float(found[3]), int(found[1])
+
+
 def measure(run: Callable[[bytes], int], data: bytes, repeat: int) -> tuple[float, float, int]:
     """(best CPU seconds, best wall seconds, entries) of `repeat` runs."""
     cpu, wall, count = float("inf"), float("inf"), 0
@@ -119,9 +153,13 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--no-core", action="store_true", help="skip the Rust core alone (cargo)")
     args = parser.parse_args()
     data = generate(args.entries, args.seed)
     print(f"{args.entries} entries, {len(data) / 1e6:.1f} MB")
+    core = None if args.no_core else rust_core(data, args.repeat)
+    if core is not None:
+        _report("rust core", *core, args.entries)
     variants = [("lxml floor", lxml_floor), ("walk", walk), ("findtext", findtext)]
     variants.append(("lxml reader", lxml_reader))
     if camt_native.available():
@@ -130,10 +168,17 @@ def main() -> None:
     for name, run in [*variants, ("python loop", python_loop)]:
         cpu, wall, count = measure(run, data, args.repeat)
         if name == "python loop":
-            print(f"{name:12s} {cpu:7.2f} s CPU {wall:7.2f} s wall (10M additions)")
+            print(f"{name:13s} {cpu:7.2f} s CPU {wall:7.2f} s wall (10M additions)")
             continue
-        assert count == args.entries, (name, count)
-        print(f"{name:12s} {cpu:7.2f} s CPU {wall:7.2f} s wall {count / cpu:9.0f} entries/s CPU")
+        _report(name, cpu, wall, count, args.entries)
+
+
+def _report(name: str, cpu: float, wall: float, count: int, entries: int) -> None:
+    assert count == entries, (name, count)
+    print(
+        f"{name:13s} {cpu:7.2f} s CPU {wall:7.2f} s wall "
+        f"{count / cpu:9.0f} entries/s CPU {count / wall:9.0f} entries/s wall"
+    )
 
 
 if __name__ == "__main__":

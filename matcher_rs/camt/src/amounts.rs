@@ -87,11 +87,11 @@ impl Money {
 
     /// (currency, minor units) of an <Amt Ccy="..."> element; its location is `parts`
     /// joined, built only for an error message.
-    pub fn amount_element(&self, node: &Node, parts: &[&str]) -> Result<(String, i64)> {
+    pub fn amount_element<'n>(&self, node: &'n Node, parts: &[&str]) -> Result<(&'n str, i64)> {
         let currency = node.ccy.as_deref().unwrap_or("");
         if let Some(exponent) = self.exponents.get(currency) {
             if let Some(amount) = self.quick(node.raw_text(), *exponent) {
-                return Ok((currency.to_string(), amount));
+                return Ok((currency, amount));
             }
         }
         // The careful path, with the element's line in any message.
@@ -105,7 +105,7 @@ impl Money {
         }
         let exponent = self.exponent_of(currency, &where_)?;
         let amount = self.minor_units(node.raw_text(), exponent, currency, &where_)?;
-        Ok((currency.to_string(), amount))
+        Ok((currency, amount))
     }
 
     /// The common case without building any message: digits, maybe a dot and at most the

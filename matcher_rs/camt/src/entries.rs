@@ -3,7 +3,7 @@
 
 use crate::amounts::Money;
 use crate::fields::{
-    account_id, bank_transaction_code, code_or_text, date_choice, party_name, Dates,
+    account_id, bank_transaction_code, code_or_text, date_choice, party_name, upper, Dates,
 };
 use crate::identity::entry_identity;
 use crate::records::{error, Date, Entry, Kind, Parsed, Result, Skipped};
@@ -11,6 +11,7 @@ use crate::remittance::{remittance, Remittance};
 use crate::statement::Statement;
 use crate::text::{at, normalized, repr};
 use crate::tree::Node;
+use std::borrow::Cow;
 
 #[derive(Default)]
 struct Tx {
@@ -29,7 +30,7 @@ struct Tx {
     type_code: String,
 }
 
-struct Head<'a> {
+struct Head {
     kind: Kind,
     currency: String,
     amount: i64,
@@ -38,12 +39,13 @@ struct Head<'a> {
     location: String,
     reference: String,
     addtl: String,
-    code: Option<&'a Node<'a>>,
+    /// BkTxCd of the entry, read once for all its records.
+    type_code: String,
 }
 
-impl Head<'_> {
+impl Head {
     fn type_code(&self) -> String {
-        self.code.map(bank_transaction_code).unwrap_or_default()
+        self.type_code.clone()
     }
 
     fn whole(&self, st: &Statement) -> Entry {
@@ -72,7 +74,12 @@ impl Head<'_> {
 /// `end_to_end`: "" when the file says NOTPROVIDED.
 fn end_to_end(value: &str) -> String {
     let value = value.trim();
-    if value.to_uppercase() == "NOTPROVIDED" {
+    let not_provided = if value.is_ascii() {
+        value.eq_ignore_ascii_case("NOTPROVIDED")
+    } else {
+        value.to_uppercase() == "NOTPROVIDED"
+    };
+    if not_provided {
         String::new()
     } else {
         value.to_string()
@@ -89,7 +96,7 @@ pub fn read_entry(
     let location = format!("{}/Ntry[{}]", st.scope, st.number);
     let mut amount_el: Option<&Node> = None;
     let (mut indicator, mut status, mut reference, mut addtl) =
-        ("", None::<String>, String::new(), String::new());
+        ("", None::<Cow<str>>, String::new(), String::new());
     let mut reversal = false;
     let (mut booking, mut value) = (None, None);
     let mut code: Option<&Node> = None;
@@ -99,7 +106,7 @@ pub fn read_entry(
             "Amt" => amount_el = Some(child),
             "CdtDbtInd" => indicator = child.text_of(),
             "RvslInd" => reversal = matches!(child.text_of().to_lowercase().as_str(), "true" | "1"),
-            "Sts" => status = Some(code_or_text(child).to_uppercase()),
+            "Sts" => status = Some(upper(code_or_text(child))),
             "BookgDt" => booking = date_choice(child, dates, &[&location, "/BookgDt"])?,
             "ValDt" => value = date_choice(child, dates, &[&location, "/ValDt"])?,
             "AcctSvcrRef" => reference = child.text_of().to_string(),
@@ -113,6 +120,7 @@ pub fn read_entry(
         return error(at(&location, ntry), "an entry without an amount (Amt)");
     };
     let (currency, amount) = money.amount_element(amount_el, &[&location, "/Amt"])?;
+    let currency = currency.to_string();
     if indicator != "CRDT" && indicator != "DBIT" {
         let place = ntry.named("CdtDbtInd").next().unwrap_or(ntry);
         return error(
@@ -123,7 +131,7 @@ pub fn read_entry(
     let status = status.unwrap_or_else(|| {
         // camt.053 v8 files in the wild omit Sts; a statement reports booked entries.
         st.without_status += 1;
-        "BOOK".to_string()
+        Cow::Borrowed("BOOK")
     });
     let credit = indicator == "CRDT";
     st.tally(&currency, amount, credit, status == "BOOK");
@@ -161,7 +169,7 @@ pub fn read_entry(
         location,
         reference,
         addtl,
-        code,
+        type_code: code.map(bank_transaction_code).unwrap_or_default(),
     };
     let (txs, batch_count) = transactions(&details, money, &head.location)?;
     for tx in &txs {
@@ -190,7 +198,10 @@ fn skip_reason(status: &str, amount: i64, credit: bool, reversal: bool) -> Strin
 }
 
 fn transactions(details: &[&Node], money: &Money, location: &str) -> Result<(Vec<Tx>, u128)> {
-    let mut txs = Vec::new();
+    // Sized exactly: a Tx is large, and Vec's first growth (to four) asked malloc for a block
+    // big enough to make it consolidate its free lists at every entry.
+    let count = details.iter().map(|d| d.named("TxDtls").count()).sum();
+    let mut txs = Vec::with_capacity(count);
     let mut declared: u128 = 0;
     for (number, block) in details.iter().enumerate() {
         let block_location = if details.len() > 1 {
@@ -238,7 +249,7 @@ fn read_tx(node: &Node, money: &Money, location: String) -> Result<Tx> {
             }
             "Amt" => {
                 let (currency, amount) = money.amount_element(child, &[&location, "/Amt"])?;
-                (tx.currency, tx.amount) = (currency, Some(amount));
+                (tx.currency, tx.amount) = (currency.to_string(), Some(amount));
             }
             "AmtDtls" if tx.amount.is_none() => {
                 // TxAmt/Amt is what was booked; InstdAmt is what was ordered (maybe another currency).
@@ -246,7 +257,7 @@ fn read_tx(node: &Node, money: &Money, location: String) -> Result<Tx> {
                     for amt in part.named("Amt") {
                         let (currency, amount) =
                             money.amount_element(amt, &[&location, "/AmtDtls/TxAmt/Amt"])?;
-                        (tx.currency, tx.amount) = (currency, Some(amount));
+                        (tx.currency, tx.amount) = (currency.to_string(), Some(amount));
                     }
                 }
             }
@@ -264,7 +275,7 @@ fn read_tx(node: &Node, money: &Money, location: String) -> Result<Tx> {
             "AddtlTxInf" => tx.additional = normalized(child.raw_text()),
             "RtrInf" => {
                 for part in child.named("Rsn") {
-                    tx.return_reason = code_or_text(part);
+                    tx.return_reason = code_or_text(part).to_string();
                 }
             }
             "BkTxCd" => tx.type_code = bank_transaction_code(child),
@@ -275,7 +286,7 @@ fn read_tx(node: &Node, money: &Money, location: String) -> Result<Tx> {
     Ok(tx)
 }
 
-fn emit(head: &Head<'_>, txs: Vec<Tx>, batch_count: u128, st: &Statement, out: &mut Parsed) {
+fn emit(head: &Head, txs: Vec<Tx>, batch_count: u128, st: &Statement, out: &mut Parsed) {
     if txs.is_empty() {
         if head.kind == Kind::Return {
             out.warnings.push(format!(
@@ -335,7 +346,7 @@ fn emit(head: &Head<'_>, txs: Vec<Tx>, batch_count: u128, st: &Statement, out: &
     }
 }
 
-fn splittable(head: &Head<'_>, txs: &[Tx], out: &mut Parsed) -> bool {
+fn splittable(head: &Head, txs: &[Tx], out: &mut Parsed) -> bool {
     for tx in txs {
         if tx.amount.is_none() || tx.currency != head.currency {
             out.warnings.push(format!(
@@ -375,7 +386,7 @@ fn item_references(entry_reference: &str, own: &[&str]) -> Vec<String> {
 }
 
 fn item(
-    head: &Head<'_>,
+    head: &Head,
     tx: &Tx,
     amount: i64,
     reference: String,

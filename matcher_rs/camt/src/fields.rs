@@ -5,6 +5,7 @@
 use crate::records::{decline, error, Date, Result};
 use crate::text::{at, normalized, repr};
 use crate::tree::Node;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// ISO date text -> date, each distinct text parsed once (DateCache).
@@ -94,19 +95,31 @@ pub fn date_choice(node: &Node, dates: &mut Dates, parts: &[&str]) -> Result<Opt
 }
 
 /// Sts as text or Sts/Cd | Sts/Prtry; Rsn/Cd | Rsn/Prtry; Tp/CdOrPrtry/Cd.
-pub fn code_or_text(node: &Node) -> String {
+pub fn code_or_text<'n>(node: &'n Node) -> &'n str {
     let own = node.text_of();
     if !own.is_empty() {
-        return own.to_string();
+        return own;
     }
     for child in &node.children {
         match child.name {
-            "Cd" | "Prtry" => return child.text_of().to_string(),
+            "Cd" | "Prtry" => return child.text_of(),
             "CdOrPrtry" => return code_or_text(child),
             _ => {}
         }
     }
-    String::new()
+    ""
+}
+
+/// `text.upper()`, borrowed when it has nothing to change (codes are upper case already).
+pub fn upper(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_lowercase())
+    {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_uppercase())
+    }
 }
 
 /// BkTxCd as "PMNT/RCDT/ESCT" (Domn/Cd, Fmly/Cd, SubFmlyCd), else its proprietary code.
@@ -116,12 +129,14 @@ pub fn bank_transaction_code(node: &Node) -> String {
         if child.name == "Domn" {
             let mut all = Vec::new();
             child.collect(&|d| d.name == "Cd" || d.name == "SubFmlyCd", &mut all);
-            let codes: Vec<&str> = all
-                .iter()
-                .map(|d| d.text_of())
-                .filter(|t| !t.is_empty())
-                .collect();
-            return codes.join("/");
+            let mut codes = String::new();
+            for code in all.iter().map(|d| d.text_of()).filter(|t| !t.is_empty()) {
+                if !codes.is_empty() {
+                    codes.push('/');
+                }
+                codes.push_str(code);
+            }
+            return codes;
         }
         if child.name == "Prtry" {
             proprietary = child

@@ -8,9 +8,10 @@ use crate::fields::{account_id, Dates};
 use crate::names::intern;
 use crate::records::{decline, error, Parsed, Result};
 use crate::statement::Statement;
-use crate::tree::{normalize_newlines, Node};
+use crate::tree::{normalize_newlines, Lines, Node};
 use quick_xml::events::BytesStart;
 use quick_xml::events::Event;
+use std::borrow::Cow;
 
 /// The elements read whole when they end; Acct, Bal and TxsSummry only as the statement's own.
 fn captured(name: &'static str, parent_is_container: bool) -> bool {
@@ -57,12 +58,17 @@ pub fn parse(data: &[u8], namespace: &str, number: &str, money: &Money) -> Resul
         pool: Vec::new(),
         out: Parsed::default(),
     };
-    reader.run(data, namespace.as_bytes())?;
+    let lines = Lines::new(data);
+    reader.run(data, &lines, namespace.as_bytes())?;
     Ok(reader.out)
 }
 
 impl<'a> Reader<'_, 'a> {
-    fn run(&mut self, data: &'a [u8], namespace: &[u8]) -> Result<()> {
+    fn run(&mut self, data: &'a [u8], lines: &'a Lines<'a>, namespace: &[u8]) -> Result<()> {
+        // Validated once, so each text is a str without validating it again (text_of).
+        let Ok(document) = std::str::from_utf8(data) else {
+            return decline("bytes that are not UTF-8");
+        };
         let mut xml = quick_xml::Reader::from_reader(data);
         let config = xml.config_mut();
         config.expand_empty_elements = true;
@@ -70,7 +76,6 @@ impl<'a> Reader<'_, 'a> {
         let mut scopes = Scopes::default();
         let mut path: Vec<&'static str> = Vec::new(); // local names from the root down
         let mut stack: Vec<Node<'a>> = Vec::new(); // the captured element being read, outermost first
-        let (mut line, mut counted_to) = (1usize, 0usize);
         let mut root_closed = false;
         loop {
             let event = match xml.read_event() {
@@ -82,19 +87,23 @@ impl<'a> Reader<'_, 'a> {
                     if root_closed {
                         return decline("content after the root element");
                     }
-                    // libxml2 numbers an element by the line its start tag ends on.
-                    let end = (xml.buffer_position() as usize).min(data.len());
-                    line += memchr::memchr_iter(b'\n', &data[counted_to..end]).count();
-                    counted_to = end;
-                    check_names(&start)?;
                     scopes.enter(&start, path.len(), namespace)?;
-                    let name = scopes.local_name(start.name().as_ref())?;
+                    let qname = start.name();
+                    let name = scopes.local_name(qname.as_ref())?;
+                    // A name the rules read is an XML name: only the others need the check.
+                    check_names(
+                        &start,
+                        name.is_empty() || qname.as_ref().len() != name.len(),
+                    )?;
                     if let Some(parent) = stack.last_mut() {
                         parent.closed_text = true;
                     }
-                    let parent_is_container = path.last().is_some_and(|p| *p == self.container);
-                    if !stack.is_empty() || captured(name, parent_is_container) {
-                        stack.push(Node::new(name, &start, line)?);
+                    // Inside a captured element every element is kept; outside, few are.
+                    if !stack.is_empty()
+                        || captured(name, path.last().is_some_and(|p| *p == self.container))
+                    {
+                        let end = xml.buffer_position() as usize;
+                        stack.push(Node::new(name, &start, document, lines, end)?);
                     }
                     path.push(name);
                 }
@@ -122,9 +131,9 @@ impl<'a> Reader<'_, 'a> {
                 }
                 Event::Text(text) => {
                     if let Some(node) = stack.last_mut().filter(|n| !n.closed_text) {
-                        match text.unescape() {
-                            Ok(t) => node.add_text(normalize_newlines(t)),
-                            Err(_) => return decline("an entity the reader does not expand"),
+                        match text_of(text.into_inner()) {
+                            Some(t) => node.add_text(t),
+                            None => return decline("an entity the reader does not expand"),
                         }
                     } else if path.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
                         return decline("text outside the root element");
@@ -159,9 +168,6 @@ impl<'a> Reader<'_, 'a> {
         if !path.is_empty() || !root_closed {
             return decline("a truncated document");
         }
-        if std::str::from_utf8(data).is_err() {
-            return decline("bytes that are not UTF-8");
-        }
         if self.statements == 0 {
             return error(
                 format!("Document/{}", self.message),
@@ -178,16 +184,16 @@ impl<'a> Reader<'_, 'a> {
             .get_or_insert_with(|| Statement::new(scope, notification, fallback))
     }
 
-    fn element(&mut self, node: Node<'a>, parent_is_container: bool) -> Result<()> {
+    fn element(&mut self, mut node: Node<'a>, parent_is_container: bool) -> Result<()> {
         match node.name {
             "Ntry" => {
                 let result = self.entry(&node);
-                recycle(node, &mut self.pool);
+                recycle(&mut node, &mut self.pool);
                 result
             }
             "GrpHdr" => {
                 for child in node.named("CreDtTm") {
-                    let location = format!("GrpHdr/CreDtTm (line {})", child.line);
+                    let location = format!("GrpHdr/CreDtTm (line {})", child.line());
                     self.group_date = Some(self.dates.parse(child.text_of(), &location, None)?);
                 }
                 Ok(())
@@ -239,7 +245,7 @@ impl<'a> Reader<'_, 'a> {
         st.account = account;
         if st.account.is_empty() {
             return error(
-                format!("{}/Acct/Id (line {})", st.scope, acct.line),
+                format!("{}/Acct/Id (line {})", st.scope, acct.line()),
                 "no IBAN or Othr/Id",
             );
         }
@@ -270,13 +276,40 @@ impl<'a> Reader<'_, 'a> {
     }
 }
 
-/// Hands the children vectors of a read tree back to the pool, emptied.
-fn recycle<'a>(mut node: Node<'a>, pool: &mut Vec<Vec<Node<'a>>>) {
-    let mut children = std::mem::take(&mut node.children);
-    for child in children.drain(..) {
+/// Character data as a str, unescaped only when it holds a reference ('&') and with line ends
+/// normalized only when it holds a CR; None for a reference the reader does not expand. `run`
+/// checked that the whole document is UTF-8.
+fn text_of(raw: Cow<'_, [u8]>) -> Option<Cow<'_, str>> {
+    let borrowed = match raw {
+        Cow::Borrowed(bytes) => bytes,
+        // quick-xml hands out the document's own bytes; an owned copy is read the slow way.
+        Cow::Owned(bytes) => {
+            let text = String::from_utf8(bytes).ok()?;
+            let unescaped = match quick_xml::escape::unescape(&text).ok()? {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(unescaped) => unescaped,
+            };
+            return Some(normalize_newlines(Cow::Owned(unescaped)));
+        }
+    };
+    // SAFETY: a slice of the document, which `run` validated as UTF-8 before reading it, cut
+    // by quick-xml at '<' / '>' (ASCII), so never inside a character.
+    let text = unsafe { std::str::from_utf8_unchecked(borrowed) };
+    if memchr::memchr2(b'&', b'\r', borrowed).is_none() {
+        return Some(Cow::Borrowed(text));
+    }
+    Some(normalize_newlines(quick_xml::escape::unescape(text).ok()?))
+}
+
+/// Hands the children vectors of a read tree back to the pool, emptied; the nodes are dropped
+/// where they are (moved out one by one, they cost more than the reading of some).
+fn recycle<'a>(node: &mut Node<'a>, pool: &mut Vec<Vec<Node<'a>>>) {
+    for child in node.children.iter_mut() {
         recycle(child, pool);
     }
+    let mut children = std::mem::take(&mut node.children);
     if children.capacity() > 0 {
+        children.clear();
         pool.push(children);
     }
 }
@@ -361,8 +394,8 @@ fn valid_name(name: &[u8]) -> Result<bool> {
 /// The start tag's element and attribute names are XML names, no attribute is repeated, and no
 /// attribute value holds a raw '<' (not well-formed; quick-xml reads it as text): lxml refuses
 /// such a file, so this reader must not read it.
-fn check_names(start: &BytesStart<'_>) -> Result<()> {
-    if !valid_name(start.name().as_ref())? {
+fn check_names(start: &BytesStart<'_>, check_element: bool) -> Result<()> {
+    if check_element && !valid_name(start.name().as_ref())? {
         return decline("an element name that is not an XML name");
     }
     if start.attributes_raw().iter().all(u8::is_ascii_whitespace) {

@@ -2,7 +2,7 @@
 //! with the ISO 11649 RF check), as camt_fields.py remittance() reads them.
 
 use crate::amounts::Money;
-use crate::fields::code_or_text;
+use crate::fields::{code_or_text, upper};
 use crate::records::{decline, error, Adjustment, RemittanceLine, Result};
 use crate::text::{at, normalized, repr};
 use crate::tree::Node;
@@ -58,7 +58,7 @@ fn structured(
                 for part in &child.children {
                     match part.name {
                         "Nb" => number = normalized(part.raw_text()),
-                        "Tp" => code = code_or_text(part).to_uppercase(),
+                        "Tp" => code = upper(code_or_text(part)).into_owned(),
                         _ => {}
                     }
                 }
@@ -218,7 +218,7 @@ fn adjustment(node: &Node, money: &Money, location: &str) -> Result<Adjustment> 
         match child.name {
             "Amt" => amount = Some(money.amount_element(child, &[location, "/Amt"])?.1),
             "CdtDbtInd" if child.text_of() == "DBIT" => sign = -1,
-            "Rsn" => reason = code_or_text(child),
+            "Rsn" => reason = code_or_text(child).to_string(),
             "AddtlInf" => text = normalized(child.raw_text()),
             _ => {}
         }

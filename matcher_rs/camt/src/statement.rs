@@ -84,12 +84,12 @@ impl Statement {
         let signed = sign * minor as i128;
         // OPBD wins over PRCD; a PRCD counts only while no opening is known.
         if code == "OPBD" || (code == "PRCD" && self.opening.is_none()) {
-            self.opening = Some((currency.clone(), signed));
+            self.opening = Some((currency.to_string(), signed));
         } else if code == "CLBD" {
-            self.closing = Some((currency.clone(), signed));
+            self.closing = Some((currency.to_string(), signed));
         }
         if self.currency.is_empty() {
-            self.currency = currency;
+            self.currency = currency.to_string();
         }
         Ok(())
     }

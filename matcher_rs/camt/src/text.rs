@@ -5,11 +5,22 @@ use crate::tree::Node;
 
 /// "loc (line n)": an element's location with the line it starts on.
 pub fn at(location: &str, node: &Node) -> String {
-    format!("{location} (line {})", node.line)
+    format!("{location} (line {})", node.line())
 }
 
 /// Whitespace runs (line breaks included) become one space: `" ".join(text.split())`.
 pub fn normalized(text: &str) -> String {
+    // Most texts are ASCII words with single spaces already: copied as they are.
+    let b = text.as_bytes();
+    let plain = b
+        .iter()
+        .all(|&c| c.is_ascii() && !(b'\t'..=b'\r').contains(&c))
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && memchr::memmem::find(b, b"  ").is_none();
+    if plain {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
@@ -63,4 +74,34 @@ pub fn thousands(n: u128) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized;
+
+    /// The slow way, which the copy of a plain text must agree with.
+    fn joined(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn plain_and_spaced_texts_normalize_alike() {
+        for text in [
+            "",
+            " ",
+            "Invoice INV-1",
+            " Invoice",
+            "Invoice ",
+            "Invoice  INV-1",
+            "Invoice\tINV-1",
+            "Invoice\nINV-1\r",
+            "a\u{0b}b\u{0c}c",
+            "Müller  GmbH",
+            "x\u{a0}y\u{2003}z",
+            "a\u{1f}b",
+        ] {
+            assert_eq!(normalized(text), joined(text), "{text:?}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ generated statement and every mutated file gives both the same records, or the s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -283,3 +284,53 @@ def test_without_the_extension_the_lxml_reader_reads(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(camt_native.ENV_VAR, "rust")
     with pytest.raises(ImportError, match=r"pip install \./matcher_rs"):
         camt_native.selected()
+
+
+# --- what the Rust reader reads without quick-xml's decoding (texts borrowed from the file) ---
+
+_BATCH = (FIXTURES / "camt053_v08_batch.xml").read_bytes()
+_BAD_AMOUNT = (b'<Amt Ccy="CHF">3000.00</Amt>', b'<Amt Ccy="CHF">3000.0.0</Amt>')
+
+
+def _crlf_bad_amount(data: bytes) -> bytes:
+    return data.replace(b"\n", b"\r\n").replace(*_BAD_AMOUNT)
+
+
+def _non_utf8_then_bad_amount(data: bytes) -> bytes:
+    return data.replace(b"</GrpHdr>", b"</GrpHdr><!-- \xe9 -->", 1).replace(*_BAD_AMOUNT)
+
+
+# (change, what both readers answer: records, or an error naming a line)
+_CHANGES: dict[str, tuple[Callable[[bytes], bytes], type]] = {
+    # CR LF and lone CR line ends: texts and line numbers as lxml gives them.
+    "crlf": (lambda d: d.replace(b"\n", b"\r\n"), ParsedFile),
+    "cr": (lambda d: d.replace(b"\n", b"\r"), ParsedFile),
+    # References and a CR in a text; character and entity references in a Ccy attribute.
+    "text-references": (
+        lambda d: d.replace(b"<Ustrd>", b"<Ustrd>A &amp; B &lt;&#233;&gt; &#x41;\r\nC ", 1),
+        ParsedFile,
+    ),
+    "ccy-char-reference": (lambda d: d.replace(b'Ccy="CHF"', b'Ccy="&#67;HF"', 1), ParsedFile),
+    "ccy-entity": (lambda d: d.replace(b'Ccy="CHF"', b'Ccy="C&amp;F"', 1), tuple),
+    # A text that is not plain: tabs, double spaces, leading and trailing spaces.
+    "spaced-text": (lambda d: d.replace(b"<Ustrd>", b"<Ustrd>  two  spaces\tand a tab ", 1), ParsedFile),
+    # Bytes that are not UTF-8 in a comment, alone or before an amount the reader refuses.
+    "non-utf8-comment": (lambda d: d.replace(b"<Ustrd>", b"<!-- \xff --><Ustrd>", 1), tuple),
+    "non-utf8-then-bad-amount": (_non_utf8_then_bad_amount, tuple),
+    # An amount refused on a later line of a CR LF file: the message names the line.
+    "bad-amount-line": (_crlf_bad_amount, tuple),
+}
+
+
+@pytest.mark.parametrize("name", list(_CHANGES))
+def test_line_ends_references_and_bytes_read_the_same(name: str) -> None:
+    change, answer = _CHANGES[name]
+    changed = change(_BATCH)
+    assert changed != _BATCH
+    outcome = assert_twins(changed)
+    assert isinstance(outcome, answer), outcome
+    if answer is ParsedFile:
+        # Read by the Rust reader itself, not handed to lxml.
+        assert camt_native.parse(changed, *camt_reader._message_of(changed)) is not None
+    if name == "bad-amount-line":
+        assert "(line 45)" in outcome[1], outcome
