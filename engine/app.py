@@ -8,7 +8,7 @@ bytes and never imports the wire format).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -109,6 +109,15 @@ class Replies:
         # request_id -> (method, fingerprint, response), read or given in this transaction
         self._known: dict[str, tuple[str, str, bytes]] = {}
         self._given: list[str] = []  # request_ids first answered here, in order
+        self._absent: set[str] = set()  # read ahead and not stored before this transaction
+
+    def read_ahead(self, request_ids: Iterable[str]) -> None:
+        """Reads the records of these request_ids in one query (those too long to be valid are
+        left for `answer` to refuse)."""
+        wanted = {r for r in request_ids if r and len(r) <= MAX_REQUEST_ID_LENGTH} - self._known.keys()
+        for request_id, record in self.store.idempotency_records(wanted).items():
+            self._known[request_id] = (record.method, record.fingerprint, bytes(record.response))
+        self._absent.update(wanted - self._known.keys())
 
     def answer(self, request_id: str, method: str, fingerprint: str) -> bytes | None:
         """The response this request_id already has (None: never seen); a different request
@@ -116,6 +125,8 @@ class Replies:
         require_request_id(request_id)
         known = self._known.get(request_id)
         if known is None:
+            if request_id in self._absent:
+                return None
             record = self.store.idempotency_record(request_id)
             if record is None:
                 return None
@@ -135,9 +146,7 @@ class Replies:
 
     def store_given(self) -> None:
         """Stores the records of the request_ids answered here for the first time."""
-        for request_id in self._given:
-            method, fingerprint, response = self._known[request_id]
-            self.store.insert_idempotency_record(request_id, method, fingerprint, response)
+        self.store.insert_idempotency_records([(r, *self._known[r]) for r in self._given])
 
 
 def stored_response(store: Store, request_id: str, method: str, fingerprint: str) -> bytes | None:

@@ -129,6 +129,7 @@ def _one_tenant(store: Store, calls: Sequence[CreateCall], actors: Sequence[str]
     existing = store.get_payments([d.payment_id for d in valid])
     fresh: dict[str, m.Payment] = {}
     replies = Replies(store)  # the request_ids of the batch, as CashApp.mutate checks them
+    replies.read_ahead(c.request_id for c in calls)
     outcomes: list[Outcome] = []
     now = now_us()
     for call, actor, draft in zip(calls, actors, drafts, strict=True):
