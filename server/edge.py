@@ -159,7 +159,9 @@ class Edge(grpc.aio.ServerInterceptor):
 
     def _unary(self, behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
         async def guarded(request: Message | Malformed, context: Context) -> Any:
-            return await self._guard(context, lambda: behavior(_checked(request, method), context), defer=True)
+            return await self._guard(
+                context, lambda: behavior(_checked(request, method), context), defer=True
+            )
 
         return guarded
 
@@ -195,4 +197,3 @@ async def settle(auth: CallAuth | None, context: Context) -> None:
         await asyncio.to_thread(auth.resolve)
     except Exception as exc:
         await context.abort_with_status(status_for(exc))
-

@@ -12,13 +12,12 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from sqlalchemy import Connection
 
 from engine.actor import current_actor
 from engine.app import CashApp
 from engine.storage.store import Store
 from server import rpc_telemetry
-from sqlalchemy import Connection
-
 from server.auth import Authenticator, CallAuth, authenticated, presented
 from server.errors import status_for
 
