@@ -7,6 +7,10 @@ deserializer so that malformed bytes become a marker instead; the wrapped handle
 authenticates (always first: a caller without a token learns nothing about its request),
 answers the marker INVALID_ARGUMENT with one rate-limited log line, and checks every string of
 the request for NUL (the same rule on SQLite and PostgreSQL) before the servicer sees it.
+
+Authenticating a unary call that must read the token table is left to the call's work, which does
+it first in its own transaction (server/auth.py: one thread hop and one connection per call); the
+edge still makes sure no call is answered before its caller is known to be valid.
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ class Edge(grpc.aio.ServerInterceptor):
     async def _authenticate(self, context: Context, *, defer: bool) -> CallAuth | None:
         """The call's authentication, set for the servicer. Resolved here when that needs no
         I/O; a call that must read the token table is resolved by its work, in the work's own
-        transaction (`defer`, unary calls), or here on a thread. None: the call was refused."""
+        transaction (`defer`, unary calls), or here on a thread. A refusal aborts the call."""
         try:
             call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
             auth = CallAuth(self.auth, call, self.auth.without_io(call))
