@@ -5,8 +5,11 @@ CreatePayment. The server (server/create_batcher.py) hands the calls that arrive
 `create_together`, which answers each exactly as `CashApp.mutate` + `payments.create_payment`
 would have answered it alone, in arrival order:
 
+- the caller is resolved first, in this transaction (a refused caller gets its refusal and
+  nothing else is read for it);
 - the request_id is checked, then its stored response answers (or the request_id reused with a
-  different request is refused), also against an earlier call of the same batch;
+  different request is refused), also against an earlier call of the same batch (the same
+  `Replies` as CashApp.mutate);
 - the payment is validated and compared with an existing one of its id (stored, or created by an
   earlier call of the batch): same content answers the payment, different content ALREADY_EXISTS;
 - a call that fails gets its own error and writes nothing; its neighbours are not affected.
@@ -18,7 +21,7 @@ caller then runs each call alone, so no call is answered with another call's fai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -27,41 +30,83 @@ from engine import model as m
 from engine import payments
 from engine import validate as v
 from engine.actor import current_actor
-from engine.app import MAX_REQUEST_ID_LENGTH, stored_response
-from engine.errors import DomainError, InvalidArgument
+from engine.app import Replies
+from engine.errors import DomainError
 from engine.storage.db import Database
 from engine.storage.store import Store, now_us
+
+# Who makes a call, resolved in the batch's transaction on its connection: (tenant_id, actor), or
+# the refusal the call is answered with (the server's authentication, server/auth.py).
+Who = tuple[str, str] | Exception
 
 
 @dataclass(frozen=True, slots=True)
 class CreateCall:
-    """One CreatePayment call: who makes it, its AIP-155 key, and how to build and answer it."""
+    """One CreatePayment call: who makes it, its AIP-155 key, and how to build and answer it.
 
-    tenant_id: str
-    actor: str
+    `who` names the caller from the batch's connection; calls with equal `credentials` (what
+    they presented) are resolved once per batch and told the answer by `who_known`."""
+
+    credentials: Hashable
+    who: Callable[[Connection], Who]
+    who_known: Callable[[Who], None]
     request_id: str
     method: str
     fingerprint: str
     build: Callable[[], payments.PaymentDraft]  # the wire form's validation raises here
     encode: Callable[[m.Payment], bytes]
 
+    @classmethod
+    def of(
+        cls,
+        tenant_id: str,
+        actor: str,
+        request_id: str,
+        method: str,
+        fingerprint: str,
+        build: Callable[[], payments.PaymentDraft],
+        encode: Callable[[m.Payment], bytes],
+    ) -> CreateCall:
+        """A call whose caller is known already (no credentials to resolve)."""
+        who = (tenant_id, actor)
+        return cls(who, lambda _conn: who, lambda _who: None, request_id, method, fingerprint, build, encode)
 
-Outcome = bytes | DomainError
+
+Outcome = bytes | Exception  # the encoded response, a domain error, or the caller's refusal
 
 
 def create_together(db: Database, calls: Sequence[CreateCall]) -> list[Outcome]:
-    """Each call's encoded response or its own domain error, all written in one transaction."""
+    """Each call's encoded response or its own error, all written in one transaction."""
     return db.transact(lambda conn: _together(conn, calls))
+
+
+def _callers(conn: Connection, calls: Sequence[CreateCall]) -> list[Who]:
+    resolved: dict[Hashable, Who] = {}
+    callers: list[Who] = []
+    for call in calls:
+        if call.credentials in resolved:
+            who = resolved[call.credentials]
+            call.who_known(who)
+        else:
+            who = resolved[call.credentials] = call.who(conn)
+        callers.append(who)
+    return callers
 
 
 def _together(conn: Connection, calls: Sequence[CreateCall]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(calls)
     tenants: dict[str, list[int]] = {}
-    for i, call in enumerate(calls):
-        tenants.setdefault(call.tenant_id, []).append(i)
+    actors: list[str] = [""] * len(calls)
+    for i, who in enumerate(_callers(conn, calls)):
+        if isinstance(who, Exception):
+            outcomes[i] = who  # refused before anything of its own is read
+            continue
+        tenants.setdefault(who[0], []).append(i)
+        actors[i] = who[1]
     for tenant_id, indexes in tenants.items():
         store = Store(conn, tenant_id)
-        for i, outcome in zip(indexes, _one_tenant(store, [calls[i] for i in indexes]), strict=True):
+        answers = _one_tenant(store, [calls[i] for i in indexes], [actors[i] for i in indexes])
+        for i, outcome in zip(indexes, answers, strict=True):
             outcomes[i] = outcome
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
@@ -76,56 +121,41 @@ def _draft(call: CreateCall) -> payments.PaymentDraft | DomainError:
         return error
 
 
-def _one_tenant(store: Store, calls: Sequence[CreateCall]) -> list[Outcome]:
+def _one_tenant(store: Store, calls: Sequence[CreateCall], actors: Sequence[str]) -> list[Outcome]:
     drafts = [_draft(c) for c in calls]
     valid = [d for d in drafts if isinstance(d, payments.PaymentDraft)]
     # One read each for what every call needs: the customers named and the payments of these ids.
     known = store.existing_customer_ids(d.customer_id for d in valid if d.customer_id)
     existing = store.get_payments([d.payment_id for d in valid])
     fresh: dict[str, m.Payment] = {}
-    answered: dict[str, tuple[str, str, bytes]] = {}  # request_id -> (method, fingerprint, response)
-    stored: set[str] = set()  # request_ids answered from a record stored before this batch
+    replies = Replies(store)  # the request_ids of the batch, as CashApp.mutate checks them
+    replies.read_ahead(c.request_id for c in calls)
     outcomes: list[Outcome] = []
     now = now_us()
-    for call, draft in zip(calls, drafts, strict=True):
+    for call, actor, draft in zip(calls, actors, drafts, strict=True):
         try:
-            outcomes.append(_answer(store, call, draft, known, existing, fresh, answered, stored, now))
+            outcomes.append(_answer(call, actor, draft, known, existing, fresh, replies, now))
         except DomainError as error:
             outcomes.append(error)
     payments.insert_new(store, list(fresh.values()))
-    for request_id, (method, fingerprint, response) in answered.items():
-        if request_id not in stored:
-            store.insert_idempotency_record(request_id, method, fingerprint, response)
+    replies.store_given()
     return outcomes
 
 
 def _answer(
-    store: Store,
     call: CreateCall,
+    actor: str,
     draft: payments.PaymentDraft | DomainError,
     known: set[str],
     existing: dict[str, m.Payment],
     fresh: dict[str, m.Payment],
-    answered: dict[str, tuple[str, str, bytes]],
-    stored: set[str],
+    replies: Replies,
     now: int,
 ) -> bytes:
-    current_actor.set(call.actor)  # what the call makes carries its actor (engine/actor.py)
+    current_actor.set(actor)  # what the call makes carries its actor (engine/actor.py)
     if call.request_id:
-        v.text(call.request_id, "request_id", MAX_REQUEST_ID_LENGTH)
-        earlier = answered.get(call.request_id)
-        if earlier is not None:
-            if earlier[:2] != (call.method, call.fingerprint):
-                raise InvalidArgument(
-                    "REQUEST_ID_REUSED_WITH_DIFFERENT_REQUEST",
-                    "this request_id was used for a different request",
-                    "request_id",
-                )
-            return earlier[2]
-        response = stored_response(store, call.request_id, call.method, call.fingerprint)
+        response = replies.answer(call.request_id, call.method, call.fingerprint)
         if response is not None:
-            stored.add(call.request_id)
-            answered[call.request_id] = (call.method, call.fingerprint, response)
             return response
     if isinstance(draft, DomainError):
         raise draft
@@ -138,5 +168,5 @@ def _answer(
         fresh[draft.payment_id] = payment
     response = call.encode(payment)
     if call.request_id:
-        answered[call.request_id] = (call.method, call.fingerprint, response)
+        replies.give(call.request_id, call.method, call.fingerprint, response)
     return response

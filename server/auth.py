@@ -14,6 +14,13 @@ server is a single-tenant local service and every caller is tenant "default"; th
 on a loopback listener (server.config and server.app refuse the rest); server.config parses
 CASHAPP_TOKENS.
 
+Resolving needs no I/O for a CASHAPP_TOKENS token, a certificate, or a refusal; the edge does that
+on the event loop. A stored token, and "is any token issued" on an open loopback server, are read
+from the token table: then the edge leaves the call's `CallAuth` pending and the call's work
+resolves it first thing in its own transaction, on its own connection and worker thread (one
+thread hop per call, one connection). Reading in the work's transaction keeps revocation exact:
+a token issued or revoked before a call starts takes effect on that call.
+
 The call's actor (engine/actor.py), written on what it changes, is the token: a stored token as
 "<description> (token <token_id>)", a CASHAPP_TOKENS token by its position, a certificate alone
 by its CN; with authentication off it is empty.
@@ -25,6 +32,8 @@ import hmac
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from sqlalchemy import Connection
 
 from engine.errors import InvalidArgument
 from engine.storage.token_store import ApiToken, TokenStore
@@ -70,10 +79,50 @@ class Principal:
     actor: str
 
 
-# The principal the edge authenticated this call as (server/edge.py), set in the call's own task:
-# the servicer reuses it instead of resolving the credentials a second time (which read the token
-# table twice per call: once on the edge, once for the tenant). None outside an RPC.
-authenticated: ContextVar[Principal | None] = ContextVar("cashapp_authenticated", default=None)
+class _StoreNeeded(Exception):
+    """Resolving would read the token table (raised only when that is not allowed)."""
+
+
+class CallAuth:
+    """One call's authentication: what it presented and, once resolved, its principal. Resolved
+    at most once: on the event loop when that needs no I/O (the edge), else by the call's work
+    on the worker thread and connection it runs on (`resolve(conn)`)."""
+
+    __slots__ = ("auth", "call", "principal")
+
+    def __init__(self, auth: Authenticator, call: Presented, principal: Principal | None = None) -> None:
+        self.auth = auth
+        self.call = call
+        self.principal = principal
+
+    @property
+    def pending(self) -> bool:
+        return self.principal is None
+
+    def resolve(self, conn: Connection | None = None) -> Principal:
+        """The principal; a refusal raises Unauthenticated (every time it is asked)."""
+        if self.principal is None:
+            self.principal = self.auth.principal_of(self.call, conn)
+        return self.principal
+
+    def who(self, conn: Connection) -> tuple[str, str] | Exception:
+        """(tenant, actor), or the refusal, as a batch of creates asks (engine/create_together.py)."""
+        try:
+            principal = self.resolve(conn)
+        except Unauthenticated as refused:
+            return refused
+        return principal.tenant, principal.actor
+
+    def adopt(self, who: tuple[str, str] | Exception) -> None:
+        """Takes the answer a call with the same credentials got in the same transaction."""
+        if self.principal is None and not isinstance(who, Exception):
+            self.principal = Principal(*who)
+
+
+# The call's authentication as the edge left it (server/edge.py), set in the call's own task: the
+# servicer resolves it (if the edge could not without I/O) instead of reading the credentials a
+# second time. None outside an RPC.
+authenticated: ContextVar[CallAuth | None] = ContextVar("cashapp_authenticated", default=None)
 
 
 def token_actor(token: ApiToken) -> str:
@@ -86,7 +135,7 @@ def token_actor(token: ApiToken) -> str:
 
 class Authenticator:
     """Resolves what a call presents to its tenant. May read the token table: call `tenant_of`
-    off the event loop."""
+    and `principal_of` off the event loop (`without_io` is safe on it)."""
 
     def __init__(
         self,
@@ -104,10 +153,23 @@ class Authenticator:
     def tenant_of(self, call: Presented) -> str:
         return self.principal_of(call).tenant
 
-    def principal_of(self, call: Presented) -> Principal:
+    def without_io(self, call: Presented) -> Principal | None:
+        """The principal when it is known without reading the token table, else None (a refusal
+        known without I/O raises Unauthenticated)."""
+        try:
+            return self._principal(call, None, read_store=False)
+        except _StoreNeeded:
+            return None
+
+    def principal_of(self, call: Presented, conn: Connection | None = None) -> Principal:
+        """May read the token table: on `conn` when given (the call's own transaction), else on
+        a connection of its own. Call it off the event loop."""
+        return self._principal(call, conn, read_store=True)
+
+    def _principal(self, call: Presented, conn: Connection | None, *, read_store: bool) -> Principal:
         from_certificate = self._certificate_tenant(call) if self.mtls else None
         if call.bearer is not None:
-            from_token = self._token_principal(call.bearer)
+            from_token = self._token_principal(call.bearer, conn, read_store)
             if from_certificate is not None and from_token.tenant != from_certificate:
                 raise Unauthenticated(
                     "the bearer token belongs to another tenant than the client certificate"
@@ -115,7 +177,7 @@ class Authenticator:
             return from_token
         if from_certificate is not None:
             return Principal(from_certificate, f"certificate {from_certificate}")
-        if self._open():
+        if self._open(conn, read_store):
             return Principal(DEFAULT_TENANT, "")
         raise Unauthenticated("a valid 'authorization: Bearer <token>' is required")
 
@@ -129,23 +191,29 @@ class Authenticator:
         except InvalidArgument as exc:
             raise Unauthenticated(exc.message) from None
 
-    def _token_principal(self, presented_token: str) -> Principal:
+    def _token_principal(self, presented_token: str, conn: Connection | None, read_store: bool) -> Principal:
         for position, (token, tenant) in enumerate(self.tokens.items(), start=1):
             if hmac.compare_digest(token.encode(), presented_token.encode()):
                 # Never the secret itself: its position in CASHAPP_TOKENS tells it apart.
                 return Principal(tenant, f"CASHAPP_TOKENS #{position}")
-        if self.store is not None and presented_token:
-            stored = self.store.token_for(presented_token)
+        if self.store is not None and presented_token and self.store.could_be_issued(presented_token):
+            if not read_store:
+                raise _StoreNeeded
+            stored = self.store.token_for(presented_token, conn)
             if stored is not None:
                 return Principal(stored.tenant_id, token_actor(stored))
         raise Unauthenticated("the bearer token is not valid (unknown or revoked)")
 
-    def _open(self) -> bool:
+    def _open(self, conn: Connection | None, read_store: bool) -> bool:
         """No authentication configured anywhere: the single-tenant local service. Never on a
         public listener, even once every stored token is revoked."""
         if self.tokens or self.mtls or not self.loopback:
             return False
-        return self.store is None or not self.store.any_active()
+        if self.store is None:
+            return True
+        if not read_store:
+            raise _StoreNeeded
+        return not self.store.any_active(conn)
 
 
 def require_authentication_beyond_loopback(listen: str, auth: Authenticator) -> None:

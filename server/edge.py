@@ -7,6 +7,10 @@ deserializer so that malformed bytes become a marker instead; the wrapped handle
 authenticates (always first: a caller without a token learns nothing about its request),
 answers the marker INVALID_ARGUMENT with one rate-limited log line, and checks every string of
 the request for NUL (the same rule on SQLite and PostgreSQL) before the servicer sees it.
+
+Authenticating a unary call that must read the token table is left to the call's work, which does
+it first in its own transaction (server/auth.py: one thread hop and one connection per call); the
+edge still makes sure no call is answered before its caller is known to be valid.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from google.protobuf.message import Message
 
 from engine.errors import DomainError, InvalidArgument
 from server import convert
-from server.auth import Authenticator, authenticated, presented
+from server.auth import Authenticator, CallAuth, authenticated, presented
 from server.errors import Unauthenticated, status_for
 
 log = logging.getLogger(__name__)
@@ -126,25 +130,42 @@ class Edge(grpc.aio.ServerInterceptor):
             )
         return handler  # cashapp.v1 has no bidirectional methods
 
-    async def _authenticate(self, context: Context) -> None:
+    async def _authenticate(self, context: Context, *, defer: bool) -> CallAuth | None:
+        """The call's authentication, set for the servicer. Resolved here when that needs no
+        I/O; a call that must read the token table is resolved by its work, in the work's own
+        transaction (`defer`, unary calls), or here on a thread. A refusal aborts the call."""
         try:
             call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
-            # On a thread: a bearer token may have to be looked up in the token table.
-            authenticated.set(await asyncio.to_thread(self.auth.principal_of, call))
+            auth = CallAuth(self.auth, call, self.auth.without_io(call))
+            if auth.pending and not defer:
+                await asyncio.to_thread(auth.resolve)
         except Exception as exc:  # refused, or the token table unreachable (UNAVAILABLE)
             await context.abort_with_status(status_for(exc))
+            return None
+        authenticated.set(auth)
+        return auth
 
-    async def _guard(self, context: Context, work: Callable[[], Awaitable[Any]]) -> Any:
-        """Authenticates, then runs `work`; a refusal raised on the way is sent as its status."""
-        await self._authenticate(context)
+    async def _guard(self, context: Context, work: Callable[[], Awaitable[Any]], *, defer: bool) -> Any:
+        """Authenticates, then runs `work`; a refusal raised on the way is sent as its status.
+
+        A deferred authentication is resolved by the work (server/rpc.py) before it reads
+        anything. Whatever the call ends with, it never answers before its authentication is
+        known: a call that ends, or fails before the work resolved it, is resolved here first, so
+        a caller without a valid token only ever learns UNAUTHENTICATED."""
+        auth = await self._authenticate(context, defer=defer)
         try:
-            return await work()
+            result = await work()
         except (DomainError, Unauthenticated) as exc:
+            await settle(auth, context)
             await context.abort_with_status(status_for(exc))
+        await settle(auth, context)
+        return result
 
     def _unary(self, behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
         async def guarded(request: Message | Malformed, context: Context) -> Any:
-            return await self._guard(context, lambda: behavior(_checked(request, method), context))
+            return await self._guard(
+                context, lambda: behavior(_checked(request, method), context), defer=True
+            )
 
         return guarded
 
@@ -154,14 +175,14 @@ class Edge(grpc.aio.ServerInterceptor):
                 async for request in requests:
                     yield _checked(request, method)
 
-            return await self._guard(context, lambda: behavior(checked(), context))
+            return await self._guard(context, lambda: behavior(checked(), context), defer=False)
 
         return guarded
 
     def _server_stream(self, behavior: Callable[..., Any], method: str) -> Callable[..., AsyncIterator[Any]]:
         # grpc types a server-streaming behaviour as a sync iterator; grpc.aio's are async.
         async def guarded(request: Message | Malformed, context: Context) -> AsyncIterator[Any]:
-            await self._authenticate(context)
+            await self._authenticate(context, defer=False)
             try:
                 async for message in behavior(_checked(request, method), context):
                     yield message
@@ -169,3 +190,14 @@ class Edge(grpc.aio.ServerInterceptor):
                 await context.abort_with_status(status_for(exc))
 
         return guarded
+
+
+async def settle(auth: CallAuth | None, context: Context) -> None:
+    """Resolves a still pending authentication (on a thread: it reads the token table) and
+    answers the call UNAUTHENTICATED if it is refused."""
+    if auth is None or not auth.pending:
+        return
+    try:
+        await asyncio.to_thread(auth.resolve)
+    except Exception as exc:
+        await context.abort_with_status(status_for(exc))

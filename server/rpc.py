@@ -8,20 +8,27 @@ import contextvars
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
+from sqlalchemy import Connection
 
 from engine.actor import current_actor
 from engine.app import CashApp
 from engine.storage.store import Store
 from server import rpc_telemetry
-from server.auth import Authenticator, authenticated, presented
+from server.auth import Authenticator, CallAuth, authenticated, presented
 from server.errors import status_for
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
+
+
+class TenantOf(Protocol):
+    """Resolves the call's tenant on the worker pool: on the work's connection when given."""
+
+    def __call__(self, conn: Connection | None = None) -> str: ...
 
 
 def fingerprint(request: Message) -> str:
@@ -39,17 +46,19 @@ class Rpc:
         self.auth = auth
         self.executor = executor
 
-    def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> Callable[[], str]:
-        """Reads what the call presents (token, client certificate) here, on the event loop;
-        the returned function resolves it, which may read the token table, so it runs on the
-        worker pool with the call's work (and names the tenant on the span and access log, and
-        the actor in the work's context)."""
-        call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
-        # Resolved once per call: the edge has done it already for every cashapp.v1 method.
-        known = authenticated.get()
+    def tenant(self, context: grpc.aio.ServicerContext[Any, Any]) -> TenantOf:
+        """The call's tenant, as a function to run on the worker pool with the call's work: it
+        resolves the call's authentication (the edge's, server/edge.py) if the edge left it
+        pending, on the work's own connection when given (one transaction, no second
+        connection), and names the tenant on the span and access log, and the actor in the
+        work's context."""
+        auth = authenticated.get()
+        if auth is None:  # not through the edge (it authenticates every cashapp.v1 call)
+            call = presented(context.invocation_metadata(), context.auth_context())  # type: ignore[arg-type]
+            auth = CallAuth(self.auth, call)
 
-        def resolve() -> str:
-            principal = known if known is not None else self.auth.principal_of(call)
+        def resolve(conn: Connection | None = None) -> str:
+            principal = auth.resolve(conn)
             rpc_telemetry.note_tenant(principal.tenant)
             # Set in the context the call's work runs in (offload's copy), so what the work
             # makes carries the actor (engine/actor.py).
@@ -77,6 +86,15 @@ class Rpc:
         return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn)
 
     async def abort(self, context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+        """Answers the call with the status of `exc`, but never before its authentication is
+        known: a call that failed before its work resolved it is refused UNAUTHENTICATED if that
+        is what it is (the caller of an invalid token learns nothing about its request)."""
+        auth = authenticated.get()
+        if auth is not None and auth.pending:
+            try:
+                await asyncio.to_thread(auth.resolve)
+            except Exception as refused:
+                exc = refused
         status = status_for(exc)
         rpc_telemetry.failed(status, exc)
         await context.abort_with_status(status)
@@ -84,7 +102,7 @@ class Rpc:
     async def read(self, context: grpc.aio.ServicerContext[Any, Any], work: Callable[[Store], T]) -> T:
         try:
             tenant = self.tenant(context)
-            return await self.offload(lambda: self.app.read(tenant(), work))
+            return await self.offload(lambda: self.app.read(tenant, work))
         except Exception as exc:
             await self.abort(context, exc)
             raise  # unreachable: abort raises
@@ -99,7 +117,7 @@ class Rpc:
             request_id = getattr(request, "request_id", "")
             method = type(request).__name__
             data = await self.offload(
-                lambda: self.app.seen_response(tenant(), request_id, method, fingerprint(request))
+                lambda: self.app.seen_response(tenant, request_id, method, fingerprint(request))
             )
             return None if data is None else response_type.FromString(data)
         except Exception as exc:
@@ -121,7 +139,7 @@ class Rpc:
             request_id = getattr(request, "request_id", "")
             data = await self.offload(
                 lambda: self.app.mutate(
-                    tenant(),
+                    tenant,
                     request_id,
                     method,
                     fingerprint(request),

@@ -120,9 +120,12 @@ def _finish(method: str, code: grpc.StatusCode, started: float, call: _Call, con
     if not call.failed:
         mark_status(code)
     metrics.record_rpc(method, code, duration_ms)
+    level = logging.DEBUG if method.startswith(QUIET_PREFIX) else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return  # no record, no peer lookup, no formatting for a line nobody reads
     peer = context.peer()
     access_log.log(
-        logging.DEBUG if method.startswith(QUIET_PREFIX) else logging.INFO,
+        level,
         "%s %s %.1fms tenant=%s peer=%s",
         method,
         code.name,
@@ -180,6 +183,11 @@ def _observe_streaming(behavior: Streaming, method: str) -> Streaming:
 class TelemetryInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every method handler with the access log, the latency metric and the final code."""
 
+    def __init__(self) -> None:
+        # method -> (the handler last seen for it, its wrapped twin): wrapped once per handler,
+        # not once per call.
+        self._observed: dict[str, tuple[Handler, Handler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
@@ -189,12 +197,19 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None  # unknown method: grpc answers UNIMPLEMENTED itself
         method: str = handler_call_details.method
-        # The handlers grpc builds are namedtuples: one behaviour is set, by streaming kind.
-        replace: Any = handler._replace  # type: ignore[attr-defined]
-        for kind in ("unary_unary", "stream_unary"):
-            if (behavior := getattr(handler, kind)) is not None:
-                return cast("Handler", replace(**{kind: _observe_unary(behavior, method)}))
-        for kind in ("unary_stream", "stream_stream"):
-            if (behavior := getattr(handler, kind)) is not None:
-                return cast("Handler", replace(**{kind: _observe_streaming(behavior, method)}))
-        return handler
+        seen = self._observed.get(method)
+        if seen is None or seen[0] is not handler:
+            seen = self._observed[method] = (handler, _observe(handler, method))
+        return seen[1]
+
+
+def _observe(handler: Handler, method: str) -> Handler:
+    # The handlers grpc builds are namedtuples: one behaviour is set, by streaming kind.
+    replace: Any = handler._replace  # type: ignore[attr-defined]
+    for kind in ("unary_unary", "stream_unary"):
+        if (behavior := getattr(handler, kind)) is not None:
+            return cast("Handler", replace(**{kind: _observe_unary(behavior, method)}))
+    for kind in ("unary_stream", "stream_stream"):
+        if (behavior := getattr(handler, kind)) is not None:
+            return cast("Handler", replace(**{kind: _observe_streaming(behavior, method)}))
+    return handler

@@ -237,8 +237,8 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
 
     async def CreatePayment(self, request: ps.CreatePaymentRequest, context: Context) -> pb.Payment:
         """Coalesced with concurrent creates into one transaction (server/create_batcher.py)."""
-        principal = authenticated.get()
-        if principal is None:  # not through the edge (it authenticates every cashapp.v1 call)
+        auth = authenticated.get()
+        if auth is None:  # not through the edge (it authenticates every cashapp.v1 call)
             return await self.rpc.mutate(
                 context,
                 request,
@@ -246,10 +246,10 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
                 lambda s: payments.create_payment(s, convert.payment_in(request.payment_id, request.payment)),
                 convert.payment_out,
             )
-        rpc_telemetry.note_tenant(principal.tenant)
         call = CreateCall(
-            principal.tenant,
-            principal.actor,
+            auth.call,
+            auth.who,
+            auth.adopt,
             request.request_id,
             type(request).__name__,
             fingerprint(request),
@@ -257,10 +257,14 @@ class PaymentService(ps_grpc.PaymentServiceServicer):
             lambda p: convert.payment_out(p).SerializeToString(deterministic=True),
         )
         try:
-            return pb.Payment.FromString(await self.batcher.create(call))
+            data = await self.batcher.create(call)
         except Exception as exc:
             await self.rpc.abort(context, exc)
             raise  # unreachable: abort raises
+        finally:
+            if auth.principal is not None:
+                rpc_telemetry.note_tenant(auth.principal.tenant)
+        return pb.Payment.FromString(data)
 
     async def ImportPayments(
         self, request_iterator: AsyncIterator[ps.ImportPaymentsRequest], context: Context

@@ -54,7 +54,13 @@ class InvoiceStore(CustomerStore):
         return {r.invoice_id: self._invoice(r) for r in self.conn.execute(query)}
 
     def get_invoice(self, invoice_id: str, *, lock: bool = False) -> m.Invoice | None:
-        return self.get_invoices([invoice_id], lock=lock).get(invoice_id)
+        # One key by `=`, not an IN list of one: an IN list is expanded into the SQL on every
+        # execution, `=` is compiled once (SQLAlchemy's statement cache) and bound.
+        query = select(t.invoices).where(self._tenant(t.invoices), t.invoices.c.invoice_id == invoice_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return None if row is None else self._invoice(row)
 
     def insert_invoices(self, invoices: Sequence[m.Invoice]) -> None:
         self.conn.execute(

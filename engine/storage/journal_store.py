@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -137,6 +137,37 @@ class JournalStore(ClaimStore):
                 self._tenant(t.idempotency_keys), t.idempotency_keys.c.request_id == request_id
             )
         ).first()
+
+    def idempotency_records(self, request_ids: Collection[str]) -> dict[str, Row[Any]]:
+        """The records of these request_ids that exist, in one read (a batch of creates)."""
+        if not request_ids:
+            return {}
+        rows = self.conn.execute(
+            select(t.idempotency_keys).where(
+                self._tenant(t.idempotency_keys), t.idempotency_keys.c.request_id.in_(sorted(request_ids))
+            )
+        )
+        return {row.request_id: row for row in rows}
+
+    def insert_idempotency_records(self, records: Sequence[tuple[str, str, str, bytes]]) -> None:
+        """(request_id, method, fingerprint, response) each, in one statement."""
+        if not records:
+            return
+        create_us = now_us()
+        self.conn.execute(
+            insert(t.idempotency_keys),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "request_id": request_id,
+                    "method": method,
+                    "fingerprint": fingerprint,
+                    "response": response,
+                    "create_us": create_us,
+                }
+                for request_id, method, fingerprint, response in records
+            ],
+        )
 
     def insert_idempotency_record(
         self, request_id: str, method: str, fingerprint: str, response: bytes

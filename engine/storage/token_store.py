@@ -4,7 +4,8 @@ A token is `cashapp_` followed by 43 URL-safe characters (256 random bits). Only
 stored: for a secret that cannot be guessed, a fast unsalted hash is as strong as a slow salted
 one, and it lets a call find its token by an index lookup (the scheme GitHub uses). The stored
 prefix (`cashapp_` + 8 characters) only helps operators tell tokens apart in `cashapp tokens list`.
-Every lookup reads the database, so a revoked token stops working on the next call.
+Every lookup reads the database (in the transaction of the call's work, see server/auth.py), so a
+revoked token stops working on the next call.
 """
 
 from __future__ import annotations
@@ -150,19 +151,35 @@ class TokenStore:
         token = self.token_for(secret)
         return None if token is None else token.tenant_id
 
-    def token_for(self, secret: str) -> ApiToken | None:
-        """The valid (issued, not revoked) token of a secret, else None."""
-        if not secret.startswith(TOKEN_SCHEME) or len(secret) > MAX_PRESENTED_TOKEN_LENGTH:
+    @staticmethod
+    def could_be_issued(secret: str) -> bool:
+        """Whether a presented secret has the form of an issued token (only then is it looked up)."""
+        return secret.startswith(TOKEN_SCHEME) and len(secret) <= MAX_PRESENTED_TOKEN_LENGTH
+
+    def token_for(self, secret: str, conn: Connection | None = None) -> ApiToken | None:
+        """The valid (issued, not revoked) token of a secret, else None. Read on `conn` when
+        given (the server reads it in the transaction of the call's work), else in a read of
+        its own."""
+        if not self.could_be_issued(secret):
             return None
         query = select(t.api_tokens).where(
             t.api_tokens.c.token_sha256 == token_sha256(secret), t.api_tokens.c.revoke_us.is_(None)
         )
-        with self.db.reading() as conn:
+        if conn is not None:
             row = conn.execute(query).first()
             return None if row is None else _api_token(row)
+        with self.db.reading() as own:
+            row = own.execute(query).first()
+            return None if row is None else _api_token(row)
 
-    def any_active(self) -> bool:
-        """Whether any token is in force: then every call must authenticate."""
-        query = select(t.api_tokens.c.token_id).where(t.api_tokens.c.revoke_us.is_(None)).limit(1)
-        with self.db.reading() as conn:
-            return conn.execute(query).first() is not None
+    def any_active(self, conn: Connection | None = None) -> bool:
+        """Whether any token is in force: then every call must authenticate. Read on `conn`
+        when given, else in a read of its own."""
+        if conn is not None:
+            return conn.execute(_ANY_ACTIVE).first() is not None
+        with self.db.reading() as own:
+            return own.execute(_ANY_ACTIVE).first() is not None
+
+
+# Built once: the statement every call of an open (tokenless, loopback) server runs.
+_ANY_ACTIVE = select(t.api_tokens.c.token_id).where(t.api_tokens.c.revoke_us.is_(None)).limit(1)

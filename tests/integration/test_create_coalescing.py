@@ -23,7 +23,7 @@ from server.rpc import fingerprint
 
 
 def _call(request: ps.CreatePaymentRequest) -> CreateCall:
-    return CreateCall(
+    return CreateCall.of(
         DEFAULT_TENANT,
         "",
         request.request_id,
@@ -91,7 +91,7 @@ def test_a_batch_the_database_refuses_writes_nothing(server: Running, client: Cl
         raise RuntimeError("the database went away")
 
     calls = [_call(_request("P1", request_id="r1"))]
-    broken = CreateCall(DEFAULT_TENANT, "", "r2", "CreatePaymentRequest", "f", refused, calls[0].encode)  # type: ignore[arg-type]
+    broken = CreateCall.of(DEFAULT_TENANT, "", "r2", "CreatePaymentRequest", "f", refused, calls[0].encode)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError):
         create_together(server.db, [*calls, broken])
     assert list(client.list_payments()) == []

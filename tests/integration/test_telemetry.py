@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from cashapp_client import Client, NotFoundError
+from cashapp_client import Client, NotFoundError, money
 from server import rpc_telemetry
 from server.app import run_in_thread
 from server.config import Settings
@@ -240,3 +240,23 @@ def test_a_stored_decision_names_the_trace_that_made_it(spans: InMemorySpanExpor
     assert decision.trace_id == format(root.context.trace_id, "032x")
     (stored,) = [d for d in client.list_decisions(payment_id="P1") if d.decision_id == decision.decision_id]
     assert stored.trace_id == decision.trace_id, "read back as it was made, not from the reading call"
+
+
+def test_a_batched_create_links_its_batch_span_to_the_callers_span(
+    spans: InMemorySpanExporter, client: Client
+) -> None:
+    """Concurrent creates share one transaction (server/create_batcher.py): its SQL spans hang
+    under one batch span, and that span links to the RPC span of every call it answered."""
+    client.create_payment("P-LINKED", amount=money("10.00", "EUR"), value_date="2026-11-20")
+    finished = _finished(spans, 1)
+    rpc = _rpc_span(finished, "PaymentService/CreatePayment")
+    (batch,) = [s for s in finished if s.name == "CreatePayment batch"]
+    assert rpc.context is not None and batch.context is not None
+    assert [link.context.span_id for link in batch.links] == [rpc.context.span_id]
+    assert (batch.attributes or {})["cashapp.batch_size"] == 1
+    by_id = {s.context.span_id: s for s in finished if s.context is not None}
+    sql = [s for s in finished if s.kind is trace.SpanKind.CLIENT and "db.system" in (s.attributes or {})]
+    inserts = [s for s in sql if "INSERT INTO payments" in str((s.attributes or {}).get("db.statement", ""))]
+    assert inserts, "the batch's SQL is traced"
+    for span in inserts:
+        assert _ancestors(span, by_id)[-1] == batch.name, "the batch's SQL hangs under the batch span"
