@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine import validate as v
 from engine.errors import InvalidArgument
-from engine.matching.references import remittance_tokens
+from engine.matching.references import remittance_keys
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
 
@@ -35,8 +35,7 @@ def payer_account_key_of(raw: str) -> str:
 def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list[str]:
     """The distinct reference keys of a payment's remittance, as matching computes them. A key
     longer than any invoice id can name no invoice and is not stored."""
-    keys = {token.key for token in remittance_tokens(references, remittance_info)}
-    return sorted(k for k in keys if len(k) <= t.ID)
+    return sorted(k for k in remittance_keys(references, remittance_info) if len(k) <= t.ID)
 
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
