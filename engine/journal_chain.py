@@ -183,7 +183,12 @@ def chain_many(tenant_id: str, head: Head, entries: Iterable[JournalEntry]) -> l
         ]  # fmt: skip
         digest = hashlib.sha256(_CANONICAL(content).encode("ascii")).hexdigest()
         out.append(
-            ChainedEntry(seq, prev, digest, StoredEntry(e.entry_id, e.kind, e.reverses_entry_id, memo, e.create_us, lines))
+            ChainedEntry(
+                seq,
+                prev,
+                digest,
+                StoredEntry(e.entry_id, e.kind, e.reverses_entry_id, memo, e.create_us, lines),
+            )
         )
         prev = digest
     return out

@@ -27,7 +27,7 @@ from tests.databases import BACKENDS, database
 
 # Text COPY's text format escapes (tab, newline, carriage return, backslash, its \N for NULL),
 # quotes, and characters beyond ASCII.
-AWKWARD = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "it's \"quoted\"", "Müller € ✓", ""]
+AWKWARD = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", 'it\'s "quoted"', "Müller € ✓", ""]
 
 
 @pytest.fixture(params=BACKENDS)

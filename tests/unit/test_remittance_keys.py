@@ -10,15 +10,17 @@ from hypothesis import strategies as st
 from engine.matching.references import MAX_TOKENS_PER_PAYMENT, remittance_keys, remittance_tokens
 
 _PIECES = st.sampled_from(
-    ["INV-", "RF18539007547034", "RF18 5390 0754 7034", "1001", "02", "/", "+", ", ", " ", "\n", "O", "l", "S",
-     "2026/0045", "inv", "part 1/2", "#", "&", ".", "ab", "Müller", "RF00"]
+    ["INV-", "RF18539007547034", "RF18 5390 0754 7034", "1001", "02", "/", "+", ", ", " ", "\n",
+     "O", "l", "S", "2026/0045", "inv", "part 1/2", "#", "&", ".", "ab", "Müller", "RF00"]
 )  # fmt: skip
 _TEXT = st.lists(_PIECES, max_size=60).map("".join)
 
 
 @settings(max_examples=400, deadline=None)
 @given(structured=st.lists(_TEXT, max_size=4).map(tuple), free_text=_TEXT)
-def test_remittance_keys_are_the_keys_of_the_remittance_tokens(structured: tuple[str, ...], free_text: str) -> None:
+def test_remittance_keys_are_the_keys_of_the_remittance_tokens(
+    structured: tuple[str, ...], free_text: str
+) -> None:
     assert remittance_keys(structured, free_text) == {t.key for t in remittance_tokens(structured, free_text)}
 
 
