@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 CHUNK = payments.MAX_IMPORT_CHUNK
 MAX_FILE_NAME_CHARS = 512
 MAX_PAYER_ACCOUNT_CHARS = 64
+# Entry's field names, read once: dataclasses.fields walks the class on every call, and every
+# entry of a file is checked.
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+_LINK_FIELDS = ("bank_reference", "end_to_end_id", "batch_id", "original_reference")
 
 
 @dataclass(frozen=True)  # no slots: sha256 is cached in the instance's __dict__
@@ -249,12 +253,12 @@ def _check(entry: Entry) -> None:
     try:
         currency_exponent(entry.currency, "currency")
         check_amount(entry.amount_minor, "amount_minor")
-        for name in ("bank_reference", "end_to_end_id", "batch_id", "original_reference"):
+        for name in _LINK_FIELDS:
             v.text(getattr(entry, name), name, payments.MAX_LINK_LENGTH)
-        for f in dataclasses.fields(entry):
-            value = getattr(entry, f.name)
-            if isinstance(value, str):
-                v.no_nul(value, f.name)
+        for name in _ENTRY_FIELDS:
+            value = getattr(entry, name)
+            if isinstance(value, str) and "\x00" in value:
+                v.no_nul(value, name)
     except DomainError as error:
         raise _at(entry, error) from None
 
@@ -307,7 +311,10 @@ def _lines(entry: Entry, summary: ImportSummary) -> tuple[m.RemittanceLine, ...]
             for a in adjustments
         )
         reference = _fit(line.reference.strip(), v.MAX_ID_LENGTH, entry, f"{at}.reference", summary)
-        fitted.append(dataclasses.replace(line, reference=reference, adjustments=adjustments))
+        # Most lines need no change: kept as they are (a copy per line cost as much as its check).
+        if reference != line.reference or adjustments != line.adjustments:
+            line = dataclasses.replace(line, reference=reference, adjustments=adjustments)
+        fitted.append(line)
     try:
         return v.remittance_lines(tuple(fitted), "remittance")
     except DomainError as error:

@@ -97,7 +97,25 @@ def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token
     The caller compares `raw` with invoice ids for exact hits and `key` with invoice keys for
     normalized hits; a token that is a valid RF reference contributes its payload.
     """
-    tokens: list[Token] = []
+    return [
+        Token(raw, key, SCORE_CREDITOR_REFERENCE, "CREDITOR_REFERENCE") if creditor_reference
+        else Token(raw, key, SCORE_EXACT, "EXACT")
+        for (raw, key), creditor_reference in itertools.islice(
+            _candidates(structured, free_text).items(), MAX_TOKENS_PER_PAYMENT
+        )
+    ]  # fmt: skip
+
+
+def remittance_keys(structured: tuple[str, ...], free_text: str) -> set[str]:
+    """The keys of remittance_tokens(structured, free_text), without building its tokens: what
+    storing a payment's reference keys needs (a bank file stores tens of thousands at once)."""
+    return {key for _, key in itertools.islice(_candidates(structured, free_text), MAX_TOKENS_PER_PAYMENT)}
+
+
+def _candidates(structured: tuple[str, ...], free_text: str) -> dict[tuple[str, str], bool]:
+    """Each distinct (raw, key) of the remittance, in the order first found, mapped to whether
+    it is the payload of a valid RF creditor reference (the first finding of a pair decides)."""
+    found: dict[tuple[str, str], bool] = {}
     words = [w.strip(".") for w in _TOKEN_SPLIT.split(free_text) if w.strip(".")]
     # Adjacent word pairs catch numbers split by a space ("INV 1001").
     pairs = [a + b for a, b in itertools.pairwise(words)]
@@ -106,17 +124,12 @@ def remittance_tokens(structured: tuple[str, ...], free_text: str) -> list[Token
         compact = raw.replace(" ", "").upper()
         if compact.startswith("RF") and iso11649.is_valid(compact):
             payload = compact[4:]
-            tokens.append(
-                Token(payload, reference_key(payload), SCORE_CREDITOR_REFERENCE, "CREDITOR_REFERENCE")
-            )
+            found.setdefault((payload, reference_key(payload)), True)
             continue
         key = reference_key(raw)
         if len(key) >= MIN_KEY_LENGTH:
-            tokens.append(Token(raw, key, SCORE_EXACT, "EXACT"))
-    unique: dict[tuple[str, str], Token] = {}
-    for token in tokens:
-        unique.setdefault((token.raw, token.key), token)
-    return list(unique.values())[:MAX_TOKENS_PER_PAYMENT]
+            found.setdefault((raw, key), False)
+    return found
 
 
 def cut_last_key(free_text: str) -> str | None:

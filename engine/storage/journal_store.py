@@ -29,7 +29,7 @@ class JournalStore(ClaimStore):
         if not entries:
             return
         head = self._lock_head()
-        chained = list(chain.extend(self.tenant_id, head, map(chain.stored, entries)))
+        chained = chain.chain_many(self.tenant_id, head, entries)
         self._insert_many(
             t.journal_entries,
             ("entry_id", "kind", "reverses_entry_id", "memo", "create_us", "seq", "prev_hash",

@@ -9,11 +9,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Row, Table, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import validate as v
 from engine.errors import InvalidArgument
-from engine.matching.references import remittance_tokens
+from engine.matching.references import remittance_keys
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
 
@@ -34,27 +35,43 @@ def payer_account_key_of(raw: str) -> str:
 def reference_keys_of(references: tuple[str, ...], remittance_info: str) -> list[str]:
     """The distinct reference keys of a payment's remittance, as matching computes them. A key
     longer than any invoice id can name no invoice and is not stored."""
-    keys = {token.key for token in remittance_tokens(references, remittance_info)}
-    return sorted(k for k in keys if len(k) <= t.ID)
+    return sorted(k for k in remittance_keys(references, remittance_info) if len(k) <= t.ID)
 
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# Rows from which an insert on PostgreSQL streams through COPY instead of executemany. COPY
+# carries every row in one protocol exchange (no statement per row, no per-row parse and bind
+# on the server), which pays from a few dozen rows on; below this an executemany of a handful
+# of rows costs no more, and keeps the small writes on the path every statement takes.
+COPY_MIN_ROWS = 64
+
+
+def _column_names(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """The columns quoted by the dialect ("references" is a reserved word). Every column must be
+    written: a column added later and forgotten here fails at once rather than being left to its
+    default."""
+    if set(columns) != set(table.c.keys()):
+        raise AssertionError(
+            f"{table.name}: every column is written ({sorted(set(table.c.keys()) ^ set(columns))})"
+        )
+    return ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
 
 
 @cache
 def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
     """INSERT INTO table (columns) VALUES (?, ...) in the driver's own paramstyle, built once per
-    dialect, table and columns; names quoted by the dialect ("references" is a reserved word).
-    Every column must be written: a column added later and forgotten here fails at once rather
-    than being left to its default."""
-    if set(columns) != set(table.c.keys()):
-        raise AssertionError(
-            f"{table.name}: every column is written ({sorted(set(table.c.keys()) ^ set(columns))})"
-        )
-    quote = dialect.identifier_preparer.quote
+    dialect, table and columns."""
     mark = _PLACEHOLDERS[dialect.paramstyle]
-    names = ", ".join(quote(c) for c in columns)
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    names = _column_names(dialect, table, columns)
+    quoted = dialect.identifier_preparer.quote(table.name)
+    return f"INSERT INTO {quoted} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+
+
+@cache
+def _copy_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """COPY table (columns) FROM STDIN (PostgreSQL's text format), built once per table and columns."""
+    quoted = dialect.identifier_preparer.quote(table.name)
+    return f"COPY {quoted} ({_column_names(dialect, table, columns)}) FROM STDIN"
 
 
 class ConcurrentChange(Exception):
@@ -76,10 +93,42 @@ class StoreBase:
         self._insert_rows(table, ("tenant_id", *columns), [(self.tenant_id, *row) for row in rows])
 
     def _insert_rows(self, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
-        """One executemany of positional rows straight to the driver (sqlite3, or psycopg's
-        pipelined executemany on PostgreSQL), on the transaction's own connection."""
-        if rows:
-            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect, table, columns), list(rows))
+        """Positional rows straight to the driver, on the transaction's own connection: one
+        executemany (sqlite3, or psycopg's pipelined executemany for a few rows on PostgreSQL),
+        or one COPY for COPY_MIN_ROWS rows or more on PostgreSQL."""
+        if not rows:
+            return
+        dialect = self.conn.dialect
+        if dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+            self._copy_rows(_copy_sql(dialect, table, columns), rows)
+        else:
+            self.conn.exec_driver_sql(_insert_sql(dialect, table, columns), list(rows))
+
+    def _copy_rows(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """COPY ... FROM STDIN through psycopg's Copy.write_row, on the driver connection under
+        this transaction (so a refusal later in it still rolls the rows back). Values are adapted
+        as for a query (str, int, bool, None). A driver error is wrapped as SQLAlchemy wraps those
+        of any statement, so a duplicate key is still an IntegrityError that Database.transact
+        re-runs and an outage is still recognised as one."""
+        driver = self.conn.connection.driver_connection
+        assert driver is not None  # a connection inside a transaction is checked out
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self.conn.dialect.loaded_dbapi.Error as exc:
+            # A lost connection is dropped from the pool, as SQLAlchemy does for its statements.
+            lost = bool(self.conn.dialect.is_disconnect(exc, driver, None))
+            if lost:
+                self.conn.invalidate(exc)
+            raise DBAPIError.instance(
+                statement,
+                None,
+                exc,
+                self.conn.dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=self.conn.dialect,
+            ) from exc
 
     def _tenant(self, table: Any) -> ColumnElement[bool]:
         return table.c.tenant_id == self.tenant_id  # type: ignore[no-any-return]
