@@ -12,11 +12,14 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far."""
+def cpu_seconds(pid: int, *, exited_children: bool = False) -> float:
+    """User + system CPU seconds of a process so far; with `exited_children`, also those of its
+    children that have ended and been waited for (cutime + cstime)."""
     # The command name in field 2 may hold spaces and parentheses: split after its last ')'.
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    own = int(fields[11]) + int(fields[12])  # utime + stime
+    children = int(fields[13]) + int(fields[14]) if exited_children else 0  # cutime + cstime
+    return (own + children) / TICKS
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -34,12 +37,14 @@ def own_cpu_seconds() -> float:
 
 
 def user_cpu_seconds(user: str) -> float:
-    """CPU seconds of every live process of a system user (PostgreSQL's server and its backends)."""
+    """CPU seconds of every live process of a system user (PostgreSQL's server and its backends),
+    with those of their children that have ended: a backend that exits between two readings is
+    counted by its parent (the postmaster reaps it), so the total never goes down."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             # A process may end between listing and reading.
             with contextlib.suppress(OSError, KeyError):
                 if pwd.getpwuid(entry.stat().st_uid).pw_name == user:
-                    total += cpu_seconds(int(entry.name))
+                    total += cpu_seconds(int(entry.name), exited_children=True)
     return total

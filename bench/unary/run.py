@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from bench.markdown import replace_section
+from bench.process_usage import cpu_seconds
 from bench.quality.server import REPO_ROOT, fresh_database, running_server
 from cashapp_client import Client, Invoice, Money
 
@@ -85,12 +86,6 @@ def _book(target: str) -> None:
         client.batch_create_invoices(invoices)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _ghz(
     pid: int,
     binary: str,
@@ -114,9 +109,9 @@ def _ghz(
         "--timeout=30s",
         target,
     ]
-    cpu_before = _cpu_seconds(pid)
+    cpu_before = cpu_seconds(pid)
     done = subprocess.run(command, capture_output=True, text=True)
-    cpu = _cpu_seconds(pid) - cpu_before
+    cpu = cpu_seconds(pid) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"ghz failed on {method}: {done.stderr or done.stdout}")
     report = json.loads(done.stdout)
