@@ -34,10 +34,9 @@ PEER_TITLES = {
 }
 FAMILY_NOTES = {
     "find-one": "A payment equal to a planted set of 1..3 items; k <= 3, tolerance 0. Any one "
-    "matching set is an answer (each one re-summed by the suite). The project solver has no "
-    "stop-at-first mode: it enumerates and ranks every match (its count is shown), with the node "
-    "budget raised to 100 M because the n = 10,000 pair table alone is 50 M nodes (the default "
-    "5 M runs out before any answer).",
+    "matching set is an answer (each one re-summed by the suite). The project solver stops at "
+    "the first set with `Limits(max_solutions=1)` (outcome SOLUTION_LIMIT; flsss likewise with "
+    "`n_solutions=1`), at its default node budget; both twins stop at the same set.",
     "exhaustive": "Count every set of <= k items within tolerance of the payment (a planted "
     "3-item sum). HiGHS cannot enumerate: its column is the time to find one set.",
     "no-match": "k <= 5, tolerance 0; the payment is proved unmatched by a sound meet-in-the-"

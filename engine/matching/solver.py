@@ -178,6 +178,7 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
             l_.node_budget,
             l_.max_candidates,
             l_.memory_limit_bytes,
+            l_.max_solutions,
         )
     except (TypeError, OverflowError, ValueError):
         # As _checked_call: the named representability errors first, else the extension's.
@@ -189,6 +190,7 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
                 "limits.node_budget": l_.node_budget,
                 "limits.max_candidates": l_.max_candidates,
                 "limits.memory_limit_bytes": l_.memory_limit_bytes,
+                "limits.max_solutions": l_.max_solutions,
                 "payment_minor": payment_minor,
             },
         )
@@ -228,6 +230,7 @@ def _rust_one_multi(
             "limits.node_budget": l_.node_budget,
             "limits.max_candidates": l_.max_candidates,
             "limits.memory_limit_bytes": l_.memory_limit_bytes,
+            "limits.max_solutions": l_.max_solutions,
         }
         numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
         check_int64_inputs(items, numbers)
@@ -241,6 +244,7 @@ def _rust_one_multi(
             l_.node_budget,
             l_.max_candidates,
             l_.memory_limit_bytes,
+            l_.max_solutions,
         ),
         check,
     )
@@ -295,6 +299,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         ("limits.node_budget", l_.node_budget),
         ("limits.max_candidates", l_.max_candidates),
         ("limits.memory_limit_bytes", l_.memory_limit_bytes),
+        ("limits.max_solutions", l_.max_solutions),
     ):
         check_int64(name, value)
     if num_threads < 0:
@@ -315,6 +320,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         l_.node_budget,
         l_.max_candidates,
         l_.memory_limit_bytes,
+        l_.max_solutions,
         num_threads,
     )
     return BatchSolution(*out)

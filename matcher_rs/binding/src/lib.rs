@@ -164,6 +164,7 @@ fn solve_one_to_many<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
+    max_solutions: i64,
 ) -> PyResult<RawSolution<'py>> {
     let limits = Limits {
         max_items,
@@ -171,6 +172,7 @@ fn solve_one_to_many<'py>(
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let items = items_of(
         amounts_minor,
@@ -200,6 +202,7 @@ fn solve_one_to_many_multi<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
+    max_solutions: i64,
 ) -> PyResult<Vec<RawSolution<'py>>> {
     let limits = Limits {
         max_items,
@@ -207,6 +210,7 @@ fn solve_one_to_many_multi<'py>(
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let items = items_of(
         amounts_minor,
@@ -371,6 +375,7 @@ fn solve_batch<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
+    max_solutions: i64,
     num_threads: usize,
 ) -> PyResult<RawBatch<'py>> {
     let offsets = item_offsets.as_array().to_vec();
@@ -385,6 +390,7 @@ fn solve_batch<'py>(
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let result = py.detach(|| {
         let batch = FlatBatch {

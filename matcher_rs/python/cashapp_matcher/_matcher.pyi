@@ -13,7 +13,9 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
   (residual != 0, -sum(reference_score)) tier, else "AMBIGUOUS"; "BUDGET_EXHAUSTED" when the
   node budget ran out (candidates found so far, ranked); "MEMORY_LIMIT" when the tables would
   pass memory_limit_bytes (refused before allocating) or more sets match than the memory left
-  may keep (those kept so far, ranked).
+  may keep (those kept so far, ranked); "SOLUTION_LIMIT" when max_solutions sets (0: no
+  limit) were found and the search stopped there with work left (the sets found first, in the
+  kernels' fixed enumeration order, ranked).
 - Invalid input (non-positive amounts, discounts outside (0, amount), reference scores
   outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
   the field. Every argument must fit in int64 (the Python wrapper checks this first).
@@ -62,6 +64,7 @@ def solve_one_to_many(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
+    max_solutions: int,
 ) -> tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]:
     """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
     candidate_count, algorithm, nodes)."""
@@ -77,6 +80,7 @@ def solve_one_to_many_multi(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
+    max_solutions: int,
 ) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
     """One solve_one_to_many result per payment; the target-independent tables are built
     once (subset_dp payments: their own table each), payments run in parallel. Identical
@@ -112,6 +116,7 @@ def solve_batch(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
+    max_solutions: int,
     num_threads: int,
 ) -> tuple[
     NDArray[np.int64],
