@@ -123,6 +123,9 @@ def _load_extension() -> ModuleType | None:
 
 
 _EXTENSION = _load_extension()
+if _EXTENSION is not None:
+    # The extension builds these result types itself (no conversion of raw tuples here).
+    _EXTENSION.register_result_types(Solution, Candidate, OUTCOME_CODES)
 
 
 _AMOUNT = operator.attrgetter("amount_minor")
@@ -162,16 +165,19 @@ def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
 def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     # The hot path of one payment, kept free of closures and helper calls: at n = 10 the
     # search itself takes about half a microsecond, so each Python-level call here counts.
+    # The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
     assert _EXTENSION is not None
     l_ = limits
-    cols: tuple[object, object, object, object]
     if type(items) is OpenItems:
-        cols = (items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score)
+        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
     else:
-        cols = _item_columns(items)
+        a, d, due, ref = _item_columns(items)
     try:
-        raw = _EXTENSION.solve_one_to_many(
-            *cols,
+        return _EXTENSION.solve_one_to_many(  # type: ignore[no-any-return]
+            a,
+            d,
+            due,
+            ref,
             payment_minor,
             l_.max_items,
             l_.tolerance_minor,
@@ -195,25 +201,12 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
             },
         )
         raise
-    outcome, cands, count, algorithm, nodes = raw
-    return _as_result(
-        Solution,
-        (_OUTCOME_OF[outcome], tuple([_as_result(Candidate, c) for c in cands]), count, algorithm, nodes),
-    )
 
 
 _OUTCOME_OF = {o.value: o for o in Outcome}
-# The extension returns each candidate / group as a tuple of exactly the result type's
-# fields (index and flag tuples included), so it becomes the NamedTuple without a copy.
+# The extension returns each group / count as a tuple of exactly the result type's fields
+# (index and flag tuples included), so it becomes the NamedTuple without a copy.
 _as_result = tuple.__new__
-
-
-def _solution(
-    raw: tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int],
-) -> Solution:
-    outcome, cands, count, algorithm, nodes = raw
-    candidates = tuple([_as_result(Candidate, c) for c in cands])
-    return _as_result(Solution, (_OUTCOME_OF[outcome], candidates, count, algorithm, nodes))
 
 
 def _rust_one_multi(
@@ -248,7 +241,7 @@ def _rust_one_multi(
         ),
         check,
     )
-    return tuple(_solution(r) for r in raw)
+    return tuple(raw)
 
 
 def _rust_many(

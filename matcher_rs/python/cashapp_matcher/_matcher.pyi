@@ -45,6 +45,7 @@ __all__ = [
     "count_subsets",
     "count_subsets_multi",
     "read_camt",
+    "register_result_types",
     "solve_batch",
     "solve_many_to_many",
     "solve_one_to_many",
@@ -52,6 +53,10 @@ __all__ = [
 ]
 
 __version__: str
+
+def register_result_types(solution: type[tuple[Any, ...]], candidate: type[tuple[Any, ...]], outcomes: tuple[Any, ...]) -> None:
+    """Registers the NamedTuples the one-to-many calls return (Solution of 5 fields, Candidate
+    of 4) and the Outcome members in code order; later calls keep the first registration."""
 
 def solve_one_to_many(
     amounts_minor: _Column,
@@ -65,9 +70,10 @@ def solve_one_to_many(
     max_candidates: int,
     memory_limit_bytes: int,
     max_solutions: int,
-) -> tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]:
-    """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
-    candidate_count, algorithm, nodes)."""
+) -> Any:
+    """Returns the registered Solution (outcome: the registered Outcome member, candidates: a
+    tuple of the registered Candidate (item_indices, discounted, total_minor, residual_minor),
+    candidate_count, algorithm, nodes); RuntimeError before register_result_types."""
 
 def solve_one_to_many_multi(
     amounts_minor: _Column,
@@ -81,7 +87,7 @@ def solve_one_to_many_multi(
     max_candidates: int,
     memory_limit_bytes: int,
     max_solutions: int,
-) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
+) -> list[Any]:
     """One solve_one_to_many result per payment; the target-independent tables are built
     once (subset_dp payments: their own table each), payments run in parallel. Identical
     to separate calls (node counts included), except where the ksum_shared_triples kernel
