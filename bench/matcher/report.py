@@ -479,8 +479,23 @@ def main(argv: list[str]) -> int:
         Path(argv[2]).write_text(json.dumps(snapshot(), indent=1))
         return 0
     results_dir, out = Path(argv[1]), Path(argv[2])
-    out.write_text(render(load(results_dir), results_dir))
+    # The matcher part opens the file; the sections after it belong to other benchmarks.
+    out.write_text(render(load(results_dir), results_dir) + _other_sections(out))
     return 0
+
+
+# The '## ' sections render() writes; the file's first other section starts the kept tail.
+MATCHER_SECTIONS = ("## Machine", "## Peers", "## Targets", "## Results by family", "## Batches")
+
+
+def _other_sections(out: Path) -> str:
+    if not out.exists():
+        return ""
+    lines = out.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("## ") and not line.startswith(MATCHER_SECTIONS):
+            return "\n" + "".join(lines[i:])
+    return ""
 
 
 if __name__ == "__main__":
