@@ -34,6 +34,7 @@ $PY -c 'import cashapp_matcher._matcher' || { echo "the Rust extension does not 
 
 if [[ -n "${BENCH_RERUN:-}" ]]; then
     echo "== rerun: -k '$BENCH_RERUN' (peers rust,python,itertools,flsss, RAYON_NUM_THREADS=1)"
+    $PY -m bench.matcher.report --snapshot "$OUT/rerun.meta.json" "$BENCH_RERUN" || exit 1
     RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 $PY -m pytest bench/matcher/test_bench_one_to_many.py -q \
         -p no:cacheprovider -W ignore::DeprecationWarning -W ignore::pytest.PytestDeprecationWarning \
         -k "$BENCH_RERUN" --peers=rust,python,itertools,flsss --benchmark-json="$OUT/rerun.json" \

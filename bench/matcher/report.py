@@ -107,6 +107,7 @@ class Results:
 
 def load(results_dir: Path) -> Results:
     res = Results()
+    runs = []
     for path in sorted(results_dir.glob("*.json")):
         if path.name == "meta.json":
             continue
@@ -115,7 +116,10 @@ def load(results_dir: Path) -> Results:
                 res.skips[(s["family"], s["instance"], s["peer"])] = s["reason"]
                 _note_order(res, s["family"], s["instance"])
             continue
-        data = json.loads(path.read_text())
+        runs.append(json.loads(path.read_text()))
+    # The latest measurement of an instance and peer wins (a re-run of some families, like
+    # BENCH_RERUN's rerun.json, replaces those rows of the full run).
+    for data in sorted(runs, key=lambda d: str(d.get("datetime", ""))):
         res.machine = res.machine or data.get("machine_info", {})
         for b in data["benchmarks"]:
             info = b["extra_info"]
@@ -437,7 +441,21 @@ def machine(results_dir: Path) -> list[str]:
         f"- measured at commit {meta['commit']} on {meta['date']}; solver sources "
         f"({SOLVER_PATHS}): {meta['dirty'] or 'clean at that commit'}",
         f"- peers: {meta['peers']}",
+        *_rerun_line(results_dir),
         "",
+    ]
+
+
+def _rerun_line(results_dir: Path) -> list[str]:
+    # BENCH_RERUN (run.sh) stores what it re-measured beside its rerun.json.
+    path = results_dir / "rerun.meta.json"
+    if not path.exists():
+        return []
+    meta = json.loads(path.read_text())
+    return [
+        f"- re-run `{meta.get('selection', '?')}` (rust, python, itertools, flsss; those rows replace "
+        f"the full run's) at commit {meta['commit']} on {meta['date']}; solver sources: "
+        f"{meta['dirty'] or 'clean at that commit'}"
     ]
 
 
@@ -476,7 +494,8 @@ def render(res: Results, results_dir: Path) -> str:
 
 def main(argv: list[str]) -> int:
     if argv[1] == "--snapshot":
-        Path(argv[2]).write_text(json.dumps(snapshot(), indent=1))
+        meta = snapshot() | ({"selection": argv[3]} if len(argv) > 3 else {})
+        Path(argv[2]).write_text(json.dumps(meta, indent=1))
         return 0
     results_dir, out = Path(argv[1]), Path(argv[2])
     # The matcher part opens the file; the sections after it belong to other benchmarks.

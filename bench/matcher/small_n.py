@@ -77,32 +77,37 @@ def _raw_args(items: OpenItems, payment: int, limits: Limits) -> tuple[object, .
     )
 
 
+def _row(inst: Instance, number: int, repeat: int) -> str:
+    """One instance's line of the table."""
+    ext = solver._EXTENSION
+    assert ext is not None, "the Rust extension is not installed"
+    rust, python = solver.rust_backend(), solver.python_backend()
+    empty = OpenItems.of_amounts(np.zeros(0, dtype=np.int64))
+    items, payment, limits = OpenItems.of_amounts(inst.amounts), inst.payment, _limits(inst)
+    a_empty = _raw_args(empty, payment, limits)
+    a_raw = _raw_args(items, payment, limits)
+    a_nocand = _raw_args(items, payment, _limits(inst, max_candidates=0))
+    n, r = number, repeat
+    t_empty = _best(lambda: ext.solve_one_to_many(*a_empty), n, r)
+    t_raw = _best(lambda: ext.solve_one_to_many(*a_raw), n, r)
+    t_nocand = _best(lambda: ext.solve_one_to_many(*a_nocand), n, r)
+    t_facade = _best(lambda: rust.solve_one_to_many(items, payment, limits), n, r)
+    t_python = _best(lambda: python.solve_one_to_many(items, payment, limits), max(n // 25, 1), r)
+    assert rust.solve_one_to_many(items, payment, limits) == python.solve_one_to_many(items, payment, limits)
+    us = [f"{t * 1e6:.2f} µs" for t in (t_empty, t_raw, t_nocand, t_facade, t_python)]
+    return f"| {inst.id} | {' | '.join(us)} | {t_python / t_facade:.1f}x |"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--number", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=300)
     args = parser.parse_args()
-    ext = solver._EXTENSION
-    assert ext is not None, "the Rust extension is not installed"
-    rust, python = solver.rust_backend(), solver.python_backend()
-    empty = OpenItems.of_amounts(np.zeros(0, dtype=np.int64))
     cpu0, wall0 = time.process_time(), time.perf_counter()
     print("| instance | empty | raw | raw, no candidates | facade | python | python / facade |")
     print("|---|---|---|---|---|---|---|")
     for inst in _instances():
-        items, payment, limits = OpenItems.of_amounts(inst.amounts), inst.payment, _limits(inst)
-        a_empty = _raw_args(empty, payment, limits)
-        a_raw = _raw_args(items, payment, limits)
-        a_nocand = _raw_args(items, payment, _limits(inst, max_candidates=0))
-        n, r = args.number, args.repeat
-        t_empty = _best(lambda: ext.solve_one_to_many(*a_empty), n, r)
-        t_raw = _best(lambda: ext.solve_one_to_many(*a_raw), n, r)
-        t_nocand = _best(lambda: ext.solve_one_to_many(*a_nocand), n, r)
-        t_facade = _best(lambda: rust.solve_one_to_many(items, payment, limits), n, r)
-        t_python = _best(lambda: python.solve_one_to_many(items, payment, limits), max(n // 25, 1), r)
-        assert rust.solve_one_to_many(items, payment, limits) == python.solve_one_to_many(items, payment, limits)
-        us = [f"{t * 1e6:.2f} µs" for t in (t_empty, t_raw, t_nocand, t_facade, t_python)]
-        print(f"| {inst.id} | {' | '.join(us)} | {t_python / t_facade:.1f}x |")
+        print(_row(inst, args.number, args.repeat))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     print(f"\n{cpu:.1f} CPU s in {wall:.1f} s wall")
     return 0

@@ -168,6 +168,10 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
     # The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
     assert _EXTENSION is not None
     l_ = limits
+    a: object
+    d: object
+    due: object
+    ref: object
     if type(items) is OpenItems:
         a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
     else:

@@ -324,7 +324,9 @@ def solve_one_to_many(
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
     complete = engine is not None
     if engine is not None:
-        found = Collector.bounded(budget, engine.pending_bytes()).limited_to(solution_limit(limits.max_solutions))
+        found = Collector.bounded(budget, engine.pending_bytes()).limited_to(
+            solution_limit(limits.max_solutions)
+        )
         try:
             engine.query(payment_minor, budget, found)
         except Exhausted:

@@ -109,7 +109,9 @@ class Best:
         )
         return Solution(
             outcome=with_memory(
-                with_solution_limit(outcome([kept.key[0] for kept in ranked[:2]], complete), complete, self.limited),
+                with_solution_limit(
+                    outcome([kept.key[0] for kept in ranked[:2]], complete), complete, self.limited
+                ),
                 refused,
                 False,
             ),

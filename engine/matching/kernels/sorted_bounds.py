@@ -11,8 +11,8 @@ Twin of ``matcher_rs/core/src/kernels/sorted_bounds.rs``."""
 from __future__ import annotations
 
 import bisect
-from itertools import accumulate
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from engine.matching.kernels.collect import Collector, Member, record

@@ -54,7 +54,9 @@ __all__ = [
 
 __version__: str
 
-def register_result_types(solution: type[tuple[Any, ...]], candidate: type[tuple[Any, ...]], outcomes: tuple[Any, ...]) -> None:
+def register_result_types(
+    solution: type[tuple[Any, ...]], candidate: type[tuple[Any, ...]], outcomes: tuple[Any, ...]
+) -> None:
     """Registers the NamedTuples the one-to-many calls return (Solution of 5 fields, Candidate
     of 4) and the Outcome members in code order; later calls keep the first registration."""
 
