@@ -109,7 +109,7 @@ def load(results_dir: Path) -> Results:
     res = Results()
     runs = []
     for path in sorted(results_dir.glob("*.json")):
-        if path.name == "meta.json":
+        if path.name.endswith("meta.json"):  # meta.json, rerun.meta.json
             continue
         if path.name.endswith(".skips.json"):
             for s in json.loads(path.read_text()):

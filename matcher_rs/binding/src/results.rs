@@ -44,7 +44,11 @@ fn check_tuple_layout(ty: &Bound<'_, PyType>, name: &str) -> PyResult<()> {
     let same = |attr: &str| -> PyResult<bool> {
         Ok(ty.getattr(attr)?.extract::<isize>()? == tuple.getattr(attr)?.extract::<isize>()?)
     };
-    if !ty.is_subclass(&tuple)? || ty.is(&tuple) || !same("__basicsize__")? || !same("__itemsize__")? {
+    if !ty.is_subclass(&tuple)?
+        || ty.is(&tuple)
+        || !same("__basicsize__")?
+        || !same("__itemsize__")?
+    {
         return Err(PyTypeError::new_err(format!(
             "{name} must be a tuple subclass without fields of its own (a NamedTuple)"
         )));

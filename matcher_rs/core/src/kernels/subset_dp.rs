@@ -18,9 +18,9 @@
 //! root included) and one per item examined as the next member of a prefix.
 
 use crate::engine::{Budget, Exhausted};
-use std::sync::atomic::{AtomicBool, Ordering};
 use crate::rank::{Best, Evidence, Partial};
 use crate::{Algorithm, Item, Limits, Solution, DP_CELLS_PER_NODE};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The witness table's answer to the one question the search asks.
 trait Witness {

@@ -36,7 +36,11 @@ fn check_limited(
             .zip(&c.discounted)
             .map(|(&i, &d)| {
                 let it = &items[i as usize];
-                if d { it.discounted_minor.unwrap() } else { it.amount_minor }
+                if d {
+                    it.discounted_minor.unwrap()
+                } else {
+                    it.amount_minor
+                }
             })
             .sum();
         prop_assert_eq!(total, c.total_minor);
