@@ -7,7 +7,11 @@
 # the batch suite's second Rust run, at 2 threads.
 #
 # Environment: BENCH_SKIP_BUILD=1 skips the release rebuild of the Rust extension;
-# BENCH_SKIP_INSTALL=1 skips installing the optional peers.
+# BENCH_SKIP_INSTALL=1 skips installing the optional peers; BENCH_RERUN='<pytest -k expression>'
+# re-runs only the one-to-many instances it selects (peers rust, python, itertools, flsss) into
+# bench/results/rerun.json, which the report reads after core.json (its rows replace those of
+# the same instance and peer; CP-SAT and HiGHS keep theirs), then re-renders the matcher report
+# and stops: e.g. BENCH_RERUN='find-one or wide-range' bash bench/run.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -28,6 +32,21 @@ fi
 # Another build (a wheel check, say) can replace the extension under us: check it imports.
 $PY -c 'import cashapp_matcher._matcher' || { echo "the Rust extension does not import"; exit 1; }
 
+if [[ -n "${BENCH_RERUN:-}" ]]; then
+    echo "== rerun: -k '$BENCH_RERUN' (peers rust,python,itertools,flsss, RAYON_NUM_THREADS=1)"
+    $PY -m bench.matcher.report --snapshot "$OUT/rerun.meta.json" "$BENCH_RERUN" || exit 1
+    RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 $PY -m pytest bench/matcher/test_bench_one_to_many.py -q \
+        -p no:cacheprovider -W ignore::DeprecationWarning -W ignore::pytest.PytestDeprecationWarning \
+        -k "$BENCH_RERUN" --peers=rust,python,itertools,flsss --benchmark-json="$OUT/rerun.json" \
+        --skips-json="$OUT/rerun.skips.json" --benchmark-columns=median,rounds,iterations \
+        --benchmark-sort=name --benchmark-disable-gc >"$OUT/rerun.log" 2>&1
+    rc=$?
+    tail -n 1 "$OUT/rerun.log"
+    if [[ $rc != 0 && $rc != 5 ]]; then echo "   FAILED: see $OUT/rerun.log"; exit $rc; fi
+    $PY -m bench.matcher.report "$OUT" bench/RESULTS.md || exit 1
+    echo "wrote bench/RESULTS.md (matcher part)"
+    exit 0
+fi
 rm -rf "$OUT"/*.json "$OUT"/*.log "$OUT/pipeline"
 # The machine and the exact sources measured, recorded now (the report may be rendered later).
 $PY -m bench.matcher.report --snapshot "$OUT/meta.json" || exit 1

@@ -7,7 +7,8 @@ candidates, count, algorithm, nodes).
     RAYON_NUM_THREADS=1 .venv/bin/python -m bench.matcher.ab /tmp/base.so [--base-args 9] \\
         [--skip dense/n=40 dense/n=45 find-one/n=10000]
 
-``--base-args 9``: the baseline predates ``memory_limit_bytes`` (nine positional arguments).
+``--base-args 10``: the baseline predates ``max_solutions`` (ten positional arguments; ``9``:
+it predates ``memory_limit_bytes`` too).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _best(call: Any, args: tuple[Any, ...], reps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("baseline")
-    parser.add_argument("--base-args", type=int, default=10)
+    parser.add_argument("--base-args", type=int, default=11)
     parser.add_argument("--skip", nargs="*", default=[])
     opts = parser.parse_args()
     base = _load(opts.baseline)
@@ -61,7 +62,7 @@ def main() -> None:
             z = np.zeros_like(a)
             budget = inst.params.get("node_budget", Limits().node_budget)
             new_args = (a, z, z, z, inst.payment, inst.max_items, inst.tolerance_minor, budget, 10)
-            new_args += (Limits().memory_limit_bytes,)
+            new_args += (Limits().memory_limit_bytes, Limits().max_solutions)
             base_args = new_args[: opts.base_args]
             got = current.solve_one_to_many(*new_args)
             assert base.solve_one_to_many(*base_args) == got, inst.id

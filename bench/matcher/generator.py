@@ -27,9 +27,6 @@ DENSE_AMOUNT_MAX_MINOR = 5_000
 
 FIND_ONE_SIZES = (10, 100, 1_000, 10_000)
 FIND_ONE_MAX_ITEMS = 3
-# The project solver enumerates every match even when one would do; at n = 10,000 its k-sum
-# pair table alone is 50 M nodes, past the default 5 M budget, so find-one raises the budget.
-FIND_ONE_NODE_BUDGET = 100_000_000
 EXHAUSTIVE_SIZES = (20, 60, 100, 200)
 EXHAUSTIVE_MAX_ITEMS = (3, 4, 5)
 EXHAUSTIVE_TOLERANCES_MINOR = (0, 50)
@@ -136,7 +133,7 @@ def find_one(n: int) -> Instance:
         FIND_ONE_MAX_ITEMS,
         0,
         (planted,),
-        {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0, "node_budget": FIND_ONE_NODE_BUDGET},
+        {"n": n, "k": FIND_ONE_MAX_ITEMS, "tol": 0},
     )
 
 

@@ -39,9 +39,13 @@ def unavailable(peer: str) -> str:
     return ""
 
 
-def _limits(inst: Instance) -> Any:
-    """The product's default limits, except where an instance raises the node budget."""
+def limits_of(inst: Instance) -> Any:
+    """The product's default limits, except where an instance raises the node budget; a
+    find-one instance stops at the first set (``max_solutions=1``, as flsss's
+    ``n_solutions=1``)."""
     extra = {"node_budget": inst.params["node_budget"]} if "node_budget" in inst.params else {}
+    if inst.mode == "find":
+        extra["max_solutions"] = 1
     return _solver().Limits(max_items=inst.max_items, tolerance_minor=inst.tolerance_minor, **extra)
 
 
@@ -53,6 +57,8 @@ def to_answer(inst: Instance, sol: Any) -> PeerAnswer:
         return PeerAnswer("no_match", count=0, note=note, nodes=sol.nodes)
     if outcome == "BUDGET_EXHAUSTED":
         return PeerAnswer("budget", found=found, note=note, nodes=sol.nodes)
+    if outcome == "SOLUTION_LIMIT":  # stopped at the first set(s): no count
+        return PeerAnswer("matched", found=found, note=note, nodes=sol.nodes)
     return PeerAnswer("matched", count=sol.candidate_count, found=found, note=note, nodes=sol.nodes)
 
 
@@ -60,7 +66,7 @@ def solver_fn(peer: str) -> Callable[[Instance], PeerAnswer]:
     backend = _backend(peer)
 
     def solve(inst: Instance) -> PeerAnswer:
-        sol = backend.solve_one_to_many(open_items(inst), inst.payment, _limits(inst))
+        sol = backend.solve_one_to_many(open_items(inst), inst.payment, limits_of(inst))
         return to_answer(inst, sol)
 
     return solve
@@ -76,7 +82,7 @@ def one_to_many(peer: str, inst: Instance) -> tuple[Callable[[], Any], Callable[
     """The timed call (the solver API call alone; the items are built once, outside it, as a
     caller would hold them) and the conversion of its Solution to a PeerAnswer, done after."""
     solve = _backend(peer).solve_one_to_many
-    items, payment, limits = open_items(inst), inst.payment, _limits(inst)
+    items, payment, limits = open_items(inst), inst.payment, limits_of(inst)
     return (lambda: solve(items, payment, limits)), (lambda sol: to_answer(inst, sol))
 
 

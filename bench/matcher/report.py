@@ -34,10 +34,9 @@ PEER_TITLES = {
 }
 FAMILY_NOTES = {
     "find-one": "A payment equal to a planted set of 1..3 items; k <= 3, tolerance 0. Any one "
-    "matching set is an answer (each one re-summed by the suite). The project solver has no "
-    "stop-at-first mode: it enumerates and ranks every match (its count is shown), with the node "
-    "budget raised to 100 M because the n = 10,000 pair table alone is 50 M nodes (the default "
-    "5 M runs out before any answer).",
+    "matching set is an answer (each one re-summed by the suite). The project solver stops at "
+    "the first set with `Limits(max_solutions=1)` (outcome SOLUTION_LIMIT; flsss likewise with "
+    "`n_solutions=1`), at its default node budget; both twins stop at the same set.",
     "exhaustive": "Count every set of <= k items within tolerance of the payment (a planted "
     "3-item sum). HiGHS cannot enumerate: its column is the time to find one set.",
     "no-match": "k <= 5, tolerance 0; the payment is proved unmatched by a sound meet-in-the-"
@@ -108,15 +107,19 @@ class Results:
 
 def load(results_dir: Path) -> Results:
     res = Results()
+    runs = []
     for path in sorted(results_dir.glob("*.json")):
-        if path.name == "meta.json":
+        if path.name.endswith("meta.json"):  # meta.json, rerun.meta.json
             continue
         if path.name.endswith(".skips.json"):
             for s in json.loads(path.read_text()):
                 res.skips[(s["family"], s["instance"], s["peer"])] = s["reason"]
                 _note_order(res, s["family"], s["instance"])
             continue
-        data = json.loads(path.read_text())
+        runs.append(json.loads(path.read_text()))
+    # The latest measurement of an instance and peer wins (a re-run of some families, like
+    # BENCH_RERUN's rerun.json, replaces those rows of the full run).
+    for data in sorted(runs, key=lambda d: str(d.get("datetime", ""))):
         res.machine = res.machine or data.get("machine_info", {})
         for b in data["benchmarks"]:
             info = b["extra_info"]
@@ -438,7 +441,21 @@ def machine(results_dir: Path) -> list[str]:
         f"- measured at commit {meta['commit']} on {meta['date']}; solver sources "
         f"({SOLVER_PATHS}): {meta['dirty'] or 'clean at that commit'}",
         f"- peers: {meta['peers']}",
+        *_rerun_line(results_dir),
         "",
+    ]
+
+
+def _rerun_line(results_dir: Path) -> list[str]:
+    # BENCH_RERUN (run.sh) stores what it re-measured beside its rerun.json.
+    path = results_dir / "rerun.meta.json"
+    if not path.exists():
+        return []
+    meta = json.loads(path.read_text())
+    return [
+        f"- re-run `{meta.get('selection', '?')}` (rust, python, itertools, flsss; those rows replace "
+        f"the full run's) at commit {meta['commit']} on {meta['date']}; solver sources: "
+        f"{meta['dirty'] or 'clean at that commit'}"
     ]
 
 
@@ -477,11 +494,27 @@ def render(res: Results, results_dir: Path) -> str:
 
 def main(argv: list[str]) -> int:
     if argv[1] == "--snapshot":
-        Path(argv[2]).write_text(json.dumps(snapshot(), indent=1))
+        meta = snapshot() | ({"selection": argv[3]} if len(argv) > 3 else {})
+        Path(argv[2]).write_text(json.dumps(meta, indent=1))
         return 0
     results_dir, out = Path(argv[1]), Path(argv[2])
-    out.write_text(render(load(results_dir), results_dir))
+    # The matcher part opens the file; the sections after it belong to other benchmarks.
+    out.write_text(render(load(results_dir), results_dir) + _other_sections(out))
     return 0
+
+
+# The '## ' sections render() writes; the file's first other section starts the kept tail.
+MATCHER_SECTIONS = ("## Machine", "## Peers", "## Targets", "## Results by family", "## Batches")
+
+
+def _other_sections(out: Path) -> str:
+    if not out.exists():
+        return ""
+    lines = out.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("## ") and not line.startswith(MATCHER_SECTIONS):
+            return "\n" + "".join(lines[i:])
+    return ""
 
 
 if __name__ == "__main__":

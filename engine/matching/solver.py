@@ -123,6 +123,9 @@ def _load_extension() -> ModuleType | None:
 
 
 _EXTENSION = _load_extension()
+if _EXTENSION is not None:
+    # The extension builds these result types itself (no conversion of raw tuples here).
+    _EXTENSION.register_result_types(Solution, Candidate, OUTCOME_CODES)
 
 
 _AMOUNT = operator.attrgetter("amount_minor")
@@ -162,22 +165,30 @@ def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
 def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
     # The hot path of one payment, kept free of closures and helper calls: at n = 10 the
     # search itself takes about half a microsecond, so each Python-level call here counts.
+    # The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
     assert _EXTENSION is not None
     l_ = limits
-    cols: tuple[object, object, object, object]
+    a: object
+    d: object
+    due: object
+    ref: object
     if type(items) is OpenItems:
-        cols = (items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score)
+        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
     else:
-        cols = _item_columns(items)
+        a, d, due, ref = _item_columns(items)
     try:
-        raw = _EXTENSION.solve_one_to_many(
-            *cols,
+        return _EXTENSION.solve_one_to_many(  # type: ignore[no-any-return]
+            a,
+            d,
+            due,
+            ref,
             payment_minor,
             l_.max_items,
             l_.tolerance_minor,
             l_.node_budget,
             l_.max_candidates,
             l_.memory_limit_bytes,
+            l_.max_solutions,
         )
     except (TypeError, OverflowError, ValueError):
         # As _checked_call: the named representability errors first, else the extension's.
@@ -189,29 +200,17 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
                 "limits.node_budget": l_.node_budget,
                 "limits.max_candidates": l_.max_candidates,
                 "limits.memory_limit_bytes": l_.memory_limit_bytes,
+                "limits.max_solutions": l_.max_solutions,
                 "payment_minor": payment_minor,
             },
         )
         raise
-    outcome, cands, count, algorithm, nodes = raw
-    return _as_result(
-        Solution,
-        (_OUTCOME_OF[outcome], tuple([_as_result(Candidate, c) for c in cands]), count, algorithm, nodes),
-    )
 
 
 _OUTCOME_OF = {o.value: o for o in Outcome}
-# The extension returns each candidate / group as a tuple of exactly the result type's
-# fields (index and flag tuples included), so it becomes the NamedTuple without a copy.
+# The extension returns each group / count as a tuple of exactly the result type's fields
+# (index and flag tuples included), so it becomes the NamedTuple without a copy.
 _as_result = tuple.__new__
-
-
-def _solution(
-    raw: tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int],
-) -> Solution:
-    outcome, cands, count, algorithm, nodes = raw
-    candidates = tuple([_as_result(Candidate, c) for c in cands])
-    return _as_result(Solution, (_OUTCOME_OF[outcome], candidates, count, algorithm, nodes))
 
 
 def _rust_one_multi(
@@ -228,6 +227,7 @@ def _rust_one_multi(
             "limits.node_budget": l_.node_budget,
             "limits.max_candidates": l_.max_candidates,
             "limits.memory_limit_bytes": l_.memory_limit_bytes,
+            "limits.max_solutions": l_.max_solutions,
         }
         numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
         check_int64_inputs(items, numbers)
@@ -241,10 +241,11 @@ def _rust_one_multi(
             l_.node_budget,
             l_.max_candidates,
             l_.memory_limit_bytes,
+            l_.max_solutions,
         ),
         check,
     )
-    return tuple(_solution(r) for r in raw)
+    return tuple(raw)
 
 
 def _rust_many(
@@ -295,6 +296,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         ("limits.node_budget", l_.node_budget),
         ("limits.max_candidates", l_.max_candidates),
         ("limits.memory_limit_bytes", l_.memory_limit_bytes),
+        ("limits.max_solutions", l_.max_solutions),
     ):
         check_int64(name, value)
     if num_threads < 0:
@@ -315,6 +317,7 @@ def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:
         l_.node_budget,
         l_.max_candidates,
         l_.memory_limit_bytes,
+        l_.max_solutions,
         num_threads,
     )
     return BatchSolution(*out)

@@ -30,6 +30,10 @@ Definitions
   MEMORY_LIMIT when a table would pass ``limits.memory_limit_bytes`` (refused before it
   is built) or more sets match than the memory left keeps (the search ends there; the
   sets kept so far are returned); see ``Budget.reserve`` and matcher_rs/README.md.
+  SOLUTION_LIMIT when ``limits.max_solutions`` (0: none) sets were found and the search
+  stopped there with work left: the first sets of the kernels' fixed enumeration order (the
+  same in both twins), each in the first variant met within the tolerance, ranked. A
+  search that ends anyway answers as without the limit.
 - Algorithm rule, with ``k = min(max_items, n)``: ``k <= 2`` two_pointer; ``k <= 5``
   ksum_mitm; else horowitz_sahni when the two half tables hold at most
   ``HS_TABLE_LIMIT`` partial assignments (3 per discounted item, 2 otherwise);
@@ -53,7 +57,7 @@ import numpy as np
 
 from engine.matching.kernels.collect import Collector
 from engine.matching.kernels.engine import Budget, Engine, Exhausted
-from engine.matching.kernels.rank import evidence, outcome, with_memory
+from engine.matching.kernels.rank import evidence, outcome, with_memory, with_solution_limit
 from engine.matching.kernels.shared_triples import SharedTriples, triple_count
 from engine.matching.kernels.subset_dp import SubsetDp, dp_table_nodes
 from engine.matching.solver_types import (
@@ -82,6 +86,7 @@ from engine.matching.solver_types import (
     as_int64,
     check_int64_inputs,
     hs_table_entries,
+    solution_limit,
 )
 
 # Defaults of the public functions (frozen, so one instance serves every call).
@@ -105,6 +110,11 @@ def _validate_common_limits(limits: Limits | ManyLimits) -> None:
         raise ValueError("limits.node_budget must be >= 0")
     if max_candidates < 0:
         raise ValueError("limits.max_candidates must be >= 0")
+
+
+def _validate_max_solutions(limits: Limits) -> None:
+    if limits.max_solutions < 0:
+        raise ValueError("limits.max_solutions must be >= 0")
 
 
 def _validate_items(items: Sequence[OpenItem]) -> int:
@@ -150,6 +160,7 @@ def _validate_one(items: ItemsLike, payment_minor: int, limits: Limits) -> tuple
     check_int64_inputs(items, _limit_fields(limits) | {"payment_minor": payment_minor})
     items, payment_minor, limits = _plain_items(items), operator.index(payment_minor), _plain_limits(limits)
     _validate_common_limits(limits)
+    _validate_max_solutions(limits)
     if payment_minor <= 0:
         raise ValueError("payment_minor must be > 0")
     total = _validate_signed_items(items)
@@ -193,6 +204,8 @@ def _limit_fields(limits: Limits | ManyLimits) -> dict[str, int]:
     }
     if isinstance(limits, ManyLimits):
         fields["limits.max_payments"] = limits.max_payments
+    else:
+        fields["limits.max_solutions"] = limits.max_solutions
     return fields
 
 
@@ -311,7 +324,9 @@ def solve_one_to_many(
     engine = _run((items, k, limits.tolerance_minor, algorithm, False), budget)
     complete = engine is not None
     if engine is not None:
-        found = Collector.bounded(budget, engine.pending_bytes())
+        found = Collector.bounded(budget, engine.pending_bytes()).limited_to(
+            solution_limit(limits.max_solutions)
+        )
         try:
             engine.query(payment_minor, budget, found)
         except Exhausted:
@@ -337,7 +352,11 @@ def _finish_one(
         for _ev, indices, flags, residual in keyed[: limits.max_candidates]
     )
     return Solution(
-        outcome=with_memory(outcome([k_[0] for k_ in keyed[:2]], complete), budget.refused, found.overflowed),
+        outcome=with_memory(
+            with_solution_limit(outcome([k_[0] for k_ in keyed[:2]], complete), complete, found.limited),
+            budget.refused,
+            found.overflowed,
+        ),
         candidates=candidates,
         candidate_count=len(keyed),
         algorithm=algorithm,
@@ -355,6 +374,7 @@ def _validate_multi(
     items, limits = _plain_items(items), _plain_limits(limits)
     payments_minor = [operator.index(p) for p in payments_minor]
     _validate_common_limits(limits)
+    _validate_max_solutions(limits)
     for j, p in enumerate(payments_minor):
         if p <= 0:
             raise ValueError(f"payments_minor[{j}] must be > 0")
@@ -399,12 +419,14 @@ def solve_one_to_many_multi(
             shared_solutions = []
             for payment_minor in payments_minor:
                 budget = prepared.copy()
-                found = Collector.bounded(budget)
+                found = Collector.bounded(budget).limited_to(solution_limit(limits.max_solutions))
                 try:
                     shared.query(payment_minor, budget, found)
                 except Exhausted:
                     found.overflowed = True
-                if found.overflowed:
+                # Its enumeration order is not the separate call's, so a search that reaches
+                # the solution limit is answered by the separate call.
+                if found.overflowed or found.limited:
                     shared_solutions.append(solve_one_to_many(items, payment_minor, limits))
                     continue
                 shared_solutions.append(
@@ -426,7 +448,8 @@ def solve_one_to_many_multi(
             solutions.append(SubsetDp(items, k, payment_minor, limits.tolerance_minor).solve(limits))
             continue
         budget = prepared.copy()
-        found = Collector.bounded(budget, engine.pending_bytes() if engine is not None else 0)
+        pending = engine.pending_bytes() if engine is not None else 0
+        found = Collector.bounded(budget, pending).limited_to(solution_limit(limits.max_solutions))
         complete = engine is not None
         if engine is not None:
             try:

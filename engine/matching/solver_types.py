@@ -56,6 +56,9 @@ class Outcome(enum.Enum):
     # The tables would pass limits.memory_limit_bytes (refused before they are built), or
     # more sets match than the memory left may keep; the search is incomplete.
     MEMORY_LIMIT = "MEMORY_LIMIT"
+    # limits.max_solutions sets were found and the search stopped there with more of it
+    # left to run: the candidates are the sets found first, not necessarily the best.
+    SOLUTION_LIMIT = "SOLUTION_LIMIT"
 
 
 # Code order of the batch API's outcome_codes.
@@ -65,6 +68,7 @@ OUTCOME_CODES = (
     Outcome.NO_MATCH,
     Outcome.BUDGET_EXHAUSTED,
     Outcome.MEMORY_LIMIT,
+    Outcome.SOLUTION_LIMIT,
 )
 
 
@@ -174,13 +178,19 @@ ItemsLike = Sequence[OpenItem] | OpenItems
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Limits of a one-to-many search."""
+    """Limits of a one-to-many search.
+
+    ``max_solutions``: stop once this many item sets are found (flsss's ``n_solutions``; 0:
+    find every set). Which sets come first is the kernels' fixed enumeration order, the
+    same in both implementations; a search cut there answers SOLUTION_LIMIT.
+    """
 
     max_items: int = 5
     tolerance_minor: int = 0
     node_budget: int = 5_000_000
     max_candidates: int = 10
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
+    max_solutions: int = 0
 
 
 # Results are NamedTuples (immutable, named fields): one is built per candidate and call,
@@ -344,6 +354,12 @@ class BatchSolution:
 
     def solutions(self) -> list[Solution]:
         return [self.solution(p) for p in range(len(self))]
+
+
+def solution_limit(max_solutions: int) -> int:
+    """The collector's stop point for ``limits.max_solutions`` (0: none); mirrors
+    ``matcher_core::solution_limit``."""
+    return max_solutions if max_solutions > 0 else 2**64 - 1
 
 
 def check_int64(name: str, value: int) -> None:

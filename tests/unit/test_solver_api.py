@@ -338,6 +338,7 @@ def test_public_names_are_pinned() -> None:
         "NO_MATCH",
         "BUDGET_EXHAUSTED",
         "MEMORY_LIMIT",
+        "SOLUTION_LIMIT",
     ]
 
 

@@ -22,12 +22,16 @@ class Collector(dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]):
     ``overflowed`` set, so memory stays bounded and the outcome says the candidates are
     incomplete (``Collector::bounded`` in Rust)."""
 
-    __slots__ = ("budget", "overflowed", "room")
+    __slots__ = ("budget", "limit", "limited", "overflowed", "room")
 
     def __init__(self, room: int = 2**64 - 1, budget: Budget | None = None) -> None:
         super().__init__()
         self.room = room
         self.overflowed = False
+        # Stop once this many sets are kept (limits.max_solutions), and whether that
+        # happened: the search then ends at its next tick (Collector::limited_to).
+        self.limit = 2**64 - 1
+        self.limited = False
         # Whose search ends at its next tick once a set is dropped.
         self.budget = budget
 
@@ -37,6 +41,17 @@ class Collector(dict[tuple[int, ...], tuple[int, tuple[bool, ...]]]):
         query will still pay for are reserved, less ``held`` sets kept elsewhere."""
         left = max(budget.memory_limit - budget.reserved - pending, 0)
         return cls(max(left // CANDIDATE_BYTES - held, 0), budget)
+
+    def limited_to(self, limit: int) -> Collector:
+        self.limit = limit
+        return self
+
+    def kept(self) -> None:
+        """A new set was kept: at the solution limit, end the search at its next tick."""
+        if len(self) >= self.limit:
+            self.limited = True
+            if self.budget is not None:
+                self.budget.stop = True
 
     def overflow(self) -> None:
         self.overflowed = True
@@ -53,11 +68,10 @@ def record(found: Collector, target: int, total: int, members: list[Member]) -> 
     if best is None and len(found) >= found.room:
         found.overflow()
         return
-    if best is None or (abs(residual), sum(flags), flags) < (
-        abs(best[0]),
-        sum(best[1]),
-        best[1],
-    ):
+    if best is None:
+        found[indices] = (residual, flags)
+        found.kept()
+    elif (abs(residual), sum(flags), flags) < (abs(best[0]), sum(best[1]), best[1]):
         found[indices] = (residual, flags)
 
 

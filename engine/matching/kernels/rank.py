@@ -30,6 +30,14 @@ def with_memory(result: Outcome, refused: bool, overflowed: bool) -> Outcome:
     return result
 
 
+def with_solution_limit(result: Outcome, complete: bool, limited: bool) -> Outcome:
+    """``result`` of a search ``limited`` by max_solutions (``rank::with_solution_limit``):
+    SOLUTION_LIMIT unless the search completed anyway (the sets are all there are)."""
+    if limited and not complete:
+        return Outcome.SOLUTION_LIMIT
+    return result
+
+
 def outcome(ranked: list[Evidence], complete: bool) -> Outcome:
     if not complete:
         return Outcome.BUDGET_EXHAUSTED
@@ -75,13 +83,17 @@ class Best:
     (rank::Best): for a kernel producing each set once, in one variant (full amounts).
     The ranking key is a total order, so what is kept does not depend on arrival order."""
 
-    def __init__(self, max_candidates: int) -> None:
+    def __init__(self, max_candidates: int, limit: int = 2**64 - 1) -> None:
         self.keep = max(max_candidates, 2)
         self.heap: list[Kept] = []
         self.seen = 0
+        # The solution limit and whether the sets seen reached it.
+        self.limit = limit
+        self.limited = False
 
     def offer(self, ev: Evidence, indices: tuple[int, ...], residual: int) -> None:
         self.seen += 1
+        self.limited |= self.seen >= self.limit
         if len(self.heap) < self.keep:
             heapq.heappush(self.heap, Kept((ev, indices), residual))
         elif (ev, indices) < self.heap[0].key:
@@ -96,7 +108,13 @@ class Best:
             for kept in ranked[:max_candidates]
         )
         return Solution(
-            outcome=with_memory(outcome([kept.key[0] for kept in ranked[:2]], complete), refused, False),
+            outcome=with_memory(
+                with_solution_limit(
+                    outcome([kept.key[0] for kept in ranked[:2]], complete), complete, self.limited
+                ),
+                refused,
+                False,
+            ),
             candidates=candidates,
             candidate_count=self.seen,
             algorithm="subset_dp",

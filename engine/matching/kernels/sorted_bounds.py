@@ -1,8 +1,8 @@
 """sorted_bounds: sets of four and five items by a depth-first search over sorted positions,
 flsss-style: the members are fixed from the largest down, each at a position whose value,
 with the entries just below it (the largest the rest can be) reaches the window and, with the
-smallest entries, stays under it (both by binary search), and the last two come from a
-two-pointer window below the smallest member fixed. No pair table: on amounts spread over
+smallest entries, stays under it (both by binary search), and the last two come from
+:func:`pairs_by_larger` below the smallest member fixed. No pair table: on amounts spread over
 many decades the bounds leave few partial sets, where the table costs n^2 / 2 entries
 whatever the target. Chosen by :func:`wide_amounts`.
 
@@ -11,11 +11,11 @@ Twin of ``matcher_rs/core/src/kernels/sorted_bounds.rs``."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from engine.matching.kernels.collect import Collector, Member, record
-from engine.matching.kernels.two_pointer import pairs_in_window
 
 if TYPE_CHECKING:
     from engine.matching.kernels.engine import Budget, Engine
@@ -52,7 +52,7 @@ def sorted_bounds(eng: Engine, size: int, target: int, budget: Budget, found: Co
 
     def level(end: int, m: int, s: int) -> None:
         if m == 2:
-            for (xv, xi, xd), (yv, yi, yd) in pairs_in_window(eng, 0, end, lo - s, hi - s, budget):
+            for (xv, xi, xd), (yv, yi, yd) in pairs_by_larger(eng, end, lo - s, hi - s, budget):
                 if all(c[1] != xi and c[1] != yi for c in chosen):
                     members: list[Member] = [(c[1], c[2]) for c in chosen]
                     members += [(xi, xd), (yi, yd)]
@@ -81,3 +81,28 @@ def sorted_bounds(eng: Engine, size: int, target: int, budget: Budget, found: Co
             chosen.pop()
 
     level(len(vals), size, 0)
+
+
+def pairs_by_larger(
+    eng: Engine, end: int, lo: int, hi: int, budget: Budget
+) -> Iterator[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
+    """Yields every pair of entries at positions ``i < j < end`` of distinct items whose
+    values sum into ``[lo, hi]``, by the larger one (``sorted_bounds::pairs_by_larger``):
+    ``j`` over the positions with ``2 * v_j >= lo`` and ``v_j <= hi - values[0]`` (one node),
+    each one node; its partners below it in ``[lo - v_j, hi - v_j]``, each one node."""
+    vals, values = eng.vals, eng.values
+    if end < 2:
+        return
+    budget.tick()
+    start = max(bisect.bisect_left(values, -(-lo // 2), 0, end), 1)
+    stop = bisect.bisect_left(values, hi - values[0] + 1, 0, end)
+    for j in range(start, stop):
+        budget.tick()
+        y = vals[j]
+        vy = y[0]
+        a, z = bisect.bisect_left(values, lo - vy, 0, j), bisect.bisect_left(values, hi - vy + 1, 0, j)
+        for i in range(a, z):
+            budget.tick()
+            x = vals[i]
+            if x[1] != y[1]:
+                yield x, y

@@ -13,7 +13,14 @@ from numpy.typing import NDArray
 
 from engine.matching.kernels.engine import Budget, Exhausted
 from engine.matching.kernels.rank import EMPTY_PARTIAL, Best, Partial, evidence_of, extended
-from engine.matching.solver_types import DP_CELL_BYTES, DP_CELLS_PER_NODE, Limits, OpenItem, Solution
+from engine.matching.solver_types import (
+    DP_CELL_BYTES,
+    DP_CELLS_PER_NODE,
+    Limits,
+    OpenItem,
+    Solution,
+    solution_limit,
+)
 
 
 def dp_table_nodes(n: int, hi: int) -> int:
@@ -48,7 +55,7 @@ class SubsetDp:
 
     def solve(self, limits: Limits) -> Solution:
         budget = Budget(limits.node_budget, limits.memory_limit_bytes)
-        best = Best(limits.max_candidates)
+        best = Best(limits.max_candidates, solution_limit(limits.max_solutions))
         complete = True
         try:
             budget.reserve((len(self.items) + 1) * (self.hi + 1), DP_CELL_BYTES)
@@ -128,6 +135,9 @@ class SubsetDp:
             if offer:
                 residual = self.payment - cur
                 best.offer(evidence_of(child, m, residual), tuple(chosen), residual)
+                if best.limited:
+                    # The solution limit: the search ends at its next tick.
+                    budget.stop = True
             if extend:
                 ancestors.append((nxt, top_cur, top_m, part))
                 nxt, top_cur, top_m, part = j + 1, cur, m, child

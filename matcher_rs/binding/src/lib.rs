@@ -2,6 +2,7 @@
 //! converts results once. The public, typed API is `engine/matching/solver.py`;
 //! this module is private and described by `matcher_rs/python/cashapp_matcher/_matcher.pyi`.
 mod camt;
+mod results;
 
 use matcher_core::{CountLimits, FlatBatch, Item, Limits, ManyLimits, SolveError, SubsetCount};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
@@ -10,12 +11,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::borrow::Cow;
 
-/// (item_indices, discounted, total_minor, residual_minor). Index and flag lists are
-/// Python tuples, as in the result types, so the wrapper builds each Candidate / Group
-/// from the raw tuple without converting its fields again.
-type RawCandidate<'py> = (Bound<'py, PyTuple>, Bound<'py, PyTuple>, i64, i64);
-/// (outcome, candidates, candidate_count, algorithm, nodes)
-type RawSolution<'py> = (&'static str, Vec<RawCandidate<'py>>, u64, &'static str, u64);
 /// (payment_indices, item_indices, discounted, residual_minor)
 type RawGroup<'py> = (
     Bound<'py, PyTuple>,
@@ -49,35 +44,33 @@ fn to_py_err(error: SolveError) -> PyErr {
     }
 }
 
-/// A shared borrow of `array`; an array some native code holds mutably borrowed is
-/// refused (ValueError) rather than read while it may change.
-fn readonly<'py>(array: &Bound<'py, PyArray1<i64>>) -> PyResult<PyReadonlyArray1<'py, i64>> {
-    array
-        .try_readonly()
-        .map_err(|e| PyValueError::new_err(format!("an item column is being written: {e}")))
-}
-
 /// An int64 column: a numpy int64 array (read in place) or a sequence of ints (converted).
-enum Column<'py> {
-    Array(PyReadonlyArray1<'py, i64>),
+enum Column<'a, 'py> {
+    Array(&'a Bound<'py, PyArray1<i64>>),
     List(Vec<i64>),
 }
 
-impl<'py> Column<'py> {
+impl<'a, 'py> Column<'a, 'py> {
     /// A type check, not a failed extraction, picks the variant: a failed extraction
     /// would build a Python exception on every call of the sequence path.
-    fn of(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+    fn of(obj: &'a Bound<'py, PyAny>) -> PyResult<Self> {
         match obj.cast::<PyArray1<i64>>() {
-            Ok(array) => Ok(Column::Array(readonly(array)?)),
+            Ok(array) => Ok(Column::Array(array)),
             Err(_) => Ok(Column::List(obj.extract()?)),
         }
     }
 
+    /// The values, read while the GIL is held and copied into the items before it is
+    /// released. No borrow is registered with numpy's borrow checker (its shared hash map
+    /// took an eighth of a call at n = 10): no Python code runs during the read, so none can
+    /// write the array, and a native thread writing it without the GIL races every reader
+    /// (numpy's own included) whatever this code does.
     fn values(&self) -> Cow<'_, [i64]> {
         match self {
-            Column::Array(a) => match a.as_slice() {
+            // SAFETY: see above; the slice does not outlive the GIL-holding caller.
+            Column::Array(a) => match unsafe { a.as_slice() } {
                 Ok(s) => Cow::Borrowed(s),
-                Err(_) => Cow::Owned(a.as_array().to_vec()),
+                Err(_) => Cow::Owned(a.to_owned_array().to_vec()),
             },
             Column::List(v) => Cow::Borrowed(v),
         }
@@ -86,14 +79,17 @@ impl<'py> Column<'py> {
 
 /// Discounted amounts: in a numpy int64 array 0 means "no discount" (the columnar and
 /// batch convention); in a sequence, None does.
-fn discounts_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<i64>>> {
-    match obj.cast::<PyArray1<i64>>() {
-        Ok(array) => Ok(readonly(array)?
-            .as_array()
-            .iter()
-            .map(|&d| if d == 0 { None } else { Some(d) })
-            .collect()),
-        Err(_) => obj.extract(),
+enum Discounts<'a, 'py> {
+    Array(Column<'a, 'py>),
+    List(Vec<Option<i64>>),
+}
+
+impl<'a, 'py> Discounts<'a, 'py> {
+    fn of(obj: &'a Bound<'py, PyAny>) -> PyResult<Self> {
+        match obj.cast::<PyArray1<i64>>() {
+            Ok(array) => Ok(Discounts::Array(Column::Array(array))),
+            Err(_) => Ok(Discounts::List(obj.extract()?)),
+        }
     }
 }
 
@@ -110,44 +106,36 @@ fn items_of(
         Column::of(reference_score)?,
     );
     let (amounts, due, refs) = (amounts.values(), due.values(), refs.values());
-    let discounted = discounts_of(discounted_minor)?;
+    let discounts = Discounts::of(discounted_minor)?;
     let n = amounts.len();
-    if discounted.len() != n || due.len() != n || refs.len() != n {
-        return Err(to_py_err(SolveError::Invalid(
+    let unequal = || {
+        to_py_err(SolveError::Invalid(
             "amounts_minor, discounted_minor, due_ordinal and reference_score must have equal lengths"
                 .into(),
-        )));
+        ))
+    };
+    if due.len() != n || refs.len() != n {
+        return Err(unequal());
     }
-    Ok((0..n)
-        .map(|i| Item {
-            amount_minor: amounts[i],
-            discounted_minor: discounted[i],
-            due_ordinal: due[i],
-            reference_score: refs[i],
-        })
-        .collect())
-}
-
-fn raw_solution(py: Python<'_>, s: matcher_core::Solution) -> PyResult<RawSolution<'_>> {
-    let candidates = s
-        .candidates
-        .into_iter()
-        .map(|c| {
-            Ok((
-                PyTuple::new(py, c.item_indices)?,
-                PyTuple::new(py, c.discounted)?,
-                c.total_minor,
-                c.residual_minor,
-            ))
-        })
-        .collect::<PyResult<_>>()?;
-    Ok((
-        s.outcome.as_str(),
-        candidates,
-        s.candidate_count,
-        s.algorithm.as_str(),
-        s.nodes,
-    ))
+    let item = |i: usize, discounted_minor: Option<i64>| Item {
+        amount_minor: amounts[i],
+        discounted_minor,
+        due_ordinal: due[i],
+        reference_score: refs[i],
+    };
+    match &discounts {
+        Discounts::Array(column) => {
+            let d = column.values();
+            if d.len() != n {
+                return Err(unequal());
+            }
+            Ok((0..n)
+                .map(|i| item(i, if d[i] == 0 { None } else { Some(d[i]) }))
+                .collect())
+        }
+        Discounts::List(d) if d.len() == n => Ok((0..n).map(|i| item(i, d[i])).collect()),
+        Discounts::List(_) => Err(unequal()),
+    }
 }
 
 #[pyfunction]
@@ -164,13 +152,15 @@ fn solve_one_to_many<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
-) -> PyResult<RawSolution<'py>> {
+    max_solutions: i64,
+) -> PyResult<Bound<'py, PyAny>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let items = items_of(
         amounts_minor,
@@ -183,7 +173,7 @@ fn solve_one_to_many<'py>(
     } else {
         py.detach(|| matcher_core::solve_one_to_many(&items, payment_minor, &limits))
     };
-    raw_solution(py, result.map_err(to_py_err)?)
+    results::solution(py, result.map_err(to_py_err)?)
 }
 
 #[pyfunction]
@@ -200,13 +190,15 @@ fn solve_one_to_many_multi<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
-) -> PyResult<Vec<RawSolution<'py>>> {
+    max_solutions: i64,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let limits = Limits {
         max_items,
         tolerance_minor,
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let items = items_of(
         amounts_minor,
@@ -217,7 +209,10 @@ fn solve_one_to_many_multi<'py>(
     let result =
         py.detach(|| matcher_core::solve_one_to_many_multi(&items, &payments_minor, &limits));
     let solutions = result.map_err(to_py_err)?;
-    solutions.into_iter().map(|s| raw_solution(py, s)).collect()
+    solutions
+        .into_iter()
+        .map(|s| results::solution(py, s))
+        .collect()
 }
 
 #[pyfunction]
@@ -371,6 +366,7 @@ fn solve_batch<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
+    max_solutions: i64,
     num_threads: usize,
 ) -> PyResult<RawBatch<'py>> {
     let offsets = item_offsets.as_array().to_vec();
@@ -385,6 +381,7 @@ fn solve_batch<'py>(
         node_budget,
         max_candidates,
         memory_limit_bytes,
+        max_solutions,
     };
     let result = py.detach(|| {
         let batch = FlatBatch {
@@ -416,6 +413,7 @@ fn solve_batch<'py>(
 #[pymodule]
 fn _matcher(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", matcher_core::VERSION)?;
+    m.add_function(wrap_pyfunction!(results::register_result_types, m)?)?;
     m.add_function(wrap_pyfunction!(solve_one_to_many, m)?)?;
     m.add_function(wrap_pyfunction!(solve_one_to_many_multi, m)?)?;
     m.add_function(wrap_pyfunction!(solve_many_to_many, m)?)?;

@@ -130,6 +130,10 @@ pub struct Limits {
     /// Bytes the search's tables and kept candidates may take (see [`CANDIDATE_BYTES`]);
     /// an instance whose tables would pass it is refused before they are allocated.
     pub memory_limit_bytes: i64,
+    /// Stop once this many item sets are found (flsss's `n_solutions`); 0: every set.
+    /// Which sets are "first" is the kernels' fixed enumeration order, the same in the
+    /// Python twin; a search cut there answers [`Outcome::SolutionLimit`].
+    pub max_solutions: i64,
 }
 
 impl Default for Limits {
@@ -140,6 +144,7 @@ impl Default for Limits {
             node_budget: 5_000_000,
             max_candidates: 10,
             memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
+            max_solutions: 0,
         }
     }
 }
@@ -154,16 +159,20 @@ pub enum Outcome {
     /// The tables would pass `memory_limit_bytes` (refused before allocating), or more
     /// candidates match than the memory left may keep; the search is incomplete.
     MemoryLimit,
+    /// `limits.max_solutions` sets were found and the search stopped there, with more of
+    /// it left to run: the candidates are the sets found first, not necessarily the best.
+    SolutionLimit,
 }
 
 impl Outcome {
     /// All outcomes in code order (the batch API reports `code()`).
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Matched,
         Outcome::Ambiguous,
         Outcome::NoMatch,
         Outcome::BudgetExhausted,
         Outcome::MemoryLimit,
+        Outcome::SolutionLimit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +182,7 @@ impl Outcome {
             Outcome::NoMatch => "NO_MATCH",
             Outcome::BudgetExhausted => "BUDGET_EXHAUSTED",
             Outcome::MemoryLimit => "MEMORY_LIMIT",
+            Outcome::SolutionLimit => "SOLUTION_LIMIT",
         }
     }
 
@@ -183,6 +193,7 @@ impl Outcome {
             Outcome::NoMatch => 2,
             Outcome::BudgetExhausted => 3,
             Outcome::MemoryLimit => 4,
+            Outcome::SolutionLimit => 5,
         }
     }
 }
@@ -311,6 +322,21 @@ pub(crate) fn validate_common_limits(
     Ok(())
 }
 
+pub(crate) fn validate_max_solutions(max_solutions: i64) -> Result<(), SolveError> {
+    if max_solutions < 0 {
+        return Err(invalid("limits.max_solutions must be >= 0".into()));
+    }
+    Ok(())
+}
+
+/// The collector's stop point for `limits.max_solutions` (0: none).
+pub(crate) fn solution_limit(max_solutions: i64) -> u64 {
+    match u64::try_from(max_solutions) {
+        Ok(0) | Err(_) => u64::MAX,
+        Ok(m) => m,
+    }
+}
+
 /// Checks every item and returns the sum of the full amounts (as i128).
 pub(crate) fn validate_items(items: &[Item]) -> Result<i128, SolveError> {
     for (i, it) in items.iter().enumerate() {
@@ -366,6 +392,7 @@ fn validate_one(items: &[Item], payment_minor: i64, limits: &Limits) -> Result<(
         limits.max_candidates,
         limits.memory_limit_bytes,
     )?;
+    validate_max_solutions(limits.max_solutions)?;
     if payment_minor <= 0 {
         return Err(invalid("payment_minor must be > 0".into()));
     }
@@ -500,7 +527,9 @@ pub fn solve_one_to_many(
         &mut budget,
     ) {
         Ok(eng) => {
-            found = found.bounded(&budget, eng.pending_bytes(), 0);
+            found = found
+                .bounded(&budget, eng.pending_bytes(), 0)
+                .limited_to(solution_limit(limits.max_solutions));
             eng.query(payment_minor, &mut budget, &mut found).is_ok()
         }
         Err(engine::Exhausted) => false,
@@ -588,11 +617,16 @@ pub fn solve_one_to_many_multi(
             let solve = |&payment_minor: &i64| {
                 let stop = AtomicBool::new(false);
                 let mut budget = prepared_budget.watching(&stop);
-                let mut found = engine::Collector::new(items).bounded(&budget, 0, 0);
+                let mut found = engine::Collector::new(items)
+                    .bounded(&budget, 0, 0)
+                    .limited_to(solution_limit(limits.max_solutions));
+                // Its enumeration order is not the separate call's, so a search that
+                // reaches the solution limit is answered by the separate call.
                 if shared
                     .query(payment_minor, &mut budget, &mut found)
                     .is_err()
                     || found.overflowed
+                    || found.limited
                 {
                     return solve_one_to_many(items, payment_minor, limits);
                 }
@@ -648,7 +682,9 @@ pub fn solve_one_to_many_multi(
             Some(Ok(eng)) => eng.pending_bytes(),
             _ => 0,
         };
-        let mut found = engine::Collector::new(items).bounded(&budget, pending, 0);
+        let mut found = engine::Collector::new(items)
+            .bounded(&budget, pending, 0)
+            .limited_to(solution_limit(limits.max_solutions));
         let complete = match &prepared {
             Some(Ok(eng)) => eng.query(payment_minor, &mut budget, &mut found).is_ok(),
             // `None` is never seen here: it means every payment takes `subset_dp`.
@@ -693,6 +729,7 @@ fn validate_multi(
         limits.max_candidates,
         limits.memory_limit_bytes,
     )?;
+    validate_max_solutions(limits.max_solutions)?;
     for (j, &p) in payments_minor.iter().enumerate() {
         if p <= 0 {
             return Err(invalid(format!("payments_minor[{j}] must be > 0")));

@@ -13,7 +13,9 @@ Semantics are identical, bit for bit, to engine.matching.solver_py:
   (residual != 0, -sum(reference_score)) tier, else "AMBIGUOUS"; "BUDGET_EXHAUSTED" when the
   node budget ran out (candidates found so far, ranked); "MEMORY_LIMIT" when the tables would
   pass memory_limit_bytes (refused before allocating) or more sets match than the memory left
-  may keep (those kept so far, ranked).
+  may keep (those kept so far, ranked); "SOLUTION_LIMIT" when max_solutions sets (0: no
+  limit) were found and the search stopped there with work left (the sets found first, in the
+  kernels' fixed enumeration order, ranked).
 - Invalid input (non-positive amounts, discounts outside (0, amount), reference scores
   outside 0..100, negative limits, sums that could overflow int64) raises ValueError naming
   the field. Every argument must fit in int64 (the Python wrapper checks this first).
@@ -43,6 +45,7 @@ __all__ = [
     "count_subsets",
     "count_subsets_multi",
     "read_camt",
+    "register_result_types",
     "solve_batch",
     "solve_many_to_many",
     "solve_one_to_many",
@@ -50,6 +53,12 @@ __all__ = [
 ]
 
 __version__: str
+
+def register_result_types(
+    solution: type[tuple[Any, ...]], candidate: type[tuple[Any, ...]], outcomes: tuple[Any, ...]
+) -> None:
+    """Registers the NamedTuples the one-to-many calls return (Solution of 5 fields, Candidate
+    of 4) and the Outcome members in code order; later calls keep the first registration."""
 
 def solve_one_to_many(
     amounts_minor: _Column,
@@ -62,9 +71,11 @@ def solve_one_to_many(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
-) -> tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]:
-    """Returns (outcome, [(item_indices, discounted, total_minor, residual_minor)],
-    candidate_count, algorithm, nodes)."""
+    max_solutions: int,
+) -> Any:
+    """Returns the registered Solution (outcome: the registered Outcome member, candidates: a
+    tuple of the registered Candidate (item_indices, discounted, total_minor, residual_minor),
+    candidate_count, algorithm, nodes); RuntimeError before register_result_types."""
 
 def solve_one_to_many_multi(
     amounts_minor: _Column,
@@ -77,7 +88,8 @@ def solve_one_to_many_multi(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
-) -> list[tuple[str, list[tuple[tuple[int, ...], tuple[bool, ...], int, int]], int, str, int]]:
+    max_solutions: int,
+) -> list[Any]:
     """One solve_one_to_many result per payment; the target-independent tables are built
     once (subset_dp payments: their own table each), payments run in parallel. Identical
     to separate calls (node counts included), except where the ksum_shared_triples kernel
@@ -112,6 +124,7 @@ def solve_batch(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
+    max_solutions: int,
     num_threads: int,
 ) -> tuple[
     NDArray[np.int64],

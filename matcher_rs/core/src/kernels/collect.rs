@@ -157,6 +157,10 @@ pub(crate) struct Collector<'a> {
     /// the candidates are incomplete.
     pub(crate) room: u64,
     pub(crate) overflowed: bool,
+    /// Stop once this many sets are kept (`limits.max_solutions`; `u64::MAX`: never), and
+    /// whether that happened: the search then ends at its next tick.
+    pub(crate) limit: u64,
+    pub(crate) limited: bool,
     /// The budget's stop flag, set on overflow so that the search ends at its next tick.
     stop: Option<&'a AtomicBool>,
 }
@@ -170,6 +174,8 @@ impl<'a> Collector<'a> {
             plain: Plain::new(),
             room: u64::MAX,
             overflowed: false,
+            limit: u64::MAX,
+            limited: false,
             stop: None,
         }
     }
@@ -187,6 +193,23 @@ impl<'a> Collector<'a> {
         self.room = (left / crate::CANDIDATE_BYTES).saturating_sub(held as u64);
         self.stop = Some(budget.stop);
         self
+    }
+
+    /// Ends the search at its next tick once `limit` sets are kept (see `Limits::max_solutions`).
+    pub(crate) fn limited_to(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// A new set was kept: at the solution limit, end the search at its next tick.
+    #[inline]
+    fn kept(&mut self) {
+        if self.len() as u64 >= self.limit {
+            self.limited = true;
+            if let Some(stop) = self.stop {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// A new set did not fit: remember it and end the search at its next tick.
@@ -240,6 +263,7 @@ pub(crate) fn record(found: &mut Collector, target: i64, total: i64, members: &m
         };
         if found.admit() {
             found.plain.push((key, target - total));
+            found.kept();
         }
         return;
     }
@@ -280,6 +304,7 @@ pub(crate) fn record(found: &mut Collector, target: i64, total: i64, members: &m
         None if full => collector.overflow(),
         None => {
             found.insert(Key::new(indices), (residual, flags()));
+            collector.kept();
         }
     }
 }

@@ -99,6 +99,17 @@ pub(crate) fn with_memory(outcome: Outcome, refused: bool, overflowed: bool) -> 
     }
 }
 
+/// `outcome` of a search `limited` by `max_solutions` (its collector kept that many sets
+/// and ended it): SOLUTION_LIMIT unless the search completed anyway (no work was left, so
+/// the sets are all there are). Memory comes first: it is checked after this.
+pub(crate) fn with_solution_limit(outcome: Outcome, complete: bool, limited: bool) -> Outcome {
+    if limited && !complete {
+        Outcome::SolutionLimit
+    } else {
+        outcome
+    }
+}
+
 /// Outcome of a ranked, non-empty or empty list of evidence keys.
 pub(crate) fn outcome_of(ranked: &[Evidence], complete: bool) -> Outcome {
     if !complete {
@@ -148,7 +159,7 @@ pub(crate) fn finish_one(
     max_candidates: i64,
 ) -> (Outcome, Vec<Candidate>, u64) {
     let count = found.len();
-    let overflowed = found.overflowed;
+    let (overflowed, limited) = (found.overflowed, found.limited);
     let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
     // Two are always needed: the outcome compares the best with the runner-up.
     let need = keep.max(2);
@@ -171,7 +182,8 @@ pub(crate) fn finish_one(
         (x.0, x.1.as_slice()).cmp(&(y.0, y.1.as_slice()))
     });
     let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
-    let outcome = with_memory(outcome_of(&keys, complete), refused, overflowed);
+    let outcome = with_solution_limit(outcome_of(&keys, complete), complete, limited);
+    let outcome = with_memory(outcome, refused, overflowed);
     let candidates = keyed
         .into_iter()
         .take(keep)
@@ -222,6 +234,9 @@ pub(crate) struct Best {
     /// A max-heap: its top is the worst kept candidate.
     heap: BinaryHeap<Kept>,
     seen: u64,
+    /// The solution limit (`u64::MAX`: none) and whether the sets seen reached it.
+    limit: u64,
+    pub(crate) limited: bool,
 }
 
 impl Best {
@@ -230,7 +245,15 @@ impl Best {
             keep: usize::try_from(max_candidates).unwrap_or(usize::MAX).max(2),
             heap: BinaryHeap::new(),
             seen: 0,
+            limit: u64::MAX,
+            limited: false,
         }
+    }
+
+    /// This collection, reaching its limit once `limit` sets are seen.
+    pub(crate) fn limited_to(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
     }
 
     /// Counts the set `indices` (ascending, full amounts) and keeps it if it ranks among
@@ -238,6 +261,7 @@ impl Best {
     #[inline]
     pub(crate) fn offer(&mut self, ev: Evidence, indices: &[u32], residual: i64) {
         self.seen += 1;
+        self.limited |= self.seen >= self.limit;
         if self.heap.len() < self.keep {
             self.heap.push(Kept {
                 ev,
@@ -267,7 +291,7 @@ impl Best {
     ) -> (Outcome, Vec<Candidate>, u64) {
         let ranked = self.heap.into_sorted_vec();
         let keys: Vec<Evidence> = ranked.iter().take(2).map(|k| k.ev).collect();
-        let outcome = outcome_of(&keys, complete);
+        let outcome = with_solution_limit(outcome_of(&keys, complete), complete, self.limited);
         let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
         let candidates = ranked
             .into_iter()

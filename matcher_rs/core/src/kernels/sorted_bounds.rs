@@ -2,14 +2,13 @@
 //! positions, flsss-style: the members are fixed from the largest down, each at a position
 //! whose value, with the entries just below it (the largest the rest can be) reaches the
 //! window and, with the smallest entries, stays under it (both by binary search), and the
-//! last two come from a two-pointer window below the smallest member fixed. No
+//! last two come from [`pairs_by_larger`] below the smallest member fixed. No
 //! pair table: on amounts spread over many decades the bounds leave few partial sets,
 //! where the table costs `n^2 / 2` entries whatever the target. Chosen by
 //! [`wide_amounts`]. Twin: `engine/matching/kernels/sorted_bounds.py`.
 
 use crate::kernels::collect::{record, Collector};
 use crate::kernels::engine::{first_above, Budget, Engine, Exhausted, Val};
-use crate::kernels::two_pointer::pairs_in_window;
 
 /// The amounts span at least this factor (2^20, six decades) for [`wide_amounts`] ...
 pub(crate) const WIDE_SPAN_BITS: u32 = 20;
@@ -92,7 +91,7 @@ impl Search<'_> {
     ) -> Result<(), Exhausted> {
         let vals = self.vals;
         if m == 2 {
-            return pairs_in_window(vals, 0, end, self.lo - s, self.hi - s, budget, |x, y| {
+            return pairs_by_larger(vals, end, self.lo - s, self.hi - s, budget, |x, y| {
                 if chosen.iter().all(|c| c.item != x.item && c.item != y.item) {
                     let mut members = [(0u32, false); 5];
                     for (slot, c) in members.iter_mut().zip(chosen.iter()) {
@@ -135,4 +134,44 @@ impl Search<'_> {
         }
         Ok(())
     }
+}
+
+/// Calls `visit` for every pair of entries at positions `i < j < end` of distinct items whose
+/// values sum into `[lo, hi]`, by the larger one: `j` runs over the positions whose value is
+/// at least half of `lo` and at most `hi` less the smallest entry (two binary searches, one
+/// node), each one node, and the partners of `j` are the entries below it in `[lo - v_j,
+/// hi - v_j]` (two binary searches), each one node. On amounts spread over many decades few
+/// entries lie within a factor of two below the window, where the two-pointer scan of
+/// `pairs_in_window` walks over every small entry (wide-range n = 200, k <= 5: 69,842 nodes
+/// that way, most of them the sets of five). Mirrored by `sorted_bounds.pairs_by_larger`.
+pub(crate) fn pairs_by_larger(
+    vals: &[Val],
+    end: usize,
+    lo: i128,
+    hi: i128,
+    budget: &mut Budget,
+    mut visit: impl FnMut(&Val, &Val),
+) -> Result<(), Exhausted> {
+    if end < 2 {
+        return Ok(());
+    }
+    budget.tick(1)?;
+    let range = &vals[..end];
+    // 2 v_j >= lo, i.e. v_j >= ceil(lo / 2); v_j <= hi - vals[0].
+    let from = first_above(range, lo.div_euclid(2) + lo.rem_euclid(2)).max(1);
+    let to = first_above(range, hi - i128::from(vals[0].v) + 1);
+    for j in from..to {
+        budget.tick(1)?;
+        let y = &vals[j];
+        let vy = i128::from(y.v);
+        let below = &vals[..j];
+        let (a, z) = (first_above(below, lo - vy), first_above(below, hi - vy + 1));
+        for x in &vals[a..z] {
+            budget.tick(1)?;
+            if x.item != y.item {
+                visit(x, y);
+            }
+        }
+    }
+    Ok(())
 }

@@ -20,6 +20,7 @@
 use crate::engine::{Budget, Exhausted};
 use crate::rank::{Best, Evidence, Partial};
 use crate::{Algorithm, Item, Limits, Solution, DP_CELLS_PER_NODE};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The witness table's answer to the one question the search asks.
 trait Witness {
@@ -118,8 +119,11 @@ pub(crate) fn solve(items: &[Item], k: usize, payment_minor: i64, limits: &Limit
         .iter()
         .map(|it| usize::try_from(it.amount_minor).map_or(hi + 1, |a| a.min(hi + 1)))
         .collect();
-    let mut budget = Budget::with_memory(limits.node_budget, limits.memory_limit_bytes);
-    let mut best = Best::new(limits.max_candidates);
+    let stop = AtomicBool::new(false);
+    let mut budget =
+        Budget::with_memory(limits.node_budget, limits.memory_limit_bytes).watching(&stop);
+    let mut best =
+        Best::new(limits.max_candidates).limited_to(crate::solution_limit(limits.max_solutions));
     let complete = search(items, k, &amounts, window, &mut budget, &mut best).is_ok();
     let (outcome, candidates, count) = best.finish(payment_minor, complete, limits.max_candidates);
     let outcome = crate::rank::with_memory(outcome, budget.refused, false);
@@ -363,6 +367,10 @@ impl<'a, T: Witness> Search<'a, T> {
             if offer {
                 let residual = self.window.payment - cur as i64;
                 best.offer(Evidence::of_partial(&part, m, residual), &chosen, residual);
+                if best.limited {
+                    // The solution limit: the search ends at its next tick.
+                    budget.stop.store(true, Ordering::Relaxed);
+                }
             }
             if extend {
                 let child = Frame {

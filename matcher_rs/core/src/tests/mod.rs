@@ -71,6 +71,7 @@ fn limits(max_items: i64, tol: i64) -> Limits {
         node_budget: i64::MAX,
         max_candidates: i64::MAX,
         memory_limit_bytes: i64::MAX,
+        max_solutions: 0,
     }
 }
 
@@ -126,6 +127,7 @@ fn verdict(s: &Solution) -> (Outcome, &[Candidate], u64) {
 
 mod cases;
 mod credits;
+mod max_solutions;
 mod multi;
 mod properties;
 mod shared_triples;

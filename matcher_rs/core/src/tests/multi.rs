@@ -14,7 +14,7 @@ proptest! {
         node_budget in prop_oneof![Just(5_000_000i64), 0i64..400],
         max_candidates in 0i64..4,
     ) {
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX, max_solutions: 0 };
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         prop_assert_eq!(got.len(), payments.len());
         for (s, &p) in got.iter().zip(&payments) {

@@ -31,7 +31,7 @@ proptest! {
                     .max(1)
             })
             .collect();
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX, max_solutions: 0 };
         let shared = use_shared_triples(&items, max_items, payments.len());
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         prop_assert_eq!(got.len(), payments.len());

@@ -21,6 +21,7 @@ fn dp_limits(max_items: usize, tol: i64, node_budget: i64, max_candidates: i64) 
         node_budget,
         max_candidates,
         memory_limit_bytes: i64::MAX,
+        max_solutions: 0,
     }
 }
 
@@ -124,7 +125,7 @@ proptest! {
         node_budget in prop_oneof![Just(5_000_000i64), 0i64..400],
         max_candidates in 0i64..4,
     ) {
-        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX };
+        let lim = Limits { max_items, tolerance_minor: tol, node_budget, max_candidates, memory_limit_bytes: i64::MAX, max_solutions: 0 };
         let got = solve_one_to_many_multi(&items, &payments, &lim).unwrap();
         for (s, &p) in got.iter().zip(&payments) {
             prop_assert_eq!(s, &solve_one_to_many(&items, p, &lim).unwrap());
