@@ -238,3 +238,41 @@ def test_bad_process_counts_are_refused_naming_the_setting(
     assert named in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not database.exists()
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["parent", "process-group"])
+def test_sigint_stops_every_worker_cleanly_whether_sent_to_the_parent_or_the_group(
+    whole_group: bool, tmp_path: Path
+) -> None:
+    # Ctrl-C in a terminal signals the whole process group: each worker hears it first-hand and
+    # then once more from the parent, and must still exit 0.
+    port = _free_port()
+    process = subprocess.Popen(
+        cashapp_command("serve", "--processes", "2", "--listen", f"127.0.0.1:{port}"),
+        cwd=REPO_ROOT,
+        env=child_environment({"CASHAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # blocks until the line or the exit (the pipe closes)
+        assert first.startswith(f"cashapp listening on 127.0.0.1:{port}"), first
+        workers = _workers(process.pid)
+        assert len(workers) == 2, workers
+        with Client(f"127.0.0.1:{port}", timeout_seconds=30) as client:
+            client.create_customer("C-SIG", display_name="Signalled")
+        if whole_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=STOP_TIMEOUT_SECONDS + 30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "cashapp:" not in stderr, stderr
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
