@@ -99,8 +99,8 @@ def serve_processes(settings: Settings) -> int:
         if failed is not None:
             _stop_all(workers, settings.shutdown_grace_seconds)
             return failed
-        host = split_listen(settings.listen)[0]
-        print(f"cashapp listening on {host}:{split_listen(settings.listen)[1]}", flush=True)
+        host, port = split_listen(settings.listen)
+        print(f"cashapp listening on {host}:{port}", flush=True)
         log.info("%d server processes listening (pids %s)", len(workers), [w.pid for w in workers])
         while stop.signal is None:
             wait([w.sentinel for w in workers], timeout=POLL_SECONDS)

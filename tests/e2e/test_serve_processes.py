@@ -54,6 +54,15 @@ def _workers(parent: int) -> list[int]:
     return sorted(found)
 
 
+def _alive(pid: int) -> bool:
+    """Running, not ended: an orphan that ended stays a zombie where PID 1 does not reap."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _accepted_connections(pid: int, port: int) -> int:
     """Established TCP connections on local `port` whose socket `pid` holds."""
     inodes = set()
@@ -89,7 +98,7 @@ def served_twice(database_url: str) -> Iterator[tuple[str, list[int], int]]:
     output = "".join(served.stdout + served.stderr)
     assert code == 0, output
     assert "Traceback" not in output, output
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived serve"
+    assert not any(_alive(pid) for pid in workers), "a worker outlived serve"
 
 
 def test_two_processes_share_the_clients_and_create_every_payment_once(
@@ -209,9 +218,9 @@ def test_a_worker_that_dies_stops_the_others_and_serve_exits_non_zero(tmp_path: 
     assert code == 1, stderr
     assert f"worker 0 (pid {workers[0]}) was killed by SIGKILL; stopping the others" in stderr
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    while Path(f"/proc/{workers[1]}").exists() and time.monotonic() < deadline:
+    while _alive(workers[1]) and time.monotonic() < deadline:
         time.sleep(0.1)  # reaped by serve before it exited; /proc may lag a moment
-    assert not Path(f"/proc/{workers[1]}").exists()
+    assert not _alive(workers[1])
 
 
 @pytest.mark.parametrize(
@@ -275,4 +284,22 @@ def test_sigint_stops_every_worker_cleanly_whether_sent_to_the_parent_or_the_gro
             process.wait()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "cashapp:" not in stderr, stderr
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def test_workers_stop_by_themselves_when_serve_is_killed(tmp_path: Path) -> None:
+    served = start_serve(
+        {"CASHAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"},
+        "--processes", "2", "--listen", f"127.0.0.1:{_free_port()}",
+    )  # fmt: skip
+    workers = _workers(served.process.pid)
+    assert len(workers) == 2, workers
+    served.process.kill()  # no chance to forward anything: the workers see their pipe close
+    assert served.stop() == -signal.SIGKILL
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _alive(pid)]
+    for pid in alive:  # a failed run must not leave servers behind
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "workers kept serving after serve was killed"
