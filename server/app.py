@@ -94,10 +94,13 @@ class Running:
         self.db.dispose()
 
 
-async def start(settings: Settings) -> Running:
+async def start(settings: Settings, *, migrate: bool = True) -> Running:
+    """The server, listening. `migrate=False` in the worker processes of `--processes N`, whose
+    parent brought the schema up to date once before starting them (server/processes.py)."""
     server_tls = load_server_tls(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
     db = Database(settings.database_url)
-    db.migrate()
+    if migrate:
+        db.migrate()
     auth = Authenticator(
         dict(settings.tokens),
         TokenStore(db),
@@ -113,11 +116,16 @@ async def start(settings: Settings) -> Running:
     metrics.watch(db)
     executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="cashapp-db")
     rpc = Rpc(CashApp(db), auth, executor)
+    options: list[tuple[str, int]] = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    if settings.processes > 1:
+        # Said, not left to grpc's default: the N processes of `--processes` bind one port, and
+        # the kernel spreads incoming connections over them.
+        options.append(("grpc.so_reuseport", 1))
     server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ],
+        options=options,
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         # Telemetry outermost, so it also records calls the edge refuses; then authenticate first,
         # and refuse malformed bytes and NUL.

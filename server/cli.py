@@ -146,12 +146,17 @@ def _run(command: str, loaded: Loaded, args: argparse.Namespace) -> int:
         from server.app import serve
 
         log.info(
-            "cashapp %s starting: database %s, listen %s, %d workers",
+            "cashapp %s starting: database %s, listen %s, %d workers%s",
             cashapp_version(),
             mask_url(settings.database_url),
             settings.listen,
             settings.workers,
+            f" in each of {settings.processes} processes" if settings.processes > 1 else "",
         )
+        if settings.processes > 1:
+            from server.processes import serve_processes
+
+            return serve_processes(settings)
         asyncio.run(serve(settings))
         return EXIT_OK
     if command == "demo":

@@ -37,6 +37,9 @@ MAX_STATEMENT_BYTES_LIMIT = 4 * 1024 * 1024 * 1024
 # More worker threads than the PostgreSQL pool has connections (10 + 20 overflow) would only
 # queue on the pool; 64 leaves room for a bigger pool without inviting a typo like 8000.
 MAX_WORKERS = 64
+# Server processes on one port (`--processes`): each is a whole server with its own pool, so more
+# than a few per core only adds connections; 64 is far past any useful value.
+MAX_PROCESSES = 64
 SHUTDOWN_GRACE_SECONDS = 10.0
 MAX_DELIVERY_INTERVAL_SECONDS = 86_400.0
 MAX_SHUTDOWN_GRACE_SECONDS = 300.0
@@ -359,6 +362,14 @@ class Settings:
         expects=f"an integer 1..{MAX_WORKERS}",
         help="threads for database and solver work",
     )
+    processes: int = setting(
+        1,
+        env="CASHAPP_PROCESSES",
+        flag="--processes",
+        parse=_bounded_int(1, MAX_PROCESSES),
+        expects=f"an integer 1..{MAX_PROCESSES}",
+        help="server processes sharing the listen port (SO_REUSEPORT); 1 serves in this process",
+    )
     tokens: tuple[tuple[str, str], ...] = setting(
         (),
         env="CASHAPP_TOKENS",
@@ -513,6 +524,13 @@ class Settings:
             raise ConfigError(
                 "--tls-client-ca (CASHAPP_TLS_CLIENT_CA) (mTLS) needs --tls-cert (CASHAPP_TLS_CERT) "
                 "and --tls-key (CASHAPP_TLS_KEY); expected all three"
+            )
+        if self.processes > 1 and int(split_listen(self.listen)[1]) == 0:
+            # Each process would bind a free port of its own: N servers on N ports, not one.
+            raise ConfigError(
+                f"--processes (CASHAPP_PROCESSES)={self.processes} with --listen (CASHAPP_LISTEN)="
+                f"{self.listen!r}: port 0 would give each process a port of its own; expected a "
+                "fixed port, or --processes 1"
             )
         if not self.tls_cert and not self.allow_insecure and not is_loopback(self.listen):
             raise ConfigError(

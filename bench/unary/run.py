@@ -3,24 +3,33 @@ a real `cashapp serve` on the embedded default (SQLite); writes its section of b
 
     go install github.com/bojand/ghz/cmd/ghz@latest   # once; found on PATH or in $(go env GOPATH)/bin
     python -m bench.unary.run --requests 20000 --concurrency 32 --out bench/RESULTS.md
+    python -m bench.unary.run --processes 1 --processes 2 --backend sqlite --backend postgres
+
+`--processes N` (repeatable) runs the server as `cashapp serve --processes N` (server/processes.py).
+ghz spreads its concurrency over `--connections` connections (default here 8; ghz's own default is
+one, which would put every call on one server process: a connection stays with the process that
+accepted it). With 8 the chance that all of them land on one of two processes is 1 in 128; the
+section shows how the server's CPU split over its processes, so a run where they did is visible.
 
 ghz gets the API as a protoset (a FileDescriptorSet of proto/cashapp/v1 with its imports, built
 here with grpcio-tools). CreatePayment requests carry ghz's request number in the payment id and
 the request_id, so every request creates a new payment (no idempotent replays); GetInvoice reads
 invoices of a booked world at random. Reported: requests/s, p50, p90, p99, the error count, the
-server's CPU per call (user + system time of its process, /proc/<pid>/stat, over the ghz run) and
+server's CPU per call (user + system time of its processes, /proc/<pid>/stat, over the ghz run) and
 the 1-minute load average when the run ended (the machine is shared: CPU per call varies less).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,6 +41,7 @@ from cashapp_client import Client, Invoice, Money
 
 HEADER = "## Unary latency (ghz)"
 BOOKED_INVOICES = 1000
+DEFAULT_CONNECTIONS = 8
 
 
 @dataclass
@@ -45,8 +55,11 @@ class Measured:
     p90_ms: float
     p99_ms: float
     errors: int
-    server_cpu_ms: float  # the server's CPU time per call
+    server_cpu_ms: float  # the server's CPU time per call (all its processes)
     load: float  # the 1-minute load average at the end of the run
+    processes: int = 1
+    connections: int = 1
+    cpu_split: tuple[float, ...] = ()  # each worker process's share of the CPU (--processes > 1)
 
 
 def ghz_binary() -> str:
@@ -58,6 +71,32 @@ def ghz_binary() -> str:
     if candidate.exists():
         return str(candidate)
     raise SystemExit("ghz not found: go install github.com/bojand/ghz/cmd/ghz@latest")
+
+
+def _workers(parent: int) -> list[int]:
+    """The server processes `cashapp serve --processes N` spawned (not multiprocessing's tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):  # a process may end between listing and reading
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == parent and b"spawn_main" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def _processes_setting(processes: int) -> Iterator[None]:
+    """CASHAPP_PROCESSES for the server bench.quality.server starts (it passes our environment)."""
+    before = os.environ.get("CASHAPP_PROCESSES")
+    os.environ["CASHAPP_PROCESSES"] = str(processes)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["CASHAPP_PROCESSES"]
+        else:
+            os.environ["CASHAPP_PROCESSES"] = before
 
 
 def protoset(directory: Path) -> Path:
@@ -87,7 +126,7 @@ def _book(target: str) -> None:
 
 
 def _ghz(
-    pid: int,
+    pids: list[int],
     binary: str,
     descriptors: Path,
     target: str,
@@ -96,6 +135,7 @@ def _ghz(
     requests: int,
     concurrency: int,
     backend: str,
+    connections: int,
 ) -> Measured:
     command = [
         binary,
@@ -105,13 +145,16 @@ def _ghz(
         f"--data={data}",
         f"--total={requests}",
         f"--concurrency={concurrency}",
+        f"--connections={connections}",
         "--format=json",
         "--timeout=30s",
         target,
     ]
-    cpu_before = cpu_seconds(pid)
+    before = [cpu_seconds(pid) for pid in pids]
     done = subprocess.run(command, capture_output=True, text=True)
-    cpu = cpu_seconds(pid) - cpu_before
+    spent = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
+    cpu = sum(spent)
+    workers = spent[1:]  # with --processes N the parent only waits: the workers serve
     if done.returncode != 0:
         raise RuntimeError(f"ghz failed on {method}: {done.stderr or done.stdout}")
     report = json.loads(done.stdout)
@@ -129,10 +172,19 @@ def _ghz(
         errors,
         cpu * 1000 / requests,
         os.getloadavg()[0],
+        max(1, len(workers)),
+        connections,
+        tuple(w / sum(workers) for w in workers) if len(workers) > 1 and sum(workers) > 0 else (),
     )
 
 
-def measure(requests: int, concurrency: int, backend: str = "sqlite") -> list[Measured]:
+def measure(
+    requests: int,
+    concurrency: int,
+    backend: str = "sqlite",
+    processes: int = 1,
+    connections: int = DEFAULT_CONNECTIONS,
+) -> list[Measured]:
     binary = ghz_binary()
     create = json.dumps(
         {
@@ -150,11 +202,18 @@ def measure(requests: int, concurrency: int, backend: str = "sqlite") -> list[Me
     with tempfile.TemporaryDirectory(prefix="cashapp-unary-") as tmp:
         descriptors = protoset(Path(tmp))
         pids: list[int] = []
-        with fresh_database(backend, Path(tmp)) as url, running_server(url, pids) as (target, _output):
+        with (
+            _processes_setting(processes),
+            fresh_database(backend, Path(tmp)) as url,
+            running_server(url, pids) as (target, _output),
+        ):
+            if processes > 1:
+                pids.extend(_workers(pids[0]))
+                assert len(pids) == 1 + processes, f"expected {processes} server processes, found {pids[1:]}"
             _book(target)
             return [
                 _ghz(
-                    pids[0],
+                    pids,
                     binary,
                     descriptors,
                     target,
@@ -163,9 +222,10 @@ def measure(requests: int, concurrency: int, backend: str = "sqlite") -> list[Me
                     requests,
                     concurrency,
                     backend,
+                    connections,
                 ),
                 _ghz(
-                    pids[0],
+                    pids,
                     binary,
                     descriptors,
                     target,
@@ -174,6 +234,7 @@ def measure(requests: int, concurrency: int, backend: str = "sqlite") -> list[Me
                     requests,
                     concurrency,
                     backend,
+                    connections,
                 ),
             ]
 
@@ -190,15 +251,22 @@ def section(rows: list[Measured], command: str) -> str:
         ">= 2,000 RPC/s with p99 < 25 ms at concurrency 32. Concurrent CreatePayment calls are "
         "coalesced into one transaction (server/create_batcher.py: up to 1 ms or 128 calls); every call "
         "resolves its caller (the token table) in its own work's transaction (server/auth.py). The server "
-        "logs one access line per call (the default level, info). Server CPU is per call over the ghz run; "
-        "the load average is the machine's at the end of it.",
+        "logs one access line per call (the default level, info). `processes` is `cashapp serve "
+        "--processes` (server/processes.py: N servers on one port, SO_REUSEPORT); ghz spreads its "
+        "concurrency over `connections` connections, and each connection stays with the process that "
+        "accepted it, so the CPU split column shows how the calls spread over the processes. Server CPU "
+        "is per call over the ghz run, all its processes together; the load average is the machine's "
+        "at the end of it.",
         "",
-        "| method | database | concurrency | requests | RPC/s | p50 ms | p90 ms | p99 ms | errors "
-        "| server CPU ms/call | load avg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | database | processes | connections | concurrency | requests | RPC/s | p50 ms | p90 ms "
+        "| p99 ms | errors | server CPU ms/call | CPU split | load avg |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
         *[
-            f"| {r.method} | {r.backend} | {r.concurrency} | {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} "
-            f"| {r.p90_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {r.server_cpu_ms:.2f} | {r.load:.1f} |"
+            f"| {r.method} | {r.backend} | {r.processes} | {r.connections} | {r.concurrency} "
+            f"| {r.requests:,} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p90_ms:.1f} | {r.p99_ms:.1f} "
+            f"| {r.errors} "
+            f"| {r.server_cpu_ms:.2f} | {'/'.join(f'{share:.0%}' for share in r.cpu_split) or '-'} "
+            f"| {r.load:.1f} |"
             for r in rows
         ],
         "",
@@ -216,12 +284,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backend", choices=["sqlite", "postgres"], action="append", help="repeatable; default: sqlite"
     )
+    parser.add_argument(
+        "--processes", type=int, action="append", help="cashapp serve --processes; repeatable; default: 1"
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=DEFAULT_CONNECTIONS,
+        help=f"ghz --connections (default {DEFAULT_CONNECTIONS}: spread over the server's processes)",
+    )
     args = parser.parse_args(argv)
     command = "python -m bench.unary.run " + " ".join(argv if argv is not None else sys.argv[1:])
     rows = [
         row
         for backend in args.backend or ["sqlite"]
-        for row in measure(args.requests, args.concurrency, backend)
+        for processes in args.processes or [1]
+        for row in measure(args.requests, args.concurrency, backend, processes, args.connections)
     ]
     text = section(rows, command)
     print(text)
