@@ -120,10 +120,11 @@ async def start(settings: Settings, *, migrate: bool = True) -> Running:
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
-    if settings.processes > 1:
-        # Said, not left to grpc's default: the N processes of `--processes` bind one port, and
-        # the kernel spreads incoming connections over them.
-        options.append(("grpc.so_reuseport", 1))
+    # Said, not left to grpc's default (on, on Linux): the N processes of `--processes` bind one
+    # port and the kernel spreads incoming connections over them; a single server owns its port,
+    # so a second `cashapp serve` started on it by mistake fails instead of silently taking part
+    # of the traffic (perhaps to another database). server/processes.py probes the port first.
+    options.append(("grpc.so_reuseport", 1 if settings.processes > 1 else 0))
     server = grpc.aio.server(
         options=options,
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,

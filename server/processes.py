@@ -21,6 +21,7 @@ import asyncio
 import logging
 import multiprocessing
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -78,6 +79,10 @@ def serve_processes(settings: Settings) -> int:
         db.migrate()  # once, here: N workers migrating at once would race on the version table
     finally:
         db.dispose()
+    taken = port_in_use(settings.listen)
+    if taken is not None:
+        _say(f"serve failed: {taken}")
+        return EXIT_RUNTIME_FAILURE
     stop = _StopRequest()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
@@ -183,6 +188,27 @@ def _exit_text(code: int | None) -> str:
     if code is not None and code < 0:
         return f"was killed by {signal.Signals(-code).name}"
     return f"exited with code {code}"
+
+
+def port_in_use(listen: str) -> str | None:
+    """Why `listen` cannot be served, if another socket holds it. The workers bind with
+    SO_REUSEPORT, which would let them join the listeners of another `serve --processes` of the
+    same user on that port and share its traffic: a probe without SO_REUSEPORT fails on any
+    socket already bound there, with or without it."""
+    host, port = split_listen(listen)
+    host = host.removeprefix("[").removesuffix("]") or None
+    try:
+        addresses = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, ValueError) as exc:
+        return f"cannot listen on {listen}: {exc}"
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc binds
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return f"cannot listen on {listen}: {exc.strerror or exc}"
+    return None
 
 
 def _say(text: str) -> None:

@@ -2,7 +2,7 @@
 backlog with AutoApplyBacklog, fetches the reconciliation report, and prints each phase with
 items/s, the CPU seconds of server and client, and their peak memory.
 
-    python -m bench.e2e.run --payments 10000 100000 1000000 --database sqlite --out bench/RESULTS.md
+    python -m bench.e2e.run --payments 10000 100000 1000000 --database sqlite postgres --out bench/RESULTS.md
 
 Phases: load customers (BatchCreateCustomers, 1,000 a call), load invoices (BatchCreateInvoices,
 1,000 a call), ingest payments (ImportPayments, one stream of 1,000-payment chunks), decide and
@@ -241,13 +241,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--payments", type=int, nargs="+", default=[10_000])
-    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), nargs="+", default=["sqlite"])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="write the section into this Markdown file")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every payment was decided")
     args = parser.parse_args(argv)
     command = "python -m bench.e2e.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = [run(n, args.database, args.seed) for n in args.payments]
+    results = [run(n, database, args.seed) for database in args.database for n in args.payments]
     text = section(results, command)
     print(text)
     if args.out is not None:

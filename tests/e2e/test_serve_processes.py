@@ -303,3 +303,24 @@ def test_workers_stop_by_themselves_when_serve_is_killed(tmp_path: Path) -> None
     for pid in alive:  # a failed run must not leave servers behind
         os.kill(pid, signal.SIGKILL)
     assert not alive, "workers kept serving after serve was killed"
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_second_serve_on_a_served_port_fails_instead_of_sharing_it(tmp_path: Path, processes: str) -> None:
+    """grpc sets SO_REUSEPORT by default on Linux: without care a second serve (one process, or
+    a second `--processes` group) on a port already served would silently take part of its
+    connections."""
+    port = _free_port()
+    first = start_serve(
+        {}, "--listen", f"127.0.0.1:{port}", "--database-url", f"sqlite:///{tmp_path / 'a.db'}"
+    )
+    try:
+        done = _serve(
+            "--processes", processes, "--listen", f"127.0.0.1:{port}",
+            "--database-url", f"sqlite:///{tmp_path / 'b.db'}",
+        )  # fmt: skip
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"127.0.0.1:{port}" in done.stderr
+        assert "cashapp listening" not in done.stdout
+    finally:
+        assert first.stop() == 0
