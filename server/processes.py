@@ -195,8 +195,8 @@ def port_in_use(listen: str) -> str | None:
     SO_REUSEPORT, which would let them join the listeners of another `serve --processes` of the
     same user on that port and share its traffic: a probe without SO_REUSEPORT fails on any
     socket already bound there, with or without it."""
-    host, port = split_listen(listen)
-    host = host.removeprefix("[").removesuffix("]") or None
+    bracketed, port = split_listen(listen)
+    host = bracketed.removeprefix("[").removesuffix("]") or None
     try:
         addresses = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (OSError, ValueError) as exc:
