@@ -122,8 +122,6 @@ payments = Table(
     Index("ix_payments_end_to_end", "tenant_id", "end_to_end_id"),
     Index("ix_payments_unapplied", "tenant_id", "unapplied_minor"),
     Index("ix_payments_account_key", "tenant_id", "payer_account_key"),
-    # One day's payments in listing order (ListPayments' value_date filter; migration 0013).
-    Index("ix_payments_value_date", "tenant_id", "value_date", "payment_id"),
 )
 
 # "Decide once per change", one row per payment: every change of a payment's inputs bumps

@@ -11,7 +11,6 @@ make the planner take it on large tables.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,24 +140,3 @@ def test_every_hot_query_of_an_auto_apply_round_stays_on_an_index(app: CashApp) 
                 problems[_shape(statement)[:300]] = whole
     assert not problems, problems
 
-
-def test_one_days_payments_are_listed_from_an_index(app: CashApp) -> None:
-    """ListPayments' value_date filter (the console's page for one day of the cash chart) reads
-    that day's index range, not every payment of the tenant."""
-    _book(app)
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
-        if "FROM payments" in statement and "value_date" in statement.split("WHERE", 1)[-1]:
-            captured.append((statement, parameters))
-
-    day = dt.date.fromisoformat(str(generate(7, 400).payments[0].value_date))
-    event.listen(app.db.engine, "before_cursor_execute", capture)
-    try:
-        page = app.read(TENANT, lambda s: s.list_payments(50, "", value_date=day))
-    finally:
-        event.remove(app.db.engine, "before_cursor_execute", capture)
-    assert page.items and all(p.value_date == day for p in page.items), page.items[:1]
-    assert len(captured) == 1
-    with app.db.engine.begin() as conn:
-        assert _whole_reads(conn, *captured[0]) == []
