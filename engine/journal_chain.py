@@ -24,6 +24,10 @@ CHAIN_ENCODING = "cashapp.journal.v1"
 GENESIS_HASH = "0" * 64
 # The memo column's length: the hash covers the memo as stored.
 MEMO_MAX_CHARS = 512
+# The canonical encoder, made once: json.dumps with options builds a new JSONEncoder per call,
+# which cost a bank file's thousands of receipts as much as their hashing. Same class and
+# options as json.dumps(content, ensure_ascii=True, separators=(",", ":")): the same bytes.
+_CANONICAL = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +102,7 @@ def entry_hash(tenant_id: str, seq: int, prev_hash: str, e: StoredEntry) -> str:
         CHAIN_ENCODING, tenant_id, int(seq), prev_hash,
         e.entry_id, e.kind, e.reverses_entry_id, e.memo, int(e.create_us), lines,
     ]  # fmt: skip
-    encoded = json.dumps(content, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+    return hashlib.sha256(_CANONICAL(content).encode("ascii")).hexdigest()
 
 
 def extend(tenant_id: str, head: Head, entries: Iterable[StoredEntry]) -> Iterator[ChainedEntry]:
@@ -149,46 +152,3 @@ def verify(tenant_id: str, rows: Iterable[ChainedEntry], head: Head | None, limi
     elif head is not None and head.entry_hash != expected.entry_hash:
         report(f"recorded head hash does not match the last entry (seq {head.seq}): the chain was rewritten")
     return Verdict(digest, count, tuple(violations))
-
-
-# One encoder for every hash of a bulk append: json.dumps builds a new JSONEncoder on each call
-# made with options, which cost a receipt-heavy import as much as the hashing itself. Same
-# class and options as entry_hash's json.dumps, so the same bytes.
-_CANONICAL = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
-
-
-def chain_many(tenant_id: str, head: Head, entries: Iterable[JournalEntry]) -> list[ChainedEntry]:
-    """What `extend(tenant_id, head, map(stored, entries))` yields, as a list, built for appends
-    of thousands of entries (a bank file's receipts): each line converted once, straight into
-    both its stored form and its hashed form, one shared encoder. The hashes are entry_hash's
-    (stored() numbers lines in order, so no sort is needed); tests hold the two to the same
-    output."""
-    seq, prev = head.seq, head.entry_hash
-    out: list[ChainedEntry] = []
-    for e in entries:
-        seq += 1
-        lines = tuple(
-            StoredLine(n, line.account.value, line.currency, line.amount_minor, line.customer_id,
-                       line.invoice_id, line.payment_id)
-            for n, line in enumerate(e.lines)
-        )  # fmt: skip
-        memo = e.memo[:MEMO_MAX_CHARS]
-        hashed = [
-            [x.line_no, x.account, x.currency, int(x.amount_minor), x.customer_id, x.invoice_id, x.payment_id]
-            for x in lines
-        ]
-        content = [
-            CHAIN_ENCODING, tenant_id, seq, prev,
-            e.entry_id, e.kind, e.reverses_entry_id, memo, int(e.create_us), hashed,
-        ]  # fmt: skip
-        digest = hashlib.sha256(_CANONICAL(content).encode("ascii")).hexdigest()
-        out.append(
-            ChainedEntry(
-                seq,
-                prev,
-                digest,
-                StoredEntry(e.entry_id, e.kind, e.reverses_entry_id, memo, e.create_us, lines),
-            )
-        )
-        prev = digest
-    return out

@@ -58,7 +58,7 @@ def _best_cpu(work: Callable[[], object], rounds: int = PART_ROUNDS) -> float:
 
 def _worker_parts() -> dict[str, float]:
     """Microseconds per entry of the parts the changes touched, in the checkout this process
-    imports from (the base has no chain_many: its journal append chained through extend)."""
+    imports from."""
     import dataclasses
 
     from bench.ingest.generate_camt053 import generate
@@ -73,7 +73,6 @@ def _worker_parts() -> dict[str, float]:
     built = [payments.build(importer._draft(e.identity, e, summary), 1, set()) for e in entries]
     receipts = [ledger.payment_received(p, 1) for p in built]
     head = chain.Head(0, chain.GENESIS_HASH)
-    bulk = getattr(chain, "chain_many", None)
 
     def lines() -> None:
         for e in entries:
@@ -86,11 +85,7 @@ def _worker_parts() -> dict[str, float]:
         "reference keys (store_base.reference_keys_of)": lambda: [
             store_base.reference_keys_of(p.references, p.remittance_info) for p in built
         ],
-        "journal chain of the receipts": (
-            (lambda: bulk("t", head, receipts))
-            if bulk is not None
-            else (lambda: list(chain.extend("t", head, map(chain.stored, receipts))))
-        ),
+        "journal chain of the receipts": lambda: list(chain.extend("t", head, map(chain.stored, receipts))),
     }
     return {name: _best_cpu(work) * 1e6 / len(entries) for name, work in parts.items()}
 

@@ -29,7 +29,7 @@ class JournalStore(ClaimStore):
         if not entries:
             return
         head = self._lock_head()
-        chained = chain.chain_many(self.tenant_id, head, entries)
+        chained = list(chain.extend(self.tenant_id, head, map(chain.stored, entries)))
         self._insert_many(
             t.journal_entries,
             ("entry_id", "kind", "reverses_entry_id", "memo", "create_us", "seq", "prev_hash",
@@ -172,16 +172,7 @@ class JournalStore(ClaimStore):
     def insert_idempotency_record(
         self, request_id: str, method: str, fingerprint: str, response: bytes
     ) -> None:
-        self.conn.execute(
-            insert(t.idempotency_keys).values(
-                tenant_id=self.tenant_id,
-                request_id=request_id,
-                method=method,
-                fingerprint=fingerprint,
-                response=response,
-                create_us=now_us(),
-            )
-        )
+        self.insert_idempotency_records([(request_id, method, fingerprint, response)])
 
     def set_idempotency_response(self, request_id: str, response: bytes) -> None:
         self.conn.execute(

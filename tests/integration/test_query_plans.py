@@ -139,4 +139,3 @@ def test_every_hot_query_of_an_auto_apply_round_stays_on_an_index(app: CashApp) 
             if whole:
                 problems[_shape(statement)[:300]] = whole
     assert not problems, problems
-
