@@ -20,7 +20,6 @@ payment re-decided) is stored once (engine/storage/alert_store.py).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import statistics
 from collections.abc import Iterable, Mapping, Sequence, Set
@@ -38,10 +37,6 @@ HISTORY_MIN_PAYMENTS = 5
 HISTORY_FACTOR = 10
 HISTORY_MAX_FACTOR = 3
 HISTORY_SAMPLE = 50  # the customer's latest payments compared with
-# Payer accounts whose key is kept: every decided payment's IBAN would be checked again (a
-# fortieth of AutoApply); the same accounts pay round after round.
-ACCOUNT_KEY_CACHE_SIZE = 1 << 16
-_account_key = functools.lru_cache(maxsize=ACCOUNT_KEY_CACHE_SIZE)(payer_account_key_of)
 
 
 def alert_id(kind: AlertKind, subject_id: str) -> str:
@@ -108,7 +103,7 @@ def _accounts_of_other_customers(
     now: int,
     known: Mapping[str, frozenset[str]],
 ) -> list[Alert]:
-    keys = {p.payment_id: _account_key(p.payer_account) for _, p in decided}
+    keys = {p.payment_id: payer_account_key_of(p.payer_account) for _, p in decided}
     owners = store.payer_account_owners(k for k in keys.values() if k)
     owned = [(d, p, owners[keys[p.payment_id]]) for d, p in decided if keys[p.payment_id] in owners]
     named_by_payment: dict[str, Set[str]] = {

@@ -14,13 +14,10 @@ involved (unapplied, not yet in this batch) are decided along, since the batch m
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine import model as m
-from engine import validate as v
-from engine.errors import InvalidArgument
 from engine.matching import by_advice, by_amount, by_reference, contain, duplicates, groups
 from engine.matching.decide import MAX_BUNDLE_PAYMENTS, Facts, Proposal, contested, doubt, unmatched
 from engine.matching.identify import Identification, NameLookup, identify
@@ -35,7 +32,7 @@ from engine.matching.references import (
     reference_key,
     remittance_tokens,
 )
-from engine.storage.store import Store
+from engine.storage.store import Store, payer_account_key_of
 from engine.telemetry import span_ids, tracer
 
 # Live payments of the batch's customers that may pair with it (split transfers arrive within
@@ -86,19 +83,6 @@ class _Case:
     near: list[m.Invoice] = field(default_factory=list)
     neighbours: list[m.Invoice] = field(default_factory=list)
     cut_key: str | None = None  # what the bank left of a number it cut off the remittance
-
-
-# Payer accounts whose key is kept: a round checks the IBAN of every payment it identifies, its
-# partners' again, and the next rounds the same customers' accounts (a twentieth of the plan).
-ACCOUNT_KEY_CACHE_SIZE = 1 << 16
-
-
-@functools.lru_cache(maxsize=ACCOUNT_KEY_CACHE_SIZE)
-def _account_key(raw: str) -> str | None:
-    try:
-        return v.account_key(raw, "payer_account") if raw else None
-    except InvalidArgument:
-        return None  # a malformed payer account identifies nobody
 
 
 def _reference_hits(
@@ -185,7 +169,7 @@ def _identify(store: Store, payments: Sequence[m.Payment], names: NameLookup) ->
         span.set_attribute("cashapp.payments", len(payments))
         span.set_attribute("cashapp.reference_tokens", len(all_tokens))
         span.set_attribute("cashapp.invoice_ids", span_ids(inv.invoice_id for inv in referenced))
-    account_keys = {p.payment_id: _account_key(p.payer_account) for p in payments}
+    account_keys = {p.payment_id: payer_account_key_of(p.payer_account) or None for p in payments}
     owners = store.payer_account_owners(k for k in account_keys.values() if k)
     out = {}
     for p in payments:

@@ -37,7 +37,6 @@ _PAYMENT_COLUMNS = (
 _MARK_COLUMNS = ("tenant_id", "payment_id", "value_date", "input_version", "needs_decision")
 _KEY_COLUMNS = ("tenant_id", "key", "payment_id")
 
-_account_key = functools.lru_cache(maxsize=CACHED_VALUES)(payer_account_key_of)
 _reference_keys = functools.lru_cache(maxsize=CACHED_VALUES)(reference_keys_of)
 
 
@@ -169,7 +168,7 @@ class PaymentStore(ApplicationStore):
                     p.on_account,
                     p.create_us,
                     p.given_customer_id,
-                    _account_key(p.payer_account),
+                    payer_account_key_of(p.payer_account),
                     lines_to_json(p.remittance_lines),
                     p.bank_reference,
                     p.end_to_end_id,

@@ -3,6 +3,7 @@ the normalizations the stored keys are made with."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from functools import cache
@@ -23,6 +24,13 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+# Payer accounts whose key is kept: the same accounts pay file after file and round after round,
+# and each key is an IBAN checksum (python-stdnum): storing, matching and the alert detector all
+# ask for it, so one cache serves them.
+ACCOUNT_KEY_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=ACCOUNT_KEY_CACHE_SIZE)
 def payer_account_key_of(raw: str) -> str:
     """The payer account normalized as payer_accounts.account_key; "" when absent or malformed
     (a malformed payer account identifies nobody)."""
