@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from functools import cache
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy import Connection, Dialect, Row, Table, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,6 +20,7 @@ from engine.errors import InvalidArgument
 from engine.matching.references import remittance_keys
 from engine.storage import tables as t
 from engine.storage.pagination import decode_token, encode_token, page_size_or_default
+from engine.telemetry import tracer
 
 
 def now_us() -> int:
@@ -82,6 +85,20 @@ def _copy_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
     return f"COPY {quoted} ({_column_names(dialect, table, columns)}) FROM STDIN"
 
 
+def _copy_span(conn: Connection, statement: str, rows: int) -> AbstractContextManager[trace.Span]:
+    """A COPY goes past SQLAlchemy's cursor events, so the SQL instrumentation never sees it: its
+    span is made here, named and attributed as that instrumentation names a statement's
+    ("COPY <database>", db.system, db.name, db.statement), so a trace of an import shows where
+    its rows went; a failed COPY is recorded on it (start_as_current_span records the error)."""
+    database = conn.engine.url.database or ""
+    attributes = {"db.system": "postgresql", "db.name": database, "db.statement": statement}
+    return tracer.start_as_current_span(
+        f"COPY {database}".strip(),
+        kind=trace.SpanKind.CLIENT,
+        attributes={**attributes, "cashapp.rows": rows},
+    )
+
+
 class ConcurrentChange(Exception):
     """A guarded update matched no row: another transaction changed the balance first."""
 
@@ -121,7 +138,8 @@ class StoreBase:
         driver = self.conn.connection.driver_connection
         assert driver is not None  # a connection inside a transaction is checked out
         try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            span = _copy_span(self.conn, statement, len(rows))
+            with span, driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
         except self.conn.dialect.loaded_dbapi.Error as exc:

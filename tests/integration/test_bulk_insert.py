@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from engine.storage import tables as t
 from engine.storage.db import Database
 from engine.storage.store import Store
 from tests.databases import BACKENDS, database
+from tests.span_capture import fresh_exporter
 
 # Text COPY's text format escapes (tab, newline, carriage return, backslash, its \N for NULL),
 # quotes, and characters beyond ASCII.
@@ -95,3 +97,23 @@ def test_a_refusal_after_a_bulk_insert_rolls_it_back(app: CashApp) -> None:
         app.write("T", work)
     assert app.read("T", lambda s: s.get_payments([d.payment_id for d in drafts])) == {}
     assert app.read("T", lambda s: s.journal_head()) is None
+
+
+def test_a_copy_is_traced_as_a_sql_statement(app: CashApp) -> None:
+    """COPY goes past SQLAlchemy's cursor events (and so past its SQL instrumentation): its own
+    CLIENT span names the statement and the rows it carried, as a statement's span would."""
+    if app.db.engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's bulk path; SQLite inserts are traced by the instrumentation")
+    spans = fresh_exporter()
+    count = store_base.COPY_MIN_ROWS + 1
+    app.write("T", lambda s: payments.create_new(s, _drafts(count, "P")))
+    copies = [
+        s
+        for s in spans.get_finished_spans()
+        if s.kind is trace.SpanKind.CLIENT
+        and str((s.attributes or {}).get("db.statement", "")).startswith("COPY payments ")
+    ]
+    assert len(copies) == 1, [s.name for s in spans.get_finished_spans()]
+    attributes = copies[0].attributes or {}
+    assert attributes["db.system"] == "postgresql" and attributes["cashapp.rows"] == count
+    assert copies[0].name.startswith("COPY")

@@ -15,8 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
@@ -26,9 +25,8 @@ from server.app import run_in_thread
 from server.config import Settings
 from server.errors import status_for
 from tests.small_book import book_one_payment
+from tests.span_capture import fresh_exporter
 
-_EXPORTER = InMemorySpanExporter()
-_attached: list[TracerProvider] = []
 RPC_PREFIX = "/cashapp.v1."
 SPAN_WAIT_SECONDS = 10.0
 ENGINE_SPANS = (
@@ -43,18 +41,8 @@ ENGINE_SPANS = (
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    """The in-memory exporter on the process's SDK provider (the first server started in this
-    process installed it, or this fixture does when none has been started yet)."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-        provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    if provider not in _attached:
-        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-        _attached.append(provider)
-    _EXPORTER.clear()
-    yield _EXPORTER
+    """The in-memory exporter on the process's SDK provider (tests/span_capture.py)."""
+    yield fresh_exporter()
 
 
 def _finished(spans: InMemorySpanExporter, rpc_count: int) -> tuple[ReadableSpan, ...]:
