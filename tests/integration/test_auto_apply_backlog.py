@@ -10,6 +10,8 @@ import pytest
 
 from cashapp_client import Client, InvalidArgumentError, Payment, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
+from engine import model as m
+from engine import reconciliation
 
 BACKLOG = 2500
 
@@ -49,12 +51,26 @@ def test_one_call_works_through_the_backlog_round_by_round(client: Client) -> No
     assert client.get_payment("A-0").state == pb.PAYMENT_STATE_APPLIED
 
 
-def test_counts_only_by_default_and_max_payments_stops_after_its_round(client: Client) -> None:
+def test_counts_only_by_default_and_max_payments_stops_after_its_round(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _backlog(client)
+    # Counts-only rounds skip encoding their decisions, but the decision metric still counts each.
+    recorded: Counter[m.DecisionOutcome] = Counter()
+    monkeypatch.setattr(
+        reconciliation, "record_outcomes", lambda outcomes: recorded.update(o for o, _reason in outcomes)
+    )
     first = list(client.auto_apply_backlog(max_payments=1200))
     assert [p.round_payment_count for p in first] == [1000, 1000]
     assert first[-1].done and first[-1].remaining_count == 500
     assert all(not p.decisions for p in first)
+    last = first[-1]
+    assert (
+        sum(recorded.values())
+        == 2000
+        == last.auto_applied_count + last.unmatched_count + last.suggested_count
+    )
+    assert recorded[m.DecisionOutcome.UNMATCHED] == last.unmatched_count
     # Calling again continues where the first call stopped.
     rest = list(client.auto_apply_backlog())
     assert [p.round_payment_count for p in rest] == [500, 0]
