@@ -457,7 +457,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         runs as one piece of work on the pool: a call cancelled meanwhile still commits (or
         releases) what it claimed. Without a request_id to answer again and without
         `with_decisions` (a backlog round whose caller wants counts), the decisions are neither
-        encoded nor their currencies read: that was a twentieth of a backlog's server CPU. Answers
+        encoded nor their currencies read (work for nobody: the backlog's caller asked for counts). Answers
         the response and the number of decisions it stored."""
         tenant = self.rpc.tenant(context)
         app = self.rpc.app
