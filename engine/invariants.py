@@ -202,22 +202,24 @@ def _effects_once(store: Store) -> m.InvariantCheck:
     """Nothing took effect twice: one issue entry per invoice, one receipt per payment, at most
     one return per payment, each application reversed at most once."""
     je, jl, ap = t.journal_entries.c, t.journal_lines.c, t.applications.c
-    violations = []
-    for kind, column, most in (
-        ("INVOICE_ISSUED", jl.invoice_id, 1),
-        ("PAYMENT_RECEIVED", jl.payment_id, 1),
-        ("PAYMENT_RETURNED", jl.payment_id, 1),
-    ):
-        count = func.count(func.distinct(je.entry_id))
-        for key, n in store.conn.execute(
-            select(column, count)
+    # One pass over the journal for the three kinds (a pass per kind read every line three times:
+    # 6 of a 100,000-payment report's 20 CPU seconds). Each kind is at most once per resource.
+    kinds = ("INVOICE_ISSUED", "PAYMENT_RECEIVED", "PAYMENT_RETURNED")
+    key = case((je.kind == "INVOICE_ISSUED", jl.invoice_id), else_=jl.payment_id)
+    rank = case({kind: n for n, kind in enumerate(kinds)}, value=je.kind)
+    count = func.count(func.distinct(je.entry_id))
+    violations = [
+        f"{kind} posted {n} times for {resource}"
+        for kind, resource, n in store.conn.execute(
+            select(je.kind, key, count)
             .join(t.journal_entries, (je.tenant_id == jl.tenant_id) & (je.entry_id == jl.entry_id))
-            .where(jl.tenant_id == store.tenant_id, je.kind == kind)
-            .group_by(column)
-            .having(count > most)
+            .where(jl.tenant_id == store.tenant_id, je.kind.in_(kinds))
+            .group_by(je.kind, key)
+            .having(count > 1)
+            .order_by(rank, key)
             .limit(MAX_VIOLATIONS)
-        ):
-            violations.append(f"{kind} posted {n} times for {key}")
+        )
+    ]
     n_rev = func.count()
     for original, n in store.conn.execute(
         select(ap.reverses_application_id, n_rev)

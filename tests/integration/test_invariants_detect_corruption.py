@@ -91,6 +91,54 @@ def test_a_receipt_posted_twice_is_caught(app: CashApp) -> None:
     assert "JOURNAL_REPLAY_MATCHES_BALANCES" in failed
 
 
+def _post_again(app: CashApp, entry_id: str, kind: str, lines: str, seq: int) -> None:
+    _corrupt(
+        app,
+        "INSERT INTO journal_entries (tenant_id, entry_id, kind, reverses_entry_id, memo, create_us, "
+        f"seq, prev_hash, entry_hash) VALUES ('t', '{entry_id}', '{kind}', NULL, 'dup', 0, {seq}, '', '')",
+    )
+    _corrupt(
+        app,
+        "INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, currency, amount_minor, "
+        f"customer_id, invoice_id, payment_id) VALUES {lines}",
+    )
+
+
+def test_each_kind_posted_twice_is_named_with_its_resource(app: CashApp) -> None:
+    """An issue, a receipt and a return each posted twice: the one check names all three, in
+    that order, each with the invoice or payment it posted for."""
+    _post_again(
+        app,
+        "dup-issue",
+        "INVOICE_ISSUED",
+        "('t', 'dup-issue', 0, 'AR', 'EUR', 1000, 'C1', 'I1', NULL), "
+        "('t', 'dup-issue', 1, 'REVENUE', 'EUR', -1000, 'C1', 'I1', NULL)",
+        97,
+    )
+    _post_again(
+        app,
+        "dup-receipt",
+        "PAYMENT_RECEIVED",
+        "('t', 'dup-receipt', 0, 'CASH', 'EUR', 600, 'C1', NULL, 'P1'), "
+        "('t', 'dup-receipt', 1, 'UNAPPLIED_CASH', 'EUR', -600, 'C1', NULL, 'P1')",
+        98,
+    )
+    for n in (1, 2):  # a payment returned twice (the first return is itself fine)
+        _post_again(
+            app,
+            f"ret-{n}",
+            "PAYMENT_RETURNED",
+            f"('t', 'ret-{n}', 0, 'UNAPPLIED_CASH', 'EUR', 1, 'C1', NULL, 'P1'), "
+            f"('t', 'ret-{n}', 1, 'CASH', 'EUR', -1, 'C1', NULL, 'P1')",
+            98 + n,
+        )
+    assert _failed(app)["EFFECTS_TAKE_EFFECT_ONCE"] == (
+        "INVOICE_ISSUED posted 2 times for I1",
+        "PAYMENT_RECEIVED posted 2 times for P1",
+        "PAYMENT_RETURNED posted 2 times for P1",
+    )
+
+
 def _dunned(app: CashApp) -> str:
     """A dunning run that stored a notice with an e-mail and an SMS delivery; its notice id."""
     from engine.dunning import policies, run
