@@ -457,8 +457,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         runs as one piece of work on the pool: a call cancelled meanwhile still commits (or
         releases) what it claimed. Without a request_id to answer again and without
         `with_decisions` (a backlog round whose caller wants counts), the decisions are neither
-        encoded nor their currencies read (work for nobody: the backlog's caller asked for counts). Answers
-        the response and the number of decisions it stored."""
+        encoded nor their currencies read: nobody would read them. Answers the response and the
+        number of decisions it stored."""
         tenant = self.rpc.tenant(context)
         app = self.rpc.app
         method, key = type(request).__name__, fingerprint(request)
