@@ -93,11 +93,16 @@ def running_server(database_url: str, pids: list[int] | None = None) -> Iterator
 
 
 @contextlib.contextmanager
-def fresh_database(backend: str, directory: Path) -> Iterator[str]:
+def fresh_database(backend: str, directory: Path, keep: str = "") -> Iterator[str]:
     """A new, empty database URL: a SQLite file in `directory`, or a PostgreSQL database created
-    on the server `make postgres` started (dropped afterwards)."""
+    on the server `make postgres` started (dropped afterwards). With `keep` the database outlives
+    the run: the SQLite file `keep`, or the PostgreSQL database named `keep` (each replaced when
+    it exists)."""
     if backend == "sqlite":
-        yield f"sqlite:///{directory / 'quality.db'}"
+        path = Path(keep).resolve() if keep else directory / "quality.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -107,13 +112,15 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
     )
     if not admin_url:
         raise RuntimeError("no PostgreSQL: run `make postgres` (or set CASHAPP_TEST_POSTGRES_URL)")
-    name = f"cashapp_quality_{uuid.uuid4().hex[:12]}"
+    name = keep or f"cashapp_quality_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

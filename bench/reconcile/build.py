@@ -11,37 +11,13 @@ only the database outlives the run. Prints the database URL to give bench.reconc
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from bench.e2e.book import generate
 from bench.e2e.run import CALL_TIMEOUT_SECONDS, Driver, Result
-from bench.quality.server import POSTGRES_URL_FILE, running_server
+from bench.quality.server import fresh_database, running_server
 from cashapp_client import Client
-
-
-@contextlib.contextmanager
-def kept_database(backend: str, keep: str) -> Iterator[str]:
-    """The URL of a new database that is not dropped afterwards: a SQLite file at `keep`, or a
-    PostgreSQL database named `keep` on the test server (replaced when it exists)."""
-    if backend == "sqlite":
-        path = Path(keep).resolve()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        yield f"sqlite:///{path}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = POSTGRES_URL_FILE.read_text().strip()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{keep}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{keep}"'))
-    admin.dispose()
-    yield make_url(admin_url).set(database=keep).render_as_string(hide_password=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     result = Result(args.payments, args.database)
     pids: list[int] = []
     with (
-        kept_database(args.database, args.keep) as url,
+        fresh_database(args.database, Path(args.keep).parent, keep=args.keep) as url,
         running_server(url, pids) as (target, _output),
         Client(target, timeout_seconds=CALL_TIMEOUT_SECONDS) as client,
     ):
