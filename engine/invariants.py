@@ -1,15 +1,15 @@
-"""The ledger invariants of DESIGN.md section 5 and the journal's hash chain, each computed from
-the database with set-based queries and reported with the offending rows (at most MAX_VIOLATIONS
-each)."""
+"""The ledger invariants of DESIGN.md section 5 and the journal's hash chain, computed from the
+database and reported with the offending rows (at most MAX_VIOLATIONS each). The journal is read
+once: the pass that recomputes the hash chain also folds the line totals (engine.journal_totals)
+that the balance, entry and replay checks compare; the rest are set-based queries."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from sqlalchemy import case, func, select
 
 from engine import journal_chain
 from engine import model as m
+from engine.journal_totals import JournalTotals
 from engine.storage import tables as t
 from engine.storage.store import Store, now_us
 
@@ -17,32 +17,37 @@ MAX_VIOLATIONS = 100
 
 
 def reconciliation_report(store: Store) -> m.ReconciliationReport:
-    chain_check, verdict = _journal_chain_intact(store)
+    totals = JournalTotals(MAX_VIOLATIONS)
+    chain_check, verdict = _journal_chain_intact(store, totals)
+    balances = totals.account_balances()
     checks = (
-        _entries_balance(store),
-        _ar_equals_open_invoices(store),
+        _entries_balance(totals),
+        _ar_equals_open_invoices(store, balances),
         _payments_add_up(store),
-        _replay_matches_balances(store),
+        _replay_matches_balances(store, totals),
         _effects_once(store),
         chain_check,
-        _deductions_equal_open_cases(store),
+        _deductions_equal_open_cases(store, balances),
         _dunning_outbox_complete(store),
     )
-    return m.ReconciliationReport(
-        account_balances(store), checks, now_us(), verdict.head_digest, verdict.entry_count
-    )
+    return m.ReconciliationReport(balances, checks, now_us(), verdict.head_digest, verdict.entry_count)
 
 
-def _journal_chain_intact(store: Store) -> tuple[m.InvariantCheck, journal_chain.Verdict]:
+def _journal_chain_intact(
+    store: Store, totals: JournalTotals
+) -> tuple[m.InvariantCheck, journal_chain.Verdict]:
     """Recomputes the tenant's hash chain from the stored entries and lines (streamed, in
-    sequence order) and checks it against the recorded head; lines without an entry are
-    outside the chain, so they are looked for separately."""
+    sequence order) and checks it against the recorded head, folding every line into `totals`
+    on the way; lines without an entry are outside the chain, so they are looked for
+    separately (and folded too)."""
     verdict = journal_chain.verify(
-        store.tenant_id, store.journal_chain(), store.journal_head(), MAX_VIOLATIONS
+        store.tenant_id, totals.observe(store.journal_chain()), store.journal_head(), MAX_VIOLATIONS
     )
+    orphan_lines = store.orphan_journal_lines()
+    totals.add_lines(orphan_lines)
     orphans = [
-        f"line {line_no} of entry {entry_id}: its entry does not exist"
-        for entry_id, line_no in store.orphan_journal_lines(MAX_VIOLATIONS)
+        f"line {line.line_no} of entry {entry_id}: its entry does not exist"
+        for entry_id, line in orphan_lines[:MAX_VIOLATIONS]
     ]
     check = m.InvariantCheck(
         "JOURNAL_CHAIN_INTACT",
@@ -52,40 +57,15 @@ def _journal_chain_intact(store: Store) -> tuple[m.InvariantCheck, journal_chain
     return check, verdict
 
 
-def account_balances(store: Store) -> tuple[m.AccountBalance, ...]:
-    jl = t.journal_lines.c
-    rows = store.conn.execute(
-        select(
-            jl.account,
-            jl.currency,
-            func.coalesce(func.sum(case((jl.amount_minor > 0, jl.amount_minor), else_=0)), 0),
-            func.coalesce(func.sum(case((jl.amount_minor < 0, -jl.amount_minor), else_=0)), 0),
-        )
-        .where(jl.tenant_id == store.tenant_id)
-        .group_by(jl.account, jl.currency)
-        .order_by(jl.account, jl.currency)
-    )
-    return tuple(m.AccountBalance(a, c, int(d), int(cr)) for a, c, d, cr in rows)
-
-
-def _entries_balance(store: Store) -> m.InvariantCheck:
-    jl = t.journal_lines.c
-    total = func.sum(jl.amount_minor)
-    rows = store.conn.execute(
-        select(jl.entry_id, jl.currency, total)
-        .where(jl.tenant_id == store.tenant_id)
-        .group_by(jl.entry_id, jl.currency)
-        .having(total != 0)
-        .limit(MAX_VIOLATIONS)
-    )
+def _entries_balance(totals: JournalTotals) -> m.InvariantCheck:
     return m.InvariantCheck(
         "ENTRIES_BALANCE",
         "Each journal entry balances: debits equal credits per currency.",
-        tuple(f"entry {e} {c}: debits - credits = {s}" for e, c, s in rows),
+        tuple(f"entry {e} {c}: debits - credits = {s}" for e, c, s in totals.unbalanced_entries()),
     )
 
 
-def _ar_equals_open_invoices(store: Store) -> m.InvariantCheck:
+def _ar_equals_open_invoices(store: Store, balances: tuple[m.AccountBalance, ...]) -> m.InvariantCheck:
     inv = t.invoices.c
     violations = [
         f"invoice {i}: open {o} outside [0, {a}]"
@@ -105,7 +85,7 @@ def _ar_equals_open_invoices(store: Store) -> m.InvariantCheck:
             .group_by(inv.currency)
         )
     }
-    ar = {b.currency: b.balance_minor for b in account_balances(store) if b.account == m.Account.AR.value}
+    ar = {b.currency: b.balance_minor for b in balances if b.account == m.Account.AR.value}
     for currency in sorted(set(open_by_currency) | set(ar)):
         ledger_ar, open_sum = ar.get(currency, 0), int(open_by_currency.get(currency, 0))
         if ledger_ar != open_sum:
@@ -149,28 +129,10 @@ def _payments_add_up(store: Store) -> m.InvariantCheck:
     )
 
 
-def _replay(store: Store) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """Replays every journal line from zero: AR per invoice, unapplied and cash per payment."""
-    jl = t.journal_lines.c
-    ar: dict[str, int] = defaultdict(int)
-    unapplied: dict[str, int] = defaultdict(int)
-    cash: dict[str, int] = defaultdict(int)
-    for account, invoice_id, payment_id, amount in store.conn.execute(
-        select(jl.account, jl.invoice_id, jl.payment_id, func.sum(jl.amount_minor))
-        .where(jl.tenant_id == store.tenant_id, jl.account.in_(["AR", "UNAPPLIED_CASH", "CASH"]))
-        .group_by(jl.account, jl.invoice_id, jl.payment_id)
-    ):
-        if account == "AR" and invoice_id:
-            ar[invoice_id] += int(amount)
-        elif account == "UNAPPLIED_CASH" and payment_id:
-            unapplied[payment_id] -= int(amount)  # unapplied cash is a credit balance
-        elif account == "CASH" and payment_id:
-            cash[payment_id] += int(amount)
-    return ar, unapplied, cash
-
-
-def _replay_matches_balances(store: Store) -> m.InvariantCheck:
-    ar, unapplied, cash = _replay(store)
+def _replay_matches_balances(store: Store, totals: JournalTotals) -> m.InvariantCheck:
+    """Every invoice's open amount and every payment's unapplied and cash against the journal's
+    lines replayed from zero (folded in the chain's pass)."""
+    ar, unapplied, cash = totals.ar_by_invoice, totals.unapplied_by_payment, totals.cash_by_payment
     violations = []
     inv, pay = t.invoices.c, t.payments.c
     for invoice_id, open_minor in store.conn.execute(
@@ -235,14 +197,10 @@ def _effects_once(store: Store) -> m.InvariantCheck:
     )
 
 
-def _deductions_equal_open_cases(store: Store) -> m.InvariantCheck:
+def _deductions_equal_open_cases(store: Store, balances: tuple[m.AccountBalance, ...]) -> m.InvariantCheck:
     """Money in DEDUCTIONS is exactly what open deduction cases hold, and every case's amounts
     (open, credited, written off, re-billed, collected, cancelled) add up to its original."""
-    deductions = {
-        b.currency: b.balance_minor
-        for b in account_balances(store)
-        if b.account == m.Account.DEDUCTIONS.value
-    }
+    deductions = {b.currency: b.balance_minor for b in balances if b.account == m.Account.DEDUCTIONS.value}
     cases = store.open_deductions_by_currency()
     violations = [
         f"{currency}: DEDUCTIONS balance {deductions.get(currency, 0)} != open deduction cases "

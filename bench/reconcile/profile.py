@@ -3,6 +3,11 @@ in process: wall seconds and this process's CPU seconds per check and for the wh
 
     python -m bench.reconcile.profile URL [--repeat 3] [--engine-root DIR]
 
+The checks are timed inside one call of the report itself: every function of engine.invariants
+the report calls is wrapped for the call, so the list of checks is the report's own (a check
+added there is timed here without a change). A function called by another is timed inside its
+caller too (shown indented by call depth).
+
 --engine-root puts another checkout's `engine` package first on the path (for example a `git
 archive main` export), so the code before and after a change can be timed on the same database,
 alternating. On PostgreSQL the server's own CPU is not in the process CPU: compare wall there.
@@ -11,28 +16,78 @@ alternating. On PostgreSQL the server's own CPU is not in the process CPU: compa
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
-CHECKS = (
-    "account_balances",
-    "_journal_chain_intact",
-    "_entries_balance",
-    "_ar_equals_open_invoices",
-    "_payments_add_up",
-    "_replay_matches_balances",
-    "_effects_once",
-    "_deductions_equal_open_cases",
-    "_dunning_outbox_complete",
-)
+
+@contextmanager
+def _timing_each_function(module: ModuleType, times: list[tuple[int, str, float, float]]) -> Iterator[None]:
+    """Wraps every function defined in `module` (not the report itself) so that each call
+    appends (depth, name, wall, cpu) to `times`; restores them on exit."""
+    originals = {
+        name: f
+        for name, f in vars(module).items()
+        if inspect.isfunction(f) and f.__module__ == module.__name__ and name != "reconciliation_report"
+    }
+    depth = [0]
+
+    def wrapped(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            depth[0] += 1
+            try:
+                return f(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                times.append((depth[0], name, time.perf_counter() - wall, time.process_time() - cpu))
+
+        return timed
+
+    try:
+        for name, f in originals.items():
+            setattr(module, name, wrapped(name, f))
+        yield
+    finally:
+        for name, f in originals.items():
+            setattr(module, name, f)
 
 
-def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
+def _report_once(invariants: ModuleType, store: Any, per_check: bool) -> None:
+    times: list[tuple[int, str, float, float]] = []
     wall, cpu = time.perf_counter(), time.process_time()
-    value = work()
-    return time.perf_counter() - wall, time.process_time() - cpu, value
+    if per_check:
+        with _timing_each_function(invariants, times):
+            report = invariants.reconciliation_report(store)
+    else:
+        report = invariants.reconciliation_report(store)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    for depth, name, w, c in _in_call_order(times):
+        print(f"  {'  ' * depth}{name:{32 - 2 * depth}} wall {w:7.2f} s  cpu {c:7.2f} s")
+    failed = [c.name for c in report.invariants if c.violations]
+    print(
+        f"  {'reconciliation_report':32} wall {wall:7.2f} s  cpu {cpu:7.2f} s  "
+        f"entries {report.journal_entry_count:,} head {report.journal_chain_head[:12]} failed {failed}",
+        flush=True,
+    )
+
+
+def _in_call_order(times: list[tuple[int, str, float, float]]) -> list[tuple[int, str, float, float]]:
+    """`times` is in finishing order (callees before their caller); this puts each caller before
+    the callees that finished just before it."""
+    ordered: list[tuple[int, str, float, float]] = []
+    pending: list[tuple[int, str, float, float]] = []
+    for row in times:
+        if row[0] == 0:
+            ordered += [row, *pending]
+            pending = []
+        else:
+            pending.append(row)
+    return ordered + pending
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,23 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for _ in range(args.repeat):
             with db.reading() as conn:
-                store = Store(conn, args.tenant)
-                if not args.total_only:
-                    for name in CHECKS:
-                        wall, cpu, value = _timed(
-                            lambda name=name, store=store: getattr(invariants, name)(store)
-                        )
-                        check = value[0] if isinstance(value, tuple) and name.startswith("_") else value
-                        failed = getattr(check, "violations", ())
-                        print(f"  {name:32} wall {wall:7.2f} s  cpu {cpu:7.2f} s  violations {len(failed)}")
-                wall, cpu, report = _timed(lambda store=store: invariants.reconciliation_report(store))
-                failed = [c.name for c in report.invariants if c.violations]
-                print(
-                    f"  {'reconciliation_report':32} wall {wall:7.2f} s  cpu {cpu:7.2f} s  "
-                    f"entries {report.journal_entry_count:,} head {report.journal_chain_head[:12]} "
-                    f"failed {failed}",
-                    flush=True,
-                )
+                _report_once(invariants, Store(conn, args.tenant), per_check=not args.total_only)
     finally:
         db.dispose()
     return 0

@@ -91,6 +91,28 @@ def test_a_receipt_posted_twice_is_caught(app: CashApp) -> None:
     assert "JOURNAL_REPLAY_MATCHES_BALANCES" in failed
 
 
+def test_a_line_whose_entry_does_not_exist_is_in_every_total(app: CashApp) -> None:
+    """A line outside the chain (no entry) is named by the chain check, and the line totals that
+    the chain's pass folds cover it too: the entry does not balance, the replay and the balances
+    see its cash."""
+    before = app.read(TENANT, reconciliation_report)
+    _corrupt(
+        app,
+        "INSERT INTO journal_lines (tenant_id, entry_id, line_no, account, currency, amount_minor, "
+        "customer_id, invoice_id, payment_id) VALUES ('t', 'ghost', 0, 'CASH', 'EUR', 5, 'C1', NULL, 'P1')",
+    )
+    report = app.read(TENANT, reconciliation_report)
+    failed = {c.name: c.violations for c in report.invariants if not c.passed}
+    assert failed["ENTRIES_BALANCE"] == ("entry ghost EUR: debits - credits = 5",)
+    assert failed["JOURNAL_CHAIN_INTACT"] == ("line 0 of entry ghost: its entry does not exist",)
+    assert failed["JOURNAL_REPLAY_MATCHES_BALANCES"] == ("payment P1: replayed cash 605 != 600",)
+
+    def cash(r: m.ReconciliationReport) -> int:
+        return next(b.debit_minor for b in r.balances if b.account == "CASH")
+
+    assert cash(report) == cash(before) + 5
+
+
 def _post_again(app: CashApp, entry_id: str, kind: str, lines: str, seq: int) -> None:
     _corrupt(
         app,

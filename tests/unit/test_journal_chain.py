@@ -3,7 +3,6 @@ each break once."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 from engine import journal_chain as chain
@@ -18,7 +17,7 @@ ENTRY = chain.StoredEntry("e1", "PAYMENT_RECEIVED", None, "payment P1 \u00e9", 1
 
 
 def _chained(n: int) -> list[chain.ChainedEntry]:
-    entries = [dataclasses.replace(ENTRY, entry_id=f"e{i}") for i in range(n)]
+    entries = [ENTRY._replace(entry_id=f"e{i}") for i in range(n)]
     return list(chain.extend("t", chain.Head(0, chain.GENESIS_HASH), entries))
 
 
@@ -33,19 +32,19 @@ def test_the_hash_is_sha256_of_the_documented_canonical_encoding() -> None:
 
 def test_line_order_as_read_does_not_change_the_hash_but_every_field_does() -> None:
     base = chain.entry_hash("t", 1, chain.GENESIS_HASH, ENTRY)
-    assert chain.entry_hash("t", 1, chain.GENESIS_HASH, dataclasses.replace(ENTRY, lines=LINES[::-1])) == base
+    assert chain.entry_hash("t", 1, chain.GENESIS_HASH, ENTRY._replace(lines=LINES[::-1])) == base
     changed = [
         chain.entry_hash("u", 1, chain.GENESIS_HASH, ENTRY),
         chain.entry_hash("t", 2, chain.GENESIS_HASH, ENTRY),
         chain.entry_hash("t", 1, "1" * 64, ENTRY),
-        chain.entry_hash("t", 1, chain.GENESIS_HASH, dataclasses.replace(ENTRY, memo="payment P1")),
-        chain.entry_hash("t", 1, chain.GENESIS_HASH, dataclasses.replace(ENTRY, create_us=1)),
-        chain.entry_hash("t", 1, chain.GENESIS_HASH, dataclasses.replace(ENTRY, lines=LINES[:1])),
+        chain.entry_hash("t", 1, chain.GENESIS_HASH, ENTRY._replace(memo="payment P1")),
+        chain.entry_hash("t", 1, chain.GENESIS_HASH, ENTRY._replace(create_us=1)),
+        chain.entry_hash("t", 1, chain.GENESIS_HASH, ENTRY._replace(lines=LINES[:1])),
         chain.entry_hash(
             "t",
             1,
             chain.GENESIS_HASH,
-            dataclasses.replace(ENTRY, lines=(dataclasses.replace(LINES[0], amount_minor=1251), LINES[1])),
+            ENTRY._replace(lines=(LINES[0]._replace(amount_minor=1251), LINES[1])),
         ),
     ]
     assert base not in changed and len(set(changed)) == len(changed)
@@ -65,7 +64,7 @@ def test_an_intact_chain_verifies_to_its_last_hash() -> None:
 
 def test_one_changed_entry_is_one_violation_and_moves_the_digest() -> None:
     rows = _chained(5)
-    rows[2] = dataclasses.replace(rows[2], entry=dataclasses.replace(rows[2].entry, memo="changed"))
+    rows[2] = rows[2]._replace(entry=rows[2].entry._replace(memo="changed"))
     verdict = chain.verify("t", rows, chain.Head(5, rows[-1].entry_hash), limit=10)
     assert len(verdict.violations) == 1 and "e2 (seq 3)" in verdict.violations[0]
     assert verdict.head_digest != rows[-1].entry_hash
@@ -89,5 +88,5 @@ def test_a_shortened_chain_disagrees_with_the_recorded_head() -> None:
 
 
 def test_violations_stop_at_the_limit() -> None:
-    rows = [dataclasses.replace(r, entry_hash="x") for r in _chained(50)]
+    rows = [r._replace(entry_hash="x") for r in _chained(50)]
     assert len(chain.verify("t", rows, None, limit=7).violations) == 7
