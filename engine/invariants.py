@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 
 from engine import journal_chain
 from engine import model as m
+from engine.journal_effects import RepeatedEffects
 from engine.journal_totals import JournalTotals
 from engine.storage import tables as t
 from engine.storage.store import Store, now_us
@@ -17,15 +18,15 @@ MAX_VIOLATIONS = 100
 
 
 def reconciliation_report(store: Store) -> m.ReconciliationReport:
-    totals = JournalTotals(MAX_VIOLATIONS)
-    chain_check, verdict = _journal_chain_intact(store, totals)
+    totals, effects = JournalTotals(MAX_VIOLATIONS), RepeatedEffects()
+    chain_check, verdict = _journal_chain_intact(store, totals, effects)
     balances = totals.account_balances()
     checks = (
         _entries_balance(totals),
         _ar_equals_open_invoices(store, balances),
         _payments_add_up(store),
         _replay_matches_balances(store, totals),
-        _effects_once(store),
+        _effects_once(store, effects),
         chain_check,
         _deductions_equal_open_cases(store, balances),
         _dunning_outbox_complete(store),
@@ -34,15 +35,14 @@ def reconciliation_report(store: Store) -> m.ReconciliationReport:
 
 
 def _journal_chain_intact(
-    store: Store, totals: JournalTotals
+    store: Store, totals: JournalTotals, effects: RepeatedEffects
 ) -> tuple[m.InvariantCheck, journal_chain.Verdict]:
     """Recomputes the tenant's hash chain from the stored entries and lines (streamed, in
-    sequence order) and checks it against the recorded head, folding every line into `totals`
-    on the way; lines without an entry are outside the chain, so they are looked for
-    separately (and folded too)."""
-    verdict = journal_chain.verify(
-        store.tenant_id, totals.observe(store.journal_chain()), store.journal_head(), MAX_VIOLATIONS
-    )
+    sequence order) and checks it against the recorded head, folding every entry into `totals`
+    and `effects` on the way; lines without an entry are outside the chain, so they are looked
+    for separately (and folded into the totals too)."""
+    entries = totals.observe(effects.observe(store.journal_chain()))
+    verdict = journal_chain.verify(store.tenant_id, entries, store.journal_head(), MAX_VIOLATIONS)
     orphan_lines = store.orphan_journal_lines()
     totals.add_lines(orphan_lines)
     orphans = [
@@ -160,27 +160,12 @@ def _replay_matches_balances(store: Store, totals: JournalTotals) -> m.Invariant
     )
 
 
-def _effects_once(store: Store) -> m.InvariantCheck:
+def _effects_once(store: Store, effects: RepeatedEffects) -> m.InvariantCheck:
     """Nothing took effect twice: one issue entry per invoice, one receipt per payment, at most
-    one return per payment, each application reversed at most once."""
-    je, jl, ap = t.journal_entries.c, t.journal_lines.c, t.applications.c
-    # One pass over the journal for the three kinds (a pass per kind read every line three times:
-    # 6 of a 100,000-payment report's 20 CPU seconds). Each kind is at most once per resource.
-    kinds = ("INVOICE_ISSUED", "PAYMENT_RECEIVED", "PAYMENT_RETURNED")
-    key = case((je.kind == "INVOICE_ISSUED", jl.invoice_id), else_=jl.payment_id)
-    rank = case({kind: n for n, kind in enumerate(kinds)}, value=je.kind)
-    count = func.count(func.distinct(je.entry_id))
+    one return per payment (found in the chain's pass), each application reversed at most once."""
+    ap = t.applications.c
     violations = [
-        f"{kind} posted {n} times for {resource}"
-        for kind, resource, n in store.conn.execute(
-            select(je.kind, key, count)
-            .join(t.journal_entries, (je.tenant_id == jl.tenant_id) & (je.entry_id == jl.entry_id))
-            .where(jl.tenant_id == store.tenant_id, je.kind.in_(kinds))
-            .group_by(je.kind, key)
-            .having(count > 1)
-            .order_by(rank, key)
-            .limit(MAX_VIOLATIONS)
-        )
+        f"{kind} posted {n} times for {resource}" for kind, resource, n in effects.repeated(MAX_VIOLATIONS)
     ]
     n_rev = func.count()
     for original, n in store.conn.execute(
