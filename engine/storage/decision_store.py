@@ -43,6 +43,13 @@ class _Criteria:
     every_payment: bool = False
 
 
+def _is_open(state: ColumnElement[str]) -> ColumnElement[bool]:
+    """An exception's state is OPEN, as a predicate no index serves: with `state = 'OPEN'` next to
+    a list of payment ids, SQLite reads every open exception of the tenant on ix_exceptions_state
+    (a queue that grows with the book) instead of the payments' rows on ix_exceptions_payment."""
+    return func.coalesce(state, "") == m.ExceptionState.OPEN.value
+
+
 class DecisionStore(PaymentStore):
     """Decision marks, settings, decisions and the exception queue."""
 
@@ -310,16 +317,28 @@ class DecisionStore(PaymentStore):
         if not ids:
             return
         c, d = t.payments.c, t.decision_marks.c
-        gone = select(c.payment_id).where(
-            self._tenant(t.payments),
-            c.payment_id.in_(ids),
-            or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
-        )
-        self.conn.execute(
-            update(t.decision_marks)
-            .where(self._tenant(t.decision_marks), d.needs_decision.is_(True), d.payment_id.in_(gone))
-            .values(needs_decision=False)
-        )
+        gone = self.conn.execute(
+            select(c.payment_id).where(
+                self._tenant(t.payments),
+                c.payment_id.in_(ids),
+                or_(c.unapplied_minor <= 0, c.returned_minor != 0, c.on_account.is_(True)),
+            )
+        ).scalars()
+        # One primary-key UPDATE per payment (an executemany): given the IN list or subquery,
+        # SQLite walks ix_decision_marks_needed over the whole backlog instead, a cost per round
+        # that grows with the book.
+        keyed = [{"pid": pid} for pid in sorted(gone)]
+        if keyed:
+            self.conn.execute(
+                update(t.decision_marks)
+                .where(
+                    self._tenant(t.decision_marks),
+                    d.payment_id == bindparam("pid"),
+                    d.needs_decision.is_(True),
+                )
+                .values(needs_decision=False),
+                keyed,
+            )
 
     def tenant_settings(self) -> m.TenantSettings:
         """The tenant's defaults; all zero until the tenant saves some."""
@@ -414,7 +433,7 @@ class DecisionStore(PaymentStore):
             select(t.match_exceptions).where(
                 self._tenant(t.match_exceptions),
                 x.payment_id.in_(ids),
-                x.state == m.ExceptionState.OPEN.value,
+                _is_open(x.state),
             )
         )
         return {r.payment_id: r for r in rows}
@@ -479,7 +498,7 @@ class DecisionStore(PaymentStore):
         c = t.match_exceptions.c
         result = self.conn.execute(
             update(t.match_exceptions)
-            .where(self._tenant(t.match_exceptions), c.payment_id.in_(ids), c.state == "OPEN")
+            .where(self._tenant(t.match_exceptions), c.payment_id.in_(ids), _is_open(c.state))
             .values(state=state.value, resolve_us=resolve_us)
         )
         return int(result.rowcount)

@@ -1,13 +1,15 @@
 """The plans of AutoApply's hot queries stay on their indexes, on SQLite and PostgreSQL.
 
-Every SELECT one AutoApply round issues (selection, claims, identification, references, open
-invoices, partners, duplicates, versions) is captured while it runs on a small booked world and
-explained. No query may read a large table whole, nor the whole of one tenant's part of it, nor
-(SQLite's plans name their bounds) a range of one tenant's part bounded only by a date or a number:
-the cost of a round must not grow with the book. On PostgreSQL, whose planner rightly prefers a
-sequential scan on tables this small, the plans are explained with sequential scans disabled: the
-test proves that an index path exists for every hot query; statistics (engine/storage/statistics.py)
-make the planner take it on large tables.
+Every SELECT, UPDATE and DELETE one AutoApply round issues (selection, claims, identification,
+references, open invoices, partners, duplicates, versions, exceptions, marks; executemany ones name
+one key each) is captured while it runs on a small booked world and explained. No query may read a
+large table whole, nor the whole of one tenant's part of it, nor the rows of one value of a flag
+(an exception's state, a payment's mark), nor (SQLite's plans name their bounds) a range of one
+tenant's part bounded only by a date or a number: the cost of a round must not grow with
+the book. On PostgreSQL, whose planner rightly prefers a sequential scan on tables this small,
+the plans are explained with sequential scans disabled: the test proves that an index path
+exists for every hot query; statistics (engine/storage/statistics.py) make the planner take it
+on large tables.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def _round_selects(app: CashApp) -> list[tuple[str, Any]]:
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and not many:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")) and not many:
             captured.append((statement, parameters))
 
     event.listen(app.db.engine, "before_cursor_execute", capture)
@@ -127,7 +129,11 @@ def _whole_reads(conn: Any, statement: str, parameters: Any) -> list[str]:
         tenant_only = [s for s in steps if re.match(rf"{large}\(tenant_id=\?\)$", s)]
         bounds_only = r"\(tenant_id=\? AND (\w+[<>]=?\?( AND )?)+\)$"
         tenant_range = [s for s in steps if re.match(large + bounds_only, s)]
-        return scans + tenant_only + tenant_range
+        # A flag of few values (an exception's state, a payment's mark) bounds nothing: outside a
+        # LIMITed walk of the oldest marks, such a read spans a share of the book.
+        flag_only = rf"{large}\(tenant_id=\? AND (state|needs_decision)=\?\)$"
+        flagged = [] if " LIMIT " in statement else [s for s in steps if re.match(flag_only, s)]
+        return scans + tenant_only + tenant_range + flagged
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     steps = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
     return [s.strip() for s in steps if re.search(rf"Seq Scan on ({'|'.join(LARGE)})\b", s)]
