@@ -12,6 +12,8 @@ from cashapp_client import Client, InvalidArgumentError, Payment, money
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine import model as m
 from engine import reconciliation
+from engine.storage.store import Store
+from server import servicers
 
 BACKLOG = 2500
 
@@ -75,6 +77,27 @@ def test_counts_only_by_default_and_max_payments_stops_after_its_round(
     rest = list(client.auto_apply_backlog())
     assert [p.round_payment_count for p in rest] == [500, 0]
     assert rest[-1].remaining_count == 0
+
+
+def test_the_backlog_is_counted_at_most_once_a_second_and_on_the_last_round(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact count reads every waiting payment: it is not taken after each round, and the
+    counts between are the last one less what the rounds since took."""
+    _backlog(client)
+    counts = 0
+    count = Store.count_needing_decision
+
+    def counted(store: Store) -> int:
+        nonlocal counts
+        counts += 1
+        return count(store)
+
+    monkeypatch.setattr(Store, "count_needing_decision", counted)
+    monkeypatch.setattr(servicers, "BACKLOG_COUNT_SECONDS", 3600.0)
+    progress = list(client.auto_apply_backlog())
+    assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
+    assert counts == 2  # the backlog at the start, and after the round that decided nothing
 
 
 def test_a_cancelled_call_keeps_every_committed_round(client: Client) -> None:

@@ -184,7 +184,10 @@ class AutoApplyProgress(_message.Message):
     unchanged_count: _builtins.int
     """Payments re-decided exactly as their latest decision over the rounds so far."""
     remaining_count: _builtins.int
-    """Payments that still need a decision after this round (the backlog left)."""
+    """Payments that still need a decision after this round (the backlog left). Counted exactly
+    on the last message and at least once a second; between counts, the last count less the
+    payments the rounds since took (payments arriving meanwhile show at the next count).
+    """
     done: _builtins.bool
     """True on the last message: the backlog is worked through (a round decided nothing: what
     remains, if anything, is held by calls running beside this one, on this server or another
