@@ -106,12 +106,14 @@ fn zip_items(
         .zip(due)
         .zip(refs)
         .zip(discounts)
-        .map(|(((&amount_minor, &due_ordinal), &reference_score), discounted_minor)| Item {
-            amount_minor,
-            discounted_minor,
-            due_ordinal,
-            reference_score,
-        })
+        .map(
+            |(((&amount_minor, &due_ordinal), &reference_score), discounted_minor)| Item {
+                amount_minor,
+                discounted_minor,
+                due_ordinal,
+                reference_score,
+            },
+        )
         .collect()
 }
 
@@ -148,7 +150,9 @@ fn items_of(
             let d = d.iter().map(|&x| if x == 0 { None } else { Some(x) });
             Ok(zip_items(&amounts, &due, &refs, d))
         }
-        Discounts::List(d) if d.len() == n => Ok(zip_items(&amounts, &due, &refs, d.iter().copied())),
+        Discounts::List(d) if d.len() == n => {
+            Ok(zip_items(&amounts, &due, &refs, d.iter().copied()))
+        }
         Discounts::List(_) => Err(unequal()),
     }
 }
