@@ -93,6 +93,30 @@ impl<'a, 'py> Discounts<'a, 'py> {
     }
 }
 
+/// The items of four columns of equal lengths. Zipped slices, not indices: the copy then
+/// has no bounds checks (a fifth of `items_of` at n = 10).
+fn zip_items(
+    amounts: &[i64],
+    due: &[i64],
+    refs: &[i64],
+    discounts: impl Iterator<Item = Option<i64>>,
+) -> Vec<Item> {
+    amounts
+        .iter()
+        .zip(due)
+        .zip(refs)
+        .zip(discounts)
+        .map(
+            |(((&amount_minor, &due_ordinal), &reference_score), discounted_minor)| Item {
+                amount_minor,
+                discounted_minor,
+                due_ordinal,
+                reference_score,
+            },
+        )
+        .collect()
+}
+
 /// The items of four columns, read while the GIL is held (numpy arrays are borrowed).
 fn items_of(
     amounts_minor: &Bound<'_, PyAny>,
@@ -117,23 +141,18 @@ fn items_of(
     if due.len() != n || refs.len() != n {
         return Err(unequal());
     }
-    let item = |i: usize, discounted_minor: Option<i64>| Item {
-        amount_minor: amounts[i],
-        discounted_minor,
-        due_ordinal: due[i],
-        reference_score: refs[i],
-    };
     match &discounts {
         Discounts::Array(column) => {
             let d = column.values();
             if d.len() != n {
                 return Err(unequal());
             }
-            Ok((0..n)
-                .map(|i| item(i, if d[i] == 0 { None } else { Some(d[i]) }))
-                .collect())
+            let d = d.iter().map(|&x| if x == 0 { None } else { Some(x) });
+            Ok(zip_items(&amounts, &due, &refs, d))
         }
-        Discounts::List(d) if d.len() == n => Ok((0..n).map(|i| item(i, d[i])).collect()),
+        Discounts::List(d) if d.len() == n => {
+            Ok(zip_items(&amounts, &due, &refs, d.iter().copied()))
+        }
         Discounts::List(_) => Err(unequal()),
     }
 }

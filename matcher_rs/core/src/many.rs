@@ -12,7 +12,7 @@
 //! the one-to-many engine prepared once for all of them.
 
 use crate::engine::{Budget, Collector, Engine, Exhausted};
-use crate::rank::{outcome_of, top_sorted, with_memory, Evidence};
+use crate::rank::{outcome_of_ranked, top_sorted, with_memory, Evidence};
 use crate::{
     choose_algorithm, effective_k, validate_common_limits, validate_items, Algorithm, Item,
     Outcome, SolveError,
@@ -191,10 +191,9 @@ pub fn solve_many_to_many(
             &y.1.item_indices,
         ))
     });
-    let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
     Ok(ManySolution {
         outcome: with_memory(
-            outcome_of(&keys, complete),
+            outcome_of_ranked(&keyed, |k| k.0, complete),
             budget.refused,
             stop.load(std::sync::atomic::Ordering::Relaxed),
         ),

@@ -17,7 +17,7 @@ pub(crate) struct Occupancy {
     pub(crate) shift: u32,
     pub(crate) bits: Vec<u64>,
     /// `word_start[w]`: first row whose bucket is `>= 64 w` (one more entry, the table
-    /// length, at the end).
+    /// length, at the end; no entries for an empty table).
     pub(crate) word_start: Vec<u32>,
 }
 
@@ -43,8 +43,13 @@ impl Occupancy {
             0
         };
         let mut bits = vec![0u64; words];
-        let mut word_start = Vec::with_capacity(words + 1);
-        word_start.push(0);
+        // Empty for an empty table (never read: `may_hit` is false), so the empty tables of
+        // the queries that need none allocate nothing.
+        let mut word_start = Vec::new();
+        if words > 0 {
+            word_start.reserve_exact(words + 1);
+            word_start.push(0);
+        }
         // The values ascend, so the current word is kept in a register until it changes.
         let (mut word, mut acc) = (0usize, 0u64);
         for (i, v) in values.enumerate() {

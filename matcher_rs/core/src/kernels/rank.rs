@@ -128,6 +128,21 @@ pub(crate) fn outcome_of(ranked: &[Evidence], complete: bool) -> Outcome {
     }
 }
 
+/// [`outcome_of`] the evidence `ev` of the first two of `ranked` (best first), read in
+/// place: a small search's result is built in a few hundred nanoseconds, so a copy of the
+/// two into a new Vec was a measurable share of it.
+pub(crate) fn outcome_of_ranked<T>(
+    ranked: &[T],
+    ev: impl Fn(&T) -> Evidence,
+    complete: bool,
+) -> Outcome {
+    match ranked {
+        [] => outcome_of(&[], complete),
+        [a] => outcome_of(&[ev(a)], complete),
+        [a, b, ..] => outcome_of(&[ev(a), ev(b)], complete),
+    }
+}
+
 /// Keeps the `need` smallest elements of `v` under `cmp`, sorted.
 pub(crate) fn top_sorted<T>(v: &mut Vec<T>, need: usize, cmp: impl Fn(&T, &T) -> Ordering) {
     let need = need.min(v.len());
@@ -181,8 +196,8 @@ pub(crate) fn finish_one(
     top_sorted(&mut keyed, need, |x, y| {
         (x.0, x.1.as_slice()).cmp(&(y.0, y.1.as_slice()))
     });
-    let keys: Vec<Evidence> = keyed.iter().take(2).map(|k| k.0).collect();
-    let outcome = with_solution_limit(outcome_of(&keys, complete), complete, limited);
+    let outcome = outcome_of_ranked(&keyed, |k| k.0, complete);
+    let outcome = with_solution_limit(outcome, complete, limited);
     let outcome = with_memory(outcome, refused, overflowed);
     let candidates = keyed
         .into_iter()
@@ -290,8 +305,8 @@ impl Best {
         max_candidates: i64,
     ) -> (Outcome, Vec<Candidate>, u64) {
         let ranked = self.heap.into_sorted_vec();
-        let keys: Vec<Evidence> = ranked.iter().take(2).map(|k| k.ev).collect();
-        let outcome = with_solution_limit(outcome_of(&keys, complete), complete, self.limited);
+        let outcome = outcome_of_ranked(&ranked, |k| k.ev, complete);
+        let outcome = with_solution_limit(outcome, complete, self.limited);
         let keep = usize::try_from(max_candidates).unwrap_or(usize::MAX);
         let candidates = ranked
             .into_iter()
