@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
@@ -100,11 +100,53 @@ def entry_hash(tenant_id: str, seq: int, prev_hash: str, e: StoredEntry) -> str:
         [x.line_no, x.account, x.currency, int(x.amount_minor), x.customer_id, x.invoice_id, x.payment_id]
         for x in sorted(e.lines, key=_LINE_NO)
     ]
+    return _digest(
+        tenant_id, seq, prev_hash, e.entry_id, e.kind, e.reverses_entry_id, e.memo, e.create_us, lines
+    )
+
+
+def _digest(
+    tenant_id: str, seq: int, prev_hash: str, entry_id: str, kind: str, reverses_entry_id: str | None,
+    memo: str, create_us: int, lines: Sequence[Sequence[object]],
+) -> str:  # fmt: skip
+    """The hash of one link: the single definition of the encoding `entry_hash` and `rows` share."""
     content = [
         CHAIN_ENCODING, tenant_id, int(seq), prev_hash,
-        e.entry_id, e.kind, e.reverses_entry_id, e.memo, int(e.create_us), lines,
+        entry_id, kind, reverses_entry_id, memo, int(create_us), lines,
     ]  # fmt: skip
     return hashlib.sha256(_CANONICAL(content).encode("ascii")).hexdigest()
+
+
+EntryRow = tuple[str, str, str | None, str, int, int, str, str]
+LineRow = tuple[object, ...]
+
+
+def rows(
+    tenant_id: str, head: Head, entries: Iterable[JournalEntry]
+) -> tuple[list[EntryRow], list[LineRow], Head]:
+    """New entries chained after `head`, in the given order, as the rows journal_entries
+    (entry_id, kind, reverses_entry_id, memo, create_us, seq, prev_hash, entry_hash) and
+    journal_lines (entry_id, line_no, account, currency, amount_minor, customer_id, invoice_id,
+    payment_id) store, and the new head: the hashes of `extend` over `stored`, without a
+    StoredEntry, StoredLine and ChainedEntry per entry (they cost a bank file's receipts as much
+    as their hashing)."""
+    seq, prev = head.seq, head.entry_hash
+    entry_rows: list[EntryRow] = []
+    line_rows: list[LineRow] = []
+    for e in entries:
+        seq += 1
+        memo = e.memo[:MEMO_MAX_CHARS]
+        lines: list[list[object]] = [
+            [n, x.account.value, x.currency, int(x.amount_minor), x.customer_id, x.invoice_id, x.payment_id]
+            for n, x in enumerate(e.lines)
+        ]
+        digest = _digest(
+            tenant_id, seq, prev, e.entry_id, e.kind, e.reverses_entry_id, memo, e.create_us, lines
+        )
+        entry_rows.append((e.entry_id, e.kind, e.reverses_entry_id, memo, e.create_us, seq, prev, digest))
+        line_rows += [(e.entry_id, *line) for line in lines]
+        prev = digest
+    return entry_rows, line_rows, Head(seq, prev)
 
 
 def extend(tenant_id: str, head: Head, entries: Iterable[StoredEntry]) -> Iterator[ChainedEntry]:

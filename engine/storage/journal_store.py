@@ -34,30 +34,26 @@ class JournalStore(ClaimStore):
         if not entries:
             return
         head = self._lock_head()
-        chained = list(chain.extend(self.tenant_id, head, map(chain.stored, entries)))
+        entry_rows, line_rows, last = chain.rows(self.tenant_id, head, entries)
         self._insert_many(
             t.journal_entries,
-            ("entry_id", "kind", "reverses_entry_id", "memo", "create_us", "seq", "prev_hash",
-             "entry_hash"),
-            [
-                (e.entry_id, e.kind, e.reverses_entry_id, e.memo, e.create_us, c.seq, c.prev_hash,
-                 c.entry_hash)
-                for c in chained
-                for e in (c.entry,)
-            ],
-        )  # fmt: skip
+            ("entry_id", "kind", "reverses_entry_id", "memo", "create_us", "seq", "prev_hash", "entry_hash"),
+            entry_rows,
+        )
         self._insert_many(
             t.journal_lines,
-            ("entry_id", "line_no", "account", "currency", "amount_minor", "customer_id", "invoice_id",
-             "payment_id"),
-            [
-                (c.entry.entry_id, x.line_no, x.account, x.currency, x.amount_minor, x.customer_id,
-                 x.invoice_id, x.payment_id)
-                for c in chained
-                for x in c.entry.lines
-            ],
-        )  # fmt: skip
-        last = chained[-1]
+            (
+                "entry_id",
+                "line_no",
+                "account",
+                "currency",
+                "amount_minor",
+                "customer_id",
+                "invoice_id",
+                "payment_id",
+            ),
+            line_rows,
+        )
         moved = self.conn.execute(
             update(t.journal_heads)
             .where(self._tenant(t.journal_heads), t.journal_heads.c.seq == head.seq)

@@ -90,3 +90,34 @@ def test_a_shortened_chain_disagrees_with_the_recorded_head() -> None:
 def test_violations_stop_at_the_limit() -> None:
     rows = [r._replace(entry_hash="x") for r in _chained(50)]
     assert len(chain.verify("t", rows, None, limit=7).violations) == 7
+
+
+def test_rows_store_what_extend_chains_from_the_stored_entries() -> None:
+    """The insert path's rows carry the same links, hashes and line values as extend over stored:
+    lines of several accounts and tags, a reversal, a memo longer than kept, a head past genesis."""
+    entries = [
+        JournalEntry("e1", "PAYMENT_RECEIVED", "payment P1 \u00e9",
+                     (Line(Account.CASH, "EUR", 1250, None, None, "P1"),
+                      Line(Account.UNAPPLIED_CASH, "EUR", -1250, None, None, "P1")), 10),
+        JournalEntry("e2", "APPLIED", "m" * 600,
+                     (Line(Account.UNAPPLIED_CASH, "EUR", 1000, "C1", "I1", "P1"),
+                      Line(Account.DISCOUNTS, "EUR", 20, "C1", "I1", "P1"),
+                      Line(Account.AR, "EUR", -1020, "C1", "I1", "P1")), 11),
+        JournalEntry("e3", "UNAPPLIED", "undo",
+                     (Line(Account.AR, "JPY", 7), Line(Account.CASH, "JPY", -7)), 12, "e2"),
+    ]  # fmt: skip
+    head = chain.Head(41, "a" * 64)
+    expected = list(chain.extend("t", head, map(chain.stored, entries)))
+    entry_rows, line_rows, last = chain.rows("t", head, entries)
+    assert entry_rows == [
+        (c.entry.entry_id, c.entry.kind, c.entry.reverses_entry_id, c.entry.memo, c.entry.create_us,
+         c.seq, c.prev_hash, c.entry_hash)
+        for c in expected
+    ]  # fmt: skip
+    assert line_rows == [
+        (c.entry.entry_id, x.line_no, x.account, x.currency, x.amount_minor, x.customer_id, x.invoice_id,
+         x.payment_id)
+        for c in expected
+        for x in c.entry.lines
+    ]  # fmt: skip
+    assert last == chain.Head(44, expected[-1].entry_hash) and entry_rows[1][3] == "m" * chain.MEMO_MAX_CHARS

@@ -6,6 +6,7 @@ import random
 
 from stdnum import iso11649
 
+from engine.matching import references
 from engine.matching.references import (
     cut_last_key,
     is_near,
@@ -127,3 +128,22 @@ def test_near_indexes_finds_exactly_the_keys_is_near_accepts() -> None:
     assert pairs > 50  # the random keys do land near the tokens
     assert near_indexes([], ["A"]) == []
     assert near_indexes(["INV1001"], []) == [[]]
+
+
+def test_the_creditor_reference_check_agrees_with_python_stdnum() -> None:
+    """The ASCII fast path of the RF check answers as iso11649.is_valid: valid references, bad
+    check digits, every length around the 5..25 limits, and texts it leaves to python-stdnum."""
+    rng = random.Random(11649)
+    symbols = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    bodies = ["539007547034", "0000000001", "A1B2C3", "", "X", "0" * 21, "Z" * 22]
+    bodies += ["".join(rng.choice(symbols) for _ in range(n)) for n in range(30)]
+    texts = []
+    for body in bodies:
+        check = 98 - int("".join(str(int(c, 36)) for c in body + "RF00")) % 97
+        valid = f"RF{check:02d}{body}"
+        texts += [valid, valid[:-1] + ("1" if valid[-1] != "1" else "2"), valid.lower(), valid + "\u0663"]
+    texts += [t.replace("RF", "AB", 1) for t in texts]
+    texts += ["RF", "RF1", "RF18", "RF18\u20135390", "RF18.5390.0754.7034", "RF18 5390 0754 7034"]
+    assert any(iso11649.is_valid(t) for t in texts) and not all(iso11649.is_valid(t) for t in texts)
+    for text in texts:
+        assert references._is_creditor_reference(text) == iso11649.is_valid(text), text
