@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import model as m
 from engine.storage import tables as t
 from engine.storage.store_base import (
     StoreBase,
 )
-
-# See customer_names_stamp.
-STAMP_MODULUS = 1_000_003
 
 
 class CustomerStore(StoreBase):
@@ -73,17 +72,24 @@ class CustomerStore(StoreBase):
         )
         return [(r.customer_id, r.display_name, tuple(json.loads(r.name_aliases))) for r in rows]
 
-    def customer_names_stamp(self) -> tuple[int, int, int]:
-        """(count, sum of update times modulo a prime, latest update time) of the tenant's
-        customers: changes whenever a customer is created or updated (engine/matching/name_cache.py
-        keeps name indexes by it)."""
-        c = t.customers.c
-        # Summed modulo a prime: the plain sum of 12,500 microsecond timestamps overflows SQLite's
-        # 64-bit integers ("integer overflow"), and any change of one time still changes this.
-        summed = func.coalesce(func.sum(c.update_us % STAMP_MODULUS), 0)
-        latest = func.coalesce(func.max(c.update_us), 0)
-        row = self.conn.execute(select(func.count(), summed, latest).where(self._tenant(t.customers))).one()
-        return int(row[0]), int(row[1]), int(row[2])
+    def customer_names_stamp(self) -> str:
+        """The tenant's customer-name stamp: a token that changes whenever a customer is created
+        or updated (engine/matching/name_cache.py keeps name indexes by it); "" before any."""
+        s = t.customer_name_stamps.c
+        found = self.conn.execute(select(s.stamp).where(self._tenant(t.customer_name_stamps))).scalar()
+        return found or ""
+
+    def _restamp_customer_names(self) -> None:
+        """Replaces the stamp with a fresh token. Called before the customer rows are written:
+        on PostgreSQL the upsert row-locks the stamp, so writers of a tenant's customers queue
+        on it first and never hold a customer row while they wait for it (no lock cycle)."""
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        token = secrets.token_hex(16)
+        self.conn.execute(
+            dialect.insert(t.customer_name_stamps)
+            .values(tenant_id=self.tenant_id, stamp=token)
+            .on_conflict_do_update(index_elements=["tenant_id"], set_={"stamp": token})
+        )
 
     def list_customers(self, page_size: int, page_token: str) -> m.Page[m.Customer]:
         rows, token = self._page(t.customers, t.customers.c.customer_id, [], page_size, page_token, {})
@@ -106,6 +112,7 @@ class CustomerStore(StoreBase):
         """Inserts customers and their payer accounts (key -> display form): two executemany."""
         if not rows:
             return
+        self._restamp_customer_names()
         self.conn.execute(
             insert(t.customers),
             [
@@ -137,6 +144,7 @@ class CustomerStore(StoreBase):
         if new:
             self.insert_customers([(customer, account_keys)])
             return
+        self._restamp_customer_names()
         self.conn.execute(
             update(t.customers)
             .where(self._tenant(t.customers), t.customers.c.customer_id == customer.customer_id)

@@ -48,6 +48,19 @@ customers = Table(
     Column("input_version", BigInteger, nullable=False),
 )
 
+# A token replaced (a fresh random value) by every write of a tenant's customers: the payer-name
+# indexes AutoApply keeps between rounds are kept by it (engine/matching/name_cache.py), one
+# primary-key read instead of an aggregate over every customer per round. Random rather than a
+# counter, so a database recreated or restored at the same address never repeats a token a
+# running server kept. Absent row: the tenant has no customers (migration 0013 wrote a row for
+# each tenant that had).
+customer_name_stamps = Table(
+    "customer_name_stamps",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("stamp", String(32), nullable=False),
+)
+
 # A tenant's defaults (absent row: every default is 0).
 tenant_settings = Table(
     "tenant_settings",

@@ -20,8 +20,8 @@ class _Book:
         self.updates = 1
         self.loads = 0
 
-    def customer_names_stamp(self) -> tuple[int, int]:
-        return len(self.customers), self.updates
+    def customer_names_stamp(self) -> str:
+        return f"{len(self.customers)}/{self.updates}"
 
     def customer_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
         self.loads += 1
