@@ -29,10 +29,10 @@ class InvoiceDraft:
     field: str = "invoice"
 
 
-def _build(draft: InvoiceDraft, customer: m.Customer, now: int) -> m.Invoice:
+def _build(draft: InvoiceDraft, customer_terms: m.PaymentTerms, now: int) -> m.Invoice:
     f = draft.field
     issue = v.require_date(draft.issue_date, f"{f}.issue_date")
-    terms = v.terms(draft.payment_terms or customer.payment_terms, f"{f}.payment_terms")
+    terms = v.terms(draft.payment_terms or customer_terms, f"{f}.payment_terms")
     due = (
         v.require_date(draft.due_date, f"{f}.due_date")
         if draft.due_date
@@ -42,7 +42,7 @@ def _build(draft: InvoiceDraft, customer: m.Customer, now: int) -> m.Invoice:
         raise InvalidArgument("DUE_BEFORE_ISSUE", "due_date must not precede issue_date", f"{f}.due_date")
     return m.Invoice(
         invoice_id=draft.invoice_id,
-        customer_id=customer.customer_id,
+        customer_id=draft.customer_id,
         currency=draft.amount.currency,
         amount_minor=draft.amount.amount_minor,
         open_minor=draft.amount.amount_minor,
@@ -81,18 +81,18 @@ def create_invoices(
                 "DUPLICATE_ID", "invoice_id repeats within the batch", f"{d.field}.invoice_id"
             )
         seen.add(d.invoice_id)
-    customers = store.get_customers({d.customer_id for d in drafts})
+    terms = store.customer_terms({d.customer_id for d in drafts})
     existing = store.get_invoices(seen)
     now = now_us()
     results: list[m.Invoice] = []
     fresh: list[m.Invoice] = []
     for d in drafts:
-        customer = customers.get(d.customer_id)
-        if customer is None:
+        customer_terms = terms.get(d.customer_id)
+        if customer_terms is None:
             raise NotFound(
                 "CUSTOMER_NOT_FOUND", f"customer {d.customer_id!r} does not exist", f"{d.field}.customer_id"
             )
-        invoice = _build(d, customer, now)
+        invoice = _build(d, customer_terms, now)
         stored = existing.get(d.invoice_id)
         if stored is not None:
             if not _same_content(stored, invoice):

@@ -61,6 +61,20 @@ class CustomerStore(StoreBase):
             for r in rows
         ]
 
+    def customer_terms(self, ids: Iterable[str]) -> dict[str, m.PaymentTerms]:
+        """Each existing customer's payment terms: all that creating its invoices needs, without
+        the payer accounts and the whole Customer that get_customers builds."""
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        c = t.customers.c
+        rows = self.conn.execute(
+            select(c.customer_id, c.net_days, c.discount_days, c.discount_basis_points).where(
+                self._tenant(t.customers), c.customer_id.in_(ids)
+            )
+        ).tuples()
+        return {cid: m.PaymentTerms(net, days, bp) for cid, net, days, bp in rows}
+
     def customer_names(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(customer_id, display_name, name_aliases) of every customer: what payer-name matching
         needs, without the payer accounts."""
