@@ -18,7 +18,8 @@ _numbers = st.sampled_from([0, 1, 255, 256, 65536, -1, 2**40])
 
 @st.composite
 def _payments(draw: st.DrawFn) -> pb.Payment:
-    p = pb.Payment(payment_id=draw(_text), payer_name=draw(_text), references=draw(st.lists(_text, max_size=3)))
+    references = draw(st.lists(_text, max_size=3))
+    p = pb.Payment(payment_id=draw(_text), payer_name=draw(_text), references=references)
     if draw(st.booleans()):
         p.amount.CopyFrom(pb.Money(currency_code=draw(_text), amount_minor=draw(_numbers)))
         if draw(st.booleans()):
@@ -56,6 +57,7 @@ def test_the_fast_path_refuses_exactly_what_the_walk_refuses(
 
 
 def test_a_nul_deep_in_a_repeated_message_is_named() -> None:
-    msg = ps.ImportPaymentsRequest(payments=[pb.Payment(payment_id="P1"), pb.Payment(references=["a", "b\x00"])])
+    payments = [pb.Payment(payment_id="P1"), pb.Payment(references=["a", "b\x00"])]
+    msg = ps.ImportPaymentsRequest(payments=payments)
     assert _refused(msg, frozenset()) == "payments[1].references[1]"
     assert _refused(msg, frozenset({"payments"})) is None
