@@ -5,7 +5,6 @@ a name added by an update identifies the payer in the next round of a server tha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +16,15 @@ from engine.money import Money
 from engine.payments import PaymentDraft, create_payment
 from engine.storage.db import Database
 from engine.storage.store import Store
-from tests.databases import BACKENDS, database
 
 
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    for url in database(request.param, tmp_path):  # one URL; the loop runs its cleanup
-        db = Database(url)
-        db.migrate()
-        yield CashApp(db)
-        db.dispose()
+@pytest.fixture
+def app(database_url: str) -> Iterator[CashApp]:
+    """The engine in process on a migrated database of each backend (database_url's)."""
+    db = Database(database_url)
+    db.migrate()
+    yield CashApp(db)
+    db.dispose()
 
 
 def _stamp(app: CashApp, tenant: str) -> str:
