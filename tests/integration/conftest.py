@@ -9,8 +9,21 @@ from collections.abc import Iterator
 import pytest
 
 from cashapp_client import Client, ReconciliationReport
+from engine.app import CashApp
+from engine.storage.db import Database
 from server.app import Running, run_in_thread
 from server.config import Settings
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[CashApp]:
+    """The engine in process on a migrated database of each backend (database_url's)."""
+    db = Database(database_url)
+    db.migrate()
+    try:
+        yield CashApp(db)
+    finally:
+        db.dispose()
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ in the transaction leaves none of the rows. On both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from opentelemetry import trace
 from sqlalchemy import select
@@ -22,25 +19,12 @@ from engine.invariants import reconciliation_report
 from engine.money import Money
 from engine.storage import store_base
 from engine.storage import tables as t
-from engine.storage.db import Database
 from engine.storage.store import Store
-from tests.databases import BACKENDS, database
 from tests.span_capture import fresh_exporter
 
 # Text COPY's text format escapes (tab, newline, carriage return, backslash, its \N for NULL),
 # quotes, and characters beyond ASCII.
 AWKWARD = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", 'it\'s "quoted"', "Müller € ✓", ""]
-
-
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    for url in database(request.param, tmp_path):
-        db = Database(url)
-        db.migrate()
-        try:
-            yield CashApp(db)
-        finally:
-            db.dispose()
 
 
 def _drafts(count: int, prefix: str) -> list[payments.PaymentDraft]:

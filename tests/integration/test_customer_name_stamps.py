@@ -4,27 +4,13 @@ a name added by an update identifies the payer in the next round of a server tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from cashapp_client import Client, money
 from engine.app import CashApp
 from engine.customers import create_customer, update_customer
 from engine.model import Customer
 from engine.money import Money
 from engine.payments import PaymentDraft, create_payment
-from engine.storage.db import Database
 from engine.storage.store import Store
-
-
-@pytest.fixture
-def app(database_url: str) -> Iterator[CashApp]:
-    """The engine in process on a migrated database of each backend (database_url's)."""
-    db = Database(database_url)
-    db.migrate()
-    yield CashApp(db)
-    db.dispose()
 
 
 def _stamp(app: CashApp, tenant: str) -> str:

@@ -4,7 +4,6 @@ rows, when the stored books are corrupted behind the engine's back."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,18 +15,14 @@ from engine.invariants import reconciliation_report
 from engine.invoices import InvoiceDraft
 from engine.money import Money
 from engine.payments import PaymentDraft
-from engine.storage.db import Database
 from tests.tamper import tamper
 
 TENANT = "t"
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[CashApp]:
-    db = Database(database_url)
-    db.migrate()
-    app = CashApp(db)
-
+def app(app: CashApp) -> CashApp:
+    # conftest's app, booked: one invoice part-settled by a manual application.
     def book(store):  # type: ignore[no-untyped-def]
         customers.create_customer(store, m.Customer("C1", "ACME"))
         invoices.create_invoices(store, [InvoiceDraft("I1", "C1", Money(1000, "EUR"), "2026-11-01")])
@@ -37,8 +32,7 @@ def app(database_url: str) -> Iterator[CashApp]:
         )
 
     app.mutate(TENANT, "", "setup", "", book, lambda _: b"")
-    yield app
-    db.dispose()
+    return app
 
 
 def _failed(app: CashApp) -> dict[str, tuple[str, ...]]:

@@ -15,11 +15,9 @@ on large tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from bench.e2e.book import generate
@@ -32,7 +30,6 @@ from engine.money import Money
 from engine.payments import PaymentDraft, import_payments
 from engine.storage.db import Database
 from engine.storage.store import Store
-from tests.databases import BACKENDS, database
 
 TENANT = "t"
 # Tables whose size grows with the book.
@@ -51,15 +48,6 @@ LARGE = (
 # Read whole on purpose: payer-name matching compares a name with every customer's (loaded once
 # per round, and only when a payment needs it: engine/matching/identify.NameIndex).
 WHOLE_ON_PURPOSE = ("FROM customers WHERE customers.tenant_id = ? ORDER BY customers.customer_id",)
-
-
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    for url in database(request.param, tmp_path):
-        db = Database(url)
-        db.migrate()
-        yield CashApp(db)
-        db.dispose()
 
 
 def _book(app: CashApp) -> None:

@@ -3,33 +3,17 @@ one IN list should carry; every one of them is found, once, on SQLite and Postgr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from engine import model as m
 from engine.app import CashApp
 from engine.customers import create_customer
 from engine.invoices import InvoiceDraft, create_invoices
 from engine.matching.references import reference_key
 from engine.money import Money
-from engine.storage.db import Database
 from engine.storage.invoice_store import REFERENCE_CHUNK
 from engine.storage.store import Store
-from tests.databases import BACKENDS, database
 
 TENANT = "t"
 COUNT = REFERENCE_CHUNK * 2 + 7  # three chunks, the last one short
-
-
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    for url in database(request.param, tmp_path):
-        db = Database(url)
-        db.migrate()
-        yield CashApp(db)
-        db.dispose()
 
 
 def _book(s: Store) -> None:

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from cashapp_client import Client, Payment, money
 from engine import reconciliation
@@ -20,22 +16,11 @@ from engine.model import Customer
 from engine.money import Money
 from engine.payments import PaymentDraft, create_payment
 from engine.storage.claim_store import CLAIM_LEASE_US
-from engine.storage.db import Database
 from engine.storage.store import Store, now_us
 from server.app import run_in_thread
 from server.config import Settings
-from tests.databases import BACKENDS, database
 
 TENANT = "t"
-
-
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CashApp]:
-    for url in database(request.param, tmp_path):  # one URL; the loop runs its cleanup
-        db = Database(url)
-        db.migrate()
-        yield CashApp(db)
-        db.dispose()
 
 
 def _book(app: CashApp) -> None:
