@@ -27,3 +27,12 @@ def upgrade_to_head(engine: Engine) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Takes the schema down to `revision`, in one transaction: for the migration tests, and for
+    an operator rolling back one release."""
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

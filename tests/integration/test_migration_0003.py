@@ -17,7 +17,7 @@ from engine.model import Account
 from engine.storage import tables as t
 from engine.storage.append_only import REFUSED
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config
+from engine.storage.migrate import alembic_config, downgrade
 from engine.storage.store import Store
 
 # More than two backfill chunks (0003's BACKFILL_CHUNK is 1000) for one tenant.
@@ -106,10 +106,7 @@ def test_0003_downgrades_to_a_0002_schema_without_guards(database_url: str) -> N
     db = Database(database_url)
     try:
         db.migrate()
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0002")
+        downgrade(db.engine, "0002")
         _write_0002_journal(db.engine)
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE journal_lines SET amount_minor = 0 WHERE tenant_id = 'B'"))

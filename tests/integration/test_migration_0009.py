@@ -4,12 +4,11 @@ and channel; it downgrades to 0008 and upgrades again."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import inspect
 
 from engine.storage import tables as t
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config
+from engine.storage.migrate import downgrade
 
 DUNNING_TABLES = [
     t.dunning_policies,
@@ -42,10 +41,7 @@ def test_0009_creates_the_dunning_tables_as_declared_and_downgrades(database_url
             "notice_id",
             "channel",
         ]
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0008")
+        downgrade(db.engine, "0008")
         with db.engine.connect() as conn:
             assert not set(inspect(conn).get_table_names()) & {table.name for table in DUNNING_TABLES}
         db.migrate()

@@ -4,12 +4,11 @@ engine/storage/tables.py declares, keeps the rows already there (with no actor),
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import column, insert, inspect, select, table
 
 from engine.storage import tables as t
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config
+from engine.storage.migrate import downgrade
 
 ADDED = {("applications", "actor"), ("returns", "actor"), ("decisions", "actor")}
 
@@ -21,13 +20,6 @@ def _columns(db: Database) -> set[tuple[str, str]]:
         return {(name, c["name"]) for name in names for c in schema.get_columns(name)}
 
 
-def _downgrade(db: Database, revision: str) -> None:
-    config = alembic_config(db.engine)
-    with db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
-
-
 def test_0010_adds_the_actor_columns_keeps_old_rows_and_downgrades(database_url: str) -> None:
     db = Database(database_url)
     try:
@@ -35,7 +27,7 @@ def test_0010_adds_the_actor_columns_keeps_old_rows_and_downgrades(database_url:
         for table_name, column_name in ADDED:
             assert t.metadata.tables[table_name].c[column_name].nullable, (table_name, column_name)
         assert _columns(db) >= ADDED
-        _downgrade(db, "0009")
+        downgrade(db.engine, "0009")
         assert not ADDED & _columns(db)
         # A decision written before 0010, through the columns 0009 has.
         before = table("decisions", *(column(c.name) for c in t.decisions.columns if c.name != "actor"))

@@ -4,12 +4,11 @@ to 0010 without it and upgrades again."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import column, insert, inspect, select, table
 
 from engine.storage import tables as t
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config
+from engine.storage.migrate import downgrade
 
 
 def _has_trace_id(db: Database) -> bool:
@@ -23,10 +22,7 @@ def test_0011_adds_the_trace_id_keeps_old_decisions_and_downgrades(database_url:
         db.migrate()
         assert t.decisions.c.trace_id.nullable
         assert _has_trace_id(db)
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0010")
+        downgrade(db.engine, "0010")
         assert not _has_trace_id(db)
         before = table("decisions", *(column(c.name) for c in t.decisions.columns if c.name != "trace_id"))
         with db.engine.begin() as conn:

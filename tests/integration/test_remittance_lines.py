@@ -25,7 +25,7 @@ from cashapp_client import (
 from cashapp_client._proto.cashapp.v1 import payment_service_pb2 as ps
 from engine.storage import tables as t
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config
+from engine.storage.migrate import alembic_config, downgrade
 from engine.storage.store import Store
 from server.app import run_in_thread
 from server.config import Settings
@@ -159,10 +159,7 @@ def test_0007_downgrades_to_the_0006_schema_and_upgrades_again(database_url: str
     db = Database(database_url)
     try:
         db.migrate()
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0006")
+        downgrade(db.engine, "0006")
         with db.engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             columns = {c["name"] for c in inspect(conn).get_columns("payments")}
