@@ -50,8 +50,12 @@ HELD_POLL_MAX_SECONDS = 1.0
 # AutoApplyBacklog counts the backlog exactly at most this often (and whenever a round may end
 # the call): the count reads every waiting payment, so counting after each 1,000-payment round
 # cost a backlog of N payments N/1,000 counts of up to N rows, the one cost per payment that
-# grew with the book (about 80 us a payment at 100,000, 800 at 1,000,000).
+# grew with the book (about 80 us a payment at 100,000, 800 at 1,000,000). And no more often
+# than COUNT_COST_RATIO times the last count's own duration: at a million waiting payments one
+# count takes about as long as a round, so a fixed interval still counted after every round;
+# this way counting costs the call at most about 1/COUNT_COST_RATIO of its time at any size.
 BACKLOG_COUNT_SECONDS = 1.0
+COUNT_COST_RATIO = 20.0
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -531,8 +535,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         progress = rs.AutoApplyProgress()
         considered = 0
         waited, polls = 0.0, 0
-        backlog = await self.rpc.read(context, lambda s: s.count_needing_decision())
-        counted_at = time.monotonic()
+        backlog, counted_at, count_seconds = await self._count_backlog(context)
         # A payment is decided once per change, so the rounds end with the backlog; a round that
         # stores nothing and leaves the backlog as large ends the call too (payments whose
         # application the books keep refusing wait for the change that unblocks them).
@@ -546,9 +549,9 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             payments = decided + round_.unchanged_count
             considered += payments
             may_end = not decided or 0 < request.max_payments <= considered
-            if may_end or time.monotonic() - counted_at >= BACKLOG_COUNT_SECONDS:
-                remaining = await self.rpc.read(context, lambda s: s.count_needing_decision())
-                counted_at = time.monotonic()
+            count_every = max(BACKLOG_COUNT_SECONDS, COUNT_COST_RATIO * count_seconds)
+            if may_end or time.monotonic() - counted_at >= count_every:
+                remaining, counted_at, count_seconds = await self._count_backlog(context)
             else:
                 # Between counts: the last one less the payments the rounds since took.
                 remaining = max(0, backlog - payments)
@@ -579,6 +582,13 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             yield message
             if progress.done:
                 return
+
+    async def _count_backlog(self, context: Context) -> tuple[int, float, float]:
+        """The payments needing a decision, when they were counted, and how long the count took."""
+        started = time.monotonic()
+        backlog = await self.rpc.read(context, lambda s: s.count_needing_decision())
+        counted_at = time.monotonic()
+        return backlog, counted_at, counted_at - started
 
     async def ListExceptions(
         self, request: rs.ListExceptionsRequest, context: Context

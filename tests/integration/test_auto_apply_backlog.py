@@ -100,6 +100,35 @@ def test_the_backlog_is_counted_at_most_once_a_second_and_on_the_last_round(
     assert counts == 2  # the backlog at the start, and after the round that decided nothing
 
 
+def test_a_count_is_spaced_by_its_own_cost(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A count as slow as a round (a million waiting payments) is not repeated after each round
+    even when the fixed interval has passed: the interval grows with what the last count took."""
+    _backlog(client)
+    counts = 0
+    count = Store.count_needing_decision
+
+    def counted(store: Store) -> int:
+        nonlocal counts
+        counts += 1
+        return count(store)
+
+    monkeypatch.setattr(Store, "count_needing_decision", counted)
+    monkeypatch.setattr(servicers, "BACKLOG_COUNT_SECONDS", 0.0)
+    monkeypatch.setattr(servicers, "COUNT_COST_RATIO", 1e6)  # any count's duration: hours apart
+    progress = list(client.auto_apply_backlog())
+    assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
+    assert counts == 2
+    # Without the ratio, the same backlog with no fixed interval is counted after every round.
+    _backlog_more = [Payment(payment_id=f"V-{n:05d}", amount=money("3.00", "EUR"), value_date="2026-11-22")
+                     for n in range(BACKLOG)]  # fmt: skip
+    client.import_payments(_backlog_more)
+    counts = 0
+    monkeypatch.setattr(servicers, "COUNT_COST_RATIO", 0.0)
+    progress = list(client.auto_apply_backlog())
+    assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
+    assert counts == len(progress) + 1
+
+
 def test_a_cancelled_call_keeps_every_committed_round(client: Client) -> None:
     _backlog(client)
     stream = client.auto_apply_backlog()
