@@ -225,5 +225,10 @@ def run_in_thread(settings: Settings) -> Iterator[Running]:
         yield started["running"]  # type: ignore[misc]
     finally:
         loop.call_soon_threadsafe(stop.set)
-        thread.join(EMBEDDED_START_TIMEOUT_SECONDS)
+        # The stop lets in-flight calls finish for the grace period, then waits for the rounds
+        # still running on the executor (a cancelled AutoApply's round commits first).
+        waited = settings.shutdown_grace_seconds + EMBEDDED_START_TIMEOUT_SECONDS
+        thread.join(waited)
+        if thread.is_alive():  # closing a loop that still runs would only hide why
+            raise RuntimeError(f"embedded server did not stop within {waited:g} s")
         loop.close()
