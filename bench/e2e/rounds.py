@@ -3,6 +3,7 @@ decide phase starts (what bench/e2e/run.py's server holds after loading, before 
 
     python -m bench.e2e.rounds snapshot --payments 10000 --out /tmp/book10k.db
     python -m bench.e2e.rounds time /tmp/book10k.db --rounds 8 [--steps] [--profile out.prof]
+        [--pragma cache_size=-16384]
     python -m bench.e2e.rounds decide /tmp/book10k.db --dump decided.json
     python -m bench.e2e.rounds compare base.json head.json
 
@@ -119,9 +120,23 @@ def _app(url: str) -> Any:
     return CashApp(Database(url))
 
 
-def time_rounds(path: Path, rounds: int, steps: bool, profile: Path | None) -> None:
+def _with_pragmas(app: Any, pragmas: list[str]) -> None:
+    """PRAGMAs set on every connection after the engine's own, to compare settings in one harness."""
+    if not pragmas:
+        return
+
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        for pragma in pragmas:
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    event.listen(app.db.engine, "connect", connect)
+    app.db.engine.dispose()  # connections opened before the listener (migrations) get it too
+
+
+def time_rounds(path: Path, rounds: int, steps: bool, profile: Path | None, pragmas: list[str]) -> None:
     with _copy(path) as url:
         app = _app(url)
+        _with_pragmas(app, pragmas)
         counter = Steps(app.db.engine) if steps else None
         profiler = cProfile.Profile() if profile else None
         totals: Counter[str] = Counter()
@@ -236,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     timed.add_argument("--rounds", type=int, default=8)
     timed.add_argument("--steps", action="store_true")
     timed.add_argument("--profile", type=Path)
+    timed.add_argument(
+        "--pragma", action="append", default=[], help="NAME=VALUE set on every connection (repeatable)"
+    )
     decided = commands.add_parser("decide")
     decided.add_argument("snapshot", type=Path)
     decided.add_argument("--dump", type=Path, required=True)
@@ -247,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "snapshot":
         snapshot(args.payments, args.seed, args.out)
     elif args.command == "time":
-        time_rounds(args.snapshot, args.rounds, args.steps, args.profile)
+        time_rounds(args.snapshot, args.rounds, args.steps, args.profile, args.pragma)
     elif args.command == "decide":
         decide(args.snapshot, args.dump, args.max_rounds)
     else:
