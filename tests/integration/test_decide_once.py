@@ -6,7 +6,6 @@ is re-decided when its inputs change."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +21,7 @@ from engine import reconciliation
 from engine.app import CashApp
 from engine.invoices import InvoiceDraft, create_invoices
 from engine.money import Money
-from engine.storage.db import Database
 from engine.storage.store import Store
-from tests.databases import BACKENDS, database
 
 BACKLOG = 2500
 OPEN = pb.MATCH_EXCEPTION_STATE_OPEN
@@ -251,15 +248,6 @@ def test_batch_create_customers_creates_all_and_is_idempotent(client: Client) ->
     assert [c.create_time for c in again] == [c.create_time for c in created]
     with pytest.raises(ValueError):
         client.batch_create_customers([])  # refused by the client before any call
-
-
-@pytest.fixture(params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> CashApp:
-    urls = database(request.param, tmp_path)
-    db = Database(next(urls))
-    db.migrate()
-    request.addfinalizer(lambda: (db.dispose(), urls.close()))
-    return CashApp(db)
 
 
 # The payment is identified by its payer account (reachable by marking) or only by name (not
