@@ -6,7 +6,6 @@ chain. On SQLite and PostgreSQL; the downgrade removes it all again."""
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, column, insert, select, table, text
 from sqlalchemy.exc import DBAPIError
 
@@ -17,7 +16,7 @@ from engine.model import Account
 from engine.storage import tables as t
 from engine.storage.append_only import REFUSED
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config, downgrade
+from engine.storage.migrate import downgrade, upgrade
 from engine.storage.store import Store
 
 # More than two backfill chunks (0003's BACKFILL_CHUNK is 1000) for one tenant.
@@ -64,10 +63,7 @@ def _chain_check(db: Database, tenant: str) -> tuple[tuple[str, ...], int, str]:
 def test_a_0002_journal_is_chained_in_writing_order_and_then_append_only(database_url: str) -> None:
     db = Database(database_url)
     try:
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0002")
+        upgrade(db.engine, "0002")
         _write_0002_journal(db.engine)
         db.migrate()
 

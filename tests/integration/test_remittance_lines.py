@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from alembic import command
 from sqlalchemy import column, insert, inspect, table
 
 from cashapp_client import (
@@ -25,7 +24,7 @@ from cashapp_client import (
 from cashapp_client._proto.cashapp.v1 import payment_service_pb2 as ps
 from engine.storage import tables as t
 from engine.storage.db import Database
-from engine.storage.migrate import alembic_config, downgrade
+from engine.storage.migrate import downgrade, upgrade
 from engine.storage.store import Store
 from server.app import run_in_thread
 from server.config import Settings
@@ -130,10 +129,7 @@ def test_import_statement_needs_a_token_and_keeps_tenants_apart(guarded: str) ->
 def test_0007_gives_existing_payments_empty_remittance_and_link_keys(database_url: str) -> None:
     db = Database(database_url)
     try:
-        config = alembic_config(db.engine)
-        with db.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0006")
+        upgrade(db.engine, "0006")
         older = {c.name for c in t.payments.columns} - {"remittance_lines", "bank_reference", "end_to_end_id"}
         values = {
             "tenant_id": "A", "payment_id": "OLD-1", "currency": "EUR", "amount_minor": 500,
