@@ -79,54 +79,50 @@ def test_counts_only_by_default_and_max_payments_stops_after_its_round(
     assert rest[-1].remaining_count == 0
 
 
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The backlog counts the server takes, each one's answer appended as it is taken."""
+    count = Store.count_needing_decision
+
+    def counted(store: Store) -> int:
+        taken.append(count(store))
+        return taken[-1]
+
+    taken: list[int] = []
+    monkeypatch.setattr(Store, "count_needing_decision", counted)
+    return taken
+
+
 def test_the_backlog_is_counted_at_most_once_a_second_and_on_the_last_round(
-    client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client, monkeypatch: pytest.MonkeyPatch, counts: list[int]
 ) -> None:
     """The exact count reads every waiting payment: it is not taken after each round, and the
     counts between are the last one less what the rounds since took."""
     _backlog(client)
-    counts = 0
-    count = Store.count_needing_decision
-
-    def counted(store: Store) -> int:
-        nonlocal counts
-        counts += 1
-        return count(store)
-
-    monkeypatch.setattr(Store, "count_needing_decision", counted)
     monkeypatch.setattr(servicers, "BACKLOG_COUNT_SECONDS", 3600.0)
     progress = list(client.auto_apply_backlog())
     assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
-    assert counts == 2  # the backlog at the start, and after the round that decided nothing
+    assert counts == [BACKLOG, 0]  # the backlog at the start, and after the round that decided nothing
 
 
-def test_a_count_is_spaced_by_its_own_cost(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [(1e6, [BACKLOG, 0]), (0.0, [BACKLOG, 1500, 500, 0, 0])],
+    ids=["spaced-by-its-cost", "no-spacing"],
+)
+def test_a_count_is_spaced_by_its_own_cost(
+    client: Client, monkeypatch: pytest.MonkeyPatch, counts: list[int], ratio: float, expected: list[int]
+) -> None:
     """A count as slow as a round (a million waiting payments) is not repeated after each round
-    even when the fixed interval has passed: the interval grows with what the last count took."""
+    even when the fixed interval has passed: the interval grows with what the last count took
+    (a ratio of 1e6 puts any count's next one hours away). Without it, and with no fixed
+    interval, the same backlog is counted after every round."""
     _backlog(client)
-    counts = 0
-    count = Store.count_needing_decision
-
-    def counted(store: Store) -> int:
-        nonlocal counts
-        counts += 1
-        return count(store)
-
-    monkeypatch.setattr(Store, "count_needing_decision", counted)
     monkeypatch.setattr(servicers, "BACKLOG_COUNT_SECONDS", 0.0)
-    monkeypatch.setattr(servicers, "COUNT_COST_RATIO", 1e6)  # any count's duration: hours apart
+    monkeypatch.setattr(servicers, "COUNT_COST_RATIO", ratio)
     progress = list(client.auto_apply_backlog())
     assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
-    assert counts == 2
-    # Without the ratio, the same backlog with no fixed interval is counted after every round.
-    _backlog_more = [Payment(payment_id=f"V-{n:05d}", amount=money("3.00", "EUR"), value_date="2026-11-22")
-                     for n in range(BACKLOG)]  # fmt: skip
-    client.import_payments(_backlog_more)
-    counts = 0
-    monkeypatch.setattr(servicers, "COUNT_COST_RATIO", 0.0)
-    progress = list(client.auto_apply_backlog())
-    assert [p.remaining_count for p in progress] == [1500, 500, 0, 0]
-    assert counts == len(progress) + 1
+    assert counts == expected
 
 
 def test_a_cancelled_call_keeps_every_committed_round(client: Client) -> None:
