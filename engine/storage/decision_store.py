@@ -72,11 +72,6 @@ class _Criteria:
     every_payment: bool = False
 
 
-def _after(day: Any, payment_id: Any, after: tuple[str, str]) -> ColumnElement[bool]:
-    """(value_date, payment_id) past `after`, in the backlog's order."""
-    return or_(day > after[0], and_(day == after[0], payment_id > after[1]))
-
-
 def _is_open(state: ColumnElement[str]) -> ColumnElement[bool]:
     """An exception's state is OPEN, as a predicate no index serves: with `state = 'OPEN'` next to
     a list of payment ids, SQLite reads every open exception of the tenant on ix_exceptions_state
@@ -190,19 +185,17 @@ class DecisionStore(PaymentStore):
                     and_(c.customer_id.is_(None), c.payer_account_key.in_(accounts)),
                 )
             )
+        if after is not None:
+            day, pid = after
+            query = query.where(or_(d.value_date > day, and_(d.value_date == day, d.payment_id > pid)))
         if payment_ids:
             # Named payments are looked up by key, from payments (whose key is the only index
             # the IN can use), and sorted here, not in SQL. Named on decision_marks, or ordered by
             # value_date, SQLite walks ix_decision_marks_needed over the whole backlog to find
             # them: 8,000 VM steps a payment at 1,000,000 waiting (0.28 s for a batch of 1,000,
             # against 0.009 s by key), the largest cost of the round's plan.
-            named = query.where(c.payment_id.in_(list(payment_ids)))
-            if after is not None:
-                named = named.where(_after(d.value_date, d.payment_id, after))
-            rows = sorted(self.conn.execute(named), key=lambda r: (r.value_date, r.payment_id))
-            return rows[:limit]
-        if after is not None:
-            query = query.where(_after(d.value_date, d.payment_id, after))
+            named = self.conn.execute(query.where(c.payment_id.in_(list(payment_ids))))
+            return sorted(named, key=lambda r: (r.value_date, r.payment_id))[:limit]
         return list(self.conn.execute(query.order_by(d.value_date, d.payment_id).limit(limit)))
 
     def _owners_of(self, rows: Sequence[Row[Any]]) -> dict[str, str | None]:
