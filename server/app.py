@@ -44,6 +44,7 @@ from engine.storage.token_store import TokenStore
 from server import metrics, servicers, telemetry
 from server.alert_servicer import AlertService
 from server.auth import Authenticator, require_authentication_beyond_loopback
+from server.backlog_rounds import DecideProcesses
 from server.config import MAX_CONCURRENT_RPCS, MAX_MESSAGE_BYTES, Settings, is_loopback
 from server.dunning_loop import DeliveryLoop
 from server.dunning_servicer import DunningService
@@ -82,6 +83,7 @@ class Running:
     grace_seconds: float
     db_health: DatabaseHealth
     delivery_loop: DeliveryLoop
+    decide_processes: DecideProcesses | None = None
 
     async def stop(self) -> None:
         """Graceful: report NOT_SERVING so balancers drain, then finish in-flight calls."""
@@ -90,6 +92,8 @@ class Running:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
         self.executor.shutdown(wait=True)
+        if self.decide_processes is not None:
+            await asyncio.to_thread(self.decide_processes.close)
         metrics.unwatch(self.db)
         self.db.dispose()
 
@@ -138,8 +142,13 @@ async def start(settings: Settings, *, migrate: bool = True) -> Running:
         servicers.PaymentService(rpc, settings.max_statement_bytes), server
     )
     return_service_pb2_grpc.add_ReturnServiceServicer_to_server(servicers.ReturnService(rpc), server)
+    decide = (
+        DecideProcesses(settings.database_url, settings.decide_processes)
+        if settings.decide_processes
+        else None
+    )
     reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(
-        servicers.ReconciliationService(rpc), server
+        servicers.ReconciliationService(rpc, decide), server
     )
     report_service_pb2_grpc.add_ReportServiceServicer_to_server(ReportService(rpc), server)
     case_service_pb2_grpc.add_CaseServiceServicer_to_server(servicers.CaseService(rpc), server)
@@ -171,7 +180,15 @@ async def start(settings: Settings, *, migrate: bool = True) -> Running:
     delivery_loop = DeliveryLoop(rpc.app, dunning.senders, settings.dunning_delivery_interval_seconds)
     delivery_loop.start()
     return Running(
-        server, port, health_servicer, db, executor, settings.shutdown_grace_seconds, db_health, delivery_loop
+        server,
+        port,
+        health_servicer,
+        db,
+        executor,
+        settings.shutdown_grace_seconds,
+        db_health,
+        delivery_loop,
+        decide,
     )
 
 

@@ -40,6 +40,9 @@ MAX_WORKERS = 64
 # Server processes on one port (`--processes`): each is a whole server with its own pool, so more
 # than a few per core only adds connections; 64 is far past any useful value.
 MAX_PROCESSES = 64
+# Decide processes (`--decide-processes`): each plans one AutoApplyBacklog round at a time and
+# holds its own engine and caches, so more than the cores only adds memory.
+MAX_DECIDE_PROCESSES = 64
 SHUTDOWN_GRACE_SECONDS = 10.0
 MAX_DELIVERY_INTERVAL_SECONDS = 86_400.0
 MAX_SHUTDOWN_GRACE_SECONDS = 300.0
@@ -99,6 +102,13 @@ def setting(
 
 
 # Parsers: text in, value out; a ValueError says what is wrong with the text -----------------
+
+
+def is_in_memory(database_url: str) -> bool:
+    """An SQLite database that lives in one process's memory."""
+    url = make_url(database_url)
+    memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    return url.get_backend_name() == "sqlite" and memory
 
 
 def parse_database_url(text: str) -> str:
@@ -370,6 +380,15 @@ class Settings:
         expects=f"an integer 1..{MAX_PROCESSES}",
         help="server processes sharing the listen port (SO_REUSEPORT); 1 serves in this process",
     )
+    decide_processes: int = setting(
+        0,
+        env="CASHAPP_DECIDE_PROCESSES",
+        flag="--decide-processes",
+        parse=_bounded_int(0, MAX_DECIDE_PROCESSES),
+        expects=f"an integer 0..{MAX_DECIDE_PROCESSES}",
+        help="worker processes that run AutoApplyBacklog's rounds, that many at once; 0 runs them "
+        "one at a time on the server's threads",
+    )
     tokens: tuple[tuple[str, str], ...] = setting(
         (),
         env="CASHAPP_TOKENS",
@@ -531,6 +550,13 @@ class Settings:
                 f"--processes (CASHAPP_PROCESSES)={self.processes} with --listen (CASHAPP_LISTEN)="
                 f"{self.listen!r}: port 0 would give each process a port of its own; expected a "
                 "fixed port, or --processes 1"
+            )
+        if self.decide_processes and is_in_memory(self.database_url):
+            # Each process would open a database of its own, empty.
+            raise ConfigError(
+                f"--decide-processes (CASHAPP_DECIDE_PROCESSES)={self.decide_processes} with an "
+                "in-memory SQLite database: other processes cannot open it; expected a database "
+                "file or PostgreSQL, or --decide-processes 0"
             )
         if not self.tls_cert and not self.allow_insecure and not is_loopback(self.listen):
             raise ConfigError(

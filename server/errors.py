@@ -59,6 +59,8 @@ def _pack(message: object) -> any_pb2.Any:
 
 def status_for(exc: BaseException) -> grpc.Status:
     """The one mapping from an exception to the gRPC status sent to the caller."""
+    if isinstance(exc, ForwardedStatus):
+        return exc.status
     for error_type, _grpc_code, code in _CODES:
         if isinstance(exc, error_type):
             assert isinstance(exc, errors.DomainError)
@@ -68,13 +70,24 @@ def status_for(exc: BaseException) -> grpc.Status:
     if is_database_outage(exc):
         # Not logged per call: an outage fails every call, and the health watcher logs it once.
         log.debug("database unavailable: %s", exc)
-        retry = error_details_pb2.RetryInfo(
-            retry_delay=duration_pb2.Duration(seconds=OUTAGE_RETRY_DELAY_SECONDS)
-        )
-        message = "the database is unavailable; retry later"
-        return _status(code_pb2.UNAVAILABLE, message, OUTAGE_REASON, [], extra=[retry])
+        return unavailable("the database is unavailable; retry later", OUTAGE_REASON)
     log.exception("unexpected error", exc_info=exc)
     return _status(code_pb2.INTERNAL, "internal error", "INTERNAL", [])
+
+
+def unavailable(message: str, reason: str) -> grpc.Status:
+    """UNAVAILABLE with a RetryInfo: the caller may retry the same call after the delay."""
+    retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=OUTAGE_RETRY_DELAY_SECONDS))
+    return _status(code_pb2.UNAVAILABLE, message, reason, [], extra=[retry])
+
+
+class ForwardedStatus(Exception):
+    """A status already decided elsewhere (a decide process mapped its own exception, where the
+    exception was), answered as it is."""
+
+    def __init__(self, status: grpc.Status) -> None:
+        super().__init__(status.details)
+        self.status = status
 
 
 def is_database_outage(exc: BaseException) -> bool:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
+import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,13 +27,23 @@ from cashapp_client._proto.cashapp.v1 import return_service_pb2_grpc as rts_grpc
 from engine import customers, decisions, invoices, payments, reconciliation, returns, settings
 from engine import model as m
 from engine import validate as v
-from engine.app import CashApp, Tenant
+from engine.app import Tenant
 from engine.create_together import CreateCall
 from engine.errors import InvalidArgument
 from engine.invariants import reconciliation_report
 from engine.storage.store import Store
 from server import convert, metrics, rpc_telemetry, statement_rpc
 from server.auth import authenticated
+from server.backlog_rounds import (
+    DecideProcesses,
+    InFlight,
+    Outcome,
+    backlog_round,
+    counts,
+    currencies_of,
+    new_holder,
+    release,
+)
 from server.case_service import CaseService as CaseService  # re-exported: server.app registers it
 from server.config import DEFAULT_MAX_STATEMENT_BYTES, MAX_MESSAGE_BYTES
 from server.create_batcher import CreateBatcher
@@ -387,44 +396,20 @@ class ReturnService(rts_grpc.ReturnServiceServicer):
         )
 
 
-def _holder(request_id: str) -> str:
-    """The claim holder of one AutoApply round: its request_id's, so that copies of one request
-    racing each other claim the same batch (and the idempotency record lets one of them decide
-    it); a fresh one without a request_id."""
-    if not request_id:
-        return uuid.uuid4().hex
-    return "req:" + hashlib.sha256(request_id.encode()).hexdigest()[:40]
-
-
-def _release(app: CashApp, tenant: str, holder: str) -> None:
-    try:
-        app.write(tenant, lambda s: s.release_claims(holder))
-    except Exception:  # the lease lapses on its own (engine.storage.claim_store.CLAIM_LEASE_US)
-        log.warning("could not release the AutoApply claims of %s", holder, exc_info=True)
-
-
-# A committed decision's outcome and reason, as the decision metrics count them.
-Outcome = tuple[m.DecisionOutcome, str]
-
-
-def _counts(committed: reconciliation.Committed) -> rs.AutoApplyResponse:
-    """A round's counts by outcome, without its decisions."""
-    made = committed.decisions
-    return rs.AutoApplyResponse(
-        auto_applied_count=sum(d.outcome is m.DecisionOutcome.AUTO_APPLIED for d in made),
-        suggested_count=sum(d.outcome is m.DecisionOutcome.SUGGESTED for d in made),
-        unmatched_count=sum(d.outcome is m.DecisionOutcome.UNMATCHED for d in made),
-        unchanged_count=len(committed.unchanged_payment_ids),
-    )
-
-
-def _currencies(s: Store, payment_ids: list[str]) -> dict[str, str]:
-    return {p.payment_id: p.currency for p in s.get_payments(payment_ids, with_applications=False).values()}
+def _rounds_room(max_payments: int, considered: int) -> int:
+    """How many rounds may run at once: any number without a limit; with one, as many as the
+    payments left under it fill (a round takes at most MAX_AUTO_APPLY_PAYMENTS of them)."""
+    if max_payments <= 0:
+        return sys.maxsize
+    return max(1, -(-(max_payments - considered) // reconciliation.MAX_AUTO_APPLY_PAYMENTS))
 
 
 class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
-    def __init__(self, rpc: Rpc) -> None:
+    def __init__(self, rpc: Rpc, decide_processes: DecideProcesses | None = None) -> None:
+        """`decide_processes`: where AutoApplyBacklog's rounds run, several at once; without,
+        one at a time on the server's threads (server/backlog_rounds.py says why)."""
         self.rpc = rpc
+        self.decide_processes = decide_processes
 
     async def AutoApply(self, request: rs.AutoApplyRequest, context: Context) -> rs.AutoApplyResponse:
         """Proposes from a snapshot outside the write transaction, then commits with re-checks."""
@@ -455,38 +440,28 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         return response
 
     async def _auto_apply(
-        self,
-        context: Context,
-        request: rs.AutoApplyRequest,
-        scope: reconciliation.Scope,
-        with_decisions: bool = True,
+        self, context: Context, request: rs.AutoApplyRequest, scope: reconciliation.Scope
     ) -> tuple[rs.AutoApplyResponse, int]:
         """One round: plan from a snapshot, then commit (once per request_id when it has one).
         Over every payment, the round first claims its batch, so that calls running beside it
         (on this server or on replicas sharing the database) take other customers. The round
         runs as one piece of work on the pool: a call cancelled meanwhile still commits (or
-        releases) what it claimed. Without a request_id to answer again and without
-        `with_decisions` (a backlog round whose caller wants counts), the decisions are neither
-        encoded nor their currencies read: nobody would read them. Answers the response and the
-        number of decisions it stored."""
+        releases) what it claimed. Answers the response and the number of decisions it stored."""
         tenant = self.rpc.tenant(context)
         app = self.rpc.app
         method, key = type(request).__name__, fingerprint(request)
 
         def encode(result: tuple[reconciliation.Committed, dict[str, str]]) -> bytes:
-            committed, currencies = result
-            response = _counts(committed)
+            committed, currency = result
+            response = counts(committed)
             response.decisions.extend(
-                convert.decision_out(d, currencies[d.payment_id]) for d in committed.decisions
+                convert.decision_out(d, currency[d.payment_id]) for d in committed.decisions
             )
             return response.SerializeToString(deterministic=True)
 
         def commit(
             who: Tenant, planned: reconciliation.Plan, holder: str
         ) -> tuple[rs.AutoApplyResponse, list[Outcome]]:
-            if not with_decisions and not request.request_id:
-                committed = app.write(who, lambda s: reconciliation.commit(s, planned, holder))
-                return _counts(committed), [(d.outcome, d.reason) for d in committed.decisions]
             reply = app.mutate(
                 who,
                 request.request_id,
@@ -494,7 +469,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 key,
                 lambda s: (
                     reconciliation.commit(s, planned, holder),
-                    _currencies(s, [p.payment_id for p in planned.proposals]),
+                    currencies_of(s, [p.payment_id for p in planned.proposals]),
                 ),
                 encode,
             )
@@ -505,14 +480,14 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             # After a bulk load PostgreSQL may not have analyzed the tables yet (never fails).
             app.db.statistics.refresh_if_stale()
             who = tenant()
-            holder = _holder(request.request_id) if scope == reconciliation.Scope() else ""
+            holder = new_holder(request.request_id) if scope == reconciliation.Scope() else ""
             claimed = app.write(who, lambda s: reconciliation.claim_batch(s, holder)) if holder else None
             try:
                 planned = app.read(who, lambda s: reconciliation.plan(s, scope, claimed))
                 return commit(who, planned, holder)
             finally:
                 if claimed:  # released with the commit; this covers a round that failed before it
-                    _release(app, who, holder)
+                    release(app, who, holder)
 
         try:
             response, outcomes = await self.rpc.offload(decide_round)
@@ -526,28 +501,30 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     async def AutoApplyBacklog(
         self, request: rs.AutoApplyBacklogRequest, context: Context
     ) -> AsyncIterator[rs.AutoApplyProgress]:
-        """Rounds of AutoApply over every payment needing a decision, each committed before the
-        next starts, until one decides nothing; a cancelled call stops between rounds."""
+        """Rounds of AutoApply over every payment needing a decision until one decides nothing;
+        one at a time, or with decide processes as many at once as there are processes (each
+        round reported once committed, in the order they started); a cancelled call stops
+        starting rounds."""
         if request.max_payments < 0:
             await self.rpc.abort(
                 context, InvalidArgument("NEGATIVE_LIMIT", "max_payments must be >= 0", "max_payments")
             )
+        rounds = await self._backlog_rounds(context, request.include_decisions)
         progress = rs.AutoApplyProgress()
         considered = 0
+        stopping = False
         waited, polls = 0.0, 0
         backlog, counted_at, count_seconds = await self._count_backlog(context)
+        rounds.fill(_rounds_room(request.max_payments, considered))
         # A payment is decided once per change, so the rounds end with the backlog; a round that
         # stores nothing and leaves the backlog as large ends the call too (payments whose
         # application the books keep refusing wait for the change that unblocks them).
         while True:
-            round_, decided = await self._auto_apply(
-                context,
-                rs.AutoApplyRequest(all_payments=True),
-                reconciliation.Scope(),
-                with_decisions=request.include_decisions,
-            )
+            round_, decided = await rounds.next()
             payments = decided + round_.unchanged_count
             considered += payments
+            if payments == 0 and len(rounds):
+                continue  # the rounds beside it hold what is left: their answers tell
             may_end = not decided or 0 < request.max_payments <= considered
             count_every = max(BACKLOG_COUNT_SECONDS, COUNT_COST_RATIO * count_seconds)
             if may_end or time.monotonic() - counted_at >= count_every:
@@ -555,7 +532,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             else:
                 # Between counts: the last one less the payments the rounds since took.
                 remaining = max(0, backlog - payments)
-            if payments == 0 and remaining > 0 and waited < HELD_WAIT_SECONDS:
+            if payments == 0 and remaining > 0 and waited < HELD_WAIT_SECONDS and not stopping:
                 # What remains is claimed by calls running beside this one (a replica, or the
                 # round of a cancelled call still committing): wait for them to commit, then
                 # take what they leave. A lease a dead replica holds ends the wait (done).
@@ -567,6 +544,8 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             waited, polls = 0.0, 0
             stalled = not decided and remaining >= backlog
             backlog = remaining
+            # The rounds still running commit whatever comes: they are reported before the end.
+            stopping = stopping or payments == 0 or stalled or 0 < request.max_payments <= considered
             progress.round += 1
             progress.round_payment_count = payments
             progress.auto_applied_count += round_.auto_applied_count
@@ -574,7 +553,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             progress.unmatched_count += round_.unmatched_count
             progress.unchanged_count += round_.unchanged_count
             progress.remaining_count = remaining
-            progress.done = payments == 0 or stalled or 0 < request.max_payments <= considered
+            progress.done = stopping and not len(rounds)
             message = rs.AutoApplyProgress()
             message.CopyFrom(progress)
             if request.include_decisions:
@@ -582,6 +561,37 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
             yield message
             if progress.done:
                 return
+            if not stopping:
+                rounds.fill(_rounds_room(request.max_payments, considered))
+
+    async def _backlog_rounds(
+        self, context: Context, with_decisions: bool
+    ) -> InFlight[tuple[rs.AutoApplyResponse, int]]:
+        """The call's rounds (server/backlog_rounds.py): in the decide processes, as many at once
+        as they are, or one at a time on the server's threads. Each answers its response and the
+        number of decisions it stored, counted in the metrics once committed."""
+        try:
+            tenant = await self.rpc.authenticate(context)
+        except Exception as exc:
+            await self.rpc.abort(context, exc)
+            raise  # unreachable: abort raises
+        app, pool = self.rpc.app, self.decide_processes
+
+        async def one_round() -> tuple[rs.AutoApplyResponse, int]:
+            try:
+                if pool is None:
+                    response, outcomes = await self.rpc.offload(
+                        lambda: backlog_round(app, tenant, with_decisions)
+                    )
+                else:
+                    response, outcomes = await pool.run_round(tenant, with_decisions)
+            except Exception as exc:
+                await self.rpc.abort(context, exc)
+                raise  # unreachable: abort raises
+            reconciliation.record_outcomes(outcomes)
+            return response, len(outcomes)
+
+        return InFlight(one_round, pool.size if pool else 1)
 
     async def _count_backlog(self, context: Context) -> tuple[int, float, float]:
         """The payments needing a decision, when they were counted, and how long the count took."""
@@ -601,7 +611,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
                 convert.exception_state_in(request.state),
                 request.assignee,
             )
-            return page, _currencies(s, [x.payment_id for x in page.items])
+            return page, currencies_of(s, [x.payment_id for x in page.items])
 
         page, currencies = await self.rpc.read(context, work)
         return rs.ListExceptionsResponse(
@@ -615,7 +625,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
         def work(s: Store) -> tuple[m.MatchException, str]:
             # Unknown exceptions are NOT_FOUND before the allocations are read in its payment's currency.
             payment_id = reconciliation.get_exception(s, request.exception_id).payment_id
-            currency = _currencies(s, [payment_id])[payment_id]
+            currency = currencies_of(s, [payment_id])[payment_id]
             kind = request.WhichOneof("resolution")
             if kind == "on_account" and not request.on_account:
                 raise InvalidArgument("INVALID_ON_ACCOUNT", "on_account must be true when set", "on_account")
@@ -639,7 +649,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     ) -> pb.MatchException:
         def work(s: Store) -> tuple[m.MatchException, str]:
             assigned = reconciliation.assign_exception(s, request.exception_id, request.assignee)
-            return assigned, _currencies(s, [assigned.payment_id])[assigned.payment_id]
+            return assigned, currencies_of(s, [assigned.payment_id])[assigned.payment_id]
 
         return await self.rpc.mutate(
             context, request, pb.MatchException, work, lambda r: convert.exception_out(r[0], r[1])
@@ -650,7 +660,7 @@ class ReconciliationService(rs_grpc.ReconciliationServiceServicer):
     ) -> rs.ListDecisionsResponse:
         def work(s: Store) -> tuple[m.Page[m.Decision], dict[str, str]]:
             page = decisions.list_decisions(s, request.page_size, request.page_token, request.payment_id)
-            return page, _currencies(s, [d.payment_id for d in page.items])
+            return page, currencies_of(s, [d.payment_id for d in page.items])
 
         page, currencies = await self.rpc.read(context, work)
         return rs.ListDecisionsResponse(

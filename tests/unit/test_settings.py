@@ -26,6 +26,7 @@ BAD_VALUES = {
     "CASHAPP_LISTEN": ["127.0.0.1", "127.0.0.1:99999", "::1:50051", "host name:1", "127.0.0.1:x"],
     "CASHAPP_WORKERS": ["abc", "0", "65", "-1", "1.5"],
     "CASHAPP_PROCESSES": ["abc", "0", "65", "-1", "1.5"],
+    "CASHAPP_DECIDE_PROCESSES": ["abc", "65", "-1", "1.5"],
     "CASHAPP_TOKENS": ["tok", "=tenant", "tok=", "tok=a b", "tok=a\tb", "t k=a", "tok=" + "x" * 65],
     "CASHAPP_SHUTDOWN_GRACE_SECONDS": ["soon", "-1", "301", "nan", "inf"],
     "CASHAPP_LOG_LEVEL": ["loud", "5"],
