@@ -48,3 +48,34 @@ def user_cpu_seconds(user: str) -> float:
                 if pwd.getpwuid(entry.stat().st_uid).pw_name == user:
                     total += cpu_seconds(int(entry.name), exited_children=True)
     return total
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (a server's decide processes), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):  # it may end meanwhile
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children, live and ended (a server with its decide
+    processes): what the server spent, wherever it ran."""
+    total = cpu_seconds(pid, exited_children=True)
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(child, exited_children=True)
+    return total
+
+
+def tree_peak_rss_mib(pid: int) -> float:
+    """The resident high-water marks of a process and its live children, added (an upper bound of
+    what they held at once)."""
+    total = peak_rss_mib(pid)
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            total += peak_rss_mib(child)
+    return total

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from bench.e2e.book import Book, generate
 from bench.markdown import replace_section
-from bench.process_usage import cpu_seconds, own_cpu_seconds, peak_rss_mib
+from bench.process_usage import own_cpu_seconds, tree_cpu_seconds, tree_peak_rss_mib
 from bench.quality.server import fresh_database, running_server
 from bench.quality.world import Customer as BookCustomer
 from cashapp_client import Client, Invoice, Money, Payment, PaymentTerms
@@ -93,10 +93,10 @@ class Driver:
         self.result = result
 
     def phase(self, name: str, items: int, work: Callable[[], _T]) -> _T:
-        server, client, start = cpu_seconds(self.pid), own_cpu_seconds(), time.perf_counter()
+        server, client, start = tree_cpu_seconds(self.pid), own_cpu_seconds(), time.perf_counter()
         value = work()
         seconds = time.perf_counter() - start
-        phase = Phase(name, items, seconds, cpu_seconds(self.pid) - server, own_cpu_seconds() - client)
+        phase = Phase(name, items, seconds, tree_cpu_seconds(self.pid) - server, own_cpu_seconds() - client)
         self.result.phases.append(phase)
         print(
             f"  {name:<18} {items:>10,} items {seconds:>8.1f} s {phase.rate:>10,.0f}/s "
@@ -162,7 +162,7 @@ class Driver:
         self.result.invariants_failed = [i.name for i in report.invariants if not i.passed]
 
 
-def run(payments: int, database: str, seed: int) -> Result:
+def run(payments: int, database: str, seed: int, decide_processes: int = 0) -> Result:
     started = time.perf_counter()
     book = generate(seed, payments)
     print(
@@ -175,16 +175,20 @@ def run(payments: int, database: str, seed: int) -> Result:
     with (
         tempfile.TemporaryDirectory(prefix="cashapp-e2e-") as tmp,
         fresh_database(database, Path(tmp)) as url,
-        running_server(url, pids) as (target, _output),
+        running_server(url, pids, _server_options(decide_processes)) as (target, _output),
         Client(target, timeout_seconds=CALL_TIMEOUT_SECONDS) as client,
     ):
         driver = Driver(client, pids[0], result)
         driver.load(book)
         driver.decide(payments)
         driver.reconcile()
-        result.server_peak_mib = peak_rss_mib(pids[0])
+        result.server_peak_mib = tree_peak_rss_mib(pids[0])
     result.client_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _server_options(decide_processes: int) -> tuple[str, ...]:
+    return ("--decide-processes", str(decide_processes)) if decide_processes else ()
 
 
 def section(results: list[Result], command: str) -> str:
@@ -213,8 +217,9 @@ def section(results: list[Result], command: str) -> str:
             f"`{command}`: bench/e2e/book.py's seeded book (customers = payments / 10, one open invoice "
             "per payment, the quality world's main payment kinds) streamed through a real `cashapp serve` "
             "with the Python client; the whole backlog decided by one AutoApplyBacklog call. CPU seconds "
-            "are those of the server process and of the client during the phase; peak memory is each "
-            "process's resident high-water mark.",
+            "are those of the server process (with its decide processes, if any) and of the client "
+            "during the phase; peak memory is each process's resident high-water mark (the server's "
+            "with its decide processes' added).",
             "",
             "| payments | database | phase | items | seconds | items/s | server CPU s | client CPU s |",
             "|---:|---|---|---:|---:|---:|---:|---:|",
@@ -245,9 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="write the section into this Markdown file")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every payment was decided")
+    parser.add_argument(
+        "--decide-processes", type=int, default=0, help="the server's --decide-processes (default 0)"
+    )
     args = parser.parse_args(argv)
     command = "python -m bench.e2e.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    results = [run(n, database, args.seed) for database in args.database for n in args.payments]
+    runs = [(n, database) for database in args.database for n in args.payments]
+    results = [run(n, database, args.seed, args.decide_processes) for n, database in runs]
     text = section(results, command)
     print(text)
     if args.out is not None:

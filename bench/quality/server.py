@@ -54,12 +54,15 @@ def _wait_serving(target: str, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, pids: list[int] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """Yields (target, output lines) of a server on `database_url`; stops it with SIGTERM. The
-    process id is appended to `pids` when given (for measuring its CPU time)."""
+def running_server(
+    database_url: str, pids: list[int] | None = None, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, list[str]]]:
+    """Yields (target, output lines) of a server on `database_url`, started with `options` too;
+    stops it with SIGTERM. The process id is appended to `pids` when given (for measuring its CPU
+    time)."""
     target = f"127.0.0.1:{_free_port()}"
     command = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())", "serve",
-               "--listen", target, "--database-url", database_url]  # fmt: skip
+               "--listen", target, "--database-url", database_url, *options]  # fmt: skip
     env = {**os.environ, "OTEL_SDK_DISABLED": "true"}
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
