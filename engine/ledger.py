@@ -8,6 +8,7 @@ balances when its lines sum to zero in each currency.
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -40,10 +41,13 @@ class UnbalancedEntry(AssertionError):
 
 
 def new_id() -> str:
-    """A random (version 4) UUID as 32 hex digits, as uuid.uuid4().hex, without building a UUID
-    object (AutoApply makes four ids per payment; building them cost 2 % of its CPU)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    """A time-ordered (version 7, RFC 9562) UUID as 32 hex digits: 48 bits of Unix milliseconds,
+    then 74 random bits. The ids made in one round sort together, so the primary-key B-trees of
+    the journal, applications and decisions take each round's rows on a few adjacent pages
+    instead of one random page per row (at a million rows most of those pages are not cached).
+    Built from bytes, not through uuid.UUID (AutoApply makes four ids per payment)."""
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = raw[6] & 0x0F | 0x70  # version 7
     raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
     return raw.hex()
 
