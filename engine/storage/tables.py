@@ -256,8 +256,8 @@ decisions = Table(
     Column("create_us", BigInteger, nullable=False),
     Column("actor", String(300), nullable=True),  # whose call recorded it, as on applications
     Column("trace_id", String(32), nullable=True),  # the OpenTelemetry trace that decided it
-    Index("ix_decisions_payment", "tenant_id", "payment_id"),
-    # ListDecisions pages newest first, overall and per payment.
+    # ListDecisions pages newest first, overall and per payment; the per-payment index also
+    # answers every other look-up by payment (migration 0014 dropped its shorter twin).
     Index("ix_decisions_newest", "tenant_id", "create_us", "decision_id"),
     Index("ix_decisions_payment_newest", "tenant_id", "payment_id", "create_us", "decision_id"),
 )
