@@ -345,7 +345,7 @@ class DecisionStore(PaymentStore):
             )
             .values(needs_decision=False)
         )
-        self.conn.execute(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
+        self._update_many(statement, [{"pid": p, "seen_version": n} for p, n in sorted(versions.items())])
 
     def clear_undecidable_marks(self, payment_ids: Iterable[str]) -> None:
         """Clears the mark of the named payments that left the decidable set (applied in full,

@@ -164,7 +164,7 @@ class InvoiceStore(CustomerStore):
             .values(open_minor=c.open_minor + bindparam("delta"))
         )
         rows = [{"key": key, "delta": delta} for key, delta in sorted(deltas.items())]
-        if self.conn.execute(statement, rows).rowcount != len(rows):
+        if self._update_many(statement, rows) != len(rows):
             raise ConcurrentChange(f"an open amount of invoices {sorted(deltas)} changed concurrently")
 
     def void_invoice(self, invoice_id: str, open_minor: int) -> None:

@@ -274,7 +274,7 @@ class PaymentStore(ApplicationStore):
             .values(unapplied_minor=c.unapplied_minor + bindparam("delta"))
         )
         rows = [{"key": key, "delta": delta} for key, delta in sorted(deltas.items())]
-        if self.conn.execute(statement, rows).rowcount != len(rows):
+        if self._update_many(statement, rows) != len(rows):
             raise ConcurrentChange(f"an unapplied amount of payments {sorted(deltas)} changed concurrently")
 
     def set_payments_customer(self, rows: Sequence[tuple[str, str, bool]]) -> None:
@@ -287,7 +287,7 @@ class PaymentStore(ApplicationStore):
             .where(self._tenant(t.payments), c.payment_id == bindparam("key"))
             .values(customer_id=bindparam("customer"), on_account=bindparam("on_account"))
         )
-        self.conn.execute(statement, [{"key": p, "customer": cust, "on_account": oa} for p, cust, oa in rows])
+        self._update_many(statement, [{"key": p, "customer": cust, "on_account": oa} for p, cust, oa in rows])
 
     def set_payment_customer(self, payment_id: str, customer_id: str, *, on_account: bool) -> None:
         self.set_payments_customer([(payment_id, customer_id, on_account)])

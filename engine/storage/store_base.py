@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from functools import cache
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from opentelemetry import trace
 from sqlalchemy import Connection, Dialect, Row, Table, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import validate as v
@@ -128,6 +129,24 @@ class StoreBase:
             self._copy_rows(_copy_sql(dialect, table, columns), rows)
         else:
             self.conn.exec_driver_sql(_insert_sql(dialect, table, columns), list(rows))
+
+    def _update_many(self, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> int:
+        """An UPDATE (or DELETE) run once per row in one executemany straight through the driver,
+        and the rows it changed in all. SQLAlchemy compiles the statement once and builds no
+        parameters per row (its per-row parameter processing cost about as much as the driver's
+        statement itself); each row's values join the statement's own (the tenant). Only for
+        values the driver takes as they are (str, int, bool, None)."""
+        if not rows:
+            return 0
+        compiled = statement.compile(dialect=self.conn.dialect)
+        own = compiled.construct_params(rows[0])  # the statement's own values, and the first row's
+        if compiled.positiontup is not None:  # qmark (sqlite3): a tuple per row, in bind order
+            order = compiled.positiontup
+            params: list[Any] = [tuple(row[n] if n in row else own[n] for n in order) for row in rows]
+        else:  # pyformat (psycopg): a dict per row
+            params = [{**own, **row} for row in rows]
+        result = self.conn.exec_driver_sql(str(compiled), params)
+        return int(result.rowcount)
 
     def _copy_rows(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """COPY ... FROM STDIN through psycopg's Copy.write_row, on the driver connection under
