@@ -106,7 +106,7 @@ def backlog_round(
                     currencies_of(s, ids) if with_decisions else {},
                 ),
             )
-        except ConcurrentChange as exc:  # as AppService.mutate answers it: locks make it unreachable
+        except ConcurrentChange as exc:  # as CashApp.mutate answers it; locks make it unreachable
             raise Aborted("CONCURRENT_MODIFICATION", str(exc)) from exc
     finally:
         if claimed:  # released with the commit; this covers a round that failed before it
