@@ -551,6 +551,13 @@ class Settings:
                 f"{self.listen!r}: port 0 would give each process a port of its own; expected a "
                 "fixed port, or --processes 1"
             )
+        if self.decide_processes and self.processes > 1:
+            # The server processes of --processes are daemons, and a daemon may not start processes.
+            raise ConfigError(
+                f"--decide-processes (CASHAPP_DECIDE_PROCESSES)={self.decide_processes} with "
+                f"--processes (CASHAPP_PROCESSES)={self.processes}: the server processes cannot "
+                "start decide processes of their own; expected one of the two"
+            )
         if self.decide_processes and is_in_memory(self.database_url):
             # Each process would open a database of its own, empty.
             raise ConfigError(

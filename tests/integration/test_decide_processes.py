@@ -2,7 +2,8 @@
 once, on SQLite and PostgreSQL. Each payment is decided once and the books reconcile, as with the
 rounds on the server's threads; the decisions carry the call's actor and trace; a dead worker
 makes a round UNAVAILABLE (and the next one starts fresh workers); a round's refusal reaches the
-caller with the status it would have had on a thread; an in-memory database is refused."""
+caller with the status it would have had on a thread. An in-memory database is refused, and so
+are decide processes beside several server processes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -127,3 +129,11 @@ def test_a_rounds_refusal_is_the_status_it_has_on_a_thread(
 def test_an_in_memory_database_is_refused(url: str) -> None:
     with pytest.raises(ConfigError, match="--decide-processes"):
         load("serve", {"database_url": url, "decide_processes": "2"}, {})
+
+
+def test_several_server_processes_cannot_start_decide_processes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cashapp.db'}"
+    flags = {"database_url": url, "decide_processes": "2", "processes": "2", "listen": "127.0.0.1:50051"}
+    with pytest.raises(ConfigError, match=r"--processes .*expected one of the two"):
+        load("serve", flags, {})
+    assert load("serve", {**flags, "processes": "1"}, {}).settings.decide_processes == 2
