@@ -125,7 +125,7 @@ def _load_extension() -> ModuleType | None:
 _EXTENSION = _load_extension()
 if _EXTENSION is not None:
     # The extension builds these result types itself (no conversion of raw tuples here).
-    _EXTENSION.register_result_types(Solution, Candidate, OUTCOME_CODES)
+    _EXTENSION.register_result_types(Solution, Candidate, ManySolution, Group, OUTCOME_CODES)
 
 
 _AMOUNT = operator.attrgetter("amount_minor")
@@ -207,7 +207,6 @@ def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LI
         raise
 
 
-_OUTCOME_OF = {o.value: o for o in Outcome}
 # The extension returns each group / count as a tuple of exactly the result type's fields
 # (index and flag tuples included), so it becomes the NamedTuple without a copy.
 _as_result = tuple.__new__
@@ -253,11 +252,34 @@ def _rust_many(
     payments_minor: Sequence[int],
     limits: ManyLimits = _DEFAULT_MANY_LIMITS,
 ) -> ManySolution:
+    # As _rust_one: no closures, and the extension returns the ManySolution itself.
     assert _EXTENSION is not None
-    ext = _EXTENSION
     l_ = limits
-
-    def check() -> None:
+    a: object
+    d: object
+    due: object
+    ref: object
+    if type(items) is OpenItems:
+        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
+    else:
+        a, d, due, ref = _item_columns(items)
+    payments = payments_minor if type(payments_minor) is list else list(payments_minor)
+    try:
+        return _EXTENSION.solve_many_to_many(  # type: ignore[no-any-return]
+            a,
+            d,
+            due,
+            ref,
+            payments,
+            l_.max_payments,
+            l_.max_items,
+            l_.tolerance_minor,
+            l_.node_budget,
+            l_.max_candidates,
+            l_.memory_limit_bytes,
+        )
+    except (TypeError, OverflowError, ValueError):
+        # As _checked_call: the named representability errors first, else the extension's.
         numbers = {
             "limits.max_items": l_.max_items,
             "limits.tolerance_minor": l_.tolerance_minor,
@@ -266,24 +288,9 @@ def _rust_many(
             "limits.memory_limit_bytes": l_.memory_limit_bytes,
             "limits.max_payments": l_.max_payments,
         }
-        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments)})
         check_int64_inputs(items, numbers)
-
-    outcome, raw, count, algorithm, nodes = _checked_call(
-        lambda: ext.solve_many_to_many(
-            *_item_columns(items),
-            list(payments_minor),
-            l_.max_payments,
-            l_.max_items,
-            l_.tolerance_minor,
-            l_.node_budget,
-            l_.max_candidates,
-            l_.memory_limit_bytes,
-        ),
-        check,
-    )
-    groups = tuple([_as_result(Group, g) for g in raw])
-    return ManySolution(_OUTCOME_OF[outcome], groups, count, algorithm, nodes)
+        raise
 
 
 def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:

@@ -11,16 +11,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::borrow::Cow;
 
-/// (payment_indices, item_indices, discounted, residual_minor)
-type RawGroup<'py> = (
-    Bound<'py, PyTuple>,
-    Bound<'py, PyTuple>,
-    Bound<'py, PyTuple>,
-    i64,
-);
-/// (outcome, groups, group_count, algorithm, nodes)
-type RawManySolution<'py> = (&'static str, Vec<RawGroup<'py>>, u64, &'static str, u64);
-
 /// (outcome, explanation_count, item_indices, discounted, residual_minor, witness_available)
 type RawCount<'py> = (
     &'static str,
@@ -249,7 +239,7 @@ fn solve_many_to_many<'py>(
     node_budget: i64,
     max_candidates: i64,
     memory_limit_bytes: i64,
-) -> PyResult<RawManySolution<'py>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let limits = ManyLimits {
         max_payments,
         max_items,
@@ -265,26 +255,7 @@ fn solve_many_to_many<'py>(
         reference_score,
     )?;
     let result = py.detach(|| matcher_core::solve_many_to_many(&items, &payments_minor, &limits));
-    let s = result.map_err(to_py_err)?;
-    let groups = s
-        .groups
-        .into_iter()
-        .map(|g| {
-            Ok((
-                PyTuple::new(py, g.payment_indices)?,
-                PyTuple::new(py, g.item_indices)?,
-                PyTuple::new(py, g.discounted)?,
-                g.residual_minor,
-            ))
-        })
-        .collect::<PyResult<_>>()?;
-    Ok((
-        s.outcome.as_str(),
-        groups,
-        s.group_count,
-        s.algorithm.as_str(),
-        s.nodes,
-    ))
+    results::many_solution(py, result.map_err(to_py_err)?)
 }
 
 fn raw_count(py: Python<'_>, c: SubsetCount) -> PyResult<RawCount<'_>> {
