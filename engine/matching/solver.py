@@ -125,7 +125,16 @@ def _load_extension() -> ModuleType | None:
 _EXTENSION = _load_extension()
 if _EXTENSION is not None:
     # The extension builds these result types itself (no conversion of raw tuples here).
-    _EXTENSION.register_result_types(Solution, Candidate, OUTCOME_CODES)
+    _EXTENSION.register_result_types(Solution, Candidate, ManySolution, Group, OUTCOME_CODES)
+
+
+def _no_extension(*_args: object) -> Solution:
+    raise ImportError(f"{EXTENSION_MODULE} is not installed")
+
+
+# The one-payment entry looked up once: a global read per call instead of a global and an
+# attribute. Only the Rust backend calls it, and that exists only with the extension.
+_EXT_ONE: Callable[..., Solution] = _no_extension if _EXTENSION is None else _EXTENSION.solve_one_to_many
 
 
 _AMOUNT = operator.attrgetter("amount_minor")
@@ -163,51 +172,65 @@ def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
 
 
 def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
-    # The hot path of one payment, kept free of closures and helper calls: at n = 10 the
-    # search itself takes about half a microsecond, so each Python-level call here counts.
-    # The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
-    assert _EXTENSION is not None
-    l_ = limits
-    a: object
-    d: object
-    due: object
-    ref: object
+    # The hot path of one payment, kept free of closures, helper calls and local copies: at
+    # n = 10 the search itself takes about half a microsecond, so each bytecode here counts
+    # (the extension's function is a module global, its arguments are read straight into the
+    # call). The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
     if type(items) is OpenItems:
-        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
-    else:
-        a, d, due, ref = _item_columns(items)
+        try:
+            return _EXT_ONE(
+                items.amounts_minor,
+                items.discounted_minor,
+                items.due_ordinal,
+                items.reference_score,
+                payment_minor,
+                limits.max_items,
+                limits.tolerance_minor,
+                limits.node_budget,
+                limits.max_candidates,
+                limits.memory_limit_bytes,
+                limits.max_solutions,
+            )
+        except (TypeError, OverflowError, ValueError):
+            _check_one(items, payment_minor, limits)
+            raise
+    a, d, due, ref = _item_columns(items)
     try:
-        return _EXTENSION.solve_one_to_many(  # type: ignore[no-any-return]
+        return _EXT_ONE(
             a,
             d,
             due,
             ref,
             payment_minor,
-            l_.max_items,
-            l_.tolerance_minor,
-            l_.node_budget,
-            l_.max_candidates,
-            l_.memory_limit_bytes,
-            l_.max_solutions,
+            limits.max_items,
+            limits.tolerance_minor,
+            limits.node_budget,
+            limits.max_candidates,
+            limits.memory_limit_bytes,
+            limits.max_solutions,
         )
     except (TypeError, OverflowError, ValueError):
-        # As _checked_call: the named representability errors first, else the extension's.
-        check_int64_inputs(
-            items,
-            {
-                "limits.max_items": l_.max_items,
-                "limits.tolerance_minor": l_.tolerance_minor,
-                "limits.node_budget": l_.node_budget,
-                "limits.max_candidates": l_.max_candidates,
-                "limits.memory_limit_bytes": l_.memory_limit_bytes,
-                "limits.max_solutions": l_.max_solutions,
-                "payment_minor": payment_minor,
-            },
-        )
+        _check_one(items, payment_minor, limits)
         raise
 
 
-_OUTCOME_OF = {o.value: o for o in Outcome}
+def _check_one(items: ItemsLike, payment_minor: int, limits: Limits) -> None:
+    """After the extension refused a call, as _checked_call: the named representability
+    errors first (the caller re-raises the extension's error when there is none)."""
+    check_int64_inputs(
+        items,
+        {
+            "limits.max_items": limits.max_items,
+            "limits.tolerance_minor": limits.tolerance_minor,
+            "limits.node_budget": limits.node_budget,
+            "limits.max_candidates": limits.max_candidates,
+            "limits.memory_limit_bytes": limits.memory_limit_bytes,
+            "limits.max_solutions": limits.max_solutions,
+            "payment_minor": payment_minor,
+        },
+    )
+
+
 # The extension returns each group / count as a tuple of exactly the result type's fields
 # (index and flag tuples included), so it becomes the NamedTuple without a copy.
 _as_result = tuple.__new__
@@ -253,11 +276,34 @@ def _rust_many(
     payments_minor: Sequence[int],
     limits: ManyLimits = _DEFAULT_MANY_LIMITS,
 ) -> ManySolution:
+    # As _rust_one: no closures, and the extension returns the ManySolution itself.
     assert _EXTENSION is not None
-    ext = _EXTENSION
     l_ = limits
-
-    def check() -> None:
+    a: object
+    d: object
+    due: object
+    ref: object
+    if type(items) is OpenItems:
+        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
+    else:
+        a, d, due, ref = _item_columns(items)
+    payments = payments_minor if type(payments_minor) is list else list(payments_minor)
+    try:
+        return _EXTENSION.solve_many_to_many(  # type: ignore[no-any-return]
+            a,
+            d,
+            due,
+            ref,
+            payments,
+            l_.max_payments,
+            l_.max_items,
+            l_.tolerance_minor,
+            l_.node_budget,
+            l_.max_candidates,
+            l_.memory_limit_bytes,
+        )
+    except (TypeError, OverflowError, ValueError):
+        # As _checked_call: the named representability errors first, else the extension's.
         numbers = {
             "limits.max_items": l_.max_items,
             "limits.tolerance_minor": l_.tolerance_minor,
@@ -266,24 +312,9 @@ def _rust_many(
             "limits.memory_limit_bytes": l_.memory_limit_bytes,
             "limits.max_payments": l_.max_payments,
         }
-        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments_minor)})
+        numbers.update({f"payments_minor[{j}]": p for j, p in enumerate(payments)})
         check_int64_inputs(items, numbers)
-
-    outcome, raw, count, algorithm, nodes = _checked_call(
-        lambda: ext.solve_many_to_many(
-            *_item_columns(items),
-            list(payments_minor),
-            l_.max_payments,
-            l_.max_items,
-            l_.tolerance_minor,
-            l_.node_budget,
-            l_.max_candidates,
-            l_.memory_limit_bytes,
-        ),
-        check,
-    )
-    groups = tuple([_as_result(Group, g) for g in raw])
-    return ManySolution(_OUTCOME_OF[outcome], groups, count, algorithm, nodes)
+        raise
 
 
 def _rust_batch(problem: BatchProblem, num_threads: int = 0) -> BatchSolution:

@@ -55,10 +55,15 @@ __all__ = [
 __version__: str
 
 def register_result_types(
-    solution: type[tuple[Any, ...]], candidate: type[tuple[Any, ...]], outcomes: tuple[Any, ...]
+    solution: type[tuple[Any, ...]],
+    candidate: type[tuple[Any, ...]],
+    many_solution: type[tuple[Any, ...]],
+    group: type[tuple[Any, ...]],
+    outcomes: tuple[Any, ...],
 ) -> None:
     """Registers the NamedTuples the one-to-many calls return (Solution of 5 fields, Candidate
-    of 4) and the Outcome members in code order; later calls keep the first registration."""
+    of 4), those solve_many_to_many returns (ManySolution of 5, Group of 4) and the Outcome
+    members in code order; later calls keep the first registration."""
 
 def solve_one_to_many(
     amounts_minor: _Column,
@@ -108,9 +113,10 @@ def solve_many_to_many(
     node_budget: int,
     max_candidates: int,
     memory_limit_bytes: int,
-) -> tuple[str, list[tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...], int]], int, str, int]:
-    """Returns (outcome, [(payment_indices, item_indices, discounted, residual_minor)],
-    group_count, algorithm, nodes)."""
+) -> Any:
+    """Returns the registered ManySolution (outcome: the registered Outcome member, groups: a
+    tuple of the registered Group (payment_indices, item_indices, discounted, residual_minor),
+    group_count, algorithm, nodes); RuntimeError before register_result_types."""
 
 def solve_batch(
     item_offsets: NDArray[np.int64],
