@@ -104,13 +104,6 @@ def setting(
 # Parsers: text in, value out; a ValueError says what is wrong with the text -----------------
 
 
-def is_in_memory(database_url: str) -> bool:
-    """An SQLite database that lives in one process's memory."""
-    url = make_url(database_url)
-    memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-    return url.get_backend_name() == "sqlite" and memory
-
-
 def parse_database_url(text: str) -> str:
     try:
         url = make_url(text)
@@ -154,6 +147,13 @@ def split_listen(text: str) -> tuple[str, str]:
     if not sep:
         raise ValueError("no port")
     return host, port
+
+
+def is_in_memory(database_url: str) -> bool:
+    """An SQLite database that lives in one process's memory."""
+    url = make_url(database_url)
+    memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    return url.get_backend_name() == "sqlite" and memory
 
 
 def is_loopback(listen: str) -> bool:
