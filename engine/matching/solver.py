@@ -172,29 +172,18 @@ def _checked_call(call: Callable[[], _T], check: Callable[[], None]) -> _T:
 
 
 def _rust_one(items: ItemsLike, payment_minor: int, limits: Limits = _DEFAULT_LIMITS) -> Solution:
-    # The hot path of one payment, kept free of closures, helper calls and local copies: at
-    # n = 10 the search itself takes about half a microsecond, so each bytecode here counts
-    # (the extension's function is a module global, its arguments are read straight into the
-    # call). The extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
+    # The hot path of one payment, kept free of closures and helper calls: at n = 10 the
+    # search itself takes about half a microsecond, so each bytecode here counts (the
+    # extension's function is a module global; one call site for either kind of items). The
+    # extension returns the Solution itself (see matcher_rs/binding/src/results.rs).
+    a: object
+    d: object
+    due: object
+    ref: object
     if type(items) is OpenItems:
-        try:
-            return _EXT_ONE(
-                items.amounts_minor,
-                items.discounted_minor,
-                items.due_ordinal,
-                items.reference_score,
-                payment_minor,
-                limits.max_items,
-                limits.tolerance_minor,
-                limits.node_budget,
-                limits.max_candidates,
-                limits.memory_limit_bytes,
-                limits.max_solutions,
-            )
-        except (TypeError, OverflowError, ValueError):
-            _check_one(items, payment_minor, limits)
-            raise
-    a, d, due, ref = _item_columns(items)
+        a, d, due, ref = items.amounts_minor, items.discounted_minor, items.due_ordinal, items.reference_score
+    else:
+        a, d, due, ref = _item_columns(items)
     try:
         return _EXT_ONE(
             a,
