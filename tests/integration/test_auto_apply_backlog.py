@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from cashapp_client import Client, InvalidArgumentError, Payment, money
+from cashapp_client._proto.cashapp.v1 import reconciliation_service_pb2 as rs
 from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine import model as m
 from engine import reconciliation
@@ -45,6 +46,11 @@ def test_one_call_works_through_the_backlog_round_by_round(client: Client) -> No
     assert [p.done for p in progress] == [False, False, False, True]
     last = progress[-1]
     assert (last.auto_applied_count, last.unmatched_count, last.suggested_count) == (1, BACKLOG - 1, 0)
+    assert_each_decided_once(client, progress)
+
+
+def assert_each_decided_once(client: Client, progress: list[rs.AutoApplyProgress]) -> None:
+    """Every payment of _backlog decided once by the call, nothing left, A-0 applied."""
     decided = Counter(d.payment_id for p in progress for d in p.decisions)
     assert len(decided) == BACKLOG and set(decided.values()) == {1}
     # Nothing is left for AutoApply, and nothing was decided twice.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import grpc
 import pytest
 
 from cashapp_client import Client
-from cashapp_client._proto.cashapp.v1 import resources_pb2 as pb
 from engine.app import CashApp
 from engine.errors import InvalidArgument
 from engine.storage.db import Database
@@ -27,7 +25,7 @@ from server.app import Running, run_in_thread
 from server.backlog_rounds import DecideProcesses
 from server.config import ConfigError, Settings, load
 from server.errors import ForwardedStatus
-from tests.integration.test_auto_apply_backlog import BACKLOG, _backlog
+from tests.integration.test_auto_apply_backlog import BACKLOG, _backlog, assert_each_decided_once
 from tests.integration.test_telemetry import _finished, _rpc_span
 from tests.span_capture import fresh_exporter
 
@@ -51,11 +49,7 @@ def test_the_processes_decide_each_payment_once_in_the_calls_trace(client: Clien
     assert [p.round for p in progress] == list(range(1, len(progress) + 1))
     last = progress[-1]
     assert (last.auto_applied_count, last.unmatched_count, last.remaining_count) == (1, BACKLOG - 1, 0)
-    decided = Counter(d.payment_id for p in progress for d in p.decisions)
-    assert len(decided) == BACKLOG and set(decided.values()) == {1}
-    assert len(client.auto_apply(all_payments=True).decisions) == 0
-    assert len(list(client.list_decisions(page_size=1000))) == BACKLOG
-    assert client.get_payment("A-0").state == pb.PAYMENT_STATE_APPLIED
+    assert_each_decided_once(client, progress)
     # Made in the workers, yet in the call's trace (the worker joins it).
     call = _rpc_span(_finished(spans, 1), "ReconciliationService/AutoApplyBacklog")
     assert call.context is not None
