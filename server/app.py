@@ -5,9 +5,12 @@ NOT_SERVING first, then stop with a grace period)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import signal
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -73,6 +76,11 @@ SERVICE_NAMES = [
 ]
 
 
+# How long past the grace period the gRPC server's own shutdown may take (it normally takes
+# milliseconds once the calls are cancelled).
+GRPC_STOP_MARGIN_SECONDS = 10.0
+
+
 @dataclass
 class Running:
     server: grpc.aio.Server
@@ -90,12 +98,22 @@ class Running:
         await self.delivery_loop.stop()
         await self.db_health.stop()  # from here on only the shutdown decides health
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.grace_seconds)
+        await self._stop_grpc()
         self.executor.shutdown(wait=True)
         if self.decide_processes is not None:
             await asyncio.to_thread(self.decide_processes.close)
         metrics.unwatch(self.db)
         self.db.dispose()
+
+    async def _stop_grpc(self) -> None:
+        """grpc cancels the calls still running when the grace period ends and then waits for its
+        core to confirm the shutdown; bounded, so that a confirmation that never comes cannot keep a
+        process that was told to stop alive (the handlers themselves are waited for next)."""
+        bound = self.grace_seconds + GRPC_STOP_MARGIN_SECONDS
+        try:
+            await asyncio.wait_for(self.server.stop(self.grace_seconds), bound)
+        except TimeoutError:
+            log.error("the gRPC server had not confirmed its shutdown %g s after the stop; going on", bound)
 
 
 async def start(settings: Settings, *, migrate: bool = True) -> Running:
@@ -247,5 +265,20 @@ def run_in_thread(settings: Settings) -> Iterator[Running]:
         waited = settings.shutdown_grace_seconds + EMBEDDED_START_TIMEOUT_SECONDS
         thread.join(waited)
         if thread.is_alive():  # closing a loop that still runs would only hide why
-            raise RuntimeError(f"embedded server did not stop within {waited:g} s")
+            raise RuntimeError(f"embedded server did not stop within {waited:g} s\n{_where(loop)}")
         loop.close()
+
+
+def _where(loop: asyncio.AbstractEventLoop) -> str:
+    """Where each thread and each of the loop's tasks stands: what a shutdown that hangs waits on."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = [
+        f"thread {names.get(ident, ident)}:\n{''.join(traceback.format_stack(frame))}"
+        for ident, frame in sys._current_frames().items()
+    ]
+    # Read from outside the loop's thread: the loop is stuck, and this is only a report.
+    for task in list(asyncio.all_tasks(loop)):
+        stack = io.StringIO()
+        task.print_stack(file=stack)
+        parts.append(stack.getvalue())
+    return "\n".join(parts)
