@@ -218,6 +218,9 @@ def test_traces_metrics_and_logs_arrive_at_an_otlp_receiver(
         resource = _attributes(received.traces[0].resource_spans[0].resource.attributes)
     assert resource["service.name"] == "cashapp"
     assert resource["service.version"] == metadata.version("cashapp")
+    # The SDK's own per-process id keeps apart the streams of `--processes` servers and
+    # `--decide-processes` workers, which export the same metrics under the same service.name.
+    assert resource["service.instance.id"], "each process is told apart by its service.instance.id"
 
     assert _wait_until(lambda: received.metric_names() >= OPERATOR_METRICS), (
         f"missing metrics: {sorted(OPERATOR_METRICS - received.metric_names())}"
