@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from cleanco import basename
 from rapidfuzz import fuzz, process, utils
 
 from engine import model as m
+from engine.matching.legal_forms import strip_legal_form
 
 # A payer-name match needs this score (0..100), and the best other customer must trail it by
 # at least NAME_MARGIN, or the name identifies nobody.
@@ -30,8 +30,8 @@ _SPELLED_OUT_FORMS = re.compile(
     re.IGNORECASE,
 )
 _NOT_WORD = re.compile(r"[^\w]+")
-# Names whose key is kept: every batch compares payer names with all customer names, and cleanco
-# is slow, so each name is normalized once.
+# Names whose key is kept: every batch compares payer names with all customer names, so each name
+# is normalized once.
 COMPANY_KEY_CACHE_SIZE = 1 << 17
 MIN_BLOCK_LENGTH = 3  # words shorter than this ("&", "of") block nothing
 
@@ -41,7 +41,7 @@ def company_key(name: str) -> str:
     """A company name without its legal form, case, punctuation and "&" spelled as "and", so
     that "Beta Logistics B.V." and "BETA LOGISTICS BV" compare as one name."""
     bare = _SPELLED_OUT_FORMS.sub("", name.strip())
-    bare = basename(basename(bare)) or bare  # twice: "Foo GmbH & Co. KG"
+    bare = strip_legal_form(strip_legal_form(bare)) or bare  # twice: "Foo GmbH & Co. KG"
     words = _NOT_WORD.sub(" ", bare.casefold().replace("&", " and ")).split()
     return " ".join(words) or utils.default_process(name)
 

@@ -1,0 +1,62 @@
+"""A company name without its legal-form suffixes ("Ltd", "GmbH & Co. KG", "B.V."): cleanco's
+`basename`, with cleanco's own terms and normalization, found faster.
+
+cleanco compares the name's last words with every one of its ~320 terms, in its fixed order, for
+each name (about 110 µs a name here); the names of a tenant's customers are normalized each time a
+process builds its payer-name index (100,000 customers: ~20 s of one core before the first payer
+name is matched) and every new payer name once. Here the terms are indexed by their last word, so
+a name meets only the few terms that could end it. The answer is cleanco's to the character
+(tests/property/test_legal_forms.py compares the two): the terms are tried in cleanco's order, and
+after one is stripped the search goes on from the next term in that order, as cleanco's loop does.
+"""
+
+from __future__ import annotations
+
+from cleanco import basename as cleanco_basename
+from cleanco.clean import normalized, prepare_default_terms, strip_punct, strip_tail
+from cleanco.non_nfkd_map import NON_NFKD_MAP
+
+# A term: its position in cleanco's order, its number of words, its normalized words.
+_Term = tuple[int, int, list[str]]
+
+
+def _by_last_word(terms: list[tuple[int, list[str]]]) -> dict[str, list[_Term]]:
+    index: dict[str, list[_Term]] = {}
+    for order, (size, words) in enumerate(terms):
+        index.setdefault(words[-1], []).append((order, size, words))
+    return index
+
+
+_TERMS = prepare_default_terms()
+# A term without words would match only a name without words: none today; should a cleanco release
+# bring one, its rule is left to cleanco itself rather than re-derived here.
+_EXACT = all(size > 0 for size, _words in _TERMS)
+_INDEX = _by_last_word(_TERMS) if _EXACT else {}
+# cleanco's normalization (NFKD, combining marks dropped, its map of letters NFKD keeps) leaves an
+# ASCII name as it is, casefolded, as long as its map has no ASCII letter: most names, at a third
+# of the cost.
+_ASCII_IS_CASEFOLD = not any(letter.isascii() for letter in NON_NFKD_MAP)
+
+
+def _normalized(name: str) -> str:
+    return name.casefold() if _ASCII_IS_CASEFOLD and name.isascii() else str(normalized(name))
+
+
+def strip_legal_form(name: str) -> str:
+    """cleanco.basename(name): the legal-form suffixes removed, trailing punctuation stripped."""
+    if not _EXACT:
+        return str(cleanco_basename(name))
+    name = strip_tail(name)
+    words = name.split()
+    normal = [strip_punct(word) for word in _normalized(name).split()]
+    next_term = 0  # cleanco's loop never goes back to a term it has passed
+    while normal:
+        for order, size, term in _INDEX.get(normal[-1], ()):
+            if order >= next_term and normal[-size:] == term:
+                del normal[-size:]
+                del words[-size:]
+                next_term = order + 1
+                break
+        else:
+            break
+    return str(strip_tail(" ".join(words)))
