@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,8 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from stdnum import iso11649
+
+from engine.check_digits import is_compact, mod_97_10_holds
 
 # Scores of a reference hit, 0..100 (the solver's reference_score scale).
 SCORE_EXACT = 100
@@ -143,19 +144,13 @@ def _candidates(structured: tuple[str, ...], free_text: str) -> dict[tuple[str, 
     return found
 
 
-# ISO 11649's mod 97 over base-36 digits: each of 0-9 and A-Z as its value's decimal digits.
-_BASE36_DIGITS = str.maketrans({c: str(int(c, 36)) for c in string.digits + string.ascii_uppercase})
-
-
 def _is_creditor_reference(compact: str) -> bool:
     """iso11649.is_valid(compact). RF and then ASCII digits and capitals (a bank file's case) are
     checked here: python-stdnum's clean-up changes none of them, and its per-character conversion
     cost a tenth of storing a payment's reference keys; any other text goes to python-stdnum."""
-    if not (compact.startswith("RF") and compact.isascii() and compact.isalnum() and compact.isupper()):
+    if not (compact.startswith("RF") and is_compact(compact)):
         return bool(iso11649.is_valid(compact))
-    if not 5 <= len(compact) <= 25:
-        return False
-    return int((compact[4:] + compact[:4]).translate(_BASE36_DIGITS)) % 97 == 1
+    return 5 <= len(compact) <= 25 and mod_97_10_holds(compact)
 
 
 def cut_last_key(free_text: str) -> str | None:
