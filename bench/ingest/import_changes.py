@@ -250,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, action="append")
     parser.add_argument("--database", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("bench/RESULTS.md"))
+    # Only when asked: the section it replaces runs to the next "## " heading, and the RESULTS.md
+    # section also holds later rounds written by hand below the generated table.
+    parser.add_argument("--out", type=Path, default=None, help="write the section into this file")
     args = parser.parse_args(args_in)
     command = "python -m bench.ingest.import_changes " + " ".join(args_in)
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
@@ -259,7 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cashapp-base-") as tmp:
         base = _export(args.base, Path(tmp))
         parts, runs = measure(base, args.entries or [10_000], args.database or ["sqlite"], args.rounds)
-    replace_section(args.out, HEADER, section(parts, runs, command, args.base, load))
+    text = section(parts, runs, command, args.base, load)
+    if args.out is None:
+        print(text)
+    else:
+        replace_section(args.out, HEADER, text)
     return 0
 
 
