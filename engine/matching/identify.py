@@ -46,10 +46,12 @@ def company_key(name: str) -> str:
     return " ".join(words) or utils.default_process(name)
 
 
-def _blocks(key: str) -> set[str]:
-    """The blocking keys of a normalized name: its words and their first three letters."""
+@functools.lru_cache(maxsize=COMPANY_KEY_CACHE_SIZE)
+def _blocks(key: str) -> frozenset[str]:
+    """The blocking keys of a normalized name: its words and their first three letters. Kept
+    like the keys: a tenant's index is rebuilt from every name whenever a customer changes."""
     words = [w for w in key.split() if len(w) >= MIN_BLOCK_LENGTH]
-    return {*words, *(f"{w[:MIN_BLOCK_LENGTH]}~" for w in words)}
+    return frozenset((*words, *(f"{w[:MIN_BLOCK_LENGTH]}~" for w in words)))
 
 
 @dataclass(frozen=True, slots=True)

