@@ -404,7 +404,12 @@ pub(crate) fn first_above(vals: &[Val], bound: i128) -> usize {
     match (vals.first(), vals.last()) {
         (Some(x), _) if i128::from(x.v) >= bound => 0,
         (_, Some(z)) if i128::from(z.v) < bound => vals.len(),
-        _ => vals.partition_point(|x| i128::from(x.v) < bound),
+        // Some value lies on each side of `bound`, so it fits in i64: the search compares
+        // in i64 (two instructions fewer per step than in i128).
+        _ => {
+            let bound = bound as i64;
+            vals.partition_point(|x| x.v < bound)
+        }
     }
 }
 

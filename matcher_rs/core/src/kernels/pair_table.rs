@@ -88,10 +88,27 @@ impl Occupancy {
         if off <= 0 {
             return 0;
         }
+        // `0 < lo - base <= span`, so `lo` fits in i64.
+        self.first_at_least64(rows, lo as i64, value)
+    }
+
+    /// [`Occupancy::first_at_least`] on an i64 bound, for the hot loops.
+    #[inline(always)]
+    pub(crate) fn first_at_least64<T>(
+        &self,
+        rows: &[T],
+        lo: i64,
+        value: impl Fn(&T) -> i64,
+    ) -> usize {
+        // Saturation only lowers an offset that is below 0 anyway (`lo - base <= span`).
+        let off = lo.saturating_sub(self.base);
+        if off <= 0 {
+            return 0;
+        }
         // Rows of earlier words lie below `lo`, rows of later words above it.
         let w = ((off as u64) >> self.shift >> 6) as usize;
         let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
-        a + rows[a..z].partition_point(|t| i128::from(value(t)) < lo)
+        a + rows[a..z].partition_point(|t| value(t) < lo)
     }
 
     /// False only when no value lies in `[lo, hi]`.
@@ -163,12 +180,6 @@ impl PairTable {
             });
         }
         PairTable { occ, pairs }
-    }
-
-    /// False only when no pair value lies in `[lo, hi]`.
-    #[inline(always)]
-    pub(crate) fn may_hit(&self, lo: i128, hi: i128) -> bool {
-        self.occ.may_hit(lo, hi)
     }
 }
 
