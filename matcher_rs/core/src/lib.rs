@@ -524,6 +524,7 @@ pub fn solve_one_to_many(
         limits.tolerance_minor,
         algorithm,
         false,
+        Some(payment_minor),
         &mut budget,
     ) {
         Ok(eng) => {
@@ -669,6 +670,7 @@ pub fn solve_one_to_many_multi(
             limits.tolerance_minor,
             algorithm,
             false,
+            payments_minor.iter().copied().max(),
             &mut prepared_budget,
         )
     });

@@ -159,12 +159,17 @@ pub fn solve_many_to_many(
     let mut budget =
         Budget::with_memory(limits.node_budget, limits.memory_limit_bytes).watching(&stop);
     let mut groups = Vec::new();
+    // The largest target is the sum of the largest `max_payments` payments.
+    let mut largest = payments.to_vec();
+    largest.sort_unstable_by(|a, b| b.cmp(a));
+    let reach = largest.iter().take(max_payments).sum::<i64>();
     let complete = match Engine::prepare(
         items,
         k,
         limits.tolerance_minor,
         algorithm,
         true,
+        Some(reach),
         &mut budget,
     ) {
         Ok(engine) => search(&engine, payments, max_payments, &mut budget, &mut groups).is_ok(),

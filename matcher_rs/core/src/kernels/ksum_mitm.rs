@@ -115,14 +115,28 @@ impl Engine<'_> {
         lo: i128,
         hi: i128,
         budget: &mut Budget,
+        visit: impl FnMut(&Pair),
+    ) -> Result<(), Exhausted> {
+        // Every pair value fits in i64, so bounds clamped to i64 select the same pairs.
+        let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        Self::scan_pairs64(table, clamp(lo), clamp(hi), budget, visit)
+    }
+
+    /// [`Engine::scan_pairs`] on i64 bounds.
+    #[inline(always)]
+    pub(crate) fn scan_pairs64(
+        table: &PairTable,
+        lo: i64,
+        hi: i64,
+        budget: &mut Budget,
         mut visit: impl FnMut(&Pair),
     ) -> Result<(), Exhausted> {
-        if !table.may_hit(lo, hi) {
+        if !table.occ.may_hit64(lo, hi) {
             return Ok(());
         }
         let pairs = &table.pairs;
-        let mut j = table.occ.first_at_least(pairs, lo, |p| p.v);
-        while j < pairs.len() && i128::from(pairs[j].v) <= hi {
+        let mut j = table.occ.first_at_least64(pairs, lo, |p| p.v);
+        while j < pairs.len() && pairs[j].v <= hi {
             budget.tick(1)?;
             visit(&pairs[j]);
             j += 1;

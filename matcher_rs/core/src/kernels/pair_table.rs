@@ -88,10 +88,27 @@ impl Occupancy {
         if off <= 0 {
             return 0;
         }
+        // `0 < lo - base <= span`, so `lo` fits in i64.
+        self.first_at_least64(rows, lo as i64, value)
+    }
+
+    /// [`Occupancy::first_at_least`] on an i64 bound, for the hot loops.
+    #[inline(always)]
+    pub(crate) fn first_at_least64<T>(
+        &self,
+        rows: &[T],
+        lo: i64,
+        value: impl Fn(&T) -> i64,
+    ) -> usize {
+        // Saturation only lowers an offset that is below 0 anyway (`lo - base <= span`).
+        let off = lo.saturating_sub(self.base);
+        if off <= 0 {
+            return 0;
+        }
         // Rows of earlier words lie below `lo`, rows of later words above it.
         let w = ((off as u64) >> self.shift >> 6) as usize;
         let (a, z) = (self.word_start[w] as usize, self.word_start[w + 1] as usize);
-        a + rows[a..z].partition_point(|t| i128::from(value(t)) < lo)
+        a + rows[a..z].partition_point(|t| value(t) < lo)
     }
 
     /// False only when no value lies in `[lo, hi]`.
@@ -150,10 +167,19 @@ impl PairTable {
         }
     }
 
-    /// False only when no pair value lies in `[lo, hi]`.
-    #[inline(always)]
-    pub(crate) fn may_hit(&self, lo: i128, hi: i128) -> bool {
-        self.occ.may_hit(lo, hi)
+    /// A table cut at a cap (see [`build_pair_table`]): `pairs` are the table's rows up to
+    /// the cap and, when `cut` (the full table had rows past it), one more row of value
+    /// `i64::MAX` standing for them, which the occupancy map leaves out.
+    fn capped(mut pairs: Vec<Pair>, cut: bool) -> Self {
+        let occ = Occupancy::new(pairs.iter().map(|p| p.v));
+        if cut {
+            pairs.push(Pair {
+                v: i64::MAX,
+                p: 0,
+                q: 0,
+            });
+        }
+        PairTable { occ, pairs }
     }
 }
 
@@ -195,14 +221,47 @@ impl PairCost {
 pub(crate) fn pair_table(
     items: &[Item],
     vals: &[Val],
+    cap: Option<i64>,
     budget: &mut Budget,
 ) -> Result<PairTable, Exhausted> {
     PairCost::of(items, vals).charge(budget)?;
-    Ok(build_pair_table(vals))
+    Ok(build_pair_table(vals, cap))
 }
 
 /// The sorted table of every pair of entries of distinct items (not paid for here).
-pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
+///
+/// With `cap` (the largest window end any query will ask for) and every entry positive,
+/// only the rows of value `<= cap` are built, followed by one row of value `i64::MAX` when
+/// the full table had more: no set with such a pair fits any window (its other members
+/// are positive), every binary search of the kernels looks for a bound `<= cap` (so it
+/// finds the same position), and every loop over the rows that stops at the first row
+/// past a bound stops at that stand-in row, counting it as it would count the real one.
+/// So the kernels visit the same rows and count the same nodes as on the full table (the
+/// Python twin builds it whole; the cost charged is the full table's either way), and on
+/// wide amounts with a small payment most of the table is never made: wide-range n = 500,
+/// k <= 5 keeps a few thousand of its 124,750 pairs.
+pub(crate) fn build_pair_table(vals: &[Val], cap: Option<i64>) -> PairTable {
+    let cap = match (cap, vals.first()) {
+        (Some(c), Some(x)) if x.v > 0 => c,
+        _ => i64::MAX,
+    };
+    // Row p keeps its partners p + 1 .. ends[p] (the values ascend along a row), and
+    // `cut` records a dropped partner of another item.
+    let mut cut = false;
+    let ends: Vec<usize> = (0..vals.len())
+        .map(|p| {
+            let rest = &vals[p + 1..];
+            let keep = if cap == i64::MAX {
+                rest.len()
+            } else {
+                let bound = i128::from(cap) - i128::from(vals[p].v);
+                rest.partition_point(|y| i128::from(y.v) <= bound)
+            };
+            cut |= rest[keep..].iter().any(|y| y.item != vals[p].item);
+            p + 1 + keep
+        })
+        .collect();
+    let kept: usize = ends.iter().enumerate().map(|(p, &e)| e - p - 1).sum();
     // Packed u64 keys `(v - vmin, p, q)` sort in the order of the structs. They are made
     // in `(p, q)` order, so a stable sort on the value bits alone (LSD radix) finishes
     // the job. Values too wide to pack take the plain sort.
@@ -211,16 +270,19 @@ pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
         [x, y, ..] => x.v + y.v,
         _ => 0,
     };
-    // In i128: with credits (negative values) `vmin` is negative. No pair exceeds twice
-    // the largest value, so every packed value lies in `0..=range`.
-    let range = (vals.last().map_or(0, |x| 2 * i128::from(x.v)) - i128::from(vmin)).max(0) as u128;
+    // In i128: with credits (negative values) `vmin` is negative. No kept pair exceeds
+    // twice the largest value or the cap, so every packed value lies in `0..=range`.
+    let top = vals
+        .last()
+        .map_or(0, |x| (2 * i128::from(x.v)).min(i128::from(cap)));
+    let range = (top - i128::from(vmin)).max(0) as u128;
     if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
-        let mut keys = vec![0u64; vals.len() * vals.len().saturating_sub(1) / 2];
+        let mut keys = vec![0u64; kept];
         let mut w = 0;
         for (p, x) in vals.iter().enumerate() {
             let row = (p as u64) << bits;
             // Every key is written; it is kept (w advances) when the items differ.
-            for (q, y) in vals.iter().enumerate().skip(p + 1) {
+            for (q, y) in vals.iter().enumerate().take(ends[p]).skip(p + 1) {
                 keys[w] = ((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64;
                 w += usize::from(x.item != y.item);
             }
@@ -228,19 +290,18 @@ pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
         keys.truncate(w);
         radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
         let mask = (1u64 << bits) - 1;
-        let pairs = keys
-            .into_iter()
-            .map(|key| Pair {
-                v: (key >> (2 * bits)) as i64 + vmin,
-                p: (key >> bits & mask) as u32,
-                q: (key & mask) as u32,
-            })
-            .collect();
-        return PairTable::new(pairs);
+        // One more row of room for the stand-in of a cut table.
+        let mut pairs = Vec::with_capacity(keys.len() + 1);
+        pairs.extend(keys.into_iter().map(|key| Pair {
+            v: (key >> (2 * bits)) as i64 + vmin,
+            p: (key >> bits & mask) as u32,
+            q: (key & mask) as u32,
+        }));
+        return PairTable::capped(pairs, cut);
     }
-    let mut pairs = Vec::new();
+    let mut pairs = Vec::with_capacity(kept + 1);
     for (p, x) in vals.iter().enumerate() {
-        for (q, y) in vals.iter().enumerate().skip(p + 1) {
+        for (q, y) in vals.iter().enumerate().take(ends[p]).skip(p + 1) {
             if x.item != y.item {
                 pairs.push(Pair {
                     v: x.v + y.v,
@@ -251,7 +312,7 @@ pub(crate) fn build_pair_table(vals: &[Val]) -> PairTable {
         }
     }
     pairs.sort_unstable();
-    PairTable::new(pairs)
+    PairTable::capped(pairs, cut)
 }
 
 /// Below this many keys a comparison sort beats the radix passes' fixed cost.

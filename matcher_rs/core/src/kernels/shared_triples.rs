@@ -120,7 +120,7 @@ impl<'a> SharedTriples<'a> {
     ) -> Result<Self, Exhausted> {
         let vals = sorted_values(items, budget)?;
         assert!(vals.len() <= 256, "triple positions are bytes");
-        let pairs = pair_table(items, &vals, budget)?;
+        let pairs = pair_table(items, &vals, None, budget)?;
         let triples = triple_table(&vals, triple_count(items.len(), vals.len()), budget)?;
         let occ = Occupancy::new(triples.iter().map(|t| t.v));
         let min3_after = (0..vals.len())
@@ -139,6 +139,7 @@ impl<'a> SharedTriples<'a> {
                 k,
                 tol,
                 multi: true,
+                reach: i64::MAX,
                 prepared: Prepared::Ksum {
                     vals,
                     pairs,

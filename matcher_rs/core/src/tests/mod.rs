@@ -91,6 +91,7 @@ fn force(
         tol,
         alg,
         multi,
+        Some(payment),
         &mut budget,
     )
     .unwrap();

@@ -36,7 +36,15 @@ fn by_engine(items: &[Item], payment: i64, lim: &Limits, alg: Algorithm) -> Solu
     let k = effective_k(items.len(), lim.max_items);
     let mut budget = engine::Budget::new(i64::MAX);
     let mut found = engine::Collector::new(items);
-    let eng = engine::Engine::prepare(items, k, lim.tolerance_minor, alg, false, &mut budget);
+    let eng = engine::Engine::prepare(
+        items,
+        k,
+        lim.tolerance_minor,
+        alg,
+        false,
+        Some(payment),
+        &mut budget,
+    );
     eng.unwrap()
         .query(payment, &mut budget, &mut found)
         .unwrap();
