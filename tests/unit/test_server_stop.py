@@ -14,6 +14,8 @@ import pytest
 from server import app
 from server.app import Running
 
+OUTER_BOUND_SECONDS = 30.0
+
 
 class NeverConfirmingServer:
     """Stands in for grpc.aio.Server at the one point under test: a stop that never returns."""
@@ -33,11 +35,10 @@ def test_a_grpc_stop_that_never_confirms_is_given_up_after_the_margin(
     server = NeverConfirmingServer()
     unused = cast(Any, None)  # the parts of a server this step does not touch
     running = Running(cast(Any, server), 0, unused, unused, unused, 0.1, unused, unused)
-    started = time.monotonic()
     with caplog.at_level(logging.ERROR, logger="server.app"):
-        asyncio.run(running._stop_grpc())
+        # The outer bound only turns a missing inner one into a failure instead of a hung test.
+        asyncio.run(asyncio.wait_for(running._stop_grpc(), OUTER_BOUND_SECONDS))
     assert server.graces == [0.1], "grpc was asked to stop with the configured grace"
-    assert 0.3 <= time.monotonic() - started < 5.0
     assert "had not confirmed its shutdown 0.3 s after the stop" in caplog.text
 
 
