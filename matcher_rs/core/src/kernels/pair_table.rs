@@ -277,26 +277,13 @@ pub(crate) fn build_pair_table(vals: &[Val], cap: Option<i64>) -> PairTable {
         .map_or(0, |x| (2 * i128::from(x.v)).min(i128::from(cap)));
     let range = (top - i128::from(vmin)).max(0) as u128;
     if 2 * bits < 64 && range < 1u128 << (64 - 2 * bits) {
-        let mut keys = vec![0u64; kept];
-        let mut w = 0;
-        for (p, x) in vals.iter().enumerate() {
-            let row = (p as u64) << bits;
-            // Every key is written; it is kept (w advances) when the items differ.
-            for (q, y) in vals.iter().enumerate().take(ends[p]).skip(p + 1) {
-                keys[w] = ((x.v + y.v - vmin) as u64) << (2 * bits) | row | q as u64;
-                w += usize::from(x.item != y.item);
-            }
-        }
-        keys.truncate(w);
-        radix_sort_above(&mut keys, 2 * bits, 128 - range.leading_zeros());
-        let mask = (1u64 << bits) - 1;
-        // One more row of room for the stand-in of a cut table.
-        let mut pairs = Vec::with_capacity(keys.len() + 1);
-        pairs.extend(keys.into_iter().map(|key| Pair {
-            v: (key >> (2 * bits)) as i64 + vmin,
-            p: (key >> bits & mask) as u32,
-            q: (key & mask) as u32,
-        }));
+        let packed = Packed {
+            vals,
+            ends: &ends,
+            bits,
+            vmin,
+        };
+        let pairs = packed.sorted(kept, 128 - range.leading_zeros());
         return PairTable::capped(pairs, cut);
     }
     let mut pairs = Vec::with_capacity(kept + 1);
@@ -317,6 +304,130 @@ pub(crate) fn build_pair_table(vals: &[Val], cap: Option<i64>) -> PairTable {
 
 /// Below this many keys a comparison sort beats the radix passes' fixed cost.
 pub(crate) const RADIX_MIN_KEYS: usize = 512;
+
+/// The widest radix digit: 2^11 counters of one pass stay in the first-level cache.
+const RADIX_MAX_DIGIT_BITS: u32 = 11;
+
+/// The counters of one radix pass.
+const RADIX_BUCKETS: usize = 1 << RADIX_MAX_DIGIT_BITS;
+
+/// Below this many keys [`radix_sort_above`] sorts a stored key array, with digits of at
+/// most 8 bits (fewer counters to clear and sum).
+const RADIX_WIDE_DIGIT_KEYS: usize = 1 << 12;
+
+/// The pair keys of sorted entries, made on demand: row `p` (the pairs `(p, q)`,
+/// `p < q < ends[p]`, of distinct items) in `q` order, key `(v - vmin, p, q)` packed with
+/// `bits` bits for each position.
+struct Packed<'a> {
+    vals: &'a [Val],
+    ends: &'a [usize],
+    bits: u32,
+    vmin: i64,
+}
+
+impl Packed<'_> {
+    /// Calls `f` on every key in `(p, q)` order.
+    #[inline(always)]
+    fn each_key(&self, mut f: impl FnMut(u64)) {
+        for (p, x) in self.vals.iter().enumerate() {
+            // The key of `(p, q)` is its value bits plus `row + q` (`q` fits in its bits).
+            let row = ((p as u64) << self.bits) + p as u64 + 1;
+            let base = x.v - self.vmin;
+            for (j, y) in self.vals[p + 1..self.ends[p]].iter().enumerate() {
+                if x.item != y.item {
+                    f((((base + y.v) as u64) << (2 * self.bits)) + row + j as u64);
+                }
+            }
+        }
+    }
+
+    fn pair(&self, key: u64) -> Pair {
+        let mask = (1u64 << self.bits) - 1;
+        Pair {
+            v: (key >> (2 * self.bits)) as i64 + self.vmin,
+            p: (key >> self.bits & mask) as u32,
+            q: (key & mask) as u32,
+        }
+    }
+
+    /// The pairs sorted, with room for one more row; `kept` bounds their number and
+    /// `width` is the bits of the largest packed value.
+    fn sorted(&self, kept: usize, width: u32) -> Vec<Pair> {
+        if kept < RADIX_WIDE_DIGIT_KEYS || width == 0 {
+            // A small table stays in cache: the keys are stored, sorted and converted.
+            let mut keys = Vec::with_capacity(kept);
+            self.each_key(|k| keys.push(k));
+            radix_sort_above(&mut keys, 2 * self.bits, width);
+            let mut pairs = Vec::with_capacity(keys.len() + 1);
+            pairs.extend(keys.into_iter().map(|k| self.pair(k)));
+            return pairs;
+        }
+        self.radix(kept, width)
+    }
+
+    /// [`Packed::sorted`] for a large table: LSD radix on the value bits, in as few passes
+    /// of at most [`RADIX_MAX_DIGIT_BITS`] as the width allows. The keys are never stored
+    /// in pair order: one walk over the pairs counts every pass's digits, a second makes
+    /// the keys again and scatters them by the first digit, which saves a write and two
+    /// reads of the keys against sorting a stored key array (wide-range n = 1,000: 456 k
+    /// pairs, 3.6 MB of keys, past the second-level cache).
+    fn radix(&self, kept: usize, width: u32) -> Vec<Pair> {
+        assert!(u32::try_from(kept).is_ok(), "radix counters are u32");
+        let low = 2 * self.bits;
+        let passes = width.div_ceil(RADIX_MAX_DIGIT_BITS) as usize;
+        let digit = width.div_ceil(passes as u32);
+        // The masks keep every digit below `RADIX_BUCKETS`, which lets the compiler drop
+        // the counters' bounds checks.
+        let mask = ((1usize << digit) - 1) & (RADIX_BUCKETS - 1);
+        let first_digit = |k: u64| (k >> low) as usize & mask;
+        // Every pass's digit counts, in one walk over the keys.
+        let mut count = vec![[0u32; RADIX_BUCKETS]; passes];
+        let mut n = 0usize;
+        self.each_key(|k| {
+            n += 1;
+            let mut rest = k >> low;
+            for c in count.iter_mut() {
+                c[rest as usize & mask] += 1;
+                rest >>= digit;
+            }
+        });
+        // Turn the counts into each digit's first slot.
+        for c in count.iter_mut() {
+            let mut next = 0;
+            for slot in c.iter_mut().take(mask + 1) {
+                let m = *slot;
+                *slot = next;
+                next += m;
+            }
+        }
+        let (first, rest) = count.split_at_mut(1);
+        let first = &mut first[0];
+        let mut keys = vec![0u64; n];
+        self.each_key(|k| {
+            let d = first_digit(k);
+            keys[first[d] as usize] = k;
+            first[d] += 1;
+        });
+        if !rest.is_empty() {
+            let mut spare = vec![0u64; n];
+            for (i, c) in rest.iter_mut().enumerate() {
+                let shift = low + (i as u32 + 1) * digit;
+                for &k in keys.iter() {
+                    let d = (k >> shift) as usize & mask;
+                    spare[c[d] as usize] = k;
+                    c[d] += 1;
+                }
+                std::mem::swap(&mut keys, &mut spare);
+            }
+            // The spare goes before the pairs are made: the peak stays at one key and one
+            // pair per row (`PAIR_BYTES`).
+        }
+        // Written in order (no zeroed table to scatter into).
+        let mut pairs = Vec::with_capacity(n + 1);
+        pairs.extend(keys.into_iter().map(|k| self.pair(k)));
+        pairs
+    }
+}
 
 /// Sorts `keys` stably by bits `low..low + width` (LSD radix, 8 or 11 bits per pass);
 /// keys equal there keep their order.

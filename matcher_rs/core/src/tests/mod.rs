@@ -130,6 +130,7 @@ mod cases;
 mod credits;
 mod max_solutions;
 mod multi;
+mod pair_table;
 mod properties;
 mod shared_triples;
 mod sorted_bounds;
