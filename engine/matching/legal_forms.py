@@ -12,7 +12,6 @@ after one is stripped the search goes on from the next term in that order, as cl
 
 from __future__ import annotations
 
-from cleanco import basename as cleanco_basename
 from cleanco.clean import normalized, prepare_default_terms, strip_punct, strip_tail
 from cleanco.non_nfkd_map import NON_NFKD_MAP
 
@@ -27,25 +26,25 @@ def _by_last_word(terms: list[tuple[int, list[str]]]) -> dict[str, list[_Term]]:
     return index
 
 
-_TERMS = prepare_default_terms()
-# A term without words would match only a name without words: none today; should a cleanco release
-# bring one, its rule is left to cleanco itself rather than re-derived here.
-_EXACT = all(size > 0 for size, _words in _TERMS)
-_INDEX = _by_last_word(_TERMS) if _EXACT else {}
-# cleanco's normalization (NFKD, combining marks dropped, its map of letters NFKD keeps) leaves an
-# ASCII name as it is, casefolded, as long as its map has no ASCII letter: most names, at a third
-# of the cost.
-_ASCII_IS_CASEFOLD = not any(letter.isascii() for letter in NON_NFKD_MAP)
+# What the shortcuts below rest on, true of cleanco 2.3 (pinned below 2.4 in pyproject.toml): a
+# release that broke it fails here, at import, rather than answering other than cleanco.
+if any(size == 0 for size, _words in prepare_default_terms()):
+    raise ImportError("cleanco has a legal-form term without words: engine.matching.legal_forms needs review")
+if any(letter.isascii() for letter in NON_NFKD_MAP):
+    raise ImportError("cleanco maps an ASCII letter in normalizing: engine.matching.legal_forms needs review")
+
+_INDEX = _by_last_word(prepare_default_terms())
 
 
 def _normalized(name: str) -> str:
-    return name.casefold() if _ASCII_IS_CASEFOLD and name.isascii() else str(normalized(name))
+    """cleanco's normalization (NFKD, combining marks dropped, its map of the letters NFKD keeps):
+    for an ASCII name, whose letters its map never holds, a casefold (most names, a third of the
+    cost)."""
+    return name.casefold() if name.isascii() else str(normalized(name))
 
 
 def strip_legal_form(name: str) -> str:
     """cleanco.basename(name): the legal-form suffixes removed, trailing punctuation stripped."""
-    if not _EXACT:
-        return str(cleanco_basename(name))
     name = strip_tail(name)
     words = name.split()
     normal = [strip_punct(word) for word in _normalized(name).split()]
