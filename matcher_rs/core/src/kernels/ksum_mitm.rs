@@ -258,18 +258,13 @@ impl Engine<'_> {
         found: &mut Collector,
     ) -> Result<(), Exhausted> {
         let (lo0, hi0) = self.window(target);
-        let (Ok(lo64), Ok(hi64)) = (i64::try_from(lo0), i64::try_from(hi0)) else {
-            return self.ksum3_table_wide(vals, pairs, target, budget, found);
-        };
-        // The loop below stops at the first entry with `3 s > hi`, after counting it (the
-        // entries ascend, so a binary search finds it). The window then fits in i64: the
-        // pair window `[lo - s, hi - s]` saturated to i64 selects the same pairs as the
-        // i128 window clamped (every pair value fits in i64).
+        // The loop stops at the first entry with `3 s > hi`, after counting it: the entries
+        // ascend, so a binary search finds it, and it is counted after the others.
         let end = vals.partition_point(|s| 3 * i128::from(s.v) <= hi0);
         for (p0, s) in vals[..end].iter().enumerate() {
             budget.tick(1)?;
-            let (lo, hi) = (lo64.saturating_sub(s.v), hi64.saturating_sub(s.v));
-            Self::scan_pairs64(pairs, lo, hi, budget, |r| {
+            let sv = i128::from(s.v);
+            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
                 let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
                 if r.p as usize > p0 && x.item != s.item && y.item != s.item {
                     let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
@@ -279,33 +274,6 @@ impl Engine<'_> {
         }
         if end < vals.len() {
             budget.tick(1)?;
-        }
-        Ok(())
-    }
-
-    /// [`Engine::ksum3_table`] for a window past i64, in i128.
-    fn ksum3_table_wide(
-        &self,
-        vals: &[Val],
-        pairs: &PairTable,
-        target: i64,
-        budget: &mut Budget,
-        found: &mut Collector,
-    ) -> Result<(), Exhausted> {
-        let (lo0, hi0) = self.window(target);
-        for (p0, s) in vals.iter().enumerate() {
-            budget.tick(1)?;
-            let sv = i128::from(s.v);
-            if 3 * sv > hi0 {
-                break;
-            }
-            Self::scan_pairs(pairs, lo0 - sv, hi0 - sv, budget, |r| {
-                let (x, y) = (vals[r.p as usize], vals[r.q as usize]);
-                if r.p as usize > p0 && x.item != s.item && y.item != s.item {
-                    let mut m = [(s.item, s.disc), (x.item, x.disc), (y.item, y.disc)];
-                    record(found, target, s.v + r.v, &mut m);
-                }
-            })?;
         }
         Ok(())
     }
