@@ -5,7 +5,6 @@ NOT_SERVING first, then stop with a grace period)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import signal
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -79,6 +79,24 @@ SERVICE_NAMES = [
 # How long past the grace period the gRPC server's own shutdown may take (it normally takes
 # milliseconds once the calls are cancelled).
 GRPC_STOP_MARGIN_SECONDS = 10.0
+# A stop normally ends within milliseconds of its last call in flight. A serving process still
+# alive this long past its grace period logs where every thread and task stands: where it hangs.
+SLOW_STOP_REPORT_SECONDS = 2.0
+
+
+def report_a_slow_stop(grace_seconds: float) -> None:
+    """Armed as a serving process starts to stop, and never disarmed: the report also covers the
+    interpreter's own exit (it joins every non-daemon thread), which comes after the stop. A
+    daemon thread, so it never holds up an exit itself."""
+    delay = grace_seconds + SLOW_STOP_REPORT_SECONDS
+    loop = asyncio.get_running_loop()
+
+    def report() -> None:
+        log.warning("still stopping %g s after the stop began; where it stands:\n%s", delay, _where(loop))
+
+    timer = threading.Timer(delay, report)
+    timer.daemon = True
+    timer.start()
 
 
 @dataclass
@@ -111,7 +129,8 @@ class Running:
         process that was told to stop alive (the handlers themselves are waited for next)."""
         bound = self.grace_seconds + GRPC_STOP_MARGIN_SECONDS
         try:
-            await asyncio.wait_for(self.server.stop(self.grace_seconds), bound)
+            async with asyncio.timeout(bound):  # not wait_for: see server/health_watch.py's _ping
+                await self.server.stop(self.grace_seconds)
         except TimeoutError:
             log.error("the gRPC server had not confirmed its shutdown %g s after the stop; going on", bound)
 
@@ -222,6 +241,7 @@ async def serve(settings: Settings) -> None:
     print(f"cashapp listening on {host}:{running.port}", flush=True)
     await stop.wait()
     log.info("shutting down")
+    report_a_slow_stop(settings.shutdown_grace_seconds)
     await running.stop()
 
 
@@ -277,8 +297,14 @@ def _where(loop: asyncio.AbstractEventLoop) -> str:
         for ident, frame in sys._current_frames().items()
     ]
     # Read from outside the loop's thread: the loop is stuck, and this is only a report.
-    for task in list(asyncio.all_tasks(loop)):
-        stack = io.StringIO()
-        task.print_stack(file=stack)
-        parts.append(stack.getvalue())
+    parts += [_task_stack(task) for task in list(asyncio.all_tasks(loop))]
     return "\n".join(parts)
+
+
+def _task_stack(task: asyncio.Task[Any]) -> str:
+    """A task and the frames it is suspended in. Not Task.print_stack, which reads each frame's
+    source line and fails on a frame without a line number (a coroutine's frame while it is being
+    closed, say)."""
+    codes = [(f.f_code, f.f_lineno) for f in task.get_stack()]
+    frames = [f"  File {code.co_filename!r}, line {line}, in {code.co_name}" for code, line in codes]
+    return "\n".join([repr(task), *frames])

@@ -67,7 +67,11 @@ class DatabaseHealth:
             loop = asyncio.get_running_loop()
             self._ping_in_flight = loop.run_in_executor(self._executor, self._untraced_ping)
         try:
-            await asyncio.wait_for(asyncio.shield(self._ping_in_flight), PING_TIMEOUT_SECONDS)
+            # asyncio.timeout, not wait_for: on Python 3.11 a wait_for cancelled as its future
+            # completes returns the result and drops the cancellation, and stop() then waited
+            # for a watch that went on pinging forever.
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                await asyncio.shield(self._ping_in_flight)
         except TimeoutError as exc:
             return exc  # still hanging: the next round waits for the same ping
         except Exception as exc:  # any failure means "cannot serve"

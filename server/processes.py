@@ -31,7 +31,7 @@ from types import FrameType
 
 from engine.storage.db import Database
 from server import logs
-from server.app import EMBEDDED_START_TIMEOUT_SECONDS, start
+from server.app import EMBEDDED_START_TIMEOUT_SECONDS, report_a_slow_stop, start
 from server.config import Settings, mask_urls_in, split_listen
 
 log = logging.getLogger(__name__)
@@ -263,5 +263,6 @@ async def _serve(settings: Settings, index: int, parent: Connection) -> bool:
     await stop.wait()
     loop.remove_reader(parent.fileno())
     log.info("worker %d shutting down", index)
+    report_a_slow_stop(settings.shutdown_grace_seconds)
     await running.stop()
     return True

@@ -1,5 +1,6 @@
-"""The shutdown's two safety nets: a gRPC server whose own shutdown never confirms cannot keep a
-stopped process alive, and an embedded server that does not stop says where it is stuck."""
+"""The shutdown's safety nets: a gRPC server whose own shutdown never confirms cannot keep a
+stopped process alive, and a server that does not stop (embedded, or a serving process past its
+grace) says where it is stuck."""
 
 from __future__ import annotations
 
@@ -64,3 +65,21 @@ def test_the_report_of_a_stuck_loop_names_its_threads_and_tasks() -> None:
         loop.close()
     assert "thread server-loop:" in report and "thread MainThread:" in report
     assert "name='stuck-step'" in report and "in stuck_step" in report
+
+
+def test_a_serving_process_still_stopping_past_its_grace_logs_where_it_stands(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(app, "SLOW_STOP_REPORT_SECONDS", 0.05)
+
+    async def slow_stop() -> None:
+        app.report_a_slow_stop(0.05)
+        await asyncio.sleep(0.5)  # a step of the stop that outlasts grace + report delay
+
+    async def main() -> None:
+        await asyncio.wait_for(asyncio.create_task(slow_stop(), name="slow-stop"), OUTER_BOUND_SECONDS)
+
+    with caplog.at_level(logging.WARNING, logger="server.app"):
+        asyncio.run(main())
+    assert "still stopping 0.1 s after the stop began" in caplog.text
+    assert "name='slow-stop'" in caplog.text and "in slow_stop" in caplog.text
