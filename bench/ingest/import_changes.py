@@ -79,6 +79,10 @@ def _worker_parts() -> dict[str, float]:
             if e.remittance:
                 dataclasses.replace(e, remittance=importer._lines(e, summary))
 
+    def check() -> None:
+        for entry in entries:
+            importer._check(entry)
+
     def journal() -> object:
         """What insert_journal does with the receipts in the checkout timed: rows chained
         directly where journal_chain.rows exists, else StoredEntry objects chained."""
@@ -87,7 +91,7 @@ def _worker_parts() -> dict[str, float]:
         return list(chain.extend("t", head, map(chain.stored, receipts)))
 
     parts: dict[str, Callable[[], object]] = {
-        "entry check (importer._check)": lambda: [importer._check(e) for e in entries],
+        "entry check (importer._check)": check,
         "remittance lines (importer._lines)": lines,
         "reference keys (store_base.reference_keys_of)": lambda: [
             store_base.reference_keys_of(p.references, p.remittance_info) for p in built
