@@ -30,6 +30,7 @@ from engine.ingest import formats, linking
 from engine.ingest.records import Entry, EntryKind, IngestError, ParsedFile, file_identities
 from engine.ingest.summary import CONFLICT, SKIPPED, EntryResult, ImportSummary, from_json, to_json
 from engine.money import Money, check_amount, currency_exponent
+from engine.storage.db import sqlite_page_cache
 from engine.storage.statement_store import StatementFile
 from engine.storage.store import Store, now_us
 from engine.telemetry import tracer
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 CHUNK = payments.MAX_IMPORT_CHUNK
 MAX_FILE_NAME_CHARS = 512
 MAX_PAYER_ACCOUNT_CHARS = 64
+# A file is imported in one transaction, several pages written per entry: with SQLite's default
+# 2 MiB page cache a 100,000-entry import spent ~a quarter of its insert time spilling and reading
+# back its own dirty pages (bench/RESULTS.md, Import). Per importing connection, while it imports.
+IMPORT_PAGE_CACHE_KIB = 64 * 1024
 # Entry's field names, read once: dataclasses.fields walks the class on every call, and every
 # entry of a file is checked.
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
@@ -134,6 +139,11 @@ def import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
     """Writes a parsed file; run inside one transaction (CashApp.write). Any refusal raises and
     rolls everything back. Re-checks the file hash: a concurrent import of the same file that
     committed first is answered from its summary."""
+    with sqlite_page_cache(store.conn, IMPORT_PAGE_CACHE_KIB):
+        return _import_parsed(store, upload, parsed)
+
+
+def _import_parsed(store: Store, upload: Upload, parsed: ParsedFile) -> Imported:
     again = imported_before(store, upload)
     if again is not None:
         return Imported(again)

@@ -157,3 +157,23 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get("cashapp_read_only", False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def sqlite_page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """On SQLite, this connection's page cache at `kib` KiB for the block, then as it was (a
+    no-op elsewhere). One transaction that writes more pages than the cache holds (SQLite's
+    default is 2 MiB) spills dirty pages into the WAL before it commits and reads them back as
+    it goes on. Set on the DB-API connection itself, which takes it inside a transaction and
+    after a failed statement alike."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None  # the transaction holds its connection
+    (before,) = raw.execute("PRAGMA cache_size").fetchone()
+    raw.execute(f"PRAGMA cache_size={-kib}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(before)}")
