@@ -44,7 +44,9 @@ class DeliveryLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._executor.shutdown(wait=True)
+        # A round still sending (a slow SMTP server) is waited for off the event loop, which
+        # goes on serving the calls in flight meanwhile.
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
